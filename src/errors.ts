@@ -1,0 +1,35 @@
+/**
+ * The one error type of synclog. Foreign errors (chDB, ClickHouse, file system,
+ * Kafka) are mapped to it once, at the adapter boundary.
+ */
+export const ERROR_CODES = {
+  USAGE: { retriable: false },
+  CONFIG_INVALID: { retriable: false },
+  INPUT_UNREADABLE: { retriable: false },
+  MANIFEST_INVALID: { retriable: false },
+  DATA_DIR_LOCKED: { retriable: true },
+  STORE_UNAVAILABLE: { retriable: true },
+  STORE_FAILED: { retriable: false },
+  STATE_CORRUPT: { retriable: false },
+  SYNC_NOT_FOUND: { retriable: false },
+  SYNC_NOT_ON_HOLD: { retriable: false },
+  EVENT_REJECTED: { retriable: false },
+} as const
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export class SynclogError extends Error {
+  readonly code: ErrorCode
+  readonly retriable: boolean
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'SynclogError'
+    this.code = code
+    this.retriable = ERROR_CODES[code].retriable
+  }
+}
+
+export function isSynclogError(e: unknown, code?: ErrorCode): e is SynclogError {
+  return e instanceof SynclogError && (code === undefined || e.code === code)
+}

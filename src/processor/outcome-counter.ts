@@ -1,0 +1,39 @@
+import type { EntityType } from '../events/change-event.js'
+import { ZERO_COUNTS, type Outcome, type OutcomeCounts } from '../events/sync-log-event.js'
+
+const FIELD: Record<Outcome, keyof OutcomeCounts> = {
+  New: 'new', Updated: 'updated', 'No Change': 'noChange', Deleted: 'deleted', Skipped: 'skipped',
+  Invalid: 'invalid', Merged: 'merged', Excluded: 'excluded',
+}
+
+type MutableCounts = { -readonly [K in keyof OutcomeCounts]: number }
+
+/** Summary counts per entity type and school; Total and Duplicates follow from the outcomes. */
+export class OutcomeCounter {
+  private readonly cells = new Map<string, { entity: EntityType; schoolId: string; counts: MutableCounts }>()
+
+  add(entity: EntityType, schoolId: string, outcome: Outcome): void {
+    const key = `${entity}\u0000${schoolId}`
+    let cell = this.cells.get(key)
+    if (!cell) this.cells.set(key, (cell = { entity, schoolId, counts: { ...ZERO_COUNTS } }))
+    cell.counts[FIELD[outcome]] += 1
+    cell.counts.total += 1
+    if (outcome === 'Merged' || outcome === 'Excluded') cell.counts.duplicates += 1
+  }
+
+  /** Sum over schools of one counter for one entity type. */
+  total(entity: EntityType, field: keyof OutcomeCounts): number {
+    let n = 0
+    for (const cell of this.cells.values()) if (cell.entity === entity) n += cell.counts[field]
+    return n
+  }
+
+  hasErrors(): boolean {
+    for (const { counts } of this.cells.values()) if (counts.skipped + counts.invalid + counts.excluded > 0) return true
+    return false
+  }
+
+  entries(): { entity: EntityType; schoolId: string; counts: OutcomeCounts }[] {
+    return [...this.cells.values()]
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The folded state's record shapes: checked, typed versions of the change
+ * events' raw fields. Plain data only (the state is snapshotted with structured clone).
+ */
+import type { EntityType } from '../events/change-event.js'
+
+interface RecordBase {
+  readonly sourcedId: string
+  readonly dateLastModified: string | null
+  readonly metadata: Readonly<Record<string, string>>
+}
+
+export interface OrgRecord extends RecordBase {
+  readonly name: string
+  readonly type: string
+  readonly identifier: string | null
+  readonly parentSourcedId: string | null
+}
+
+export interface AcademicSessionRecord extends RecordBase {
+  readonly title: string
+  readonly type: string
+  readonly startDate: string
+  readonly endDate: string
+  readonly parentSourcedId: string | null
+  readonly schoolYear: string
+}
+
+export interface CourseRecord extends RecordBase {
+  readonly title: string
+  readonly schoolYearSourcedId: string | null
+  readonly courseCode: string | null
+  readonly grades: readonly string[]
+  readonly orgSourcedId: string
+  readonly subjects: readonly string[]
+}
+
+export interface UserRecord extends RecordBase {
+  readonly enabledUser: boolean
+  readonly orgSourcedIds: readonly string[]
+  readonly role: string
+  readonly username: string
+  readonly givenName: string
+  readonly familyName: string
+  readonly middleName: string | null
+  readonly identifier: string | null
+  readonly email: string | null
+  readonly grades: readonly string[]
+}
+
+export interface ClassRecord extends RecordBase {
+  readonly title: string
+  readonly courseSourcedId: string
+  readonly classCode: string | null
+  readonly classType: string
+  readonly location: string | null
+  readonly schoolSourcedId: string
+  readonly termSourcedIds: readonly string[]
+  readonly periods: readonly string[]
+  readonly grades: readonly string[]
+  readonly subjects: readonly string[]
+}
+
+export interface EnrollmentRecord extends RecordBase {
+  readonly classSourcedId: string
+  readonly schoolSourcedId: string
+  readonly userSourcedId: string
+  readonly role: string
+  readonly primary: boolean
+  readonly beginDate: string | null
+  readonly endDate: string | null
+}
+
+export interface RecordMap {
+  readonly org: OrgRecord
+  readonly academicSession: AcademicSessionRecord
+  readonly course: CourseRecord
+  readonly user: UserRecord
+  readonly class: ClassRecord
+  readonly enrollment: EnrollmentRecord
+}
+
+export type AnyRecord = RecordMap[EntityType]
+
+/** A field-level problem: Skipped (not applied) or Invalid (applied with the field left empty). */
+export interface FieldIssue {
+  readonly field: string
+  readonly message: string
+}
+
+/** The tracked fields of a record: everything but its id and dateLastModified. */
+export function trackedFields(record: AnyRecord): Record<string, unknown> {
+  const { sourcedId: _id, dateLastModified: _dlm, metadata, ...fields } = record
+  const out: Record<string, unknown> = { ...fields }
+  for (const key of Object.keys(metadata).sort()) out[`metadata.${key}`] = metadata[key]
+  return out
+}
+
+function show(value: unknown): string {
+  if (value === null || value === undefined) return ''
+  if (Array.isArray(value)) return value.join(', ')
+  return String(value)
+}
+
+/** Tracked fields that differ between two versions of a record, with display values. */
+export function changedFields(before: AnyRecord, after: AnyRecord): { field: string; oldValue: string; newValue: string }[] {
+  const a = trackedFields(before)
+  const b = trackedFields(after)
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])]
+  const changes: { field: string; oldValue: string; newValue: string }[] = []
+  for (const key of keys) {
+    const oldValue = show(a[key])
+    const newValue = show(b[key])
+    if (oldValue !== newValue) changes.push({ field: key, oldValue, newValue })
+  }
+  return changes
+}
+
+/** `Last, First`, as the anchor's Student Name and Teacher Display Name. */
+export function displayName(user: Pick<UserRecord, 'givenName' | 'familyName'> | undefined): string {
+  if (!user) return ''
+  return [user.familyName, user.givenName].filter((s) => s !== '').join(', ')
+}

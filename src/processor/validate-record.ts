@@ -1,0 +1,200 @@
+/**
+ * Field rules of each entity (sync-semantics.md outcomes 1 and 3): a required
+ * field missing or unusable makes the record Skipped; a malformed optional
+ * field makes it Invalid, applied with that field left empty. References are
+ * checked later, against the state, by the resolver.
+ */
+import type { EntityFieldsMap, EntityType, RecordChanged } from '../events/change-event.js'
+import type { AnyRecord, FieldIssue } from './records.js'
+import { instantMillis, isCalendarDate } from './time.js'
+import {
+  CLASS_TYPES, EMAIL_RE, ENROLLMENT_ROLES, GRADES, ORG_TYPES, SESSION_TYPES, USER_ROLES, inVocabulary,
+} from './vocabulary.js'
+
+export type Validation =
+  | { readonly ok: true; readonly record: AnyRecord; readonly invalid: readonly FieldIssue[] }
+  | { readonly ok: false; readonly skip: FieldIssue }
+
+class Skip {
+  constructor(readonly issue: FieldIssue) {}
+}
+
+/** Collects the Invalid issues of one record while reading its fields. */
+class FieldReader<F> {
+  readonly invalid: FieldIssue[] = []
+  constructor(private readonly fields: F) {}
+
+  required(name: keyof F & string): string {
+    const value = this.fields[name]
+    if (typeof value !== 'string' || value.trim() === '') throw new Skip({ field: name, message: `${name} is required` })
+    return value
+  }
+
+  optional(name: keyof F & string): string | null {
+    const value = this.fields[name]
+    return typeof value === 'string' && value.trim() !== '' ? value : null
+  }
+
+  list(name: keyof F & string): string[] {
+    const value = this.fields[name]
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '') : []
+  }
+
+  requiredList(name: keyof F & string): string[] {
+    const values = this.list(name)
+    if (values.length === 0) throw new Skip({ field: name, message: `${name} is required` })
+    return values
+  }
+
+  requiredEnum(name: keyof F & string, vocabulary: readonly string[]): string {
+    const value = this.required(name)
+    if (!inVocabulary(value, vocabulary)) {
+      throw new Skip({ field: name, message: `${name} '${value}' is not one of ${vocabulary.join(', ')} (values are case-sensitive)` })
+    }
+    return value
+  }
+
+  requiredDate(name: keyof F & string): string {
+    const value = this.required(name)
+    if (!isCalendarDate(value)) throw new Skip({ field: name, message: `${name} '${value}' is not a date (YYYY-MM-DD)` })
+    return value
+  }
+
+  optionalDate(name: keyof F & string): string | null {
+    const value = this.optional(name)
+    if (value !== null && !isCalendarDate(value)) {
+      this.invalid.push({ field: name, message: `${name} '${value}' is not a date (YYYY-MM-DD); left empty` })
+      return null
+    }
+    return value
+  }
+
+  grades(name: keyof F & string): string[] {
+    const values = this.list(name)
+    const unknown = values.filter((g) => !inVocabulary(g, GRADES))
+    if (unknown.length > 0) {
+      this.invalid.push({ field: name, message: `${name} ${unknown.map((g) => `'${g}'`).join(', ')} not in the grade vocabulary; left empty` })
+      return []
+    }
+    return values
+  }
+
+  requiredBoolean(name: keyof F & string): boolean {
+    const value = this.required(name)
+    const lower = value.toLowerCase()
+    if (lower !== 'true' && lower !== 'false') throw new Skip({ field: name, message: `${name} '${value}' is not true or false` })
+    return lower === 'true'
+  }
+
+  optionalBoolean(name: keyof F & string): boolean {
+    const value = this.optional(name)
+    if (value === null) return false
+    const lower = value.toLowerCase()
+    if (lower !== 'true' && lower !== 'false') {
+      this.invalid.push({ field: name, message: `${name} '${value}' is not true or false; left empty` })
+      return false
+    }
+    return lower === 'true'
+  }
+}
+
+function base(event: RecordChanged, invalid: FieldIssue[]): { sourcedId: string; dateLastModified: string | null; metadata: Record<string, string> } {
+  let dateLastModified = event.dateLastModified
+  if (dateLastModified !== null && dateLastModified.trim() !== '' && instantMillis(dateLastModified) === null) {
+    invalid.push({ field: 'dateLastModified', message: `dateLastModified '${dateLastModified}' is not an ISO-8601 date-time; left empty` })
+    dateLastModified = null
+  }
+  if (dateLastModified !== null && dateLastModified.trim() === '') dateLastModified = null
+  return { sourcedId: event.sourcedId, dateLastModified, metadata: { ...event.metadata } }
+}
+
+const TEACHER_EMAIL = 'Email is required for users with teacher or administrator roles'
+
+const readers: { [E in EntityType]: (r: FieldReader<EntityFieldsMap[E]>, event: RecordChanged) => AnyRecord } = {
+  org: (r, e) => ({
+    ...base(e, r.invalid),
+    name: r.required('name'),
+    type: r.requiredEnum('type', ORG_TYPES),
+    identifier: r.optional('identifier'),
+    parentSourcedId: r.optional('parentSourcedId'),
+  }),
+  academicSession: (r, e) => {
+    const title = r.required('title')
+    const type = r.requiredEnum('type', SESSION_TYPES)
+    const startDate = r.requiredDate('startDate')
+    const endDate = r.requiredDate('endDate')
+    const schoolYear = r.required('schoolYear')
+    if (!/^\d{4}$/.test(schoolYear)) throw new Skip({ field: 'schoolYear', message: `schoolYear '${schoolYear}' is not a year (YYYY)` })
+    return { ...base(e, r.invalid), title, type, startDate, endDate, parentSourcedId: r.optional('parentSourcedId'), schoolYear }
+  },
+  course: (r, e) => ({
+    ...base(e, r.invalid),
+    title: r.required('title'),
+    schoolYearSourcedId: r.optional('schoolYearSourcedId'),
+    courseCode: r.optional('courseCode'),
+    grades: r.grades('grades'),
+    orgSourcedId: r.required('orgSourcedId'),
+    subjects: r.list('subjects'),
+  }),
+  user: (r, e) => {
+    const enabledUser = r.requiredBoolean('enabledUser')
+    const orgSourcedIds = r.requiredList('orgSourcedIds')
+    const role = r.requiredEnum('role', USER_ROLES)
+    const username = r.required('username')
+    const givenName = r.required('givenName')
+    const familyName = r.required('familyName')
+    let email = r.optional('email')
+    const staff = role === 'teacher' || role === 'administrator'
+    if (email !== null && !EMAIL_RE.test(email.trim())) {
+      if (staff) throw new Skip({ field: 'email', message: `${TEACHER_EMAIL}; '${email}' is not an email address` })
+      r.invalid.push({ field: 'email', message: `email '${email}' is not an email address; left empty` })
+      email = null
+    }
+    if (staff && email === null) throw new Skip({ field: 'email', message: TEACHER_EMAIL })
+    return {
+      ...base(e, r.invalid), enabledUser, orgSourcedIds, role, username, givenName, familyName,
+      middleName: r.optional('middleName'), identifier: r.optional('identifier'), email: email?.trim() ?? null, grades: r.grades('grades'),
+    }
+  },
+  class: (r, e) => ({
+    ...base(e, r.invalid),
+    title: r.required('title'),
+    courseSourcedId: r.required('courseSourcedId'),
+    classCode: r.optional('classCode'),
+    classType: r.requiredEnum('classType', CLASS_TYPES),
+    location: r.optional('location'),
+    schoolSourcedId: r.required('schoolSourcedId'),
+    termSourcedIds: r.requiredList('termSourcedIds'),
+    periods: r.list('periods'),
+    grades: r.grades('grades'),
+    subjects: r.list('subjects'),
+  }),
+  enrollment: (r, e) => {
+    const classSourcedId = r.required('classSourcedId')
+    const schoolSourcedId = r.required('schoolSourcedId')
+    const userSourcedId = r.required('userSourcedId')
+    const role = r.requiredEnum('role', ENROLLMENT_ROLES)
+    const primary = r.optionalBoolean('primary')
+    const beginDate = r.optionalDate('beginDate')
+    let endDate = r.optionalDate('endDate')
+    if (beginDate !== null && endDate !== null && endDate < beginDate) {
+      r.invalid.push({ field: 'endDate', message: `endDate ${endDate} is before beginDate ${beginDate}; left empty` })
+      endDate = null
+    }
+    return { ...base(e, r.invalid), classSourcedId, schoolSourcedId, userSourcedId, role, primary, beginDate, endDate }
+  },
+}
+
+/** Checks an upsert's fields and builds its typed record. */
+export function validateRecord(event: RecordChanged): Validation {
+  if (event.sourcedId.trim() === '') return { ok: false, skip: { field: 'sourcedId', message: 'sourcedId is required' } }
+  const reader = new FieldReader(event.fields)
+  try {
+    const build = readers[event.entity] as (r: FieldReader<unknown>, e: RecordChanged) => AnyRecord
+    const record = build(reader as FieldReader<unknown>, event)
+    return { ok: true, record, invalid: reader.invalid }
+  } catch (e) {
+    if (e instanceof Skip) return { ok: false, skip: e.issue }
+    throw e
+  }
+}

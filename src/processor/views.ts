@@ -1,0 +1,141 @@
+/**
+ * Derived views the sync log talks about: a section (class + course + terms +
+ * primary teacher) and a student's roster line. Actions are found by comparing
+ * a view before and after a sync, so they appear whatever caused the change.
+ */
+import type { LogRow } from '../events/sync-log-event.js'
+import { displayName, type ClassRecord, type EnrollmentRecord, type UserRecord } from './records.js'
+import type { RosterReader } from './roster-store.js'
+
+export interface Place {
+  readonly schoolId: string
+  readonly school: string
+  readonly districtId: string
+  readonly district: string
+}
+
+const NOWHERE: Place = { schoolId: '', school: '', districtId: '', district: '' }
+
+/** A school org and its district (the school's parent org). */
+export function placeOf(reader: RosterReader, schoolId: string): Place {
+  if (schoolId === '') return NOWHERE
+  const school = reader.get('org', schoolId)
+  if (!school) return { ...NOWHERE, schoolId }
+  if (school.type === 'district') return { schoolId: '', school: '', districtId: school.sourcedId, district: school.name }
+  const district = school.parentSourcedId ? reader.get('org', school.parentSourcedId) : undefined
+  return { schoolId, school: school.name, districtId: school.parentSourcedId ?? '', district: district?.name ?? '' }
+}
+
+/** The home school of a user: the first of its orgs that is a school (else its first org). */
+export function homeSchoolId(reader: RosterReader, orgSourcedIds: readonly string[]): string {
+  for (const id of orgSourcedIds) if (reader.get('org', id)?.type === 'school') return id
+  return orgSourcedIds[0] ?? ''
+}
+
+export const SECTION_FIELDS = ['Section Number', 'Course Number', 'Course Name', 'Term', 'Periods', 'Room', 'Teacher Display Name'] as const
+export type SectionField = (typeof SECTION_FIELDS)[number]
+
+export interface SectionView {
+  readonly classId: string
+  readonly schoolId: string
+  /** Blank when the class's course, school and terms all exist. */
+  readonly brokenReference: string
+  readonly fields: Readonly<Record<SectionField, string>>
+}
+
+/**
+ * The primary teacher of a class: a teacher enrollment marked primary; when none
+ * is marked, the teacher enrollment with the smallest sourcedId (1.1 feeds often
+ * leave `primary` blank).
+ */
+export function primaryTeacher(reader: RosterReader, classId: string): UserRecord | undefined {
+  let best: EnrollmentRecord | undefined
+  for (const id of reader.related('enrollmentsByClass', classId)) {
+    const e = reader.get('enrollment', id)
+    if (!e || e.role !== 'teacher' || !reader.get('user', e.userSourcedId)) continue
+    if (!best || (e.primary && !best.primary) || (e.primary === best.primary && e.sourcedId < best.sourcedId)) best = e
+  }
+  return best ? reader.get('user', best.userSourcedId) : undefined
+}
+
+export function brokenReference(reader: RosterReader, cls: ClassRecord): string {
+  if (!reader.get('course', cls.courseSourcedId)) return `course '${cls.courseSourcedId}' is gone`
+  if (!reader.get('org', cls.schoolSourcedId)) return `school '${cls.schoolSourcedId}' is gone`
+  for (const term of cls.termSourcedIds) if (!reader.get('academicSession', term)) return `term '${term}' is gone`
+  return ''
+}
+
+export function sectionView(reader: RosterReader, classId: string): SectionView | undefined {
+  const cls = reader.get('class', classId)
+  if (!cls) return undefined
+  const course = reader.get('course', cls.courseSourcedId)
+  const terms = cls.termSourcedIds.map((t) => reader.get('academicSession', t)?.title ?? t)
+  return {
+    classId,
+    schoolId: cls.schoolSourcedId,
+    brokenReference: brokenReference(reader, cls),
+    fields: {
+      'Section Number': cls.classCode ?? '',
+      'Course Number': course?.courseCode ?? '',
+      'Course Name': course?.title ?? '',
+      Term: terms.join(', '),
+      Periods: cls.periods.join(', '),
+      Room: cls.location ?? '',
+      'Teacher Display Name': displayName(primaryTeacher(reader, classId)),
+    },
+  }
+}
+
+export interface RosterView {
+  readonly enrollmentId: string
+  readonly classId: string
+  readonly beginDate: string
+  readonly endDate: string
+}
+
+/** A student's roster line as the log shows it; undefined when there is none (not a student, or the section is not valid). */
+export function rosterView(reader: RosterReader, enrollmentId: string): RosterView | undefined {
+  const e = reader.get('enrollment', enrollmentId)
+  if (!e || e.role !== 'student') return undefined
+  const cls = reader.get('class', e.classSourcedId)
+  if (!cls || brokenReference(reader, cls) !== '' || !reader.get('user', e.userSourcedId)) return undefined
+  return { enrollmentId, classId: e.classSourcedId, beginDate: e.beginDate ?? '', endDate: e.endDate ?? '' }
+}
+
+type Columns = Partial<Omit<LogRow, 'kind' | 'tenant' | 'syncId' | 'seq' | 'date' | 'action' | 'app'>>
+
+export function servingColumns(place: Place): Columns {
+  return { servingSchoolId: place.schoolId, servingSchool: place.school, servingDistrictId: place.districtId, servingDistrict: place.district }
+}
+
+export function homeColumns(place: Place): Columns {
+  return { homeSchoolId: place.schoolId, homeSchool: place.school, homeDistrictId: place.districtId, homeDistrict: place.district }
+}
+
+/** Course and section numbers plus the serving side of a class. */
+export function sectionColumns(reader: RosterReader, cls: ClassRecord | undefined): Columns {
+  if (!cls) return {}
+  const course = reader.get('course', cls.courseSourcedId)
+  return {
+    courseNumber: course?.courseCode ?? '',
+    courseName: course?.title ?? '',
+    sectionNumber: cls.classCode ?? '',
+    ...servingColumns(placeOf(reader, cls.schoolSourcedId)),
+  }
+}
+
+/** Student number and name (students only) plus the home side of a user. */
+export function userColumns(reader: RosterReader, user: UserRecord | undefined): Columns {
+  if (!user) return {}
+  const home = homeColumns(placeOf(reader, homeSchoolId(reader, user.orgSourcedIds)))
+  if (user.role !== 'student') return home
+  return { studentNumber: user.identifier ?? '', studentName: displayName(user), ...home }
+}
+
+/** Every column an enrollment can fill: its student, its section, both sides. */
+export function enrollmentColumns(reader: RosterReader, e: Pick<EnrollmentRecord, 'classSourcedId' | 'userSourcedId' | 'schoolSourcedId'>): Columns {
+  const cls = reader.get('class', e.classSourcedId)
+  const columns = { ...userColumns(reader, reader.get('user', e.userSourcedId)), ...sectionColumns(reader, cls) }
+  if (!cls && e.schoolSourcedId) Object.assign(columns, servingColumns(placeOf(reader, e.schoolSourcedId)))
+  return columns
+}
