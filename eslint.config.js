@@ -12,7 +12,7 @@ export default tseslint.config(
   },
   {
     // The fold is pure: no I/O, no clock, no randomness, no logging.
-    files: ['src/processor/**/*.ts', 'src/events/**/*.ts'],
+    files: ['src/processor/**/*.ts', 'src/events/change-event.ts', 'src/events/sync-log-event.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

@@ -1,0 +1,85 @@
+/**
+ * `synclog demo`: the main job on the embedded default, end to end, with data it
+ * makes itself: a small district and two nights of OneRoster exports.
+ */
+import { existsSync } from 'node:fs'
+import { readdir, rm, writeFile, mkdir } from 'node:fs/promises'
+import { join, relative } from 'node:path'
+import type { Command } from 'commander'
+import { generateDemoNights } from '../../demo/district.js'
+import { writeOneRosterBundle } from '../../demo/write-oneroster.js'
+import { writeLogXlsx } from '../../export/xlsx-log-writer.js'
+import { writeSyncReports } from '../../export/sync-report.js'
+import { SynclogError } from '../../errors.js'
+import { contextOf } from '../context.js'
+import { importBundle } from './import.js'
+import { printLog, printSummary, printSyncs } from '../output.js'
+
+const MARKER = 'SYNCLOG-DEMO'
+const DEMO_ACTIONS = [
+  'Created Roster', 'Deleted Roster', 'Updated Roster Start Date', 'Updated Roster End Date', 'Updated Section Data',
+  'Invalidated Section', 'Skipped', 'Invalid', 'Merged', 'Excluded',
+]
+const TENANT = 'emerson'
+
+/** Empties the demo directory, refusing to touch a directory that holds anything but an earlier demo. */
+async function resetDemoDir(dir: string): Promise<void> {
+  if (existsSync(dir)) {
+    const entries = await readdir(dir)
+    if (entries.length > 0 && !entries.includes(MARKER)) {
+      throw new SynclogError('USAGE', `${dir} is not empty and was not made by synclog demo; pass --data <new dir> to run the demo elsewhere`)
+    }
+    await rm(dir, { recursive: true, force: true })
+  }
+  await mkdir(dir, { recursive: true })
+  await writeFile(join(dir, MARKER), 'Made by `synclog demo`; deleted and rebuilt on each run.\n')
+}
+
+export function registerDemo(program: Command): void {
+  program.command('demo')
+    .description('Generate a small district with two nightly OneRoster exports, import both and show what changed')
+    .option('--seed <n>', 'seed of the generated district', '7')
+    .addHelpText('after', '\nThe demo works in ./synclog-demo (or --data), which it rebuilds on every run.')
+    .action(async (opts: { seed: string }, cmd: Command) => {
+      const ctx = contextOf(cmd, { data: './synclog-demo', logLevel: 'warn' })
+      const dir = ctx.config.dataDir
+      const out = ctx.stdout
+      const rel = (p: string): string => relative(process.cwd(), p) || '.'
+      await resetDemoDir(dir)
+      const { night1, night2, story } = generateDemoNights({ seed: Number(opts.seed) })
+      const input1 = join(dir, 'input', 'night1')
+      const input2 = join(dir, 'input', 'night2')
+      await writeOneRosterBundle(input1, night1)
+      await writeOneRosterBundle(input2, night2)
+      out.write(`Generated Emerson Unified: ${night1.users.length} users, ${night1.classes.length} sections, ${night1.enrollments.length} enrollments.\n`)
+      out.write(`Night 2 changes:\n${story.map((s) => `  - ${s}`).join('\n')}\n\n`)
+
+      await ctx.withPipeline('demo', async (pipeline) => {
+        const first = await importBundle(ctx, pipeline, input1, { tenant: TENANT, app: 'oneroster-csv', quiet: true })
+        const second = await importBundle(ctx, pipeline, input2, { tenant: TENANT, app: 'oneroster-csv', quiet: true })
+        out.write('== Sync history ==\n')
+        await printSyncs(out, await pipeline.store.listSyncs({ tenant: TENANT }), 'table')
+        out.write('\n== Night 2 by school ==\n')
+        const summary = await pipeline.store.summary(second.syncId, { bySchool: true })
+        if (summary) await printSummary(out, summary, 'table')
+        out.write('\n== Night 2 in the sync log (a few rows of each action) ==\n')
+        const sample = []
+        for (const action of DEMO_ACTIONS) sample.push(...await pipeline.store.queryLog({ syncId: second.syncId, actions: [action], limit: 3 }))
+        await printLog(out, sample, 'table')
+        const xlsx = join(dir, 'sync-log.xlsx')
+        const rows = await writeLogXlsx(xlsx, await pipeline.store.queryLog({ tenant: TENANT }))
+        const reports = await writeSyncReports(join(dir, 'reports'), second.syncId, await pipeline.store.reportRows(second.syncId))
+        out.write(`\nWrote ${rel(xlsx)} (${rows} rows) and ${reports.length} error report(s) in ${rel(join(dir, 'reports'))}/.\n`)
+        out.write([
+          '', 'Try next:',
+          `  npx synclog syncs --data ${rel(dir)}`,
+          `  npx synclog summary ${second.syncId} --by-school --data ${rel(dir)}`,
+          `  npx synclog log --data ${rel(dir)} --action "Deleted Roster"`,
+          `  npx synclog log --data ${rel(dir)} --contains studentName=smi --format json`,
+          `  npx synclog import <your OneRoster folder or zip> --tenant <district>   (uses ./synclog-data)`,
+          '',
+        ].join('\n'))
+        process.exitCode = Math.max(first.exitCode, second.exitCode)
+      })
+    })
+}

@@ -1,0 +1,46 @@
+/**
+ * The composition root of the CLI: turns global flags into config, logger and
+ * the adapters a command needs. Nothing deeper reaches for globals.
+ */
+import type { Command } from 'commander'
+import { loadConfig, type Config, type ConfigFlags } from '../config/config.js'
+import { createLogger, type Logger } from '../logging/logger.js'
+import { EmbeddedPipeline } from '../pipeline/embedded-pipeline.js'
+
+export interface CliContext {
+  readonly config: Config
+  readonly logger: Logger
+  readonly stdout: NodeJS.WritableStream
+  readonly stderr: NodeJS.WritableStream
+  /** Opens the data directory (lock, ClickHouse, state); closed by `withPipeline`. */
+  withPipeline<T>(command: string, work: (pipeline: EmbeddedPipeline) => Promise<T>): Promise<T>
+}
+
+export function contextOf(command: Command, defaults: Partial<ConfigFlags> = {}): CliContext {
+  const flags = { ...defaults, ...definedOnly(command.optsWithGlobals<ConfigFlags>()) }
+  const config = loadConfig(flags)
+  const logger = createLogger({ level: config.logLevel as 'info' })
+  return {
+    config,
+    logger,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    async withPipeline(name, work) {
+      const pipeline = await EmbeddedPipeline.open(config, logger, name)
+      try {
+        return await work(pipeline)
+      } finally {
+        await pipeline.close()
+      }
+    },
+  }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+/** Collects a repeatable option into an array. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value]
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * synclog: the sync log of K-12 rostering data. Embedded by default (files in,
+ * chDB in the data directory); --clickhouse-url points it at a ClickHouse server.
+ */
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError } from 'commander'
+import { isSynclogError } from '../errors.js'
+import { EXIT } from './exit-codes.js'
+import { registerImport } from './commands/import.js'
+import { registerIngest } from './commands/ingest.js'
+import { registerReadCommands } from './commands/read.js'
+import { registerDecisions } from './commands/decide.js'
+import { registerDemo } from './commands/demo.js'
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+
+export function buildProgram(): Command {
+  const program = new Command('synclog')
+    .description('Sync log for K-12 rostering data: OneRoster / SIS changes folded into roster and section actions, stored in ClickHouse')
+    .version(pkg.version)
+    .option('--data <dir>', 'data directory: embedded ClickHouse, state (env SYNCLOG_DATA; default ./synclog-data)')
+    .option('--clickhouse-url <url>', 'use a ClickHouse server instead of the embedded one (env CLICKHOUSE_URL)')
+    .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (env SYNCLOG_LOG_LEVEL)')
+    .option('--config <file>', 'JSON config file (default <data>/synclog.config.json)')
+    .showHelpAfterError()
+    .exitOverride()
+  registerImport(program)
+  registerIngest(program)
+  registerReadCommands(program)
+  registerDecisions(program)
+  registerDemo(program)
+  return program
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv as string[])
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.error
+    if (isSynclogError(e)) {
+      process.stderr.write(`synclog: ${e.message}\n`)
+      return EXIT.error
+    }
+    process.stderr.write(`synclog: unexpected error: ${(e as Error).stack ?? String(e)}\n`)
+    return EXIT.error
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code
+})

@@ -1,0 +1,190 @@
+/**
+ * Pure mappers between sync-log events and table rows, and back to read models.
+ * No I/O: the store hands these rows to the client as JSONEachRow.
+ */
+import { ENTITY_TYPES, type EntityType } from '../events/change-event.js'
+import {
+  OUTCOMES, ROSTER_ACTIONS, SECTION_ACTIONS, SYNC_STATUSES,
+  type LogAction, type LogRow, type Outcome, type SyncCounts, type SyncLogEvent, type SyncStatus, type SyncStatusChanged,
+} from '../events/sync-log-event.js'
+import { SynclogError } from '../errors.js'
+import { fromClickHouseText, parseInstant, toClickHouseText } from './time.js'
+import type { LogRecord, OutcomeCountsJson } from './types.js'
+
+/** The columns of sync_log, in the order they are selected. */
+export const SYNC_LOG_COLUMNS = [
+  'tenant', 'syncId', 'seq', 'date', 'action', 'studentNumber', 'studentName', 'courseNumber', 'courseName', 'sectionNumber',
+  'field', 'oldValue', 'newValue', 'servingDistrictId', 'servingDistrict', 'servingSchoolId', 'servingSchool',
+  'homeDistrictId', 'homeDistrict', 'homeSchoolId', 'homeSchool', 'app', 'entity', 'sourcedId', 'outcome', 'message',
+] as const satisfies readonly (keyof LogRecord)[]
+
+/** A sync_log row as written and read: LogRow without `kind`, `date` as ClickHouse text. */
+export type SyncLogTableRow = { [K in keyof LogRecord]: K extends 'seq' ? number : string }
+
+export const COUNT_FIELDS = [
+  'total', 'new', 'updated', 'noChange', 'deleted', 'skipped', 'invalid', 'duplicates', 'merged', 'excluded',
+] as const satisfies readonly (keyof OutcomeCountsJson)[]
+
+export interface SyncCountsTableRow extends OutcomeCountsJson {
+  tenant: string
+  syncId: string
+  app: string
+  entity: string
+  schoolId: string
+  schoolName: string
+}
+
+export interface SyncRunsTableRow {
+  tenant: string
+  syncId: string
+  app: string
+  status: string
+  version: number
+  startedAt: string
+  endedAt: string | null
+  message: string
+  modes: string
+}
+
+export interface TableRows {
+  readonly log: SyncLogTableRow[]
+  readonly runs: SyncRunsTableRow[]
+  readonly counts: SyncCountsTableRow[]
+}
+
+const UINT32_MAX = 4_294_967_295
+
+function rejected(e: SyncLogEvent, what: string): SynclogError {
+  return new SynclogError('EVENT_REJECTED', `${e.kind} of sync '${e.syncId}' (tenant '${e.tenant}') cannot be stored: ${what}`)
+}
+
+function uint32(e: SyncLogEvent, name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > UINT32_MAX) throw rejected(e, `${name} must be an integer from 0 to ${UINT32_MAX}, got ${value}`)
+  return value
+}
+
+function instant(e: SyncLogEvent, name: string, iso: string): string {
+  const ms = parseInstant(iso)
+  if (ms === null) throw rejected(e, `${name} '${iso}' is not an ISO-8601 instant between 1900 and 2299`)
+  return toClickHouseText(ms)
+}
+
+export function toLogTableRow(r: LogRow): SyncLogTableRow {
+  const { kind: _kind, ...rest } = r
+  return { ...rest, seq: uint32(r, 'seq', r.seq), date: instant(r, 'date', r.date) }
+}
+
+export function toRunsTableRow(e: SyncStatusChanged): SyncRunsTableRow {
+  return {
+    tenant: e.tenant, syncId: e.syncId, app: e.app, status: e.status, version: uint32(e, 'version', e.version),
+    startedAt: instant(e, 'startedAt', e.startedAt),
+    endedAt: e.endedAt.trim() === '' ? null : instant(e, 'endedAt', e.endedAt),
+    message: e.message, modes: e.modes,
+  }
+}
+
+export function toCountsTableRow(e: SyncCounts): SyncCountsTableRow {
+  const row: SyncCountsTableRow = {
+    tenant: e.tenant, syncId: e.syncId, app: e.app, entity: e.entity, schoolId: e.schoolId, schoolName: e.schoolName,
+    ...zeroCounts(),
+  }
+  for (const f of COUNT_FIELDS) row[f] = uint32(e, `counts.${f}`, e.counts[f])
+  return row
+}
+
+/**
+ * Split events into table rows. Within one batch the last event per table key
+ * wins (for runs: the highest version), exactly as the tables collapse them,
+ * so a batch never depends on how ClickHouse orders equal keys inside a block.
+ */
+export function toTableRows(events: readonly SyncLogEvent[]): TableRows {
+  const log = new Map<string, SyncLogTableRow>()
+  const runs = new Map<string, SyncRunsTableRow>()
+  const counts = new Map<string, SyncCountsTableRow>()
+  for (const e of events) {
+    switch (e.kind) {
+      case 'LogRow': {
+        const row = toLogTableRow(e)
+        log.set(JSON.stringify([row.tenant, row.syncId, row.seq]), row)
+        break
+      }
+      case 'SyncStatusChanged': {
+        const row = toRunsTableRow(e)
+        const key = JSON.stringify([row.tenant, row.syncId])
+        const seen = runs.get(key)
+        if (seen === undefined || seen.version <= row.version) runs.set(key, row)
+        break
+      }
+      case 'SyncCounts': {
+        const row = toCountsTableRow(e)
+        counts.set(JSON.stringify([row.tenant, row.syncId, row.entity, row.schoolId]), row)
+        break
+      }
+      default: {
+        const unknown: never = e
+        throw new SynclogError('EVENT_REJECTED', `unknown sync-log event kind: ${JSON.stringify(unknown)}`)
+      }
+    }
+  }
+  return { log: [...log.values()], runs: [...runs.values()], counts: [...counts.values()] }
+}
+
+export function zeroCounts(): OutcomeCountsJson {
+  return { total: 0, new: 0, updated: 0, noChange: 0, deleted: 0, skipped: 0, invalid: 0, duplicates: 0, merged: 0, excluded: 0 }
+}
+
+/** Add `b` into `a`. */
+export function addCounts(a: OutcomeCountsJson, b: OutcomeCountsJson): void {
+  for (const f of COUNT_FIELDS) a[f] += b[f]
+}
+
+// ---- reading back -------------------------------------------------------------
+
+const LOG_ACTIONS: ReadonlySet<string> = new Set<string>([...ROSTER_ACTIONS, ...SECTION_ACTIONS, ...OUTCOMES.filter((o) => o !== 'No Change')])
+const OUTCOME_SET: ReadonlySet<string> = new Set<string>(OUTCOMES)
+const ENTITY_SET: ReadonlySet<string> = new Set<string>(ENTITY_TYPES)
+const STATUS_SET: ReadonlySet<string> = new Set<string>(SYNC_STATUSES)
+
+function corrupt(what: string): SynclogError {
+  return new SynclogError('STATE_CORRUPT', `ClickHouse returned ${what}; the tables do not match synclog's schema`)
+}
+
+function isLogAction(s: string): s is LogAction { return LOG_ACTIONS.has(s) }
+function isOutcome(s: string): s is Outcome { return OUTCOME_SET.has(s) }
+function isEntity(s: string): s is EntityType { return ENTITY_SET.has(s) }
+function isStatus(s: string): s is SyncStatus { return STATUS_SET.has(s) }
+
+export function toSyncStatus(s: string): SyncStatus {
+  if (!isStatus(s)) throw corrupt(`an unknown sync status '${s}'`)
+  return s
+}
+
+/** ClickHouse DateTime64 text as an ISO instant with Z; null/blank stays blank. */
+export function isoFromTable(text: string | null): string {
+  if (text === null || text === '') return ''
+  const iso = fromClickHouseText(text)
+  if (iso === null) throw corrupt(`an unreadable date '${text}'`)
+  return iso
+}
+
+function readAction(s: string): LogAction {
+  if (isLogAction(s)) return s
+  throw corrupt(`an unknown action '${s}'`)
+}
+
+function readEntity(s: string): EntityType | '' {
+  if (s === '' || isEntity(s)) return s
+  throw corrupt(`an unknown entity '${s}'`)
+}
+
+function readOutcome(s: string): Outcome | '' {
+  if (s === '' || isOutcome(s)) return s
+  throw corrupt(`an unknown outcome '${s}'`)
+}
+
+export function toLogRecord(row: SyncLogTableRow): LogRecord {
+  return {
+    ...row, seq: Number(row.seq), date: isoFromTable(row.date),
+    action: readAction(row.action), entity: readEntity(row.entity), outcome: readOutcome(row.outcome),
+  }
+}

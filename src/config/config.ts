@@ -1,0 +1,79 @@
+/**
+ * Configuration in one place: defaults < config file < environment < flags,
+ * validated once into a strict object. `process.env` is read nowhere else.
+ */
+import { readFileSync, existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { z } from 'zod'
+import { SynclogError } from '../errors.js'
+import type { FoldOptions } from '../processor/index.js'
+
+const percent = z.coerce.number().min(0).max(100)
+
+const ConfigSchema = z.object({
+  dataDir: z.string().min(1),
+  clickhouse: z.object({
+    url: z.string().url().optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a database name (letters, digits, _)').optional(),
+  }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  holdThresholds: z.object({ deletePercent: percent, updatePercent: percent }),
+  /** Per tenant, the onboarded school sourcedIds; a tenant not listed has every school onboarded. */
+  onboardedSchools: z.record(z.string(), z.array(z.string())).optional(),
+})
+
+export type Config = z.infer<typeof ConfigSchema>
+
+/** What the command line may set; undefined leaves the lower layers in force. */
+export interface ConfigFlags {
+  data?: string
+  clickhouseUrl?: string
+  logLevel?: string
+  config?: string
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+function fileLayer(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
+  } catch (e) {
+    throw new SynclogError('CONFIG_INVALID', `cannot read config file ${path}: ${(e as Error).message}`, { cause: e })
+  }
+}
+
+/** Builds the configuration; an invalid setting names its key and what is allowed. */
+export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
+  const dataDir = resolve(flags.data ?? env.SYNCLOG_DATA ?? './synclog-data')
+  const configPath = flags.config ?? env.SYNCLOG_CONFIG ?? resolve(dataDir, 'synclog.config.json')
+  const file = flags.config !== undefined || existsSync(configPath) ? fileLayer(configPath) : {}
+  const fileClickhouse = (file.clickhouse ?? {}) as Record<string, unknown>
+  const fileHold = (file.holdThresholds ?? {}) as Record<string, unknown>
+  const raw = {
+    dataDir,
+    clickhouse: {
+      url: flags.clickhouseUrl ?? env.CLICKHOUSE_URL ?? fileClickhouse.url,
+      username: env.CLICKHOUSE_USER ?? fileClickhouse.username,
+      password: env.CLICKHOUSE_PASSWORD ?? fileClickhouse.password,
+      database: env.CLICKHOUSE_DATABASE ?? fileClickhouse.database,
+    },
+    logLevel: flags.logLevel ?? env.SYNCLOG_LOG_LEVEL ?? file.logLevel ?? 'info',
+    holdThresholds: {
+      deletePercent: env.SYNCLOG_HOLD_DELETE_PERCENT ?? fileHold.deletePercent ?? 10,
+      updatePercent: env.SYNCLOG_HOLD_UPDATE_PERCENT ?? fileHold.updatePercent ?? 75,
+    },
+    onboardedSchools: file.onboardedSchools,
+  }
+  const parsed = ConfigSchema.safeParse(raw)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
+    throw new SynclogError('CONFIG_INVALID', `invalid configuration: ${problems}`)
+  }
+  return parsed.data
+}
+
+export function foldOptionsOf(config: Config): FoldOptions {
+  return { holdThresholds: config.holdThresholds, onboardedSchools: config.onboardedSchools }
+}

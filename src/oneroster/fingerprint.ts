@@ -1,0 +1,25 @@
+/**
+ * A bundle's identity for recognising a re-run of the same input: sha256 over its
+ * file names and contents, files in name order. The same files give the same
+ * fingerprint whether they sit in a folder or in a zip (and however compressed).
+ */
+import { createHash } from 'node:crypto'
+import { openBundleSource } from './bundle-source.js'
+
+/** Throws `INPUT_UNREADABLE` when the path is not a readable folder or zip. */
+export async function bundleFingerprint(path: string): Promise<string> {
+  const source = await openBundleSource(path)
+  try {
+    const hash = createHash('sha256')
+    const names = [...source.entries.keys()].sort()
+    for (const name of names) {
+      const size = source.entries.get(name)?.size ?? 0
+      hash.update(`${name}\u0000${size}\u0000`)
+      for await (const chunk of await source.open(name)) hash.update(chunk)
+      hash.update('\u0000')
+    }
+    return hash.digest('hex')
+  } finally {
+    await source.close()
+  }
+}

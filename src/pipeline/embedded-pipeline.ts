@@ -1,0 +1,118 @@
+/**
+ * Embedded mode: one process folds change events (from files) and projects the
+ * sync-log events into ClickHouse (chDB in the data directory, or a server).
+ * The same fold and the same store as stream mode; only the transport differs.
+ */
+import type { ChangeEvent } from '../events/change-event.js'
+import type { SyncLogEvent, SyncStatus } from '../events/sync-log-event.js'
+import type { Config } from '../config/config.js'
+import { foldOptionsOf } from '../config/config.js'
+import type { Logger } from '../logging/logger.js'
+import { applyEvent, type FoldOptions, type ProcessorState } from '../processor/index.js'
+import { openClickHouse, type ClickHouse } from '../clickhouse/open.js'
+import { migrate } from '../clickhouse/migrations.js'
+import { SyncLogStore } from '../clickhouse/sync-log-store.js'
+import { StateSnapshots } from '../state/state-snapshots.js'
+import { DataDirLock } from '../state/data-dir-lock.js'
+
+/** Sync-log events are written in batches of this many (ClickHouse likes 10k–100k rows per insert). */
+const WRITE_BATCH = 20_000
+
+export interface RejectedEvent {
+  readonly eventId: string
+  readonly where: string
+  readonly reason: string
+}
+
+export interface ApplyReport {
+  readonly events: number
+  readonly ignored: number
+  readonly rejected: readonly RejectedEvent[]
+  /** Final status of every sync the events touched, in order of first appearance. */
+  readonly syncs: ReadonlyMap<string, SyncStatus>
+  readonly rowsWritten: number
+}
+
+export class EmbeddedPipeline {
+  private constructor(
+    readonly store: SyncLogStore,
+    readonly state: ProcessorState,
+    private readonly clickhouse: ClickHouse,
+    private readonly snapshots: StateSnapshots,
+    private readonly lock: DataDirLock,
+    private readonly options: FoldOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(config: Config, logger: Logger, command: string): Promise<EmbeddedPipeline> {
+    const lock = await DataDirLock.acquire(config.dataDir, command)
+    try {
+      const clickhouse = await openClickHouse({ dataDir: config.dataDir, ...config.clickhouse, logger })
+      try {
+        await migrate(clickhouse.client, logger)
+        const snapshots = new StateSnapshots(config.dataDir)
+        const state = await snapshots.loadAll()
+        logger.debug({ tenants: state.tenants.size, mode: clickhouse.mode }, 'pipeline open')
+        return new EmbeddedPipeline(new SyncLogStore(clickhouse.client, logger), state, clickhouse, snapshots, lock, foldOptionsOf(config), logger)
+      } catch (e) {
+        await clickhouse.close()
+        throw e
+      }
+    } catch (e) {
+      await lock.release()
+      throw e
+    }
+  }
+
+  /** Folds the events, writes what they produce, then saves the state of the tenants they touched. */
+  async apply(events: AsyncIterable<ChangeEvent> | Iterable<ChangeEvent>): Promise<ApplyReport> {
+    let count = 0
+    let ignored = 0
+    let rowsWritten = 0
+    const rejected: RejectedEvent[] = []
+    const syncs = new Map<string, SyncStatus>()
+    const tenants = new Set<string>()
+    let buffer: SyncLogEvent[] = []
+    const flush = async (): Promise<void> => {
+      if (buffer.length === 0) return
+      const batch = buffer
+      buffer = []
+      await this.store.write(batch)
+      rowsWritten += batch.filter((e) => e.kind === 'LogRow').length
+    }
+
+    for await (const event of events) {
+      count++
+      tenants.add(event.tenant)
+      const result = applyEvent(this.state, event, this.options)
+      if (result.rejected) {
+        const where = 'source' in event && event.source ? `${event.source.file}:${event.source.line}` : event.type
+        rejected.push({ eventId: event.eventId, where, reason: result.rejected })
+        this.logger.warn({ eventId: event.eventId, tenant: event.tenant, syncId: event.syncId, reason: result.rejected }, 'event rejected')
+      }
+      if (result.ignored) {
+        ignored++
+        this.logger.debug({ eventId: event.eventId, reason: result.ignored }, 'event ignored')
+      }
+      for (const out of result.events) {
+        if (out.kind === 'SyncStatusChanged') syncs.set(out.syncId, out.status)
+        buffer.push(out)
+      }
+      if (buffer.length >= WRITE_BATCH) await flush()
+    }
+    await flush()
+    for (const tenant of tenants) {
+      const t = this.state.tenants.get(tenant)
+      if (t) await this.snapshots.save(t)
+    }
+    return { events: count, ignored, rejected, syncs, rowsWritten }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.clickhouse.close()
+    } finally {
+      await this.lock.release()
+    }
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Remembers the import in progress, so that re-running the same input after a
+ * crash reuses its sync id and time: the fold then reproduces the same rows,
+ * and the store's deduplication keeps one copy of each.
+ */
+import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises'
+import { join } from 'node:path'
+
+export interface ImportIntent {
+  readonly tenant: string
+  readonly app: string
+  readonly fingerprint: string
+  readonly syncId: string
+  readonly occurredAt: string
+}
+
+export class ImportJournal {
+  private readonly path: string
+
+  constructor(private readonly dataDir: string) {
+    this.path = join(dataDir, 'import-in-progress.json')
+  }
+
+  async pending(): Promise<ImportIntent | undefined> {
+    try {
+      return JSON.parse(await readFile(this.path, 'utf8')) as ImportIntent
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The intent for this input: the crashed one if it is the same input, else a new one. */
+  async begin(input: Omit<ImportIntent, 'syncId' | 'occurredAt'>, now: Date): Promise<{ intent: ImportIntent; resumed: boolean }> {
+    const previous = await this.pending()
+    if (previous && previous.tenant === input.tenant && previous.app === input.app && previous.fingerprint === input.fingerprint) {
+      return { intent: previous, resumed: true }
+    }
+    const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+    const intent: ImportIntent = { ...input, syncId: `${input.tenant}.${stamp}.${input.fingerprint.slice(0, 8)}`, occurredAt: now.toISOString() }
+    await mkdir(this.dataDir, { recursive: true })
+    await writeFile(`${this.path}.tmp`, JSON.stringify(intent, null, 2))
+    await rename(`${this.path}.tmp`, this.path)
+    return { intent, resumed: false }
+  }
+
+  async finish(): Promise<void> {
+    await rm(this.path, { force: true })
+  }
+}
