@@ -6,14 +6,18 @@ import type { Command } from 'commander'
 import { loadConfig, type Config, type ConfigFlags } from '../config/config.js'
 import { createLogger, type Logger } from '../logging/logger.js'
 import { EmbeddedPipeline } from '../pipeline/embedded-pipeline.js'
+import { openStore } from '../pipeline/open-store.js'
+import type { SyncLogStore } from '../clickhouse/sync-log-store.js'
 
 export interface CliContext {
   readonly config: Config
   readonly logger: Logger
   readonly stdout: NodeJS.WritableStream
   readonly stderr: NodeJS.WritableStream
-  /** Opens the data directory (lock, ClickHouse, state); closed by `withPipeline`. */
+  /** Opens the data directory (lock, ClickHouse, state) for folding events; closed after `work`. */
   withPipeline<T>(command: string, work: (pipeline: EmbeddedPipeline) => Promise<T>): Promise<T>
+  /** Opens the data directory (lock, ClickHouse) for reading the log; closed after `work`. */
+  withStore<T>(command: string, work: (store: SyncLogStore) => Promise<T>): Promise<T>
 }
 
 export function contextOf(command: Command, defaults: Partial<ConfigFlags> = {}): CliContext {
@@ -31,6 +35,14 @@ export function contextOf(command: Command, defaults: Partial<ConfigFlags> = {})
         return await work(pipeline)
       } finally {
         await pipeline.close()
+      }
+    },
+    async withStore(name, work) {
+      const opened = await openStore(config, logger, name)
+      try {
+        return await work(opened.store)
+      } finally {
+        await opened.close()
       }
     },
   }

@@ -39,9 +39,14 @@ export interface BundlePlan {
 
 const SYNC_MODE = { bulk: 'full', delta: 'delta' } as const satisfies Record<'bulk' | 'delta', SyncMode>
 
-/** Opens one file of the bundle as a CSV table (header read). */
-export async function openTable(source: BundleSource, file: string): Promise<CsvTable> {
-  return openCsvTable(file, await source.open(file))
+/** Opens one file of the bundle as a CSV table (header read); a read failure names the file. */
+async function openTable(source: BundleSource, file: string): Promise<CsvTable> {
+  try {
+    return await openCsvTable(file, await source.open(file))
+  } catch (e) {
+    if (e instanceof SynclogError) throw e
+    throw new SynclogError('INPUT_UNREADABLE', `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+  }
 }
 
 async function headerOf(source: BundleSource, file: string): Promise<Columns> {

@@ -4,6 +4,7 @@
  * fingerprint whether they sit in a folder or in a zip (and however compressed).
  */
 import { createHash } from 'node:crypto'
+import { SynclogError } from '../errors.js'
 import { openBundleSource } from './bundle-source.js'
 
 /** Throws `INPUT_UNREADABLE` when the path is not a readable folder or zip. */
@@ -19,6 +20,9 @@ export async function bundleFingerprint(path: string): Promise<string> {
       hash.update('\u0000')
     }
     return hash.digest('hex')
+  } catch (e) {
+    if (e instanceof SynclogError) throw e
+    throw new SynclogError('INPUT_UNREADABLE', `cannot read the bundle ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
   } finally {
     await source.close()
   }

@@ -9,11 +9,9 @@ import type { Config } from '../config/config.js'
 import { foldOptionsOf } from '../config/config.js'
 import type { Logger } from '../logging/logger.js'
 import { applyEvent, type FoldOptions, type ProcessorState } from '../processor/index.js'
-import { openClickHouse, type ClickHouse } from '../clickhouse/open.js'
-import { migrate } from '../clickhouse/migrations.js'
-import { SyncLogStore } from '../clickhouse/sync-log-store.js'
+import type { SyncLogStore } from '../clickhouse/sync-log-store.js'
 import { StateSnapshots } from '../state/state-snapshots.js'
-import { DataDirLock } from '../state/data-dir-lock.js'
+import { openStore, type OpenStore } from './open-store.js'
 
 /** Sync-log events are written in batches of this many (ClickHouse likes 10k–100k rows per insert). */
 const WRITE_BATCH = 20_000
@@ -35,31 +33,26 @@ export interface ApplyReport {
 
 export class EmbeddedPipeline {
   private constructor(
-    readonly store: SyncLogStore,
+    private readonly opened: OpenStore,
     readonly state: ProcessorState,
-    private readonly clickhouse: ClickHouse,
     private readonly snapshots: StateSnapshots,
-    private readonly lock: DataDirLock,
     private readonly options: FoldOptions,
     private readonly logger: Logger,
   ) {}
 
+  get store(): SyncLogStore {
+    return this.opened.store
+  }
+
   static async open(config: Config, logger: Logger, command: string): Promise<EmbeddedPipeline> {
-    const lock = await DataDirLock.acquire(config.dataDir, command)
+    const opened = await openStore(config, logger, command)
     try {
-      const clickhouse = await openClickHouse({ dataDir: config.dataDir, ...config.clickhouse, logger })
-      try {
-        await migrate(clickhouse.client, logger)
-        const snapshots = new StateSnapshots(config.dataDir)
-        const state = await snapshots.loadAll()
-        logger.debug({ tenants: state.tenants.size, mode: clickhouse.mode }, 'pipeline open')
-        return new EmbeddedPipeline(new SyncLogStore(clickhouse.client, logger), state, clickhouse, snapshots, lock, foldOptionsOf(config), logger)
-      } catch (e) {
-        await clickhouse.close()
-        throw e
-      }
+      const snapshots = new StateSnapshots(config.dataDir)
+      const state = await snapshots.loadAll()
+      logger.debug({ tenants: state.tenants.size, mode: opened.mode }, 'pipeline open')
+      return new EmbeddedPipeline(opened, state, snapshots, foldOptionsOf(config), logger)
     } catch (e) {
-      await lock.release()
+      await opened.close()
       throw e
     }
   }
@@ -109,10 +102,6 @@ export class EmbeddedPipeline {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.clickhouse.close()
-    } finally {
-      await this.lock.release()
-    }
+    await this.opened.close()
   }
 }

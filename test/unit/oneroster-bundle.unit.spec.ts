@@ -255,6 +255,15 @@ describe('a zip bundle', () => {
     expect(reason).toMatch(/zip/i)
   })
 
+  it('fails the sync naming the file when an entry of the zip is corrupt', async () => {
+    const bytes = zipOf(district11(), { deflate: true })
+    const at = bytes.indexOf(Buffer.from('users.csv')) + 'users.csv'.length + 5
+    bytes.fill(0xff, at, at + 20)
+    const path = join(dir, 'corrupt.zip')
+    await writeFile(path, bytes)
+    expect(failure((await read(path)).events)).toMatch(/^cannot read users\.csv: /)
+  })
+
   it('fails the sync when the path does not exist', async () => {
     const path = join(dir, 'missing.zip')
     const { events } = await read(path)

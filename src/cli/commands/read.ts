@@ -77,7 +77,7 @@ export function registerReadCommands(program: Command): void {
     .action(async (opts: { tenant?: string; app?: string; from?: string; to?: string; limit?: string; format?: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
       const format = parseFormat(opts.format, ['table', 'json', 'csv'])
-      const runs = await ctx.withPipeline('syncs', (p) => p.store.listSyncs({
+      const runs = await ctx.withStore('syncs', (store) => store.listSyncs({
         tenant: opts.tenant, app: opts.app, from: dateOption('--from', opts.from), to: dateOption('--to', opts.to), limit: positiveInt('--limit', opts.limit),
       }))
       await printSyncs(ctx.stdout, runs, format)
@@ -91,7 +91,7 @@ export function registerReadCommands(program: Command): void {
     .action(async (syncId: string, opts: { bySchool?: boolean; format?: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
       const format = parseFormat(opts.format, ['table', 'json', 'csv'])
-      const summary = await ctx.withPipeline('summary', (p) => p.store.summary(syncId, { bySchool: opts.bySchool ?? false }))
+      const summary = await ctx.withStore('summary', (store) => store.summary(syncId, { bySchool: opts.bySchool ?? false }))
       if (!summary) throw new SynclogError('SYNC_NOT_FOUND', `no sync ${syncId}; list them with: synclog syncs`)
       await printSummary(ctx.stdout, summary, format)
     })
@@ -115,7 +115,7 @@ export function registerReadCommands(program: Command): void {
       const format = parseFormat(opts.format, ['table', 'json', 'csv', 'xlsx'])
       if (format === 'xlsx' && !opts.out) throw new SynclogError('USAGE', '--format xlsx needs --out <file.xlsx>')
       const filter = logFilterOf(opts, format === 'table' ? 100 : undefined)
-      const rows = await ctx.withPipeline('log', (p) => p.store.queryLog(filter))
+      const rows = await ctx.withStore('log', (store) => store.queryLog(filter))
       if (format === 'xlsx') {
         const n = await writeLogXlsx(resolve(opts.out!), rows)
         ctx.logger.info({ rows: n, file: resolve(opts.out!) }, 'Excel export written')
@@ -133,9 +133,9 @@ export function registerReadCommands(program: Command): void {
     .requiredOption('--out <dir>', 'directory to write the reports into')
     .action(async (syncId: string, opts: { out: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
-      const rows = await ctx.withPipeline('report', async (p) => {
-        if (!(await p.store.getSync(syncId))) throw new SynclogError('SYNC_NOT_FOUND', `no sync ${syncId}; list them with: synclog syncs`)
-        return p.store.reportRows(syncId)
+      const rows = await ctx.withStore('report', async (store) => {
+        if (!(await store.getSync(syncId))) throw new SynclogError('SYNC_NOT_FOUND', `no sync ${syncId}; list them with: synclog syncs`)
+        return store.reportRows(syncId)
       })
       const files = await writeSyncReports(resolve(opts.out), syncId, rows)
       if (files.length === 0) ctx.stdout.write(`Sync ${syncId} has no record errors: no report to write.\n`)
