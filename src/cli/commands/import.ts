@@ -48,6 +48,7 @@ export async function importBundle(ctx: CliContext, pipeline: EmbeddedPipeline, 
   const report = await pipeline.apply(readOneRosterBundle({
     path, tenant: intent.tenant, syncId: intent.syncId, app: intent.app, occurredAt: intent.occurredAt,
     onProgress: (p) => progress?.update(p),
+    onIssue: (issue) => log.warn({ file: issue.file, line: issue.line, field: issue.field }, issue.message),
   }))
   progress?.stop()
   await journal.finish()
