@@ -9,6 +9,7 @@
  * 40 sections of 25–35, 3–6 sections per secondary student). Night 2 stays far
  * below the hold thresholds (deletes < 10 %, updates < 75 % per type).
  */
+import { shiftStory, shiftTables } from './school-year.js'
 import { createPrng, type Prng } from './prng.js'
 import { oneRosterRow, type OneRosterTables, type Row } from './write-oneroster.js'
 
@@ -26,6 +27,8 @@ const FALL: Term = { id: 'as-2026-s1', title: 'Fall 2025', start: '2025-08-18', 
 const SPRING: Term = { id: 'as-2026-s2', title: 'Spring 2026', start: '2026-01-12', end: '2026-06-05' }
 /** The day night-2 additions start (or the term start, if later). */
 const ADD_DATE = '2025-10-06'
+/** The school year the calendar above is written for; `generateDemoNights` can move it. */
+const BASE_SCHOOL_YEAR = 2026
 
 interface CourseSpec { readonly code: string; readonly title: string; readonly newTitle: string; readonly subject: string }
 interface School { readonly id: string; readonly name: string; readonly districtId: string; readonly identifier: string }
@@ -664,10 +667,11 @@ function buildNight2(d: District, rng: Prng, night1: OneRosterTables): { tables:
  * Two nightly bulk exports of the demo district. The same seed gives the same
  * tables and story; `changes` lists night 2's edits by sourcedId for tests.
  */
-export function generateDemoNights(opts: { seed?: number } = {}): DemoNights {
+export function generateDemoNights(opts: { seed?: number; schoolYear?: number } = {}): DemoNights {
   const rng = createPrng(opts.seed ?? DEMO_DEFAULT_SEED)
   const district = buildDistrict(rng)
   const night1 = tablesOf(district)
   const { tables: night2, story, changes } = buildNight2(district, rng, night1)
-  return { night1, night2, story, changes }
+  const shift = (opts.schoolYear ?? BASE_SCHOOL_YEAR) - BASE_SCHOOL_YEAR
+  return { night1: shiftTables(night1, shift), night2: shiftTables(night2, shift), story: shiftStory(story, shift), changes }
 }

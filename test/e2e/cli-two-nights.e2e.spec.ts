@@ -10,10 +10,12 @@ import { parse } from 'csv-parse/sync'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { generateDemoNights } from '../../src/demo/district.js'
 import { writeOneRosterBundle } from '../../src/demo/write-oneroster.js'
+import { currentSchoolYear } from '../../src/demo/school-year.js'
 import { LOG_COLUMNS } from '../../src/events/sync-log-event.js'
 import { jsonLines, synclog, tempDir } from '../support/cli.js'
 
-const { night1, night2 } = generateDemoNights({ seed: 11 })
+// The school year in progress, so the sections' rosters are active when imported.
+const { night1, night2, changes } = generateDemoNights({ seed: 11, schoolYear: currentSchoolYear(new Date()) })
 let data: string
 let dir: string
 let sync1: Record<string, unknown>
@@ -77,6 +79,13 @@ describe('importing two nightly OneRoster exports', () => {
     const rows = jsonLines(run.stdout).filter((r) => r.action === 'Updated Section Data')
     expect(rows.map((r) => r.sourcedId).sort()).toEqual([...new Set(sections)].sort())
     expect(rows[0]!.oldValue).toBe(`Teacher Display Name: ${before.get(teacher.sourcedId)}`)
+  })
+
+  it('invalidates the removed section and deletes its active rosters', async () => {
+    const run = await synclog(['log', '--sync', String(sync2.syncId), '--action', 'Invalidated Section', '--format', 'json', '--data', data])
+    const rows = jsonLines(run.stdout)
+    const removed = night1.classes.find((c) => c.sourcedId === changes.removedClass.classId)!
+    expect(rows).toEqual([expect.objectContaining({ sourcedId: removed.sourcedId, sectionNumber: removed.classCode })])
   })
 
   it('prints log rows with exactly the documented JSON keys', async () => {

@@ -322,3 +322,25 @@ describe('writeOneRosterBundle', () => {
     ])
   })
 })
+
+describe('the demo calendar', () => {
+  it('names the school year by its end year, turning over on 1 July', async () => {
+    const { currentSchoolYear } = await import('../../src/demo/school-year.js')
+    expect(currentSchoolYear(new Date('2026-11-23T00:00:00Z'))).toBe(2027)
+    expect(currentSchoolYear(new Date('2027-03-01T00:00:00Z'))).toBe(2027)
+    expect(currentSchoolYear(new Date('2027-07-01T00:00:00Z'))).toBe(2028)
+  })
+
+  it('moves every term and enrollment date to the requested school year', async () => {
+    const { generateDemoNights } = await import('../../src/demo/district.js')
+    const base = generateDemoNights({ seed: 7 })
+    const moved = generateDemoNights({ seed: 7, schoolYear: 2028 })
+    const year = moved.night1.academicSessions.find((s) => s.type === 'schoolYear')!
+    expect(year.schoolYear).toBe('2028')
+    expect(year.startDate!.slice(0, 4)).toBe('2027')
+    const e0 = base.night2.enrollments[0]!
+    const e1 = moved.night2.enrollments[0]!
+    expect(Number(e1.beginDate!.slice(0, 4)) - Number(e0.beginDate!.slice(0, 4))).toBe(2)
+    expect(moved.night2.users).toEqual(base.night2.users)
+  })
+})

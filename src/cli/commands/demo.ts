@@ -8,6 +8,7 @@ import { join, relative } from 'node:path'
 import type { Command } from 'commander'
 import { generateDemoNights } from '../../demo/district.js'
 import { writeOneRosterBundle } from '../../demo/write-oneroster.js'
+import { currentSchoolYear } from '../../demo/school-year.js'
 import { writeLogXlsx } from '../../export/xlsx-log-writer.js'
 import { writeSyncReports } from '../../export/sync-report.js'
 import { SynclogError } from '../../errors.js'
@@ -46,7 +47,7 @@ export function registerDemo(program: Command): void {
       const out = ctx.stdout
       const rel = (p: string): string => relative(process.cwd(), p) || '.'
       await resetDemoDir(dir)
-      const { night1, night2, story } = generateDemoNights({ seed: Number(opts.seed) })
+      const { night1, night2, story } = generateDemoNights({ seed: Number(opts.seed), schoolYear: currentSchoolYear(new Date()) })
       const input1 = join(dir, 'input', 'night1')
       const input2 = join(dir, 'input', 'night2')
       await writeOneRosterBundle(input1, night1)
