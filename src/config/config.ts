@@ -18,6 +18,15 @@ const ConfigSchema = z.object({
     password: z.string().optional(),
     database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a database name (letters, digits, _)').optional(),
   }),
+  kafka: z.object({
+    brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).min(1),
+    clientId: z.string().min(1),
+    /** Topic names are `<prefix>change-events`, `<prefix>sync-log`, `<prefix>processor-state`, `<prefix>dead-letter`. */
+    topicPrefix: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" or "-"'),
+    partitions: z.coerce.number().int().min(1).max(1000),
+    replicationFactor: z.coerce.number().int().min(1).max(5),
+  }),
+  registry: z.object({ url: z.string().url() }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   holdThresholds: z.object({ deletePercent: percent, updatePercent: percent }),
   /** Per tenant, the onboarded school sourcedIds; a tenant not listed has every school onboarded. */
@@ -32,6 +41,10 @@ export interface ConfigFlags {
   clickhouseUrl?: string
   logLevel?: string
   config?: string
+  /** Kafka bootstrap servers, comma-separated (stream mode). */
+  brokers?: string
+  /** Confluent-compatible schema registry URL (stream mode). */
+  registry?: string
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -51,6 +64,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
   const file = flags.config !== undefined || existsSync(configPath) ? fileLayer(configPath) : {}
   const fileClickhouse = (file.clickhouse ?? {}) as Record<string, unknown>
   const fileHold = (file.holdThresholds ?? {}) as Record<string, unknown>
+  const fileKafka = (file.kafka ?? {}) as Record<string, string | number | undefined>
+  const fileRegistry = (file.registry ?? {}) as Record<string, string | undefined>
   const raw = {
     dataDir,
     clickhouse: {
@@ -59,6 +74,14 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
       password: env.CLICKHOUSE_PASSWORD ?? fileClickhouse.password,
       database: env.CLICKHOUSE_DATABASE ?? fileClickhouse.database,
     },
+    kafka: {
+      brokers: (flags.brokers ?? env.SYNCLOG_KAFKA_BROKERS ?? fileKafka.brokers ?? '127.0.0.1:19092').toString().split(',').map((b: string) => b.trim()).filter(Boolean),
+      clientId: env.SYNCLOG_KAFKA_CLIENT_ID ?? fileKafka.clientId ?? 'synclog',
+      topicPrefix: env.SYNCLOG_TOPIC_PREFIX ?? fileKafka.topicPrefix ?? 'synclog.',
+      partitions: env.SYNCLOG_TOPIC_PARTITIONS ?? fileKafka.partitions ?? 6,
+      replicationFactor: env.SYNCLOG_TOPIC_REPLICATION ?? fileKafka.replicationFactor ?? 1,
+    },
+    registry: { url: flags.registry ?? env.SYNCLOG_REGISTRY_URL ?? fileRegistry.url ?? 'http://127.0.0.1:18081/apis/ccompat/v7' },
     logLevel: flags.logLevel ?? env.SYNCLOG_LOG_LEVEL ?? file.logLevel ?? 'info',
     holdThresholds: {
       deletePercent: env.SYNCLOG_HOLD_DELETE_PERCENT ?? fileHold.deletePercent ?? 10,
