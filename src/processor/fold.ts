@@ -47,8 +47,21 @@ export interface ProcessorState {
   readonly tenants: Map<string, TenantState>
 }
 
+/**
+ * How the state changed, as data, so a stream processor can keep a changelog of
+ * it (the fold itself never writes anywhere).
+ */
+export type StateChange =
+  | { readonly kind: 'sync'; readonly tenant: string; readonly info: SyncInfo }
+  | { readonly kind: 'intake'; readonly tenant: string; readonly syncId: string; readonly event: ChangeEvent }
+  | { readonly kind: 'closed'; readonly tenant: string; readonly syncId: string; readonly eventIds: readonly string[] }
+  | { readonly kind: 'committed'; readonly tenant: string; readonly overlay: OverlayData }
+  | { readonly kind: 'held'; readonly tenant: string; readonly syncId: string; readonly overlay: OverlayData }
+  | { readonly kind: 'released'; readonly tenant: string; readonly syncId: string }
+
 export interface FoldResult {
   readonly events: SyncLogEvent[]
+  readonly changes: readonly StateChange[]
   /** The event cannot be applied (no such sync, out of place): route it to the dead letters with this reason. */
   readonly rejected: string | null
   /** The event was a redelivery or belongs to a closed sync: no effect. */
@@ -63,9 +76,10 @@ export function createTenantState(tenant: string): TenantState {
   return { tenant, tables: emptyTables(), indexes: emptyIndexes(), syncs: new Map(), pending: new Map(), held: new Map() }
 }
 
-const done = (events: SyncLogEvent[] = []): FoldResult => ({ events, rejected: null, ignored: null })
-const rejected = (reason: string): FoldResult => ({ events: [], rejected: reason, ignored: null })
-const ignored = (reason: string): FoldResult => ({ events: [], rejected: null, ignored: reason })
+const done = (events: SyncLogEvent[] = [], changes: StateChange[] = []): FoldResult => ({ events, changes, rejected: null, ignored: null })
+const rejected = (reason: string): FoldResult => ({ events: [], changes: [], rejected: reason, ignored: null })
+const ignored = (reason: string): FoldResult => ({ events: [], changes: [], rejected: null, ignored: reason })
+const syncChange = (t: TenantState, info: SyncInfo): StateChange => ({ kind: 'sync', tenant: t.tenant, info: { ...info } })
 
 function tenantOf(state: ProcessorState, tenant: string): TenantState {
   let t = state.tenants.get(tenant)
@@ -105,9 +119,13 @@ function onSyncStarted(state: ProcessorState, e: SyncStarted): FoldResult {
   }
   t.syncs.set(e.syncId, info)
   const blocked = holdBlock(t, e.syncId)
-  if (blocked) return done([transition(t, info, 'Failed', e.occurredAt, blocked)])
+  if (blocked) {
+    const failed = transition(t, info, 'Failed', e.occurredAt, blocked)
+    return done([failed], [syncChange(t, info)])
+  }
   t.pending.set(e.syncId, openPendingSync(e.syncId, e.app, e.occurredAt, e.modes))
-  return done([transition(t, info, 'Running', e.occurredAt, '')])
+  const running = transition(t, info, 'Running', e.occurredAt, '')
+  return done([running], [syncChange(t, info)])
 }
 
 /** The open sync an event belongs to, or the result to return when there is none. */
@@ -126,7 +144,7 @@ function onRecord(state: ProcessorState, e: RecordChanged | RecordUnreadable): F
   if ('events' in open) return open
   if (e.type === 'RecordChanged') intakeRecord(open.sync, e)
   else intakeUnreadable(open.sync, e)
-  return done()
+  return done([], [{ kind: 'intake', tenant: open.t.tenant, syncId: e.syncId, event: e }])
 }
 
 function onSyncEnded(state: ProcessorState, e: SyncEnded, options: FoldOptions): FoldResult {
@@ -134,8 +152,12 @@ function onSyncEnded(state: ProcessorState, e: SyncEnded, options: FoldOptions):
   if ('events' in open) return open
   const { t, sync, info } = open
   t.pending.delete(e.syncId)
+  const closed: StateChange = { kind: 'closed', tenant: t.tenant, syncId: e.syncId, eventIds: [...sync.eventIds] }
   const blocked = holdBlock(t, e.syncId)
-  if (blocked) return done([transition(t, info, 'Failed', e.occurredAt, blocked)])
+  if (blocked) {
+    const failed = transition(t, info, 'Failed', e.occurredAt, blocked)
+    return done([failed], [closed, syncChange(t, info)])
+  }
 
   const onboarded = options.onboardedSchools?.[t.tenant]
   const resolved = resolveSync(t, sync, e, {
@@ -147,21 +169,28 @@ function onSyncEnded(state: ProcessorState, e: SyncEnded, options: FoldOptions):
   }))
   info.statusOnApproval = resolved.counter.hasErrors() ? 'Completed with Errors' : 'Completed'
   let status: SyncStatusChanged
+  let applied: StateChange
   if (resolved.holdReason) {
     t.held.set(sync.syncId, resolved.overlay)
+    applied = { kind: 'held', tenant: t.tenant, syncId: sync.syncId, overlay: resolved.overlay }
     status = transition(t, info, 'On Hold', e.occurredAt, resolved.holdReason)
   } else {
     commitOverlay(t, resolved.overlay)
+    applied = { kind: 'committed', tenant: t.tenant, overlay: resolved.overlay }
     status = transition(t, info, info.statusOnApproval, e.occurredAt, '')
   }
-  return done([...rows, ...counts, status])
+  return done([...rows, ...counts, status], [closed, applied, syncChange(t, info)])
 }
 
 function onSyncFailed(state: ProcessorState, e: SyncFailed): FoldResult {
   const open = openSyncOf(state, e)
   if ('events' in open) return open
+  const sync = open.t.pending.get(e.syncId)
   open.t.pending.delete(e.syncId)
-  return done([transition(open.t, open.info, 'Failed', e.occurredAt, e.reason)])
+  const failed = transition(open.t, open.info, 'Failed', e.occurredAt, e.reason)
+  return done([failed], [
+    { kind: 'closed', tenant: open.t.tenant, syncId: e.syncId, eventIds: [...(sync?.eventIds ?? [])] }, syncChange(open.t, open.info),
+  ])
 }
 
 function onDecision(state: ProcessorState, e: SyncApproved | SyncRejected): FoldResult {
@@ -174,11 +203,14 @@ function onDecision(state: ProcessorState, e: SyncApproved | SyncRejected): Fold
     return rejected(`sync ${e.syncId} is ${info.status}, not On Hold`)
   }
   t.held.delete(e.syncId)
+  const released: StateChange = { kind: 'released', tenant: t.tenant, syncId: e.syncId }
   if (e.type === 'SyncApproved') {
     commitOverlay(t, overlay)
-    return done([transition(t, info, info.statusOnApproval, e.occurredAt, `approved by ${e.by}`)])
+    const approved = transition(t, info, info.statusOnApproval, e.occurredAt, `approved by ${e.by}`)
+    return done([approved], [released, { kind: 'committed', tenant: t.tenant, overlay }, syncChange(t, info)])
   }
-  return done([transition(t, info, 'Rejected', e.occurredAt, `rejected by ${e.by}`)])
+  const rejectedStatus = transition(t, info, 'Rejected', e.occurredAt, `rejected by ${e.by}`)
+  return done([rejectedStatus], [released, syncChange(t, info)])
 }
 
 /** Applies one change event to the state and returns the sync-log events it produces. */

@@ -1,3 +1,7 @@
 export { applyEvent, createProcessorState, findSync, DEFAULT_FOLD_OPTIONS } from './fold.js'
-export type { FoldOptions, FoldResult, ProcessorState, TenantState, SyncInfo } from './fold.js'
+export type { FoldOptions, FoldResult, ProcessorState, TenantState, SyncInfo, StateChange } from './fold.js'
+export { createTenantState } from './fold.js'
+export { openPendingSync, intakeRecord, intakeUnreadable } from './pending-sync.js'
+export type { OverlayData } from './roster-store.js'
+export { commitOverlay } from './roster-store.js'
 export type { HoldThresholds } from './resolve-sync.js'
