@@ -14,6 +14,12 @@ export const ERROR_CODES = {
   SYNC_NOT_FOUND: { retriable: false },
   SYNC_NOT_ON_HOLD: { retriable: false },
   EVENT_REJECTED: { retriable: false },
+  KAFKA_UNAVAILABLE: { retriable: true },
+  KAFKA_FAILED: { retriable: false },
+  REGISTRY_UNAVAILABLE: { retriable: true },
+  REGISTRY_FAILED: { retriable: false },
+  DECODE_FAILED: { retriable: false },
+  SCHEMA_UNKNOWN: { retriable: false },
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

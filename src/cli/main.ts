@@ -12,6 +12,8 @@ import { registerIngest } from './commands/ingest.js'
 import { registerReadCommands } from './commands/read.js'
 import { registerDecisions } from './commands/decide.js'
 import { registerDemo } from './commands/demo.js'
+import { registerPublish } from './commands/publish.js'
+import { registerRun } from './commands/run.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
     .option('--clickhouse-url <url>', 'use a ClickHouse server instead of the embedded one (env CLICKHOUSE_URL)')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent (env SYNCLOG_LOG_LEVEL)')
     .option('--config <file>', 'JSON config file (default <data>/synclog.config.json)')
+    .option('--brokers <list>', 'stream mode: Kafka bootstrap servers, host:port,... (env SYNCLOG_KAFKA_BROKERS; default 127.0.0.1:19092)')
+    .option('--registry <url>', 'stream mode: Confluent-compatible schema registry (env SYNCLOG_REGISTRY_URL)')
     .showHelpAfterError()
     .exitOverride()
   registerImport(program)
@@ -30,6 +34,8 @@ export function buildProgram(): Command {
   registerReadCommands(program)
   registerDecisions(program)
   registerDemo(program)
+  registerPublish(program)
+  registerRun(program)
   return program
 }
 

@@ -1,0 +1,98 @@
+/**
+ * The kafkajs client and its producers, configured once.
+ *
+ * - logs go through pino (see kafka-log.ts);
+ * - retries back off exponentially with jitter (kafkajs' `factor` randomises each wait);
+ * - producers use the Java-compatible murmur2 partitioner explicitly, so a tenant's key
+ *   lands on the same partition as with any Java or librdkafka producer;
+ * - the idempotent producer gets `maxInFlightRequests: 1` and an explicit retry budget
+ *   (kafkajs' defaults there are wrong: unlimited in-flight, 5 retries), and must never be
+ *   used for concurrent `send`s.
+ */
+import kafkajs from 'kafkajs'
+import type { Kafka as KafkaClient, Producer, RetryOptions } from 'kafkajs'
+import type { Config } from '../config/config.js'
+import type { Logger } from '../logging/logger.js'
+import { kafkaLogLevelFor, pinoLogCreator } from './kafka-log.js'
+
+const { Kafka, Partitioners } = kafkajs
+
+/** Client-wide retry: about 1 minute of attempts (300 ms doubling to 30 s, ±20 % jitter). */
+export const CLIENT_RETRY: Readonly<RetryOptions> = {
+  initialRetryTime: 300,
+  maxRetryTime: 30_000,
+  factor: 0.2,
+  multiplier: 2,
+  retries: 8,
+}
+
+/**
+ * Producer retry. kafkajs warns that anything below MAX_SAFE_INTEGER "may invalidate
+ * EoS": a send that gives up after its budget is reported to the caller, which stops
+ * (publisher) or aborts the transaction (processor); the sequence numbers of an
+ * idempotent producer are only at risk if the *same* producer sends again after a
+ * failed send, which neither does. A bounded budget keeps a dead cluster visible.
+ */
+export const PRODUCER_RETRY: Readonly<RetryOptions> = {
+  initialRetryTime: 300,
+  maxRetryTime: 30_000,
+  factor: 0.2,
+  multiplier: 2,
+  retries: 10,
+}
+
+/** A short budget for one-shot commands (about 10 s), so an unreachable cluster is reported soon. */
+export const COMMAND_RETRY: Readonly<RetryOptions> = { ...CLIENT_RETRY, retries: 5 }
+
+export interface CreateKafkaOptions {
+  /** Client-wide retry; default CLIENT_RETRY (services). */
+  readonly retry?: Readonly<RetryOptions>
+}
+
+export function createKafka(config: Pick<Config, 'kafka'>, logger: Logger, options: CreateKafkaOptions = {}): KafkaClient {
+  return new Kafka({
+    clientId: config.kafka.clientId,
+    brokers: [...config.kafka.brokers],
+    connectionTimeout: 5_000,
+    requestTimeout: 30_000,
+    retry: { ...(options.retry ?? CLIENT_RETRY) },
+    logLevel: kafkaLogLevelFor(logger),
+    logCreator: pinoLogCreator(logger),
+  })
+}
+
+/**
+ * An idempotent producer: no duplicates from its own retries, per-partition order
+ * kept. Await each `send` before the next one.
+ */
+export function idempotentProducer(kafka: KafkaClient): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    retry: { ...PRODUCER_RETRY },
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  })
+}
+
+export interface TransactionalProducerOptions {
+  /** Must be ≤ the broker's `transaction.max.timeout.ms` (default 15 min). Default 60 s. */
+  readonly transactionTimeout?: number
+}
+
+/**
+ * A transactional producer (one open transaction at a time). kafkajs has no KIP-447
+ * fencing, so give each input topic-partition its own `transactionalId`, e.g.
+ * `${group}-${topic}-${partition}`. On a fenced / epoch error, disconnect it and create a new one.
+ */
+export function transactionalProducer(kafka: KafkaClient, transactionalId: string, options: TransactionalProducerOptions = {}): Producer {
+  return kafka.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: options.transactionTimeout ?? 60_000,
+    retry: { ...PRODUCER_RETRY },
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  })
+}

@@ -1,0 +1,116 @@
+/**
+ * The schema registry as AvroSerde needs it: register a subject's schema, encode with a
+ * registered id, look up a writer schema by id. `ConfluentRegistryClient` implements it on
+ * @kafkajs/confluent-schema-registry (register, encode) plus three REST calls of our own
+ * (registry-http.ts); tests can pass an in-memory one.
+ */
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
+import {
+  ConfluentSchemaRegistryCompatibilityError, ConfluentSchemaRegistryError, ConfluentSchemaRegistryValidationError,
+} from '@kafkajs/confluent-schema-registry/dist/errors.js'
+import { SynclogError } from '../errors.js'
+import { RegistryHttp, registryFailed, registryUnavailable } from './registry-http.js'
+
+export interface RegistryClient {
+  /** Where the registry is (for messages). */
+  readonly url: string
+  /**
+   * Registers `schema` (the JSON of an Avro schema) under `subject` with BACKWARD
+   * compatibility and returns its id. Registering the same schema again returns the same id.
+   */
+  register(subject: string, schema: object): Promise<number>
+  /** `value` as Avro with the schema registered under `id`, in the Confluent wire format. */
+  encode(id: number, value: unknown): Promise<Buffer>
+  /** The schema text registered under `id` (DecodeError `schema-unknown` when none). */
+  schemaById(id: number): Promise<{ schema: string; schemaType: string }>
+}
+
+/**
+ * The same explicit retry for every SchemaRegistry instance: the library merges a
+ * retry setting into a module-level default (pitfall 7), so all instances must agree.
+ */
+const REGISTRY_RETRY = { retries: 3, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 5, factor: 0.2, multiplier: 2 }
+
+/** The HTTP status carried by the library's (unexported) ResponseError. */
+function statusOf(e: unknown): number | null {
+  if (typeof e === 'object' && e !== null && 'status' in e && typeof e.status === 'number') return e.status
+  return null
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}
+
+export class ConfluentRegistryClient implements RegistryClient {
+  private readonly registry: SchemaRegistry
+  private readonly http: RegistryHttp
+
+  constructor(url: string) {
+    this.http = new RegistryHttp(url)
+    // wrapUnions 'auto' is what src/events/avro.ts builds its types with (and avsc's default).
+    this.registry = new SchemaRegistry(
+      { host: this.http.url, clientId: 'synclog', retry: { ...REGISTRY_RETRY } },
+      { [SchemaType.AVRO]: { wrapUnions: 'auto' } },
+    )
+  }
+
+  get url(): string {
+    return this.http.url
+  }
+
+  /** The compatibility level the registry reports for `subject` (null: unknown subject). */
+  compatibility(subject: string): Promise<string | null> {
+    return this.http.compatibility(subject)
+  }
+
+  async register(subject: string, schema: object): Promise<number> {
+    // The library's register() compares GET /config/{subject} with the level it is given and
+    // throws on a mismatch; Apicurio answers that GET with its global default for a subject
+    // without its own rule. Setting the rule first makes the comparison hold on every start.
+    // A subject that does not exist yet answers 404 here and the library sets the rule
+    // itself after the first version is registered.
+    await this.http.setCompatibility(subject, 'BACKWARD')
+    try {
+      const { id } = await this.registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+        { subject, compatibility: COMPATIBILITY.BACKWARD },
+      )
+      return id
+    } catch (e) {
+      throw this.mapError(e, `registering a schema under subject ${subject}`)
+    }
+  }
+
+  async encode(id: number, value: unknown): Promise<Buffer> {
+    try {
+      return await this.registry.encode(id, value)
+    } catch (e) {
+      if (e instanceof ConfluentSchemaRegistryValidationError) {
+        const paths = e.paths.map((p) => p.join('.')).join(', ')
+        throw new SynclogError('EVENT_REJECTED', `value does not fit schema id ${id}${paths ? ` at ${paths}` : ''}: ${e.message}`, { cause: e })
+      }
+      throw this.mapError(e, `encoding with schema id ${id}`)
+    }
+  }
+
+  schemaById(id: number): Promise<{ schema: string; schemaType: string }> {
+    return this.http.schemaById(id)
+  }
+
+  private mapError(e: unknown, doing: string): SynclogError {
+    if (e instanceof SynclogError) return e
+    if (e instanceof ConfluentSchemaRegistryCompatibilityError) {
+      return registryFailed(this.url, doing, `${e.message}; set it with PUT ${this.url}/config/<subject> {"compatibility":"BACKWARD"}`, e)
+    }
+    if (e instanceof ConfluentSchemaRegistryError) return registryFailed(this.url, doing, e.message, e)
+    const status = statusOf(e)
+    if (status === 409) return registryFailed(this.url, doing, `the schema is not BACKWARD-compatible with the subject's latest version (HTTP 409): ${messageOf(e)}`, e)
+    if (status === 422) return registryFailed(this.url, doing, `the registry finds the schema invalid (HTTP 422): ${messageOf(e)}`, e)
+    // mappersmith reports a failed connection as status 400; the registry itself answers 400
+    // to none of the calls made here.
+    if (status === 400 || status === 408 || status === 429 || (status !== null && status >= 500)) {
+      return registryUnavailable(this.url, doing, messageOf(e), e)
+    }
+    return registryFailed(this.url, doing, messageOf(e), e)
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The few Confluent schema-registry REST calls synclog makes itself (with Node's fetch),
+ * where @kafkajs/confluent-schema-registry either has no call (setting a subject's
+ * compatibility) or cannot tell "unknown id" from "registry unreachable" (mappersmith turns
+ * a refused connection into an HTTP 400). Works against Confluent and Apicurio's
+ * `/apis/ccompat/v7`.
+ *
+ * Errors: unreachable, timeouts, 408/429/5xx → retriable SynclogError (REGISTRY_UNAVAILABLE)
+ * ; other refusals → REGISTRY_FAILED.
+ */
+import { SynclogError } from '../errors.js'
+import { DecodeError } from './wire-format.js'
+
+const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'
+const TIMEOUT_MS = 10_000
+
+export const COMPATIBILITY_LEVELS = ['NONE', 'BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE'] as const
+export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number]
+
+interface HttpResult {
+  readonly status: number
+  readonly body: unknown
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof Error) {
+    const cause = e.cause instanceof Error ? `: ${e.cause.message}` : ''
+    return `${e.message}${cause}`
+  }
+  return String(e)
+}
+
+/** The registry could not be asked (or is overloaded): retriable. */
+export function registryUnavailable(url: string, doing: string, detail: string, cause?: unknown): SynclogError {
+  return new SynclogError('REGISTRY_UNAVAILABLE', `schema registry ${url} unavailable: ${doing} failed: ${detail}`, { cause })
+}
+
+/** The registry said no, or answered what cannot be used: not retriable. */
+export function registryFailed(url: string, doing: string, detail: string, cause?: unknown): SynclogError {
+  return new SynclogError('REGISTRY_FAILED', `schema registry ${url}: ${doing} failed: ${detail}`, { cause })
+}
+
+function isRetriableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500
+}
+
+function errorDetail(r: HttpResult): string {
+  const b = r.body
+  if (typeof b === 'object' && b !== null && 'message' in b && typeof b.message === 'string') {
+    const code = 'error_code' in b && typeof b.error_code === 'number' ? ` (error ${b.error_code})` : ''
+    return `HTTP ${r.status}${code}: ${b.message}`
+  }
+  return `HTTP ${r.status}${typeof b === 'string' && b !== '' ? `: ${b.slice(0, 200)}` : ''}`
+}
+
+export class RegistryHttp {
+  private readonly base: string
+
+  constructor(url: string) {
+    this.base = url.replace(/\/+$/, '')
+  }
+
+  get url(): string {
+    return this.base
+  }
+
+  private async call(method: 'GET' | 'PUT', path: string, doing: string, body?: unknown): Promise<HttpResult> {
+    let response: Response
+    try {
+      response = await fetch(`${this.base}${path}`, {
+        method,
+        headers: { Accept: CONTENT_TYPE, ...(body === undefined ? {} : { 'Content-Type': CONTENT_TYPE }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      })
+    } catch (e) {
+      throw registryUnavailable(this.base, doing, messageOf(e), e)
+    }
+    let text: string
+    try {
+      text = await response.text()
+    } catch (e) {
+      throw registryUnavailable(this.base, doing, `reading the response: ${messageOf(e)}`, e)
+    }
+    let parsed: unknown = text
+    try {
+      parsed = text === '' ? null : JSON.parse(text)
+    } catch {
+      // not JSON: keep the text for the message
+    }
+    const result = { status: response.status, body: parsed }
+    if (response.ok || response.status === 404) return result
+    if (isRetriableStatus(response.status)) throw registryUnavailable(this.base, doing, errorDetail(result))
+    throw registryFailed(this.base, doing, errorDetail(result))
+  }
+
+  /**
+   * Sets the subject's compatibility level. Returns false when the subject does not
+   * exist yet (Apicurio keeps rules per artifact, so a new subject gets its level right
+   * after its first version is registered).
+   */
+  async setCompatibility(subject: string, level: CompatibilityLevel): Promise<boolean> {
+    const doing = `setting compatibility ${level} on subject ${subject}`
+    const r = await this.call('PUT', `/config/${encodeURIComponent(subject)}`, doing, { compatibility: level })
+    return r.status !== 404
+  }
+
+  /** The subject's compatibility level as the registry reports it; null when the subject is unknown. */
+  async compatibility(subject: string): Promise<string | null> {
+    const doing = `reading the compatibility of subject ${subject}`
+    const r = await this.call('GET', `/config/${encodeURIComponent(subject)}`, doing)
+    if (r.status === 404) return null
+    const b = r.body
+    if (typeof b === 'object' && b !== null) {
+      // Confluent: compatibilityLevel; older Apicurio: compatibility.
+      const level = 'compatibilityLevel' in b ? b.compatibilityLevel : 'compatibility' in b ? b.compatibility : undefined
+      if (typeof level === 'string') return level.toUpperCase()
+    }
+    throw registryFailed(this.base, doing, `unexpected answer ${JSON.stringify(b)}`)
+  }
+
+  /** The schema text registered under `id`; DecodeError `schema-unknown` when there is none. */
+  async schemaById(id: number): Promise<{ schema: string; schemaType: string }> {
+    const doing = `looking up schema id ${id}`
+    const r = await this.call('GET', `/schemas/ids/${id}`, doing)
+    if (r.status === 404) {
+      throw new DecodeError('schema-unknown', `schema id ${id} is unknown to the registry at ${this.base} (${errorDetail(r)})`, { schemaId: id })
+    }
+    const b = r.body
+    if (typeof b === 'object' && b !== null && 'schema' in b && typeof b.schema === 'string') {
+      const schemaType = 'schemaType' in b && typeof b.schemaType === 'string' ? b.schemaType : 'AVRO'
+      return { schema: b.schema, schemaType }
+    }
+    throw registryFailed(this.base, doing, `unexpected answer ${JSON.stringify(b).slice(0, 200)}`)
+  }
+}

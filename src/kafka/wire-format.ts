@@ -1,0 +1,77 @@
+/**
+ * The Confluent wire format of a record value: magic byte 0, the writer schema's
+ * registry id (4 bytes, big-endian), then the Avro binary body. Reading it never
+ * touches the network, so framing problems are told apart from registry problems.
+ */
+import { SynclogError } from '../errors.js'
+
+export const MAGIC_BYTE = 0
+export const HEADER_BYTES = 5
+
+/**
+ * Why a record could not be decoded; a dead-letter header can carry it as is.
+ * - `empty`: no value at all (a tombstone) or zero bytes;
+ * - `not-framed`: the first byte is not the Confluent magic byte 0 (JSON, another serializer...);
+ * - `truncated`: fewer than 5 bytes, so no schema id;
+ * - `schema-unknown`: the registry has no schema under the id;
+ * - `schema-unusable`: the writer schema is not an Avro schema this reader can resolve against;
+ * - `undecodable`: the body is not valid Avro of its writer schema;
+ * - `not-an-event`: valid Avro, but not an event of the contract (unknown payload, bad enum symbol...).
+ */
+export type DecodeFailure = 'empty' | 'not-framed' | 'truncated' | 'schema-unknown' | 'schema-unusable' | 'undecodable' | 'not-an-event'
+
+/**
+ * A record that will never decode, whatever the retries: route it to the dead-letter
+ * topic with `reason`. (A registry that cannot be reached is a retriable SynclogError
+ * instead, never a DecodeError.)
+ */
+export class DecodeError extends SynclogError {
+  readonly reason: DecodeFailure
+  /** The writer schema id, when the frame was readable. */
+  readonly schemaId: number | null
+
+  constructor(reason: DecodeFailure, message: string, options: { schemaId?: number | null; cause?: unknown } = {}) {
+    super(reason === 'schema-unknown' ? 'SCHEMA_UNKNOWN' : 'DECODE_FAILED', message, { cause: options.cause })
+    this.name = 'DecodeError'
+    this.reason = reason
+    this.schemaId = options.schemaId ?? null
+  }
+}
+
+export function isDecodeError(e: unknown): e is DecodeError {
+  return e instanceof DecodeError
+}
+
+export interface Frame {
+  readonly schemaId: number
+  readonly body: Buffer
+}
+
+function shown(buf: Buffer): string {
+  return buf.subarray(0, 8).toString('hex') + (buf.length > 8 ? '…' : '')
+}
+
+/** Splits a framed value into schema id and Avro body; throws DecodeError when it is not framed. */
+export function unframe(value: Buffer | null | undefined): Frame {
+  if (value === null || value === undefined || value.length === 0) {
+    throw new DecodeError('empty', 'record has no value (a tombstone or zero bytes): not Confluent-framed')
+  }
+  if (value[0] !== MAGIC_BYTE) {
+    throw new DecodeError('not-framed', `not Confluent-framed: first byte is 0x${value[0]?.toString(16).padStart(2, '0')}, expected magic byte 0x00 (bytes ${shown(value)})`)
+  }
+  if (value.length < HEADER_BYTES) {
+    throw new DecodeError('truncated', `truncated Confluent frame: ${value.length} byte(s), a frame needs ${HEADER_BYTES} (magic byte and 4-byte schema id) before the Avro body`)
+  }
+  return { schemaId: value.readInt32BE(1), body: value.subarray(HEADER_BYTES) }
+}
+
+/** Prepends the Confluent header to an Avro body. */
+export function frame(schemaId: number, body: Buffer): Buffer {
+  if (!Number.isInteger(schemaId) || schemaId < 0 || schemaId > 0x7fffffff) {
+    throw new SynclogError('USAGE', `schema id ${schemaId} is not a 31-bit registry id`)
+  }
+  const header = Buffer.alloc(HEADER_BYTES)
+  header.writeUInt8(MAGIC_BYTE, 0)
+  header.writeInt32BE(schemaId, 1)
+  return Buffer.concat([header, body])
+}
