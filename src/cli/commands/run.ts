@@ -14,7 +14,6 @@ import { SynclogError } from '../../errors.js'
 import { contextOf } from '../context.js'
 
 const ROLES = ['processor', 'projector', 'all'] as const
-type Role = (typeof ROLES)[number]
 
 export function registerRun(program: Command): void {
   program.command('run')
