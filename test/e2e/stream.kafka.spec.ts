@@ -4,7 +4,7 @@
  * into embedded ClickHouse. Its tables must equal those of the embedded
  * `synclog ingest` of the very same events, whatever gets killed on the way.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
@@ -126,6 +126,48 @@ describe('stream mode', () => {
     processor.kill('SIGTERM')
     await new Promise((r) => projector.once('exit', r))
     expect(await logOf(data)).toEqual(await embeddedReference(dir, [...n1!, ...n2!]))
+  })
+
+  it('loses and duplicates nothing when the projector is killed while writing', async () => {
+    const dir = await tempDir('kill-projector')
+    const env = envFor(`e2e-${process.pid}-d.`)
+    const [n1, n2] = await twoNights(dir)
+    const data = join(dir, 'stream')
+    const processorPort = nextPort()
+    const processor = await startService('processor', env, [], processorPort)
+    let projectorPort = nextPort()
+    let projector = await startService('projector', env, ['--data', data], projectorPort)
+    expect((await synclog(['publish', await ndjson(join(dir, 'all.ndjson'), [...n1!, ...n2!])], { env })).code).toBe(0)
+    await waitFor(async () => (await metric(projectorPort, 'synclog_rows_projected_total')) > 0, 60_000, () => 'projector wrote nothing')
+    projector.kill('SIGKILL')
+    await new Promise((r) => projector.once('exit', r))
+    await waitFor(async () => (await metric(processorPort, 'synclog_events_processed_total')) >= n1!.length + n2!.length, 60_000, () => 'processor did not finish')
+    projectorPort = nextPort()
+    projector = await startService('projector', env, ['--data', data], projectorPort)
+    await waitFor(async () => (await metric(projectorPort, 'synclog_rows_projected_total')) > 0
+      && (await metric(projectorPort, 'synclog_consumer_lag{service="projector"')) === 0, 60_000, () => 'restarted projector did not drain')
+    projector.kill('SIGTERM')
+    processor.kill('SIGTERM')
+    await new Promise((r) => projector.once('exit', r))
+    expect(await logOf(data)).toEqual(await embeddedReference(dir, [...n1!, ...n2!]))
+  })
+
+  it.skipIf(spawnSync('kcat', ['-V']).status !== 0)('writes Confluent-framed records that kcat reads and whose schema id resolves in the registry', async () => {
+    const dir = await tempDir('kcat')
+    const prefix = `e2e-${process.pid}-e.`
+    const env = envFor(prefix)
+    const [n1] = await twoNights(dir)
+    const processorPort = nextPort()
+    await startService('processor', env, [], processorPort)
+    expect((await synclog(['publish', await ndjson(join(dir, 'n1.ndjson'), n1!)], { env })).code).toBe(0)
+    await waitFor(async () => (await metric(processorPort, 'synclog_events_processed_total')) >= n1!.length, 60_000, () => 'processor did not finish')
+    const kcat = spawnSync('kcat', ['-C', '-b', brokers[0]!, '-t', `${prefix}sync-log`, '-o', 'beginning', '-c', '1', '-e', '-q', '-X', 'isolation.level=read_committed', '-f', '%s'], { timeout: 30_000 })
+    expect(kcat.status, kcat.stderr.toString()).toBe(0)
+    const value = kcat.stdout
+    expect(value[0]).toBe(0) // Confluent magic byte
+    const schemaId = value.readUInt32BE(1)
+    const schema = await (await fetch(`${registryUrl}/schemas/ids/${schemaId}`)).json() as { schema: string }
+    expect(JSON.parse(schema.schema)).toMatchObject({ name: 'SyncLogEvent' })
   })
 
   it('sends poison messages to the dead-letter topic with their reason and keeps going', async () => {
