@@ -18,6 +18,9 @@ commands (without a service name they act on both):
             a service that already answers is left as it is
   stop      SIGTERM what this script started, SIGKILL after --stop-timeout seconds
   restart   stop, then start
+  lease     (tests) record --lease PID as a user of the services; start nothing
+  release   (tests) drop --lease PID; when no other live lease remains, stop what was
+            started with --lease (services started without one are never stopped by this)
   status    print each endpoint; exit 0 only if every named service answers
   env       print the SYNCLOG_KAFKA_BROKERS / SYNCLOG_REGISTRY_URL lines to eval
 
@@ -30,6 +33,7 @@ options (environment variable in brackets, default after it):
   --timeout S              readiness timeout [SYNCLOG_SERVICES_TIMEOUT] 120
   --stop-timeout S         SIGKILL after [SYNCLOG_SERVICES_STOP_TIMEOUT] 30
   --fresh                  start: delete the Kafka data first (the in-memory registry always starts empty)
+  --lease PID              start/lease/release: the test run (a live pid) that uses the services
 also: SYNCLOG_KAFKA_VERSION (3.9.1), SYNCLOG_REGISTRY_VERSION (3.3.3 with Java 21+, else 3.0.9),
       SYNCLOG_KAFKA_HEAP (512m), SYNCLOG_REGISTRY_HEAP (384m), SYNCLOG_KAFKA_JAVA, SYNCLOG_REGISTRY_JAVA,
       SYNCLOG_REGISTRY_MANAGEMENT_PORT (0 = any), SYNCLOG_SERVICES_CACHE (.cache/services)
@@ -41,6 +45,7 @@ command="${1:-}"
 shift
 services=()
 fresh=
+lease=
 need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -54,6 +59,7 @@ while [ $# -gt 0 ]; do
     --timeout) need_value "$@"; READY_TIMEOUT="$2"; shift ;;
     --stop-timeout) need_value "$@"; STOP_TIMEOUT="$2"; shift ;;
     --fresh) fresh=1 ;;
+    --lease) need_value "$@"; lease="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" ;;
   esac
@@ -67,7 +73,20 @@ check_port_setting SYNCLOG_REGISTRY_MANAGEMENT_PORT "$REGISTRY_MANAGEMENT_PORT"
 [[ "$READY_TIMEOUT" =~ ^[0-9]+$ ]] || die "--timeout must be a number of seconds, got '$READY_TIMEOUT'"
 [[ "$STOP_TIMEOUT" =~ ^[0-9]+$ ]] || die "--stop-timeout must be a number of seconds, got '$STOP_TIMEOUT'"
 [ "$KAFKA_PORT" != "$KAFKA_CONTROLLER_PORT" ] || die "--kafka-port and --controller-port must differ"
+[ -z "$lease" ] || [[ "$lease" =~ ^[0-9]+$ ]] || die "--lease must be the pid of the process that uses the services, got '$lease'"
 services_init
+
+# Launch every named service first, then wait for them together: the JVMs boot side by side.
+# Sets START_RC (0 when every named service answers).
+START_RC=0
+start_services() {
+  local s
+  START_RC=0
+  for s in "${services[@]}"; do
+    if [ "$s" = kafka ]; then kafka_launch "$fresh"; else registry_launch; fi
+  done
+  for s in "${services[@]}"; do "${s}_await" || START_RC=1; done
+}
 
 case "$command" in
   fetch)
@@ -76,20 +95,35 @@ case "$command" in
     ;;
   start)
     take_lock
-    for s in "${services[@]}"; do
-      if [ "$s" = kafka ]; then kafka_start "$fresh"; else registry_start; fi
-    done
+    if [ -n "$lease" ]; then
+      # Also on failure: what did start is recorded, and goes with the last release.
+      trap 'lease_take "$lease"' EXIT
+    else
+      lease_adopt "${services[@]}"
+    fi
+    start_services
+    [ "$START_RC" = 0 ] || die "not every service started; logs in $RUN_DIR"
+    ;;
+  lease)
+    [ -n "$lease" ] || die "lease needs --lease PID"
+    take_lock
+    lease_take "$lease"
+    ;;
+  release)
+    [ -n "$lease" ] || die "release needs --lease PID"
+    take_lock
+    lease_release "$lease"
     ;;
   stop)
     take_lock
-    for s in "${services[@]}"; do stop_service "$s"; done
+    stop_services "${services[@]}"
     ;;
   restart)
     take_lock
-    for s in "${services[@]}"; do stop_service "$s"; done
-    for s in "${services[@]}"; do
-      if [ "$s" = kafka ]; then kafka_start "$fresh"; else registry_start; fi
-    done
+    stop_services "${services[@]}"
+    lease_adopt "${services[@]}"
+    start_services
+    [ "$START_RC" = 0 ] || die "not every service started; logs in $RUN_DIR"
     ;;
   status)
     rc=0

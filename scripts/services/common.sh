@@ -45,7 +45,10 @@ check_port_setting() { # NAME VALUE
 take_lock() {
   exec 9>"$RUN_DIR/.lock"
   if command -v flock >/dev/null 2>&1; then
-    flock -w 900 9 || die "another scripts/services.sh holds $RUN_DIR/.lock"
+    if ! flock -n 9; then
+      say "waiting for another scripts/services.sh to finish (lock $RUN_DIR/.lock)"
+      flock -w 600 9 || die "another scripts/services.sh still holds $RUN_DIR/.lock after 600 s"
+    fi
   fi
 }
 
@@ -81,6 +84,7 @@ launch() {
   shift 2
   file="$(pid_file "$name")"
   rm -f "$file"
+  LAUNCHED+=("$name")
   local detach=()
   command -v setsid >/dev/null 2>&1 && detach=(setsid)
   # The inner shell writes its own pid, then execs the JVM, so the pid file names the JVM
@@ -120,28 +124,86 @@ wait_ready() {
   done
 }
 
-# stop_service NAME: SIGTERM, wait up to STOP_TIMEOUT seconds, then SIGKILL. Only our own pid.
-stop_service() {
-  local name="$1" pid t0 deadline
-  if ! pid="$(pid_of "$name")"; then
-    say "$name: not running (no live pid file in $RUN_DIR)"
-    return 0
-  fi
+# stop_services NAME...: SIGTERM to each (only our own pids), wait up to STOP_TIMEOUT seconds
+# for all of them together, then SIGKILL what is left.
+stop_services() {
+  local name pid t0 deadline names=() pids=() left i
+  for name in "$@"; do
+    if pid="$(pid_of "$name")"; then
+      say "stopping $name (pid $pid, SIGTERM)"
+      kill -TERM "$pid" 2>/dev/null || true
+      names+=("$name"); pids+=("$pid")
+    else
+      say "$name: not running (no live pid file in $RUN_DIR)"
+    fi
+  done
+  [ ${#pids[@]} -gt 0 ] || return 0
   t0="$(now_ms)"
-  say "stopping $name (pid $pid, SIGTERM)"
-  kill -TERM "$pid" 2>/dev/null || true
   deadline=$(( $(date +%s) + STOP_TIMEOUT ))
-  while kill -0 "$pid" 2>/dev/null; do
+  while :; do
+    left=0
+    for i in "${!pids[@]}"; do kill -0 "${pids[$i]}" 2>/dev/null && left=1; done
+    [ "$left" = 0 ] && break
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      say "$name (pid $pid) still running after ${STOP_TIMEOUT} s: SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
+      for i in "${!pids[@]}"; do
+        if kill -0 "${pids[$i]}" 2>/dev/null; then
+          say "${names[$i]} (pid ${pids[$i]}) still running after ${STOP_TIMEOUT} s: SIGKILL"
+          kill -KILL "${pids[$i]}" 2>/dev/null || true
+        fi
+      done
       sleep 0.5
       break
     fi
     sleep 0.2
   done
-  rm -f "$(pid_file "$name")"
-  say "$name stopped after $(elapsed_s "$t0") s"
+  for name in "${names[@]}"; do rm -f "$(pid_file "$name")"; done
+  say "${names[*]} stopped after $(elapsed_s "$t0") s"
+}
+
+# ---- leases: test runs that share the services. A run that starts services with --lease ID
+# records them in leases/.started; `release --lease ID` stops those only when no other live
+# lease (IDs are pids) remains, so one run's teardown never pulls the broker from under another.
+LAUNCHED=()
+leases_dir() { printf '%s/leases' "$RUN_DIR"; }
+
+lease_take() { # ID
+  mkdir -p "$(leases_dir)"
+  : >"$(leases_dir)/$1"
+  local s
+  if [ ${#LAUNCHED[@]} -gt 0 ]; then
+    for s in "${LAUNCHED[@]}"; do echo "$s"; done >>"$(leases_dir)/.started"
+  fi
+}
+
+# A start without --lease adopts the named services: no test run's release stops them then.
+lease_adopt() { # SERVICE...
+  local file s keep
+  file="$(leases_dir)/.started"
+  [ -f "$file" ] || return 0
+  keep="$(cat "$file")"
+  for s in "$@"; do keep="$(printf '%s\n' "$keep" | grep -vx "$s" || true)"; done
+  printf '%s\n' "$keep" | grep -v '^$' >"$file" || rm -f "$file"
+}
+
+lease_release() { # ID
+  local dir f holder live=0 started
+  dir="$(leases_dir)"
+  rm -f "$dir/$1"
+  for f in "$dir"/*; do
+    [ -f "$f" ] || continue
+    holder="$(basename "$f")"
+    if [[ "$holder" =~ ^[0-9]+$ ]] && kill -0 "$holder" 2>/dev/null; then live=$((live + 1)); else rm -f "$f"; fi
+  done
+  [ -f "$dir/.started" ] || return 0
+  if [ "$live" -gt 0 ]; then
+    say "$live other test run(s) still use the services: left running"
+    return 0
+  fi
+  started="$(sort -u "$dir/.started" | tr '\n' ' ')"
+  rm -f "$dir/.started"
+  # shellcheck disable=SC2086
+  [ -n "${started// /}" ] && stop_services $started
+  return 0
 }
 
 # ---- Java
@@ -186,5 +248,5 @@ probe() { # probe kafka|registry TARGET
   if ! command -v node >/dev/null 2>&1 || [ ! -d "$REPO_ROOT/node_modules/kafkajs" ]; then
     return 2
   fi
-  node "$SERVICES_LIB/probe.mjs" "$1" "$2" >/dev/null
+  node "$SERVICES_LIB/probe.mjs" "$1" "$2" >/dev/null 2>&1
 }

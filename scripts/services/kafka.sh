@@ -105,21 +105,23 @@ kafka_format() { # PROPS
     || { tail -n 20 "$log" >&2; die "kafka-storage format failed; see $log"; }
 }
 
-kafka_start() { # [fresh]
+# kafka_launch [fresh]: starts Kafka unless it runs or answers already; sets KAFKA_WAIT to the
+# pid to wait for (empty when there is nothing to wait for).
+KAFKA_WAIT=
+kafka_launch() {
   local fresh="${1:-}" pid props
+  KAFKA_WAIT=
   if pid="$(pid_of kafka)"; then
     [ -n "$fresh" ] && say "kafka is already running: --fresh ignored (stop it first)"
     if kafka_answers; then
       say "kafka already running (pid $pid)"
     else
-      wait_ready kafka "$pid" "$(kafka_log)" kafka_answers || die "kafka (pid $pid) does not answer"
+      KAFKA_WAIT="$pid"
     fi
-    echo "kafka: $(kafka_endpoint)"
     return 0
   fi
   if kafka_answers; then
     say "kafka already answers on $(kafka_endpoint) (not started by this script; left alone)"
-    echo "kafka: $(kafka_endpoint)"
     return 0
   fi
   port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is in use by a program that does not answer as Kafka"
@@ -134,8 +136,17 @@ kafka_start() { # [fresh]
   kafka_java_cmd
   say "starting Kafka $KAFKA_VERSION (KRaft, heap $KAFKA_HEAP) on $(kafka_endpoint), controller 127.0.0.1:$KAFKA_CONTROLLER_PORT"
   launch kafka "$(kafka_log)" "${KAFKA_CMD[@]}" kafka.Kafka "$props"
-  pid="$(cat "$(pid_file kafka)")"
-  wait_ready kafka "$pid" "$(kafka_log)" kafka_answers || { stop_service kafka; die "kafka did not start"; }
+  KAFKA_WAIT="$(cat "$(pid_file kafka)")"
+}
+
+# kafka_await: waits for what kafka_launch started; prints the endpoint line. Fails (and stops
+# the JVM) when it does not answer in time.
+kafka_await() {
+  if [ -n "$KAFKA_WAIT" ] && ! wait_ready kafka "$KAFKA_WAIT" "$(kafka_log)" kafka_answers; then
+    stop_services kafka
+    say "kafka did not start"
+    return 1
+  fi
   echo "kafka: $(kafka_endpoint)"
 }
 

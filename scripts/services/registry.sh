@@ -39,6 +39,22 @@ registry_choose() {
 
 registry_home() { printf '%s/apicurio-registry-%s' "$CACHE_DIR" "$REGISTRY_VERSION"; }
 
+# registry_download PACKAGING DIR LOG: puts apicurio-registry-app-<v>-all.<packaging> into DIR.
+registry_download() {
+  local packaging="$1" dir="$2" log="$3" coords file repo
+  coords="io.apicurio:apicurio-registry-app:$REGISTRY_VERSION:$packaging:all"
+  file="apicurio-registry-app-$REGISTRY_VERSION-all.$packaging"
+  mvn_quiet "$log" dependency:copy -Dartifact="$coords" -DoutputDirectory="$dir" 2>/dev/null && [ -f "$dir/$file" ] && return 0
+  # Some releases (3.0.9) lack their parent pom on Central: dependency:copy and the 3.x get
+  # read it and fail, the 2.8 get with -Dtransitive=false does not. Copy from the local repo.
+  mvn_quiet "$log" org.apache.maven.plugins:maven-dependency-plugin:2.8:get -Dartifact="$coords" -Dtransitive=false 2>/dev/null \
+    || return 1
+  repo="$("$MVN" -B -q -Dstyle.color=never -f "$SERVICES_LIB/pom.xml" help:evaluate -Dexpression=settings.localRepository -DforceStdout 2>/dev/null \
+    | sed 's/\x1b\[[0-9;]*m//g')"
+  [ -f "$repo/io/apicurio/apicurio-registry-app/$REGISTRY_VERSION/$file" ] || return 1
+  cp "$repo/io/apicurio/apicurio-registry-app/$REGISTRY_VERSION/$file" "$dir/"
+}
+
 registry_fetch() {
   registry_choose
   local home dl archive="" packaging t0
@@ -47,17 +63,16 @@ registry_fetch() {
   t0="$(now_ms)"
   dl="$home.download"
   say "fetching Apicurio Registry $REGISTRY_VERSION from Maven Central into $home (first run only, ~110-160 MB)"
-  rm -rf "$dl" "$home"
+  rm -rf "$dl" "$home" "$home.partial"
   mkdir -p "$dl"
   for packaging in tar.gz zip; do
-    if mvn_quiet "$dl/fetch.log" dependency:copy \
-        -Dartifact="io.apicurio:apicurio-registry-app:$REGISTRY_VERSION:$packaging:all" -DoutputDirectory="$dl" 2>/dev/null; then
+    if registry_download "$packaging" "$dl" "$dl/fetch-$packaging.log"; then
       archive="$dl/apicurio-registry-app-$REGISTRY_VERSION-all.$packaging"
       break
     fi
   done
-  [ -n "$archive" ] && [ -f "$archive" ] \
-    || die "io.apicurio:apicurio-registry-app:$REGISTRY_VERSION has no :tar.gz:all or :zip:all on Maven Central (see $dl/fetch.log)"
+  [ -n "$archive" ] \
+    || die "io.apicurio:apicurio-registry-app:$REGISTRY_VERSION has no :tar.gz:all or :zip:all on Maven Central (see $dl/fetch-*.log)"
   mkdir -p "$home.partial"
   case "$archive" in
     *.tar.gz) tar -xzf "$archive" -C "$home.partial" ;;
@@ -94,21 +109,22 @@ registry_answers() {
   return "$rc"
 }
 
-registry_start() {
+# registry_launch: starts the registry unless it runs or answers already; sets REGISTRY_WAIT.
+REGISTRY_WAIT=
+registry_launch() {
   local pid jar log
+  REGISTRY_WAIT=
   log="$(registry_log)"
   if pid="$(pid_of registry)"; then
     if registry_answers; then
       say "registry already running (pid $pid)"
     else
-      wait_ready registry "$pid" "$log" registry_answers || die "registry (pid $pid) does not answer"
+      REGISTRY_WAIT="$pid"
     fi
-    echo "registry: $(registry_endpoint)"
     return 0
   fi
   if registry_answers; then
     say "a registry already answers on $(registry_endpoint) (not started by this script; left alone)"
-    echo "registry: $(registry_endpoint)"
     return 0
   fi
   port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT is in use by a program that does not answer as a registry"
@@ -126,8 +142,15 @@ registry_start() {
     -Dapicurio.rest.deletion.group.enabled=true -Dapicurio.rest.deletion.artifact.enabled=true \
     -Dapicurio.rest.deletion.artifact-version.enabled=true \
     -jar "$jar"
-  pid="$(cat "$(pid_file registry)")"
-  wait_ready registry "$pid" "$log" registry_answers || { stop_service registry; die "registry did not start"; }
+  REGISTRY_WAIT="$(cat "$(pid_file registry)")"
+}
+
+registry_await() {
+  if [ -n "$REGISTRY_WAIT" ] && ! wait_ready registry "$REGISTRY_WAIT" "$(registry_log)" registry_answers; then
+    stop_services registry
+    say "registry did not start"
+    return 1
+  fi
   echo "registry: $(registry_endpoint)"
 }
 

@@ -15,9 +15,9 @@ import { writeOneRosterBundle } from '../../src/demo/write-oneroster.js'
 import { currentSchoolYear } from '../../src/demo/school-year.js'
 import { readOneRosterBundle } from '../../src/oneroster/read-bundle.js'
 import { CLI, jsonLines, synclog, tempDir } from '../support/cli.js'
-import { streamEndpoints } from '../support/endpoints.js'
+import { serviceEndpoints } from '../support/services.js'
 
-const { brokers, registryUrl } = streamEndpoints()
+const { brokers, registryUrl } = serviceEndpoints()
 const children: ChildProcess[] = []
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL')
