@@ -34,7 +34,12 @@ services_init() {
 
 say() { printf 'services: %s\n' "$*" >&2; }
 die() { printf 'services: error: %s\n' "$*" >&2; exit 1; }
-now_ms() { date +%s%3N; }
+now_ms() { # GNU date has %N; elsewhere (macOS) whole seconds will do
+  local t
+  t="$(date +%s%3N)"
+  [[ "$t" =~ ^[0-9]+$ ]] || t="$(date +%s)000"
+  printf '%s\n' "$t"
+}
 elapsed_s() { awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
 
 check_port_setting() { # NAME VALUE
@@ -90,7 +95,7 @@ launch() {
   # The inner shell writes its own pid, then execs the JVM, so the pid file names the JVM
   # whether or not setsid had to fork.
   # fd 9 is the start/stop lock: the JVM must not inherit it.
-  ( cd "$RUN_DIR" && exec "${detach[@]}" sh -c 'echo $$ > "$0"; exec "$@"' "$file" "$@" >>"$log" 2>&1 </dev/null 9>&- ) &
+  ( cd "$RUN_DIR" && exec ${detach[@]+"${detach[@]}"} sh -c 'echo $$ > "$0"; exec "$@"' "$file" "$@" >>"$log" 2>&1 </dev/null 9>&- ) &
   for i in $(seq 1 50); do
     [ -s "$file" ] && return 0
     sleep 0.1
