@@ -65,3 +65,16 @@ export async function* readChangeEventsNdjson(path: string): AsyncGenerator<Ndjs
     stream.destroy()
   }
 }
+
+/** The events of an NDJSON file; each unreadable line goes to `onIssue` (with its line number) and is skipped. */
+export async function* changeEventsOf(path: string, onIssue: (issue: Extract<NdjsonItem, { kind: 'issue' }>) => void): AsyncGenerator<ChangeEvent> {
+  for await (const item of readChangeEventsNdjson(path)) {
+    if (item.kind === 'event') yield item.event
+    else onIssue(item)
+  }
+}
+
+/** How a bad line is shown to a person: `file:line: field: message`. */
+export function describeIssue(path: string, issue: { line: number; field: string; message: string }): string {
+  return `${path}:${issue.line}: ${issue.field ? `${issue.field}: ` : ''}${issue.message}`
+}

@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
-import type { ChangeEvent } from '../../events/change-event.js'
-import { readChangeEventsNdjson } from '../../ndjson/read-ndjson.js'
+import { changeEventsOf, describeIssue } from '../../ndjson/read-ndjson.js'
 import { contextOf } from '../context.js'
 import { exitCodeFor } from '../exit-codes.js'
 
@@ -11,17 +10,11 @@ export function registerIngest(program: Command): void {
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       const ctx = contextOf(cmd)
       let issues = 0
-      async function* events(): AsyncGenerator<ChangeEvent> {
-        for await (const item of readChangeEventsNdjson(file)) {
-          if (item.kind === 'event') {
-            yield item.event
-          } else {
-            issues++
-            ctx.stderr.write(`${file}:${item.line}: ${item.field ? `${item.field}: ` : ''}${item.message}\n`)
-          }
-        }
-      }
-      const report = await ctx.withPipeline('ingest', (pipeline) => pipeline.apply(events()))
+      const events = changeEventsOf(file, (issue) => {
+        issues++
+        ctx.stderr.write(`${describeIssue(file, issue)}\n`)
+      })
+      const report = await ctx.withPipeline('ingest', (pipeline) => pipeline.apply(events))
       for (const r of report.rejected) ctx.stderr.write(`${file}: event ${r.eventId} rejected: ${r.reason}\n`)
       for (const [syncId, status] of report.syncs) ctx.stdout.write(`${syncId}\t${status}\n`)
       ctx.stdout.write(`${report.events} events folded, ${report.rowsWritten} log rows written, ${issues} unreadable line(s), ${report.rejected.length} rejected, ${report.ignored} redelivered\n`)

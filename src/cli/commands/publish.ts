@@ -14,7 +14,7 @@ import { kafkaCall } from '../../kafka/errors.js'
 import { COMMAND_RETRY, createKafka, idempotentProducer } from '../../kafka/kafka-client.js'
 import { publishChangeEvents, type PublishResult } from '../../kafka/publisher.js'
 import { ensureTopics, topicNames } from '../../kafka/topics.js'
-import { readChangeEventsNdjson } from '../../ndjson/read-ndjson.js'
+import { changeEventsOf, describeIssue } from '../../ndjson/read-ndjson.js'
 import { bundleFingerprint, DEFAULT_APP, readOneRosterBundle } from '../../oneroster/read-bundle.js'
 import { contextOf, type CliContext } from '../context.js'
 import { createProgress, type Progress } from '../progress.js'
@@ -72,17 +72,11 @@ function ndjsonSource(ctx: CliContext, path: string, opts: PublishCommandOptions
     throw new SynclogError('USAGE', `--tenant and --app apply to OneRoster bundles; the events of ${path} carry their own tenant and app`)
   }
   let skipped = 0
-  async function* events(): AsyncGenerator<ChangeEvent> {
-    for await (const item of readChangeEventsNdjson(path)) {
-      if (item.kind === 'event') {
-        yield item.event
-      } else {
-        skipped++
-        ctx.stderr.write(`${path}:${item.line}: ${item.field ? `${item.field}: ` : ''}${item.message}\n`)
-      }
-    }
-  }
-  return { events: events(), readsWithProgress: false, skipped: () => skipped }
+  const events = changeEventsOf(path, (issue) => {
+    skipped++
+    ctx.stderr.write(`${describeIssue(path, issue)}\n`)
+  })
+  return { events, readsWithProgress: false, skipped: () => skipped }
 }
 
 async function prepareTopics(ctx: CliContext, kafka: Kafka): Promise<void> {
