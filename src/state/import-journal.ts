@@ -5,6 +5,7 @@
  */
 import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
+import { syncIdFor } from '../oneroster/sync-identity.js'
 
 export interface ImportIntent {
   readonly tenant: string
@@ -35,8 +36,7 @@ export class ImportJournal {
     if (previous && previous.tenant === input.tenant && previous.app === input.app && previous.fingerprint === input.fingerprint) {
       return { intent: previous, resumed: true }
     }
-    const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
-    const intent: ImportIntent = { ...input, syncId: `${input.tenant}.${stamp}.${input.fingerprint.slice(0, 8)}`, occurredAt: now.toISOString() }
+    const intent: ImportIntent = { ...input, syncId: syncIdFor(input.tenant, input.fingerprint, now), occurredAt: now.toISOString() }
     await mkdir(this.dataDir, { recursive: true })
     await writeFile(`${this.path}.tmp`, JSON.stringify(intent, null, 2))
     await rename(`${this.path}.tmp`, this.path)

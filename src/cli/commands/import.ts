@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto'
 import type { Command } from 'commander'
 import { contextOf, type CliContext } from '../context.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
 import { parseFormat, printSummary } from '../output.js'
 import { createProgress } from '../progress.js'
-import { bundleFingerprint, readOneRosterBundle } from '../../oneroster/read-bundle.js'
+import { readOneRosterBundle } from '../../oneroster/read-bundle.js'
+import { inputFingerprint } from '../../oneroster/sync-identity.js'
 import { ImportJournal } from '../../state/import-journal.js'
 import { formatTextTable } from '../../export/text-table.js'
 import type { EmbeddedPipeline } from '../../pipeline/embedded-pipeline.js'
@@ -23,15 +23,6 @@ export interface ImportResult {
   readonly exitCode: number
 }
 
-async function fingerprintOf(path: string): Promise<string> {
-  try {
-    return await bundleFingerprint(path)
-  } catch {
-    // Unreadable input still becomes a (Failed) sync; it just cannot be recognised on a re-run.
-    return createHash('sha256').update(`unreadable:${path}:${Date.now()}`).digest('hex')
-  }
-}
-
 /** Imports one OneRoster bundle as one sync through an open pipeline. */
 export async function importBundle(ctx: CliContext, pipeline: EmbeddedPipeline, path: string, opts: ImportOptions): Promise<ImportResult> {
   const format = parseFormat(opts.format, ['table', 'json'])
@@ -39,7 +30,8 @@ export async function importBundle(ctx: CliContext, pipeline: EmbeddedPipeline, 
     throw new SynclogError('USAGE', `--tenant '${opts.tenant}' must be letters, digits, '.', '_' or '-' (at most 100)`)
   }
   const journal = new ImportJournal(ctx.config.dataDir)
-  const { intent, resumed } = await journal.begin({ tenant: opts.tenant, app: opts.app, fingerprint: await fingerprintOf(path) }, new Date())
+  const now = new Date()
+  const { intent, resumed } = await journal.begin({ tenant: opts.tenant, app: opts.app, fingerprint: await inputFingerprint(path, now) }, now)
   const log = ctx.logger.child({ tenant: intent.tenant, syncId: intent.syncId })
   if (resumed) log.info('resuming the interrupted import of the same input under its first sync id')
   log.info({ path }, 'import started')

@@ -3,7 +3,6 @@
  * as a SIS would. A OneRoster folder or .zip becomes one sync of `--tenant`; an .ndjson
  * file is sent as it is (each event names its own tenant and sync).
  */
-import { createHash } from 'node:crypto'
 import { basename } from 'node:path'
 import type { Command } from 'commander'
 import type { Kafka } from 'kafkajs'
@@ -15,7 +14,8 @@ import { COMMAND_RETRY, createKafka, idempotentProducer } from '../../kafka/kafk
 import { publishChangeEvents, type PublishResult } from '../../kafka/publisher.js'
 import { ensureTopics, topicNames } from '../../kafka/topics.js'
 import { changeEventsOf, describeIssue } from '../../ndjson/read-ndjson.js'
-import { bundleFingerprint, DEFAULT_APP, readOneRosterBundle } from '../../oneroster/read-bundle.js'
+import { DEFAULT_APP, readOneRosterBundle } from '../../oneroster/read-bundle.js'
+import { inputFingerprint, syncIdFor } from '../../oneroster/sync-identity.js'
 import { contextOf, type CliContext } from '../context.js'
 import { createProgress, type Progress } from '../progress.js'
 
@@ -28,20 +28,6 @@ const TENANT_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
 
 function isNdjson(path: string): boolean {
   return /\.(ndjson|jsonl)$/i.test(path)
-}
-
-/** `20261001T020000Z`: the sync id's time part, as `synclog import` writes it. */
-function stampOf(now: Date): string {
-  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
-}
-
-async function fingerprintOf(path: string, now: Date): Promise<string> {
-  try {
-    return await bundleFingerprint(path)
-  } catch {
-    // The bundle reader turns an unreadable input into a Failed sync; it only needs an id.
-    return createHash('sha256').update(`unreadable:${path}:${now.toISOString()}`).digest('hex')
-  }
 }
 
 interface EventSource {
@@ -57,7 +43,7 @@ async function bundleSource(ctx: CliContext, path: string, opts: PublishCommandO
   if (tenant === undefined) throw new SynclogError('USAGE', `--tenant is required to publish a OneRoster bundle (${path}); an .ndjson file names its tenants itself`)
   if (!TENANT_RE.test(tenant)) throw new SynclogError('USAGE', `--tenant '${tenant}' must be letters, digits, '.', '_' or '-' (at most 100)`)
   const now = new Date()
-  const syncId = `${tenant}.${stampOf(now)}.${(await fingerprintOf(path, now)).slice(0, 8)}`
+  const syncId = syncIdFor(tenant, await inputFingerprint(path, now), now)
   const log = ctx.logger.child({ tenant, syncId })
   const events = readOneRosterBundle({
     path, tenant, syncId, app: opts.app ?? DEFAULT_APP, occurredAt: now.toISOString(),
