@@ -53,6 +53,7 @@ const ROW_DEFAULTS: Omit<DraftRow, 'date' | 'action'> = {
   homeDistrictId: '', homeDistrict: '', homeSchoolId: '', homeSchool: '', entity: '', sourcedId: '', outcome: '', message: '',
 }
 
+const NO_IDS: ReadonlySet<string> = new Set()
 const str = (v: unknown): string => (typeof v === 'string' ? v : '')
 const asFields = (r: AnyRecord): Readonly<Record<string, unknown>> => r as unknown as Readonly<Record<string, unknown>>
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
@@ -91,7 +92,10 @@ class SyncResolver {
     }
     for (const entity of ENTITY_TYPES) {
       const candidates = [...this.sync.candidates[entity].values()]
-      const willExist = new Set([...this.overlay.ids(entity), ...candidates.filter((c) => c.op === 'upsert').map((c) => c.sourcedId)])
+      // Only orgs and sessions refer to their own type (parents); they alone need to know what the sync leaves.
+      const willExist = entity === 'org' || entity === 'academicSession'
+        ? new Set([...this.overlay.ids(entity), ...candidates.filter((c) => c.op === 'upsert').map((c) => c.sourcedId)])
+        : NO_IDS
       for (const c of candidates) {
         if (c.op === 'delete') this.resolveDelete(c)
         else this.resolveUpsert(c, willExist)
@@ -266,12 +270,26 @@ class SyncResolver {
   }
 
   /** A class needs a teacher at the end of the sync: one already enrolled and kept, or one enrolled by this sync. */
-  private hasTeacher(classId: string): boolean {
-    const enrollments = this.sync.candidates.enrollment
-    for (const c of enrollments.values()) {
-      const e = c.record as { role?: string; classSourcedId?: string; userSourcedId?: string } | null
-      if (c.op === 'upsert' && e?.role === 'teacher' && e.classSourcedId === classId && e.userSourcedId && this.overlay.get('user', e.userSourcedId)) return true
+  /** Teacher users of the enrollments this sync upserts, per class; built once, on the first class. */
+  private teachersByClass: Map<string, string[]> | undefined
+
+  private incomingTeachers(classId: string): readonly string[] {
+    if (!this.teachersByClass) {
+      this.teachersByClass = new Map()
+      for (const c of this.sync.candidates.enrollment.values()) {
+        const e = c.record as { role?: string; classSourcedId?: string; userSourcedId?: string } | null
+        if (c.op !== 'upsert' || e?.role !== 'teacher' || !e.classSourcedId || !e.userSourcedId) continue
+        const list = this.teachersByClass.get(e.classSourcedId)
+        if (list) list.push(e.userSourcedId)
+        else this.teachersByClass.set(e.classSourcedId, [e.userSourcedId])
+      }
     }
+    return this.teachersByClass.get(classId) ?? []
+  }
+
+  private hasTeacher(classId: string): boolean {
+    if (this.incomingTeachers(classId).some((user) => this.overlay.get('user', user))) return true
+    const enrollments = this.sync.candidates.enrollment
     const fullEnrollments = this.sync.modes.enrollment === 'full'
     for (const id of this.overlay.related('enrollmentsByClass', classId)) {
       const e = this.overlay.get('enrollment', id)
@@ -283,6 +301,7 @@ class SyncResolver {
     }
     return false
   }
+
 
   private resolveUpsert(c: Candidate, willExist: ReadonlySet<string>): void {
     let record = c.record as AnyRecord
