@@ -255,3 +255,35 @@ probe() { # probe kafka|registry TARGET
   fi
   node "$SERVICES_LIB/probe.mjs" "$1" "$2" >/dev/null 2>&1
 }
+
+# service_await NAME PID: waits until the service NAME started as PID answers (NAME_answers), then
+# prints its endpoint line; when it does not answer in time, stops it and fails. No PID: it was
+# already running, only the endpoint is printed.
+service_await() {
+  local name="$1" pid="$2"
+  if [ -n "$pid" ] && ! wait_ready "$name" "$pid" "$("${name}_log")" "${name}_answers"; then
+    stop_services "$name"
+    say "$name did not start"
+    return 1
+  fi
+  echo "$name: $("${name}_endpoint")"
+}
+
+# service_status NAME: one line about NAME; exit 0 only if it answers.
+service_status() {
+  local name="$1" pid
+  if "${name}_answers"; then
+    if pid="$(pid_of "$name")"; then
+      echo "$name: $("${name}_endpoint") (up, pid $pid)"
+    else
+      echo "$name: $("${name}_endpoint") (up, not started by this script)"
+    fi
+    return 0
+  fi
+  if pid="$(pid_of "$name")"; then
+    echo "$name: down (pid $pid is running but does not answer on $("${name}_endpoint"); log: $("${name}_log"))"
+  else
+    echo "$name: down"
+  fi
+  return 1
+}

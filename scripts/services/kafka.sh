@@ -141,29 +141,6 @@ kafka_launch() {
 
 # kafka_await: waits for what kafka_launch started; prints the endpoint line. Fails (and stops
 # the JVM) when it does not answer in time.
-kafka_await() {
-  if [ -n "$KAFKA_WAIT" ] && ! wait_ready kafka "$KAFKA_WAIT" "$(kafka_log)" kafka_answers; then
-    stop_services kafka
-    say "kafka did not start"
-    return 1
-  fi
-  echo "kafka: $(kafka_endpoint)"
-}
+kafka_await() { service_await kafka "$KAFKA_WAIT"; }
 
-kafka_status() {
-  local pid
-  if kafka_answers; then
-    if pid="$(pid_of kafka)"; then
-      echo "kafka: $(kafka_endpoint) (up, pid $pid)"
-    else
-      echo "kafka: $(kafka_endpoint) (up, not started by this script)"
-    fi
-    return 0
-  fi
-  if pid="$(pid_of kafka)"; then
-    echo "kafka: down (pid $pid is running but does not answer on $(kafka_endpoint); log: $(kafka_log))"
-  else
-    echo "kafka: down"
-  fi
-  return 1
-}
+kafka_status() { service_status kafka; }

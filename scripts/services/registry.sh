@@ -145,29 +145,6 @@ registry_launch() {
   REGISTRY_WAIT="$(cat "$(pid_file registry)")"
 }
 
-registry_await() {
-  if [ -n "$REGISTRY_WAIT" ] && ! wait_ready registry "$REGISTRY_WAIT" "$(registry_log)" registry_answers; then
-    stop_services registry
-    say "registry did not start"
-    return 1
-  fi
-  echo "registry: $(registry_endpoint)"
-}
+registry_await() { service_await registry "$REGISTRY_WAIT"; }
 
-registry_status() {
-  local pid
-  if registry_answers; then
-    if pid="$(pid_of registry)"; then
-      echo "registry: $(registry_endpoint) (up, pid $pid)"
-    else
-      echo "registry: $(registry_endpoint) (up, not started by this script)"
-    fi
-    return 0
-  fi
-  if pid="$(pid_of registry)"; then
-    echo "registry: down (pid $pid is running but does not answer on $(registry_endpoint); log: $(registry_log))"
-  else
-    echo "registry: down"
-  fi
-  return 1
-}
+registry_status() { service_status registry; }

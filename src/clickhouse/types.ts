@@ -18,8 +18,8 @@ export interface OutcomeCountsJson {
   excluded: number
 }
 
-/** One sync run at its latest status; `total` and `errors` are summed over its counts. */
-export interface SyncRun {
+/** What identifies a sync and where it stands: shared by the history and the summary. */
+export interface SyncHeader {
   syncId: string
   tenant: string
   app: string
@@ -29,6 +29,10 @@ export interface SyncRun {
   /** ISO instant, or blank while the sync runs. */
   endedAt: string
   message: string
+}
+
+/** One sync run at its latest status; `total` and `errors` are summed over its counts. */
+export interface SyncRun extends SyncHeader {
   modes: string
   /** Sum of `total` over every entity and school. */
   total: number
@@ -39,14 +43,7 @@ export interface SyncRun {
 /** The key `bySchool` uses for district-level counts (schoolId ''). */
 export const DISTRICT_KEY = '(district)'
 
-export interface SyncSummary {
-  syncId: string
-  tenant: string
-  app: string
-  status: SyncStatus
-  startedAt: string
-  endedAt: string
-  message: string
+export interface SyncSummary extends SyncHeader {
   /** Per entity type, summed over schools. */
   counts: Record<string, OutcomeCountsJson>
   /** Per school id (district level under `(district)`), per entity type. Only when asked for. */

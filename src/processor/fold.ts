@@ -33,6 +33,8 @@ export interface SyncInfo {
   message: string
   /** What a held sync becomes when approved. */
   statusOnApproval: SyncStatus
+  /** The reviewer's decision on a hold, once made. */
+  decision: '' | 'approved' | 'rejected'
 }
 
 export interface TenantState extends RosterTables {
@@ -115,7 +117,7 @@ function onSyncStarted(state: ProcessorState, e: SyncStarted): FoldResult {
   const modes = (Object.entries(e.modes) as [EntityType, string][]).map(([k, v]) => `${k}=${v}`).join(',')
   const info: SyncInfo = {
     syncId: e.syncId, app: e.app, startEventId: e.eventId, startedAt: e.occurredAt, modes,
-    status: 'Running', version: 0, endedAt: '', message: '', statusOnApproval: 'Completed',
+    status: 'Running', version: 0, endedAt: '', message: '', statusOnApproval: 'Completed', decision: '',
   }
   t.syncs.set(e.syncId, info)
   const blocked = holdBlock(t, e.syncId)
@@ -199,10 +201,11 @@ function onDecision(state: ProcessorState, e: SyncApproved | SyncRejected): Fold
   if (!t || !info) return rejected(`no sync ${e.syncId} for tenant ${e.tenant}`)
   const overlay = t.held.get(e.syncId)
   if (!overlay) {
-    if (info.status === 'Rejected' || info.message.startsWith('approved by')) return ignored(`sync ${e.syncId} was already decided`)
+    if (info.decision !== '') return ignored(`sync ${e.syncId} was already decided`)
     return rejected(`sync ${e.syncId} is ${info.status}, not On Hold`)
   }
   t.held.delete(e.syncId)
+  info.decision = e.type === 'SyncApproved' ? 'approved' : 'rejected'
   const released: StateChange = { kind: 'released', tenant: t.tenant, syncId: e.syncId }
   if (e.type === 'SyncApproved') {
     commitOverlay(t, overlay)

@@ -5,7 +5,8 @@
 import { createServer, type Server } from 'node:http'
 
 export class StreamMetrics {
-  ready = false
+  /** Readiness of each service in the process (`run all` has two); ready when all are. */
+  readonly readiness = new Map<string, boolean>()
   eventsProcessed = 0
   deadLetters = 0
   rowsProjected = 0
@@ -13,6 +14,10 @@ export class StreamMetrics {
   readonly lag = new Map<number, number>()
   readonly projectorLag = new Map<number, number>()
   private readonly started = performance.now()
+
+  get ready(): boolean {
+    return this.readiness.size > 0 && [...this.readiness.values()].every(Boolean)
+  }
 
   render(): string {
     const lines = [

@@ -53,16 +53,17 @@ export class ProcessorService {
       maxBytesPerPartition: 2 * 1024 * 1024, allowAutoTopicCreation: false,
     })
     this.consumer = consumer
+    this.deps.metrics.readiness.set('processor', false)
     consumer.on(consumer.events.GROUP_JOIN, (e: { payload: { memberAssignment: Record<string, number[]> } }) => {
       this.assigned = e.payload.memberAssignment[topics.changeEvents] ?? []
       // Whatever happened while we were not the owner, the changelog knows it: restore on next use.
       this.states.clear()
       logger.info({ partitions: this.assigned }, 'processor partitions assigned')
-      this.deps.metrics.ready = true
+      this.deps.metrics.readiness.set('processor', true)
     })
     consumer.on(consumer.events.CRASH, (e: { payload: { error: Error; restart: boolean } }) => {
       this.states.clear()
-      this.deps.metrics.ready = false
+      this.deps.metrics.readiness.set('processor', false)
       logger.error({ err: e.payload.error, restart: e.payload.restart }, 'processor consumer crashed')
     })
     await consumer.connect()
@@ -71,13 +72,13 @@ export class ProcessorService {
   }
 
   private async stateFor(partition: number): Promise<ProcessorState> {
-    let state = this.states.get(partition)
-    if (!state) {
-      const restored = await restorePartitions(this.deps.kafka, this.deps.topics.processorState, [partition], this.deps.logger)
-      state = restored.get(partition)!
-      this.states.set(partition, state)
-    }
-    return state
+    const known = this.states.get(partition)
+    if (known) return known
+    // One read of the changelog restores every owned partition that needs it, not one read each.
+    const missing = [...new Set([partition, ...this.assigned])].filter((p) => !this.states.has(p))
+    const restored = await restorePartitions(this.deps.kafka, this.deps.topics.processorState, missing, this.deps.logger)
+    for (const [p, state] of restored) this.states.set(p, state)
+    return restored.get(partition)!
   }
 
   private async producerFor(partition: number): Promise<Producer> {

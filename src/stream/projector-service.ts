@@ -41,8 +41,12 @@ export class ProjectorService {
     const { kafka, topics, groupId, logger } = this.deps
     const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 20_000, heartbeatInterval: 2000, maxBytesPerPartition: 4 * 1024 * 1024, allowAutoTopicCreation: false })
     this.consumer = consumer
+    this.deps.metrics.readiness.set('projector', false)
     consumer.on(consumer.events.GROUP_JOIN, () => {
-      this.deps.metrics.ready = true
+      this.deps.metrics.readiness.set('projector', true)
+    })
+    consumer.on(consumer.events.CRASH, () => {
+      this.deps.metrics.readiness.set('projector', false)
     })
     await consumer.connect()
     await consumer.subscribe({ topic: topics.syncLog, fromBeginning: true })

@@ -381,6 +381,20 @@ describe('safety thresholds', () => {
     expect(given.when(smallDistrict(sync(), { students: 10 }).end()).rows).toEqual([])
   })
 
+  it('ignores a second decision on a sync already decided, and refuses one on a sync never held', () => {
+    const given = new Given()
+    heldNight(given)
+    const s = sync(FULL)
+    const decide = (type: 'SyncApproved' | 'SyncRejected', syncId: string, eventId: string) =>
+      given.when([{ type, eventId, tenant: s.tenant, syncId, app: 'cli', occurredAt: s.at, by: 'registrar' }])
+    expect(decide('SyncApproved', 'big-drop', 'a1').status?.status).toBe('Completed')
+    const again = decide('SyncRejected', 'big-drop', 'r2')
+    expect(again.events).toEqual([])
+    expect(again.rejections).toEqual([])
+    const first = given.state.tenants.get('district-a')!.syncs.keys().next().value!
+    expect(decide('SyncApproved', first, 'a3').rejections).toEqual([`sync ${first} is Completed, not On Hold`])
+  })
+
   it('fails a new sync of the tenant while another is On Hold', () => {
     const given = new Given()
     heldNight(given)
