@@ -5,7 +5,7 @@ import { formatTextTable } from '../export/text-table.js'
 import { writeCsv } from '../export/csv-writer.js'
 import { LOG_EXPORT_COLUMNS } from '../export/log-columns.js'
 import type { LogRecord } from '../export/log-record.js'
-import type { SyncRun, SyncSummary } from '../clickhouse/sync-log-store.js'
+import type { DailyRollup, SyncRun, SyncSummary } from '../clickhouse/sync-log-store.js'
 import { SynclogError } from '../errors.js'
 import { LOG_COLUMNS } from '../events/sync-log-event.js'
 
@@ -94,4 +94,29 @@ export async function printLog(out: NodeJS.WritableStream, rows: readonly LogRec
   if (rows.length === 0) return write(out, 'No rows match.')
   write(out, formatTextTable(rows.map((r) => ({ ...r, date: shortDate(r.date) })) as unknown as Record<string, string | number>[], LOG_TABLE_COLUMNS, { maxWidth: 32 }))
   if (note) write(out, note)
+}
+
+/** All rows as NDJSON or CSV as they come (memory bounded by the source's page). */
+export async function printLogStream(out: NodeJS.WritableStream, rows: AsyncIterable<LogRecord>, format: 'json' | 'csv'): Promise<number> {
+  if (format === 'csv') return writeCsv(out, rows as AsyncIterable<unknown> as AsyncIterable<Record<string, string | number>>, LOG_EXPORT_COLUMNS)
+  let n = 0
+  for await (const row of rows) {
+    const line = `${JSON.stringify(Object.fromEntries(LOG_COLUMNS.map((c) => [c, row[c]])))}\n`
+    if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+    n++
+  }
+  return n
+}
+
+const DAILY_COLUMNS: Columns = [['day', 'Day'], ['tenant', 'Tenant'], ['app', 'App'], ['syncs', 'Syncs'], ...COUNT_COLUMNS.slice(1)]
+
+export async function printDaily(out: NodeJS.WritableStream, days: readonly DailyRollup[], format: Format): Promise<void> {
+  if (format === 'json') return write(out, JSON.stringify(days, null, 2))
+  const rows = days.map((d) => ({ day: d.day, tenant: d.tenant, app: d.app, syncs: d.syncs, ...d.counts }))
+  if (format === 'csv') {
+    await writeCsv(out, rows, DAILY_COLUMNS)
+    return
+  }
+  if (rows.length === 0) return write(out, 'No syncs in these days.')
+  write(out, formatTextTable(rows, DAILY_COLUMNS))
 }

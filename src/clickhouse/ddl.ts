@@ -108,6 +108,117 @@ CREATE TABLE IF NOT EXISTS sync_counts
 ENGINE = ReplacingMergeTree
 ORDER BY (tenant, syncId, entity, schoolId)`
 
+/**
+ * Migration 2, for the log at district and state scale (hundreds of millions of rows).
+ *
+ * Access paths and what serves each:
+ * - tenant (+ school) and a date range, newest first: the sorting key
+ *   (tenant, date, syncId, seq) and monthly partitions; the school is a
+ *   LowCardinality column with a bloom filter per granule;
+ * - one sync's rows: the syncId bloom filter (and drill-down adds entity,
+ *   outcome and recordSchoolId, all LowCardinality);
+ * - a student's, a section's or a record's history: bloom filters on
+ *   studentNumber, sectionNumber and sourcedId;
+ * - case-insensitive `contains` filters: ngram bloom filters on the lower-cased
+ *   free-text columns (the query adds a `multiSearchAny` hint for ASCII text);
+ *   the LowCardinality columns are filtered on their dictionaries.
+ * Codecs: Delta for the monotonic key columns, ZSTD for free text.
+ * Every statement is idempotent: ALTER … IF NOT EXISTS, MODIFY to the same type,
+ * and backfills into ReplacingMergeTree / set-valued aggregates.
+ */
+const LOW_CARDINALITY_LOG_COLUMNS = [
+  'courseNumber', 'courseName', 'field', 'servingDistrictId', 'servingDistrict', 'servingSchoolId', 'servingSchool',
+  'homeDistrictId', 'homeDistrict', 'homeSchoolId', 'homeSchool',
+] as const
+
+/** Free-text columns with an ngram index over their lower-cased text (contains filters). */
+export const NGRAM_INDEXED_COLUMNS = ['studentNumber', 'studentName', 'sectionNumber', 'sourcedId', 'oldValue', 'newValue', 'message'] as const
+
+/** The n of the ngram indexes: a contains text shorter than this cannot use them. */
+export const NGRAM_SIZE = 3
+
+const SYNC_LOG_V2: string[] = [
+  `ALTER TABLE sync_log ADD COLUMN IF NOT EXISTS recordSchoolId LowCardinality(String) DEFAULT '' AFTER message`,
+  `ALTER TABLE sync_log ${LOW_CARDINALITY_LOG_COLUMNS.map((c) => `MODIFY COLUMN ${c} LowCardinality(String)`).join(', ')}`,
+  `ALTER TABLE sync_log MODIFY COLUMN date DateTime64(3, 'UTC') CODEC(Delta, ZSTD(1)), MODIFY COLUMN seq UInt32 CODEC(Delta, ZSTD(1)),
+    MODIFY COLUMN studentName String CODEC(ZSTD(1)), MODIFY COLUMN oldValue String CODEC(ZSTD(1)),
+    MODIFY COLUMN newValue String CODEC(ZSTD(1)), MODIFY COLUMN message String CODEC(ZSTD(1))`,
+  'ALTER TABLE sync_log DROP INDEX IF EXISTS ix_student_name',
+  ...NGRAM_INDEXED_COLUMNS.map((c) =>
+    `ALTER TABLE sync_log ADD INDEX IF NOT EXISTS ix_${c}_ngrams lowerUTF8(${c}) TYPE ngrambf_v1(${NGRAM_SIZE}, 8192, 3, 0) GRANULARITY 1`),
+  ...['studentNumber', 'sectionNumber', 'sourcedId'].map((c) =>
+    `ALTER TABLE sync_log ADD INDEX IF NOT EXISTS ix_${c} ${c} TYPE bloom_filter(0.01) GRANULARITY 1`),
+  ...[...NGRAM_INDEXED_COLUMNS.map((c) => `ix_${c}_ngrams`), 'ix_studentNumber', 'ix_sectionNumber', 'ix_sourcedId'].map((ix) =>
+    `ALTER TABLE sync_log MATERIALIZE INDEX ${ix} SETTINGS mutations_sync = 1`),
+]
+
+const SYNC_COUNTS_V2 = `ALTER TABLE sync_counts ADD COLUMN IF NOT EXISTS startedAt DateTime64(3, 'UTC') DEFAULT toDateTime64(0, 3, 'UTC') AFTER schoolName`
+
+/** The outcome columns of sync_counts, as (outcome, column) pairs. */
+const OUTCOME_COLUMNS = `[('New', new), ('Updated', updated), ('No Change', noChange), ('Deleted', deleted),
+    ('Skipped', skipped), ('Invalid', invalid), ('Merged', merged), ('Excluded', excluded)]`
+
+/** sync_outcomes: sync × entity × school × outcome → records, maintained from sync_counts. */
+const SYNC_OUTCOMES_V2 = `
+CREATE TABLE IF NOT EXISTS sync_outcomes
+(
+  tenant   LowCardinality(String),
+  syncId   String,
+  app      LowCardinality(String),
+  entity   LowCardinality(String),
+  schoolId LowCardinality(String),
+  outcome  LowCardinality(String),
+  records  UInt32
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (tenant, syncId, entity, schoolId, outcome)`
+
+const SYNC_OUTCOMES_SELECT = `
+SELECT tenant, syncId, app, entity, schoolId, o.1 AS outcome, o.2 AS records
+FROM sync_counts
+ARRAY JOIN ${OUTCOME_COLUMNS} AS o
+WHERE o.2 > 0`
+
+/**
+ * sync_daily: per tenant × app × day (the sync's start, UTC), the syncs and their
+ * count cells as sets. Sets, not sums, so a count row written twice (a
+ * re-delivery, a re-run import) is counted once: the rollup stays exact without
+ * relying on exactly-once inserts. Read with uniqExactMerge / groupUniqArrayMerge.
+ */
+const SYNC_DAILY_V2 = `
+CREATE TABLE IF NOT EXISTS sync_daily
+(
+  tenant LowCardinality(String),
+  app    LowCardinality(String),
+  day    Date,
+  syncs  AggregateFunction(uniqExact, String),
+  cells  AggregateFunction(groupUniqArray, Tuple(syncId String, entity String, schoolId String, total UInt32, new UInt32,
+           updated UInt32, noChange UInt32, deleted UInt32, skipped UInt32, invalid UInt32, duplicates UInt32, merged UInt32, excluded UInt32))
+)
+ENGINE = AggregatingMergeTree
+ORDER BY (tenant, app, day)`
+
+const SYNC_DAILY_SELECT = `
+SELECT tenant, app, toDate(startedAt) AS day, uniqExactState(syncId) AS syncs,
+  groupUniqArrayState(CAST((syncId, entity, schoolId, total, new, updated, noChange, deleted, skipped, invalid, duplicates, merged, excluded),
+    'Tuple(syncId String, entity String, schoolId String, total UInt32, new UInt32, updated UInt32, noChange UInt32, deleted UInt32, skipped UInt32, invalid UInt32, duplicates UInt32, merged UInt32, excluded UInt32)')) AS cells
+FROM sync_counts
+GROUP BY tenant, app, day`
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'sync_log, sync_runs, sync_counts', statements: [SYNC_LOG_V1, SYNC_RUNS_V1, SYNC_COUNTS_V1] },
+  {
+    version: 2,
+    name: 'log codecs, LowCardinality and skip indexes; recordSchoolId; sync_outcomes and sync_daily rollups',
+    statements: [
+      ...SYNC_LOG_V2,
+      SYNC_COUNTS_V2,
+      SYNC_OUTCOMES_V2,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS sync_outcomes_mv TO sync_outcomes AS ${SYNC_OUTCOMES_SELECT}`,
+      `INSERT INTO sync_outcomes ${SYNC_OUTCOMES_SELECT}`,
+      SYNC_DAILY_V2,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS sync_daily_mv TO sync_daily AS ${SYNC_DAILY_SELECT}`,
+      `INSERT INTO sync_daily ${SYNC_DAILY_SELECT}`,
+    ],
+  },
 ]

@@ -16,6 +16,7 @@ export const SYNC_LOG_COLUMNS = [
   'tenant', 'syncId', 'seq', 'date', 'action', 'studentNumber', 'studentName', 'courseNumber', 'courseName', 'sectionNumber',
   'field', 'oldValue', 'newValue', 'servingDistrictId', 'servingDistrict', 'servingSchoolId', 'servingSchool',
   'homeDistrictId', 'homeDistrict', 'homeSchoolId', 'homeSchool', 'app', 'entity', 'sourcedId', 'outcome', 'message',
+  'recordSchoolId',
 ] as const satisfies readonly (keyof LogRecord)[]
 
 /** A sync_log row as written and read: LogRow without `kind`, `date` as ClickHouse text. */
@@ -32,6 +33,7 @@ export interface SyncCountsTableRow extends OutcomeCountsJson {
   entity: string
   schoolId: string
   schoolName: string
+  startedAt: string
 }
 
 export interface SyncRunsTableRow {
@@ -86,7 +88,8 @@ export function toRunsTableRow(e: SyncStatusChanged): SyncRunsTableRow {
 export function toCountsTableRow(e: SyncCounts): SyncCountsTableRow {
   const row: SyncCountsTableRow = {
     tenant: e.tenant, syncId: e.syncId, app: e.app, entity: e.entity, schoolId: e.schoolId, schoolName: e.schoolName,
-    ...zeroCounts(),
+    // Counts written before the field existed carry '' (the Avro default): the epoch, outside every day filter.
+    startedAt: e.startedAt === '' ? toClickHouseText(0) : instant(e, 'startedAt', e.startedAt), ...zeroCounts(),
   }
   for (const f of COUNT_FIELDS) row[f] = uint32(e, `counts.${f}`, e.counts[f])
   return row

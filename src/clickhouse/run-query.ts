@@ -5,7 +5,10 @@
  */
 import { pagingClause, timeBounds, whereClause, type BuiltQuery } from './filter-parts.js'
 import { COUNT_FIELDS } from './rows.js'
-import type { SyncListFilter } from './types.js'
+import { countsScope, runsScope } from './scope.js'
+import { parseDateOnly, parseInstant } from './time.js'
+import { SynclogError } from '../errors.js'
+import type { CountCell, Scope, SyncListFilter } from './types.js'
 
 /** A row of the runs query as ClickHouse returns it (dates as DateTime64 text). */
 export interface RunQueryRow {
@@ -23,11 +26,14 @@ export interface RunQueryRow {
 
 export type CountsQueryRow = { entity: string; schoolId: string; schoolName: string } & Record<(typeof COUNT_FIELDS)[number], number>
 
-/** Runs matching the filter (optionally one sync id), newest start first. */
-export function buildRunsQuery(filter: SyncListFilter & { syncId?: string }): BuiltQuery {
+/**
+ * Runs visible in the scope and matching the filter (optionally one sync id),
+ * newest start first; totals summed over the counts the scope may see.
+ */
+export function buildRunsQuery(scope: Scope, filter: SyncListFilter & { syncId?: string }): BuiltQuery {
   const params: Record<string, unknown> = {}
-  const runs: string[] = []
-  const counts: string[] = []
+  const runs: string[] = runsScope(scope, params)
+  const counts: string[] = countsScope(scope, params)
   if (filter.tenant !== undefined) {
     params['tenant'] = filter.tenant
     runs.push('tenant = {tenant:String}')
@@ -65,13 +71,86 @@ ${pagingClause(filter.limit, undefined, params)}`
   return { query, params }
 }
 
-/** The counts rows (entity × school) of one sync. */
-export function buildCountsQuery(tenant: string, syncId: string): BuiltQuery {
+/** The counts rows (entity × school) of one sync that the scope may see. */
+export function buildCountsQuery(scope: Scope, tenant: string, syncId: string): BuiltQuery {
+  const params: Record<string, unknown> = { tenant, syncId }
+  const where = [...countsScope(scope, params), 'tenant = {tenant:String}', 'syncId = {syncId:String}']
   return {
     query: `SELECT entity, schoolId, schoolName, ${COUNT_FIELDS.join(', ')}
 FROM sync_counts FINAL
-WHERE tenant = {tenant:String} AND syncId = {syncId:String}
+${whereClause(where)}
 ORDER BY entity ASC, schoolId ASC`,
-    params: { tenant, syncId },
+    params,
+  }
+}
+
+/** The number of records in one cell (sync × entity × school × outcome), from sync_outcomes. */
+export function buildCellCountQuery(scope: Scope, tenant: string, cell: CountCell): BuiltQuery {
+  const params: Record<string, unknown> = { tenant, syncId: cell.syncId, entity: cell.entity, schoolId: cell.schoolId, outcome: cell.outcome }
+  const where = [...countsScope(scope, params), 'tenant = {tenant:String}', 'syncId = {syncId:String}',
+    'entity = {entity:String}', 'schoolId = {schoolId:String}', 'outcome = {outcome:String}']
+  return {
+    query: `SELECT toUInt32(sum(records)) AS records FROM sync_outcomes FINAL ${whereClause(where)}`,
+    params,
+  }
+}
+
+function dayOf(option: string, value: string): string {
+  const ms = parseDateOnly(value) ?? parseInstant(value)
+  if (ms === null) throw new SynclogError('USAGE', `${option} '${value}' is not a date (YYYY-MM-DD) or an ISO-8601 instant`)
+  return new Date(ms).toISOString().slice(0, 10)
+}
+
+export interface DailyQueryRow {
+  tenant: string
+  app: string
+  day: string
+  syncs: number | string
+  counts: Record<(typeof COUNT_FIELDS)[number], number | string>
+}
+
+/** Daily rollups (tenant × app × day) visible in the scope, newest day first. */
+export function buildDailyQuery(scope: Scope, filter: { tenant?: string; app?: string; from?: string; to?: string }): BuiltQuery {
+  const params: Record<string, unknown> = {}
+  const where = runsScope(scope, params)
+  if (filter.tenant !== undefined) {
+    params['tenant'] = filter.tenant
+    where.push('tenant = {tenant:String}')
+  }
+  if (filter.app !== undefined) {
+    params['app'] = filter.app
+    where.push('app = {app:String}')
+  }
+  // A bound is the UTC day of the date or instant given; both ends inclusive.
+  if (filter.from !== undefined) {
+    params['from_day'] = dayOf('from', filter.from)
+    where.push('day >= toDate({from_day:String})')
+  }
+  if (filter.to !== undefined) {
+    params['to_day'] = dayOf('to', filter.to)
+    where.push('day <= toDate({to_day:String})')
+  }
+  // A school scope keeps the cells counted under that school.
+  const merged = 'groupUniqArrayMerge(cells)'
+  let kept = merged
+  let syncCount = 'uniqExactMerge(syncs)'
+  if (scope.school !== undefined) {
+    params['scope_school'] = scope.school.id
+    kept = `arrayFilter(c -> c.schoolId = {scope_school:String}, ${merged})`
+    syncCount = 'length(arrayDistinct(arrayMap(c -> c.syncId, kept)))'
+  }
+  const sums = COUNT_FIELDS.map((f) => `'${f}', toUInt64(arraySum(c -> c.${f}, kept))`).join(', ')
+  return {
+    query: `SELECT tenant, app, toString(day) AS day, syncCount AS syncs, map(${sums}) AS counts
+FROM
+(
+  SELECT tenant, app, day, ${kept} AS kept, ${syncCount} AS syncCount
+  FROM sync_daily
+  ${whereClause(where)}
+  GROUP BY tenant, app, day
+)
+WHERE syncCount > 0
+ORDER BY day DESC, tenant ASC, app ASC`,
+    params,
   }
 }

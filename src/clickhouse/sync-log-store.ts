@@ -7,18 +7,29 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { SyncLogEvent } from '../events/sync-log-event.js'
 import type { Logger } from '../logging/logger.js'
-import { buildLogQuery, buildReportQuery } from './log-query.js'
-import { buildCountsQuery, buildRunsQuery, type CountsQueryRow, type RunQueryRow } from './run-query.js'
+import { buildLogCountQuery, buildLogPageQuery, buildReportQuery } from './log-query.js'
+import { encodeCursor } from './log-cursor.js'
+import {
+  buildCellCountQuery, buildCountsQuery, buildDailyQuery, buildRunsQuery, type CountsQueryRow, type DailyQueryRow, type RunQueryRow,
+} from './run-query.js'
+import { SynclogError } from '../errors.js'
 import {
   COUNT_FIELDS, addCounts, isoFromTable, toLogRecord, toSyncStatus, toTableRows, zeroCounts, type SyncLogTableRow,
 } from './rows.js'
 import type { BuiltQuery } from './filter-parts.js'
 import { toStoreError } from './store-errors.js'
 import {
-  DISTRICT_KEY, type LogFilter, type LogRecord, type OutcomeCountsJson, type SyncListFilter, type SyncRun, type SyncSummary,
+  DISTRICT_KEY, type CountCell, type DailyRollup, type DrillDown, type LogFilter, type LogPage, type LogRecord, type OutcomeCountsJson,
+  type PageRequest, type RecordKey, type Scope, type SyncListFilter, type SyncRun, type SyncSummary,
 } from './types.js'
 
-export type { LogFilter, LogRecord, OutcomeCountsJson, SyncListFilter, SyncRun, SyncSummary } from './types.js'
+export type {
+  CountCell, DailyRollup, DrillDown, LogFilter, LogPage, LogRecord, OutcomeCountsJson, PageRequest, RecordKey, Scope, SyncListFilter, SyncRun, SyncSummary,
+} from './types.js'
+export { UNSCOPED } from './scope.js'
+
+/** Rows per page when streaming the whole result. */
+const STREAM_PAGE_ROWS = 5_000
 
 /** Rows per INSERT: big enough for few parts, small enough for chDB, which builds each insert as one string. */
 export const MAX_INSERT_ROWS = 50_000
@@ -63,24 +74,27 @@ export class SyncLogStore {
     this.log.debug({ events: events.length, log: rows.log.length, counts: rows.counts.length, runs: rows.runs.length }, 'wrote sync-log events')
   }
 
-  /** Runs at their latest status, newest start first. */
-  async listSyncs(filter: SyncListFilter): Promise<SyncRun[]> {
-    const rows = await this.select<RunQueryRow>(buildRunsQuery(filter), 'list syncs')
+  /** Runs visible in the scope at their latest status, newest start first. */
+  async listSyncs(scope: Scope, filter: SyncListFilter): Promise<SyncRun[]> {
+    const rows = await this.select<RunQueryRow>(buildRunsQuery(scope, filter), 'list syncs')
     return rows.map(toSyncRun)
   }
 
-  /** The run with this id, or null. (If two tenants used the same id, the latest started.) */
-  async getSync(syncId: string): Promise<SyncRun | null> {
-    const rows = await this.select<RunQueryRow>(buildRunsQuery({ syncId, limit: 1 }), `read sync ${syncId}`)
+  /** The run with this id if the scope may see it, else null. (If two tenants used the same id, the latest started.) */
+  async getSync(scope: Scope, syncId: string): Promise<SyncRun | null> {
+    const rows = await this.select<RunQueryRow>(buildRunsQuery(scope, { syncId, limit: 1 }), `read sync ${syncId}`)
     const row = rows[0]
     return row === undefined ? null : toSyncRun(row)
   }
 
-  /** Per-entity counts summed over schools, and per school when asked; null if the sync is unknown. */
-  async summary(syncId: string, opts: { bySchool: boolean }): Promise<SyncSummary | null> {
-    const run = await this.getSync(syncId)
+  /**
+   * Per-entity counts summed over the schools the scope may see, and per school
+   * when asked; null if the sync is unknown or outside the scope.
+   */
+  async summary(scope: Scope, syncId: string, opts: { bySchool: boolean }): Promise<SyncSummary | null> {
+    const run = await this.getSync(scope, syncId)
     if (run === null) return null
-    const rows = await this.select<CountsQueryRow>(buildCountsQuery(run.tenant, run.syncId), `read counts of sync ${syncId}`)
+    const rows = await this.select<CountsQueryRow>(buildCountsQuery(scope, run.tenant, run.syncId), `read counts of sync ${syncId}`)
     const counts: Record<string, OutcomeCountsJson> = {}
     const bySchool: NonNullable<SyncSummary['bySchool']> = {}
     for (const row of rows) {
@@ -95,17 +109,86 @@ export class SyncLogStore {
     return opts.bySchool ? { ...head, counts, bySchool } : { ...head, counts }
   }
 
-  /** Log rows matching the filter, newest first (date desc, seq desc). Rejected syncs are hidden unless asked for. */
-  async queryLog(filter: LogFilter): Promise<LogRecord[]> {
-    const rows = await this.select<SyncLogTableRow>(buildLogQuery(filter), 'read the sync log')
+  /** One page of the log rows in the scope matching the filter, newest first (date, sync, seq, tenant: all descending). */
+  async queryLog(scope: Scope, filter: LogFilter, page: PageRequest = {}): Promise<LogPage> {
+    const q = buildLogPageQuery(scope, filter, page)
+    const rows = (await this.select<SyncLogTableRow>(q, 'read the sync log')).map(toLogRecord)
+    if (rows.length <= q.limit) return { rows, nextCursor: null }
+    rows.length = q.limit
+    return { rows, nextCursor: encodeCursor(rows[rows.length - 1]!) }
+  }
+
+  /** Every log row in the scope matching the filter, newest first, a page at a time (memory bounded by one page). */
+  async *streamLog(scope: Scope, filter: LogFilter, pageRows = STREAM_PAGE_ROWS): AsyncGenerator<LogRecord> {
+    let cursor: string | undefined
+    do {
+      const page = await this.queryLog(scope, filter, { limit: pageRows, cursor })
+      yield* page.rows
+      cursor = page.nextCursor ?? undefined
+    } while (cursor !== undefined)
+  }
+
+  /** How many rows and distinct records match. */
+  async countLog(scope: Scope, filter: LogFilter): Promise<{ rows: number; records: number }> {
+    const [row] = await this.select<{ rows: string | number; records: string | number }>(buildLogCountQuery(scope, filter), 'count log rows')
+    return { rows: Number(row?.rows ?? 0), records: Number(row?.records ?? 0) }
+  }
+
+  /**
+   * The log rows behind one count of a sync's summary (sync × entity × school ×
+   * outcome), with the count itself; null if the sync is unknown or outside the scope.
+   */
+  async drillDown(scope: Scope, cell: CountCell, page: PageRequest = {}): Promise<DrillDown | null> {
+    const run = await this.getSync(scope, cell.syncId)
+    if (run === null) return null
+    const schoolId = cell.schoolId === DISTRICT_KEY ? '' : cell.schoolId
+    const filter: LogFilter = {
+      tenant: run.tenant, syncId: run.syncId, entities: [cell.entity], outcomes: [cell.outcome], recordSchoolId: schoolId, includeRejected: true,
+    }
+    // A school scope sees the records counted under its school, whichever side its rows name.
+    const rowScope: Scope = scope.school !== undefined && scope.school.id === schoolId ? { tenant: scope.tenant } : scope
+    const [counted] = await this.select<{ records: number | string }>(
+      buildCellCountQuery(scope, run.tenant, { ...cell, schoolId }), `read the count of ${cell.outcome} ${cell.entity} records`)
+    const count = Number(counted?.records ?? 0)
+    const rows = await this.queryLog(rowScope, filter, page)
+    const note = await this.drillDownNote(rowScope, filter, cell, count)
+    return { ...rows, cell: { ...cell, schoolId }, count, note }
+  }
+
+  /** Every row about one student (student number), section (section number) or record (sourcedId), newest first. */
+  async recordHistory(scope: Scope, key: RecordKey, page: PageRequest = {}): Promise<LogPage> {
+    if (key.id === '') throw new SynclogError('USAGE', `a ${key.kind} history needs an id`)
+    const filter: LogFilter = key.kind === 'student' ? { studentNumber: key.id }
+      : key.kind === 'section' ? { sectionNumber: key.id } : { sourcedId: key.id }
+    return this.queryLog(scope, filter, page)
+  }
+
+  /** Per tenant × app × day: syncs started that day and their summed counts, newest day first. */
+  async dailyRollups(scope: Scope, filter: { tenant?: string; app?: string; from?: string; to?: string }): Promise<DailyRollup[]> {
+    const rows = await this.select<DailyQueryRow>(buildDailyQuery(scope, filter), 'read the daily rollups')
+    return rows.map((r) => {
+      const counts = zeroCounts()
+      for (const f of COUNT_FIELDS) counts[f] = Number(r.counts[f])
+      return { tenant: r.tenant, app: r.app, day: r.day, syncs: Number(r.syncs), counts }
+    })
+  }
+
+  /** Rows of the sync in the scope whose outcome is Skipped, Invalid, Excluded or Merged, by entity then seq. */
+  async reportRows(scope: Scope, syncId: string): Promise<LogRecord[]> {
+    const run = await this.getSync(scope, syncId)
+    if (run === null) return []
+    const rows = await this.select<SyncLogTableRow>(buildReportQuery(scope, run.syncId, run.tenant), `read the report of sync ${syncId}`)
     return rows.map(toLogRecord)
   }
 
-  /** Rows of the sync whose outcome is Skipped, Invalid, Excluded or Merged, by entity then seq. */
-  async reportRows(syncId: string): Promise<LogRecord[]> {
-    const run = await this.getSync(syncId)
-    const rows = await this.select<SyncLogTableRow>(buildReportQuery(syncId, run?.tenant), `read the report of sync ${syncId}`)
-    return rows.map(toLogRecord)
+  private async drillDownNote(scope: Scope, filter: LogFilter, cell: CountCell, count: number): Promise<string> {
+    if (cell.outcome === 'No Change') return 'No Change records are counted but not logged, so this count has no rows.'
+    const { records } = await this.countLog(scope, filter)
+    if (records >= count) return ''
+    const missing = count - records
+    return cell.entity === 'enrollment' && cell.outcome === 'Updated'
+      ? `${missing} of ${count} records have no row: a student enrollment is logged by its roster rows, and a change that leaves section, start and end date as they were has none.`
+      : `${missing} of ${count} records have no row visible in this scope.`
   }
 
   private async insert(table: string, rows: readonly object[]): Promise<void> {

@@ -2,7 +2,8 @@
  * The read models of the ClickHouse store: what `SyncLogStore` hands back to the
  * CLI and exporters. Plain JSON-able shapes (numbers, strings, ISO instants).
  */
-import type { LogColumn, LogRow, SyncStatus } from '../events/sync-log-event.js'
+import type { EntityType } from '../events/change-event.js'
+import type { LogColumn, LogRow, Outcome, SyncStatus } from '../events/sync-log-event.js'
 
 /** The ten counters of `OutcomeCounts`, as plain numbers. */
 export interface OutcomeCountsJson {
@@ -50,7 +51,28 @@ export interface SyncSummary extends SyncHeader {
   bySchool?: Record<string, { schoolName: string; counts: Record<string, OutcomeCountsJson> }>
 }
 
+/** Which side of a row a school (or district) scope applies to. */
+export const SCOPE_SIDES = ['home', 'serving', 'either'] as const
+export type ScopeSide = (typeof SCOPE_SIDES)[number]
+
+/**
+ * What a caller may see. Enforced by the query layer on every query as
+ * parameters ANDed to whatever the caller filters, so no filter can widen it.
+ * `{}` is the operator's scope: every tenant.
+ */
+export interface Scope {
+  /** The tenant (a district's SIS feed) the caller is limited to; absent = every tenant. */
+  tenant?: string
+  /**
+   * One school of that tenant (requires `tenant`): log rows whose home school
+   * (`home`), serving school (`serving`) or either (`either`) is this school;
+   * counts of records counted under this school.
+   */
+  school?: { id: string; side: ScopeSide }
+}
+
 export interface SyncListFilter {
+  /** Narrows within the scope; never widens it. */
   tenant?: string
   app?: string
   /** Syncs started at or after this instant (ISO instant, or YYYY-MM-DD = start of that UTC day). */
@@ -60,25 +82,80 @@ export interface SyncListFilter {
   limit?: number
 }
 
+/** One cell of a summary: the records of one sync × entity × school × outcome. */
+export interface CountCell {
+  syncId: string
+  entity: EntityType
+  /** '' (or DISTRICT_KEY) = district level. */
+  schoolId: string
+  outcome: Outcome
+}
+
+/** Whose history: a student (by student number), a section (by section number) or any record (by sourcedId). */
+export interface RecordKey {
+  kind: 'student' | 'section' | 'record'
+  id: string
+}
+
 export interface LogFilter {
+  /** Narrows within the scope; never widens it. */
   tenant?: string
   syncId?: string
-  /** Matches rows whose home school OR serving school is this id. */
+  /** Narrows within the scope to one school, on a side (default either). */
   school?: string
+  schoolSide?: ScopeSide
   /** Rows whose action is one of these; an empty list does not filter. */
   actions?: string[]
   /** Rows whose outcome is one of these; an empty list does not filter. */
   outcomes?: string[]
+  /** Rows whose source app is one of these; an empty list does not filter. */
+  apps?: string[]
+  /** Rows whose entity is one of these; an empty list does not filter. */
+  entities?: string[]
   /** Rows dated at or after this instant (ISO instant, or YYYY-MM-DD = start of that UTC day). */
   from?: string
   /** Rows dated at or before this instant (YYYY-MM-DD = through the end of that UTC day). */
   to?: string
   /** Case-insensitive substring per column; all must match. */
   contains?: { column: LogColumn; text: string }[]
+  /** Exact-match keys of drill-down and record history. */
+  recordSchoolId?: string
+  studentNumber?: string
+  sectionNumber?: string
+  sourcedId?: string
   /** Also show rows of syncs whose latest status is Rejected (hidden by default). */
   includeRejected?: boolean
+}
+
+/** Keyset paging: at most `limit` rows (default 100, at most 10,000) after `cursor`. */
+export interface PageRequest {
   limit?: number
-  offset?: number
+  cursor?: string
+}
+
+/** A page of the log, newest first, and the cursor of the next page (null = no more rows). */
+export interface LogPage {
+  rows: LogRecord[]
+  nextCursor: string | null
+}
+
+/** The rows behind one count, and how they relate to it. */
+export interface DrillDown extends LogPage {
+  cell: CountCell
+  /** The count shown in the summary for this cell (0 if the cell does not exist). */
+  count: number
+  /** Why some counted records have no rows (No Change is counted, not logged), or ''. */
+  note: string
+}
+
+/** One day of one tenant's syncs of one app, from the daily rollup. */
+export interface DailyRollup {
+  tenant: string
+  app: string
+  /** YYYY-MM-DD (UTC), the day the syncs started. */
+  day: string
+  syncs: number
+  counts: OutcomeCountsJson
 }
 
 /** A sync-log row as read back: every column a string, `seq` a number, `date` an ISO instant with `Z`. */

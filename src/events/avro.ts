@@ -400,6 +400,7 @@ function logRowFromAvro(p: Obj, at: string): LogRow {
     sourcedId: s('sourcedId'),
     outcome: oneOf(ROW_OUTCOMES, p.outcome, `${at}.outcome`),
     message: s('message'),
+    recordSchoolId: s('recordSchoolId'),
   }
 }
 
@@ -433,6 +434,7 @@ function countsFromAvro(p: Obj, at: string): SyncCounts {
     entity: oneOf(ENTITY_TYPES, p.entity, `${at}.entity`),
     schoolId: str(p, 'schoolId', at),
     schoolName: str(p, 'schoolName', at),
+    startedAt: str(p, 'startedAt', at),
     counts,
   }
 }

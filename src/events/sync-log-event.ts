@@ -62,6 +62,11 @@ export interface LogRow {
   /** The outcome of the input record behind the row; blank for cascaded rows (no input record). */
   readonly outcome: Outcome | ''
   readonly message: string
+  /**
+   * The school the row's record is counted under in the sync's counts ('' = district
+   * level, and for cascaded rows, which are not counted): the key of drill-down.
+   */
+  readonly recordSchoolId: string
 }
 
 /** A sync's status changed. `version` grows by one per change, so the latest wins. */
@@ -102,6 +107,8 @@ export interface SyncCounts {
   readonly entity: EntityType
   readonly schoolId: string
   readonly schoolName: string
+  /** The sync's start instant (ISO-8601): the day the counts roll up under. */
+  readonly startedAt: string
   readonly counts: OutcomeCounts
 }
 

@@ -167,7 +167,8 @@ function onSyncEnded(state: ProcessorState, e: SyncEnded, options: FoldOptions):
   })
   const rows: LogRow[] = resolved.rows.map((row, i) => ({ kind: 'LogRow', tenant: t.tenant, syncId: sync.syncId, seq: i + 1, app: sync.app, ...row }))
   const counts: SyncLogEvent[] = resolved.counter.entries().map(({ entity, schoolId, counts }) => ({
-    kind: 'SyncCounts', tenant: t.tenant, syncId: sync.syncId, app: sync.app, entity, schoolId, schoolName: resolved.schoolName(schoolId), counts,
+    kind: 'SyncCounts', tenant: t.tenant, syncId: sync.syncId, app: sync.app, entity, schoolId, schoolName: resolved.schoolName(schoolId),
+    startedAt: info.startedAt, counts,
   }))
   info.statusOnApproval = resolved.counter.hasErrors() ? 'Completed with Errors' : 'Completed'
   let status: SyncStatusChanged

@@ -50,7 +50,7 @@ const LABEL: Record<EntityType, string> = {
 const ROW_DEFAULTS: Omit<DraftRow, 'date' | 'action'> = {
   studentNumber: '', studentName: '', courseNumber: '', courseName: '', sectionNumber: '', field: '', oldValue: '', newValue: '',
   servingDistrictId: '', servingDistrict: '', servingSchoolId: '', servingSchool: '',
-  homeDistrictId: '', homeDistrict: '', homeSchoolId: '', homeSchool: '', entity: '', sourcedId: '', outcome: '', message: '',
+  homeDistrictId: '', homeDistrict: '', homeSchoolId: '', homeSchool: '', entity: '', sourcedId: '', outcome: '', message: '', recordSchoolId: '',
 }
 
 const NO_IDS: ReadonlySet<string> = new Set()
@@ -69,6 +69,8 @@ class SyncResolver {
   private readonly removalReason = new Map<string, string>()
   /** Outcome of each applied input record (`entity:id`), shown on the action rows it causes. */
   private readonly outcomeOf = new Map<string, Outcome>()
+  /** `entity:id` → the school its outcome is counted under. */
+  private readonly recordSchoolOf = new Map<string, string>()
   /** Occurrence time of each input record, for the rows it causes. */
   private readonly timeOf = new Map<string, string>()
   private readonly asOf: string
@@ -161,14 +163,16 @@ class SyncResolver {
     row: { date: string; field?: string; message?: string; oldValue?: string; newValue?: string },
     issues: readonly FieldIssue[] = [],
   ): void {
-    this.counter.add(entity, this.schoolOf(entity, id, f, reader), outcome)
+    const recordSchoolId = this.schoolOf(entity, id, f, reader)
+    this.counter.add(entity, recordSchoolId, outcome)
     this.outcomeOf.set(`${entity}:${id}`, outcome)
+    this.recordSchoolOf.set(`${entity}:${id}`, recordSchoolId)
     this.timeOf.set(`${entity}:${id}`, row.date)
     const studentEnrollment = entity === 'enrollment' && str(f.role) === 'student'
     const logged = outcome !== 'No Change' && !(studentEnrollment && (outcome === 'New' || outcome === 'Updated' || outcome === 'Deleted'))
     if (!logged) return
     const context = this.contextOf(entity, id, f, reader)
-    const base = { ...ROW_DEFAULTS, ...context, entity, sourcedId: id, outcome, date: row.date }
+    const base = { ...ROW_DEFAULTS, ...context, entity, sourcedId: id, outcome, recordSchoolId, date: row.date }
     if (issues.length > 0) {
       for (const issue of issues) this.rows.push({ ...base, action: outcome as LogAction, field: issue.field, message: issue.message })
       return
@@ -407,7 +411,7 @@ class SyncResolver {
   private actionRow(action: LogAction, context: Partial<DraftRow>, key: string, extra: Partial<DraftRow>): void {
     const [entity, id] = key.split(':') as [EntityType, string]
     this.rows.push({
-      ...ROW_DEFAULTS, ...context, entity, sourcedId: id, outcome: this.outcomeOf.get(key) ?? '',
+      ...ROW_DEFAULTS, ...context, entity, sourcedId: id, outcome: this.outcomeOf.get(key) ?? '', recordSchoolId: this.recordSchoolOf.get(key) ?? '',
       date: this.timeOf.get(key) ?? this.end.occurredAt, action, ...extra,
     })
   }

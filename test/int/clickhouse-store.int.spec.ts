@@ -19,14 +19,14 @@ import { MIGRATIONS } from '../../src/clickhouse/ddl.js'
 import { migrate } from '../../src/clickhouse/migrations.js'
 import { openClickHouse, type ClickHouse } from '../../src/clickhouse/open.js'
 import { FULL, Given, SyncScript, smallDistrict, student } from '../support/sis.js'
-import { MAX_INSERT_ROWS, SyncLogStore, type LogFilter, type LogRecord, type OutcomeCountsJson } from '../../src/clickhouse/sync-log-store.js'
+import { MAX_INSERT_ROWS, SyncLogStore, UNSCOPED, type LogFilter, type LogRecord, type OutcomeCountsJson } from '../../src/clickhouse/sync-log-store.js'
 
 // ---- fixtures ---------------------------------------------------------------------
 
 const BLANK_ROW: Omit<LogRow, 'tenant' | 'syncId' | 'seq' | 'date' | 'action' | 'app'> = {
   kind: 'LogRow', studentNumber: '', studentName: '', courseNumber: '', courseName: '', sectionNumber: '',
   field: '', oldValue: '', newValue: '', servingDistrictId: '', servingDistrict: '', servingSchoolId: '', servingSchool: '',
-  homeDistrictId: '', homeDistrict: '', homeSchoolId: '', homeSchool: '', entity: '', sourcedId: '', outcome: '', message: '',
+  homeDistrictId: '', homeDistrict: '', homeSchoolId: '', homeSchool: '', entity: '', sourcedId: '', outcome: '', message: '', recordSchoolId: '',
 }
 
 interface SyncFixture { tenant: string; syncId: string; app: string; startedAt: string }
@@ -84,7 +84,7 @@ function counts(c: Partial<OutcomeCounts>): OutcomeCounts {
 }
 
 function countsEvent(s: SyncFixture, entity: SyncCounts['entity'], schoolId: string, c: Partial<OutcomeCounts>): SyncCounts {
-  return { kind: 'SyncCounts', tenant: s.tenant, syncId: s.syncId, app: s.app, entity, schoolId, schoolName: schoolId === '' ? '' : `School ${schoolId}`, counts: counts(c) }
+  return { kind: 'SyncCounts', tenant: s.tenant, syncId: s.syncId, app: s.app, entity, schoolId, schoolName: schoolId === '' ? '' : `School ${schoolId}`, startedAt: s.startedAt, counts: counts(c) }
 }
 
 const COUNTS: SyncCounts[] = [
@@ -108,12 +108,19 @@ const SYNCS = [A1, A2, B1, A3]
 // ---- independent expectations ---------------------------------------------------------
 
 const record = ({ kind: _kind, ...rest }: LogRow): LogRecord => rest
-const newestFirst = (a: LogRow, b: LogRow) => b.date.localeCompare(a.date) || b.seq - a.seq || b.syncId.localeCompare(a.syncId)
+const newestFirst = (a: LogRow, b: LogRow) => b.date.localeCompare(a.date) || b.syncId.localeCompare(a.syncId) || b.seq - a.seq || b.tenant.localeCompare(a.tenant)
 const latestStatus = (s: SyncFixture) => STATUSES.filter((e) => e.syncId === s.syncId).reduce((a, b) => (b.version > a.version ? b : a))
 const rejectedSyncs = new Set(SYNCS.filter((s) => latestStatus(s).status === 'Rejected').map((s) => s.syncId))
 const icontains = (value: string, text: string) => value.toLowerCase().includes(text.toLowerCase())
 
 /** The log as a reader expects it: rejected syncs hidden unless asked for, newest first. */
+/** Every row of the log matching the filter, newest first (all pages). */
+async function readLog(filter: LogFilter): Promise<LogRecord[]> {
+  const rows: LogRecord[] = []
+  for await (const r of store.streamLog(UNSCOPED, filter, 7)) rows.push(r)
+  return rows
+}
+
 function expectedLog(keep: (r: LogRow) => boolean, includeRejected = false): LogRecord[] {
   return LOG_ROWS.filter((r) => (includeRejected || !rejectedSyncs.has(r.syncId)) && keep(r)).sort(newestFirst).map(record)
 }
@@ -173,7 +180,7 @@ describe('opening and migrating', () => {
     await migrate(ch.client, logger)
     await migrate(ch.client, logger)
     expect(await showTables()).toEqual(tablesBefore)
-    expect(tablesBefore).toEqual(['schema_migrations', 'sync_counts', 'sync_log', 'sync_runs'])
+    expect(tablesBefore).toEqual(['schema_migrations', 'sync_counts', 'sync_daily', 'sync_daily_mv', 'sync_log', 'sync_outcomes', 'sync_outcomes_mv', 'sync_runs'])
     const rs = await ch.client.query({ query: 'SELECT toUInt32(version) AS version, name FROM schema_migrations ORDER BY version', format: 'JSONEachRow' })
     expect(await rs.json()).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })))
     expect(await rowCount('sync_log')).toBe(LOG_ROWS.length)
@@ -240,27 +247,27 @@ describe('writing', () => {
     expect(await rowCount('sync_log')).toBe(LOG_ROWS.length)
     expect(await rowCount('sync_counts')).toBe(COUNTS.length)
     expect(await rowCount('sync_runs')).toBe(SYNCS.length)
-    expect(await store.queryLog({ includeRejected: true })).toEqual(expectedLog(() => true, true))
+    expect(await readLog({ includeRejected: true })).toEqual(expectedLog(() => true, true))
   })
 
   it('the latest status version wins, whatever order the versions arrive in', async () => {
     const c1: SyncFixture = { tenant: 'district-c', syncId: 'c-versions', app: 'sftp', startedAt: '2024-09-05T00:00:00.000Z' }
     await store.write([status(c1, 1, 'On Hold', '2024-09-05T00:10:00.000Z', 'hold')])
     await store.write([status(c1, 0, 'Running')])
-    expect((await store.getSync(c1.syncId))?.status).toBe('On Hold')
+    expect((await store.getSync(UNSCOPED, c1.syncId))?.status).toBe('On Hold')
     await store.write([status(c1, 3, 'Completed', '2024-09-05T02:00:00.000Z', 'approved by ops'), status(c1, 2, 'Running')])
-    const run = await store.getSync(c1.syncId)
+    const run = await store.getSync(UNSCOPED, c1.syncId)
     expect(run).toMatchObject({ status: 'Completed', endedAt: '2024-09-05T02:00:00.000Z', message: 'approved by ops' })
     // An old re-delivery after the fact changes nothing either.
     await store.write([status(c1, 0, 'Running'), status(c1, 1, 'On Hold', '2024-09-05T00:10:00.000Z', 'hold')])
-    expect((await store.getSync(c1.syncId))?.status).toBe('Completed')
-    expect((await store.getSync('a-2024-09-03'))?.status).toBe('Rejected')
+    expect((await store.getSync(UNSCOPED, c1.syncId))?.status).toBe('Completed')
+    expect((await store.getSync(UNSCOPED, 'a-2024-09-03'))?.status).toBe('Rejected')
   })
 
   it('an event with an unparsable date is rejected before anything is written', async () => {
     const bad = row(A3, 99, { action: 'Skipped', studentName: 'Never, Written' })
     await expect(store.write([{ ...bad, date: 'yesterday' }])).rejects.toMatchObject({ code: 'EVENT_REJECTED' })
-    expect(await store.queryLog({ contains: [{ column: 'studentName', text: 'Never, Written' }] })).toEqual([])
+    expect(await readLog({ contains: [{ column: 'studentName', text: 'Never, Written' }] })).toEqual([])
   })
 })
 
@@ -268,27 +275,27 @@ describe('writing', () => {
 
 describe('syncs and summaries', () => {
   it('lists runs newest first, with total and errors summed from counts', async () => {
-    const runs = (await store.listSyncs({})).filter((r) => SYNCS.some((s) => s.syncId === r.syncId))
+    const runs = (await store.listSyncs(UNSCOPED, {})).filter((r) => SYNCS.some((s) => s.syncId === r.syncId))
     const expected = [...SYNCS].sort((a, b) => b.startedAt.localeCompare(a.startedAt)).map(expectedRun)
     expect(runs).toEqual(expected)
   })
 
   it('filters runs by tenant, app and start time, and limits them', async () => {
     const byStart = (list: SyncFixture[]) => [...list].sort((a, b) => b.startedAt.localeCompare(a.startedAt)).map(expectedRun)
-    expect(await store.listSyncs({ tenant: 'district-a' })).toEqual(byStart(SYNCS.filter((s) => s.tenant === 'district-a')))
-    expect(await store.listSyncs({ tenant: 'district-a', app: 'sis-nightly' })).toEqual(byStart([A1, A3]))
-    expect(await store.listSyncs({ tenant: 'district-a', from: '2024-09-02', to: '2024-09-30' })).toEqual(byStart([A2]))
-    expect(await store.listSyncs({ tenant: 'district-a', from: '2024-09-01T06:00:00Z', to: '2024-09-03T05:59:59Z' })).toEqual(byStart([A1]))
-    expect(await store.listSyncs({ tenant: 'district-a', limit: 1 })).toEqual(byStart([A3]))
+    expect(await store.listSyncs(UNSCOPED, { tenant: 'district-a' })).toEqual(byStart(SYNCS.filter((s) => s.tenant === 'district-a')))
+    expect(await store.listSyncs(UNSCOPED, { tenant: 'district-a', app: 'sis-nightly' })).toEqual(byStart([A1, A3]))
+    expect(await store.listSyncs(UNSCOPED, { tenant: 'district-a', from: '2024-09-02', to: '2024-09-30' })).toEqual(byStart([A2]))
+    expect(await store.listSyncs(UNSCOPED, { tenant: 'district-a', from: '2024-09-01T06:00:00Z', to: '2024-09-03T05:59:59Z' })).toEqual(byStart([A1]))
+    expect(await store.listSyncs(UNSCOPED, { tenant: 'district-a', limit: 1 })).toEqual(byStart([A3]))
   })
 
   it('a running sync has a blank end and zero totals', async () => {
-    expect(await store.getSync(A3.syncId)).toEqual({ ...expectedRun(A3), endedAt: '', total: 0, errors: 0 })
+    expect(await store.getSync(UNSCOPED, A3.syncId)).toEqual({ ...expectedRun(A3), endedAt: '', total: 0, errors: 0 })
   })
 
   it('an unknown sync has no run and no summary', async () => {
-    expect(await store.getSync('no-such-sync')).toBeNull()
-    expect(await store.summary('no-such-sync', { bySchool: true })).toBeNull()
+    expect(await store.getSync(UNSCOPED, 'no-such-sync')).toBeNull()
+    expect(await store.summary(UNSCOPED, 'no-such-sync', { bySchool: true })).toBeNull()
   })
 
   it('summary sums schools into entity totals, and bySchool keeps each school', async () => {
@@ -305,11 +312,11 @@ describe('syncs and summaries', () => {
     const st = latestStatus(A1)
     const head = { syncId: A1.syncId, tenant: A1.tenant, app: A1.app, status: st.status, startedAt: st.startedAt, endedAt: st.endedAt, message: st.message }
 
-    const summary = await store.summary(A1.syncId, { bySchool: true })
+    const summary = await store.summary(UNSCOPED, A1.syncId, { bySchool: true })
     expect(summary).toEqual({ ...head, counts: byEntity(mine), bySchool: expectedBySchool })
     expect(summary?.counts['user']?.total).toBe(4 + 30 + 1 + 1 + 2 + 12 + 1 + 1 + 3 + 5 + 1)
 
-    const plain = await store.summary(A1.syncId, { bySchool: false })
+    const plain = await store.summary(UNSCOPED, A1.syncId, { bySchool: false })
     expect(plain).toEqual({ ...head, counts: byEntity(mine) })
   })
 })
@@ -318,20 +325,20 @@ describe('syncs and summaries', () => {
 
 describe('reading the log', () => {
   it('returns every column, with seq a number and date an ISO instant with Z', async () => {
-    const [newest] = await store.queryLog({ syncId: A1.syncId, limit: 1 })
+    const [newest] = (await store.queryLog(UNSCOPED, { syncId: A1.syncId }, { limit: 1 })).rows
     expect(newest).toEqual(record(LOG_ROWS.find((r) => r.syncId === A1.syncId && r.seq === 9) as LogRow))
     expect(newest?.date).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
   })
 
   it('hides rows of rejected syncs by default and shows them when asked', async () => {
-    expect(await store.queryLog({ tenant: 'district-a' })).toEqual(expectedLog((r) => r.tenant === 'district-a'))
-    expect(await store.queryLog({ tenant: 'district-a', includeRejected: true })).toEqual(expectedLog((r) => r.tenant === 'district-a', true))
-    expect((await store.queryLog({ syncId: A2.syncId })).length).toBe(0)
-    expect((await store.queryLog({ syncId: A2.syncId, includeRejected: true })).length).toBe(2)
+    expect(await readLog({ tenant: 'district-a' })).toEqual(expectedLog((r) => r.tenant === 'district-a'))
+    expect(await readLog({ tenant: 'district-a', includeRejected: true })).toEqual(expectedLog((r) => r.tenant === 'district-a', true))
+    expect((await readLog({ syncId: A2.syncId })).length).toBe(0)
+    expect((await readLog({ syncId: A2.syncId, includeRejected: true })).length).toBe(2)
   })
 
   it('a school matches rows where it is the home OR the serving school', async () => {
-    const got = await store.queryLog({ tenant: 'district-a', school: 'sch-1' })
+    const got = await readLog({ tenant: 'district-a', school: 'sch-1' })
     const expected = expectedLog((r) => r.tenant === 'district-a' && (r.homeSchoolId === 'sch-1' || r.servingSchoolId === 'sch-1'))
     expect(got).toEqual(expected)
     expect(got.some((r) => r.homeSchoolId === 'sch-1' && r.servingSchoolId !== 'sch-1')).toBe(true)
@@ -340,44 +347,57 @@ describe('reading the log', () => {
 
   it('actions and outcomes keep only the listed values; an empty list does not filter', async () => {
     const actions = ['Created Roster', 'Deleted Roster']
-    expect(await store.queryLog({ actions })).toEqual(expectedLog((r) => actions.includes(r.action)))
+    expect(await readLog({ actions })).toEqual(expectedLog((r) => actions.includes(r.action)))
     const outcomes = ['Skipped', 'Invalid']
-    expect(await store.queryLog({ outcomes })).toEqual(expectedLog((r) => outcomes.includes(r.outcome)))
-    expect(await store.queryLog({ tenant: 'district-b', actions: [], outcomes: [] })).toEqual(expectedLog((r) => r.tenant === 'district-b'))
+    expect(await readLog({ outcomes })).toEqual(expectedLog((r) => outcomes.includes(r.outcome)))
+    expect(await readLog({ tenant: 'district-b', actions: [], outcomes: [] })).toEqual(expectedLog((r) => r.tenant === 'district-b'))
   })
 
   it('contains is case-insensitive, and several contains are AND-ed', async () => {
-    const one = await store.queryLog({ contains: [{ column: 'studentName', text: 'ZOË' }] })
+    const one = await readLog({ contains: [{ column: 'studentName', text: 'ZOË' }] })
     expect(one).toEqual(expectedLog((r) => icontains(r.studentName, 'zoë')))
     expect(one.length).toBe(2)
-    const both = await store.queryLog({ contains: [{ column: 'studentName', text: 'ÜNAL' }, { column: 'courseName', text: 'algebra' }] })
+    const both = await readLog({ contains: [{ column: 'studentName', text: 'ÜNAL' }, { column: 'courseName', text: 'algebra' }] })
     expect(both).toEqual(expectedLog((r) => icontains(r.studentName, 'ünal') && icontains(r.courseName, 'algebra')))
     expect(both.map((r) => r.syncId).sort()).toEqual([A1.syncId, B1.syncId])
-    const ascii = await store.queryLog({ contains: [{ column: 'studentName', text: 'SMITH, ANN' }, { column: 'message', text: 'DUPLICATE' }] })
+    const ascii = await readLog({ contains: [{ column: 'studentName', text: 'SMITH, ANN' }, { column: 'message', text: 'DUPLICATE' }] })
     expect(ascii).toEqual(expectedLog((r) => icontains(r.studentName, 'smith, ann') && icontains(r.message, 'duplicate')))
     expect(ascii.length).toBe(1)
   })
 
   it('contains on date matches the date as shown (ISO with Z)', async () => {
-    const got = await store.queryLog({ contains: [{ column: 'date', text: '2024-09-02t06:01' }] })
+    const got = await readLog({ contains: [{ column: 'date', text: '2024-09-02t06:01' }] })
     expect(got).toEqual(expectedLog((r) => icontains(r.date, '2024-09-02t06:01')))
     expect(got.length).toBe(1)
   })
 
   it('from and to bound the date, inclusive; a bare date covers its whole UTC day', async () => {
     const inRange = (lo: string, hi: string) => (r: LogRow) => r.date >= lo && r.date <= hi
-    expect(await store.queryLog({ from: '2024-09-02', to: '2024-09-30' })).toEqual(expectedLog(inRange('2024-09-02T00:00:00.000Z', '2024-09-30T23:59:59.999Z')))
-    expect(await store.queryLog({ to: '2024-09-01' })).toEqual(expectedLog(inRange('0000', '2024-09-01T23:59:59.999Z')))
-    expect(await store.queryLog({ from: '2024-09-01T06:03:00Z', to: '2024-09-01T08:05:00+02:00' })).toEqual(expectedLog(inRange('2024-09-01T06:03:00.000Z', '2024-09-01T06:05:00.000Z')))
-    expect((await store.queryLog({ from: '2024-09-01T06:03:00Z', to: '2024-09-01T08:05:00+02:00' })).map((r) => r.seq)).toEqual([5, 4, 3])
+    expect(await readLog({ from: '2024-09-02', to: '2024-09-30' })).toEqual(expectedLog(inRange('2024-09-02T00:00:00.000Z', '2024-09-30T23:59:59.999Z')))
+    expect(await readLog({ to: '2024-09-01' })).toEqual(expectedLog(inRange('0000', '2024-09-01T23:59:59.999Z')))
+    expect(await readLog({ from: '2024-09-01T06:03:00Z', to: '2024-09-01T08:05:00+02:00' })).toEqual(expectedLog(inRange('2024-09-01T06:03:00.000Z', '2024-09-01T06:05:00.000Z')))
+    expect((await readLog({ from: '2024-09-01T06:03:00Z', to: '2024-09-01T08:05:00+02:00' })).map((r) => r.seq)).toEqual([5, 4, 3])
   })
 
-  it('tenant, syncId, limit and offset page through the newest rows first', async () => {
+  it('tenant and syncId narrow, and cursor pages walk the newest rows first without gaps or repeats', async () => {
     const all = expectedLog((r) => r.tenant === 'district-a' && r.syncId === A1.syncId)
-    expect(await store.queryLog({ tenant: 'district-a', syncId: A1.syncId })).toEqual(all)
-    expect(await store.queryLog({ tenant: 'district-a', syncId: A1.syncId, limit: 3, offset: 2 })).toEqual(all.slice(2, 5))
-    expect(await store.queryLog({ tenant: 'district-a', syncId: A1.syncId, offset: 7 })).toEqual(all.slice(7))
-    expect(await store.queryLog({ tenant: 'district-b', syncId: A1.syncId })).toEqual([])
+    expect(await readLog({ tenant: 'district-a', syncId: A1.syncId })).toEqual(all)
+    const pages: LogRecord[][] = []
+    let cursor: string | undefined
+    do {
+      const page = await store.queryLog(UNSCOPED, { tenant: 'district-a', syncId: A1.syncId }, { limit: 3, cursor })
+      pages.push(page.rows)
+      cursor = page.nextCursor ?? undefined
+    } while (cursor !== undefined)
+    expect(pages.map((p) => p.length)).toEqual([3, 3, 3].slice(0, Math.ceil(all.length / 3)).map((n, i) => Math.min(n, all.length - 3 * i)))
+    expect(pages.flat()).toEqual(all)
+    expect(await readLog({ tenant: 'district-b', syncId: A1.syncId })).toEqual([])
+  })
+
+  it('a cursor that was not handed out is a USAGE error', async () => {
+    for (const cursor of ['nope', Buffer.from('{"d":"x"}').toString('base64url'), "' OR 1=1 --"]) {
+      await expect(store.queryLog(UNSCOPED, {}, { cursor })).rejects.toMatchObject({ code: 'USAGE' })
+    }
   })
 
   it('reportRows lists the Skipped, Invalid, Excluded and Merged rows of a sync by entity, then seq', async () => {
@@ -385,9 +405,9 @@ describe('reading the log', () => {
       .filter((r) => r.syncId === A1.syncId && ['Skipped', 'Invalid', 'Excluded', 'Merged'].includes(r.outcome))
       .sort((a, b) => a.entity.localeCompare(b.entity) || a.seq - b.seq)
       .map(record)
-    expect(await store.reportRows(A1.syncId)).toEqual(expected)
+    expect(await store.reportRows(UNSCOPED, A1.syncId)).toEqual(expected)
     expect(expected.map((r) => `${r.entity}:${r.seq}`)).toEqual(['class:9', 'user:3', 'user:4', 'user:6', 'user:7'])
-    expect(await store.reportRows('no-such-sync')).toEqual([])
+    expect(await store.reportRows(UNSCOPED, 'no-such-sync')).toEqual([])
   })
 })
 
@@ -404,40 +424,41 @@ describe('hostile filter input', () => {
   it('returns exactly the rows containing the text, and never errors', async () => {
     for (const text of HOSTILE) {
       for (const column of columns) {
-        const got = await store.queryLog({ contains: [{ column, text }], includeRejected: true })
+        const got = await readLog({ contains: [{ column, text }], includeRejected: true })
         expect(got, `${column} contains ${JSON.stringify(text.slice(0, 40))}`).toEqual(expectedLog((r) => icontains(r[column], text), true))
       }
     }
-    expect(await store.queryLog({ contains: [{ column: 'studentName', text: "') OR 1=1 --" }] })).toEqual(expectedLog((r) => r.studentName === "') OR 1=1 --"))
+    expect(await readLog({ contains: [{ column: 'studentName', text: "') OR 1=1 --" }] })).toEqual(expectedLog((r) => r.studentName === "') OR 1=1 --"))
   })
 
   it('never widens a tenant or school scope', async () => {
     for (const text of HOSTILE) {
       const filter: LogFilter = { tenant: 'district-b', school: 'b-sch', contains: [{ column: 'studentName', text }] }
-      const got = await store.queryLog(filter)
+      const got = await readLog(filter)
       expect(got.every((r) => r.tenant === 'district-b' && (r.homeSchoolId === 'b-sch' || r.servingSchoolId === 'b-sch'))).toBe(true)
       expect(got).toEqual(expectedLog((r) => r.tenant === 'district-b' && (r.homeSchoolId === 'b-sch' || r.servingSchoolId === 'b-sch') && icontains(r.studentName, text)))
     }
     for (const tenant of ["district-b' OR 1=1 --", 'district-b\\', '%']) {
-      expect(await store.queryLog({ tenant })).toEqual([])
-      expect(await store.queryLog({ school: tenant })).toEqual([])
-      expect(await store.queryLog({ actions: [tenant], outcomes: [tenant] })).toEqual([])
+      expect(await readLog({ tenant })).toEqual([])
+      expect(await readLog({ school: tenant })).toEqual([])
+      expect(await readLog({ actions: [tenant], outcomes: [tenant] })).toEqual([])
     }
   })
 
   it('an unknown contains column is a USAGE error listing the columns', async () => {
     const filter = { contains: [{ column: 'studentName) OR (1' as LogColumn, text: 'x' }] }
-    const error = await store.queryLog(filter).then(() => null, (e: unknown) => e)
+    const error = await readLog(filter).then(() => null, (e: unknown) => e)
     expect(isSynclogError(error, 'USAGE')).toBe(true)
     expect((error as Error).message).toBe(`unknown column 'studentName) OR (1'; columns are: date, action, studentNumber, studentName, courseNumber, courseName, sectionNumber, field, oldValue, newValue, servingDistrictId, servingDistrict, servingSchoolId, servingSchool, homeDistrictId, homeDistrict, homeSchoolId, homeSchool, syncId, app, entity, sourcedId, outcome, message`)
-    await expect(store.queryLog({ contains: [{ column: 'tenant' as LogColumn, text: 'x' }] })).rejects.toMatchObject({ code: 'USAGE' })
+    await expect(readLog({ contains: [{ column: 'tenant' as LogColumn, text: 'x' }] })).rejects.toMatchObject({ code: 'USAGE' })
   })
 
   it('an unreadable from, to or limit is a USAGE error', async () => {
-    await expect(store.queryLog({ from: 'last tuesday' })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining("from 'last tuesday'") })
-    await expect(store.queryLog({ to: '2024-02-30' })).rejects.toMatchObject({ code: 'USAGE' })
-    await expect(store.queryLog({ limit: -1 })).rejects.toMatchObject({ code: 'USAGE' })
-    await expect(store.listSyncs({ from: "2024-01-01' OR 1=1" })).rejects.toMatchObject({ code: 'USAGE' })
+    await expect(readLog({ from: 'last tuesday' })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining("from 'last tuesday'") })
+    await expect(readLog({ to: '2024-02-30' })).rejects.toMatchObject({ code: 'USAGE' })
+    await expect(store.queryLog(UNSCOPED, {}, { limit: -1 })).rejects.toMatchObject({ code: 'USAGE' })
+    await expect(store.queryLog(UNSCOPED, {}, { limit: 10_001 })).rejects.toMatchObject({ code: 'USAGE' })
+    await expect(store.listSyncs(UNSCOPED, { from: "2024-01-01' OR 1=1" })).rejects.toMatchObject({ code: 'USAGE' })
   })
 })
 
@@ -457,10 +478,10 @@ describe('events of the real fold', () => {
     await store.write(events)
     await store.write(events)
 
-    expect(await store.queryLog({ tenant: 'district-fold' })).toEqual([...rows].sort(newestFirst).map(record))
+    expect(await readLog({ tenant: 'district-fold' })).toEqual([...rows].sort(newestFirst).map(record))
     for (const syncId of ['fold-1', 'fold-2']) {
       const mine = events.filter((e): e is SyncCounts => e.kind === 'SyncCounts' && e.syncId === syncId)
-      const summary = await store.summary(syncId, { bySchool: false })
+      const summary = await store.summary(UNSCOPED, syncId, { bySchool: false })
       const entities = [...new Set(mine.map((c) => c.entity))]
       expect(summary?.counts).toEqual(Object.fromEntries(entities.map((en) => [en, sumCounts(mine.filter((c) => c.entity === en).map((c) => c.counts))])))
       const last = events.filter((e): e is SyncStatusChanged => e.kind === 'SyncStatusChanged' && e.syncId === syncId).at(-1)
@@ -483,7 +504,7 @@ describe('large writes', () => {
     } finally {
       insert.mockRestore()
     }
-    expect((await store.queryLog({ tenant: big.tenant, limit: 1 }))[0]?.seq).toBe(MAX_INSERT_ROWS + 1234)
+    expect((await store.queryLog(UNSCOPED, { tenant: big.tenant }, { limit: 1 })).rows[0]?.seq).toBe(MAX_INSERT_ROWS + 1234)
     const rs = await ch.client.query({ query: `SELECT toUInt32(count()) AS n FROM sync_log FINAL WHERE tenant = 'district-big'`, format: 'JSONEachRow' })
     expect(await rs.json()).toEqual([{ n: MAX_INSERT_ROWS + 1234 }])
   })

@@ -91,7 +91,7 @@ const logRow: LogRow = {
   sectionNumber: 'ALG1-01', field: 'endDate', oldValue: '2026-06-05', newValue: '2026-05-01',
   servingDistrictId: 'dist-emerson', servingDistrict: 'Emerson Unified', servingSchoolId: 'sch-emerson-hs', servingSchool: 'Emerson High School',
   homeDistrictId: 'dist-garrison', homeDistrict: 'Garrison Valley', homeSchoolId: 'sch-garrison-hs', homeSchool: 'Garrison Valley High School',
-  app: 'oneroster-csv', entity: 'enrollment', sourcedId: 'enr-stu-0001-cls-ehs-alg1-01', outcome: 'Updated', message: '',
+  app: 'oneroster-csv', entity: 'enrollment', sourcedId: 'enr-stu-0001-cls-ehs-alg1-01', outcome: 'Updated', message: '', recordSchoolId: 'sch-emerson-hs',
 }
 
 const syncLogEvents: readonly (readonly [string, SyncLogEvent])[] = [
@@ -105,11 +105,11 @@ const syncLogEvents: readonly (readonly [string, SyncLogEvent])[] = [
     message: status === 'On Hold' ? 'would delete 12.5% of enrollment records (threshold 10%)' : '', modes: 'user=full,enrollment=full',
   }] as const),
   ['SyncCounts, district level', {
-    kind: 'SyncCounts', tenant: 'emerson', syncId: 'sync-2', app: 'oneroster-csv', entity: 'org', schoolId: '', schoolName: '', counts: ZERO_COUNTS,
+    kind: 'SyncCounts', tenant: 'emerson', syncId: 'sync-2', app: 'oneroster-csv', entity: 'org', schoolId: '', schoolName: '', startedAt: '2025-10-06T02:00:00.000Z', counts: ZERO_COUNTS,
   }],
   ['SyncCounts, per school', {
     kind: 'SyncCounts', tenant: 'emerson', syncId: 'sync-2', app: 'oneroster-csv', entity: 'enrollment', schoolId: 'sch-emerson-hs',
-    schoolName: 'Emerson High School',
+    schoolName: 'Emerson High School', startedAt: '2025-10-06T02:00:00.000Z',
     counts: { total: 612, new: 10, updated: 9, noChange: 560, deleted: 27, skipped: 3, invalid: 1, duplicates: 2, merged: 1, excluded: 1 },
   }],
 ]

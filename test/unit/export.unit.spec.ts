@@ -31,7 +31,7 @@ function logRecord(overrides: Partial<LogRecord> = {}): LogRecord {
     field: '', oldValue: '', newValue: '',
     servingDistrictId: 'D1', servingDistrict: 'Emerson Unified', servingSchoolId: 'sch1', servingSchool: 'Fremont High',
     homeDistrictId: 'D1', homeDistrict: 'Emerson Unified', homeSchoolId: 'sch1', homeSchool: 'Fremont High',
-    app: 'sis-import', entity: 'enrollment', sourcedId: 'e-stu1', outcome: 'New', message: '',
+    app: 'sis-import', entity: 'enrollment', sourcedId: 'e-stu1', outcome: 'New', message: '', recordSchoolId: 'sch1',
     ...overrides,
   }
 }

@@ -35,7 +35,7 @@ const logRow: LogRow = {
   studentNumber: 'S001', studentName: 'Smith, Ann', courseNumber: '0001', courseName: 'English', sectionNumber: '101',
   field: '', oldValue: '', newValue: '', servingDistrictId: 'd1', servingDistrict: 'Emerson', servingSchoolId: 'sch1',
   servingSchool: 'Fremont', homeDistrictId: 'd1', homeDistrict: 'Emerson', homeSchoolId: 'sch1', homeSchool: 'Fremont',
-  app: 'sis', entity: 'enrollment', sourcedId: 'e1', outcome: 'New', message: '',
+  app: 'sis', entity: 'enrollment', sourcedId: 'e1', outcome: 'New', message: '', recordSchoolId: 'sch1',
 }
 
 describe('Confluent framing errors are clear SynclogErrors, without asking the registry', () => {

@@ -2,6 +2,7 @@
  * `synclog demo`: the main job on the embedded default, end to end, with data it
  * makes itself: a small district and two nights of OneRoster exports.
  */
+import { UNSCOPED } from '../../clickhouse/scope.js'
 import { existsSync } from 'node:fs'
 import { readdir, rm, writeFile, mkdir } from 'node:fs/promises'
 import { join, relative } from 'node:path'
@@ -59,17 +60,17 @@ export function registerDemo(program: Command): void {
         const first = await importBundle(ctx, pipeline, input1, { tenant: TENANT, app: 'oneroster-csv', quiet: true })
         const second = await importBundle(ctx, pipeline, input2, { tenant: TENANT, app: 'oneroster-csv', quiet: true })
         out.write('== Sync history ==\n')
-        await printSyncs(out, await pipeline.store.listSyncs({ tenant: TENANT }), 'table')
+        await printSyncs(out, await pipeline.store.listSyncs(UNSCOPED, { tenant: TENANT }), 'table')
         out.write('\n== Night 2 by school ==\n')
-        const summary = await pipeline.store.summary(second.syncId, { bySchool: true })
+        const summary = await pipeline.store.summary(UNSCOPED, second.syncId, { bySchool: true })
         if (summary) await printSummary(out, summary, 'table')
         out.write('\n== Night 2 in the sync log (a few rows of each action) ==\n')
         const sample = []
-        for (const action of DEMO_ACTIONS) sample.push(...await pipeline.store.queryLog({ syncId: second.syncId, actions: [action], limit: 3 }))
+        for (const action of DEMO_ACTIONS) sample.push(...(await pipeline.store.queryLog(UNSCOPED, { syncId: second.syncId, actions: [action] }, { limit: 3 })).rows)
         await printLog(out, sample, 'table')
         const xlsx = join(dir, 'sync-log.xlsx')
-        const rows = await writeLogXlsx(xlsx, await pipeline.store.queryLog({ tenant: TENANT }))
-        const reports = await writeSyncReports(join(dir, 'reports'), second.syncId, await pipeline.store.reportRows(second.syncId))
+        const rows = await writeLogXlsx(xlsx, pipeline.store.streamLog(UNSCOPED, { tenant: TENANT, from: '1900-01-01' }))
+        const reports = await writeSyncReports(join(dir, 'reports'), second.syncId, await pipeline.store.reportRows(UNSCOPED, second.syncId))
         out.write(`\nWrote ${rel(xlsx)} (${rows} rows) and ${reports.length} error report(s) in ${rel(join(dir, 'reports'))}/.\n`)
         out.write([
           '', 'Try next:',

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { UNSCOPED } from '../../clickhouse/scope.js'
 import { contextOf, type CliContext } from '../context.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
 import { parseFormat, printSummary } from '../output.js'
@@ -46,7 +47,7 @@ export async function importBundle(ctx: CliContext, pipeline: EmbeddedPipeline, 
   await journal.finish()
   for (const r of report.rejected) log.warn({ eventId: r.eventId, where: r.where }, r.reason)
 
-  const summary = await pipeline.store.summary(intent.syncId, { bySchool: false })
+  const summary = await pipeline.store.summary(UNSCOPED, intent.syncId, { bySchool: false })
   if (!summary) throw new SynclogError('SYNC_NOT_FOUND', `sync ${intent.syncId} was not recorded; see the log above`)
   log.info({ status: summary.status, events: report.events, rows: report.rowsWritten }, 'import finished')
   if (!opts.quiet) {
@@ -57,7 +58,7 @@ export async function importBundle(ctx: CliContext, pipeline: EmbeddedPipeline, 
 }
 
 async function printNextSteps(ctx: CliContext, pipeline: EmbeddedPipeline, syncId: string, status: string): Promise<void> {
-  const problems = await pipeline.store.reportRows(syncId)
+  const problems = await pipeline.store.reportRows(UNSCOPED, syncId)
   if (problems.length > 0) {
     ctx.stdout.write(`\n${problems.length} record problem(s); the first ${Math.min(10, problems.length)}:\n`)
     ctx.stdout.write(`${formatTextTable(problems.slice(0, 10) as unknown as Record<string, string>[], [

@@ -1,0 +1,22 @@
+/**
+ * What the HTTP API needs from the sync-log store: its read side, every call
+ * taking the caller's scope first. `SyncLogStore` is one; tests may pass another.
+ */
+import type {
+  CountCell, DailyRollup, DrillDown, LogFilter, LogPage, LogRecord, PageRequest, RecordKey, Scope, SyncListFilter,
+  SyncRun, SyncSummary,
+} from '../clickhouse/types.js'
+
+export interface ReadStore {
+  listSyncs(scope: Scope, filter: SyncListFilter): Promise<SyncRun[]>
+  /** Null if unknown or outside the scope. */
+  getSync(scope: Scope, syncId: string): Promise<SyncRun | null>
+  summary(scope: Scope, syncId: string, opts: { bySchool: boolean }): Promise<SyncSummary | null>
+  queryLog(scope: Scope, filter: LogFilter, page?: PageRequest): Promise<LogPage>
+  /** Every matching row, newest first, in constant memory. */
+  streamLog(scope: Scope, filter: LogFilter): AsyncIterable<LogRecord>
+  drillDown(scope: Scope, cell: CountCell, page?: PageRequest): Promise<DrillDown | null>
+  recordHistory(scope: Scope, key: RecordKey, page?: PageRequest): Promise<LogPage>
+  dailyRollups(scope: Scope, filter: { tenant?: string; app?: string; from?: string; to?: string }): Promise<DailyRollup[]>
+  reportRows(scope: Scope, syncId: string): Promise<LogRecord[]>
+}
