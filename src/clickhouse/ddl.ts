@@ -120,7 +120,7 @@ ORDER BY (tenant, syncId, entity, schoolId)`
  * - a student's, a section's or a record's history: bloom filters on
  *   studentNumber, sectionNumber and sourcedId;
  * - case-insensitive `contains` filters: ngram bloom filters on the lower-cased
- *   free-text columns (the query adds a `multiSearchAny` hint for ASCII text);
+ *   names, values and messages (the query adds a `multiSearchAny` hint for ASCII text);
  *   the LowCardinality columns are filtered on their dictionaries.
  * Codecs: Delta for the monotonic key columns, ZSTD for free text.
  * Every statement is idempotent: ALTER … IF NOT EXISTS, MODIFY to the same type,
@@ -131,8 +131,15 @@ const LOW_CARDINALITY_LOG_COLUMNS = [
   'homeDistrictId', 'homeDistrict', 'homeSchoolId', 'homeSchool',
 ] as const
 
-/** Free-text columns with an ngram index over their lower-cased text (contains filters). */
-export const NGRAM_INDEXED_COLUMNS = ['studentNumber', 'studentName', 'sectionNumber', 'sourcedId', 'oldValue', 'newValue', 'message'] as const
+/**
+ * Free-text columns with an ngram index over their lower-cased text (contains
+ * filters). Identifiers (student and section numbers, sourcedIds) have none:
+ * digits and hex make a few thousand trigrams, all present in every granule, so
+ * the filter would never skip; they have bloom filters for their exact values.
+ * Names and messages skip granules when the text searched for is rare (a
+ * student's unusual name), which is the search that needs it.
+ */
+export const NGRAM_INDEXED_COLUMNS = ['studentName', 'oldValue', 'newValue', 'message'] as const
 
 /** The n of the ngram indexes: a contains text shorter than this cannot use them. */
 export const NGRAM_SIZE = 3

@@ -17,6 +17,8 @@ const ConfigSchema = z.object({
     username: z.string().optional(),
     password: z.string().optional(),
     database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a database name (letters, digits, _)').optional(),
+    /** Log rows older than this many days are dropped by ClickHouse (TTL); absent = kept forever. */
+    retentionDays: z.coerce.number().int().min(1).max(36_500).optional(),
   }),
   kafka: z.object({
     brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).min(1),
@@ -73,6 +75,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
       username: env.CLICKHOUSE_USER ?? fileClickhouse.username,
       password: env.CLICKHOUSE_PASSWORD ?? fileClickhouse.password,
       database: env.CLICKHOUSE_DATABASE ?? fileClickhouse.database,
+      retentionDays: env.SYNCLOG_RETENTION_DAYS ?? fileClickhouse.retentionDays,
     },
     kafka: {
       brokers: (flags.brokers ?? env.SYNCLOG_KAFKA_BROKERS ?? fileKafka.brokers ?? '127.0.0.1:19092').toString().split(',').map((b: string) => b.trim()).filter(Boolean),

@@ -6,6 +6,7 @@ import type { Config } from '../config/config.js'
 import type { Logger } from '../logging/logger.js'
 import { openClickHouse } from '../clickhouse/open.js'
 import { migrate } from '../clickhouse/migrations.js'
+import { applyRetention } from '../clickhouse/retention.js'
 import { SyncLogStore } from '../clickhouse/sync-log-store.js'
 import { DataDirLock } from '../state/data-dir-lock.js'
 
@@ -21,6 +22,7 @@ export async function openStore(config: Config, logger: Logger, command: string)
     const clickhouse = await openClickHouse({ dataDir: config.dataDir, ...config.clickhouse, logger })
     try {
       await migrate(clickhouse.client, logger)
+      await applyRetention(clickhouse.client, config.clickhouse.retentionDays, logger)
     } catch (e) {
       await clickhouse.close()
       throw e
