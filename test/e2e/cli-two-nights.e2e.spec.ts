@@ -118,6 +118,44 @@ describe('importing two nightly OneRoster exports', () => {
     }
   })
 
+  it('drills down from each school’s Deleted enrollment count to exactly the enrollments missing from the second file', async () => {
+    const inNight2 = ids(night2.enrollments)
+    const schools = night1.orgs.filter((o) => o.type === 'school').map((o) => o.sourcedId!)
+    let checked = 0
+    for (const school of schools) {
+      const expected = new Set(night1.enrollments.filter((e) => !inNight2.has(e.sourcedId!) && e.schoolSourcedId === school).map((e) => e.sourcedId!))
+      const run = await synclog(['drilldown', String(sync2.syncId), '--entity', 'enrollment', '--outcome', 'Deleted', '--school', school, '--limit', '10000', '--format', 'json', '--data', data])
+      expect(run.code, run.stderr).toBe(0)
+      const drill = JSON.parse(run.stdout) as { count: number; rows: Record<string, string>[]; nextCursor: string | null }
+      expect(drill.count, school).toBe(expected.size)
+      expect(new Set(drill.rows.map((r) => r.sourcedId)), school).toEqual(expected)
+      for (const r of drill.rows) expect(r).toMatchObject({ syncId: sync2.syncId, entity: 'enrollment', outcome: 'Deleted', recordSchoolId: school })
+      checked += expected.size
+    }
+    expect(checked).toBeGreaterThan(0)
+  })
+
+  it('says why a No Change count has no rows', async () => {
+    const run = await synclog(['drilldown', String(sync2.syncId), '--entity', 'academicSession', '--outcome', 'No Change', '--format', 'json', '--data', data])
+    const drill = JSON.parse(run.stdout) as { count: number; rows: unknown[]; note: string }
+    expect(drill.count).toBe(night2.academicSessions.length)
+    expect(drill.rows).toEqual([])
+    expect(drill.note).toMatch(/not logged/)
+  })
+
+  it('shows a student’s history across both nights: a Created Roster for each first-night section, newest first', async () => {
+    const student = night1.users.find((u) => u.role === 'student' && night1.enrollments.filter((e) => e.userSourcedId === u.sourcedId).length >= 2)!
+    const sections = new Set(night1.enrollments.filter((e) => e.userSourcedId === student.sourcedId && e.role === 'student')
+      .map((e) => night1.classes.find((c) => c.sourcedId === e.classSourcedId)!.classCode!))
+    const run = await synclog(['history', '--student', student.identifier!, '--limit', '1000', '--format', 'json', '--data', data])
+    const rows = jsonLines(run.stdout)
+    expect(rows.length).toBeGreaterThan(0)
+    for (const r of rows) expect(r.studentNumber).toBe(student.identifier)
+    const created = rows.filter((r) => r.syncId === sync1.syncId && r.action === 'Created Roster')
+    expect(new Set(created.map((r) => r.sectionNumber))).toEqual(sections)
+    expect(rows.map((r) => r.date)).toEqual([...rows.map((r) => r.date!)].sort().reverse())
+  })
+
   it('writes an Excel file of the filtered log with a header and one row per log row', async () => {
     const out = join(dir, 'deleted.xlsx')
     const run = await synclog(['log', '--action', 'Deleted Roster', '--format', 'xlsx', '--out', out, '--data', data])

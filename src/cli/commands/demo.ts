@@ -78,6 +78,8 @@ export function registerDemo(program: Command): void {
           `  npx synclog summary ${second.syncId} --by-school --data ${rel(dir)}`,
           `  npx synclog log --data ${rel(dir)} --action "Deleted Roster"`,
           `  npx synclog log --data ${rel(dir)} --contains studentName=smi --format json`,
+          `  npx synclog drilldown ${second.syncId} --entity enrollment --outcome Deleted --school sch-lincoln-hs --data ${rel(dir)}`,
+          `  npx synclog history --student <student number> --data ${rel(dir)}`,
           `  npx synclog import <your OneRoster folder or zip> --tenant <district>   (uses ./synclog-data)`,
           '',
         ].join('\n'))
