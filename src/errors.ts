@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   REGISTRY_FAILED: { retriable: false },
   DECODE_FAILED: { retriable: false },
   SCHEMA_UNKNOWN: { retriable: false },
+  EXPORT_FAILED: { retriable: true },
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

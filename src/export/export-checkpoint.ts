@@ -36,6 +36,8 @@ export interface ExportCheckpoint {
   readonly name: string
   /** ISO instant of the last successful run (when it listed the syncs). */
   readonly lastRunAt: string
+  /** The `--since` bound in force (ISO instant), kept for later runs that do not repeat it; null = none. */
+  readonly since: string | null
   /** The options of that run, to warn when a later run asks for something else. */
   readonly options: Readonly<Record<string, string | boolean | null>>
   readonly syncs: readonly ExportedSync[]
@@ -47,6 +49,7 @@ const CheckpointSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
   name: z.string(),
   lastRunAt: IsoInstant,
+  since: IsoInstant.nullable(),
   options: z.record(z.string(), z.union([z.string(), z.boolean(), z.null()])),
   syncs: z.array(z.object({
     tenant: z.string(),
@@ -118,7 +121,7 @@ function corrupt(path: string, why: string, cause: unknown): SynclogError {
  */
 export function advanceCheckpoint(
   previous: ExportCheckpoint | null,
-  run: { name: string; startedAtMs: number; options: ExportCheckpoint['options'] },
+  run: { name: string; startedAtMs: number; sinceMs: number | null; options: ExportCheckpoint['options'] },
   done: readonly Omit<ExportedSync, 'exportedAt'>[],
   nowMs: number,
 ): ExportCheckpoint {
@@ -130,6 +133,7 @@ export function advanceCheckpoint(
     format: CHECKPOINT_FORMAT,
     name: run.name,
     lastRunAt: new Date(run.startedAtMs).toISOString(),
+    since: run.sinceMs === null ? null : new Date(run.sinceMs).toISOString(),
     options: run.options,
     syncs: [...byKey.values()],
   }, nowMs)
@@ -159,7 +163,8 @@ export async function writeCheckpoint(path: string, checkpoint: ExportCheckpoint
     await rename(tmp, path)
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined)
-    throw new SynclogError('STATE_CORRUPT', `export checkpoint ${path} cannot be written: ${(e as Error).message}`, { cause: e })
+    // A file-system failure (disk full, permissions), not damage: the old checkpoint is intact.
+    throw new SynclogError('EXPORT_FAILED', `export checkpoint ${path} cannot be written: ${(e as Error).message}`, { cause: e })
   }
   await syncDirectory(dirname(path))
 }

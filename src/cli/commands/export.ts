@@ -1,0 +1,112 @@
+/** `synclog export`: the scheduled export, for cron and systemd timers. */
+import { resolve } from 'node:path'
+import type { Command } from 'commander'
+import { parseSide } from '../../clickhouse/scope.js'
+import { SynclogError, isSynclogError } from '../../errors.js'
+import { checkExportName } from '../../export/export-checkpoint.js'
+import { EXPORT_FORMATS, parseSince, runScheduledExport, type ExportFormat, type ExportRunResult } from '../../export/scheduled-export.js'
+import { contextOf, type CliContext } from '../context.js'
+import { EXIT } from '../exit-codes.js'
+import { createProgress } from '../progress.js'
+
+interface ExportOptions {
+  name: string
+  out: string
+  format?: string
+  perSchool?: boolean
+  side?: string
+  tenant?: string
+  school?: string
+  app?: string
+  since?: string
+  dryRun?: boolean
+}
+
+const HELP_AFTER = `
+Each run writes the log rows of every sync that finished (Completed, Completed with
+Errors, Failed) since this export's last successful run, then records those syncs in
+<data>/exports/<name>.checkpoint.json. Syncs Running or On Hold wait for a later run;
+rejected syncs are skipped. Files are written whole or not at all.
+
+Exit codes: 0 files written, or nothing new; 1 error (no file of the run is kept and
+the checkpoint is unchanged, so the next run exports the same rows).
+
+Example (nightly, after the import):
+  synclog export --data /var/lib/synclog --name nightly --out /srv/exports --per-school`
+
+function parseExportFormat(value: string | undefined): ExportFormat {
+  const format = value ?? 'xlsx'
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new SynclogError('USAGE', `--format must be one of ${EXPORT_FORMATS.join(', ')} (got '${format}')`)
+  }
+  return format as ExportFormat
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+
+function printResult(ctx: CliContext, result: ExportRunResult): void {
+  const out = ctx.stdout
+  const since = result.previousRunAt ?? result.since ?? 'the first sync'
+  if (result.files.length === 0) {
+    out.write(`nothing new since ${since}${result.outcome === 'dry-run' ? ' (dry run)' : ''}\n`)
+  }
+  const prefix = result.outcome === 'dry-run' ? 'would write ' : ''
+  for (const f of result.files) out.write(`${prefix}${f.path}\t${plural(f.rows, 'row')}\n`)
+  const rejected = result.done.filter((s) => s.status === 'Rejected').length
+  const exported = result.done.length - rejected
+  const notes = [
+    ...(exported > 0 ? [`${plural(exported, 'sync')} ${result.outcome === 'dry-run' ? 'to export' : 'exported'}`] : []),
+    ...(rejected > 0 ? [`${plural(rejected, 'rejected sync')} skipped`] : []),
+    ...(result.waiting.length > 0 ? [`${plural(result.waiting.length, 'sync')} still running or On Hold, left for a later run`] : []),
+    ...(result.outcome === 'dry-run' ? ['dry run: nothing written, checkpoint unchanged'] : []),
+  ]
+  if (notes.length > 0) out.write(`${notes.join('; ')}\n`)
+}
+
+export function registerExport(program: Command): void {
+  program.command('export')
+    .description('Scheduled export: the log rows of the syncs that finished since this export last ran, as Excel or CSV files')
+    .requiredOption('--name <name>', "the export's name: its checkpoint and the prefix of its files (letters, digits, . _ -)")
+    .requiredOption('--out <dir>', 'directory to write the files into (created if missing)')
+    .option('--format <format>', 'xlsx | csv', 'xlsx')
+    .option('--per-school', 'one file per school that has rows, named after its id and name')
+    .option('--side <side>', 'the school a row belongs to: home | serving | either (a row then goes to both)', 'either')
+    .option('--tenant <district>', 'only syncs of this tenant')
+    .option('--school <schoolId>', 'only rows of this school (on --side)')
+    .option('--app <name>', 'only syncs of this source application')
+    .option('--since <date>', 'never export syncs that started before this date (YYYY-MM-DD); bounds the first run and is kept for later ones')
+    .option('--dry-run', 'list the files it would write, without writing them or advancing the checkpoint')
+    .addHelpText('after', HELP_AFTER)
+    .action(async (opts: ExportOptions, cmd: Command) => {
+      const ctx = contextOf(cmd)
+      // Bad options fail before the data directory is opened.
+      checkExportName(opts.name)
+      if (opts.since !== undefined) parseSince(opts.since)
+      const format = parseExportFormat(opts.format)
+      const side = parseSide(opts.side, '--side')
+      const progress = createProgress(ctx.logger, `export ${opts.name}`)
+      let result: ExportRunResult
+      try {
+        result = await ctx.withStore('export', (store) => runScheduledExport(store, {
+          name: opts.name, outDir: resolve(opts.out), dataDir: ctx.config.dataDir, format, perSchool: opts.perSchool ?? false, side,
+          tenant: opts.tenant, school: opts.school, app: opts.app, since: opts.since, dryRun: opts.dryRun ?? false,
+        }, {
+          logger: ctx.logger,
+          now: Date.now,
+          onProgress: (p) => progress.update({ file: p.file, rows: p.rows, bytes: p.done, totalBytes: p.total }),
+        }))
+      } catch (e) {
+        progress.stop()
+        if (isSynclogError(e, 'USAGE') || isSynclogError(e, 'DATA_DIR_LOCKED')) throw e
+        ctx.logger.error({ err: e, export: opts.name }, 'export failed')
+        // A damaged checkpoint stops every run until it is fixed; anything else, the next run retries.
+        const next = isSynclogError(e, 'STATE_CORRUPT') ? '' : ': the next run exports these rows'
+        ctx.stderr.write(`synclog: export '${opts.name}' failed: ${(e as Error).message}\n`
+          + `No file of this run was kept and its checkpoint is unchanged${next}.\n`)
+        process.exitCode = EXIT.error
+        return
+      }
+      progress.stop()
+      printResult(ctx, result)
+    })
+}
