@@ -14,6 +14,8 @@ import { registerDecisions } from './commands/decide.js'
 import { registerDemo } from './commands/demo.js'
 import { registerPublish } from './commands/publish.js'
 import { registerRun } from './commands/run.js'
+import { registerServe } from './commands/serve.js'
+import { registerExport } from './commands/export.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
   registerDemo(program)
   registerPublish(program)
   registerRun(program)
+  registerServe(program)
+  registerExport(program)
   return program
 }
 

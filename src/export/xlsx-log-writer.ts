@@ -1,4 +1,4 @@
-import type { WriteStream } from 'node:fs'
+import type { Stream } from 'node:stream'
 import ExcelJS from 'exceljs'
 import { SynclogError } from '../errors.js'
 import { LOG_COLUMNS, type LogColumn } from '../events/sync-log-event.js'
@@ -45,23 +45,41 @@ export async function writeLogXlsx(
   rows: AsyncIterable<LogRecord> | Iterable<LogRecord>,
   opts: XlsxLogOptions = {},
 ): Promise<number> {
+  const { maxRowsPerSheet, baseName } = checkedOptions(opts)
+  return writeFileAtomically(path, (out) => streamWorkbook(out, rows, maxRowsPerSheet, baseName))
+}
+
+/**
+ * The same workbook as `writeLogXlsx`, streamed to `out` (an HTTP response, a pipe), which
+ * exceljs ends when the workbook is complete. Not atomic: on failure `out` holds a partial file.
+ */
+export async function writeLogXlsxTo(
+  out: NodeJS.WritableStream,
+  rows: AsyncIterable<LogRecord> | Iterable<LogRecord>,
+  opts: XlsxLogOptions = {},
+): Promise<number> {
+  const { maxRowsPerSheet, baseName } = checkedOptions(opts)
+  return streamWorkbook(out, rows, maxRowsPerSheet, baseName)
+}
+
+function checkedOptions(opts: XlsxLogOptions): { maxRowsPerSheet: number; baseName: string } {
   const maxRowsPerSheet = opts.maxRowsPerSheet ?? MAX_DATA_ROWS_PER_SHEET
   if (!Number.isInteger(maxRowsPerSheet) || maxRowsPerSheet < 1 || maxRowsPerSheet > MAX_DATA_ROWS_PER_SHEET) {
     throw new SynclogError('USAGE', `maxRowsPerSheet must be a whole number from 1 to ${MAX_DATA_ROWS_PER_SHEET}, got ${maxRowsPerSheet}`)
   }
-  const baseName = safeSheetName(opts.sheetName ?? DEFAULT_SHEET_NAME)
-  return writeFileAtomically(path, (out) => streamWorkbook(out, rows, maxRowsPerSheet, baseName))
+  return { maxRowsPerSheet, baseName: safeSheetName(opts.sheetName ?? DEFAULT_SHEET_NAME) }
 }
 
 async function streamWorkbook(
-  out: WriteStream,
+  out: NodeJS.WritableStream,
   rows: AsyncIterable<LogRecord> | Iterable<LogRecord>,
   maxRowsPerSheet: number,
   baseName: string,
 ): Promise<number> {
   // useStyles: without it exceljs drops numFmt and dates lose their time (pitfalls, exceljs #5).
   // Inline strings (no shared-string table) keep memory flat (exceljs #3).
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false })
+  // exceljs' type says Stream; it only pipes the zip into it, which any writable stream accepts.
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out as unknown as Stream, useStyles: true, useSharedStrings: false })
   const failed = new Promise<never>((_, reject) => out.once('error', reject))
   failed.catch(() => undefined)
 

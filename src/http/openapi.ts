@@ -1,0 +1,113 @@
+/**
+ * The OpenAPI 3.1 document of the API, generated from the route list and the
+ * zod schemas the routes validate with (zod's JSON Schema is draft 2020-12,
+ * which is OpenAPI 3.1's own dialect).
+ */
+import { z } from 'zod'
+import type { RouteDef } from './route-def.js'
+import { isListField } from './request-params.js'
+import { apiSchemas, ErrorSchema } from './schemas.js'
+
+type Json = Record<string, unknown>
+
+const COMPONENT = (id: string): string => `#/components/schemas/${id}`
+
+/** `/api/v1/syncs/:syncId` → `/api/v1/syncs/{syncId}`. */
+export function openApiPath(fastifyUrl: string): string {
+  return fastifyUrl.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
+}
+
+/** Drops what OpenAPI does not want inside a schema object, and the safe-integer bounds zod adds to every integer. */
+function tidy(schema: Json): Json {
+  const walk = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(walk)
+    if (typeof value !== 'object' || value === null) return value
+    const out: Json = {}
+    for (const [k, v] of Object.entries(value)) {
+      if (k === '$schema' || k === '$id') continue
+      if ((k === 'minimum' || k === 'maximum') && Math.abs(Number(v)) === Number.MAX_SAFE_INTEGER) continue
+      out[k] = walk(v)
+    }
+    return out
+  }
+  return walk(schema) as Json
+}
+
+function schemaRef(schema: z.ZodType): Json {
+  const id = apiSchemas.get(schema)?.id
+  return id === undefined ? tidy(z.toJSONSchema(schema) as Json) : { $ref: COMPONENT(id) }
+}
+
+function parametersOf(shape: Record<string, z.ZodType>, where: 'path' | 'query'): Json[] {
+  return Object.entries(shape).map(([name, field]) => {
+    const { description, ...schema } = tidy(z.toJSONSchema(field, { io: 'input' }) as Json)
+    const parameter: Json = { name, in: where, required: where === 'path' || !field.safeParse(undefined).success }
+    if (typeof description === 'string') parameter.description = description
+    parameter.schema = schema
+    if (where === 'query' && isListField(field)) Object.assign(parameter, { style: 'form', explode: true })
+    return parameter
+  })
+}
+
+function problem(description: string): Json {
+  return { description, content: { 'application/json': { schema: schemaRef(ErrorSchema) } } }
+}
+
+function operationOf(route: RouteDef): Json {
+  const ok: Json = 'json' in route.response
+    ? { description: route.response.json.description, content: { 'application/json': { schema: schemaRef(route.response.json.schema) } } }
+    : {
+      description: route.response.file.description,
+      headers: {
+        'Content-Disposition': { description: 'attachment; filename="…"', schema: { type: 'string' } },
+      },
+      content: { [route.response.file.contentType]: { schema: { type: 'string', format: 'binary' } } },
+    }
+  const responses: Json = {
+    '200': ok,
+    '400': problem('A parameter is unknown, repeated, missing or invalid; the message names it.'),
+  }
+  if (route.auth) responses['401'] = problem('No `Authorization: Bearer <token>` header, or the token is unknown or revoked.')
+  if (route.notFound) responses['404'] = problem('No such sync, or it is outside the token\'s scope.')
+  if (route.readsStore) responses['503'] = problem('The store is unavailable; retry after the `Retry-After` seconds.')
+  responses['500'] = problem('An internal error; the message gives the request id to look up in the server log.')
+  return {
+    operationId: route.operationId,
+    tags: [route.tag],
+    summary: route.summary,
+    ...(route.description === undefined ? {} : { description: route.description }),
+    security: route.auth ? [{ bearerAuth: [] }] : [],
+    parameters: [
+      ...parametersOf((route.params?.shape ?? {}) as Record<string, z.ZodType>, 'path'),
+      ...parametersOf(route.query.shape as Record<string, z.ZodType>, 'query'),
+    ],
+    responses,
+  }
+}
+
+export function openApiDocument(routes: readonly RouteDef[], version: string): Json {
+  const paths: Record<string, Json> = {}
+  for (const route of routes) {
+    const path = openApiPath(route.url)
+    paths[path] = { ...paths[path], [route.method.toLowerCase()]: operationOf(route) }
+  }
+  const { schemas } = z.toJSONSchema(apiSchemas, { uri: COMPONENT })
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'synclog HTTP API',
+      version,
+      description: 'The sync log of K-12 rostering data: sync history, summaries, drill-down, the log with every filter, '
+        + 'record history and CSV/Excel downloads. Every request carries a scoped API token (`synclog token create`); '
+        + 'no parameter can widen what the token may see. Errors are `{ "error": { "code", "message" } }`.',
+    },
+    tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
+    paths,
+    components: {
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'A token from `synclog token create` (slk_…).' },
+      },
+      schemas: Object.fromEntries(Object.entries(schemas).map(([id, s]) => [id, tidy(s as Json)])),
+    },
+  }
+}

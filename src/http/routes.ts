@@ -1,0 +1,167 @@
+/**
+ * The routes of `/api/v1`: each passes the caller's scope to every store call,
+ * and the caller's filters only ever narrow it (the store ANDs the scope in).
+ */
+import { withDefaultWindow } from '../clickhouse/log-window.js'
+import { DISTRICT_KEY, type LogFilter } from '../clickhouse/types.js'
+import { LOG_COLUMNS, type LogColumn } from '../events/sync-log-event.js'
+import { CSV_TYPE, XLSX_TYPE, fileStamp, sendDownload } from './downloads.js'
+import { HttpProblem, syncNotFound } from './http-errors.js'
+import type { ReadStore } from './read-store.js'
+import { defineRoute, type RouteDef } from './route-def.js'
+import {
+  CONTAINS_PREFIX, DrillDownQuery, DrillDownSchema, HistoryQuery, LogFilterQuery, LogPageQuery, LogPageSchema, MeSchema,
+  RollupListSchema, RollupQuery, SummaryQuery, SyncIdParams, SyncListQuery, SyncListSchema, SyncRunSchema, SyncSummarySchema,
+} from './schemas.js'
+import type { z } from 'zod'
+
+export const API_PREFIX = '/api/v1'
+
+export interface ApiDeps {
+  readonly store: ReadStore
+  /** The clock of the log's default 30-day window and of file names. */
+  readonly now: () => number
+}
+
+type LogFilterParams = z.output<typeof LogFilterQuery>
+
+/** The store's filter from the query; the 30-day default window applies when no date, sync or record is named. */
+export function logFilterOf(q: LogFilterParams, nowMs: number): LogFilter {
+  if (q.side !== undefined && q.school === undefined) {
+    throw new HttpProblem(400, 'BAD_PARAMETER', 'query parameter side needs school: side says on which side of a row the school is matched')
+  }
+  const contains: { column: LogColumn; text: string }[] = []
+  for (const column of LOG_COLUMNS) {
+    const text = q[`${CONTAINS_PREFIX}${column}`]
+    if (text !== undefined) contains.push({ column, text })
+  }
+  const filter: LogFilter = {
+    tenant: q.tenant, syncId: q.sync, school: q.school, schoolSide: q.side,
+    actions: q.action, outcomes: q.outcome, apps: q.app, entities: q.entity,
+    from: q.from, to: q.to, contains, includeRejected: q.includeRejected ?? false,
+  }
+  for (const key of Object.keys(filter) as (keyof LogFilter)[]) if (filter[key] === undefined) delete filter[key]
+  return withDefaultWindow(filter, nowMs)
+}
+
+/** The store answers null for a sync that is unknown or outside the scope: both are a 404. */
+function found<T>(value: T | null, syncId: string): T {
+  if (value === null) throw syncNotFound(syncId)
+  return value
+}
+
+const LOG_FILTER_NOTE = 'Every filter narrows the token\'s scope; none widens it. Without from, to or sync, rows of the last 30 days.'
+
+export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
+  return [
+    defineRoute({
+      method: 'GET', url: `${API_PREFIX}/me`, operationId: 'getMe', tag: 'tokens', auth: true, readsStore: false,
+      summary: 'The token the request carries: its name and scope',
+      response: { json: { schema: MeSchema, description: 'The token.' } },
+      handler: async ({ caller }) => ({ name: caller!.name, scope: caller!.scope, createdAt: caller!.createdAt }),
+    }),
+
+    defineRoute({
+      method: 'GET', url: `${API_PREFIX}/syncs`, operationId: 'listSyncs', tag: 'syncs', auth: true, readsStore: true,
+      summary: 'Sync history, newest first',
+      query: SyncListQuery,
+      response: { json: { schema: SyncListSchema, description: 'The syncs.' } },
+      handler: async ({ scope, query }) => ({ syncs: await store.listSyncs(scope, query) }),
+    }),
+
+    defineRoute({
+      method: 'GET', url: `${API_PREFIX}/syncs/:syncId`, operationId: 'getSync', tag: 'syncs', auth: true, readsStore: true, notFound: true,
+      summary: 'One sync at its latest status',
+      params: SyncIdParams,
+      response: { json: { schema: SyncRunSchema, description: 'The sync.' } },
+      handler: async ({ scope, params }) => found(await store.getSync(scope, params.syncId), params.syncId),
+    }),
+
+    defineRoute({
+      method: 'GET', url: `${API_PREFIX}/syncs/:syncId/summary`, operationId: 'getSyncSummary', tag: 'syncs', auth: true, readsStore: true, notFound: true,
+      summary: "A sync's counts per entity type, and per school when asked",
+      description: 'A school-scoped token sees the counts of records counted under its school.',
+      params: SyncIdParams, query: SummaryQuery,
+      response: { json: { schema: SyncSummarySchema, description: 'The summary.' } },
+      handler: async ({ scope, params, query }) =>
+        found(await store.summary(scope, params.syncId, { bySchool: query.bySchool ?? false }), params.syncId),
+    }),
+
+    defineRoute({
+      method: 'GET', url: `${API_PREFIX}/syncs/:syncId/drilldown`, operationId: 'drillDown', tag: 'syncs', auth: true, readsStore: true, notFound: true,
+      summary: 'The log rows behind one count of a summary (sync × entity × school × outcome)',
+      params: SyncIdParams, query: DrillDownQuery,
+      response: { json: { schema: DrillDownSchema, description: 'The count and a page of its rows.' } },
+      handler: async ({ scope, params, query }) => {
+        const cell = {
+          syncId: params.syncId, entity: query.entity, outcome: query.outcome,
+          schoolId: query.school === DISTRICT_KEY ? '' : query.school,
+        }
+        const page = { limit: query.limit, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) }
+        return found(await store.drillDown(scope, cell, page), params.syncId)
+      },
+    }),
+
+    defineRoute({
+      method: 'GET', url: `${API_PREFIX}/syncs/:syncId/report.csv`, operationId: 'downloadSyncReport', tag: 'downloads', auth: true, readsStore: true, notFound: true,
+      summary: "A sync's error rows (Skipped, Invalid, Excluded, Merged) as a CSV download",
+      params: SyncIdParams,
+      response: { file: { contentType: CSV_TYPE, description: 'CSV with a UTF-8 BOM and a header row; spreadsheet formulas neutralized.' } },
+      handler: async ({ scope, params, reply }) => {
+        const run = await store.getSync(scope, params.syncId)
+        if (run === null) throw syncNotFound(params.syncId)
+        const rows = await store.reportRows(scope, run.syncId)
+        return sendDownload(reply, rows, 'csv', `sync-${run.syncId}-errors.csv`)
+      },
+    }),
+
+    defineRoute({
+      method: 'GET', url: `${API_PREFIX}/log`, operationId: 'queryLog', tag: 'log', auth: true, readsStore: true,
+      summary: 'A page of the sync log, newest first, with every filter',
+      description: `${LOG_FILTER_NOTE} Walk the pages by passing nextCursor back as cursor.`,
+      query: LogPageQuery,
+      response: { json: { schema: LogPageSchema, description: 'A page of rows and the cursor of the next one.' } },
+      handler: async ({ scope, query }) => {
+        const { limit, cursor, ...filters } = query
+        return store.queryLog(scope, logFilterOf(filters, now()), { limit, ...(cursor === undefined ? {} : { cursor }) })
+      },
+    }),
+
+    defineRoute({
+      method: 'GET', url: `${API_PREFIX}/log.csv`, operationId: 'downloadLogCsv', tag: 'downloads', auth: true, readsStore: true,
+      summary: 'Every row of the sync log that matches, as a CSV download (streamed)',
+      description: LOG_FILTER_NOTE,
+      query: LogFilterQuery,
+      response: { file: { contentType: CSV_TYPE, description: 'CSV with a UTF-8 BOM and a header row; spreadsheet formulas neutralized.' } },
+      handler: async ({ scope, query, reply }) =>
+        sendDownload(reply, store.streamLog(scope, logFilterOf(query, now())), 'csv', `sync-log-${fileStamp(now())}.csv`),
+    }),
+
+    defineRoute({
+      method: 'GET', url: `${API_PREFIX}/log.xlsx`, operationId: 'downloadLogXlsx', tag: 'downloads', auth: true, readsStore: true,
+      summary: 'Every row of the sync log that matches, as an Excel download (streamed)',
+      description: `${LOG_FILTER_NOTE} Frozen header row, autofilter, dates as date cells, a new sheet past Excel's row limit.`,
+      query: LogFilterQuery,
+      response: { file: { contentType: XLSX_TYPE, description: 'An .xlsx workbook.' } },
+      handler: async ({ scope, query, reply }) =>
+        sendDownload(reply, store.streamLog(scope, logFilterOf(query, now())), 'xlsx', `sync-log-${fileStamp(now())}.xlsx`),
+    }),
+
+    defineRoute({
+      method: 'GET', url: `${API_PREFIX}/history`, operationId: 'recordHistory', tag: 'log', auth: true, readsStore: true,
+      summary: 'Every log row about one student, section or record, across syncs, newest first',
+      query: HistoryQuery,
+      response: { json: { schema: LogPageSchema, description: 'A page of rows and the cursor of the next one.' } },
+      handler: async ({ scope, query }) =>
+        store.recordHistory(scope, { kind: query.kind, id: query.id }, { limit: query.limit, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) }),
+    }),
+
+    defineRoute({
+      method: 'GET', url: `${API_PREFIX}/rollups/daily`, operationId: 'dailyRollups', tag: 'syncs', auth: true, readsStore: true,
+      summary: 'Counts per tenant, app and day the syncs started',
+      query: RollupQuery,
+      response: { json: { schema: RollupListSchema, description: 'The days.' } },
+      handler: async ({ scope, query }) => ({ rollups: await store.dailyRollups(scope, query) }),
+    }),
+  ]
+}

@@ -1,0 +1,269 @@
+/**
+ * The zod schemas of the HTTP API: the query and path parameters every route
+ * validates (and documents), and the response shapes the OpenAPI document shows.
+ * The response schemas are registered under an id in `apiSchemas`, which becomes
+ * the document's `components.schemas`.
+ */
+import { z } from 'zod'
+import { ENTITY_TYPES } from '../events/change-event.js'
+import {
+  LOG_COLUMNS, OUTCOMES, ROSTER_ACTIONS, SECTION_ACTIONS, SYNC_STATUSES,
+} from '../events/sync-log-event.js'
+import { parseDateOnly, parseInstant } from '../clickhouse/time.js'
+import {
+  DISTRICT_KEY, SCOPE_SIDES,
+  type DailyRollup, type DrillDown, type LogPage, type LogRecord, type OutcomeCountsJson, type Scope, type SyncRun, type SyncSummary,
+} from '../clickhouse/types.js'
+
+/** The most rows one page of the log (or one sync history) returns. */
+export const MAX_PAGE_LIMIT = 10_000
+export const DEFAULT_PAGE_LIMIT = 100
+
+/** Every value of the log's `action` column. */
+export const LOG_ACTION_VALUES = [...ROSTER_ACTIONS, ...SECTION_ACTIONS, ...OUTCOMES.filter((o) => o !== 'No Change')] as const
+
+// ---------------------------------------------------------------------------
+// Parameters. Query strings carry text; numbers and booleans are coerced here.
+// ---------------------------------------------------------------------------
+
+const nonBlank = (description: string) =>
+  z.string().min(1, { error: 'must not be blank' }).meta({ description })
+
+const dateOrInstant = (description: string) =>
+  z.string()
+    .refine((v) => parseDateOnly(v) !== null || parseInstant(v) !== null, {
+      error: 'must be a date (YYYY-MM-DD) or an ISO-8601 date-time such as 2024-09-01T06:00:00Z',
+    })
+    .meta({ description, examples: ['2024-09-01', '2024-09-01T06:00:00Z'] })
+
+const limitParam = (description: string) =>
+  z.coerce.number({ error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
+    .int({ error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
+    .min(1, { error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
+    .max(MAX_PAGE_LIMIT, { error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
+    .default(DEFAULT_PAGE_LIMIT)
+    .meta({ description })
+
+const booleanParam = (description: string) =>
+  z.enum(['true', 'false'], { error: "must be 'true' or 'false'" })
+    .transform((v) => v === 'true')
+    .meta({ description })
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T, description: string) =>
+  z.enum(values, { error: `must be one of: ${values.join(', ')}` }).meta({ description })
+
+const cursorParam = z.string().min(1, { error: 'must not be blank' })
+  .meta({ description: 'The `nextCursor` of the previous page (opaque). Omit for the first page.' })
+
+/** `{ syncId }` in the path. */
+export const SyncIdParams = z.strictObject({
+  syncId: z.string().min(1, { error: 'must not be blank' }).meta({ description: 'The sync id, as `GET /api/v1/syncs` lists it.' }),
+})
+
+export const NoQuery = z.strictObject({})
+
+const SIDE_DESCRIPTION = 'With `school`: match the home school (`home`), the serving school (`serving`) or either (`either`, the default).'
+
+/** The key prefix of the per-column substring filters: `contains.studentName=smi`. */
+export const CONTAINS_PREFIX = 'contains.'
+
+const containsParams = Object.fromEntries(LOG_COLUMNS.map((c) => [
+  `${CONTAINS_PREFIX}${c}`,
+  z.string().min(1, { error: 'must not be blank' })
+    .meta({ description: `Rows whose \`${c}\` contains this text (case-insensitive).` })
+    .optional(),
+])) as Record<`contains.${(typeof LOG_COLUMNS)[number]}`, z.ZodOptional<z.ZodString>>
+
+const logFilterShape = {
+  tenant: nonBlank('Rows of this tenant (a district\'s SIS feed). Narrows the token\'s scope, never widens it.').optional(),
+  sync: nonBlank('Rows of this sync.').optional(),
+  school: nonBlank('Rows of this school (on the side `side` names). Narrows the token\'s scope, never widens it.').optional(),
+  side: oneOf(SCOPE_SIDES, SIDE_DESCRIPTION).optional(),
+  action: z.array(oneOf(LOG_ACTION_VALUES, 'An action.'))
+    .meta({ description: 'Rows with one of these actions (repeat the parameter for several).' }).optional(),
+  outcome: z.array(oneOf(OUTCOMES, 'An outcome.'))
+    .meta({ description: 'Rows with one of these outcomes (repeatable).' }).optional(),
+  app: z.array(nonBlank('A source application.'))
+    .meta({ description: 'Rows from one of these source applications (repeatable).' }).optional(),
+  entity: z.array(oneOf(ENTITY_TYPES, 'An entity type.'))
+    .meta({ description: 'Rows about one of these entity types (repeatable).' }).optional(),
+  from: dateOrInstant('Rows dated at or after this (a date is the start of that UTC day). Without from, to, sync: the last 30 days.').optional(),
+  to: dateOrInstant('Rows dated at or before this (a date is through the end of that UTC day).').optional(),
+  includeRejected: booleanParam('Also rows of syncs rejected after a hold (hidden by default).').optional(),
+  ...containsParams,
+}
+
+/** Filters of `GET /api/v1/log.csv` and `/log.xlsx`: every row that matches. */
+export const LogFilterQuery = z.strictObject(logFilterShape)
+
+/** `GET /api/v1/log`: the filters and one page. */
+export const LogPageQuery = z.strictObject({
+  ...logFilterShape,
+  limit: limitParam('Rows per page.'),
+  cursor: cursorParam.optional(),
+})
+
+export const SyncListQuery = z.strictObject({
+  tenant: nonBlank('Syncs of this tenant.').optional(),
+  app: nonBlank('Syncs of this source application.').optional(),
+  from: dateOrInstant('Syncs started at or after this.').optional(),
+  to: dateOrInstant('Syncs started at or before this (a date is through the end of that UTC day).').optional(),
+  limit: limitParam('At most this many syncs, newest first.'),
+})
+
+export const SummaryQuery = z.strictObject({
+  bySchool: booleanParam('Add the counts of each school (district-level records under `(district)`).').optional(),
+})
+
+export const DrillDownQuery = z.strictObject({
+  entity: oneOf(ENTITY_TYPES, 'The entity type of the count.'),
+  school: z.string().meta({ description: `The school id of the count; \`${DISTRICT_KEY}\` or empty for district-level records.` }),
+  outcome: oneOf(OUTCOMES, 'The outcome of the count.'),
+  limit: limitParam('Rows per page.'),
+  cursor: cursorParam.optional(),
+})
+
+export const HistoryQuery = z.strictObject({
+  kind: oneOf(['student', 'section', 'record'], 'Whose history: a student (by student number), a section (by section number) or any record (by sourcedId).'),
+  id: nonBlank('The student number, section number or sourcedId.'),
+  limit: limitParam('Rows per page.'),
+  cursor: cursorParam.optional(),
+})
+
+export const RollupQuery = z.strictObject({
+  tenant: nonBlank('Days of this tenant.').optional(),
+  app: nonBlank('Days of this source application.').optional(),
+  from: dateOrInstant('Days on or after this.').optional(),
+  to: dateOrInstant('Days on or before this.').optional(),
+})
+
+// ---------------------------------------------------------------------------
+// Responses, registered for the OpenAPI document's components.
+// ---------------------------------------------------------------------------
+
+export const apiSchemas = z.registry<{ id: string; description?: string }>()
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+/** Fails to compile when a response schema and the store's type drift apart. */
+const sameShape = <A, B>(ok: Same<A, B>): Same<A, B> => ok
+
+export const ScopeSchema = z.object({
+  tenant: z.string().optional().meta({ description: 'The tenant the token is limited to; absent = every tenant (operator).' }),
+  school: z.object({ id: z.string(), side: z.enum(SCOPE_SIDES) }).optional()
+    .meta({ description: 'The one school of that tenant the token is limited to, and on which side of a row.' }),
+}).register(apiSchemas, { id: 'Scope', description: 'What a token may see.' })
+sameShape<z.infer<typeof ScopeSchema>, Scope>(true)
+
+export const OutcomeCountsSchema = z.object({
+  total: z.number().int(), new: z.number().int(), updated: z.number().int(), noChange: z.number().int(),
+  deleted: z.number().int(), skipped: z.number().int(), invalid: z.number().int(), duplicates: z.number().int(),
+  merged: z.number().int(), excluded: z.number().int(),
+}).register(apiSchemas, { id: 'OutcomeCounts' })
+sameShape<z.infer<typeof OutcomeCountsSchema>, OutcomeCountsJson>(true)
+
+const headerShape = {
+  syncId: z.string(),
+  tenant: z.string(),
+  app: z.string(),
+  status: z.enum(SYNC_STATUSES),
+  startedAt: z.string().meta({ description: 'ISO instant.' }),
+  endedAt: z.string().meta({ description: 'ISO instant, or empty while the sync runs.' }),
+  message: z.string(),
+}
+
+export const SyncRunSchema = z.object({
+  ...headerShape,
+  modes: z.string(),
+  total: z.number().int().meta({ description: 'Records, summed over entities and schools.' }),
+  errors: z.number().int().meta({ description: 'Skipped + invalid + excluded records.' }),
+}).register(apiSchemas, { id: 'SyncRun', description: 'A sync at its latest status.' })
+sameShape<z.infer<typeof SyncRunSchema>, SyncRun>(true)
+
+export const SyncListSchema = z.object({ syncs: z.array(SyncRunSchema) })
+  .register(apiSchemas, { id: 'SyncList', description: 'Syncs, newest start first.' })
+
+const countsByEntity = z.record(z.string(), OutcomeCountsSchema)
+
+export const SyncSummarySchema = z.object({
+  ...headerShape,
+  counts: countsByEntity.meta({ description: 'Per entity type, summed over schools.' }),
+  bySchool: z.record(z.string(), z.object({ schoolName: z.string(), counts: countsByEntity })).optional()
+    .meta({ description: `Per school id (district level under \`${DISTRICT_KEY}\`), per entity type. Only with bySchool=true.` }),
+}).register(apiSchemas, { id: 'SyncSummary' })
+sameShape<z.infer<typeof SyncSummarySchema>, SyncSummary>(true)
+
+export const LogRecordSchema = z.object({
+  tenant: z.string(),
+  syncId: z.string(),
+  seq: z.number().int().meta({ description: 'Position of the row in its sync.' }),
+  date: z.string().meta({ description: 'ISO instant.' }),
+  action: z.enum(LOG_ACTION_VALUES),
+  studentNumber: z.string(), studentName: z.string(), courseNumber: z.string(), courseName: z.string(),
+  sectionNumber: z.string(), field: z.string(), oldValue: z.string(), newValue: z.string(),
+  servingDistrictId: z.string(), servingDistrict: z.string(), servingSchoolId: z.string(), servingSchool: z.string(),
+  homeDistrictId: z.string(), homeDistrict: z.string(), homeSchoolId: z.string(), homeSchool: z.string(),
+  app: z.string(),
+  entity: z.enum([...ENTITY_TYPES, '']),
+  sourcedId: z.string(),
+  outcome: z.enum([...OUTCOMES, '']),
+  message: z.string(),
+  recordSchoolId: z.string().meta({ description: 'The school the row\'s record is counted under (\'\' = district level).' }),
+}).register(apiSchemas, { id: 'LogRecord', description: 'One row of the sync log; blank columns do not apply to the action.' })
+sameShape<z.infer<typeof LogRecordSchema>, LogRecord>(true)
+
+const pageShape = {
+  rows: z.array(LogRecordSchema),
+  nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null = no more rows.' }),
+}
+
+export const LogPageSchema = z.object(pageShape)
+  .register(apiSchemas, { id: 'LogPage', description: 'A page of log rows, newest first.' })
+sameShape<z.infer<typeof LogPageSchema>, LogPage>(true)
+
+export const DrillDownSchema = z.object({
+  ...pageShape,
+  cell: z.object({
+    syncId: z.string(), entity: z.enum(ENTITY_TYPES), schoolId: z.string(), outcome: z.enum(OUTCOMES),
+  }),
+  count: z.number().int().meta({ description: 'The count the summary shows for this cell (0 if none).' }),
+  note: z.string().meta({ description: 'Why some counted records have no rows (No Change is counted, not logged), or empty.' }),
+}).register(apiSchemas, { id: 'DrillDown', description: 'The log rows behind one count of a summary.' })
+sameShape<z.infer<typeof DrillDownSchema>, DrillDown>(true)
+
+export const DailyRollupSchema = z.object({
+  tenant: z.string(),
+  app: z.string(),
+  day: z.string().meta({ description: 'YYYY-MM-DD (UTC), the day the syncs started.' }),
+  syncs: z.number().int(),
+  counts: OutcomeCountsSchema,
+}).register(apiSchemas, { id: 'DailyRollup' })
+sameShape<z.infer<typeof DailyRollupSchema>, DailyRollup>(true)
+
+export const RollupListSchema = z.object({ rollups: z.array(DailyRollupSchema) })
+  .register(apiSchemas, { id: 'RollupList', description: 'One row per tenant, app and day.' })
+
+export const MeSchema = z.object({
+  name: z.string(),
+  scope: ScopeSchema,
+  createdAt: z.string().meta({ description: 'ISO instant.' }),
+}).register(apiSchemas, { id: 'Me', description: 'The token the request carries.' })
+
+export const HealthSchema = z.object({ status: z.literal('ok') })
+  .register(apiSchemas, { id: 'Health' })
+
+export const ERROR_CODES_HTTP = [
+  'BAD_PARAMETER', 'UNKNOWN_PARAMETER', 'BAD_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'SYNC_NOT_FOUND',
+  'UNAVAILABLE', 'INTERNAL',
+] as const
+export type HttpErrorCode = (typeof ERROR_CODES_HTTP)[number]
+
+export const ErrorSchema = z.object({
+  error: z.object({
+    code: z.enum(ERROR_CODES_HTTP),
+    message: z.string().meta({ description: 'What is wrong and, for a parameter, which one.' }),
+  }),
+}).register(apiSchemas, { id: 'Error' })
+
+/** The OpenAPI document itself: any JSON object. */
+export const OpenApiSchema = z.looseObject({ openapi: z.string() })
+  .register(apiSchemas, { id: 'OpenApiDocument' })

@@ -1,0 +1,191 @@
+/**
+ * The HTTP API of the sync log: a Fastify server over a read store and the API
+ * tokens. Every `/api/v1` route needs a bearer token, whose scope goes into every
+ * store call; `/healthz` and `/openapi.json` are open. Errors are
+ * `{ error: { code, message } }`, never a stack.
+ */
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
+import Fastify, {
+  LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression, type RawServerDefault,
+} from 'fastify'
+import type { Logger } from '../logging/logger.js'
+import type { ApiTokenInfo, ApiTokens } from './api-tokens.js'
+import { ClientGone } from './downloads.js'
+import { HttpProblem, problemOf, quoted } from './http-errors.js'
+import { openApiDocument } from './openapi.js'
+import type { ReadStore } from './read-store.js'
+import { defineRoute, type RouteDef } from './route-def.js'
+import { apiRoutes } from './routes.js'
+import { HealthSchema, OpenApiSchema } from './schemas.js'
+
+/** Request line and headers: room for a long filter (a 100 KB `contains`), not for abuse. */
+export const MAX_HEADER_BYTES = 256 * 1024
+/** The longest path parameter (a sync id) the router accepts. */
+const MAX_PARAM_LENGTH = 1024
+
+export interface ServerOptions {
+  readonly store: ReadStore
+  readonly tokens: ApiTokens
+  readonly logger: Logger
+  /** The API version in the OpenAPI document (the package version). */
+  readonly version: string
+  readonly now?: () => number
+}
+
+export interface RegisteredRoute {
+  readonly method: string
+  readonly url: string
+}
+
+export interface SynclogServer {
+  readonly app: FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger>
+  /** The routes as Fastify registered them (checked against the OpenAPI document by the tests). */
+  readonly registeredRoutes: readonly RegisteredRoute[]
+  readonly openApi: () => Record<string, unknown>
+}
+
+const callers = new WeakMap<FastifyRequest, ApiTokenInfo>()
+
+/**
+ * Fastify's request lines, quieter: one debug line per request with the route
+ * pattern, status, time and token name, never the query string (it may hold
+ * student names in a `contains` filter).
+ */
+class RequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = {
+      method: request.method,
+      route: request.routeOptions.url ?? '(no route)',
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+      token: callers.get(request)?.name,
+      params: Object.keys((request.query ?? {}) as object),
+    }
+    if (error) reply.log.warn({ ...line, err: error }, 'request failed while responding')
+    else reply.log.debug(line, 'request')
+  }
+
+  override streamError(error: Error & { code?: string }, _request: FastifyRequest, reply: FastifyReply): void {
+    if (error instanceof ClientGone || error.code === 'ERR_STREAM_PREMATURE_CLOSE') reply.log.debug('download stopped: the client went away')
+    else reply.log.warn({ err: error }, 'download cut short by an error after it started')
+  }
+
+  override routeNotFound(): void {}
+}
+
+function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) return
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW'
+  const status = tooLarge ? 431 : 400
+  const message = tooLarge
+    ? `the request line and headers are larger than ${MAX_HEADER_BYTES / 1024} KB; shorten the filters`
+    : 'malformed HTTP request'
+  const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message } })
+  socket.end([
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n'))
+}
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
+
+async function authenticate(tokens: ApiTokens, request: FastifyRequest): Promise<ApiTokenInfo> {
+  const header = request.headers.authorization
+  if (header === undefined || header === '') {
+    throw new HttpProblem(401, 'UNAUTHORIZED',
+      'this endpoint needs an API token: send "Authorization: Bearer <token>" (an operator creates one with: synclog token create --name <name> --tenant <district>)',
+      { 'www-authenticate': 'Bearer realm="synclog"' })
+  }
+  const match = BEARER.exec(header)
+  const caller = match === null ? null : await tokens.authenticate(match[1]!)
+  if (caller === null) {
+    throw new HttpProblem(401, 'UNAUTHORIZED', 'the API token is unknown or revoked (expected "Authorization: Bearer slk_…")',
+      { 'www-authenticate': 'Bearer realm="synclog", error="invalid_token"' })
+  }
+  callers.set(request, caller)
+  return caller
+}
+
+export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
+  const now = opts.now ?? Date.now
+  const app = Fastify({
+    loggerInstance: opts.logger.child({ component: 'http' }),
+    logController: new RequestLog(),
+    exposeHeadRoutes: false,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    clientErrorHandler,
+    // A malformed URL (`/syncs/%zz`) answers in the API's error format too.
+    frameworkErrors: (err, request, reply) => {
+      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`
+        : err.code === 'FST_ERR_BAD_URL' ? `malformed URL ${quoted(request.url)}: a % must start an escape such as %20`
+          : 'the request could not be routed'
+      const problem = new HttpProblem(400, 'BAD_REQUEST', message)
+      request.log.debug({ code: err.code }, 'request refused by the router')
+      void (reply as FastifyReply).code(problem.status).send(problem.body())
+    },
+  })
+  const registeredRoutes: RegisteredRoute[] = []
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url })
+  })
+
+  const routes: RouteDef[] = [
+    defineRoute({
+      method: 'GET', url: '/healthz', operationId: 'health', tag: 'server', auth: false, readsStore: false,
+      summary: 'Liveness: the server answers (no token needed)',
+      response: { json: { schema: HealthSchema, description: 'The server is up.' } },
+      handler: async () => ({ status: 'ok' as const }),
+    }),
+    defineRoute({
+      method: 'GET', url: '/openapi.json', operationId: 'openApi', tag: 'server', auth: false, readsStore: false,
+      summary: 'This OpenAPI 3.1 document (no token needed)',
+      response: { json: { schema: OpenApiSchema, description: 'The OpenAPI document.' } },
+      handler: async () => openApi(),
+    }),
+    ...apiRoutes({ store: opts.store, now }),
+  ]
+  let document: Record<string, unknown> | undefined
+  const openApi = (): Record<string, unknown> => (document ??= openApiDocument(routes, opts.version))
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+    reply.header('x-content-type-options', 'nosniff')
+    reply.header('cache-control', 'no-store')
+  })
+
+  app.setErrorHandler((err, request, reply) => {
+    const { problem, level } = problemOf(err, request.id)
+    if (level === 'error') request.log.error({ err, route: request.routeOptions.url }, 'request failed')
+    else if (level === 'warn') request.log.warn({ err, route: request.routeOptions.url }, 'request failed: store unavailable')
+    else request.log.debug({ code: problem.code, status: problem.status }, 'request refused')
+    return reply.code(problem.status).headers(problem.headers).send(problem.body())
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? ''
+    const problem = new HttpProblem(404, 'NOT_FOUND', `no endpoint ${request.method} ${quoted(path)}; the endpoints are listed at /openapi.json`)
+    return reply.code(404).send(problem.body())
+  })
+
+  for (const route of routes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (request, reply) => {
+        const caller = route.auth ? await authenticate(opts.tokens, request) : null
+        return route.handle(request, reply, caller)
+      },
+    })
+  }
+  await app.ready()
+  return { app, registeredRoutes, openApi }
+}
