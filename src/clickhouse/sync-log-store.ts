@@ -145,13 +145,13 @@ export class SyncLogStore {
     const filter: LogFilter = {
       tenant: run.tenant, syncId: run.syncId, entities: [cell.entity], outcomes: [cell.outcome], recordSchoolId: schoolId, includeRejected: true,
     }
-    // A school scope sees the records counted under its school, whichever side its rows name.
-    const rowScope: Scope = scope.school !== undefined && scope.school.id === schoolId ? { tenant: scope.tenant } : scope
+    // Rows stay within the scope even when the count does not (a home-side school sees the
+    // count of enrollments at its school, but only the rows of its own students); the note says so.
     const [counted] = await this.select<{ records: number | string }>(
       buildCellCountQuery(scope, run.tenant, { ...cell, schoolId }), `read the count of ${cell.outcome} ${cell.entity} records`)
     const count = Number(counted?.records ?? 0)
-    const rows = await this.queryLog(rowScope, filter, page)
-    const note = await this.drillDownNote(rowScope, filter, cell, count)
+    const rows = await this.queryLog(scope, filter, page)
+    const note = await this.drillDownNote(scope, filter, cell, count)
     return { ...rows, cell: { ...cell, schoolId }, count, note }
   }
 
