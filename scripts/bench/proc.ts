@@ -1,0 +1,104 @@
+/**
+ * Memory and CPU of processes, read from the kernel: RSS is sampled from
+ * /proc/<pid>/status (so a child busy in a synchronous loop is still sampled),
+ * and the kernel's own high-water mark (VmHWM / ru_maxrss) backs the samples up.
+ */
+import { readFileSync } from 'node:fs'
+
+function statusField(pid: number, field: string): number | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(text)
+    return m ? Number(m[1]) * 1024 : null
+  } catch {
+    return null
+  }
+}
+
+/** Current RSS of a process in bytes, or null once it is gone. */
+export function rssOf(pid: number): number | null {
+  return statusField(pid, 'VmRSS')
+}
+
+/** The process's peak RSS so far (VmHWM) in bytes, or null once it is gone. */
+export function peakRssOf(pid: number): number | null {
+  return statusField(pid, 'VmHWM')
+}
+
+/** Samples a process's RSS every `intervalMs` until stopped; `peak` is the highest value seen (sample or VmHWM). */
+export class RssSampler {
+  peak = 0
+  samples = 0
+  private readonly timer: NodeJS.Timeout
+
+  constructor(private readonly pid: number, intervalMs = 100) {
+    this.sample()
+    this.timer = setInterval(() => this.sample(), intervalMs)
+    this.timer.unref()
+  }
+
+  sample(): void {
+    const rss = rssOf(this.pid)
+    const hwm = peakRssOf(this.pid)
+    if (rss !== null) this.samples++
+    this.peak = Math.max(this.peak, rss ?? 0, hwm ?? 0)
+  }
+
+  stop(): number {
+    this.sample()
+    clearInterval(this.timer)
+    return this.peak
+  }
+}
+
+/** This process's peak RSS (ru_maxrss) in bytes. */
+export function ownPeakRss(): number {
+  return process.resourceUsage().maxRSS * 1024
+}
+
+/** CPU seconds (user + system) this process has used since `since` (a process.cpuUsage() value). */
+export function cpuSecondsSince(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since)
+  return (d.user + d.system) / 1e6
+}
+
+/** A timed region: wall seconds and CPU seconds of this process. */
+export class Stopwatch {
+  private wall = 0
+  private cpu = 0
+  private startedAt: number | null = null
+  private cpuAt: NodeJS.CpuUsage | null = null
+
+  start(): this {
+    this.startedAt = performance.now()
+    this.cpuAt = process.cpuUsage()
+    return this
+  }
+
+  stop(): this {
+    if (this.startedAt === null || this.cpuAt === null) throw new Error('Stopwatch.stop() without start()')
+    this.wall += (performance.now() - this.startedAt) / 1000
+    this.cpu += cpuSecondsSince(this.cpuAt)
+    this.startedAt = null
+    this.cpuAt = null
+    return this
+  }
+
+  /** Times `fn` into this stopwatch (accumulates). */
+  async time<T>(fn: () => Promise<T>): Promise<T> {
+    this.start()
+    try {
+      return await fn()
+    } finally {
+      this.stop()
+    }
+  }
+
+  get seconds(): number {
+    return this.wall
+  }
+
+  get cpuSeconds(): number {
+    return this.cpu
+  }
+}

@@ -1,0 +1,167 @@
+/** The results as a table (console and BENCHMARKS.md). */
+import { fmtBytes, fmtCount, fmtMs, fmtSeconds } from './stats.js'
+import type { Measure, ResultRow, StageName, StageOutcome } from './types.js'
+
+/** What each stage's figure and baseline are, in one line each (docs/benchmarks.md says why). */
+export const STAGE_DEFINITIONS: Readonly<Record<StageName, { figure: string; baseline: string }>> = {
+  fold: {
+    figure: 'NDJSON line -> parseNdjsonLine (JSON.parse + zod) -> applyEvent, all nights in order',
+    baseline: 'the same loop without applyEvent (decode and validate only)',
+  },
+  import: {
+    figure: 'readOneRosterBundle + applyEvent over every bundle of every night (night 2+ diffed against the state)',
+    baseline: 'csv-parse (stream API) over the same CSV files, rows counted',
+  },
+  projection: {
+    figure: 'SyncLogStore.write of the fold\'s output in batches of 20,000 events into chDB',
+    baseline: 'the same rows mapped by hand and sent as one INSERT ... FORMAT JSONEachRow per table through the same client',
+  },
+  stream: {
+    figure: 'synclog processor + projector (as `synclog run all`) on the real broker; visible = final status written to chDB',
+    baseline: 'raw kafkajs: consume the same messages, produce them unchanged, consume them again',
+  },
+  query: {
+    figure: 'the SyncLogStore read the CLI/API issues (FINAL, scope, order, page, mapping)',
+    baseline: 'the same WHERE predicate as a bare SELECT count() without FINAL, same client',
+  },
+  export: {
+    figure: 'writeLogXlsx / writeCsv of N synthetic log rows',
+    baseline: 'raw exceljs streaming WorkbookWriter (no styles) / csv-stringify stream of the same rows',
+  },
+}
+
+export interface RunReport {
+  readonly title: string
+  readonly provisional: string | null
+  readonly warnings: readonly string[]
+  readonly command: string
+  readonly scale: string
+  readonly scaleDescription: string
+  readonly startedAt: string
+  readonly wallSeconds: number
+  readonly machine: Readonly<Record<string, string>>
+  readonly dataset: Readonly<Record<string, string>>
+  readonly stages: readonly StageOutcome[]
+}
+
+function tailOf(row: ResultRow): 'p95' | 'p99' {
+  return row.stage === 'stream' ? 'p99' : 'p95'
+}
+
+export function cell(row: ResultRow, m: Measure | null): string {
+  if (m === null) return '–'
+  if (row.kind === 'rate') return `${fmtCount(m.rate ?? 0)} ${row.unit}`
+  const tail = tailOf(row)
+  return `p50 ${fmtMs(m.p50 ?? Number.NaN)} · ${tail} ${fmtMs(m[tail] ?? Number.NaN)}`
+}
+
+export function ratioText(r: number | null): string {
+  if (r === null || !Number.isFinite(r)) return '–'
+  const x = r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(2) : r.toPrecision(2)
+  if (r < 0.95) return `${x}× (${(1 / r).toFixed(1 / r >= 10 ? 0 : 1)}× slower)`
+  if (r > 1.05) return `${x}× (faster)`
+  return `${x}×`
+}
+
+function rssText(row: ResultRow): string {
+  if (row.figureRss !== null && row.figureRss === row.baselineRss) return `${fmtBytes(row.figureRss)} (same process)`
+  return `${fmtBytes(row.figureRss)} / ${fmtBytes(row.baselineRss)}`
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|')
+}
+
+export function resultTable(stages: readonly StageOutcome[]): string {
+  const lines = ['| stage | figure | baseline | ratio | peak RSS (figure / baseline) |', '|---|---|---|---|---|']
+  for (const s of stages) {
+    if (s.skipped) lines.push(`| ${s.stage} | skipped: ${escapeCell(s.skipped)} | | | |`)
+    else if (s.failed) lines.push(`| ${s.stage} | **failed**: ${escapeCell(s.failed.split('\n')[0] ?? '')} | | | |`)
+    for (const r of s.rows) lines.push(`| ${escapeCell(r.label)} | ${cell(r, r.figure)} | ${cell(r, r.baseline)} | ${ratioText(r.ratio)} | ${rssText(r)} |`)
+  }
+  return lines.join('\n')
+}
+
+function measureDetail(row: ResultRow, m: Measure | null): string {
+  if (m === null) return '–'
+  const parts = [row.kind === 'rate' ? `${m.count} ${row.unit.replace('/s', '')} in ${m.seconds.toFixed(2)} s` : `${m.count} samples, p99 ${fmtMs(m.p99 ?? Number.NaN)}`]
+  if (m.cpuSeconds !== undefined && m.seconds > 0) parts.push(`CPU ${m.cpuSeconds.toFixed(2)} s (${Math.round((100 * m.cpuSeconds) / m.seconds)} % of wall)`)
+  for (const [k, v] of Object.entries(m.extra ?? {})) parts.push(`${k}: ${v}`)
+  return parts.join('; ')
+}
+
+/**
+ * For a rate whose figure does the baseline's work plus its own on the same units: the rate of
+ * that extra work alone, units / (figure seconds - baseline seconds) (e.g. the fold without decoding).
+ */
+export function extraWorkRate(row: ResultRow): number | null {
+  const f = row.figure
+  const b = row.baseline
+  if (row.kind !== 'rate' || f === null || b === null || f.count !== b.count || f.seconds <= b.seconds) return null
+  return f.count / (f.seconds - b.seconds)
+}
+
+export function detailsTable(stages: readonly StageOutcome[]): string {
+  const lines = ['| row | figure | baseline |', '|---|---|---|']
+  for (const s of stages) {
+    for (const r of s.rows) {
+      const extra = extraWorkRate(r)
+      const figure = measureDetail(r, r.figure) + (extra === null ? '' : `; the work beyond the baseline alone: ${fmtCount(extra)} ${r.unit}`)
+      lines.push(`| ${escapeCell(r.label)} | ${escapeCell(figure)} | ${escapeCell(measureDetail(r, r.baseline))} |`)
+    }
+  }
+  return lines.join('\n')
+}
+
+function factsList(facts: Readonly<Record<string, string>>): string {
+  return Object.entries(facts).map(([k, v]) => `- **${k}**: ${v}`).join('\n')
+}
+
+export function renderMarkdown(r: RunReport): string {
+  const stageFacts: Record<string, string> = {}
+  const notes: string[] = []
+  for (const s of r.stages) {
+    Object.assign(stageFacts, s.facts)
+    notes.push(...s.notes)
+    if (s.failed) notes.push(`${s.stage} failed: ${s.failed}`)
+  }
+  const out = [
+    `# ${r.title}`,
+    '',
+    '<!-- Generated by scripts/bench/main.ts; do not edit by hand: re-run the command below. -->',
+    '',
+  ]
+  if (r.provisional !== null) out.push(`> **PROVISIONAL.** ${r.provisional}`, '')
+  for (const w of r.warnings) out.push(`> **Warning:** ${w}`, '')
+  out.push(
+    `Command: \`${r.command}\`  `,
+    `Scale: **${r.scale}** (${r.scaleDescription})  `,
+    `Run: ${r.startedAt}, ${fmtSeconds(r.wallSeconds)} wall in all.`,
+    '',
+    'Each row measures synclog (figure) and the limit of the tool underneath it (baseline) on the same data in the',
+    'same run, each in a fresh process. **ratio** is figure speed ÷ baseline speed (rates: figure/baseline; latencies:',
+    'baseline/figure at p50), so 1× means as fast as the baseline. Peak RSS is the measuring process\'s high-water mark.',
+    'What each stage measures and why its baseline is the right one: [docs/benchmarks.md](docs/benchmarks.md).',
+    '',
+    resultTable(r.stages),
+    '',
+    '## Machine',
+    '',
+    factsList(r.machine),
+    '',
+    '## Data',
+    '',
+    factsList({ ...r.dataset, ...stageFacts }),
+    '',
+    '## What was timed',
+    '',
+    ...r.stages.map((s) => `- **${s.stage}** (${fmtSeconds(s.wallSeconds)}): figure = ${STAGE_DEFINITIONS[s.stage].figure}; baseline = ${STAGE_DEFINITIONS[s.stage].baseline}.`),
+    '',
+    '## Details',
+    '',
+    detailsTable(r.stages),
+    '',
+  )
+  if (notes.length > 0) out.push('## Notes', '', ...notes.map((n) => `- ${n}`), '')
+  return out.join('\n')
+}

@@ -1,0 +1,111 @@
+/**
+ * Which children each stage runs, and how their answers become rows: a row's
+ * figure and baseline may come from two children (each with its own RSS), or
+ * from one child that measured both.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ScaleName } from '../generate/scales.js'
+import { runChild, type ChildRun } from './run-child.js'
+import type { ChildSpec, Measure, ResultRow, RowPart, StageName, StageOutcome, Variant } from './types.js'
+
+interface Step { readonly variant: Variant; readonly part?: string; readonly repeatable: boolean }
+
+const PLAN: Readonly<Record<StageName, readonly Step[]>> = {
+  fold: [{ variant: 'baseline', repeatable: true }, { variant: 'figure', repeatable: true }],
+  import: [{ variant: 'baseline', repeatable: true }, { variant: 'figure', repeatable: true }],
+  projection: [{ variant: 'prep', repeatable: false }, { variant: 'baseline', repeatable: true }, { variant: 'figure', repeatable: true }],
+  stream: [{ variant: 'both', repeatable: false }],
+  query: [{ variant: 'both', repeatable: false }],
+  export: [
+    { variant: 'baseline', part: 'xlsx', repeatable: true }, { variant: 'figure', part: 'xlsx', repeatable: true },
+    { variant: 'baseline', part: 'csv', repeatable: true }, { variant: 'figure', part: 'csv', repeatable: true },
+  ],
+}
+
+export interface StageContext {
+  readonly scale: ScaleName
+  readonly datasetDir: string
+  /** This run's scratch directory. */
+  readonly runDir: string
+  readonly repeat: number
+  readonly brokers?: string
+  readonly registry?: string
+  readonly cpuProfDir?: string
+  readonly heapMb?: number
+  readonly echo: boolean
+  readonly log: (line: string) => void
+}
+
+interface Sided { measure: Measure; rss: number }
+
+/** The middle run by speed (rate, or p50 latency); of an even number, the faster of the two middle ones. */
+function median(runs: readonly Sided[], kind: RowPart['kind']): Sided {
+  const speed = (s: Sided): number => (kind === 'rate' ? s.measure.rate ?? 0 : -(s.measure.p50 ?? 0))
+  const sorted = [...runs].sort((a, b) => speed(a) - speed(b))
+  return sorted[Math.floor(sorted.length / 2)]!
+}
+
+function ratioOf(kind: RowPart['kind'], figure: Measure | null, baseline: Measure | null): number | null {
+  if (figure === null || baseline === null) return null
+  if (kind === 'rate') return baseline.rate ? (figure.rate ?? 0) / baseline.rate : null
+  return figure.p50 ? (baseline.p50 ?? 0) / figure.p50 : null
+}
+
+export async function runStage(stage: StageName, ctx: StageContext): Promise<StageOutcome> {
+  const started = performance.now()
+  const stageDir = join(ctx.runDir, stage)
+  await mkdir(stageDir, { recursive: true })
+  const facts: Record<string, string> = {}
+  const notes: string[] = []
+  const rows = new Map<string, { part: RowPart; figure: Sided[]; baseline: Sided[] }>()
+  try {
+    for (const step of PLAN[stage]) {
+      const runs = step.repeatable ? ctx.repeat : 1
+      for (let rep = 1; rep <= runs; rep++) {
+        const name = `${stage}-${step.part ? `${step.part}-` : ''}${step.variant}${runs > 1 ? `-${rep}` : ''}`
+        const workDir = join(stageDir, name)
+        await mkdir(workDir, { recursive: true })
+        const spec: ChildSpec = {
+          stage, variant: step.variant, ...(step.part ? { part: step.part } : {}), scale: ctx.scale, datasetDir: ctx.datasetDir, workDir, stageDir,
+          ...(ctx.brokers ? { brokers: ctx.brokers } : {}), ...(ctx.registry ? { registry: ctx.registry } : {}),
+          ...(ctx.cpuProfDir ? { cpuProfDir: ctx.cpuProfDir } : {}), ...(ctx.heapMb ? { heapMb: ctx.heapMb } : {}),
+        }
+        ctx.log(`  ${name} ...`)
+        const run: ChildRun = await runChild(spec, {
+          logPath: join(stageDir, `${name}.log`), cpuProfDir: ctx.cpuProfDir === undefined ? undefined : join(ctx.cpuProfDir, name), echo: ctx.echo,
+        })
+        ctx.log(`  ${name}: ${run.wallSeconds.toFixed(1)} s, peak RSS ${(run.peakRss / 2 ** 20).toFixed(0)} MiB`)
+        const { result } = run
+        Object.assign(facts, result.facts ?? {})
+        for (const n of result.notes ?? []) if (!notes.includes(n)) notes.push(n)
+        if (result.skipped) {
+          return { stage, rows: [], facts, notes, skipped: result.skipped, wallSeconds: (performance.now() - started) / 1000 }
+        }
+        for (const part of result.rows) {
+          const entry = rows.get(part.key) ?? { part, figure: [], baseline: [] }
+          if (part.figure) entry.figure.push({ measure: part.figure, rss: part.figureRss ?? run.peakRss })
+          if (part.baseline) entry.baseline.push({ measure: part.baseline, rss: part.baselineRss ?? run.peakRss })
+          rows.set(part.key, entry)
+        }
+      }
+    }
+  } catch (e) {
+    return { stage, rows: finish(stage, rows), facts, notes, failed: e instanceof Error ? e.message : String(e), wallSeconds: (performance.now() - started) / 1000 }
+  }
+  if (ctx.repeat > 1) notes.push(`${stage}: each repeatable measurement ran ${ctx.repeat} times; the table shows the median run, peak RSS the highest.`)
+  return { stage, rows: finish(stage, rows), facts, notes, wallSeconds: (performance.now() - started) / 1000 }
+}
+
+function finish(stage: StageName, rows: Map<string, { part: RowPart; figure: Sided[]; baseline: Sided[] }>): ResultRow[] {
+  return [...rows.values()].map(({ part, figure, baseline }) => {
+    const f = figure.length > 0 ? median(figure, part.kind) : null
+    const b = baseline.length > 0 ? median(baseline, part.kind) : null
+    return {
+      stage, key: part.key, label: part.label, kind: part.kind, unit: part.unit,
+      figure: f?.measure ?? null, baseline: b?.measure ?? null, ratio: ratioOf(part.kind, f?.measure ?? null, b?.measure ?? null),
+      figureRss: figure.length > 0 ? Math.max(...figure.map((s) => s.rss)) : null,
+      baselineRss: baseline.length > 0 ? Math.max(...baseline.map((s) => s.rss)) : null,
+    }
+  })
+}

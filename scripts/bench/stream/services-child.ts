@@ -1,0 +1,89 @@
+/**
+ * The measured pipeline of the stream stage: synclog's processor and projector
+ * in one process, wired as `synclog run all` wires them (same Kafka client,
+ * serde, topics, fold options and store), with embedded ClickHouse in its own
+ * directory. The one addition is a store that reports, after each write, the
+ * syncs whose final status it has just made visible; since a sync's rows and
+ * counts are written before its status, that is the moment its rows can be read.
+ */
+import type { ClickHouseClient } from '@clickhouse/client'
+import { loadConfig, foldOptionsOf } from '../../../src/config/config.js'
+import { migrate } from '../../../src/clickhouse/migrations.js'
+import { openClickHouse } from '../../../src/clickhouse/open.js'
+import { SyncLogStore } from '../../../src/clickhouse/sync-log-store.js'
+import type { SyncLogEvent } from '../../../src/events/sync-log-event.js'
+import { AvroSerde } from '../../../src/kafka/avro-serde.js'
+import { createKafka } from '../../../src/kafka/kafka-client.js'
+import { ensureTopics, topicNames } from '../../../src/kafka/topics.js'
+import { createLogger, type Logger } from '../../../src/logging/logger.js'
+import { ProcessorService } from '../../../src/stream/processor-service.js'
+import { ProjectorService } from '../../../src/stream/projector-service.js'
+import { StreamMetrics } from '../../../src/stream/metrics.js'
+import { ownPeakRss } from '../proc.js'
+import { BatchTrace, tracedKafka } from './batch-trace.js'
+import { send, wallNow, type PipelineArgs, type ToPipeline } from './protocol.js'
+
+class TimedStore extends SyncLogStore {
+  constructor(client: ClickHouseClient, logger: Logger) {
+    super(client, logger)
+  }
+
+  override async write(events: readonly SyncLogEvent[]): Promise<void> {
+    await super.write(events)
+    const at = wallNow()
+    const done: string[] = []
+    for (const e of events) if (e.kind === 'SyncStatusChanged' && e.status !== 'Running') done.push(e.syncId)
+    if (done.length > 0) void send({ type: 'visible', syncIds: done, at })
+  }
+}
+
+async function main(): Promise<void> {
+  const args = JSON.parse(process.argv[2] ?? '{}') as PipelineArgs
+  const config = loadConfig({ data: args.dataDir, brokers: args.brokers, registry: args.registry, logLevel: 'warn' }, { SYNCLOG_TOPIC_PREFIX: args.prefix })
+  const logger = createLogger({ level: 'warn', pretty: false })
+  const trace = new BatchTrace()
+  const kafka = tracedKafka(createKafka(config, logger), trace)
+  const topics = topicNames(config.kafka)
+  const admin = kafka.admin()
+  await admin.connect()
+  await ensureTopics(admin, config.kafka, logger)
+  await admin.disconnect()
+  const serde = new AvroSerde(config.registry.url, logger)
+  await serde.register(topics)
+  const ch = await openClickHouse({ dataDir: config.dataDir, logger })
+  await migrate(ch.client, logger)
+  const store = new TimedStore(ch.client, logger)
+  const metrics = new StreamMetrics()
+  const projector = new ProjectorService({ kafka, serde, topics, groupId: `${args.group}-projector`, store, logger: logger.child({ component: 'projector' }), metrics })
+  const processor = new ProcessorService({
+    kafka, serde, topics, groupId: `${args.group}-processor`, foldOptions: foldOptionsOf(config), logger: logger.child({ component: 'processor' }), metrics,
+  })
+  await projector.start()
+  await processor.start()
+  while (!metrics.ready) await new Promise((r) => setTimeout(r, 50))
+  await send({ type: 'ready' })
+
+  await new Promise<void>((resolve) => process.on('message', (m: ToPipeline) => {
+    if (m.type === 'mark') trace.reset()
+    else resolve()
+  }))
+  await processor.stop()
+  await projector.stop()
+  const count = async (query: string): Promise<string> => {
+    const rs = await ch.client.query({ query, format: 'JSONEachRow' })
+    const [row] = await rs.json<{ n: number | string }>()
+    return String(row?.n ?? '?')
+  }
+  const facts = {
+    'stream: synclog services': `${metrics.eventsProcessed} change events folded, ${metrics.rowsProjected} sync-log events projected, ${metrics.deadLetters} dead letters; `
+      + `ClickHouse holds ${await count('SELECT count() AS n FROM sync_log FINAL')} log rows of ${await count('SELECT count() AS n FROM sync_runs FINAL')} syncs`,
+    'stream: synclog latency breakdown (latency phase, from kafkajs batch events)': trace.summary(),
+  }
+  await ch.close()
+  await send({ type: 'stopped', peakRss: ownPeakRss(), facts })
+}
+
+main().then(() => process.exit(0), async (e: unknown) => {
+  await send({ type: 'failed', message: e instanceof Error ? e.stack ?? e.message : String(e) })
+  process.exit(1)
+})
