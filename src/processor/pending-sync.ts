@@ -19,8 +19,6 @@ export interface Candidate {
   readonly dateLastModified: string | null
   readonly occurredAt: string
   readonly source: SourcePosition | null
-  /** Canonical content, compared to tell Merged from Excluded duplicates. */
-  readonly content: string
   /** Raw fields as sent (context for rows about a record that was not applied). */
   readonly fields: Readonly<Record<string, unknown>>
 }
@@ -98,12 +96,13 @@ export function intakeRecord(sync: PendingSync, event: RecordChanged): void {
   } else if (event.sourcedId.trim() === '') {
     return early('Skipped', 'sourcedId', 'sourcedId is required')
   }
-  const content = record ? JSON.stringify(trackedFields(record)) : 'delete'
+  // Canonical content tells Merged from Excluded duplicates; computed only when two records collide.
+  const content = (r: AnyRecord | null): string => (r ? JSON.stringify(trackedFields(r)) : 'delete')
 
   const candidates = sync.candidates[event.entity]
   const first = candidates.get(event.sourcedId)
   if (first) {
-    const identical = first.content === content
+    const identical = content(first.record) === content(record)
     return early(identical ? 'Merged' : 'Excluded', 'sourcedId',
       `duplicate of sourcedId '${event.sourcedId}'${where(first.source)}${identical ? '' : '; the first one wins'}`)
   }
@@ -112,7 +111,7 @@ export function intakeRecord(sync: PendingSync, event: RecordChanged): void {
     const otherId = sync.enrollmentKeys.get(key)
     const other = otherId === undefined ? undefined : candidates.get(otherId)
     if (other) {
-      const identical = other.content === content
+      const identical = content(other.record) === content(record)
       return early(identical ? 'Merged' : 'Excluded', 'userSourcedId',
         `same class, user and role as enrollment '${other.sourcedId}'${where(other.source)}${identical ? '' : '; the first one wins'}`)
     }
@@ -121,6 +120,6 @@ export function intakeRecord(sync: PendingSync, event: RecordChanged): void {
   candidates.set(event.sourcedId, {
     entity: event.entity, sourcedId: event.sourcedId, op: event.op, record, invalid,
     dateLastModified: record ? record.dateLastModified : event.dateLastModified,
-    occurredAt: event.occurredAt, source: event.source, content, fields,
+    occurredAt: event.occurredAt, source: event.source, fields,
   })
 }
