@@ -181,14 +181,21 @@ export class SyncLogStore {
     return rows.map(toLogRecord)
   }
 
+  /** Why the rows cover fewer records than the count: not logged at all, or logged outside the caller's scope. */
   private async drillDownNote(scope: Scope, filter: LogFilter, cell: CountCell, count: number): Promise<string> {
     if (cell.outcome === 'No Change') return 'No Change records are counted but not logged, so this count has no rows.'
-    const { records } = await this.countLog(scope, filter)
-    if (records >= count) return ''
-    const missing = count - records
-    return cell.entity === 'enrollment' && cell.outcome === 'Updated'
-      ? `${missing} of ${count} records have no row: a student enrollment is logged by its roster rows, and a change that leaves section, start and end date as they were has none.`
-      : `${missing} of ${count} records have no row visible in this scope.`
+    const visible = (await this.countLog(scope, filter)).records
+    if (visible >= count) return ''
+    const logged = scope.school === undefined ? visible : (await this.countLog({ tenant: scope.tenant }, filter)).records
+    const notes: string[] = []
+    if (logged < count) {
+      const why = cell.entity === 'enrollment' && cell.outcome === 'Updated'
+        ? 'a student enrollment is logged by its roster rows, and a change that leaves section, start and end date as they were has none'
+        : 'they were not logged'
+      notes.push(`${count - logged} of ${count} records have no row: ${why}.`)
+    }
+    if (visible < logged) notes.push(`${logged - visible} of ${count} records have no row visible in this scope.`)
+    return notes.join(' ')
   }
 
   private async insert(table: string, rows: readonly object[]): Promise<void> {
