@@ -12,9 +12,8 @@ import { migrate } from '../../../src/clickhouse/migrations.js'
 import { openClickHouse } from '../../../src/clickhouse/open.js'
 import { SyncLogStore } from '../../../src/clickhouse/sync-log-store.js'
 import type { SyncLogEvent } from '../../../src/events/sync-log-event.js'
-import { AvroSerde } from '../../../src/kafka/avro-serde.js'
 import { createKafka } from '../../../src/kafka/kafka-client.js'
-import { ensureTopics, topicNames } from '../../../src/kafka/topics.js'
+import { prepareStream } from '../../../src/stream/prepare-stream.js'
 import { createLogger, type Logger } from '../../../src/logging/logger.js'
 import { ProcessorService } from '../../../src/stream/processor-service.js'
 import { ProjectorService } from '../../../src/stream/projector-service.js'
@@ -43,13 +42,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: 'warn', pretty: false })
   const trace = new BatchTrace()
   const kafka = tracedKafka(createKafka(config, logger), trace)
-  const topics = topicNames(config.kafka)
-  const admin = kafka.admin()
-  await admin.connect()
-  await ensureTopics(admin, config.kafka, logger)
-  await admin.disconnect()
-  const serde = new AvroSerde(config.registry.url, logger)
-  await serde.register(topics)
+  const { topics, serde } = await prepareStream(kafka, config, logger)
   const ch = await openClickHouse({ dataDir: config.dataDir, logger })
   await migrate(ch.client, logger)
   const store = new TimedStore(ch.client, logger)

@@ -3,8 +3,7 @@
  */
 import type { Command } from 'commander'
 import { createKafka } from '../../kafka/kafka-client.js'
-import { AvroSerde } from '../../kafka/avro-serde.js'
-import { ensureTopics, topicNames } from '../../kafka/topics.js'
+import { prepareStream } from '../../stream/prepare-stream.js'
 import { foldOptionsOf } from '../../config/config.js'
 import { ProcessorService } from '../../stream/processor-service.js'
 import { ProjectorService } from '../../stream/projector-service.js'
@@ -29,13 +28,7 @@ export function registerRun(program: Command): void {
       const ctx = contextOf(cmd)
       const { config, logger } = ctx
       const kafka = createKafka(config, logger)
-      const topics = topicNames(config.kafka)
-      const admin = kafka.admin()
-      await admin.connect()
-      await ensureTopics(admin, config.kafka, logger)
-      await admin.disconnect()
-      const serde = new AvroSerde(config.registry.url, logger)
-      await serde.register(topics)
+      const { topics, serde } = await prepareStream(kafka, config, logger)
 
       const metrics = new StreamMetrics()
       const server = port > 0 ? await serveMetrics(metrics, port) : undefined
