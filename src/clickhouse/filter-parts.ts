@@ -21,9 +21,7 @@ const UINT32_MAX = 4_294_967_295
 export function timeBounds(column: string, from: string | undefined, to: string | undefined, params: Record<string, unknown>): string[] {
   const where: string[] = []
   if (from !== undefined) {
-    const ms = parseDateOnly(from) ?? parseInstant(from)
-    if (ms === null) throw badInstant('from', from)
-    params['from'] = toClickHouseText(ms)
+    params['from'] = toClickHouseText(parseBound('from', from))
     where.push(`${column} >= toDateTime64({from:String}, 3, 'UTC')`)
   }
   if (to !== undefined) {
@@ -39,6 +37,13 @@ export function timeBounds(column: string, from: string | undefined, to: string 
     }
   }
   return where
+}
+
+/** A date (its UTC midnight) or an ISO instant as epoch ms; anything else is a USAGE error naming the option. */
+export function parseBound(option: string, value: string): number {
+  const ms = parseDateOnly(value) ?? parseInstant(value)
+  if (ms === null) throw badInstant(option, value)
+  return ms
 }
 
 function badInstant(option: string, value: string): SynclogError {

@@ -3,11 +3,9 @@
  * SyncStatusChanged (FINAL on ReplacingMergeTree(version)); its totals are
  * summed from sync_counts, never from the log (No Change rows are not logged).
  */
-import { pagingClause, timeBounds, whereClause, type BuiltQuery } from './filter-parts.js'
+import { pagingClause, parseBound, timeBounds, whereClause, type BuiltQuery } from './filter-parts.js'
 import { COUNT_FIELDS } from './rows.js'
 import { countsScope, runsScope } from './scope.js'
-import { parseDateOnly, parseInstant } from './time.js'
-import { SynclogError } from '../errors.js'
 import type { CountCell, Scope, SyncListFilter } from './types.js'
 
 /** A row of the runs query as ClickHouse returns it (dates as DateTime64 text). */
@@ -96,9 +94,7 @@ export function buildCellCountQuery(scope: Scope, tenant: string, cell: CountCel
 }
 
 function dayOf(option: string, value: string): string {
-  const ms = parseDateOnly(value) ?? parseInstant(value)
-  if (ms === null) throw new SynclogError('USAGE', `${option} '${value}' is not a date (YYYY-MM-DD) or an ISO-8601 instant`)
-  return new Date(ms).toISOString().slice(0, 10)
+  return new Date(parseBound(option, value)).toISOString().slice(0, 10)
 }
 
 export interface DailyQueryRow {

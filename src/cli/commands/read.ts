@@ -14,7 +14,8 @@ import { parseFormat, printDaily, printLog, printLogStream, printSummary, printS
 import { ENTITY_TYPES } from '../../events/change-event.js'
 import { OUTCOMES } from '../../events/sync-log-event.js'
 import { UNSCOPED, parseSide } from '../../clickhouse/scope.js'
-import { withDefaultWindow } from '../../clickhouse/log-window.js'
+import { DEFAULT_WINDOW_DAYS, withDefaultWindow } from '../../clickhouse/log-window.js'
+import { DAY_MS } from '../../clickhouse/time.js'
 import { DISTRICT_KEY, type LogRecord } from '../../clickhouse/types.js'
 
 function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {
@@ -222,7 +223,7 @@ export function registerReadCommands(program: Command): void {
     .action(async (opts: { tenant?: string; app?: string; from?: string; to?: string; format?: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
       const format = parseFormat(opts.format, ['table', 'json', 'csv'])
-      const from = dateOption('--from', opts.from) ?? (opts.to === undefined ? new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10) : undefined)
+      const from = dateOption('--from', opts.from) ?? (opts.to === undefined ? new Date(Date.now() - DEFAULT_WINDOW_DAYS * DAY_MS).toISOString().slice(0, 10) : undefined)
       const days = await ctx.withStore('daily', (store) => store.dailyRollups(UNSCOPED, { tenant: opts.tenant, app: opts.app, from, to: dateOption('--to', opts.to) }))
       await printDaily(ctx.stdout, days, format)
     })
