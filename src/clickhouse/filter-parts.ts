@@ -74,3 +74,17 @@ export function pagingClause(limit: number | undefined, offset: number | undefin
 export function whereClause(conditions: readonly string[]): string {
   return conditions.length === 0 ? '' : `WHERE ${conditions.join('\n  AND ')}`
 }
+
+/** `column IN {name}` when there are values; no condition otherwise. */
+export function inList(name: string, column: string, values: readonly string[] | undefined, params: Record<string, unknown>): string[] {
+  if (values === undefined || values.length === 0) return []
+  params[name] = [...values]
+  return [`${column} IN {${name}:Array(String)}`]
+}
+
+/** `column = {name}` when there is a value; no condition otherwise. */
+export function equals(name: string, column: string, value: string | undefined, params: Record<string, unknown>): string[] {
+  if (value === undefined) return []
+  params[name] = value
+  return [`${column} = {${name}:String}`]
+}

@@ -7,7 +7,7 @@
 import { LOG_COLUMNS, type LogColumn } from '../events/sync-log-event.js'
 import { SynclogError } from '../errors.js'
 import { NGRAM_INDEXED_COLUMNS, NGRAM_SIZE } from './ddl.js'
-import { timeBounds, whereClause, type BuiltQuery } from './filter-parts.js'
+import { equals, inList, timeBounds, whereClause, type BuiltQuery } from './filter-parts.js'
 import { LOG_ORDER, afterCursor } from './log-cursor.js'
 import { SYNC_LOG_COLUMNS } from './rows.js'
 import { logScope, parseSide, schoolCondition } from './scope.js'
@@ -55,18 +55,6 @@ function containsCondition(column: string, text: string, i: number, params: Reco
     conditions.unshift(`multiSearchAny(lowerUTF8({c${i}_col:Identifier}), {c${i}_lower:Array(String)})`)
   }
   return conditions
-}
-
-function inList(name: string, column: string, values: readonly string[] | undefined, params: Record<string, unknown>): string[] {
-  if (values === undefined || values.length === 0) return []
-  params[name] = [...values]
-  return [`${column} IN {${name}:Array(String)}`]
-}
-
-function equals(name: string, column: string, value: string | undefined, params: Record<string, unknown>): string[] {
-  if (value === undefined) return []
-  params[name] = value
-  return [`${column} = {${name}:String}`]
 }
 
 /** `(tenant, syncId)` of syncs whose latest status is Rejected (within the scope's tenant). */

@@ -3,7 +3,7 @@
  * SyncStatusChanged (FINAL on ReplacingMergeTree(version)); its totals are
  * summed from sync_counts, never from the log (No Change rows are not logged).
  */
-import { pagingClause, parseBound, timeBounds, whereClause, type BuiltQuery } from './filter-parts.js'
+import { equals, inList, pagingClause, parseBound, timeBounds, whereClause, type BuiltQuery } from './filter-parts.js'
 import { COUNT_FIELDS } from './rows.js'
 import { countsScope, runsScope } from './scope.js'
 import type { CountCell, Scope, SyncListFilter } from './types.js'
@@ -82,13 +82,27 @@ ORDER BY entity ASC, schoolId ASC`,
   }
 }
 
-/** The number of records in one cell (sync × entity × school × outcome), from sync_outcomes. */
+/** The number of records in one cell (sync × entity × school × outcomes), from sync_outcomes. */
 export function buildCellCountQuery(scope: Scope, tenant: string, cell: CountCell): BuiltQuery {
-  const params: Record<string, unknown> = { tenant, syncId: cell.syncId, entity: cell.entity, schoolId: cell.schoolId, outcome: cell.outcome }
-  const where = [...countsScope(scope, params), 'tenant = {tenant:String}', 'syncId = {syncId:String}',
-    'entity = {entity:String}', 'schoolId = {schoolId:String}', 'outcome = {outcome:String}']
+  const params: Record<string, unknown> = { tenant, syncId: cell.syncId, entity: cell.entity }
+  const where = [...countsScope(scope, params), 'tenant = {tenant:String}', 'syncId = {syncId:String}', 'entity = {entity:String}',
+    ...equals('schoolId', 'schoolId', cell.schoolId, params), ...inList('outcomes', 'outcome', cell.outcomes, params)]
   return {
     query: `SELECT toUInt32(sum(records)) AS records FROM sync_outcomes FINAL ${whereClause(where)}`,
+    params,
+  }
+}
+
+/** Schools with counts in the scope, one row per tenant × school (the latest name), by tenant then name. */
+export function buildSchoolsQuery(scope: Scope): BuiltQuery {
+  const params: Record<string, unknown> = {}
+  const where = [...countsScope(scope, params), "schoolId != ''"]
+  return {
+    query: `SELECT tenant, schoolId, argMax(schoolName, startedAt) AS schoolName
+FROM sync_counts
+${whereClause(where)}
+GROUP BY tenant, schoolId
+ORDER BY tenant ASC, schoolName ASC, schoolId ASC`,
     params,
   }
 }
@@ -108,15 +122,7 @@ export interface DailyQueryRow {
 /** Daily rollups (tenant × app × day) visible in the scope, newest day first. */
 export function buildDailyQuery(scope: Scope, filter: { tenant?: string; app?: string; from?: string; to?: string }): BuiltQuery {
   const params: Record<string, unknown> = {}
-  const where = runsScope(scope, params)
-  if (filter.tenant !== undefined) {
-    params['tenant'] = filter.tenant
-    where.push('tenant = {tenant:String}')
-  }
-  if (filter.app !== undefined) {
-    params['app'] = filter.app
-    where.push('app = {app:String}')
-  }
+  const where = [...runsScope(scope, params), ...equals('tenant', 'tenant', filter.tenant, params), ...equals('app', 'app', filter.app, params)]
   // A bound is the UTC day of the date or instant given; both ends inclusive.
   if (filter.from !== undefined) {
     params['from_day'] = dayOf('from', filter.from)

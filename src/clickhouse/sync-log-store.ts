@@ -5,12 +5,12 @@
  * so writing the same events again leaves one copy.
  */
 import type { ClickHouseClient } from '@clickhouse/client'
-import type { SyncLogEvent } from '../events/sync-log-event.js'
+import { OUTCOMES, type Outcome, type SyncLogEvent } from '../events/sync-log-event.js'
 import type { Logger } from '../logging/logger.js'
 import { buildLogCountQuery, buildLogPageQuery, buildReportQuery } from './log-query.js'
 import { encodeCursor } from './log-cursor.js'
 import {
-  buildCellCountQuery, buildCountsQuery, buildDailyQuery, buildRunsQuery, type CountsQueryRow, type DailyQueryRow, type RunQueryRow,
+  buildCellCountQuery, buildCountsQuery, buildDailyQuery, buildRunsQuery, buildSchoolsQuery, type CountsQueryRow, type DailyQueryRow, type RunQueryRow,
 } from './run-query.js'
 import { SynclogError } from '../errors.js'
 import {
@@ -20,13 +20,18 @@ import type { BuiltQuery } from './filter-parts.js'
 import { toStoreError } from './store-errors.js'
 import {
   DISTRICT_KEY, type CountCell, type DailyRollup, type DrillDown, type LogFilter, type LogPage, type LogRecord, type OutcomeCountsJson,
-  type PageRequest, type RecordKey, type Scope, type SyncListFilter, type SyncRun, type SyncSummary,
+  type PageRequest, type RecordKey, type SchoolEntry, type Scope, type SyncListFilter, type SyncRun, type SyncSummary,
 } from './types.js'
 
 export type {
-  CountCell, DailyRollup, DrillDown, LogFilter, LogPage, LogRecord, OutcomeCountsJson, PageRequest, RecordKey, Scope, SyncListFilter, SyncRun, SyncSummary,
+  SchoolEntry, CountCell, DailyRollup, DrillDown, LogFilter, LogPage, LogRecord, OutcomeCountsJson, PageRequest, RecordKey, Scope, SyncListFilter, SyncRun, SyncSummary,
 } from './types.js'
 export { UNSCOPED } from './scope.js'
+
+/** The outcomes of a count in words: "Deleted", "Merged or Excluded", "all". */
+function describeOutcomes(outcomes: readonly Outcome[] | undefined): string {
+  return outcomes === undefined ? 'all' : outcomes.join(' or ')
+}
 
 /** Rows per page when streaming the whole result. */
 const STREAM_PAGE_ROWS = 5_000
@@ -136,23 +141,25 @@ export class SyncLogStore {
 
   /**
    * The log rows behind one count of a sync's summary (sync × entity × school ×
-   * outcome), with the count itself; null if the sync is unknown or outside the scope.
+   * outcomes; no school = every school in the scope, no outcome = the Total), with
+   * the count itself; null if the sync is unknown or outside the scope.
    */
   async drillDown(scope: Scope, cell: CountCell, page: PageRequest = {}): Promise<DrillDown | null> {
     const run = await this.getSync(scope, cell.syncId)
     if (run === null) return null
     const schoolId = cell.schoolId === DISTRICT_KEY ? '' : cell.schoolId
-    const filter: LogFilter = {
-      tenant: run.tenant, syncId: run.syncId, entities: [cell.entity], outcomes: [cell.outcome], recordSchoolId: schoolId, includeRejected: true,
-    }
+    const filter: LogFilter = { tenant: run.tenant, syncId: run.syncId, entities: [cell.entity], includeRejected: true }
+    if (cell.outcomes !== undefined) filter.outcomes = [...cell.outcomes]
+    if (schoolId !== undefined) filter.recordSchoolId = schoolId
+    const exact: CountCell = { ...cell, ...(schoolId === undefined ? {} : { schoolId }) }
     // Rows stay within the scope even when the count does not (a home-side school sees the
     // count of enrollments at its school, but only the rows of its own students); the note says so.
     const [counted] = await this.select<{ records: number | string }>(
-      buildCellCountQuery(scope, run.tenant, { ...cell, schoolId }), `read the count of ${cell.outcome} ${cell.entity} records`)
+      buildCellCountQuery(scope, run.tenant, exact), `read the count of ${describeOutcomes(cell.outcomes)} ${cell.entity} records`)
     const count = Number(counted?.records ?? 0)
     const rows = await this.queryLog(scope, filter, page)
     const note = await this.drillDownNote(scope, filter, cell, count)
-    return { ...rows, cell: { ...cell, schoolId }, count, note }
+    return { ...rows, cell: exact, count, note }
   }
 
   /** Every row about one student (student number), section (section number) or record (sourcedId), newest first. */
@@ -183,19 +190,27 @@ export class SyncLogStore {
 
   /** Why the rows cover fewer records than the count: not logged at all, or logged outside the caller's scope. */
   private async drillDownNote(scope: Scope, filter: LogFilter, cell: CountCell, count: number): Promise<string> {
-    if (cell.outcome === 'No Change') return 'No Change records are counted but not logged, so this count has no rows.'
+    const outcomes = cell.outcomes ?? OUTCOMES
+    if (outcomes.length === 1 && outcomes[0] === 'No Change') return 'No Change records are counted but not logged, so this count has no rows.'
     const visible = (await this.countLog(scope, filter)).records
     if (visible >= count) return ''
     const logged = scope.school === undefined ? visible : (await this.countLog({ tenant: scope.tenant }, filter)).records
     const notes: string[] = []
     if (logged < count) {
-      const why = cell.entity === 'enrollment' && cell.outcome === 'Updated'
-        ? 'a student enrollment is logged by its roster rows, and a change that leaves section, start and end date as they were has none'
-        : 'they were not logged'
-      notes.push(`${count - logged} of ${count} records have no row: ${why}.`)
+      const why: string[] = []
+      if (outcomes.includes('No Change')) why.push('No Change records are counted but not logged')
+      if (cell.entity === 'enrollment' && outcomes.includes('Updated')) {
+        why.push('a student enrollment is logged by its roster rows, and a change that leaves section, start and end date as they were has none')
+      }
+      notes.push(`${count - logged} of ${count} records have no row: ${why.length === 0 ? 'they were not logged' : why.join('; ')}.`)
     }
     if (visible < logged) notes.push(`${logged - visible} of ${count} records have no row visible in this scope.`)
     return notes.join(' ')
+  }
+
+  /** The schools the scope may see, per tenant, as the sync counts name them (district level excluded). */
+  async listSchools(scope: Scope): Promise<SchoolEntry[]> {
+    return this.select<SchoolEntry>(buildSchoolsQuery(scope), 'list schools')
   }
 
   private async insert(table: string, rows: readonly object[]): Promise<void> {

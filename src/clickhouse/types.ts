@@ -86,9 +86,17 @@ export interface SyncListFilter {
 export interface CountCell {
   syncId: string
   entity: EntityType
-  /** '' (or DISTRICT_KEY) = district level. */
+  /** '' (or DISTRICT_KEY) = district level; absent = every school the scope may see (the entity's total). */
+  schoolId?: string
+  /** The outcomes counted: one, Merged + Excluded for the Duplicates column, or absent = every outcome (the Total column). */
+  outcomes?: readonly Outcome[]
+}
+
+/** A school the scope may see, as the sync counts name it. */
+export interface SchoolEntry {
+  tenant: string
   schoolId: string
-  outcome: Outcome
+  schoolName: string
 }
 
 /** Whose history: a student (by student number), a section (by section number) or any record (by sourcedId). */

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import type { RouteDef } from './route-def.js'
 import { isListField } from './request-params.js'
 import { apiSchemas, ErrorSchema } from './schemas.js'
+import { SESSION_COOKIE } from './session.js'
 
 type Json = Record<string, unknown>
 
@@ -54,20 +55,23 @@ function problem(description: string): Json {
 }
 
 function operationOf(route: RouteDef): Json {
-  const ok: Json = 'json' in route.response
-    ? { description: route.response.json.description, content: { 'application/json': { schema: schemaRef(route.response.json.schema) } } }
-    : {
-      description: route.response.file.description,
-      headers: {
-        'Content-Disposition': { description: 'attachment; filename="…"', schema: { type: 'string' } },
-      },
-      content: { [route.response.file.contentType]: { schema: { type: 'string', format: 'binary' } } },
-    }
+  const { response } = route
+  const ok: Json = 'json' in response
+    ? { description: response.json.description, content: { 'application/json': { schema: schemaRef(response.json.schema) } } }
+    : 'file' in response
+      ? {
+        description: response.file.description,
+        headers: {
+          'Content-Disposition': { description: 'attachment; filename="…" (downloads only)', schema: { type: 'string' } },
+        },
+        content: { [response.file.contentType]: { schema: { type: 'string', format: 'binary' } } },
+      }
+      : { description: response.empty }
   const responses: Json = {
-    '200': ok,
+    ['empty' in response ? '204' : '200']: ok,
     '400': problem('A parameter is unknown, repeated, missing or invalid; the message names it.'),
   }
-  if (route.auth) responses['401'] = problem('No `Authorization: Bearer <token>` header, or the token is unknown or revoked.')
+  if (route.auth || route.body !== undefined) responses['401'] = problem('No token (an `Authorization: Bearer <token>` header or a session cookie), or it is unknown or revoked.')
   if (route.notFound) responses['404'] = problem('No such sync, or it is outside the token\'s scope.')
   if (route.readsStore) responses['503'] = problem('The store is unavailable; retry after the `Retry-After` seconds.')
   responses['500'] = problem('An internal error; the message gives the request id to look up in the server log.')
@@ -76,11 +80,14 @@ function operationOf(route: RouteDef): Json {
     tags: [route.tag],
     summary: route.summary,
     ...(route.description === undefined ? {} : { description: route.description }),
-    security: route.auth ? [{ bearerAuth: [] }] : [],
+    security: route.auth ? [{ bearerAuth: [] }, { sessionCookie: [] }] : [],
     parameters: [
       ...parametersOf((route.params?.shape ?? {}) as Record<string, z.ZodType>, 'path'),
       ...parametersOf(route.query.shape as Record<string, z.ZodType>, 'query'),
     ],
+    ...(route.body === undefined ? {} : {
+      requestBody: { required: true, content: { 'application/json': { schema: tidy(z.toJSONSchema(route.body, { io: 'input' }) as Json) } } },
+    }),
     responses,
   }
 }
@@ -98,7 +105,7 @@ export function openApiDocument(routes: readonly RouteDef[], version: string): J
       title: 'synclog HTTP API',
       version,
       description: 'The sync log of K-12 rostering data: sync history, summaries, drill-down, the log with every filter, '
-        + 'record history and CSV/Excel downloads. Every request carries a scoped API token (`synclog token create`); '
+        + 'record history and CSV/Excel downloads, and the web page at `/` that shows them. Every request carries a scoped API token (`synclog token create`); '
         + 'no parameter can widen what the token may see. Errors are `{ "error": { "code", "message" } }`.',
     },
     tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
@@ -106,6 +113,10 @@ export function openApiDocument(routes: readonly RouteDef[], version: string): J
     components: {
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', description: 'A token from `synclog token create` (slk_…).' },
+        sessionCookie: {
+          type: 'apiKey', in: 'cookie', name: SESSION_COOKIE,
+          description: 'The same token, set as an HttpOnly, SameSite=Strict cookie by `POST /api/v1/session` (the web page signs in this way).',
+        },
       },
       schemas: Object.fromEntries(Object.entries(schemas).map(([id, s]) => [id, tidy(s as Json)])),
     },

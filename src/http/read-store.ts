@@ -3,7 +3,7 @@
  * taking the caller's scope first. `SyncLogStore` is one; tests may pass another.
  */
 import type {
-  CountCell, DailyRollup, DrillDown, LogFilter, LogPage, LogRecord, PageRequest, RecordKey, Scope, SyncListFilter,
+  CountCell, DailyRollup, DrillDown, LogFilter, LogPage, LogRecord, PageRequest, RecordKey, SchoolEntry, Scope, SyncListFilter,
   SyncRun, SyncSummary,
 } from '../clickhouse/types.js'
 
@@ -15,6 +15,9 @@ export interface ReadStore {
   queryLog(scope: Scope, filter: LogFilter, page?: PageRequest): Promise<LogPage>
   /** Every matching row, newest first, in constant memory. */
   streamLog(scope: Scope, filter: LogFilter): AsyncIterable<LogRecord>
+  /** How many rows (and distinct records) match. */
+  countLog(scope: Scope, filter: LogFilter): Promise<{ rows: number; records: number }>
+  listSchools(scope: Scope): Promise<SchoolEntry[]>
   drillDown(scope: Scope, cell: CountCell, page?: PageRequest): Promise<DrillDown | null>
   recordHistory(scope: Scope, key: RecordKey, page?: PageRequest): Promise<LogPage>
   dailyRollups(scope: Scope, filter: { tenant?: string; app?: string; from?: string; to?: string }): Promise<DailyRollup[]>

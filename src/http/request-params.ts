@@ -28,6 +28,11 @@ export function parseQuery<S extends ParamSchema>(schema: S, raw: unknown): z.ou
   return parseWith(schema, raw, 'query parameter')
 }
 
+/** Parses a JSON request body (an object of fields). */
+export function parseBody<S extends ParamSchema>(schema: S, raw: unknown): z.output<S> {
+  return parseWith(schema, raw, 'body field')
+}
+
 export function parsePathParams<S extends ParamSchema>(schema: S, raw: unknown): z.output<S> {
   return parseWith(schema, raw, 'path parameter')
 }

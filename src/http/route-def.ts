@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { z } from 'zod'
 import type { Scope } from '../clickhouse/types.js'
 import type { ApiTokenInfo } from './api-tokens.js'
-import { parsePathParams, parseQuery } from './request-params.js'
+import { parseBody, parsePathParams, parseQuery } from './request-params.js'
 import { NoQuery } from './schemas.js'
 
 export interface JsonResponse {
@@ -20,9 +20,11 @@ export interface FileResponse {
   readonly description: string
 }
 
-export interface RouteContext<Q, P> {
+export interface RouteContext<Q, P, B> {
   readonly query: Q
   readonly params: P
+  /** The JSON body, on routes that take one. */
+  readonly body: B
   /** The caller's token; null only on routes without auth. */
   readonly caller: ApiTokenInfo | null
   /** The scope every store call gets: the token's. */
@@ -32,18 +34,20 @@ export interface RouteContext<Q, P> {
 }
 
 export interface RouteDef {
-  readonly method: 'GET'
+  readonly method: 'GET' | 'POST' | 'DELETE'
   /** Fastify's form: `/api/v1/syncs/:syncId`. */
   readonly url: string
   readonly operationId: string
   readonly tag: string
   readonly summary: string
   readonly description?: string
-  /** Needs `Authorization: Bearer <token>`. */
+  /** Needs a token: `Authorization: Bearer <token>`, or the cookie of a browser session. */
   readonly auth: boolean
   readonly params?: z.ZodObject
   readonly query: z.ZodObject
-  readonly response: { readonly json: JsonResponse } | { readonly file: FileResponse }
+  /** A JSON request body. */
+  readonly body?: z.ZodObject
+  readonly response: { readonly json: JsonResponse } | { readonly file: FileResponse } | { readonly empty: string }
   /** May answer 404 (an unknown sync). */
   readonly notFound?: boolean
   /** Reads the store (so may answer 503). */
@@ -52,25 +56,30 @@ export interface RouteDef {
   readonly handle: (request: FastifyRequest, reply: FastifyReply, caller: ApiTokenInfo | null) => Promise<unknown>
 }
 
-type RouteSpec<Q extends z.ZodObject, P extends z.ZodObject> = Omit<RouteDef, 'handle' | 'query' | 'params'> & {
+type Empty = z.ZodObject<Record<string, never>>
+
+type RouteSpec<Q extends z.ZodObject, P extends z.ZodObject, B extends z.ZodObject> = Omit<RouteDef, 'handle' | 'query' | 'params' | 'body'> & {
   readonly query?: Q
   readonly params?: P
-  readonly handler: (ctx: RouteContext<z.output<Q>, z.output<P>>) => Promise<unknown>
+  readonly body?: B
+  readonly handler: (ctx: RouteContext<z.output<Q>, z.output<P>, z.output<B>>) => Promise<unknown>
 }
 
-export function defineRoute<Q extends z.ZodObject = typeof NoQuery, P extends z.ZodObject = z.ZodObject<Record<string, never>>>(
-  spec: RouteSpec<Q, P>,
+export function defineRoute<Q extends z.ZodObject = typeof NoQuery, P extends z.ZodObject = Empty, B extends z.ZodObject = Empty>(
+  spec: RouteSpec<Q, P, B>,
 ): RouteDef {
-  const { handler, query, params, ...rest } = spec
+  const { handler, query, params, body, ...rest } = spec
   const querySchema = query ?? NoQuery
   return {
     ...rest,
     query: querySchema,
     ...(params === undefined ? {} : { params }),
+    ...(body === undefined ? {} : { body }),
     async handle(request, reply, caller) {
       const parsedParams = (params === undefined ? {} : parsePathParams(params, request.params)) as z.output<P>
       const parsedQuery = parseQuery(querySchema, request.query) as z.output<Q>
-      return handler({ query: parsedQuery, params: parsedParams, caller, scope: caller?.scope ?? NO_ACCESS, request, reply })
+      const parsedBody = (body === undefined ? {} : parseBody(body, request.body)) as z.output<B>
+      return handler({ query: parsedQuery, params: parsedParams, body: parsedBody, caller, scope: caller?.scope ?? NO_ACCESS, request, reply })
     },
   }
 }

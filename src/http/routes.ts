@@ -3,15 +3,15 @@
  * and the caller's filters only ever narrow it (the store ANDs the scope in).
  */
 import { withDefaultWindow } from '../clickhouse/log-window.js'
-import { DISTRICT_KEY, type LogFilter } from '../clickhouse/types.js'
+import { DISTRICT_KEY, type CountCell, type LogFilter } from '../clickhouse/types.js'
 import { LOG_COLUMNS, type LogColumn } from '../events/sync-log-event.js'
 import { CSV_TYPE, XLSX_TYPE, fileStamp, sendDownload } from './downloads.js'
 import { HttpProblem, syncNotFound } from './http-errors.js'
 import type { ReadStore } from './read-store.js'
 import { defineRoute, type RouteDef } from './route-def.js'
 import {
-  CONTAINS_PREFIX, DrillDownQuery, DrillDownSchema, HistoryQuery, LogFilterQuery, LogPageQuery, LogPageSchema, MeSchema,
-  RollupListSchema, RollupQuery, SummaryQuery, SyncIdParams, SyncListQuery, SyncListSchema, SyncRunSchema, SyncSummarySchema,
+  CONTAINS_PREFIX, DrillDownQuery, DrillDownSchema, HistoryQuery, LogCountSchema, LogFilterQuery, LogPageQuery, LogPageSchema, MeSchema,
+  RollupListSchema, SchoolListSchema, RollupQuery, SummaryQuery, SyncIdParams, SyncListQuery, SyncListSchema, SyncRunSchema, SyncSummarySchema,
 } from './schemas.js'
 import type { z } from 'zod'
 
@@ -62,6 +62,13 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
     }),
 
     defineRoute({
+      method: 'GET', url: `${API_PREFIX}/schools`, operationId: 'listSchools', tag: 'syncs', auth: true, readsStore: true,
+      summary: 'The schools the token may see, by tenant (for a school picker)',
+      response: { json: { schema: SchoolListSchema, description: 'The schools.' } },
+      handler: async ({ scope }) => ({ schools: await store.listSchools(scope) }),
+    }),
+
+    defineRoute({
       method: 'GET', url: `${API_PREFIX}/syncs`, operationId: 'listSyncs', tag: 'syncs', auth: true, readsStore: true,
       summary: 'Sync history, newest first',
       query: SyncListQuery,
@@ -90,13 +97,13 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
     defineRoute({
       method: 'GET', url: `${API_PREFIX}/syncs/:syncId/drilldown`, operationId: 'drillDown', tag: 'syncs', auth: true, readsStore: true, notFound: true,
       summary: 'The log rows behind one count of a summary (sync × entity × school × outcome)',
+      description: 'Omit school for the count over every school the token may see; omit outcome for the Total; give outcome twice (Merged, Excluded) for Duplicates.',
       params: SyncIdParams, query: DrillDownQuery,
       response: { json: { schema: DrillDownSchema, description: 'The count and a page of its rows.' } },
       handler: async ({ scope, params, query }) => {
-        const cell = {
-          syncId: params.syncId, entity: query.entity, outcome: query.outcome,
-          schoolId: query.school === DISTRICT_KEY ? '' : query.school,
-        }
+        const cell: CountCell = { syncId: params.syncId, entity: query.entity }
+        if (query.outcome !== undefined) cell.outcomes = [...new Set(query.outcome)]
+        if (query.school !== undefined) cell.schoolId = query.school === DISTRICT_KEY ? '' : query.school
         const page = { limit: query.limit, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) }
         return found(await store.drillDown(scope, cell, page), params.syncId)
       },
@@ -125,6 +132,15 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
         const { limit, cursor, ...filters } = query
         return store.queryLog(scope, logFilterOf(filters, now()), { limit, ...(cursor === undefined ? {} : { cursor }) })
       },
+    }),
+
+    defineRoute({
+      method: 'GET', url: `${API_PREFIX}/log/count`, operationId: 'countLog', tag: 'log', auth: true, readsStore: true,
+      summary: 'How many rows of the sync log match the filters (and how many distinct records)',
+      description: LOG_FILTER_NOTE,
+      query: LogFilterQuery,
+      response: { json: { schema: LogCountSchema, description: 'The counts.' } },
+      handler: async ({ scope, query }) => store.countLog(scope, logFilterOf(query, now())),
     }),
 
     defineRoute({

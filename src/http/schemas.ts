@@ -12,7 +12,7 @@ import {
 import { parseDateOnly, parseInstant } from '../clickhouse/time.js'
 import {
   DISTRICT_KEY, SCOPE_SIDES,
-  type DailyRollup, type DrillDown, type LogPage, type LogRecord, type OutcomeCountsJson, type Scope, type SyncRun, type SyncSummary,
+  type DailyRollup, type DrillDown, type LogPage, type LogRecord, type OutcomeCountsJson, type SchoolEntry, type Scope, type SyncRun, type SyncSummary,
 } from '../clickhouse/types.js'
 
 /** The most rows one page of the log (or one sync history) returns. */
@@ -117,8 +117,9 @@ export const SummaryQuery = z.strictObject({
 
 export const DrillDownQuery = z.strictObject({
   entity: oneOf(ENTITY_TYPES, 'The entity type of the count.'),
-  school: z.string().meta({ description: `The school id of the count; \`${DISTRICT_KEY}\` or empty for district-level records.` }),
-  outcome: oneOf(OUTCOMES, 'The outcome of the count.'),
+  school: z.string().meta({ description: `The school id of the count; \`${DISTRICT_KEY}\` or empty for district-level records; omit for every school the token may see (the entity's total).` }).optional(),
+  outcome: z.array(oneOf(OUTCOMES, 'An outcome.'))
+    .meta({ description: 'The outcome of the count; repeat it for a sum (Merged and Excluded for Duplicates); omit for the Total.' }).optional(),
   limit: limitParam('Rows per page.'),
   cursor: cursorParam.optional(),
 })
@@ -223,7 +224,9 @@ sameShape<z.infer<typeof LogPageSchema>, LogPage>(true)
 export const DrillDownSchema = z.object({
   ...pageShape,
   cell: z.object({
-    syncId: z.string(), entity: z.enum(ENTITY_TYPES), schoolId: z.string(), outcome: z.enum(OUTCOMES),
+    syncId: z.string(), entity: z.enum(ENTITY_TYPES),
+    schoolId: z.string().optional().meta({ description: "'' = district level; absent = every school in the token's scope." }),
+    outcomes: z.array(z.enum(OUTCOMES)).readonly().optional().meta({ description: 'Absent = every outcome (the Total).' }),
   }),
   count: z.number().int().meta({ description: 'The count the summary shows for this cell (0 if none).' }),
   note: z.string().meta({ description: 'Why some counted records have no rows (No Change is counted, not logged), or empty.' }),
@@ -247,6 +250,25 @@ export const MeSchema = z.object({
   scope: ScopeSchema,
   createdAt: z.string().meta({ description: 'ISO instant.' }),
 }).register(apiSchemas, { id: 'Me', description: 'The token the request carries.' })
+
+export const SchoolListSchema = z.object({
+  schools: z.array(z.object({
+    tenant: z.string(),
+    schoolId: z.string(),
+    schoolName: z.string().meta({ description: 'As the latest sync names it.' }),
+  })),
+}).register(apiSchemas, { id: 'SchoolList', description: 'The schools the token may see, by tenant then name (from the sync counts).' })
+sameShape<z.infer<typeof SchoolListSchema>['schools'][number], SchoolEntry>(true)
+
+export const LogCountSchema = z.object({
+  rows: z.number().int().meta({ description: 'Matching log rows.' }),
+  records: z.number().int().meta({ description: 'Distinct records (tenant × entity × sourcedId) among them.' }),
+}).register(apiSchemas, { id: 'LogCount', description: 'How many rows of the log match.' })
+
+/** `POST /api/v1/session`: a browser signs in with a token, which comes back as an HttpOnly cookie. */
+export const SessionBody = z.strictObject({
+  token: z.string().min(1, { error: 'must not be blank' }).meta({ description: 'An API token (slk_…).' }),
+})
 
 export const HealthSchema = z.object({ status: z.literal('ok') })
   .register(apiSchemas, { id: 'Health' })

@@ -17,7 +17,9 @@ import { HttpProblem, problemOf, quoted } from './http-errors.js'
 import { openApiDocument } from './openapi.js'
 import type { ReadStore } from './read-store.js'
 import { defineRoute, type RouteDef } from './route-def.js'
-import { apiRoutes } from './routes.js'
+import { API_PREFIX, apiRoutes } from './routes.js'
+import { sessionRoutes, sessionToken } from './session.js'
+import { webRoutes } from './web-ui.js'
 import { HealthSchema, OpenApiSchema } from './schemas.js'
 
 /** Request line and headers: room for a long filter (a 100 KB `contains`), not for abuse. */
@@ -32,6 +34,8 @@ export interface ServerOptions {
   /** The API version in the OpenAPI document (the package version). */
   readonly version: string
   readonly now?: () => number
+  /** Where the built web page is (default: dist/web). */
+  readonly webRoot?: string
 }
 
 export interface RegisteredRoute {
@@ -100,6 +104,16 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
 async function authenticate(tokens: ApiTokens, request: FastifyRequest): Promise<ApiTokenInfo> {
   const header = request.headers.authorization
   if (header === undefined || header === '') {
+    // A browser signed in through POST /api/v1/session: the cookie holds the token.
+    const fromCookie = sessionToken(request)
+    const caller = fromCookie === undefined || fromCookie === '' ? null : await tokens.authenticate(fromCookie)
+    if (caller !== null) {
+      callers.set(request, caller)
+      return caller
+    }
+    if (fromCookie !== undefined && fromCookie !== '') {
+      throw new HttpProblem(401, 'UNAUTHORIZED', 'the session\'s API token is unknown or revoked; sign in again', { 'www-authenticate': 'Bearer realm="synclog"' })
+    }
     throw new HttpProblem(401, 'UNAUTHORIZED',
       'this endpoint needs an API token: send "Authorization: Bearer <token>" (an operator creates one with: synclog token create --name <name> --tenant <district>)',
       { 'www-authenticate': 'Bearer realm="synclog"' })
@@ -152,6 +166,8 @@ export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
       handler: async () => openApi(),
     }),
     ...apiRoutes({ store: opts.store, now }),
+    ...sessionRoutes(API_PREFIX, opts.tokens),
+    ...webRoutes(opts.webRoot),
   ]
   let document: Record<string, unknown> | undefined
   const openApi = (): Record<string, unknown> => (document ??= openApiDocument(routes, opts.version))

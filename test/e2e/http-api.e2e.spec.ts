@@ -25,7 +25,8 @@ import { ApiTokens, TOKEN_FILE_NAME } from '../../src/http/api-tokens.js'
 import { openApiPath } from '../../src/http/openapi.js'
 import type { ReadStore } from '../../src/http/read-store.js'
 import {
-  DrillDownSchema, ErrorSchema, LogPageSchema, MeSchema, RollupListSchema, SyncListSchema, SyncRunSchema, SyncSummarySchema,
+  DrillDownSchema, ErrorSchema, LogCountSchema, LogPageSchema, MeSchema, RollupListSchema, SchoolListSchema, SyncListSchema, SyncRunSchema,
+  SyncSummarySchema,
 } from '../../src/http/schemas.js'
 import { buildServer, type SynclogServer } from '../../src/http/server.js'
 import { createLogger, silentLogger } from '../../src/logging/logger.js'
@@ -300,7 +301,7 @@ describe('sync history, summaries and rollups', () => {
     const path = `/api/v1/syncs/${encodeURIComponent(second.syncId)}/drilldown?${q({ entity: 'enrollment', school: cellSchool, outcome: 'Deleted' })}`
     const first = await getJson(`${path}&limit=1`, token.operator, DrillDownSchema)
     expect(first.count).toBe(deletedHere(cellSchool))
-    expect(first.cell).toMatchObject({ syncId: second.syncId, entity: 'enrollment', outcome: 'Deleted', schoolId: cellSchool })
+    expect(first.cell).toMatchObject({ syncId: second.syncId, entity: 'enrollment', outcomes: ['Deleted'], schoolId: cellSchool })
     const rows = await walk(path, token.operator, 1)
     const expected = allRows.filter((r) => r.syncId === second.syncId && r.entity === 'enrollment' && r.outcome === 'Deleted' && r.recordSchoolId === cellSchool)
     expect(sortedKeys(rows)).toEqual(sortedKeys(expected))
@@ -314,6 +315,38 @@ describe('sync history, summaries and rollups', () => {
     const empty = await getJson(path(''), token.operator, DrillDownSchema)
     expect(named.count).toBe(night1.academicSessions.length)
     expect(keys(empty.rows)).toEqual(keys(named.rows))
+  })
+
+  it('drills into a total over every school, a Total over every outcome, and Duplicates as Merged plus Excluded', async () => {
+    const sync = syncsA[0]!
+    const summary = await getJson(`/api/v1/syncs/${encodeURIComponent(sync.syncId)}/summary`, token.operator, SyncSummarySchema)
+    const path = (params: Record<string, string | string[]>): string => `/api/v1/syncs/${encodeURIComponent(sync.syncId)}/drilldown?${q(params)}`
+    const ofSync = allRows.filter((r) => r.syncId === sync.syncId && r.tenant === sync.tenant)
+
+    const deleted = await getJson(`${path({ entity: 'enrollment', outcome: 'Deleted' })}&limit=10000`, token.operator, DrillDownSchema)
+    expect(deleted.count).toBe(summary.counts.enrollment!.deleted)
+    expect(deleted.cell).toEqual({ syncId: sync.syncId, entity: 'enrollment', outcomes: ['Deleted'] })
+    expect(sortedKeys(deleted.rows)).toEqual(sortedKeys(ofSync.filter((r) => r.entity === 'enrollment' && r.outcome === 'Deleted')))
+
+    const total = await getJson(`${path({ entity: 'user' })}&limit=10000`, token.operator, DrillDownSchema)
+    expect(total.count).toBe(summary.counts.user!.total)
+    expect(sortedKeys(total.rows)).toEqual(sortedKeys(ofSync.filter((r) => r.entity === 'user')))
+    expect(summary.counts.user!.noChange).toBeGreaterThan(0)
+    expect(total.note).toContain('No Change records are counted but not logged')
+
+    const entity = (['user', 'enrollment', 'class'] as const).find((e) => (summary.counts[e]?.duplicates ?? 0) > 0)
+    expect(entity, 'the second night has duplicates').toBeDefined()
+    const dups = await getJson(`${path({ entity: entity!, outcome: ['Merged', 'Excluded'] })}&limit=10000`, token.operator, DrillDownSchema)
+    expect(dups.count).toBe(summary.counts[entity!]!.duplicates)
+    expect(sortedKeys(dups.rows)).toEqual(sortedKeys(ofSync.filter((r) => r.entity === entity && (r.outcome === 'Merged' || r.outcome === 'Excluded'))))
+  })
+
+  it("counts a school token's total over its own school only", async () => {
+    const sync = syncsA[0]!
+    const all = await getJson(`/api/v1/syncs/${encodeURIComponent(sync.syncId)}/summary?bySchool=true`, token.districtA, SyncSummarySchema)
+    const drill = await getJson(`/api/v1/syncs/${encodeURIComponent(sync.syncId)}/drilldown?entity=enrollment&limit=10000`, token.school, DrillDownSchema)
+    expect(drill.count).toBe(all.bySchool![school]!.counts.enrollment!.total)
+    for (const r of drill.rows) expect(inSchool(r, school, 'either'), key(r)).toBe(true)
   })
 
   it("sums each day of syncs per tenant and app, and a school token's days only over its school", async () => {
@@ -450,9 +483,8 @@ describe('bad requests', () => {
   })
 
   it('asks for the parameters drill-down and history cannot do without', async () => {
-    const drill = await refused(`/api/v1/syncs/${encodeURIComponent(syncB.syncId)}/drilldown?entity=user`, token.operator, 400)
-    expect(drill.message).toContain('school is required')
-    expect(drill.message).toContain('outcome is required')
+    const drill = await refused(`/api/v1/syncs/${encodeURIComponent(syncB.syncId)}/drilldown?outcome=New`, token.operator, 400)
+    expect(drill.message).toContain('entity is required')
     expect((await refused('/api/v1/history?kind=student', token.operator, 400)).message).toContain('id is required')
   })
 
@@ -630,7 +662,7 @@ describe('downloads whose client goes away', () => {
     const sample = allRows[0]!
     return {
       listSyncs: notUsed, getSync: notUsed, summary: notUsed, queryLog: notUsed, drillDown: notUsed,
-      recordHistory: notUsed, dailyRollups: notUsed, reportRows: notUsed,
+      recordHistory: notUsed, dailyRollups: notUsed, reportRows: notUsed, countLog: notUsed, listSchools: notUsed,
       async *streamLog() {
         try {
           for (let seq = 0; ; seq++) yield { ...sample, seq }
@@ -688,6 +720,88 @@ describe('request logging', () => {
   })
 })
 
+describe('what the web page needs: schools, counts, a browser session and the page itself', () => {
+  it('lists the schools each token may see, as the sync counts name them', async () => {
+    const schoolsOf = async (bearer: string): Promise<string[]> =>
+      (await getJson('/api/v1/schools', bearer, SchoolListSchema)).schools.map((s) => `${s.tenant}|${s.schoolId}`).sort()
+    const expected = new Set<string>()
+    for (const sync of [...syncsA, syncB]) {
+      const summary = await getJson(`/api/v1/syncs/${encodeURIComponent(sync.syncId)}/summary?bySchool=true`, token.operator, SyncSummarySchema)
+      for (const id of Object.keys(summary.bySchool!)) if (id !== '(district)') expected.add(`${sync.tenant}|${id}`)
+    }
+    expect(await schoolsOf(token.operator)).toEqual([...expected].sort())
+    expect(await schoolsOf(token.districtA)).toEqual([...expected].filter((k) => k.startsWith('district-a|')).sort())
+    expect(await schoolsOf(token.school)).toEqual([`district-a|${school}`])
+    const named = (await getJson('/api/v1/schools', token.school, SchoolListSchema)).schools[0]!
+    expect(named.schoolName).toBe(allRows.find((r) => r.tenant === 'district-a' && r.servingSchoolId === school)?.servingSchool)
+  })
+
+  it('counts the rows the log would return, for the same filters and scope', async () => {
+    const filter = { 'contains.action': 'roster', tenant: 'district-a' }
+    const expected = allRows.filter((r) => r.tenant === 'district-a' && r.action.toLowerCase().includes('roster'))
+    expect(expected.length).toBeGreaterThan(10)
+    const counted = await getJson(`/api/v1/log/count?${q(filter)}`, token.operator, LogCountSchema)
+    expect(counted.rows).toBe(expected.length)
+    expect(counted.records).toBe(new Set(expected.map((r) => `${r.entity}|${r.sourcedId}`)).size)
+    const scoped = await getJson(`/api/v1/log/count?${q(filter)}`, token.school, LogCountSchema)
+    expect(scoped.rows).toBe(expected.filter((r) => inSchool(r, school, 'either')).length)
+  })
+
+  it('signs a browser in with an HttpOnly, SameSite=Strict cookie that authorizes reads and downloads, and signs it out', async () => {
+    const wrong = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: `slk_${'B'.repeat(43)}` }) })
+    expect(wrong.status).toBe(401)
+    expect(wrong.headers.get('set-cookie')).toBeNull()
+    expect((ErrorSchema.parse(await wrong.json())).error.message).toContain('unknown or revoked')
+
+    const res = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: token.school }) })
+    expect(res.status).toBe(200)
+    expect(MeSchema.parse(await res.json()).name).toBe('school-either')
+    const setCookie = res.headers.get('set-cookie') ?? ''
+    expect(setCookie).toMatch(/^synclog_session=slk_[A-Za-z0-9_-]{43}; /)
+    expect(setCookie).toContain('HttpOnly')
+    expect(setCookie).toContain('SameSite=Strict')
+    const cookie = setCookie.split(';')[0]!
+    const withCookie = (path: string): Promise<Response> => fetch(`${base}${path}`, { headers: { cookie } })
+    expect(MeSchema.parse(await (await withCookie('/api/v1/me')).json()).scope).toEqual({ tenant: 'district-a', school: { id: school, side: 'either' } })
+    const csv = await withCookie('/api/v1/log.csv')
+    expect(csv.status).toBe(200)
+    const rows = parse(Buffer.from(await csv.arrayBuffer()).toString('utf8').replace(/^\uFEFF/, ''), { columns: true }) as Record<string, string>[]
+    expect(rows.length).toBe(allRows.filter((r) => r.tenant === 'district-a' && inSchool(r, school, 'either')).length)
+
+    const out = await fetch(`${base}/api/v1/session`, { method: 'DELETE', headers: { cookie } })
+    expect(out.status).toBe(204)
+    expect(out.headers.get('set-cookie')).toMatch(/^synclog_session=; .*Max-Age=0/)
+    expect((await fetch(`${base}/api/v1/me`, { headers: { cookie: 'synclog_session=slk_nope' } })).status).toBe(401)
+  })
+
+  it('refuses a sign-in without a token field, naming it', async () => {
+    const res = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tokn: 'x' }) })
+    expect(res.status).toBe(400)
+    expect((ErrorSchema.parse(await res.json())).error.message).toMatch(/tokn.*did you mean "token"/)
+  })
+
+  it('serves the page, its script and its style sheet with a policy that allows no other origin', async () => {
+    const page = await get('/')
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/)
+    const csp = page.headers.get('content-security-policy') ?? ''
+    expect(csp).toContain("default-src 'none'")
+    expect(csp).toContain("connect-src 'self'")
+    expect(csp).not.toMatch(/https?:|\*/)
+    const html = page.text()
+    for (const asset of ['/ui/app.js', '/ui/app.css']) {
+      expect(html).toContain(asset)
+      const answer = await get(asset)
+      expect(answer.status, asset).toBe(200)
+      expect(answer.body.length, asset).toBeGreaterThan(1000)
+      expect(answer.text(), asset).not.toMatch(/https?:\/\/(?!www\.w3\.org)/)
+    }
+    expect((await get('/ui/app.js')).headers.get('content-type')).toMatch(/^text\/javascript/)
+    expect((await get('/ui/nothing.js')).status).toBe(404)
+    expect((await get('/ui/index.html')).status).toBe(404)
+  })
+})
+
 describe('the OpenAPI document', () => {
   it('describes every route Fastify registered, and nothing else', async () => {
     const doc = (await get('/openapi.json')).json() as { openapi: string; paths: Record<string, Record<string, unknown>> }
@@ -700,7 +814,7 @@ describe('the OpenAPI document', () => {
 
   it('documents the parameters, errors and security of each operation, with every reference resolved', async () => {
     const doc = (await get('/openapi.json')).json() as {
-      paths: Record<string, Record<string, { parameters: { name: string; in: string }[]; responses: Record<string, unknown>; security: unknown[] }>>
+      paths: Record<string, Record<string, { operationId: string; parameters: { name: string; in: string }[]; responses: Record<string, unknown>; security: unknown[] }>>
       components: { schemas: Record<string, unknown> }
     }
     const log = doc.paths['/api/v1/log']!.get!
@@ -712,11 +826,12 @@ describe('the OpenAPI document', () => {
     expect(doc.paths['/api/v1/syncs/{syncId}']!.get!.parameters).toContainEqual(expect.objectContaining({ name: 'syncId', in: 'path', required: true }))
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const op of Object.values(ops)) {
-        expect(op.responses, path).toHaveProperty('200')
+        expect(Object.keys(op.responses).some((status) => status === '200' || status === '204'), path).toBe(true)
         expect(op.responses, path).toHaveProperty('400')
-        if (path.startsWith('/api/')) {
-          expect(op.responses, path).toHaveProperty('401')
-          expect(op.security, path).toEqual([{ bearerAuth: [] }])
+        // Signing out needs no token: it only clears the cookie.
+        if (path.startsWith('/api/') && op.operationId !== 'signOut') expect(op.responses, path).toHaveProperty('401')
+        if (path.startsWith('/api/') && path !== '/api/v1/session') {
+          expect(op.security, path).toEqual([{ bearerAuth: [] }, { sessionCookie: [] }])
         }
       }
     }

@@ -566,11 +566,11 @@ describe('scopes', () => {
       for (const syncId of [N_EM.syncId, ...HOSTILE_VALUES]) {
         expect(await store.getSync(scope, syncId)).toBeNull()
         expect(await store.summary(scope, syncId, { bySchool: true })).toBeNull()
-        expect(await store.drillDown(scope, { syncId, entity: 'enrollment', schoolId: 'sch-03', outcome: 'New' })).toBeNull()
+        expect(await store.drillDown(scope, { syncId, entity: 'enrollment', schoolId: 'sch-03', outcomes: ['New'] })).toBeNull()
         expect(await store.reportRows(scope, syncId)).toEqual([])
       }
       for (const text of HOSTILE_VALUES.slice(0, 4)) {
-        const cell: CountCell = { syncId: N_LC.syncId, entity: 'enrollment', schoolId: text, outcome: 'New' }
+        const cell: CountCell = { syncId: N_LC.syncId, entity: 'enrollment', schoolId: text, outcomes: ['New'] }
         const got = await store.drillDown(scope, cell)
         const expected = oracle.drillDown(scope, cell)
         expect(got?.count).toBe(expected?.count)
@@ -637,7 +637,7 @@ describe('drill-down', () => {
   function sampleCells(s: GeneratedSync, perOutcome: number): CountCell[] {
     const byKind = new Map<string, CountCell[]>()
     for (const cell of oracle.cells(s)) {
-      const key = `${cell.entity}|${cell.outcome}`
+      const key = `${cell.entity}|${cell.outcomes?.[0]}`
       const list = byKind.get(key) ?? []
       if (list.length < perOutcome) list.push(cell)
       byKind.set(key, list)
@@ -667,7 +667,7 @@ describe('drill-down', () => {
   })
 
   it('has a count and no rows for No Change, with a note saying why', async () => {
-    const cell = oracle.cells(N_EM).find((c) => c.outcome === 'No Change' && c.entity === 'enrollment')!
+    const cell = oracle.cells(N_EM).find((c) => c.outcomes?.[0] === 'No Change' && c.entity === 'enrollment')!
     await expectDrillDown(UNSCOPED, cell)
     const got = await store.drillDown(UNSCOPED, cell)
     expect(got?.rows).toEqual([])
@@ -676,13 +676,13 @@ describe('drill-down', () => {
   })
 
   it('explains enrollment updates counted without a roster row', async () => {
-    const cell: CountCell = { syncId: APPROVED.syncId, entity: 'enrollment', schoolId: log.tenants[3]!.schools[1]!.id, outcome: 'Updated' }
+    const cell: CountCell = { syncId: APPROVED.syncId, entity: 'enrollment', schoolId: log.tenants[3]!.schools[1]!.id, outcomes: ['Updated'] }
     await expectDrillDown(UNSCOPED, cell)
     expect((await store.drillDown(UNSCOPED, cell))?.note).toMatch(/^3 of \d+ records have no row: a student enrollment is logged by its roster rows/)
   })
 
   it('district-level cells (courses, orgs, terms) drill down with (district) or a blank school', async () => {
-    for (const cell of oracle.cells(N_SV).filter((c) => c.schoolId === '' && c.outcome !== 'No Change').slice(0, 4)) {
+    for (const cell of oracle.cells(N_SV).filter((c) => c.schoolId === '' && c.outcomes?.[0] !== 'No Change').slice(0, 4)) {
       await expectDrillDown(UNSCOPED, cell)
       await expectDrillDown(UNSCOPED, { ...cell, schoolId: '(district)' })
     }
@@ -691,7 +691,7 @@ describe('drill-down', () => {
   it('a school sees the rows of its cells that name it on its side, the count of its own cells, and no count of other schools', async () => {
     for (const side of ['home', 'serving'] as const) {
       const scope = schoolScope(LINCOLN_USD, '107', side)
-      const own = oracle.cells(N_LU).filter((c) => c.schoolId === '107' && c.outcome !== 'No Change')
+      const own = oracle.cells(N_LU).filter((c) => c.schoolId === '107' && c.outcomes?.[0] !== 'No Change')
       expect(own.length).toBeGreaterThan(3)
       for (const cell of own.filter((_, k) => k % 3 === (side === 'home' ? 0 : 1))) await expectDrillDown(scope, cell)
       for (const cell of oracle.cells(N_LU).filter((c) => c.schoolId === '108' && c.entity === 'enrollment').slice(0, 2)) await expectDrillDown(scope, cell)
@@ -704,8 +704,8 @@ describe('drill-down', () => {
       const tenant = T[twin.tenant]!
       for (const cell of sampleCells(twin, 1).slice(0, 3)) await expectDrillDown({ tenant }, cell)
     }
-    for (const cell of oracle.cells(N_EM).filter((c) => c.schoolId.startsWith('P-')).slice(0, 3)) await expectDrillDown(UNSCOPED, cell)
-    for (const cell of sampleCells(INITIAL, 1).filter((c) => c.outcome !== 'New').slice(0, 4)) await expectDrillDown(UNSCOPED, cell)
+    for (const cell of oracle.cells(N_EM).filter((c) => (c.schoolId ?? '').startsWith('P-')).slice(0, 3)) await expectDrillDown(UNSCOPED, cell)
+    for (const cell of sampleCells(INITIAL, 1).filter((c) => c.outcomes?.[0] !== 'New').slice(0, 4)) await expectDrillDown(UNSCOPED, cell)
   })
 
   it('tells a home-side school that counted enrollment updates are outside its scope, not unlogged, when each has a roster row', async () => {
@@ -721,11 +721,11 @@ describe('drill-down', () => {
       hiddenBySchool.set(school, (hiddenBySchool.get(school) ?? new Set<number>()).add(log.rec[i]!))
     }
     const [school] = [...hiddenBySchool].sort((a, b) => b[1].size - a[1].size)[0] ?? []
-    const cell = oracle.cells(N_LU).find((c) => c.entity === 'enrollment' && c.outcome === 'Updated' && c.schoolId === school)
+    const cell = oracle.cells(N_LU).find((c) => c.entity === 'enrollment' && c.outcomes?.[0] === 'Updated' && c.schoolId === school)
     expect(cell, 'a cell whose missing rows are only outside a home-side scope').toBeDefined()
     const tenantWide = oracle.drillDown({ tenant: LINCOLN_USD }, cell!)!
     expect(oracle.distinctRecords(tenantWide.rows), 'every counted update has its roster row').toBe(tenantWide.count)
-    const scope = schoolScope(LINCOLN_USD, cell!.schoolId, 'home')
+    const scope = schoolScope(LINCOLN_USD, cell!.schoolId!, 'home')
     const expected = oracle.drillDown(scope, cell!)!
     expect(expected.rows.length).toBeLessThan(expected.count)
     const got = await store.drillDown(scope, cell!, { limit: 10_000 })
@@ -736,7 +736,7 @@ describe('drill-down', () => {
   })
 
   it('pages through a big cell with its cursor', async () => {
-    const cell = oracle.cells(INITIAL).find((c) => c.entity === 'enrollment' && c.outcome === 'New')!
+    const cell = oracle.cells(INITIAL).find((c) => c.entity === 'enrollment' && c.outcomes?.[0] === 'New')!
     const expected = oracle.drillDown(UNSCOPED, cell)!
     expect(expected.rows.length).toBeGreaterThan(1000)
     const rows: LogRecord[] = []

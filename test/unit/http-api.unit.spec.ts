@@ -113,6 +113,7 @@ describe('errors as HTTP answers', () => {
     const down = (): never => { throw new SynclogError('STORE_UNAVAILABLE', 'ClickHouse at 10.0.0.7:8123 refused') }
     const store: ReadStore = {
       listSyncs: down, getSync: down, summary: down, queryLog: down, drillDown: down, recordHistory: down, dailyRollups: down, reportRows: down,
+      countLog: down, listSchools: down,
       // eslint-disable-next-line require-yield
       async *streamLog() { down() },
     }
@@ -121,7 +122,7 @@ describe('errors as HTTP answers', () => {
     const server = await buildServer({ store, tokens: new ApiTokens(path), logger: silentLogger(), version: 'test' })
     try {
       const headers = { authorization: `Bearer ${token}` }
-      for (const url of ['/api/v1/syncs', '/api/v1/log', '/api/v1/log.csv', '/api/v1/log.xlsx', '/api/v1/syncs/x/report.csv']) {
+      for (const url of ['/api/v1/syncs', '/api/v1/log', '/api/v1/log/count', '/api/v1/schools', '/api/v1/log.csv', '/api/v1/log.xlsx', '/api/v1/syncs/x/report.csv']) {
         const answer = await server.app.inject({ method: 'GET', url, headers })
         expect(answer.statusCode, url).toBe(503)
         expect(answer.headers['retry-after'], url).toBe('5')

@@ -178,7 +178,8 @@ export function registerReadCommands(program: Command): void {
     .action(async (syncId: string, opts: { entity: string; outcome: string; school: string; limit?: string; cursor?: string; format?: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
       const format = parseFormat(opts.format, ['table', 'json', 'csv'])
-      const cell = { syncId, entity: oneOf('--entity', opts.entity, ENTITY_TYPES), outcome: oneOf('--outcome', opts.outcome, OUTCOMES), schoolId: opts.school }
+      const outcome = oneOf('--outcome', opts.outcome, OUTCOMES)
+      const cell = { syncId, entity: oneOf('--entity', opts.entity, ENTITY_TYPES), outcomes: [outcome], schoolId: opts.school }
       const drill = await ctx.withStore('drilldown', (store) => store.drillDown(UNSCOPED, cell, { limit: positiveInt('--limit', opts.limit), cursor: opts.cursor }))
       if (!drill) throw new SynclogError('SYNC_NOT_FOUND', `no sync ${syncId}; list them with: synclog syncs`)
       if (format === 'json') {
@@ -187,7 +188,7 @@ export function registerReadCommands(program: Command): void {
       }
       if (format === 'table') {
         const school = drill.cell.schoolId === '' ? DISTRICT_KEY : drill.cell.schoolId
-        ctx.stdout.write(`${drill.count} ${cell.outcome} ${cell.entity} record(s) in ${school} for sync ${syncId}.${drill.note ? ` ${drill.note}` : ''}\n`)
+        ctx.stdout.write(`${drill.count} ${outcome} ${cell.entity} record(s) in ${school} for sync ${syncId}.${drill.note ? ` ${drill.note}` : ''}\n`)
       }
       const note = format === 'table' && drill.nextCursor !== null ? `(more with --cursor ${drill.nextCursor})` : undefined
       await printLog(ctx.stdout, drill.rows, format, note)

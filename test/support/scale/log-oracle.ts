@@ -13,7 +13,7 @@
  *   byte-wise (ClickHouse compares bytes: 'Z' < 'a').
  */
 import type { EntityType } from '../../../src/events/change-event.js'
-import type { OutcomeCounts, SyncCounts } from '../../../src/events/sync-log-event.js'
+import type { Outcome, OutcomeCounts, SyncCounts } from '../../../src/events/sync-log-event.js'
 import type {
   CountCell, DailyRollup, LogFilter, LogRecord, OutcomeCountsJson, RecordKey, Scope, SyncListFilter, SyncRun, SyncSummary,
 } from '../../../src/clickhouse/types.js'
@@ -259,29 +259,31 @@ export class LogOracle {
     return bySchool ? { ...head, counts, bySchool: schools } : { ...head, counts }
   }
 
-  /** The rows behind one count (sync × entity × school × outcome), the count, and the note. */
+  /** The rows behind one count (sync × entity × school × one outcome), the count, and the note. */
   drillDown(scope: Scope, cell: CountCell): { rows: number[]; count: number; note: string; schoolId: string } | null {
     const s = this.findSync(scope, cell.syncId)
     if (s === undefined) return null
+    const outcome = cell.outcomes?.length === 1 ? cell.outcomes[0]! : undefined
+    if (outcome === undefined || cell.schoolId === undefined) throw new Error('the oracle drills into cells of one school and one outcome')
     const schoolId = cell.schoolId === DISTRICT ? '' : cell.schoolId
     let count = 0
     for (const c of this.visibleCounts(scope, s)) {
-      if (c.entity === cell.entity && c.schoolId === schoolId) count += c.counts[OUTCOME_FIELD[cell.outcome] ?? 'total']
+      if (c.entity === cell.entity && c.schoolId === schoolId) count += c.counts[OUTCOME_FIELD[outcome] ?? 'total']
     }
     // Rows never leave the scope, even where the count does (a home-side school counts the
     // enrollments at its school but sees the rows of its own students only).
     const filter: LogFilter = {
-      tenant: this.tenantName(s), syncId: s.syncId, entities: [cell.entity], outcomes: [cell.outcome], recordSchoolId: schoolId, includeRejected: true,
+      tenant: this.tenantName(s), syncId: s.syncId, entities: [cell.entity], outcomes: [outcome], recordSchoolId: schoolId, includeRejected: true,
     }
     const rows = this.select(scope, filter)
     let note = ''
-    if (cell.outcome === 'No Change') note = 'No Change records are counted but not logged, so this count has no rows.'
+    if (outcome === 'No Change') note = 'No Change records are counted but not logged, so this count has no rows.'
     else {
       const missing = count - this.distinctRecords(rows)
       if (missing > 0) {
         // Enrollment updates may leave no roster row; but when every counted record has a row
         // in its tenant, the missing ones are only outside the scope, and the note says that.
-        const unlogged = cell.entity === 'enrollment' && cell.outcome === 'Updated'
+        const unlogged = cell.entity === 'enrollment' && outcome === 'Updated'
           && this.distinctRecords(this.select({ tenant: this.tenantName(s) }, filter)) < count
         note = unlogged
           ? `${missing} of ${count} records have no row: a student enrollment is logged by its roster rows, and a change that leaves section, start and end date as they were has none.`
@@ -333,7 +335,7 @@ export class LogOracle {
     const out: CountCell[] = []
     for (const c of s.counts) {
       for (const [outcome, field] of Object.entries(OUTCOME_FIELD)) {
-        if (c.counts[field] > 0) out.push({ syncId: s.syncId, entity: c.entity as EntityType, schoolId: c.schoolId, outcome: outcome as CountCell['outcome'] })
+        if (c.counts[field] > 0) out.push({ syncId: s.syncId, entity: c.entity as EntityType, schoolId: c.schoolId, outcomes: [outcome as Outcome] })
       }
     }
     return out

@@ -1,0 +1,217 @@
+/**
+ * What the browser tests (test/e2e/web-ui.e2e.spec.ts) and the screenshot script
+ * (scripts/screenshots.ts) share: the demo data set imported through the real CLI,
+ * API tokens made with the real `synclog token create`, `synclog serve` run as a
+ * child process (the built dist/, as a user runs it), Debian's Chromium driven by
+ * playwright-core, plain JSON API reads, and axe-core's accessibility scan.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { generateDemoNights, type DemoNights } from '../../src/demo/district.js'
+import { currentSchoolYear } from '../../src/demo/school-year.js'
+import { writeOneRosterBundle } from '../../src/demo/write-oneroster.js'
+import type { LogRecord } from '../../src/clickhouse/types.js'
+import { CLI, synclog } from './cli.js'
+
+// ---------------------------------------------------------------- the browser
+
+/** The Chromium binary the tests drive: Debian's, unless SYNCLOG_CHROMIUM names another. */
+export const CHROMIUM_PATH = process.env.SYNCLOG_CHROMIUM ?? '/usr/bin/chromium'
+
+export const CHROMIUM_MISSING = "Debian's chromium is needed for the browser tests: apt-get install chromium (or set SYNCLOG_CHROMIUM to a Chromium binary)"
+
+/** Headless Chromium that stays off the network except for the pages it is sent to. */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_MISSING}; no file at ${CHROMIUM_PATH}`)
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+    ],
+  })
+}
+
+/**
+ * Signs in on the page's form ("API token", "Sign in") and waits for the banner's
+ * "Signed in as <name>". The session is a cookie of the page's context.
+ */
+export async function signIn(page: Page, base: string, secret: string, name: string): Promise<void> {
+  await page.goto(`${base}/`)
+  await page.getByLabel('API token', { exact: true }).fill(secret)
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+  await page.getByRole('banner').getByText(`Signed in as ${name}`).waitFor()
+}
+
+// ---------------------------------------------------------------- the server
+
+export interface RunningServe {
+  /** `http://127.0.0.1:<port>`, as the server printed it. */
+  readonly base: string
+  /** What the server wrote to stderr so far (for failure messages). */
+  readonly stderr: () => string
+  /** SIGTERM, then the exit code once it has finished (SIGKILL after `graceMs`). */
+  readonly stop: (graceMs?: number) => Promise<number | null>
+}
+
+const LISTENING = /synclog API listening on (http:\/\/\S+)/
+
+/**
+ * `synclog serve --port 0 --data <dataDir>` from dist/ (run `npm run build` first),
+ * resolved with the URL it prints once it listens. The server holds the data
+ * directory's lock until it is stopped.
+ */
+export async function startServe(dataDir: string, opts: { timeoutMs?: number } = {}): Promise<RunningServe> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`)
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', dataDir], {
+    env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  // A test run that dies must not leave a server holding the data directory.
+  const killOnExit = (): void => { child.kill('SIGKILL') }
+  process.once('exit', killOnExit)
+  let out = ''
+  let err = ''
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
+  const timeoutMs = opts.timeoutMs ?? 60_000
+  try {
+    const base = await new Promise<string>((done, fail) => {
+      const timer = setTimeout(() => fail(new Error(`synclog serve printed no URL within ${timeoutMs / 1000} s: ${out}${err}`)), timeoutMs)
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString()
+        const match = LISTENING.exec(out)
+        if (match) {
+          clearTimeout(timer)
+          done(match[1]!)
+        }
+      })
+      child.once('error', (e) => {
+        clearTimeout(timer)
+        fail(e)
+      })
+      void exited.then((code) => {
+        clearTimeout(timer)
+        fail(new Error(`synclog serve exited with ${code} before listening: ${err}`))
+      })
+    })
+    return { base, stderr: () => err, stop: (graceMs) => stopChild(child, exited, killOnExit, graceMs ?? 20_000) }
+  } catch (e) {
+    await stopChild(child, exited, killOnExit, 5_000)
+    throw e
+  }
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>, killOnExit: () => void, graceMs: number): Promise<number | null> {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+    try {
+      await exited
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+  process.off('exit', killOnExit)
+  return child.exitCode
+}
+
+// ---------------------------------------------------------------- the data set
+
+export interface DemoDataSet {
+  /** The data directory the nights were imported into. */
+  readonly data: string
+  readonly nights: DemoNights
+}
+
+/**
+ * Two nights of the demo district (seed 7) written as OneRoster bundles under
+ * `dir` and imported through the CLI: night 1 and night 2 as tenant district-a,
+ * night 1 again as district-b. Run it before `startServe` (imports need the lock).
+ */
+export async function importDemoDataSet(dir: string): Promise<DemoDataSet> {
+  const nights = generateDemoNights({ seed: 7, schoolYear: currentSchoolYear(new Date()) })
+  const data = join(dir, 'data')
+  await writeOneRosterBundle(join(dir, 'night1'), nights.night1)
+  await writeOneRosterBundle(join(dir, 'night2'), nights.night2)
+  for (const [bundle, tenant] of [['night1', 'district-a'], ['night2', 'district-a'], ['night1', 'district-b']] as const) {
+    const run = await synclog(['import', join(dir, bundle), '--tenant', tenant, '--format', 'json', '--data', data])
+    if (run.code !== 0) throw new Error(`synclog import ${bundle} --tenant ${tenant} exited with ${run.code}: ${run.stderr}`)
+  }
+  return { data, nights }
+}
+
+/** `synclog token create --name <name> [scope…]`: the secret it prints. */
+export async function createToken(data: string, name: string, ...scope: string[]): Promise<string> {
+  const run = await synclog(['token', 'create', '--name', name, ...scope, '--data', data])
+  const token = run.stdout.trim()
+  if (run.code !== 0 || !/^slk_[A-Za-z0-9_-]{43}$/.test(token)) {
+    throw new Error(`synclog token create --name ${name} exited with ${run.code}: ${run.stderr}`)
+  }
+  return token
+}
+
+// ---------------------------------------------------------------- the JSON API
+
+/** GET `path` with a bearer token; throws unless the answer is 200. */
+export async function apiGet(base: string, path: string, token: string): Promise<Response> {
+  const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } })
+  if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${(await res.text()).slice(0, 300)}`)
+  return res
+}
+
+export async function apiJson<T>(base: string, path: string, token: string): Promise<T> {
+  return (await (await apiGet(base, path, token)).json()) as T
+}
+
+/** Every row of a paged endpoint (the log, a drill-down), following `nextCursor`. */
+export async function walkPages(base: string, path: string, token: string): Promise<LogRecord[]> {
+  const rows: LogRecord[] = []
+  const sep = path.includes('?') ? '&' : '?'
+  let cursor: string | null = null
+  for (let pages = 0; pages < 10_000; pages++) {
+    const page: { rows: LogRecord[]; nextCursor: string | null } =
+      await apiJson(base, `${path}${sep}limit=10000${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`, token)
+    rows.push(...page.rows)
+    if (page.nextCursor === null) return rows
+    cursor = page.nextCursor
+  }
+  throw new Error(`${path}: more than 10,000 pages`)
+}
+
+// ---------------------------------------------------------------- accessibility
+
+export interface AxeViolation {
+  id: string
+  impact: string | null
+  help: string
+  targets: string[]
+}
+
+const AXE_SCRIPT = resolve(import.meta.dirname, '../../node_modules/axe-core/axe.min.js')
+
+/**
+ * axe-core's violations on the page as it is now. The script is injected as an
+ * inline script tag, so the page's context needs `bypassCSP: true` when the page
+ * sends a Content-Security-Policy.
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  const loaded = await page.evaluate(() => 'axe' in window)
+  if (!loaded) await page.addScriptTag({ path: AXE_SCRIPT })
+  return page.evaluate(async () => {
+    interface AxeResult { violations: { id: string; impact?: string | null; help: string; nodes: { target: unknown[] }[] }[] }
+    const axe = (window as unknown as { axe: { run: (context?: unknown) => Promise<AxeResult> } }).axe
+    const result = await axe.run(document)
+    return result.violations.map((v) => ({
+      id: v.id, impact: v.impact ?? null, help: v.help, targets: v.nodes.map((n) => n.target.map(String).join(' ')),
+    }))
+  })
+}
+
+/** One line per violation, for a failure message. */
+export function describeViolations(violations: readonly AxeViolation[]): string {
+  return violations.map((v) => `${v.id} (${v.impact ?? '?'}): ${v.help} at ${v.targets.slice(0, 5).join(', ')}${v.targets.length > 5 ? ', …' : ''}`).join('\n')
+}
