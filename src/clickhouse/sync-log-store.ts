@@ -24,7 +24,8 @@ import {
 } from './types.js'
 
 export type {
-  SchoolEntry, CountCell, DailyRollup, DrillDown, LogFilter, LogPage, LogRecord, OutcomeCountsJson, PageRequest, RecordKey, Scope, SyncListFilter, SyncRun, SyncSummary,
+  CountCell, DailyRollup, DrillDown, LogFilter, LogPage, LogRecord, OutcomeCountsJson, PageRequest, RecordKey, SchoolEntry, Scope, SyncListFilter, SyncRun,
+  SyncSummary,
 } from './types.js'
 export { UNSCOPED } from './scope.js'
 

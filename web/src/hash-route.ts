@@ -1,4 +1,5 @@
 /** The page's state lives in the URL's hash: `#/log?contains.studentName=smi&school=107`, so a view can be bookmarked and shared. */
+import { queryString } from './api.js'
 
 export type View = 'syncs' | 'log' | 'drill'
 
@@ -18,10 +19,7 @@ export function currentRoute(): Route {
 
 /** The hash of a view with its parameters (empty values left out, arrays repeated). */
 export function hrefOf(view: View, params: Record<string, string | readonly string[] | undefined>): string {
-  const sp = new URLSearchParams()
-  for (const [key, value] of Object.entries(params)) for (const one of [value ?? []].flat()) if (one !== '') sp.append(key, one)
-  const text = sp.toString()
-  return `#/${view}${text === '' ? '' : `?${text}`}`
+  return `#/${view}${queryString(params)}`
 }
 
 /** Records the current filters in the URL without adding a history entry per keystroke. */

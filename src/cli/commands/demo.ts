@@ -80,10 +80,10 @@ export function registerDemo(program: Command): void {
           `  npx synclog log --data ${rel(dir)} --contains studentName=smi --format json`,
           `  npx synclog drilldown ${second.syncId} --entity enrollment --outcome Deleted --school sch-lincoln-hs --data ${rel(dir)}`,
           `  npx synclog history --student <student number> --data ${rel(dir)}`,
+          `  npx synclog import <your OneRoster folder or zip> --tenant <district>   (uses ./synclog-data)`,
           '', 'Review it in a browser (the web page at http://127.0.0.1:8080/ signs in with the token):',
           `  npx synclog token create --name me --tenant ${TENANT} --data ${rel(dir)}`,
           `  npx synclog serve --data ${rel(dir)}`,
-          `  npx synclog import <your OneRoster folder or zip> --tenant <district>   (uses ./synclog-data)`,
           '',
         ].join('\n'))
         process.exitCode = Math.max(first.exitCode, second.exitCode)

@@ -39,7 +39,7 @@ function nextStopSignal(): Promise<NodeJS.Signals> {
 
 export function registerServe(program: Command): void {
   program.command('serve')
-    .description('HTTP API: sync history, summaries, drill-down, the log and its CSV/Excel downloads, for scoped API tokens (see synclog token)')
+    .description('HTTP API and web page: sync history, summaries, drill-down, the log and its CSV/Excel downloads, for scoped API tokens (see synclog token)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', '8080')
     .action(async (opts: { host: string; port: string }, cmd: Command) => {
@@ -64,7 +64,7 @@ export function registerServe(program: Command): void {
         if (tokenCount === 0) {
           ctx.logger.warn('no API tokens yet: every /api/v1 request gets 401 until one is created with: synclog token create --name <name> --tenant <district>')
         }
-        ctx.stdout.write(`synclog API listening on ${url} (OpenAPI at ${url}/openapi.json); stop with Ctrl-C or SIGTERM\n`)
+        ctx.stdout.write(`synclog API listening on ${url} (web page at ${url}/, OpenAPI at ${url}/openapi.json); stop with Ctrl-C or SIGTERM\n`)
 
         const signal = await stopped
         ctx.logger.info({ signal }, 'stopping: finishing requests in flight')
