@@ -18,24 +18,13 @@ import { parseArgs } from 'node:util'
 import type { Browser, Page } from 'playwright-core'
 import type { LogRecord, SyncRun, SyncSummary } from '../src/clickhouse/types.js'
 import {
-  apiJson, createToken, importDemoDataSet, launchBrowser, signIn, startServe, walkPages, type RunningServe,
+  apiJson, createToken, launchBrowser, signIn, startServe, walkPages, type RunningServe,
 } from '../test/support/browser.js'
+import { busiestCrossSchool, importDemoDataSet } from '../test/support/demo-data-set.js'
 import { tempDir } from '../test/support/cli.js'
 
 const WAIT = 30_000
 const VIEWPORT = { width: 1400, height: 900 }
-
-/** The school of district-a with the most rows whose home and serving schools differ. */
-function crossSchool(rows: readonly LogRecord[]): string {
-  const cross = new Map<string, number>()
-  for (const r of rows) {
-    if (r.tenant !== 'district-a' || r.homeSchoolId === '' || r.servingSchoolId === '' || r.homeSchoolId === r.servingSchoolId) continue
-    for (const s of [r.homeSchoolId, r.servingSchoolId]) cross.set(s, (cross.get(s) ?? 0) + 1)
-  }
-  const best = [...cross.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]
-  if (best === undefined) throw new Error('no student of district-a is served away from home')
-  return best[0]
-}
 
 /** The first three letters of a surname that match a screenful of rows (10 to 40). */
 function nameSearch(rows: readonly LogRecord[]): string {
@@ -90,7 +79,7 @@ async function main(): Promise<void> {
       }
     }
     if (drillSync === undefined) throw new Error('no sync deleted an enrollment')
-    const school = crossSchool(rows)
+    const school = busiestCrossSchool(rows, 'district-a')
     // `synclog token` does not need the data directory's lock: the running server reads new tokens.
     const schoolToken = await createToken(data, 'one-school', '--tenant', 'district-a', '--school', school)
 

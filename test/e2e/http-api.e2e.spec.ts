@@ -16,9 +16,6 @@ import { promisify } from 'node:util'
 import { parse } from 'csv-parse/sync'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/config.js'
-import { generateDemoNights } from '../../src/demo/district.js'
-import { currentSchoolYear } from '../../src/demo/school-year.js'
-import { writeOneRosterBundle } from '../../src/demo/write-oneroster.js'
 import { LOG_COLUMN_HEADERS, LOG_COLUMNS } from '../../src/events/sync-log-event.js'
 import type { LogRecord, SyncRun } from '../../src/clickhouse/types.js'
 import { ApiTokens, TOKEN_FILE_NAME } from '../../src/http/api-tokens.js'
@@ -32,12 +29,14 @@ import { buildServer, type SynclogServer } from '../../src/http/server.js'
 import { createLogger, silentLogger } from '../../src/logging/logger.js'
 import { openStore, type OpenStore } from '../../src/pipeline/open-store.js'
 import { CLI, synclog, tempDir } from '../support/cli.js'
+import { busiestCrossSchool, demoNights, importDemoDataSet } from '../support/demo-data-set.js'
 
 /** Debian's python3-openpyxl lives in the system Python, which a pyenv shim may hide. */
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
 const HAS_OPENPYXL = spawnSync(PYTHON, ['-c', 'import openpyxl'], { stdio: 'ignore' }).status === 0
 
-const { night1, night2 } = generateDemoNights({ seed: 7, schoolYear: currentSchoolYear(new Date()) })
+const nights = demoNights()
+const { night1 } = nights
 
 let dir: string
 let data: string
@@ -123,13 +122,7 @@ function inSchool(r: LogRecord, id: string, side: 'home' | 'serving' | 'either')
 
 beforeAll(async () => {
   dir = await tempDir('http')
-  data = join(dir, 'data')
-  await writeOneRosterBundle(join(dir, 'night1'), night1)
-  await writeOneRosterBundle(join(dir, 'night2'), night2)
-  for (const [bundle, tenant] of [['night1', 'district-a'], ['night2', 'district-a'], ['night1', 'district-b']] as const) {
-    const run = await synclog(['import', join(dir, bundle), '--tenant', tenant, '--format', 'json', '--data', data])
-    expect(run.code, run.stderr).toBe(0)
-  }
+  data = (await importDemoDataSet(dir, nights)).data
   token.operator = await createToken('operator')
   token.districtA = await createToken('district-a', '--tenant', 'district-a')
 
@@ -142,12 +135,7 @@ beforeAll(async () => {
   syncsA = syncs.filter((s) => s.tenant === 'district-a')
   syncB = syncs.find((s) => s.tenant === 'district-b')!
 
-  const cross = new Map<string, number>()
-  for (const r of allRows) {
-    if (r.tenant !== 'district-a' || r.homeSchoolId === '' || r.servingSchoolId === '' || r.homeSchoolId === r.servingSchoolId) continue
-    for (const s of [r.homeSchoolId, r.servingSchoolId]) cross.set(s, (cross.get(s) ?? 0) + 1)
-  }
-  school = [...cross.entries()].sort((a, b) => b[1] - a[1])[0]![0]
+  school = busiestCrossSchool(allRows, 'district-a')
   otherSchool = [...new Set(allRows.filter((r) => r.tenant === 'district-a').map((r) => r.homeSchoolId))]
     .find((s) => s !== '' && s !== school)!
   token.school = await createToken('school-either', '--tenant', 'district-a', '--school', school)

@@ -28,9 +28,10 @@ import { DISTRICT_KEY, type LogRecord, type OutcomeCountsJson, type SyncRun, typ
 import { LOG_COLUMN_HEADERS, LOG_COLUMNS, type LogColumn } from '../../src/events/sync-log-event.js'
 import { neutralizeFormula } from '../../src/export/spreadsheet-safety.js'
 import {
-  CHROMIUM_MISSING, CHROMIUM_PATH, apiGet, apiJson, axeViolations, createToken, describeViolations, importDemoDataSet, launchBrowser, signIn,
-  startServe, walkPages, type RunningServe,
+  CHROMIUM_MISSING, CHROMIUM_PATH, apiGet, apiJson, axeViolations, createToken, describeViolations, launchBrowser, signIn, startServe, walkPages,
+  type RunningServe,
 } from '../support/browser.js'
+import { busiestCrossSchool, importDemoDataSet } from '../support/demo-data-set.js'
 import { tempDir } from '../support/cli.js'
 
 /** Debian's python3-openpyxl lives in the system Python, which a pyenv shim may hide. */
@@ -383,12 +384,7 @@ beforeAll(async () => {
   allSyncs = (await apiJson<{ syncs: SyncRun[] }>(base, '/api/v1/syncs', token.operator)).syncs
   syncsA = allSyncs.filter((s) => s.tenant === 'district-a')
 
-  const cross = new Map<string, number>()
-  for (const r of rowsA) {
-    if (r.homeSchoolId === '' || r.servingSchoolId === '' || r.homeSchoolId === r.servingSchoolId) continue
-    for (const s of [r.homeSchoolId, r.servingSchoolId]) cross.set(s, (cross.get(s) ?? 0) + 1)
-  }
-  school = [...cross.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0]
+  school = busiestCrossSchool(rowsA, 'district-a')
   schoolName = rowsA.find((r) => r.homeSchoolId === school)?.homeSchool ?? rowsA.find((r) => r.servingSchoolId === school)!.servingSchool
   // The school with the most rows that do not involve `school` at all.
   const others = new Map<string, number>()

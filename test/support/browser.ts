@@ -1,17 +1,14 @@
 /**
  * What the browser tests (test/e2e/web-ui.e2e.spec.ts) and the screenshot script
- * (scripts/screenshots.ts) share: the demo data set imported through the real CLI,
+ * (scripts/screenshots.ts) share (the data set itself is in demo-data-set.ts):
  * API tokens made with the real `synclog token create`, `synclog serve` run as a
  * child process (the built dist/, as a user runs it), Debian's Chromium driven by
  * playwright-core, plain JSON API reads, and axe-core's accessibility scan.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { generateDemoNights, type DemoNights } from '../../src/demo/district.js'
-import { currentSchoolYear } from '../../src/demo/school-year.js'
-import { writeOneRosterBundle } from '../../src/demo/write-oneroster.js'
 import type { LogRecord } from '../../src/clickhouse/types.js'
 import { CLI, synclog } from './cli.js'
 
@@ -117,31 +114,6 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>, ki
   }
   process.off('exit', killOnExit)
   return child.exitCode
-}
-
-// ---------------------------------------------------------------- the data set
-
-export interface DemoDataSet {
-  /** The data directory the nights were imported into. */
-  readonly data: string
-  readonly nights: DemoNights
-}
-
-/**
- * Two nights of the demo district (seed 7) written as OneRoster bundles under
- * `dir` and imported through the CLI: night 1 and night 2 as tenant district-a,
- * night 1 again as district-b. Run it before `startServe` (imports need the lock).
- */
-export async function importDemoDataSet(dir: string): Promise<DemoDataSet> {
-  const nights = generateDemoNights({ seed: 7, schoolYear: currentSchoolYear(new Date()) })
-  const data = join(dir, 'data')
-  await writeOneRosterBundle(join(dir, 'night1'), nights.night1)
-  await writeOneRosterBundle(join(dir, 'night2'), nights.night2)
-  for (const [bundle, tenant] of [['night1', 'district-a'], ['night2', 'district-a'], ['night1', 'district-b']] as const) {
-    const run = await synclog(['import', join(dir, bundle), '--tenant', tenant, '--format', 'json', '--data', data])
-    if (run.code !== 0) throw new Error(`synclog import ${bundle} --tenant ${tenant} exited with ${run.code}: ${run.stderr}`)
-  }
-  return { data, nights }
 }
 
 /** `synclog token create --name <name> [scope…]`: the secret it prints. */
