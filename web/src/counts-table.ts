@@ -33,8 +33,8 @@ function numberCell(n: number, href: string, label: string): HTMLTableCellElemen
 }
 
 function entitiesOf(counts: Record<string, OutcomeCountsJson>): string[] {
-  const known = ENTITY_TYPES.filter((e) => counts[e] !== undefined)
-  return [...known, ...Object.keys(counts).filter((e) => !known.includes(e as never)).sort()]
+  const known: string[] = ENTITY_TYPES.filter((e) => counts[e] !== undefined)
+  return [...known, ...Object.keys(counts).filter((e) => !known.includes(e)).sort()]
 }
 
 /** Record type × outcome, each number linking to its records. */
