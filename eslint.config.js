@@ -1,5 +1,10 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
+import noIdKeyedObjects from './eslint-rules/no-id-keyed-objects.js'
+import oneCsvWriter from './eslint-rules/one-csv-writer.js'
+
+/** synclog's own rules (eslint-rules/): each keeps one class of hostile-input bug from coming back. */
+const synclog = { rules: { 'no-id-keyed-objects': noIdKeyedObjects, 'one-csv-writer': oneCsvWriter } }
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.cache/', 'synclog-data/'] },
@@ -23,5 +28,31 @@ export default tseslint.config(
       'no-restricted-globals': ['error', { name: 'Date', message: 'No clock in the fold: time arrives in events.' }, { name: 'process', message: 'No environment in the fold.' }],
       'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'No randomness in the fold.' }],
     },
+  },
+  {
+    // Identifiers are data, never keys of plain objects: an id '__proto__' or 'toString' must not reach Object.prototype.
+    files: ['src/**/*.ts', 'web/src/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { synclog },
+    rules: { 'synclog/no-id-keyed-objects': 'error' },
+  },
+  {
+    // Node's recursive mkdir spins for ever under /proc/self or past a dangling link; makeDirectory always ends.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression:matches([callee.name=/^mkdir(Sync)?$/], [callee.property.name=/^mkdir(Sync)?$/]) Property[key.name='recursive']",
+        message: 'Use makeDirectory (src/paths/make-directory.ts): recursive mkdir can loop for ever.',
+      }],
+    },
+  },
+  {
+    // One CSV writer: every CSV output goes through writeCsv, which quotes every field that needs it and
+    // neutralizes formulas on every line of a cell. The demo's OneRoster writer is exempt: it writes SIS
+    // input for the importer, faithfully (tests feed it formula-like values on purpose), not an output.
+    files: ['src/**/*.ts', 'web/src/**/*.ts'],
+    ignores: ['src/demo/write-oneroster.ts'],
+    plugins: { synclog },
+    rules: { 'synclog/one-csv-writer': 'error' },
   },
 )

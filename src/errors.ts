@@ -21,6 +21,10 @@ export const ERROR_CODES = {
   DECODE_FAILED: { retriable: false },
   SCHEMA_UNKNOWN: { retriable: false },
   EXPORT_FAILED: { retriable: true },
+  /** Input over one of the limits of src/config/limits.ts (a zip bomb, a header of 55,000 columns...). */
+  INPUT_LIMIT_EXCEEDED: { retriable: false },
+  /** A --data or --out path that cannot be used: a special file, a symlink loop, a pseudo-filesystem. */
+  PATH_UNUSABLE: { retriable: false },
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

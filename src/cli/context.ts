@@ -8,10 +8,14 @@ import { createLogger, type Logger } from '../logging/logger.js'
 import { EmbeddedPipeline } from '../pipeline/embedded-pipeline.js'
 import { openStore } from '../pipeline/open-store.js'
 import type { SyncLogStore } from '../clickhouse/sync-log-store.js'
+import { checkDataDir } from '../paths/check-path.js'
+import { commandStreams } from './command-output.js'
+import { watchHeap } from '../process/fatal.js'
 
 export interface CliContext {
   readonly config: Config
   readonly logger: Logger
+  /** Where the command prints; a reader that goes away (`| head`) ends it quietly. */
   readonly stdout: NodeJS.WritableStream
   readonly stderr: NodeJS.WritableStream
   /** Opens the data directory (lock, ClickHouse, state) for folding events; closed after `work`. */
@@ -23,12 +27,16 @@ export interface CliContext {
 export function contextOf(command: Command, defaults: Partial<ConfigFlags> = {}): CliContext {
   const flags = { ...defaults, ...definedOnly(command.optsWithGlobals<ConfigFlags>()) }
   const config = loadConfig(flags)
+  // A device, a file, a link loop or /proc as data directory fails here, in one line, before anything is opened.
+  checkDataDir(config.dataDir)
   const logger = createLogger({ level: config.logLevel as 'info' })
+  watchHeap(config.limits.heapPercent)
+  const { stdout, stderr } = commandStreams()
   return {
     config,
     logger,
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout,
+    stderr,
     async withPipeline(name, work) {
       const pipeline = await EmbeddedPipeline.open(config, logger, name)
       try {

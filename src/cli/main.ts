@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { isSynclogError } from '../errors.js'
 import { EXIT } from './exit-codes.js'
+import { exitOnUnhandled } from '../process/fatal.js'
+import { commandStreams } from './command-output.js'
+import { terminalText } from '../export/terminal-text.js'
 import { registerImport } from './commands/import.js'
 import { registerIngest } from './commands/ingest.js'
 import { registerReadCommands } from './commands/read.js'
@@ -31,6 +34,12 @@ export function buildProgram(): Command {
     .option('--registry <url>', 'stream mode: Confluent-compatible schema registry (env SYNCLOG_REGISTRY_URL)')
     .showHelpAfterError()
     .exitOverride()
+    // Set before the commands are added, so they inherit it: help survives `| head`, and an
+    // argument echoed in an error ("unknown option '\x1b]…'") cannot drive the terminal.
+    .configureOutput({
+      writeOut: (text) => commandStreams().stdout.write(text),
+      writeErr: (text) => commandStreams().stderr.write(terminalText(text, { keepNewlines: true })),
+    })
   registerImport(program)
   registerIngest(program)
   registerReadCommands(program)
@@ -51,14 +60,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.error
     if (isSynclogError(e)) {
-      process.stderr.write(`synclog: ${e.message}\n`)
+      commandStreams().stderr.write(`synclog: ${terminalText(e.message, { keepNewlines: true })}\n`)
       return EXIT.error
     }
-    process.stderr.write(`synclog: unexpected error: ${(e as Error).stack ?? String(e)}\n`)
+    commandStreams().stderr.write(`synclog: unexpected error: ${terminalText((e as Error).stack ?? String(e), { keepNewlines: true })}\n`)
     return EXIT.error
   }
 }
 
+exitOnUnhandled()
 main(process.argv).then((code) => {
   process.exitCode = code
 })

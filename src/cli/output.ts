@@ -2,6 +2,8 @@
  * How the read commands print: `table` for people, `json` and `csv` for scripts.
  */
 import { formatTextTable } from '../export/text-table.js'
+import { terminalJson, terminalText } from '../export/terminal-text.js'
+import { whileReaderThere } from './command-output.js'
 import { writeCsv } from '../export/csv-writer.js'
 import { LOG_EXPORT_COLUMNS } from '../export/log-columns.js'
 import type { LogRecord } from '../export/log-record.js'
@@ -16,6 +18,11 @@ export function parseFormat(value: string | undefined, allowed: readonly string[
   const format = value ?? 'table'
   if (!allowed.includes(format)) throw new SynclogError('USAGE', `--format must be one of ${allowed.join(', ')} (got '${format}')`)
   return format as Format
+}
+
+/** JSON for stdout: exact data, with what JSON leaves raw (C1 controls, bidi overrides) escaped too. */
+export function toJson(value: unknown, indent?: number): string {
+  return terminalJson(JSON.stringify(value, null, indent))
 }
 
 type Columns = readonly (readonly [string, string])[]
@@ -49,7 +56,7 @@ function write(out: NodeJS.WritableStream, text: string): void {
 const shortDate = (iso: string): string => (iso ? iso.replace('T', ' ').slice(0, 19) : '')
 
 export async function printSyncs(out: NodeJS.WritableStream, runs: readonly SyncRun[], format: Format): Promise<void> {
-  if (format === 'json') return write(out, JSON.stringify(runs, null, 2))
+  if (format === 'json') return write(out, toJson(runs, 2))
   if (format === 'csv') {
     await writeCsv(out, runs as unknown as Record<string, string | number>[], SYNC_COLUMNS)
     return
@@ -59,11 +66,11 @@ export async function printSyncs(out: NodeJS.WritableStream, runs: readonly Sync
 }
 
 function countRows(counts: SyncSummary['counts']): Record<string, string | number>[] {
-  return Object.keys(counts).sort(byEntityOrder).map((entity) => ({ entity, ...counts[entity] }))
+  return Object.entries(counts).sort(([a], [b]) => byEntityOrder(a, b)).map(([entity, c]) => ({ entity, ...c }))
 }
 
 export async function printSummary(out: NodeJS.WritableStream, summary: SyncSummary, format: Format): Promise<void> {
-  if (format === 'json') return write(out, JSON.stringify(summary, null, 2))
+  if (format === 'json') return write(out, toJson(summary, 2))
   if (format === 'csv') {
     const rows = countRows(summary.counts).map((r) => ({ school: '', schoolName: '(all schools)', ...r }))
     for (const [school, s] of Object.entries(summary.bySchool ?? {})) {
@@ -72,19 +79,19 @@ export async function printSummary(out: NodeJS.WritableStream, summary: SyncSumm
     await writeCsv(out, rows, [['school', 'School ID'], ['schoolName', 'School'], ...COUNT_COLUMNS])
     return
   }
-  write(out, `Sync ${summary.syncId} · ${summary.tenant} · ${summary.app} · ${summary.status}`)
-  write(out, `Started ${shortDate(summary.startedAt)}${summary.endedAt ? ` · completed ${shortDate(summary.endedAt)}` : ''}${summary.message ? `\n${summary.message}` : ''}`)
+  write(out, terminalText(`Sync ${summary.syncId} · ${summary.tenant} · ${summary.app} · ${summary.status}`))
+  write(out, `Started ${shortDate(summary.startedAt)}${summary.endedAt ? ` · completed ${shortDate(summary.endedAt)}` : ''}${summary.message ? `\n${terminalText(summary.message)}` : ''}`)
   write(out, '')
   write(out, formatTextTable(countRows(summary.counts), COUNT_COLUMNS))
   for (const [school, s] of Object.entries(summary.bySchool ?? {})) {
-    write(out, school === '(district)' ? '\nDistrict-level records (districts, terms)' : `\n${s.schoolName || school} (${school})`)
+    write(out, school === '(district)' ? '\nDistrict-level records (districts, terms)' : `\n${terminalText(`${s.schoolName || school} (${school})`)}`)
     write(out, formatTextTable(countRows(s.counts), COUNT_COLUMNS))
   }
 }
 
 export async function printLog(out: NodeJS.WritableStream, rows: readonly LogRecord[], format: Format, note?: string): Promise<void> {
   if (format === 'json') {
-    for (const row of rows) out.write(`${JSON.stringify(Object.fromEntries(LOG_COLUMNS.map((c) => [c, row[c]])))}\n`)
+    for (const row of rows) out.write(`${toJson(Object.fromEntries(LOG_COLUMNS.map((c) => [c, row[c]])))}\n`)
     return
   }
   if (format === 'csv') {
@@ -93,15 +100,17 @@ export async function printLog(out: NodeJS.WritableStream, rows: readonly LogRec
   }
   if (rows.length === 0) return write(out, 'No rows match.')
   write(out, formatTextTable(rows.map((r) => ({ ...r, date: shortDate(r.date) })) as unknown as Record<string, string | number>[], LOG_TABLE_COLUMNS, { maxWidth: 32 }))
-  if (note) write(out, note)
+  if (note) write(out, terminalText(note))
 }
 
 /** All rows as NDJSON or CSV as they come (memory bounded by the source's page). */
-export async function printLogStream(out: NodeJS.WritableStream, rows: AsyncIterable<LogRecord>, format: 'json' | 'csv'): Promise<number> {
+export async function printLogStream(out: NodeJS.WritableStream, all: AsyncIterable<LogRecord>, format: 'json' | 'csv'): Promise<number> {
+  // A reader that went away (`| head`) stops the query too.
+  const rows = whileReaderThere(all, out)
   if (format === 'csv') return writeCsv(out, rows as AsyncIterable<unknown> as AsyncIterable<Record<string, string | number>>, LOG_EXPORT_COLUMNS)
   let n = 0
   for await (const row of rows) {
-    const line = `${JSON.stringify(Object.fromEntries(LOG_COLUMNS.map((c) => [c, row[c]])))}\n`
+    const line = `${toJson(Object.fromEntries(LOG_COLUMNS.map((c) => [c, row[c]])))}\n`
     if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
     n++
   }
@@ -111,7 +120,7 @@ export async function printLogStream(out: NodeJS.WritableStream, rows: AsyncIter
 const DAILY_COLUMNS: Columns = [['day', 'Day'], ['tenant', 'Tenant'], ['app', 'App'], ['syncs', 'Syncs'], ...COUNT_COLUMNS.slice(1)]
 
 export async function printDaily(out: NodeJS.WritableStream, days: readonly DailyRollup[], format: Format): Promise<void> {
-  if (format === 'json') return write(out, JSON.stringify(days, null, 2))
+  if (format === 'json') return write(out, toJson(days, 2))
   const rows = days.map((d) => ({ day: d.day, tenant: d.tenant, app: d.app, syncs: d.syncs, ...d.counts }))
   if (format === 'csv') {
     await writeCsv(out, rows, DAILY_COLUMNS)

@@ -3,7 +3,7 @@
  * @clickhouse/client as a server. chDB allows one process per directory; a
  * second one is told so (DATA_DIR_LOCKED) rather than shown chDB's error.
  */
-import { mkdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
@@ -12,6 +12,8 @@ import type { Logger } from '../logging/logger.js'
 import { CLICKHOUSE_SETTINGS, clientLog, closeOnce } from './client-config.js'
 import type { ClickHouse, ClickHouseOptions } from './open.js'
 import { shortMessage } from './store-errors.js'
+import { makeDirectory } from '../paths/make-directory.js'
+import { keepAbortFatal } from '../process/fatal.js'
 
 type ClientConnection = NonNullable<ClickHouseClientConfigOptions['connection']>
 
@@ -80,7 +82,7 @@ export async function openEmbedded(opts: ClickHouseOptions): Promise<ClickHouse>
   const log = opts.logger.child({ component: 'clickhouse', mode: 'embedded' })
   const chDir = join(opts.dataDir, 'clickhouse')
   try {
-    await mkdir(chDir, { recursive: true })
+    await makeDirectory(chDir)
   } catch (e) {
     throw new SynclogError('CONFIG_INVALID', `Cannot create the data directory ${chDir}: ${shortMessage(e)}. Use --data to point at a writable directory.`, { cause: e })
   }
@@ -95,6 +97,8 @@ export async function openEmbedded(opts: ClickHouseOptions): Promise<ClickHouse>
     await client.close()
     throw await embeddedOpenError(ping.error, opts.dataDir, chDir, log)
   }
+  // chDB's session took SIGABRT over; without this an out-of-memory abort would hang for ever.
+  keepAbortFatal()
   if (opts.database !== undefined) log.debug({ database: opts.database }, 'database is ignored in embedded mode')
   log.debug({ path: chDir }, 'opened embedded ClickHouse')
   return { client, mode: 'embedded', close: closeOnce(client) }

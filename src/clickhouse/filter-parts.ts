@@ -4,6 +4,7 @@
  * query parameters, never spliced into SQL text.
  */
 import { SynclogError } from '../errors.js'
+import { setOwn } from '../dict.js'
 import { DAY_MS, parseDateOnly, parseInstant, toClickHouseText } from './time.js'
 
 /** SQL text plus the values of its `{name:Type}` placeholders. */
@@ -78,13 +79,13 @@ export function whereClause(conditions: readonly string[]): string {
 /** `column IN {name}` when there are values; no condition otherwise. */
 export function inList(name: string, column: string, values: readonly string[] | undefined, params: Record<string, unknown>): string[] {
   if (values === undefined || values.length === 0) return []
-  params[name] = [...values]
+  setOwn(params, name, [...values])
   return [`${column} IN {${name}:Array(String)}`]
 }
 
 /** `column = {name}` when there is a value; no condition otherwise. */
 export function equals(name: string, column: string, value: string | undefined, params: Record<string, unknown>): string[] {
   if (value === undefined) return []
-  params[name] = value
+  setOwn(params, name, value)
   return [`${column} = {${name}:String}`]
 }

@@ -6,6 +6,7 @@
  */
 import { LOG_COLUMNS, type LogColumn } from '../events/sync-log-event.js'
 import { SynclogError } from '../errors.js'
+import { setOwn } from '../dict.js'
 import { NGRAM_INDEXED_COLUMNS, NGRAM_SIZE } from './ddl.js'
 import { equals, inList, timeBounds, whereClause, type BuiltQuery } from './filter-parts.js'
 import { LOG_ORDER, afterCursor } from './log-cursor.js'
@@ -43,15 +44,15 @@ function containsCondition(column: string, text: string, i: number, params: Reco
   if ([...text].length > MAX_CONTAINS_CHARS) {
     throw new SynclogError('USAGE', `the ${column} filter is longer than ${MAX_CONTAINS_CHARS} characters`)
   }
-  params[`c${i}_text`] = text
+  setOwn(params, `c${i}_text`, text)
   if (column === 'date') return [`positionCaseInsensitiveUTF8(${DATE_AS_SHOWN}, {c${i}_text:String}) > 0`]
-  params[`c${i}_col`] = column
+  setOwn(params, `c${i}_col`, column)
   const conditions = [`positionCaseInsensitiveUTF8({c${i}_col:Identifier}, {c${i}_text:String}) > 0`]
   // Lets the column's ngram index skip granules. Only for ASCII text, where
   // lower-casing is exact, so the hint is a superset of the match: it can
   // narrow the scan, never the result.
   if (NGRAM_COLUMNS.has(column) && text.length >= NGRAM_SIZE && ASCII.test(text)) {
-    params[`c${i}_lower`] = [text.toLowerCase()]
+    setOwn(params, `c${i}_lower`, [text.toLowerCase()])
     conditions.unshift(`multiSearchAny(lowerUTF8({c${i}_col:Identifier}), {c${i}_lower:Array(String)})`)
   }
   return conditions

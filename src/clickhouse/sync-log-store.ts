@@ -13,6 +13,7 @@ import {
   buildCellCountQuery, buildCountsQuery, buildDailyQuery, buildRunsQuery, buildSchoolsQuery, type CountsQueryRow, type DailyQueryRow, type RunQueryRow,
 } from './run-query.js'
 import { SynclogError } from '../errors.js'
+import { dictOf } from '../dict.js'
 import {
   COUNT_FIELDS, addCounts, isoFromTable, toLogRecord, toSyncStatus, toTableRows, zeroCounts, type SyncLogTableRow,
 } from './rows.js'
@@ -58,10 +59,11 @@ function countsOf(r: CountsQueryRow): OutcomeCountsJson {
   return c
 }
 
-function addInto(target: Record<string, OutcomeCountsJson>, entity: string, counts: OutcomeCountsJson): void {
-  const sum = target[entity] ?? zeroCounts()
+/** Adds one row's counts to the entity's sum. */
+function addInto(target: Map<string, OutcomeCountsJson>, entity: string, counts: OutcomeCountsJson): void {
+  const sum = target.get(entity) ?? zeroCounts()
   addCounts(sum, counts)
-  target[entity] = sum
+  target.set(entity, sum)
 }
 
 export class SyncLogStore {
@@ -101,18 +103,21 @@ export class SyncLogStore {
     const run = await this.getSync(scope, syncId)
     if (run === null) return null
     const rows = await this.select<CountsQueryRow>(buildCountsQuery(scope, run.tenant, run.syncId), `read counts of sync ${syncId}`)
-    const counts: Record<string, OutcomeCountsJson> = {}
-    const bySchool: NonNullable<SyncSummary['bySchool']> = {}
+    // School ids and entity names are data: Maps here, null-prototype objects in the result.
+    const counts = new Map<string, OutcomeCountsJson>()
+    const bySchool = new Map<string, { schoolName: string; counts: Map<string, OutcomeCountsJson> }>()
     for (const row of rows) {
       const c = countsOf(row)
       addInto(counts, row.entity, c)
       const key = row.schoolId === '' ? DISTRICT_KEY : row.schoolId
-      const school = bySchool[key] ?? { schoolName: row.schoolName, counts: {} }
+      const school = bySchool.get(key) ?? { schoolName: row.schoolName, counts: new Map() }
       addInto(school.counts, row.entity, c)
-      bySchool[key] = school
+      bySchool.set(key, school)
     }
     const { total: _total, errors: _errors, modes: _modes, ...head } = run
-    return opts.bySchool ? { ...head, counts, bySchool } : { ...head, counts }
+    const summary: SyncSummary = { ...head, counts: dictOf(counts) }
+    if (opts.bySchool) summary.bySchool = dictOf([...bySchool].map(([id, s]) => [id, { schoolName: s.schoolName, counts: dictOf(s.counts) }]))
+    return summary
   }
 
   /** One page of the log rows in the scope matching the filter, newest first (date, sync, seq, tenant: all descending). */
@@ -189,13 +194,19 @@ export class SyncLogStore {
     return rows.map(toLogRecord)
   }
 
-  /** Why the rows cover fewer records than the count: not logged at all, or logged outside the caller's scope. */
+  /**
+   * Why the rows cover fewer records than the count: not logged at all, or logged
+   * outside the caller's scope. Every number is about the counted records only (for
+   * a school scope: those counted under its school), so none reaches past the count.
+   */
   private async drillDownNote(scope: Scope, filter: LogFilter, cell: CountCell, count: number): Promise<string> {
     const outcomes = cell.outcomes ?? OUTCOMES
     if (outcomes.length === 1 && outcomes[0] === 'No Change') return 'No Change records are counted but not logged, so this count has no rows.'
-    const visible = (await this.countLog(scope, filter)).records
+    if (count === 0) return ''
+    const counted: LogFilter = scope.school === undefined || filter.recordSchoolId !== undefined ? filter : { ...filter, recordSchoolId: scope.school.id }
+    const visible = Math.min(count, (await this.countLog(scope, counted)).records)
     if (visible >= count) return ''
-    const logged = scope.school === undefined ? visible : (await this.countLog({ tenant: scope.tenant }, filter)).records
+    const logged = scope.school === undefined ? visible : Math.min(count, (await this.countLog({ tenant: scope.tenant }, counted)).records)
     const notes: string[] = []
     if (logged < count) {
       const why: string[] = []

@@ -44,6 +44,7 @@ export interface SyncRun extends SyncHeader {
 /** The key `bySchool` uses for district-level counts (schoolId ''). */
 export const DISTRICT_KEY = '(district)'
 
+/** Id-keyed maps below are null-prototype objects (see src/dict.ts): any school id or entity name is a safe key. */
 export interface SyncSummary extends SyncHeader {
   /** Per entity type, summed over schools. */
   counts: Record<string, OutcomeCountsJson>

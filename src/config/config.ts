@@ -7,8 +7,32 @@ import { resolve } from 'node:path'
 import { z } from 'zod'
 import { SynclogError } from '../errors.js'
 import type { FoldOptions } from '../processor/index.js'
+import { LimitsSchema, rawLimits } from './limits.js'
+import { parseTrustProxy, type TrustProxy } from '../http/trust-proxy.js'
 
 const percent = z.coerce.number().min(0).max(100)
+/** A timeout of the HTTP server, in seconds (fractions allowed). */
+const seconds = z.coerce.number().positive().max(86_400)
+
+const TrustProxySchema = z.unknown().transform((value, ctx): TrustProxy => {
+  try {
+    return parseTrustProxy(value)
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message })
+    return z.NEVER
+  }
+})
+
+/** `synclog serve`: timeouts for receiving a request, the connection limit, the proxies trusted. */
+const HttpSchema = z.object({
+  headersTimeoutSeconds: seconds,
+  requestTimeoutSeconds: seconds,
+  idleTimeoutSeconds: seconds,
+  keepAliveTimeoutSeconds: seconds,
+  /** Absent: sized from the process's open-file limit. */
+  maxConnections: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  trustProxy: TrustProxySchema,
+})
 
 const ConfigSchema = z.object({
   dataDir: z.string().min(1),
@@ -33,6 +57,9 @@ const ConfigSchema = z.object({
   holdThresholds: z.object({ deletePercent: percent, updatePercent: percent }),
   /** Per tenant, the onboarded school sourcedIds; a tenant not listed has every school onboarded. */
   onboardedSchools: z.record(z.string(), z.array(z.string())).optional(),
+  /** How much input is accepted (src/config/limits.ts: defaults, keys, environment variables). */
+  limits: LimitsSchema,
+  http: HttpSchema,
 })
 
 export type Config = z.infer<typeof ConfigSchema>
@@ -47,6 +74,12 @@ export interface ConfigFlags {
   brokers?: string
   /** Confluent-compatible schema registry URL (stream mode). */
   registry?: string
+  /** `serve --trust-proxy`: false, or proxy addresses/CIDRs, comma-separated. */
+  trustProxy?: string
+  /** `serve --max-connections`. */
+  maxConnections?: string
+  /** `serve --request-timeout`, seconds. */
+  requestTimeout?: string
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -61,6 +94,9 @@ function fileLayer(path: string): Record<string, unknown> {
 
 /** Builds the configuration; an invalid setting names its key and what is allowed. */
 export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
+  // An empty path would silently mean the current directory.
+  if (flags.data === '') throw new SynclogError('PATH_UNUSABLE', '--data is empty; give a directory (it is created if missing)')
+  if (flags.data === undefined && env.SYNCLOG_DATA === '') throw new SynclogError('PATH_UNUSABLE', 'SYNCLOG_DATA is set but empty; unset it or give a directory')
   const dataDir = resolve(flags.data ?? env.SYNCLOG_DATA ?? './synclog-data')
   const configPath = flags.config ?? env.SYNCLOG_CONFIG ?? resolve(dataDir, 'synclog.config.json')
   const file = flags.config !== undefined || existsSync(configPath) ? fileLayer(configPath) : {}
@@ -68,6 +104,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
   const fileHold = (file.holdThresholds ?? {}) as Record<string, unknown>
   const fileKafka = (file.kafka ?? {}) as Record<string, string | number | undefined>
   const fileRegistry = (file.registry ?? {}) as Record<string, string | undefined>
+  const fileHttp = (file.http ?? {}) as Record<string, unknown>
   const raw = {
     dataDir,
     clickhouse: {
@@ -91,6 +128,15 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
       updatePercent: env.SYNCLOG_HOLD_UPDATE_PERCENT ?? fileHold.updatePercent ?? 75,
     },
     onboardedSchools: file.onboardedSchools,
+    limits: rawLimits(file.limits, env),
+    http: {
+      headersTimeoutSeconds: env.SYNCLOG_HTTP_HEADERS_TIMEOUT ?? fileHttp.headersTimeoutSeconds ?? 15,
+      requestTimeoutSeconds: flags.requestTimeout ?? env.SYNCLOG_HTTP_REQUEST_TIMEOUT ?? fileHttp.requestTimeoutSeconds ?? 30,
+      idleTimeoutSeconds: env.SYNCLOG_HTTP_IDLE_TIMEOUT ?? fileHttp.idleTimeoutSeconds ?? 15,
+      keepAliveTimeoutSeconds: env.SYNCLOG_HTTP_KEEP_ALIVE_TIMEOUT ?? fileHttp.keepAliveTimeoutSeconds ?? 5,
+      maxConnections: flags.maxConnections ?? env.SYNCLOG_HTTP_MAX_CONNECTIONS ?? fileHttp.maxConnections,
+      trustProxy: flags.trustProxy ?? env.SYNCLOG_TRUST_PROXY ?? fileHttp.trustProxy ?? false,
+    },
   }
   const parsed = ConfigSchema.safeParse(raw)
   if (!parsed.success) {
@@ -101,5 +147,6 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
 }
 
 export function foldOptionsOf(config: Config): FoldOptions {
-  return { holdThresholds: config.holdThresholds, onboardedSchools: config.onboardedSchools }
+  const onboarded = config.onboardedSchools
+  return { holdThresholds: config.holdThresholds, onboardedSchools: onboarded === undefined ? undefined : new Map(Object.entries(onboarded)) }
 }

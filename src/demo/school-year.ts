@@ -28,10 +28,14 @@ const YEAR_COLUMNS = ['title', 'schoolYear']
 export function shiftTables(tables: OneRosterTables, years: number): OneRosterTables {
   if (years === 0) return tables
   const shiftRow = (row: Row, yearColumns: readonly string[]): Row => {
-    const out: Record<string, string> = { ...row }
-    for (const c of DATE_COLUMNS) if (out[c]) out[c] = shiftDate(out[c]!, years)
-    for (const c of yearColumns) if (out[c]) out[c] = out[c]!.replace(YEAR, (y) => String(Number(y) + years))
-    return out
+    const out = new Map(Object.entries(row))
+    const edit = (c: string, f: (v: string) => string): void => {
+      const v = out.get(c)
+      if (v) out.set(c, f(v))
+    }
+    for (const c of DATE_COLUMNS) edit(c, (v) => shiftDate(v, years))
+    for (const c of yearColumns) edit(c, (v) => v.replace(YEAR, (y) => String(Number(y) + years)))
+    return Object.fromEntries(out)
   }
   return {
     ...tables,

@@ -8,9 +8,11 @@
  * ones, so tests and the demo can feed importers realistic mistakes. It only refuses
  * what no CSV could carry: a line break inside a field, or a column 1.1 does not define.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
+import { makeDirectory } from '../paths/make-directory.js'
 import { join } from 'node:path'
 import { stringify } from 'csv-stringify/sync'
+import { ownValue } from '../dict.js'
 
 /** One CSV row keyed by OneRoster column name; lists are comma-joined (`"t1,t2"`). */
 export type Row = Record<string, string>
@@ -49,10 +51,11 @@ function isRosterFile(name: string): name is RosterFile {
 
 /** A row with every spec column of `file` present ('' where not given), in spec order. */
 export function oneRosterRow(file: RosterFile, values: Readonly<Row>): Row {
-  const row: Row = {}
-  for (const c of ONEROSTER_11_COLUMNS[file]) row[c] = values[c] ?? ''
-  for (const [k, v] of Object.entries(values)) if (!(k in row)) row[k] = v
-  return row
+  const spec: readonly string[] = ONEROSTER_11_COLUMNS[file]
+  return Object.fromEntries([
+    ...spec.map((c) => [c, ownValue(values, c) ?? ''] as const),
+    ...Object.entries(values).filter(([k]) => !spec.includes(k)),
+  ])
 }
 
 /** Header of a file: spec columns, then the `metadata.*` columns the rows use, in order of first use. */
@@ -73,7 +76,7 @@ export function headerOf(file: RosterFile, rows: readonly Readonly<Row>[]): stri
 export function oneRosterCsv(file: RosterFile, rows: readonly Readonly<Row>[]): string {
   const columns = headerOf(file, rows)
   const records = rows.map((row, i) => columns.map((c) => {
-    const v = row[c] ?? ''
+    const v = ownValue(row, c) ?? ''
     if (/[\r\n]/.test(v)) throw new Error(`${file}.csv row ${i + 2}: line breaks are not allowed in a field (${c})`)
     return v
   }))
@@ -103,7 +106,7 @@ export async function writeOneRosterBundle(
   tables: OneRosterTables,
   modes: Partial<Record<RosterFile, FileMode>> = {},
 ): Promise<void> {
-  await mkdir(dir, { recursive: true })
+  await makeDirectory(dir)
   const present: Partial<Record<RosterFile, FileMode>> = {}
   for (const file of ROSTER_FILES) {
     const rows = tables[file]

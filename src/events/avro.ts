@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs'
 import avro from 'avsc'
 import type { Type as AvroType } from 'avsc'
 import { SynclogError } from '../errors.js'
+import { ownValue } from '../dict.js'
 import {
   ENTITY_FIELD_NAMES, ENTITY_TYPES, LIST_FIELDS,
   type ChangeEvent, type EntityFieldsMap, type EntityType, type RecordChanged, type RecordOp,
@@ -97,7 +98,7 @@ function obj(v: unknown, path: string): Obj {
 }
 
 function str(o: Obj, key: string, path: string): string {
-  const v = o[key]
+  const v = ownValue(o, key)
   if (typeof v !== 'string') throw reject(`${path}.${key}`, 'a string', v)
   return v
 }
@@ -106,37 +107,36 @@ function str(o: Obj, key: string, path: string): string {
 function optional(v: unknown, branch: string): unknown {
   if (isObject(v)) {
     const keys = Object.keys(v)
-    if (keys.length === 1 && (keys[0] === branch || keys[0] === `${AVRO_NAMESPACE}.${branch}`)) return v[keys[0]]
+    if (keys.length === 1 && (keys[0] === branch || keys[0] === `${AVRO_NAMESPACE}.${branch}`)) return ownValue(v, keys[0])
   }
   return v
 }
 
 function optStr(o: Obj, key: string, path: string): string | null {
-  const v = optional(o[key], 'string')
+  const v = optional(ownValue(o, key), 'string')
   if (v === null || typeof v === 'string') return v
   throw reject(`${path}.${key}`, 'null or a string', v)
 }
 
 function int(o: Obj, key: string, path: string): number {
-  const v = o[key]
+  const v = ownValue(o, key)
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw reject(`${path}.${key}`, 'an integer', v)
   return v
 }
 
 function strList(o: Obj, key: string, path: string): readonly string[] {
-  const v = o[key]
+  const v = ownValue(o, key)
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw reject(`${path}.${key}`, 'an array of strings', v)
   return [...v]
 }
 
 function strMap(o: Obj, key: string, path: string): Readonly<Record<string, string>> {
-  const m = obj(o[key], `${path}.${key}`)
-  const out: Record<string, string> = {}
+  const m = obj(ownValue(o, key), `${path}.${key}`)
   for (const [k, v] of Object.entries(m)) {
     if (typeof v !== 'string') throw reject(`${path}.${key}.${k}`, 'a string', v)
-    out[k] = v
   }
-  return out
+  // Map keys are data (metadata names): fromEntries defines own properties, so '__proto__' stays an entry.
+  return Object.fromEntries(Object.entries(m as Readonly<Record<string, string>>))
 }
 
 function oneOf<T extends string>(allowed: readonly T[], v: unknown, path: string): T {
@@ -152,7 +152,7 @@ function branchOf(v: unknown, path: string): readonly [string, Obj] {
   const key = keys[0]
   if (keys.length !== 1 || key === undefined) throw reject(path, 'a wrapped union value with one branch', v)
   const name = key.startsWith(`${AVRO_NAMESPACE}.`) ? key.slice(AVRO_NAMESPACE.length + 1) : key
-  return [name, obj(o[key], `${path}<${name}>`)]
+  return [name, obj(ownValue(o, key), `${path}<${name}>`)]
 }
 
 function wrap(name: string, body: object): Record<string, object> {
@@ -196,7 +196,7 @@ function sourceFromAvro(o: Obj, path: string): SourcePosition | null {
 
 /** Property of an entity-fields object by name (the names come from ENTITY_FIELD_NAMES). */
 function fieldOf(fields: object, name: string): unknown {
-  return (fields as Obj)[name]
+  return ownValue(fields as Obj, name)
 }
 
 /** Copies the entity's fields by name (lists copied); avsc validates the values when encoding. */

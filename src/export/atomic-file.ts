@@ -1,16 +1,37 @@
 import { createWriteStream, type WriteStream } from 'node:fs'
-import { rename, rm } from 'node:fs/promises'
+import { lstat, rename, rm } from 'node:fs/promises'
+import { SynclogError } from '../errors.js'
+import { describeKind } from '../paths/check-path.js'
+import { terminalText } from './terminal-text.js'
+
+/**
+ * Refuses to replace anything but a regular file: renaming over a symbolic link, a device, a
+ * FIFO or a socket would silently swap it for a regular file (and a link may be planted to
+ * redirect the output). Missing is fine.
+ */
+export async function assertReplaceable(path: string): Promise<void> {
+  const found = await lstat(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined
+    throw new SynclogError('PATH_UNUSABLE', `cannot write ${terminalText(path)}: ${e.message}`, { cause: e })
+  })
+  if (found !== undefined && !found.isFile()) {
+    throw new SynclogError('PATH_UNUSABLE', `${terminalText(path)} is ${describeKind(found)}; synclog only replaces regular files`)
+  }
+}
 
 /**
  * Writes `path` atomically: `write` fills `${path}.tmp`, which is renamed over `path` only
  * once it is complete and closed. On any failure (of `write` or of the file stream) the temp
  * file is removed and the error rethrown, so readers see either the old file or the whole
  * new one, never a partial one. `write` may end the stream itself (exceljs does); otherwise
- * it is ended here.
+ * it is ended here. Only a regular file (or nothing) at `path` is replaced, and the temp file is
+ * created afresh (a link planted in its place is removed, never written through).
  */
 export async function writeFileAtomically<T>(path: string, write: (out: WriteStream) => Promise<T>): Promise<T> {
   const tmp = `${path}.tmp`
-  const out = createWriteStream(tmp)
+  await assertReplaceable(path)
+  await rm(tmp, { force: true })
+  const out = createWriteStream(tmp, { flags: 'wx' })
   // A stream error must not leave us waiting on a writer that waits on the stream.
   const failure = new Promise<never>((_, reject) => out.once('error', reject))
   const closed = new Promise<void>((resolve) => out.once('close', resolve))
@@ -22,6 +43,7 @@ export async function writeFileAtomically<T>(path: string, write: (out: WriteStr
     if (!out.writableEnded) out.end()
     await Promise.race([closed, failure])
     if (!out.writableFinished) throw new Error(`${tmp} was closed before it was complete`)
+    await assertReplaceable(path)
     await rename(tmp, path)
     return result
   } catch (err) {

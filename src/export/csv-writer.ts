@@ -1,6 +1,15 @@
+/**
+ * The one CSV writer: every CSV synclog writes (`log`, `export`, `report`, the API's
+ * downloads, the read commands' `--format csv`) goes through `writeCsv`, and lint keeps
+ * every other module from writing CSV itself (eslint.config.js).
+ *
+ * Formula-safe whatever the value: every string cell is neutralized line by line
+ * (spreadsheet-safety.ts), and every field a reader could split or trim is quoted, so a
+ * line break inside a value stays inside its cell.
+ */
 import { once } from 'node:events'
-import { stringify } from 'csv-stringify/sync'
-import { neutralizeCell } from './spreadsheet-safety.js'
+import { neutralizeFormula } from './spreadsheet-safety.js'
+import { ownValue } from '../dict.js'
 
 export type CsvRow = Readonly<Record<string, string | number>>
 
@@ -9,8 +18,19 @@ export interface CsvWriteOptions {
   readonly end?: boolean
 }
 
-/** Rows stringified per write; bounds memory while keeping writes large. */
+/** Rows encoded per write; bounds memory while keeping writes large. */
 const BATCH_ROWS = 500
+
+const BOM = '\uFEFF'
+const RECORD_END = '\r\n'
+
+/**
+ * A field a reader could misread unquoted: a quote, a comma or a semicolon (the separator
+ * of many European spreadsheet locales), any control character (CR, LF, TAB, VT, FF, NUL,
+ * NEL, ...), a Unicode line or paragraph separator, or whitespace or an invisible format
+ * character (BOM, zero-width space) at either end, which some readers trim.
+ */
+const NEEDS_QUOTES = /[",;\p{Cc}\u2028\u2029]|^[\s\p{Cf}]|[\s\p{Cf}]$/u
 
 /**
  * Writes rows as CSV (UTF-8 BOM, CRLF, header row of human headers, every string cell neutralized).
@@ -24,41 +44,39 @@ export async function writeCsv(
   opts: CsvWriteOptions = {},
 ): Promise<number> {
   const writer = new ChunkWriter(out)
-  const format = csvFormat(columns)
-  let batch: Record<string, string | number>[] = []
+  const keys = columns.map(([key]) => key)
+  let batch = BOM + csvRecord(columns.map(([, header]) => header))
+  let inBatch = 0
   let count = 0
-  let first = true
-  const flush = async (): Promise<void> => {
-    await writer.write(format(batch, first))
-    first = false
-    batch = []
-  }
   for await (const row of rows) {
-    batch.push(neutralizeRow(row, columns))
+    batch += csvRecord(keys.map((key) => cellText(ownValue(row, key))))
     count++
-    if (batch.length >= BATCH_ROWS) await flush()
+    if (++inBatch >= BATCH_ROWS) {
+      await writer.write(batch)
+      batch = ''
+      inBatch = 0
+    }
   }
-  if (first || batch.length > 0) await flush()
+  await writer.write(batch)
   await writer.flushed()
   if (opts.end) await endStream(out)
   return count
 }
 
-function csvFormat(columns: readonly (readonly [string, string])[]) {
-  const csvColumns = columns.map(([key, header]) => ({ key, header }))
-  return (records: readonly Record<string, string | number>[], first: boolean): string =>
-    stringify(records as Record<string, string | number>[], {
-      columns: csvColumns,
-      header: first,
-      bom: first,
-      record_delimiter: 'windows',
-    })
+/** A cell as it is written: numbers as numbers, text neutralized, nothing for a missing value. */
+function cellText(value: unknown): string {
+  if (typeof value === 'number') return String(value)
+  if (value === undefined || value === null) return ''
+  return neutralizeFormula(String(value))
 }
 
-function neutralizeRow(row: CsvRow, columns: readonly (readonly [string, string])[]): Record<string, string | number> {
-  const out: Record<string, string | number> = {}
-  for (const [key] of columns) out[key] = neutralizeCell(row[key] ?? '')
-  return out
+function csvRecord(fields: readonly string[]): string {
+  return fields.map(csvField).join(',') + RECORD_END
+}
+
+/** RFC 4180: quoted when needed, quotes doubled. */
+function csvField(text: string): string {
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }
 
 /** Writes to a stream, waiting for 'drain' when it asks to, and remembers the last write to await its flush. */

@@ -6,11 +6,12 @@
  * Written atomically (temp file, fsync, rename); entries are pruned after
  * CHECKPOINT_RETENTION_DAYS.
  */
-import { open, readFile, rename, rm, mkdir } from 'node:fs/promises'
+import { open, readFile, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { z } from 'zod'
 import { SynclogError } from '../errors.js'
 import { SYNC_STATUSES, type SyncStatus } from '../events/sync-log-event.js'
+import { makeDirectory } from '../paths/make-directory.js'
 
 /** How long an exported sync is remembered, counted from the time it was exported. */
 export const CHECKPOINT_RETENTION_DAYS = 400
@@ -72,9 +73,9 @@ export function checkpointPath(dataDir: string, name: string): string {
   return join(dataDir, 'exports', `${checkExportName(name)}.checkpoint.json`)
 }
 
-/** The key of a sync in the checkpoint. */
+/** The key of a sync in the checkpoint (in memory only); unambiguous whatever characters the ids hold. */
 export function syncKey(tenant: string, syncId: string): string {
-  return `${tenant}\u0000${syncId}`
+  return JSON.stringify([tenant, syncId])
 }
 
 /** The (tenant, syncId) keys the checkpoint lists. */
@@ -150,7 +151,7 @@ export function pruneCheckpoint(checkpoint: ExportCheckpoint, nowMs: number): Ex
  * over the old one, so a reader (or a crash) sees the old checkpoint or the new one, never a mix.
  */
 export async function writeCheckpoint(path: string, checkpoint: ExportCheckpoint): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
+  await makeDirectory(dirname(path))
   const tmp = `${path}.tmp`
   try {
     const file = await open(tmp, 'w')

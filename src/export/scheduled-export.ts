@@ -14,7 +14,7 @@
  * Rows are streamed from the store (keyset pages), so memory does not grow with
  * the log; what to write is planned in export-plan.ts.
  */
-import { rm, mkdir, stat } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { ScopeSide, SyncListFilter, SyncRun } from '../clickhouse/types.js'
 import { parseDateOnly, parseInstant } from '../clickhouse/time.js'
@@ -31,6 +31,7 @@ import { OPERATOR, planOneFile, planPerSchool, type ExportSource, type FilePlan,
 import { LOG_EXPORT_COLUMNS } from './log-columns.js'
 import type { LogRecord } from './log-record.js'
 import { writeLogXlsx } from './xlsx-log-writer.js'
+import { makeDirectory } from '../paths/make-directory.js'
 
 export type { ExportSource } from './export-plan.js'
 
@@ -187,7 +188,7 @@ export function parseSince(since: string): number {
 async function checkOutDir(dir: string, dryRun: boolean): Promise<void> {
   try {
     if (!dryRun) {
-      await mkdir(dir, { recursive: true })
+      await makeDirectory(dir)
       return
     }
     if (!(await stat(dir)).isDirectory()) throw new Error('it is a file')

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises'
+import { makeDirectory } from '../paths/make-directory.js'
 import { join } from 'node:path'
 import { ENTITY_TYPES, type EntityType } from '../events/change-event.js'
 import type { Outcome } from '../events/sync-log-event.js'
@@ -55,7 +55,7 @@ export async function writeSyncReports(dir: string, syncId: string, rows: Iterab
   const byEntity = groupReportRows(syncId, rows)
   const written: SyncReportFile[] = []
   if (byEntity.size === 0) return written
-  await mkdir(dir, { recursive: true })
+  await makeDirectory(dir)
   for (const entity of ENTITY_TYPES) {
     const reportRows = byEntity.get(entity)
     if (!reportRows) continue

@@ -1,4 +1,6 @@
 import { SynclogError } from '../errors.js'
+import { ownValue } from '../dict.js'
+import { terminalText } from './terminal-text.js'
 
 export interface TextTableOptions {
   /** Longest cell, in characters, before it is cut with '…'. Default 40. */
@@ -7,11 +9,6 @@ export interface TextTableOptions {
 
 const DEFAULT_MAX_WIDTH = 40
 const GAP = '  '
-/**
- * Controls (newlines, tabs, the ESC of ANSI sequences) would break the layout or drive the terminal,
- * and bidi overrides would reorder what is shown; all come from SIS data, so each becomes a space.
- */
-const CONTROL_CHARS = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu
 
 /** Aligned plain-text table for terminals; cells longer than maxWidth (default 40) are cut with '…'; columns given as [key, header]. */
 export function formatTextTable(
@@ -24,8 +21,8 @@ export function formatTextTable(
     throw new SynclogError('USAGE', `maxWidth must be a whole number ≥ 1, got ${maxWidth}`)
   }
   const header = columns.map(([, title]) => fit(title, maxWidth))
-  const body = rows.map((row) => columns.map(([key]) => fit(row[key] ?? '', maxWidth)))
-  const numeric = columns.map(([key]) => rows.length > 0 && rows.every((row) => typeof row[key] === 'number'))
+  const body = rows.map((row) => columns.map(([key]) => fit(ownValue(row, key) ?? '', maxWidth)))
+  const numeric = columns.map(([key]) => rows.length > 0 && rows.every((row) => typeof ownValue(row, key) === 'number'))
   const widths = header.map((title, i) => Math.max(length(title), ...body.map((cells) => length(cells[i] ?? ''))))
 
   const line = (cells: readonly string[], alignRight: readonly boolean[]): string =>
@@ -41,9 +38,12 @@ export function formatTextTable(
   ].join('\n')
 }
 
-/** One cell on one line, at most `maxWidth` characters. */
+/**
+ * One cell on one line, at most `maxWidth` characters. Cells come from SIS data: controls (newlines,
+ * the ESC of ANSI sequences) and bidi overrides are shown as escapes, never sent to the terminal.
+ */
 function fit(value: string | number, maxWidth: number): string {
-  const chars = Array.from(String(value).replace(CONTROL_CHARS, ' '))
+  const chars = Array.from(terminalText(String(value)))
   return chars.length <= maxWidth ? chars.join('') : `${chars.slice(0, maxWidth - 1).join('')}…`
 }
 

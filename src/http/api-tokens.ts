@@ -7,13 +7,14 @@
  * when it changes, so `token create` and `token revoke` apply without a restart.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { chmod, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { z } from 'zod'
 import { checkScope } from '../clickhouse/scope.js'
 import { SCOPE_SIDES, type Scope } from '../clickhouse/types.js'
 import { SynclogError } from '../errors.js'
+import { makeDirectory } from '../paths/make-directory.js'
 
 export const TOKEN_FILE_NAME = 'api-tokens.json'
 export const TOKEN_PREFIX = 'slk_'
@@ -169,7 +170,7 @@ export class ApiTokens {
 
   /** Read, change, write atomically (temp file, mode 0600, rename), under a lock file against a concurrent token command. */
   private async update(change: (file: TokenFile) => void): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true })
+    await makeDirectory(dirname(this.path))
     await withLockFile(`${this.path}.lock`, async () => {
       const file = await this.read()
       change(file)

@@ -35,6 +35,12 @@ export function syncNotFound(syncId: string): HttpProblem {
   return new HttpProblem(404, 'SYNC_NOT_FOUND', `no sync ${quoted(syncId)} visible to this token; list them with GET /api/v1/syncs`)
 }
 
+/** A body over the route's limit: refused as soon as its Content-Length (or its bytes so far) says so. */
+export function bodyTooLarge(limit: number, method: string, url: string): HttpProblem {
+  return new HttpProblem(413, 'TOO_LARGE', `the request body is larger than ${limit} bytes, the most ${method} ${quoted(url.split('?')[0] ?? '')} accepts`,
+    { connection: 'close' })
+}
+
 const RETRY_AFTER_SECONDS = '5'
 
 /** The answer to a failed request, and how loudly to log it. */

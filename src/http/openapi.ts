@@ -8,6 +8,7 @@ import type { RouteDef } from './route-def.js'
 import { isListField } from './request-params.js'
 import { apiSchemas, ErrorSchema } from './schemas.js'
 import { SESSION_COOKIE } from './session.js'
+import { DEFAULT_BODY_LIMIT } from './server-limits.js'
 
 type Json = Record<string, unknown>
 
@@ -23,13 +24,11 @@ function tidy(schema: Json): Json {
   const walk = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(walk)
     if (typeof value !== 'object' || value === null) return value
-    const out: Json = {}
-    for (const [k, v] of Object.entries(value)) {
-      if (k === '$schema' || k === '$id') continue
-      if ((k === 'minimum' || k === 'maximum') && Math.abs(Number(v)) === Number.MAX_SAFE_INTEGER) continue
-      out[k] = walk(v)
-    }
-    return out
+    return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => {
+      if (k === '$schema' || k === '$id') return []
+      if ((k === 'minimum' || k === 'maximum') && Math.abs(Number(v)) === Number.MAX_SAFE_INTEGER) return []
+      return [[k, walk(v)]]
+    }))
   }
   return walk(schema) as Json
 }
@@ -73,6 +72,7 @@ function operationOf(route: RouteDef): Json {
   }
   if (route.auth || route.body !== undefined) responses['401'] = problem('No token (an `Authorization: Bearer <token>` header or a session cookie), or it is unknown or revoked.')
   if (route.notFound) responses['404'] = problem('No such sync, or it is outside the token\'s scope.')
+  if (route.body !== undefined) responses['413'] = problem(`The body is larger than ${route.bodyLimit ?? DEFAULT_BODY_LIMIT} bytes.`)
   if (route.readsStore) responses['503'] = problem('The store is unavailable; retry after the `Retry-After` seconds.')
   responses['500'] = problem('An internal error; the message gives the request id to look up in the server log.')
   return {
@@ -93,10 +93,10 @@ function operationOf(route: RouteDef): Json {
 }
 
 export function openApiDocument(routes: readonly RouteDef[], version: string): Json {
-  const paths: Record<string, Json> = {}
+  const paths = new Map<string, Json>()
   for (const route of routes) {
     const path = openApiPath(route.url)
-    paths[path] = { ...paths[path], [route.method.toLowerCase()]: operationOf(route) }
+    paths.set(path, { ...paths.get(path), [route.method.toLowerCase()]: operationOf(route) })
   }
   const { schemas } = z.toJSONSchema(apiSchemas, { uri: COMPONENT })
   return {
@@ -109,7 +109,7 @@ export function openApiDocument(routes: readonly RouteDef[], version: string): J
         + 'no parameter can widen what the token may see. Errors are `{ "error": { "code", "message" } }`.',
     },
     tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
-    paths,
+    paths: Object.fromEntries(paths),
     components: {
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', description: 'A token from `synclog token create` (slk_…).' },

@@ -4,6 +4,7 @@
  * one given twice, a missing one, a bad value.
  */
 import { z } from 'zod'
+import { dictOf, ownValue } from '../dict.js'
 import { HttpProblem, quoted } from './http-errors.js'
 import { CONTAINS_PREFIX } from './schemas.js'
 
@@ -44,14 +45,15 @@ function parseWith<S extends ParamSchema>(schema: S, raw: unknown, what: string)
   const unknown = Object.keys(input).filter((k) => !Object.hasOwn(shape, k))
   if (unknown.length > 0) throw unknownParameters(unknown, known, what)
 
-  const normalized: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(input)) {
-    const list = isListField(shape[key]!)
+  // Every key is one of the schema's own (unknown ones were refused above); still, keys are input: a dict.
+  const normalized = dictOf(Object.entries(input).map(([key, value]) => {
+    const field = ownValue(shape, key)
+    const list = field !== undefined && isListField(field)
     if (Array.isArray(value) && !list) {
       throw new HttpProblem(400, 'BAD_PARAMETER', `${what} ${key} is given ${value.length} times; give it once`)
     }
-    normalized[key] = list && !Array.isArray(value) ? [value] : value
-  }
+    return [key, list && !Array.isArray(value) ? [value] : value] as const
+  }))
   const parsed = schema.safeParse(normalized)
   if (parsed.success) return parsed.data
   throw new HttpProblem(400, 'BAD_PARAMETER', parsed.error.issues.map((issue) => describeIssue(schema, issue, normalized, what)).join('; '))
@@ -66,10 +68,10 @@ function toRecord(raw: unknown): Record<string, unknown> {
 function describeIssue(schema: ParamSchema, issue: z.core.$ZodIssue, input: Record<string, unknown>, what: string): string {
   const [key, index] = issue.path
   if (typeof key !== 'string') return issue.message
-  let value = input[key]
+  let value = ownValue(input, key)
   if (typeof index === 'number' && Array.isArray(value)) value = value[index]
   if (value === undefined) {
-    const field = (schema.shape as Record<string, z.ZodType>)[key]
+    const field = ownValue(schema.shape as Record<string, z.ZodType>, key)
     const description = field === undefined ? undefined : z.globalRegistry.get(field)?.description
     return `${what} ${key} is required${description === undefined ? '' : ` (${description.replace(/\.$/, '')})`}`
   }

@@ -47,6 +47,8 @@ export interface RouteDef {
   readonly query: z.ZodObject
   /** A JSON request body. */
   readonly body?: z.ZodObject
+  /** The largest body the route reads, in bytes (default DEFAULT_BODY_LIMIT); more is refused with 413. */
+  readonly bodyLimit?: number
   readonly response: { readonly json: JsonResponse } | { readonly file: FileResponse } | { readonly empty: string }
   /** May answer 404 (an unknown sync). */
   readonly notFound?: boolean

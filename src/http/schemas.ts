@@ -275,7 +275,7 @@ export const HealthSchema = z.object({ status: z.literal('ok') })
 
 export const ERROR_CODES_HTTP = [
   'BAD_PARAMETER', 'UNKNOWN_PARAMETER', 'BAD_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'SYNC_NOT_FOUND',
-  'UNAVAILABLE', 'INTERNAL',
+  'UNAVAILABLE', 'INTERNAL', 'REQUEST_TIMEOUT', 'TOO_LARGE',
 ] as const
 export type HttpErrorCode = (typeof ERROR_CODES_HTTP)[number]
 

@@ -13,14 +13,17 @@ import Fastify, {
 import type { Logger } from '../logging/logger.js'
 import type { ApiTokenInfo, ApiTokens } from './api-tokens.js'
 import { ClientGone } from './downloads.js'
-import { HttpProblem, problemOf, quoted } from './http-errors.js'
+import { HttpProblem, bodyTooLarge, problemOf, quoted } from './http-errors.js'
 import { openApiDocument } from './openapi.js'
 import type { ReadStore } from './read-store.js'
 import { defineRoute, type RouteDef } from './route-def.js'
 import { API_PREFIX, apiRoutes } from './routes.js'
 import { sessionRoutes, sessionToken } from './session.js'
 import { webRoutes } from './web-ui.js'
-import { HealthSchema, OpenApiSchema } from './schemas.js'
+import { HealthSchema, OpenApiSchema, type HttpErrorCode } from './schemas.js'
+import { DEFAULT_BODY_LIMIT, DEFAULT_HTTP_LIMITS, checkIntervalMs, type HttpLimits } from './server-limits.js'
+import type { TrustProxy } from './trust-proxy.js'
+import { serverIdentity, withPublicMessages, withoutServerDirectories } from './public-text.js'
 
 /** Request line and headers: room for a long filter (a 100 KB `contains`), not for abuse. */
 export const MAX_HEADER_BYTES = 256 * 1024
@@ -36,6 +39,12 @@ export interface ServerOptions {
   readonly now?: () => number
   /** Where the built web page is (default: dist/web). */
   readonly webRoot?: string
+  /** Timeouts and the connection limit (default: DEFAULT_HTTP_LIMITS). */
+  readonly limits?: HttpLimits
+  /** The reverse proxies whose X-Forwarded-* headers are believed (default: none). */
+  readonly trustProxy?: TrustProxy
+  /** The data directory, never named in an answer. */
+  readonly dataDir?: string
 }
 
 export interface RegisteredRoute {
@@ -81,22 +90,40 @@ class RequestLog extends LogController {
   override routeNotFound(): void {}
 }
 
-function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) return
-  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW'
-  const status = tooLarge ? 431 : 400
-  const message = tooLarge
-    ? `the request line and headers are larger than ${MAX_HEADER_BYTES / 1024} KB; shorten the filters`
-    : 'malformed HTTP request'
-  const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message } })
-  socket.end([
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
-    'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Connection: close',
-    '',
-    body,
-  ].join('\r\n'))
+/**
+ * Answers a connection Node gives up on before a request reached Fastify, then
+ * closes it: 408 when it sent its request too slowly, 431 for oversized headers,
+ * 400 for anything malformed. Nothing is written once a response has started.
+ */
+function refuseConnection(socket: Socket, status: 400 | 408 | 431, code: HttpErrorCode, message: string): void {
+  if (socket.writable && socket.bytesWritten === 0) {
+    const body = JSON.stringify({ error: { code, message } })
+    socket.write([
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+      'Content-Type: application/json; charset=utf-8',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Connection: close',
+      '',
+      body,
+    ].join('\r\n'))
+  }
+  socket.destroy()
+}
+
+function tooSlow(limits: HttpLimits): string {
+  return `the request was not received in time (headers within ${limits.headersTimeoutMs / 1000} s, the whole request within ${limits.requestTimeoutMs / 1000} s, `
+    + `no pause longer than ${limits.idleTimeoutMs / 1000} s); the connection is closed`
+}
+
+function clientErrorHandlerFor(limits: HttpLimits) {
+  return function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return refuseConnection(socket, 408, 'REQUEST_TIMEOUT', tooSlow(limits))
+    if (err.code === 'HPE_HEADER_OVERFLOW') {
+      return refuseConnection(socket, 431, 'TOO_LARGE', `the request line and headers are larger than ${MAX_HEADER_BYTES / 1024} KB; shorten the filters`)
+    }
+    refuseConnection(socket, 400, 'BAD_REQUEST', 'malformed HTTP request')
+  }
 }
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i
@@ -130,13 +157,25 @@ async function authenticate(tokens: ApiTokens, request: FastifyRequest): Promise
 
 export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
   const now = opts.now ?? Date.now
+  const limits = opts.limits ?? DEFAULT_HTTP_LIMITS
+  const identity = serverIdentity(opts.dataDir)
   const app = Fastify({
     loggerInstance: opts.logger.child({ component: 'http' }),
     logController: new RequestLog(),
     exposeHeadRoutes: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-    http: { maxHeaderSize: MAX_HEADER_BYTES },
-    clientErrorHandler,
+    trustProxy: opts.trustProxy === undefined || opts.trustProxy === false ? false : [...opts.trustProxy],
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: checkIntervalMs(limits),
+    },
+    clientErrorHandler: clientErrorHandlerFor(limits),
     // A malformed URL (`/syncs/%zz`) answers in the API's error format too.
     frameworkErrors: (err, request, reply) => {
       const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`
@@ -147,6 +186,7 @@ export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
       void (reply as FastifyReply).code(problem.status).send(problem.body())
     },
   })
+  guardConnections(app, limits)
   const registeredRoutes: RegisteredRoute[] = []
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url })
@@ -165,7 +205,7 @@ export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
       response: { json: { schema: OpenApiSchema, description: 'The OpenAPI document.' } },
       handler: async () => openApi(),
     }),
-    ...apiRoutes({ store: opts.store, now }),
+    ...apiRoutes({ store: withPublicMessages(opts.store, identity), now }),
     ...sessionRoutes(API_PREFIX, opts.tokens),
     ...webRoutes(opts.webRoot),
   ]
@@ -179,11 +219,15 @@ export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
   })
 
   app.setErrorHandler((err, request, reply) => {
-    const { problem, level } = problemOf(err, request.id)
+    const { problem, level } = (err as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+      ? { problem: bodyTooLarge(request.routeOptions.bodyLimit ?? DEFAULT_BODY_LIMIT, request.method, request.routeOptions.url ?? request.url), level: 'debug' as const }
+      : problemOf(err, request.id)
     if (level === 'error') request.log.error({ err, route: request.routeOptions.url }, 'request failed')
     else if (level === 'warn') request.log.warn({ err, route: request.routeOptions.url }, 'request failed: store unavailable')
     else request.log.debug({ code: problem.code, status: problem.status }, 'request refused')
-    return reply.code(problem.status).headers(problem.headers).send(problem.body())
+    const body = problem.body()
+    body.error.message = withoutServerDirectories(body.error.message, identity)
+    return reply.code(problem.status).headers(problem.headers).send(body)
   })
 
   app.setNotFoundHandler((request, reply) => {
@@ -196,6 +240,7 @@ export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
     app.route({
       method: route.method,
       url: route.url,
+      bodyLimit: route.bodyLimit ?? DEFAULT_BODY_LIMIT,
       handler: async (request, reply) => {
         const caller = route.auth ? await authenticate(opts.tokens, request) : null
         return route.handle(request, reply, caller)
@@ -204,4 +249,36 @@ export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
   }
   await app.ready()
   return { app, registeredRoutes, openApi }
+}
+
+/** How often at most a refused connection is logged (a flood would otherwise flood the log). */
+const DROP_LOG_MS = 10_000
+
+/**
+ * The connection limit and the idle timeout: Node closes connections beyond
+ * `maxConnections` as they arrive (HTTP has no answer before a request), and a
+ * connection silent for the idle timeout before its request is in gets a 408.
+ * Once the request is in, the idle timeout stops: a slow query or a long
+ * download is not a slow client.
+ */
+function guardConnections(app: FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger>, limits: HttpLimits): void {
+  const server = app.server
+  server.maxConnections = limits.maxConnections
+  let dropped = 0
+  let lastLogged = 0
+  server.on('drop', () => {
+    dropped++
+    const at = Date.now()
+    if (at - lastLogged < DROP_LOG_MS) return
+    app.log.warn({ dropped, maxConnections: limits.maxConnections },
+      'connections refused: the server holds its limit of open connections (http.maxConnections, --max-connections)')
+    lastLogged = at
+    dropped = 0
+  })
+  // With a listener here Node no longer destroys a timed-out socket itself.
+  server.on('timeout', (socket: Socket) => refuseConnection(socket, 408, 'REQUEST_TIMEOUT', tooSlow(limits)))
+  app.addHook('preHandler', async (request) => {
+    const socket = request.raw.socket as Socket | null
+    if (typeof socket?.setTimeout === 'function') socket.setTimeout(0)
+  })
 }

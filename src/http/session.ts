@@ -10,6 +10,7 @@ import type { ApiTokens } from './api-tokens.js'
 import { HttpProblem } from './http-errors.js'
 import { defineRoute, type RouteDef } from './route-def.js'
 import { MeSchema, SessionBody } from './schemas.js'
+import { SIGN_IN_BODY_LIMIT } from './server-limits.js'
 
 export const SESSION_COOKIE = 'synclog_session'
 /** A browser session lasts a working day; the token itself lasts until revoked. */
@@ -27,7 +28,8 @@ export function sessionToken(request: FastifyRequest): string | undefined {
 }
 
 function cookie(request: FastifyRequest, value: string, maxAge: number): string {
-  const secure = request.protocol === 'https' ? '; Secure' : ''
+  // request.protocol reads X-Forwarded-Proto only from a trusted proxy (http.trustProxy); from anyone else it is the socket's.
+  const secure = request.protocol.toLowerCase() === 'https' ? '; Secure' : ''
   return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure}`
 }
 
@@ -36,7 +38,7 @@ export function sessionRoutes(prefix: string, tokens: ApiTokens): RouteDef[] {
     defineRoute({
       method: 'POST', url: `${prefix}/session`, operationId: 'signIn', tag: 'tokens', auth: false, readsStore: false,
       summary: 'Sign a browser in: the token comes back as an HttpOnly, SameSite=Strict session cookie',
-      body: SessionBody,
+      body: SessionBody, bodyLimit: SIGN_IN_BODY_LIMIT,
       response: { json: { schema: MeSchema, description: 'The token signed in: its name and scope.' } },
       handler: async ({ body, request, reply }) => {
         const caller = await tokens.authenticate(body.token)

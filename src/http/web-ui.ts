@@ -7,6 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
+import { ownValue } from '../dict.js'
 import { HttpProblem, quoted } from './http-errors.js'
 import { defineRoute, type RouteDef } from './route-def.js'
 
@@ -42,7 +43,7 @@ function loadAssets(root: string): Map<string, Asset> | null {
   }
   const assets = new Map<string, Asset>()
   for (const name of names) {
-    const type = TYPES[extname(name)]
+    const type = ownValue(TYPES, extname(name))
     if (type !== undefined) assets.set(name, { type, body: readFileSync(join(root, name)) })
   }
   return assets.has('index.html') ? assets : null

@@ -6,6 +6,7 @@
  * null, `fields` all empty.
  */
 import { z } from 'zod'
+import { dictOf } from '../dict.js'
 import { ENTITY_TYPES, type ChangeEvent, type EntityType } from '../events/change-event.js'
 
 const text = z.string().nullable().default(null)
@@ -40,6 +41,24 @@ const FIELDS = {
   }).prefault({}),
 } as const
 
+/**
+ * `metadata`: extension names are data, so every own key is kept, `__proto__`
+ * and `constructor` included (z.record drops `__proto__`), in a null-prototype dict.
+ */
+const metadata = z.unknown().transform((value, ctx) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: 'expected an object of string values' })
+    return z.NEVER
+  }
+  const entries = Object.entries(value)
+  const bad = entries.find(([, v]) => typeof v !== 'string')
+  if (bad !== undefined) {
+    ctx.addIssue({ code: 'custom', path: [bad[0]], message: `expected a string, got ${bad[1] === null ? 'null' : typeof bad[1]}` })
+    return z.NEVER
+  }
+  return dictOf(entries as [string, string][]) as Readonly<Record<string, string>>
+}).default({})
+
 function recordChanged<E extends EntityType, F extends z.ZodType>(entity: E, fields: F) {
   return z.strictObject({
     type: z.literal('RecordChanged'),
@@ -49,7 +68,7 @@ function recordChanged<E extends EntityType, F extends z.ZodType>(entity: E, fie
     op: z.enum(['upsert', 'delete']),
     dateLastModified: text,
     fields,
-    metadata: z.record(z.string(), z.string()).default({}),
+    metadata,
     source: sourcePosition.nullable().default(null),
   })
 }

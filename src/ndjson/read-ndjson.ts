@@ -4,13 +4,23 @@
  * JSON or not a valid event becomes an issue naming the line and the field (the
  * zod path joined with '.'); the lines after it are read as usual. Blank lines are
  * skipped. Only a file that cannot be opened throws (`INPUT_UNREADABLE`).
+ *
+ * Lines are framed with a bounded buffer (limits.ndjsonLineBytes): a longer line
+ * costs that much memory however long it really is, is skipped unread, and is
+ * reported as an issue naming the limit.
  */
 import { createReadStream } from 'node:fs'
-import { createInterface } from 'node:readline'
 import type { z } from 'zod'
 import type { ChangeEvent } from '../events/change-event.js'
 import { SynclogError } from '../errors.js'
+import { DEFAULT_LIMITS, formatBytes, type InputLimits } from '../config/limits.js'
+import { physicalLineBatches } from '../oneroster/physical-lines.js'
 import { asChangeEvent, changeEventSchema } from './change-event-schema.js'
+
+export type NdjsonLimits = Pick<InputLimits, 'ndjsonLineBytes' | 'metadataKeys'>
+
+// As for CSV files: small reads keep each batch of lines short-lived.
+const CHUNK_BYTES = 64 * 1024
 
 export type NdjsonItem = { kind: 'event'; event: ChangeEvent; line: number } | { kind: 'issue'; line: number; field: string; message: string }
 
@@ -22,7 +32,7 @@ function describe(issue: z.core.$ZodIssue): { field: string; message: string } {
 }
 
 /** Reads one line; `line` is the 1-based physical line number. */
-export function parseNdjsonLine(text: string, line: number): NdjsonItem {
+export function parseNdjsonLine(text: string, line: number, limits: Pick<NdjsonLimits, 'metadataKeys'> = DEFAULT_LIMITS): NdjsonItem {
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -30,15 +40,22 @@ export function parseNdjsonLine(text: string, line: number): NdjsonItem {
     return { kind: 'issue', line, field: '', message: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` }
   }
   const parsed = changeEventSchema.safeParse(json)
-  if (parsed.success) return { kind: 'event', event: asChangeEvent(parsed.data), line }
+  if (parsed.success) {
+    const event = asChangeEvent(parsed.data)
+    const keys = event.type === 'RecordChanged' ? Object.keys(event.metadata).length : 0
+    if (keys > limits.metadataKeys) {
+      return { kind: 'issue', line, field: 'metadata', message: `${keys} metadata keys, more than the limit metadataKeys (${limits.metadataKeys})` }
+    }
+    return { kind: 'event', event, line }
+  }
   const [first, ...others] = parsed.error.issues
   if (!first) return { kind: 'issue', line, field: '', message: 'not a valid change event' }
   const { field, message } = describe(first)
   return { kind: 'issue', line, field, message: others.length === 0 ? message : `${message} (and ${others.length} more problem${others.length === 1 ? '' : 's'})` }
 }
 
-export async function* readChangeEventsNdjson(path: string): AsyncGenerator<NdjsonItem> {
-  const stream = createReadStream(path, { encoding: 'utf8' })
+export async function* readChangeEventsNdjson(path: string, limits: NdjsonLimits = DEFAULT_LIMITS): AsyncGenerator<NdjsonItem> {
+  const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES })
   const opened = new Promise<void>((resolve, reject) => {
     stream.once('ready', () => resolve())
     stream.once('error', reject)
@@ -49,26 +66,29 @@ export async function* readChangeEventsNdjson(path: string): AsyncGenerator<Ndjs
     stream.destroy()
     throw new SynclogError('INPUT_UNREADABLE', `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
   }
-  const lines = createInterface({ input: stream, crlfDelay: Infinity })
   let line = 0
+  const tooLong = `the line is longer than the limit ndjsonLineBytes (${formatBytes(limits.ndjsonLineBytes)}); it is skipped unread`
   try {
-    for await (let text of lines) {
-      line++
-      if (line === 1 && text.startsWith('\uFEFF')) text = text.slice(1)
-      if (text.trim() === '') continue
-      yield parseNdjsonLine(text, line)
+    for await (const batch of physicalLineBatches(stream, limits.ndjsonLineBytes)) {
+      for (const pl of batch) {
+        line = pl.line
+        if (pl.overLong) yield { kind: 'issue', line, field: '', message: tooLong }
+        else if (pl.invalidUtf8) yield { kind: 'issue', line, field: '', message: 'the line is not valid UTF-8' }
+        else if (pl.text.trim() !== '') yield parseNdjsonLine(pl.text, line, limits)
+      }
     }
   } catch (e) {
     throw new SynclogError('INPUT_UNREADABLE', `cannot read ${path} after line ${line}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
   } finally {
-    lines.close()
     stream.destroy()
   }
 }
 
 /** The events of an NDJSON file; each unreadable line goes to `onIssue` (with its line number) and is skipped. */
-export async function* changeEventsOf(path: string, onIssue: (issue: Extract<NdjsonItem, { kind: 'issue' }>) => void): AsyncGenerator<ChangeEvent> {
-  for await (const item of readChangeEventsNdjson(path)) {
+export async function* changeEventsOf(
+  path: string, onIssue: (issue: Extract<NdjsonItem, { kind: 'issue' }>) => void, limits: NdjsonLimits = DEFAULT_LIMITS,
+): AsyncGenerator<ChangeEvent> {
+  for await (const item of readChangeEventsNdjson(path, limits)) {
     if (item.kind === 'event') yield item.event
     else onIssue(item)
   }

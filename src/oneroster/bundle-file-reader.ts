@@ -9,7 +9,7 @@ import { SynclogError } from '../errors.js'
 import type { BundleSource } from './bundle-source.js'
 import type { PlannedFile } from './bundle-plan.js'
 import { Columns, type RowValues } from './columns.js'
-import { openCsvTable, type CsvItem } from './csv-rows.js'
+import { openCsvTable, type CsvItem, type CsvLimits } from './csv-rows.js'
 import type { EntityFile, FieldContext } from './entity-files.js'
 import { counted, type ProgressMeter } from './progress-meter.js'
 import type { UserRoles } from './user-roles.js'
@@ -35,13 +35,14 @@ export class BundleFileReader {
     private readonly syncId: string,
     private readonly progress: ProgressMeter,
     private readonly note: (issue: FileNote) => void,
+    private readonly limits: CsvLimits,
   ) {}
 
   /** The columns of `file`, then its rows in batches, with progress; a failure while reading names the file. */
   private async *items(file: string): AsyncGenerator<Columns | readonly CsvItem[]> {
     this.progress.start(file)
     try {
-      const table = await openCsvTable(file, counted(await this.source.open(file), this.progress.addBytes))
+      const table = await openCsvTable(file, counted(await this.source.open(file), this.progress.addBytes), this.limits)
       yield new Columns(file, table.columns)
       for await (const batch of table.rows()) {
         this.progress.rows(batch.length)

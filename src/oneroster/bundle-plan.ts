@@ -8,7 +8,7 @@ import type { EntityType, SyncMode } from '../events/change-event.js'
 import { SynclogError } from '../errors.js'
 import type { BundleSource } from './bundle-source.js'
 import { Columns } from './columns.js'
-import { openCsvTable, type CsvTable } from './csv-rows.js'
+import { openCsvTable, type CsvLimits, type CsvTable } from './csv-rows.js'
 import { ENTITY_FILES, ROLES_FILE, type AnyEntityFile } from './entity-files.js'
 import { checkBundleFiles, MANIFEST_FILE, readManifest, type Manifest, type OneRosterVersion } from './manifest.js'
 
@@ -40,24 +40,24 @@ export interface BundlePlan {
 const SYNC_MODE = { bulk: 'full', delta: 'delta' } as const satisfies Record<'bulk' | 'delta', SyncMode>
 
 /** Opens one file of the bundle as a CSV table (header read); a read failure names the file. */
-async function openTable(source: BundleSource, file: string): Promise<CsvTable> {
+async function openTable(source: BundleSource, file: string, limits: CsvLimits): Promise<CsvTable> {
   try {
-    return await openCsvTable(file, await source.open(file))
+    return await openCsvTable(file, await source.open(file), limits)
   } catch (e) {
     if (e instanceof SynclogError) throw e
     throw new SynclogError('INPUT_UNREADABLE', `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
   }
 }
 
-async function headerOf(source: BundleSource, file: string): Promise<Columns> {
-  const table = await openTable(source, file)
+async function headerOf(source: BundleSource, file: string, limits: CsvLimits): Promise<Columns> {
+  const table = await openTable(source, file, limits)
   await table.close()
   return new Columns(file, table.columns)
 }
 
-async function manifestOf(source: BundleSource, note: (n: PlanNote) => void): Promise<Manifest> {
+async function manifestOf(source: BundleSource, note: (n: PlanNote) => void, limits: CsvLimits): Promise<Manifest> {
   if (!source.entries.has(MANIFEST_FILE)) throw new SynclogError('MANIFEST_INVALID', `${MANIFEST_FILE} is missing from the bundle`)
-  const table = await openTable(source, MANIFEST_FILE)
+  const table = await openTable(source, MANIFEST_FILE, limits)
   try {
     const manifest = await readManifest(table, (n) => note({ file: MANIFEST_FILE, ...n }))
     checkBundleFiles(manifest, new Set(source.entries.keys()), (n) => note({ file: MANIFEST_FILE, ...n }))
@@ -68,15 +68,15 @@ async function manifestOf(source: BundleSource, note: (n: PlanNote) => void): Pr
 }
 
 /** Throws `MANIFEST_INVALID` / `INPUT_UNREADABLE` when the bundle cannot be read as a whole. */
-export async function planBundle(source: BundleSource, note: (n: PlanNote) => void): Promise<BundlePlan> {
-  const manifest = await manifestOf(source, note)
+export async function planBundle(source: BundleSource, note: (n: PlanNote) => void, limits: CsvLimits): Promise<BundlePlan> {
+  const manifest = await manifestOf(source, note, limits)
   const modes: Partial<Record<EntityType, SyncMode>> = {}
   const files: PlannedFile[] = []
   for (const spec of ENTITY_FILES) {
     const mode = manifest.files.get(spec.name)
     if (mode === undefined || mode === 'absent') continue
     const file = `${spec.name}.csv`
-    const columns = await headerOf(source, file)
+    const columns = await headerOf(source, file, limits)
     columns.require(spec.requiredColumns(manifest.version))
     modes[spec.entity] = SYNC_MODE[mode]
     files.push({ spec, file, mode })
@@ -91,7 +91,7 @@ export async function planBundle(source: BundleSource, note: (n: PlanNote) => vo
     if (modes.user === undefined) {
       note({ file, line: null, field: `file.${ROLES_FILE.name}`, message: `${file} is ignored because users.csv is absent` })
     } else {
-      ;(await headerOf(source, file)).require(ROLES_FILE.requiredColumns)
+      ;(await headerOf(source, file, limits)).require(ROLES_FILE.requiredColumns)
       rolesFile = file
     }
   }

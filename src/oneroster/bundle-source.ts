@@ -7,6 +7,8 @@ import { stat } from 'node:fs/promises'
 import { SynclogError } from '../errors.js'
 import { openFolderSource } from './folder-source.js'
 import { openZipSource } from './zip-source.js'
+import { DEFAULT_LIMITS } from '../config/limits.js'
+import type { BundleLimits } from './bundle-limits.js'
 
 export interface BundleEntry {
   /** File name inside the bundle, e.g. `users.csv`. */
@@ -28,8 +30,8 @@ function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e)
 }
 
-/** Opens a folder or a .zip; an unusable path throws `INPUT_UNREADABLE` naming it. */
-export async function openBundleSource(path: string): Promise<BundleSource> {
+/** Opens a folder or a .zip; an unusable path throws `INPUT_UNREADABLE` naming it, input over a limit `INPUT_LIMIT_EXCEEDED`. */
+export async function openBundleSource(path: string, limits: BundleLimits = DEFAULT_LIMITS): Promise<BundleSource> {
   let info
   try {
     info = await stat(path)
@@ -37,8 +39,8 @@ export async function openBundleSource(path: string): Promise<BundleSource> {
     throw new SynclogError('INPUT_UNREADABLE', `cannot open the bundle ${path}: ${describe(e)}`, { cause: e })
   }
   try {
-    if (info.isDirectory()) return await openFolderSource(path)
-    if (info.isFile()) return await openZipSource(path)
+    if (info.isDirectory()) return await openFolderSource(path, limits)
+    if (info.isFile()) return await openZipSource(path, limits)
   } catch (e) {
     if (e instanceof SynclogError) throw e
     const what = info.isDirectory() ? 'folder' : 'zip file'

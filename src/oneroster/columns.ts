@@ -4,6 +4,7 @@
  * trimmed and empty items dropped, `metadata.*` extension columns by their name.
  */
 import { SynclogError } from '../errors.js'
+import { dictOf } from '../dict.js'
 
 export interface RowValues {
   /** The value as sent, null when blank or when the file has no such column. */
@@ -56,13 +57,12 @@ export class Columns {
     return value === undefined || value === '' ? null : value
   }
 
+  /** Column names are input (`metadata.__proto__` is a name like any other): a null-prototype dict. */
   metadata(values: readonly string[]): Readonly<Record<string, string>> {
-    const out: Record<string, string> = {}
-    for (const { key, at } of this.metadataColumns) {
+    return dictOf(this.metadataColumns.flatMap(({ key, at }) => {
       const value = values[at]
-      if (value !== undefined && value !== '') out[key] = value
-    }
-    return out
+      return value !== undefined && value !== '' ? [[key, value] as const] : []
+    }))
   }
 
   row(values: readonly string[]): RowValues {

@@ -27,7 +27,7 @@ function fail(fields: readonly string[], message: string): SplitLine {
 }
 
 function tooLong(fields: readonly string[], maxFieldChars: number): SplitLine {
-  return { ok: false, fields, column: fields.length, problem: 'too-long', message: `value is longer than ${maxFieldChars} characters` }
+  return { ok: false, fields, column: fields.length, problem: 'too-long', message: `value is longer than the limit csvFieldChars (${maxFieldChars} characters)` }
 }
 
 export function splitCsvLine(text: string, maxFieldChars: number): SplitLine {

@@ -5,17 +5,16 @@
  * unreadable (thrown as `INPUT_UNREADABLE`, turned into SyncFailed by the reader).
  */
 import { SynclogError } from '../errors.js'
+import { DEFAULT_LIMITS, formatBytes, howToRaise, type InputLimits } from '../config/limits.js'
 import { splitCsvLine } from './csv-line.js'
 import { physicalLineBatches, type PhysicalLine } from './physical-lines.js'
 
-export interface CsvLimits {
-  /** Longest value kept; a longer one makes its row unreadable. */
-  readonly maxFieldChars: number
-  /** Longest physical line buffered; the rest of a longer line is skipped unread. */
-  readonly maxLineBytes: number
-}
-
-export const DEFAULT_CSV_LIMITS: CsvLimits = { maxFieldChars: 64 * 1024, maxLineBytes: 1024 * 1024 }
+/**
+ * csvColumns: most header columns, or the file is unreadable; csvFieldChars: longest
+ * value kept, a longer one makes its row unreadable; csvLineBytes: longest physical
+ * line buffered, the rest of a longer line is skipped unread (its row unreadable).
+ */
+export type CsvLimits = Pick<InputLimits, 'csvColumns' | 'csvLineBytes' | 'csvFieldChars'>
 
 export type CsvItem =
   | { readonly kind: 'row'; readonly line: number; readonly values: readonly string[] }
@@ -43,12 +42,23 @@ function unreadableFile(file: string, message: string): SynclogError {
   return new SynclogError('INPUT_UNREADABLE', `${file}: ${message}`)
 }
 
+function overLimit(file: string, message: string, key: keyof CsvLimits): SynclogError {
+  return new SynclogError('INPUT_LIMIT_EXCEEDED', `${file}: ${message}; ${howToRaise(key)}`)
+}
+
+function lineTooLong(limits: CsvLimits): string {
+  return `the line is longer than the limit csvLineBytes (${formatBytes(limits.csvLineBytes)})`
+}
+
 function readHeader(file: string, pl: PhysicalLine, limits: CsvLimits): readonly string[] {
   const { line, text, overLong, invalidUtf8 } = pl
-  if (overLong) throw unreadableFile(file, `the header row (line ${line}) is longer than ${limits.maxLineBytes} bytes`)
+  if (overLong) throw overLimit(file, `the header row (line ${line}) is longer than the limit csvLineBytes (${formatBytes(limits.csvLineBytes)})`, 'csvLineBytes')
   if (invalidUtf8) throw unreadableFile(file, `the header row (line ${line}) is not valid UTF-8`)
-  const split = splitCsvLine(text, limits.maxFieldChars)
+  const split = splitCsvLine(text, limits.csvFieldChars)
   if (!split.ok) throw unreadableFile(file, `the header row (line ${line}) cannot be read: ${split.message}`)
+  if (split.fields.length > limits.csvColumns) {
+    throw overLimit(file, `the header row (line ${line}) has ${split.fields.length} columns, more than the limit csvColumns (${limits.csvColumns})`, 'csvColumns')
+  }
   const seen = new Set<string>()
   for (const name of split.fields) {
     if (name === '') continue
@@ -65,12 +75,12 @@ function unreadableRow(line: number, column: string, message: string, values: re
 function readRow(columns: readonly string[], pl: PhysicalLine, limits: CsvLimits): CsvItem {
   const { line, text, overLong, invalidUtf8 } = pl
   if (invalidUtf8) return unreadableRow(line, '', 'the line is not valid UTF-8', [])
-  const split = splitCsvLine(text, limits.maxFieldChars)
+  const split = splitCsvLine(text, limits.csvFieldChars)
   if (!split.ok) {
-    if (overLong && split.problem !== 'too-long') return unreadableRow(line, '', `the line is longer than ${limits.maxLineBytes} bytes`, split.fields)
+    if (overLong && split.problem !== 'too-long') return unreadableRow(line, '', lineTooLong(limits), split.fields)
     return unreadableRow(line, columns[split.column] ?? '', split.message, split.fields)
   }
-  if (overLong) return unreadableRow(line, '', `the line is longer than ${limits.maxLineBytes} bytes`, split.fields)
+  if (overLong) return unreadableRow(line, '', lineTooLong(limits), split.fields)
   if (split.fields.length !== columns.length) {
     return unreadableRow(line, '', `expected ${columns.length} values as in the header, found ${split.fields.length}`, split.fields)
   }
@@ -88,8 +98,8 @@ function readRows(columns: readonly string[], lines: readonly PhysicalLine[], li
 }
 
 /** Reads the header of `file` from `bytes` (UTF-8, optional BOM, LF or CRLF). */
-export async function openCsvTable(file: string, bytes: AsyncIterable<Buffer>, limits: CsvLimits = DEFAULT_CSV_LIMITS): Promise<CsvTable> {
-  const batches = physicalLineBatches(bytes, limits.maxLineBytes)
+export async function openCsvTable(file: string, bytes: AsyncIterable<Buffer>, limits: CsvLimits = DEFAULT_LIMITS): Promise<CsvTable> {
+  const batches = physicalLineBatches(bytes, limits.csvLineBytes)
   let columns: readonly string[] | null = null
   let rest: readonly PhysicalLine[] = []
   try {

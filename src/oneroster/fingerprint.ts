@@ -6,10 +6,12 @@
 import { createHash } from 'node:crypto'
 import { SynclogError } from '../errors.js'
 import { openBundleSource } from './bundle-source.js'
+import type { BundleLimits } from './bundle-limits.js'
+import { DEFAULT_LIMITS } from '../config/limits.js'
 
-/** Throws `INPUT_UNREADABLE` when the path is not a readable folder or zip. */
-export async function bundleFingerprint(path: string): Promise<string> {
-  const source = await openBundleSource(path)
+/** Throws `INPUT_UNREADABLE` when the path is not a readable folder or zip (`INPUT_LIMIT_EXCEEDED` when over a limit). */
+export async function bundleFingerprint(path: string, limits: BundleLimits = DEFAULT_LIMITS): Promise<string> {
+  const source = await openBundleSource(path, limits)
   try {
     const hash = createHash('sha256')
     const names = [...source.entries.keys()].sort()

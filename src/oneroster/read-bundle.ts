@@ -8,8 +8,10 @@
  * Every id and instant comes from the options and the input, so reading the same
  * bundle twice gives the same events.
  */
+import { basename, resolve } from 'node:path'
 import type { ChangeEvent } from '../events/change-event.js'
 import { SynclogError } from '../errors.js'
+import { DEFAULT_LIMITS, type InputLimits } from '../config/limits.js'
 import { BundleFileReader, type EventMeta } from './bundle-file-reader.js'
 import { openBundleSource, type BundleSource } from './bundle-source.js'
 import { planBundle } from './bundle-plan.js'
@@ -27,6 +29,8 @@ export interface BundleOptions {
   onProgress?: (p: { file: string; rows: number; bytes: number; totalBytes: number }) => void
   /** Things worth telling the operator that do not change the events (a file marked absent but present, a version variant...). */
   onIssue?: (issue: BundleIssue) => void
+  /** How much input is accepted (zip sizes, columns, line and value lengths); DEFAULT_LIMITS when absent. */
+  limits?: InputLimits
 }
 
 export interface BundleIssue { file: string; line: number | null; field: string; message: string }
@@ -61,13 +65,14 @@ export async function* readOneRosterBundle(opts: BundleOptions): AsyncGenerator<
   let started = false
   let failure: string
   try {
-    source = await openBundleSource(path)
-    const plan = await planBundle(source, note)
+    const limits = opts.limits ?? DEFAULT_LIMITS
+    source = await openBundleSource(path, limits)
+    const plan = await planBundle(source, note, limits)
     started = true
     yield { type: 'SyncStarted', ...meta(`${syncId}:start`), modes: plan.modes }
 
     const progress = new ProgressMeter(plan.totalBytes, opts.onProgress)
-    const reader = new BundleFileReader(source, meta, syncId, progress, note)
+    const reader = new BundleFileReader(source, meta, syncId, progress, note, limits)
     let roles: UserRoles | null = null
     for (const planned of plan.files) {
       if (planned.spec.entity === 'user' && plan.rolesFile !== null) {
@@ -80,7 +85,9 @@ export async function* readOneRosterBundle(opts: BundleOptions): AsyncGenerator<
     yield { type: 'SyncEnded', ...meta(`${syncId}:end`) }
     return
   } catch (e) {
-    failure = e instanceof SynclogError ? e.message : `cannot read the bundle ${path}: ${messageOf(e)}`
+    // The reason is kept with the sync, which API tokens read: it names the bundle, not where it lies on this machine.
+    const full = e instanceof SynclogError ? e.message : `cannot read the bundle ${path}: ${messageOf(e)}`
+    failure = [resolve(path), path].filter((p) => basename(p) !== '').reduce((text, p) => text.split(p).join(basename(p)), full)
   } finally {
     await source?.close()
   }

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto'
 import { bundleFingerprint } from './read-bundle.js'
+import type { BundleLimits } from './bundle-limits.js'
 
 export function syncIdFor(tenant: string, fingerprint: string, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
@@ -14,9 +15,9 @@ export function syncIdFor(tenant: string, fingerprint: string, now: Date): strin
  * The bundle's content fingerprint; for an unreadable path a one-off value
  * (the reader turns such input into a Failed sync, which only needs an id).
  */
-export async function inputFingerprint(path: string, now: Date): Promise<string> {
+export async function inputFingerprint(path: string, now: Date, limits?: BundleLimits): Promise<string> {
   try {
-    return await bundleFingerprint(path)
+    return await bundleFingerprint(path, limits)
   } catch {
     return createHash('sha256').update(`unreadable:${path}:${now.toISOString()}`).digest('hex')
   }

@@ -16,7 +16,7 @@ import { commitOverlay, emptyIndexes, emptyTables, type OverlayData, type Roster
 export interface FoldOptions {
   readonly holdThresholds: HoldThresholds
   /** Per tenant, the school sourcedIds onboarded; a tenant not listed has every school onboarded. */
-  readonly onboardedSchools?: Readonly<Record<string, readonly string[]>>
+  readonly onboardedSchools?: ReadonlyMap<string, readonly string[]>
 }
 
 export const DEFAULT_FOLD_OPTIONS: FoldOptions = { holdThresholds: { deletePercent: 10, updatePercent: 75 } }
@@ -161,7 +161,7 @@ function onSyncEnded(state: ProcessorState, e: SyncEnded, options: FoldOptions):
     return done([failed], [closed, syncChange(t, info)])
   }
 
-  const onboarded = options.onboardedSchools?.[t.tenant]
+  const onboarded = options.onboardedSchools?.get(t.tenant)
   const resolved = resolveSync(t, sync, e, {
     tenant: t.tenant, holdThresholds: options.holdThresholds, onboardedSchools: onboarded ? new Set(onboarded) : undefined,
   })

@@ -65,8 +65,9 @@ export function where(source: SourcePosition | null): string {
   return source ? ` (${source.file}:${source.line})` : ''
 }
 
+/** Class + user + role; JSON keeps the parts apart whatever characters the ids hold. */
 function enrollmentKey(e: EnrollmentRecord): string {
-  return `${e.classSourcedId}\u0000${e.userSourcedId}\u0000${e.role}`
+  return JSON.stringify([e.classSourcedId, e.userSourcedId, e.role])
 }
 
 export function intakeUnreadable(sync: PendingSync, event: RecordUnreadable): void {
@@ -97,7 +98,7 @@ export function intakeRecord(sync: PendingSync, event: RecordChanged): void {
     return early('Skipped', 'sourcedId', 'sourcedId is required')
   }
   // Canonical content tells Merged from Excluded duplicates; computed only when two records collide.
-  const content = (r: AnyRecord | null): string => (r ? JSON.stringify(trackedFields(r)) : 'delete')
+  const content = (r: AnyRecord | null): string => (r ? JSON.stringify([...trackedFields(r)]) : 'delete')
 
   const candidates = sync.candidates[event.entity]
   const first = candidates.get(event.sourcedId)

@@ -88,11 +88,15 @@ export interface FieldIssue {
   readonly message: string
 }
 
-/** The tracked fields of a record: everything but its id and dateLastModified. */
-export function trackedFields(record: AnyRecord): Record<string, unknown> {
+/**
+ * The tracked fields of a record: everything but its id and dateLastModified,
+ * then `metadata.<name>` in name order. A Map: metadata names come from input.
+ */
+export function trackedFields(record: AnyRecord): Map<string, unknown> {
   const { sourcedId: _id, dateLastModified: _dlm, metadata, ...fields } = record
-  const out: Record<string, unknown> = { ...fields }
-  for (const key of Object.keys(metadata).sort()) out[`metadata.${key}`] = metadata[key]
+  const out = new Map<string, unknown>(Object.entries(fields))
+  const names = Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  for (const [name, value] of names) out.set(`metadata.${name}`, value)
   return out
 }
 
@@ -106,11 +110,11 @@ function show(value: unknown): string {
 export function changedFields(before: AnyRecord, after: AnyRecord): { field: string; oldValue: string; newValue: string }[] {
   const a = trackedFields(before)
   const b = trackedFields(after)
-  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])]
+  const keys = new Set([...a.keys(), ...b.keys()])
   const changes: { field: string; oldValue: string; newValue: string }[] = []
   for (const key of keys) {
-    const oldValue = show(a[key])
-    const newValue = show(b[key])
+    const oldValue = show(a.get(key))
+    const newValue = show(b.get(key))
     if (oldValue !== newValue) changes.push({ field: key, oldValue, newValue })
   }
   return changes

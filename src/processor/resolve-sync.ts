@@ -409,7 +409,10 @@ class SyncResolver {
   }
 
   private actionRow(action: LogAction, context: Partial<DraftRow>, key: string, extra: Partial<DraftRow>): void {
-    const [entity, id] = key.split(':') as [EntityType, string]
+    // `entity:id`: entity names have no ':', ids may (`sch:001`), so only the first one separates.
+    const colon = key.indexOf(':')
+    const entity = key.slice(0, colon) as EntityType
+    const id = key.slice(colon + 1)
     this.rows.push({
       ...ROW_DEFAULTS, ...context, entity, sourcedId: id, outcome: this.outcomeOf.get(key) ?? '', recordSchoolId: this.recordSchoolOf.get(key) ?? '',
       date: this.timeOf.get(key) ?? this.end.occurredAt, action, ...extra,

@@ -3,9 +3,10 @@
  * crash reuses its sync id and time: the fold then reproduces the same rows,
  * and the store's deduplication keeps one copy of each.
  */
-import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises'
+import { readFile, rm, writeFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { syncIdFor } from '../oneroster/sync-identity.js'
+import { makeDirectory } from '../paths/make-directory.js'
 
 export interface ImportIntent {
   readonly tenant: string
@@ -37,7 +38,7 @@ export class ImportJournal {
       return { intent: previous, resumed: true }
     }
     const intent: ImportIntent = { ...input, syncId: syncIdFor(input.tenant, input.fingerprint, now), occurredAt: now.toISOString() }
-    await mkdir(this.dataDir, { recursive: true })
+    await makeDirectory(this.dataDir)
     await writeFile(`${this.path}.tmp`, JSON.stringify(intent, null, 2))
     await rename(`${this.path}.tmp`, this.path)
     return { intent, resumed: false }

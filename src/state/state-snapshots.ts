@@ -4,13 +4,17 @@
  * so a crash leaves the previous snapshot intact). Stream mode keeps it in a
  * compacted changelog topic instead; the fold does not know the difference.
  */
-import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { open, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createHash } from 'node:crypto'
 import { deserialize, serialize } from 'node:v8'
 import { SynclogError } from '../errors.js'
 import { createProcessorState, type ProcessorState, type TenantState } from '../processor/index.js'
+import { makeDirectory } from '../paths/make-directory.js'
 
 const FORMAT = 'synclog-state/1'
+/** Longest URL-encoded tenant id used as a file name (file systems allow 255 bytes). */
+const MAX_READABLE_NAME = 200
 
 interface SnapshotFile {
   readonly format: string
@@ -24,8 +28,16 @@ export class StateSnapshots {
     this.dir = join(dataDir, 'state')
   }
 
+  /**
+   * The tenant id is opaque: any characters, any length. Short ids keep their
+   * readable, URL-encoded name; one too long for a file name is named by its hash
+   * after a '+', which URL encoding never leaves, so no tenant id can take
+   * another's file (the snapshot itself says which tenant it holds).
+   */
   private pathOf(tenant: string): string {
-    return join(this.dir, `${encodeURIComponent(tenant)}.v8`)
+    const encoded = encodeURIComponent(tenant)
+    const name = encoded.length <= MAX_READABLE_NAME ? encoded : `+sha256-${createHash('sha256').update(tenant).digest('hex')}`
+    return join(this.dir, `${name}.v8`)
   }
 
   /** Loads every tenant's snapshot found in the directory. */
@@ -52,7 +64,7 @@ export class StateSnapshots {
   }
 
   async save(tenant: TenantState): Promise<void> {
-    await mkdir(this.dir, { recursive: true })
+    await makeDirectory(this.dir)
     const path = this.pathOf(tenant.tenant)
     const tmp = `${path}.tmp`
     const bytes = serialize({ format: FORMAT, tenant } satisfies SnapshotFile)

@@ -8,6 +8,7 @@
  */
 import { serialize } from 'node:v8'
 import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs'
+import { ownValue } from '../dict.js'
 import type { Logger } from '../logging/logger.js'
 import { applyEvent, type FoldOptions, type ProcessorState } from '../processor/index.js'
 import type { AvroSerde } from '../kafka/avro-serde.js'
@@ -55,7 +56,7 @@ export class ProcessorService {
     this.consumer = consumer
     this.deps.metrics.readiness.set('processor', false)
     consumer.on(consumer.events.GROUP_JOIN, (e: { payload: { memberAssignment: Record<string, number[]> } }) => {
-      this.assigned = e.payload.memberAssignment[topics.changeEvents] ?? []
+      this.assigned = ownValue(e.payload.memberAssignment, topics.changeEvents) ?? []
       // Whatever happened while we were not the owner, the changelog knows it: restore on next use.
       this.states.clear()
       logger.info({ partitions: this.assigned }, 'processor partitions assigned')

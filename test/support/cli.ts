@@ -10,9 +10,11 @@ export interface CliRun {
   readonly code: number | null
   readonly stdout: string
   readonly stderr: string
+  /** Set when the run was killed for outliving `timeoutMs`. */
+  readonly timedOut?: boolean
 }
 
-export function synclog(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> {
+export function synclog(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? process.cwd(),
@@ -23,8 +25,16 @@ export function synclog(args: readonly string[], opts: { env?: Record<string, st
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    let timedOut = false
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true
+      child.kill('SIGKILL')
+    }, opts.timeoutMs)
     child.on('error', reject)
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }))
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolvePromise({ code, stdout, stderr, ...(timedOut ? { timedOut } : {}) })
+    })
   })
 }
 

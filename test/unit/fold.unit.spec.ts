@@ -105,7 +105,7 @@ describe('Skipped records', () => {
   })
 
   it('skips a school that is not onboarded together with all its records', () => {
-    const given = new Given({ holdThresholds: { deletePercent: 10, updatePercent: 75 }, onboardedSchools: { 'district-a': ['sch1'] } })
+    const given = new Given({ holdThresholds: { deletePercent: 10, updatePercent: 75 }, onboardedSchools: new Map([['district-a', ['sch1']]]) })
     const out = given.when(smallDistrict(sync())
       .upsert('org', 'sch2', { name: 'Garrison High', type: 'school', parentSourcedId: 'd1' })
       .upsert('course', 'c2', { title: 'Art', orgSourcedId: 'sch2' })

@@ -247,11 +247,12 @@ describe('a zip bundle', () => {
     expect(userFields(events, 'u-p1').role).toBe('administrator')
   })
 
-  it('fails the sync, after SyncStarted, when the file is not a zip', async () => {
+  it('fails the sync, after SyncStarted, when the file is not a zip, naming it without the server path', async () => {
     const path = join(dir, 'export.zip')
     await writeFile(path, 'this is not a zip')
     const reason = failure((await read(path)).events)
-    expect(reason).toContain(path)
+    expect(reason).toContain('export.zip')
+    expect(reason).not.toContain(dir)
     expect(reason).toMatch(/zip/i)
   })
 
@@ -264,12 +265,13 @@ describe('a zip bundle', () => {
     expect(failure((await read(path)).events)).toMatch(/^cannot read users\.csv: /)
   })
 
-  it('fails the sync when the path does not exist', async () => {
+  it('fails the sync when the path does not exist, naming the bundle without the server path', async () => {
     const path = join(dir, 'missing.zip')
     const { events } = await read(path)
     expect(events[0]).toMatchObject({ type: 'SyncStarted', eventId: 's1:start', modes: {} })
     expect(events[1]).toMatchObject({ type: 'SyncFailed', eventId: 's1:failed' })
-    expect(failure(events)).toContain(path)
+    expect(failure(events)).toContain('missing.zip')
+    expect(failure(events)).not.toContain(dir)
   })
 })
 
@@ -344,8 +346,8 @@ describe('rows that cannot be read', () => {
     const huge = 'x'.repeat(10 * 1024 * 1024)
     const { events } = await readFiles(orgsBundle(csv('sourcedId,name,type', 'sch1,A,school', `sch2,"${huge}",school`, `sch3,${huge},school`, 'sch4,D,school')))
     expect(unreadables(events).map((e) => [e.source?.line, e.sourcedId, e.field, e.message])).toEqual([
-      [3, 'sch2', 'name', 'value is longer than 65536 characters'],
-      [4, 'sch3', 'name', 'value is longer than 65536 characters'],
+      [3, 'sch2', 'name', 'value is longer than the limit csvFieldChars (65536 characters)'],
+      [4, 'sch3', 'name', 'value is longer than the limit csvFieldChars (65536 characters)'],
     ])
     expect(records(events).map((e) => e.sourcedId)).toEqual(['sch1', 'sch4'])
   })

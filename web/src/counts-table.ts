@@ -32,20 +32,27 @@ function numberCell(n: number, href: string, label: string): HTMLTableCellElemen
   return h('td', { class: 'num' }, n === 0 ? '0' : h('a', { href, 'aria-label': `${count(n)} ${label}` }, count(n)))
 }
 
-function entitiesOf(counts: Record<string, OutcomeCountsJson>): string[] {
-  const known: string[] = ENTITY_TYPES.filter((e) => counts[e] !== undefined)
-  return [...known, ...Object.keys(counts).filter((e) => !known.includes(e)).sort()]
+/** Counts by entity name. A Map: names and school ids are data ('__proto__' is an id like any other). */
+const byName = (counts: Readonly<Record<string, OutcomeCountsJson>>): ReadonlyMap<string, OutcomeCountsJson> => new Map(Object.entries(counts))
+
+function entitiesOf(counts: ReadonlyMap<string, OutcomeCountsJson>): string[] {
+  const known: string[] = ENTITY_TYPES.filter((e) => counts.has(e))
+  return [...known, ...[...counts.keys()].filter((e) => !known.includes(e)).sort()]
 }
+
+/** Element ids of school details, unique on the page whatever the school and sync ids hold. */
+let detailsSeq = 0
 
 /** Record type × outcome, each number linking to its records. */
 export function summaryTable(caption: string, syncId: string, counts: Record<string, OutcomeCountsJson>, school?: string): HTMLElement {
   const where = school === undefined ? '' : ` in ${school === '' ? '(district)' : school}`
+  const byEntity = byName(counts)
   return h('div', { class: 'table-scroll', role: 'region', 'aria-label': caption, tabindex: 0 },
     h('table', { class: 'counts' },
       h('caption', {}, caption),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Record type'), COUNT_COLUMNS.map((c) => h('th', { scope: 'col', class: 'num' }, c.header)))),
-      h('tbody', {}, entitiesOf(counts).map((entity) => {
-        const c = counts[entity]!
+      h('tbody', {}, entitiesOf(byEntity).map((entity) => {
+        const c = byEntity.get(entity)!
         return h('tr', {},
           h('th', { scope: 'row' }, entity),
           COUNT_COLUMNS.map((col) => numberCell(c[col.field], drillHref(syncId, entity, col.outcomes, school),
@@ -55,18 +62,17 @@ export function summaryTable(caption: string, syncId: string, counts: Record<str
 
 /** One row per school: its total per record type (each a link), and its own summary when its name is pressed. */
 export function schoolsTable(syncId: string, summary: SyncSummary): HTMLElement {
-  const bySchool = summary.bySchool ?? {}
-  const entities = entitiesOf(summary.counts)
-  const schoolIds = Object.keys(bySchool).sort((a, b) => {
+  const entities = entitiesOf(byName(summary.counts))
+  const schools = Object.entries(summary.bySchool ?? {}).sort(([a, sa], [b, sb]) => {
     if (a === '(district)') return -1
     if (b === '(district)') return 1
-    return bySchool[a]!.schoolName.localeCompare(bySchool[b]!.schoolName) || a.localeCompare(b)
+    return sa.schoolName.localeCompare(sb.schoolName) || a.localeCompare(b)
   })
   const tbody = h('tbody')
-  for (const id of schoolIds) {
-    const school = bySchool[id]!
+  for (const [id, school] of schools) {
     const name = id === '(district)' ? '(district)' : school.schoolName || id
-    const detailsId = `school-${syncId}-${id}`.replace(/[^A-Za-z0-9_-]/g, '_')
+    const schoolCounts = byName(school.counts)
+    const detailsId = `school-details-${++detailsSeq}`
     const detailsRow = h('tr', { class: 'school-details', hidden: true }, h('td', { colspan: entities.length + 1 }))
     const toggle = h('button', { type: 'button', class: 'linklike', 'aria-expanded': 'false', 'aria-controls': detailsId }, name)
     toggle.addEventListener('click', () => {
@@ -82,7 +88,7 @@ export function schoolsTable(syncId: string, summary: SyncSummary): HTMLElement 
       h('tr', {},
         h('th', { scope: 'row' }, toggle, id === '(district)' || id === name ? null : h('span', { class: 'school-id' }, ` ${id}`)),
         entities.map((entity) => {
-          const n = school.counts[entity]?.total ?? 0
+          const n = schoolCounts.get(entity)?.total ?? 0
           return numberCell(n, drillHref(syncId, entity, undefined, id), `${entity} records in ${name}`)
         })),
       detailsRow)

@@ -12,9 +12,9 @@ import { hrefOf, replaceHash } from './hash-route.js'
 import { LogTable, SHOWN_COLUMNS, columnLabel, type PagerState } from './log-table.js'
 
 /** Filters a link may set that have no field of their own (from the sync history's numbers); shown as removable chips. */
-const FIXED_FILTERS: Readonly<Record<string, string>> = {
-  sync: 'Sync', action: 'Action', outcome: 'Outcome', entity: 'Record type', app: 'App', includeRejected: 'Include rejected syncs',
-}
+const FIXED_FILTERS: ReadonlyMap<string, string> = new Map([
+  ['sync', 'Sync'], ['action', 'Action'], ['outcome', 'Outcome'], ['entity', 'Record type'], ['app', 'App'], ['includeRejected', 'Include rejected syncs'],
+])
 
 const SIDES = [
   ['either', 'Home or serving school'],
@@ -27,7 +27,7 @@ const TYPING_DELAY_MS = 250
 export function renderSyncLog(main: HTMLElement, params: URLSearchParams, session: Session): () => void {
   const scope = session.me.scope
   const fixed = new URLSearchParams()
-  for (const [key, value] of params) if (key in FIXED_FILTERS) fixed.append(key, value)
+  for (const [key, value] of params) if (FIXED_FILTERS.has(key)) fixed.append(key, value)
 
   // Scope: what the token allows, and no more.
   const tenantSelect = h('select', { id: 'f-tenant', disabled: scope.tenant !== undefined })
@@ -117,7 +117,7 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
     chips.replaceChildren()
     for (const key of [...new Set(fixed.keys())]) {
       const values = fixed.getAll(key)
-      const text = `${FIXED_FILTERS[key]}: ${values.join(' or ')}`
+      const text = `${FIXED_FILTERS.get(key) ?? key}: ${values.join(' or ')}`
       chips.appendChild(h('li', {}, text, ' ', h('button', {
         type: 'button', class: 'clear', 'aria-label': `Remove filter ${text}`, title: 'Remove this filter',
         onclick: () => {
@@ -133,8 +133,8 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
 
   /** The filters as query parameters of the API (the same for the page, the count and the downloads). */
   const filters = (): Record<string, string | string[]> => {
-    const q: Record<string, string | string[]> = {}
-    for (const key of new Set(fixed.keys())) q[key] = fixed.getAll(key)
+    // Keys of `fixed` are FIXED_FILTERS' own names (checked as the page opens).
+    const q: Record<string, string | string[]> = Object.fromEntries([...new Set(fixed.keys())].map((key) => [key, fixed.getAll(key)]))
     if (tenantSelect.value !== '' && scope.tenant === undefined) q['tenant'] = tenantSelect.value
     const school = schoolInput.value.trim()
     if (school !== '') {

@@ -1,15 +1,15 @@
 /** approve / reject a sync that is On Hold. */
-import { userInfo } from 'node:os'
 import type { Command } from 'commander'
 import { findSync } from '../../processor/index.js'
 import { SynclogError } from '../../errors.js'
 import { contextOf } from '../context.js'
+import { terminalText } from '../../export/terminal-text.js'
 
 function register(program: Command, verb: 'approve' | 'reject'): void {
   program.command(verb)
     .description(verb === 'approve' ? 'Apply a sync that is On Hold' : 'Discard a sync that is On Hold; the state stays as before it')
     .argument('<syncId>')
-    .option('--by <name>', 'who decides (recorded with the sync)', userInfo().username)
+    .option('--by <name>', 'who decides (recorded with the sync, which API tokens read)', 'an operator')
     .action(async (syncId: string, opts: { by: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
       const report = await ctx.withPipeline(verb, async (pipeline) => {
@@ -21,7 +21,7 @@ function register(program: Command, verb: 'approve' | 'reject'): void {
           app: found.info.app, occurredAt: new Date().toISOString(), by: opts.by,
         }])
       })
-      ctx.stdout.write(`Sync ${syncId} is now ${report.syncs.get(syncId) ?? 'unchanged'}.\n`)
+      ctx.stdout.write(`Sync ${terminalText(syncId)} is now ${report.syncs.get(syncId) ?? 'unchanged'}.\n`)
     })
 }
 

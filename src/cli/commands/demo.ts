@@ -4,7 +4,7 @@
  */
 import { UNSCOPED } from '../../clickhouse/scope.js'
 import { existsSync } from 'node:fs'
-import { readdir, rm, writeFile, mkdir } from 'node:fs/promises'
+import { readdir, rm, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import type { Command } from 'commander'
 import { generateDemoNights } from '../../demo/district.js'
@@ -16,6 +16,7 @@ import { SynclogError } from '../../errors.js'
 import { contextOf } from '../context.js'
 import { importBundle } from './import.js'
 import { printLog, printSummary, printSyncs } from '../output.js'
+import { makeDirectory } from '../../paths/make-directory.js'
 
 const MARKER = 'SYNCLOG-DEMO'
 const DEMO_ACTIONS = [
@@ -33,7 +34,7 @@ async function resetDemoDir(dir: string): Promise<void> {
     }
     await rm(dir, { recursive: true, force: true })
   }
-  await mkdir(dir, { recursive: true })
+  await makeDirectory(dir)
   await writeFile(join(dir, MARKER), 'Made by `synclog demo`; deleted and rebuilt on each run.\n')
 }
 
@@ -43,6 +44,7 @@ export function registerDemo(program: Command): void {
     .option('--seed <n>', 'seed of the generated district', '7')
     .addHelpText('after', '\nThe demo works in ./synclog-demo (or --data), which it rebuilds on every run.')
     .action(async (opts: { seed: string }, cmd: Command) => {
+      if (!/^\d{1,9}$/.test(opts.seed)) throw new SynclogError('USAGE', `--seed must be a whole number (got '${opts.seed}')`)
       const ctx = contextOf(cmd, { data: './synclog-demo', logLevel: 'warn' })
       const dir = ctx.config.dataDir
       const out = ctx.stdout

@@ -1,10 +1,11 @@
 /** `synclog export`: the scheduled export, for cron and systemd timers. */
-import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { parseSide } from '../../clickhouse/scope.js'
 import { SynclogError, isSynclogError } from '../../errors.js'
 import { checkExportName } from '../../export/export-checkpoint.js'
 import { EXPORT_FORMATS, parseSince, runScheduledExport, type ExportFormat, type ExportRunResult } from '../../export/scheduled-export.js'
+import { terminalText } from '../../export/terminal-text.js'
+import { checkOutputDir } from '../../paths/check-path.js'
 import { contextOf, type CliContext } from '../context.js'
 import { EXIT } from '../exit-codes.js'
 import { createProgress } from '../progress.js'
@@ -51,7 +52,7 @@ function printResult(ctx: CliContext, result: ExportRunResult): void {
     out.write(`nothing new since ${since}${result.outcome === 'dry-run' ? ' (dry run)' : ''}\n`)
   }
   const prefix = result.outcome === 'dry-run' ? 'would write ' : ''
-  for (const f of result.files) out.write(`${prefix}${f.path}\t${plural(f.rows, 'row')}\n`)
+  for (const f of result.files) out.write(`${prefix}${terminalText(f.path)}\t${plural(f.rows, 'row')}\n`)
   const rejected = result.done.filter((s) => s.status === 'Rejected').length
   const exported = result.done.length - rejected
   const notes = [
@@ -81,6 +82,7 @@ export function registerExport(program: Command): void {
       const ctx = contextOf(cmd)
       // Bad options fail before the data directory is opened.
       checkExportName(opts.name)
+      const outDir = checkOutputDir(opts.out)
       if (opts.since !== undefined) parseSince(opts.since)
       const format = parseExportFormat(opts.format)
       const side = parseSide(opts.side, '--side')
@@ -88,7 +90,7 @@ export function registerExport(program: Command): void {
       let result: ExportRunResult
       try {
         result = await ctx.withStore('export', (store) => runScheduledExport(store, {
-          name: opts.name, outDir: resolve(opts.out), dataDir: ctx.config.dataDir, format, perSchool: opts.perSchool ?? false, side,
+          name: opts.name, outDir, dataDir: ctx.config.dataDir, format, perSchool: opts.perSchool ?? false, side,
           tenant: opts.tenant, school: opts.school, app: opts.app, since: opts.since, dryRun: opts.dryRun ?? false,
         }, {
           logger: ctx.logger,
@@ -101,7 +103,7 @@ export function registerExport(program: Command): void {
         ctx.logger.error({ err: e, export: opts.name }, 'export failed')
         // A damaged checkpoint stops every run until it is fixed; anything else, the next run retries.
         const next = isSynclogError(e, 'STATE_CORRUPT') ? '' : ': the next run exports these rows'
-        ctx.stderr.write(`synclog: export '${opts.name}' failed: ${(e as Error).message}\n`
+        ctx.stderr.write(`synclog: export '${opts.name}' failed: ${terminalText((e as Error).message)}\n`
           + `No file of this run was kept and its checkpoint is unchanged${next}.\n`)
         process.exitCode = EXIT.error
         return

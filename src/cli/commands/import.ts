@@ -8,6 +8,7 @@ import { readOneRosterBundle } from '../../oneroster/read-bundle.js'
 import { inputFingerprint } from '../../oneroster/sync-identity.js'
 import { ImportJournal } from '../../state/import-journal.js'
 import { formatTextTable } from '../../export/text-table.js'
+import { terminalText } from '../../export/terminal-text.js'
 import type { EmbeddedPipeline } from '../../pipeline/embedded-pipeline.js'
 import { SynclogError } from '../../errors.js'
 
@@ -32,14 +33,14 @@ export async function importBundle(ctx: CliContext, pipeline: EmbeddedPipeline, 
   }
   const journal = new ImportJournal(ctx.config.dataDir)
   const now = new Date()
-  const { intent, resumed } = await journal.begin({ tenant: opts.tenant, app: opts.app, fingerprint: await inputFingerprint(path, now) }, now)
+  const { intent, resumed } = await journal.begin({ tenant: opts.tenant, app: opts.app, fingerprint: await inputFingerprint(path, now, ctx.config.limits) }, now)
   const log = ctx.logger.child({ tenant: intent.tenant, syncId: intent.syncId })
   if (resumed) log.info('resuming the interrupted import of the same input under its first sync id')
   log.info({ path }, 'import started')
 
   const progress = opts.quiet ? undefined : createProgress(log, 'Importing')
   const report = await pipeline.apply(readOneRosterBundle({
-    path, tenant: intent.tenant, syncId: intent.syncId, app: intent.app, occurredAt: intent.occurredAt,
+    path, tenant: intent.tenant, syncId: intent.syncId, app: intent.app, occurredAt: intent.occurredAt, limits: ctx.config.limits,
     onProgress: (p) => progress?.update(p),
     onIssue: (issue) => log.warn({ file: issue.file, line: issue.line, field: issue.field }, issue.message),
   }))
@@ -65,7 +66,7 @@ async function printNextSteps(ctx: CliContext, pipeline: EmbeddedPipeline, syncI
       ['outcome', 'Outcome'], ['entity', 'Entity'], ['sourcedId', 'Sourced ID'], ['field', 'Field'], ['message', 'Message'],
     ], { maxWidth: 70 })}\n`)
   }
-  ctx.stdout.write(`\nNext: synclog summary ${syncId} --by-school · synclog log --sync ${syncId} · synclog report ${syncId} --out reports/\n`)
+  ctx.stdout.write(`\nNext: synclog summary ${terminalText(syncId)} --by-school · synclog log --sync ${syncId} · synclog report ${syncId} --out reports/\n`)
   if (status === 'On Hold') ctx.stdout.write(`This sync is On Hold: review it, then run synclog approve ${syncId} or synclog reject ${syncId}.\n`)
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { changeEventsOf, describeIssue } from '../../ndjson/read-ndjson.js'
 import { contextOf } from '../context.js'
+import { terminalText } from '../../export/terminal-text.js'
 import { exitCodeFor } from '../exit-codes.js'
 
 export function registerIngest(program: Command): void {
@@ -12,11 +13,12 @@ export function registerIngest(program: Command): void {
       let issues = 0
       const events = changeEventsOf(file, (issue) => {
         issues++
-        ctx.stderr.write(`${describeIssue(file, issue)}\n`)
-      })
+        ctx.stderr.write(`${terminalText(describeIssue(file, issue))}\n`)
+      }, ctx.config.limits)
       const report = await ctx.withPipeline('ingest', (pipeline) => pipeline.apply(events))
-      for (const r of report.rejected) ctx.stderr.write(`${file}: event ${r.eventId} rejected: ${r.reason}\n`)
-      for (const [syncId, status] of report.syncs) ctx.stdout.write(`${syncId}\t${status}\n`)
+      // Ids, keys and reasons come from the file: shown escaped, never as terminal controls.
+      for (const r of report.rejected) ctx.stderr.write(`${terminalText(`${file}: event ${r.eventId} rejected: ${r.reason}`)}\n`)
+      for (const [syncId, status] of report.syncs) ctx.stdout.write(`${terminalText(syncId)}\t${status}\n`)
       ctx.stdout.write(`${report.events} events folded, ${report.rowsWritten} log rows written, ${issues} unreadable line(s), ${report.rejected.length} rejected, ${report.ignored} redelivered\n`)
       process.exitCode = exitCodeFor(report.syncs.values())
     })

@@ -43,10 +43,10 @@ async function bundleSource(ctx: CliContext, path: string, opts: PublishCommandO
   if (tenant === undefined) throw new SynclogError('USAGE', `--tenant is required to publish a OneRoster bundle (${path}); an .ndjson file names its tenants itself`)
   if (!TENANT_RE.test(tenant)) throw new SynclogError('USAGE', `--tenant '${tenant}' must be letters, digits, '.', '_' or '-' (at most 100)`)
   const now = new Date()
-  const syncId = syncIdFor(tenant, await inputFingerprint(path, now), now)
+  const syncId = syncIdFor(tenant, await inputFingerprint(path, now, ctx.config.limits), now)
   const log = ctx.logger.child({ tenant, syncId })
   const events = readOneRosterBundle({
-    path, tenant, syncId, app: opts.app ?? DEFAULT_APP, occurredAt: now.toISOString(),
+    path, tenant, syncId, app: opts.app ?? DEFAULT_APP, occurredAt: now.toISOString(), limits: ctx.config.limits,
     onProgress: (p) => progress.update(p),
     onIssue: (issue) => log.warn({ file: issue.file, line: issue.line, field: issue.field }, issue.message),
   })

@@ -1,16 +1,17 @@
 /** The read commands: syncs, summary, log, report. */
-import { createWriteStream } from 'node:fs'
-import { mkdir, rename } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
-import { finished } from 'node:stream/promises'
+import { dirname } from 'node:path'
 import type { Command } from 'commander'
 import { LOG_COLUMNS, type LogColumn } from '../../events/sync-log-event.js'
 import type { LogFilter } from '../../clickhouse/sync-log-store.js'
 import { writeLogXlsx } from '../../export/xlsx-log-writer.js'
 import { writeSyncReports } from '../../export/sync-report.js'
+import { writeFileAtomically } from '../../export/atomic-file.js'
+import { terminalText } from '../../export/terminal-text.js'
+import { checkOutputDir, checkOutputFile } from '../../paths/check-path.js'
+import { makeDirectory } from '../../paths/make-directory.js'
 import { SynclogError } from '../../errors.js'
 import { collect, contextOf } from '../context.js'
-import { parseFormat, printDaily, printLog, printLogStream, printSummary, printSyncs } from '../output.js'
+import { parseFormat, toJson, printDaily, printLog, printLogStream, printSummary, printSyncs } from '../output.js'
 import { ENTITY_TYPES } from '../../events/change-event.js'
 import { OUTCOMES } from '../../events/sync-log-event.js'
 import { UNSCOPED, parseSide } from '../../clickhouse/scope.js'
@@ -75,17 +76,11 @@ export function logFilterOf(opts: LogOptions, nowMs: number): LogFilter {
   }, nowMs)
 }
 
-/** Writes to `path` through a temp file renamed at the end, or to stdout when no path. */
+/** Writes to `path` (checked by checkOutputFile) atomically, or to stdout when no path. */
 async function toFileOrStdout(path: string | undefined, stdout: NodeJS.WritableStream, write: (out: NodeJS.WritableStream) => Promise<void>): Promise<void> {
-  if (!path) return write(stdout)
-  const target = resolve(path)
-  await mkdir(dirname(target), { recursive: true })
-  const tmp = `${target}.tmp`
-  const out = createWriteStream(tmp)
-  await write(out)
-  out.end()
-  await finished(out)
-  await rename(tmp, target)
+  if (path === undefined) return write(stdout)
+  await makeDirectory(dirname(path))
+  await writeFileAtomically(path, write)
 }
 
 export function registerReadCommands(program: Command): void {
@@ -140,20 +135,22 @@ export function registerReadCommands(program: Command): void {
     .action(async (opts: LogOptions, cmd: Command) => {
       const ctx = contextOf(cmd)
       const format = parseFormat(opts.format, ['table', 'json', 'csv', 'xlsx'])
-      if (format === 'xlsx' && !opts.out) throw new SynclogError('USAGE', '--format xlsx needs --out <file.xlsx>')
+      if (format === 'xlsx' && opts.out === undefined) throw new SynclogError('USAGE', '--format xlsx needs --out <file.xlsx>')
+      const outFile = opts.out === undefined ? undefined : checkOutputFile(opts.out)
       const filter = logFilterOf(opts, Date.now())
       const limit = positiveInt('--limit', opts.limit) ?? (format === 'table' ? 100 : undefined)
       await ctx.withStore('log', async (store) => {
         if (format === 'xlsx') {
           const rows = limited(store.streamLog(UNSCOPED, filter), limit)
-          const n = await writeLogXlsx(resolve(opts.out!), rows)
-          ctx.logger.info({ rows: n, file: resolve(opts.out!) }, 'Excel export written')
-          ctx.stdout.write(`${n} rows written to ${resolve(opts.out!)}\n`)
+          await makeDirectory(dirname(outFile!))
+          const n = await writeLogXlsx(outFile!, rows)
+          ctx.logger.info({ rows: n, file: outFile }, 'Excel export written')
+          ctx.stdout.write(`${n} rows written to ${terminalText(outFile!)}\n`)
           return
         }
         if (format !== 'table' && opts.cursor === undefined) {
           const rows = limited(store.streamLog(UNSCOPED, filter), limit)
-          await toFileOrStdout(opts.out, ctx.stdout, async (out) => { await printLogStream(out, rows, format) })
+          await toFileOrStdout(outFile, ctx.stdout, async (out) => { await printLogStream(out, rows, format) })
           return
         }
         const page = await store.queryLog(UNSCOPED, filter, { limit, cursor: opts.cursor })
@@ -161,7 +158,7 @@ export function registerReadCommands(program: Command): void {
           : page.nextCursor !== null ? `(first ${page.rows.length} rows; more with --cursor ${page.nextCursor}, or --format csv / xlsx for all)`
             : page.rows.length === 0 && filter.from !== undefined && opts.from === undefined ? '(no rows in the last 30 days; use --from to look further back)'
               : undefined
-        await toFileOrStdout(opts.out, ctx.stdout, (out) => printLog(out, page.rows, format, note))
+        await toFileOrStdout(outFile, ctx.stdout, (out) => printLog(out, page.rows, format, note))
         if (format === 'json' && page.nextCursor !== null) ctx.stderr.write(`next page: --cursor ${page.nextCursor}\n`)
       })
     })
@@ -183,12 +180,12 @@ export function registerReadCommands(program: Command): void {
       const drill = await ctx.withStore('drilldown', (store) => store.drillDown(UNSCOPED, cell, { limit: positiveInt('--limit', opts.limit), cursor: opts.cursor }))
       if (!drill) throw new SynclogError('SYNC_NOT_FOUND', `no sync ${syncId}; list them with: synclog syncs`)
       if (format === 'json') {
-        ctx.stdout.write(`${JSON.stringify(drill, null, 2)}\n`)
+        ctx.stdout.write(`${toJson(drill, 2)}\n`)
         return
       }
       if (format === 'table') {
         const school = drill.cell.schoolId === '' ? DISTRICT_KEY : drill.cell.schoolId
-        ctx.stdout.write(`${drill.count} ${outcome} ${cell.entity} record(s) in ${school} for sync ${syncId}.${drill.note ? ` ${drill.note}` : ''}\n`)
+        ctx.stdout.write(terminalText(`${drill.count} ${outcome} ${cell.entity} record(s) in ${school} for sync ${syncId}.${drill.note ? ` ${drill.note}` : ''}`) + '\n')
       }
       const note = format === 'table' && drill.nextCursor !== null ? `(more with --cursor ${drill.nextCursor})` : undefined
       await printLog(ctx.stdout, drill.rows, format, note)
@@ -235,12 +232,13 @@ export function registerReadCommands(program: Command): void {
     .requiredOption('--out <dir>', 'directory to write the reports into')
     .action(async (syncId: string, opts: { out: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
+      const outDir = checkOutputDir(opts.out)
       const rows = await ctx.withStore('report', async (store) => {
         if (!(await store.getSync(UNSCOPED, syncId))) throw new SynclogError('SYNC_NOT_FOUND', `no sync ${syncId}; list them with: synclog syncs`)
         return store.reportRows(UNSCOPED, syncId)
       })
-      const files = await writeSyncReports(resolve(opts.out), syncId, rows)
-      if (files.length === 0) ctx.stdout.write(`Sync ${syncId} has no record errors: no report to write.\n`)
-      for (const f of files) ctx.stdout.write(`${f.file}\t${f.rows} rows\n`)
+      const files = await writeSyncReports(outDir, syncId, rows)
+      if (files.length === 0) ctx.stdout.write(`Sync ${terminalText(syncId)} has no record errors: no report to write.\n`)
+      for (const f of files) ctx.stdout.write(`${terminalText(f.file)}\t${f.rows} rows\n`)
     })
 }

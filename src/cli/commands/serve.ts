@@ -8,6 +8,8 @@ import type { Command } from 'commander'
 import { SynclogError } from '../../errors.js'
 import { ApiTokens } from '../../http/api-tokens.js'
 import { buildServer } from '../../http/server.js'
+import { httpSettingsOf, maxConnectionsAllowed, openFileLimit, type HttpSettings } from '../../http/server-limits.js'
+import { describeTrustProxy } from '../../http/trust-proxy.js'
 import { openStore } from '../../pipeline/open-store.js'
 import { contextOf } from '../context.js'
 import { registerTokenCommands } from './token.js'
@@ -23,6 +25,19 @@ function parsePort(value: string): number {
     throw new SynclogError('USAGE', `--port must be a whole number from 0 to 65535 (0 = any free port; got '${value}')`)
   }
   return port
+}
+
+/** The server's settings; a connection limit the open-file limit cannot hold fails at start. */
+function settingsFor(config: Parameters<typeof httpSettingsOf>[0]): HttpSettings {
+  const files = openFileLimit()
+  const settings = httpSettingsOf(config, files)
+  const allowed = maxConnectionsAllowed(files)
+  if (allowed !== undefined && settings.limits.maxConnections > allowed) {
+    throw new SynclogError('CONFIG_INVALID',
+      `http.maxConnections (--max-connections) is ${settings.limits.maxConnections}, but the open-file limit (${files}) leaves room for ${allowed}; `
+      + 'lower it, or raise the limit (ulimit -n, LimitNOFILE= in systemd)')
+  }
+  return settings
 }
 
 function nextStopSignal(): Promise<NodeJS.Signals> {
@@ -42,14 +57,21 @@ export function registerServe(program: Command): void {
     .description('HTTP API and web page: sync history, summaries, drill-down, the log and its CSV/Excel downloads, for scoped API tokens (see synclog token)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', '8080')
+    .option('--trust-proxy <addresses>', 'reverse proxies whose X-Forwarded-* headers to believe: addresses or CIDR ranges, comma-separated (default: none; config http.trustProxy)')
+    .option('--max-connections <n>', 'connections open at once; more are closed as they arrive (default: sized from the open-file limit; config http.maxConnections)')
+    .option('--request-timeout <seconds>', 'time a client has to send a whole request, body included (default 30; config http.requestTimeoutSeconds)')
     .action(async (opts: { host: string; port: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
       const port = parsePort(opts.port)
+      const http = settingsFor(ctx.config)
       const tokens = ApiTokens.inDataDir(ctx.config.dataDir)
       const tokenCount = await tokens.count()
       const opened = await openStore(ctx.config, ctx.logger, 'serve')
       try {
-        const server = await buildServer({ store: opened.store, tokens, logger: ctx.logger, version: pkg.version })
+        const server = await buildServer({ store: opened.store, tokens, logger: ctx.logger, version: pkg.version, limits: http.limits, trustProxy: http.trustProxy,
+          dataDir: ctx.config.dataDir,
+        })
+        ctx.logger.debug({ ...http.limits, trustProxy: describeTrustProxy(http.trustProxy) }, 'HTTP limits')
         const stopped = nextStopSignal()
         let url: string
         try {

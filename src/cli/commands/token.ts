@@ -2,10 +2,11 @@
 import type { Command } from 'commander'
 import { SCOPE_SIDES, type Scope, type ScopeSide } from '../../clickhouse/types.js'
 import { formatTextTable } from '../../export/text-table.js'
+import { terminalText } from '../../export/terminal-text.js'
 import { SynclogError } from '../../errors.js'
 import { ApiTokens, describeScope } from '../../http/api-tokens.js'
 import { contextOf } from '../context.js'
-import { parseFormat } from '../output.js'
+import { parseFormat, toJson } from '../output.js'
 
 interface CreateOptions { name: string; tenant?: string; school?: string; side?: string }
 
@@ -41,9 +42,9 @@ export function registerTokenCommands(program: Command): void {
       const created = await ApiTokens.inDataDir(ctx.config.dataDir).create(opts.name, scope)
       ctx.logger.info({ token: opts.name, scope: describeScope(scope) }, 'API token created')
       if (scope.tenant === undefined) {
-        ctx.stderr.write(`warning: token '${opts.name}' has operator scope: it can read every tenant's sync log. Use --tenant to limit it.\n`)
+        ctx.stderr.write(`warning: token '${terminalText(opts.name)}' has operator scope: it can read every tenant's sync log. Use --tenant to limit it.\n`)
       }
-      ctx.stderr.write(`Token '${opts.name}' (${describeScope(scope)}) follows; it is shown only this once. Send it as: Authorization: Bearer <token>\n`)
+      ctx.stderr.write(`Token '${terminalText(opts.name)}' (${terminalText(describeScope(scope))}) follows; it is shown only this once. Send it as: Authorization: Bearer <token>\n`)
       ctx.stdout.write(`${created.token}\n`)
     })
 
@@ -55,7 +56,7 @@ export function registerTokenCommands(program: Command): void {
       const format = parseFormat(opts.format, ['table', 'json'])
       const tokens = await ApiTokens.inDataDir(ctx.config.dataDir).list()
       if (format === 'json') {
-        ctx.stdout.write(`${JSON.stringify(tokens, null, 2)}\n`)
+        ctx.stdout.write(`${toJson(tokens, 2)}\n`)
         return
       }
       if (tokens.length === 0) {
@@ -73,6 +74,6 @@ export function registerTokenCommands(program: Command): void {
       const ctx = contextOf(cmd)
       await ApiTokens.inDataDir(ctx.config.dataDir).revoke(name)
       ctx.logger.info({ token: name }, 'API token revoked')
-      ctx.stdout.write(`Revoked token '${name}'.\n`)
+      ctx.stdout.write(`Revoked token '${terminalText(name)}'.\n`)
     })
 }
