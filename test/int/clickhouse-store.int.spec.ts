@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type {
   LogColumn, LogRow, OutcomeCounts, SyncCounts, SyncLogEvent, SyncStatus, SyncStatusChanged,
@@ -169,6 +169,9 @@ afterAll(async () => {
 
 // ---- opening and migrating --------------------------------------------------------------
 
+/** The checkout this test runs from, wherever it was cloned: the child imports its sources by relative path. */
+const CHECKOUT = resolve(import.meta.dirname, '../..')
+
 describe('opening and migrating', () => {
   it('opens embedded chDB inside <dataDir>/clickhouse', () => {
     expect(ch.mode).toBe('embedded')
@@ -197,7 +200,7 @@ describe('opening and migrating', () => {
       } catch (e) {
         console.log(JSON.stringify({ code: e.code, retriable: e.retriable, message: e.message }))
       }`
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dataDir], { cwd: '/work/main', stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dataDir], { cwd: CHECKOUT, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stdout.on('data', (b: Buffer) => { out += b.toString() })
