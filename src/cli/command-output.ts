@@ -15,7 +15,7 @@ const codeOf = (e: unknown): string | undefined => (e as NodeJS.ErrnoException |
 export class CommandOutput extends Writable {
   private gone = false
 
-  constructor(private readonly target: NodeJS.WriteStream) {
+  constructor(private readonly target: Writable) {
     super({ decodeStrings: false })
     target.on('error', (e: Error) => {
       if (READER_GONE.has(codeOf(e) ?? '')) this.gone = true

@@ -8,7 +8,8 @@ import { Command, CommanderError } from 'commander'
 import { isSynclogError } from '../errors.js'
 import { EXIT } from './exit-codes.js'
 import { exitOnUnhandled } from '../process/fatal.js'
-import { commandStreams } from './command-output.js'
+import { commandExitCode, currentStreams } from './context.js'
+import { forwardToService } from '../service/forward.js'
 import { terminalText } from '../export/terminal-text.js'
 import { registerImport } from './commands/import.js'
 import { registerIngest } from './commands/ingest.js'
@@ -19,6 +20,7 @@ import { registerPublish } from './commands/publish.js'
 import { registerRun } from './commands/run.js'
 import { registerServe } from './commands/serve.js'
 import { registerExport } from './commands/export.js'
+import { registerSql } from './commands/sql.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -37,8 +39,8 @@ export function buildProgram(): Command {
     // Set before the commands are added, so they inherit it: help survives `| head`, and an
     // argument echoed in an error ("unknown option '\x1b]…'") cannot drive the terminal.
     .configureOutput({
-      writeOut: (text) => commandStreams().stdout.write(text),
-      writeErr: (text) => commandStreams().stderr.write(terminalText(text, { keepNewlines: true })),
+      writeOut: (text) => currentStreams().stdout.write(text),
+      writeErr: (text) => currentStreams().stderr.write(terminalText(text, { keepNewlines: true })),
     })
   registerImport(program)
   registerIngest(program)
@@ -47,8 +49,9 @@ export function buildProgram(): Command {
   registerDemo(program)
   registerPublish(program)
   registerRun(program)
-  registerServe(program)
+  registerServe(program, main)
   registerExport(program)
+  registerSql(program)
   return program
 }
 
@@ -56,19 +59,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram()
   try {
     await program.parseAsync(argv as string[])
-    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok
+    return commandExitCode() ?? EXIT.ok
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.error
     if (isSynclogError(e)) {
-      commandStreams().stderr.write(`synclog: ${terminalText(e.message, { keepNewlines: true })}\n`)
+      currentStreams().stderr.write(`synclog: ${terminalText(e.message, { keepNewlines: true })}\n`)
       return EXIT.error
     }
-    commandStreams().stderr.write(`synclog: unexpected error: ${terminalText((e as Error).stack ?? String(e), { keepNewlines: true })}\n`)
+    currentStreams().stderr.write(`synclog: unexpected error: ${terminalText((e as Error).stack ?? String(e), { keepNewlines: true })}\n`)
     return EXIT.error
   }
 }
 
 exitOnUnhandled()
-main(process.argv).then((code) => {
+// With a `synclog serve` owning the data directory, a command that needs the store runs there; else here.
+forwardToService(process.argv).then((forwarded) => forwarded ?? main(process.argv)).then((code) => {
   process.exitCode = code
 })

@@ -73,6 +73,11 @@ export class SyncLogStore {
     this.log = logger.child({ component: 'sync-log-store' })
   }
 
+  /** The store's ClickHouse client, for analysts' checked read-only SQL (src/sql/analyst-sql.ts) and nothing else. */
+  get clickhouse(): ClickHouseClient {
+    return this.client
+  }
+
   /** Idempotent: writing the same events twice leaves one copy of each. Log and counts land before the status. */
   async write(events: readonly SyncLogEvent[]): Promise<void> {
     const rows = toTableRows(events)

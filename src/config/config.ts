@@ -9,6 +9,7 @@ import { SynclogError } from '../errors.js'
 import type { FoldOptions } from '../processor/index.js'
 import { LimitsSchema, rawLimits } from './limits.js'
 import { parseTrustProxy, type TrustProxy } from '../http/trust-proxy.js'
+import { SqlLimitsSchema, rawSqlLimits } from '../sql/sql-limits.js'
 
 const percent = z.coerce.number().min(0).max(100)
 /** A timeout of the HTTP server, in seconds (fractions allowed). */
@@ -60,6 +61,8 @@ const ConfigSchema = z.object({
   /** How much input is accepted (src/config/limits.ts: defaults, keys, environment variables). */
   limits: LimitsSchema,
   http: HttpSchema,
+  /** Limits of analysts' SQL (src/sql/sql-limits.ts: defaults, keys, environment variables). */
+  sql: SqlLimitsSchema,
 })
 
 export type Config = z.infer<typeof ConfigSchema>
@@ -92,13 +95,13 @@ function fileLayer(path: string): Record<string, unknown> {
   }
 }
 
-/** Builds the configuration; an invalid setting names its key and what is allowed. */
-export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
+/** Builds the configuration; an invalid setting names its key and what is allowed. Relative paths start at `cwd`. */
+export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env, cwd: string = process.cwd()): Config {
   // An empty path would silently mean the current directory.
   if (flags.data === '') throw new SynclogError('PATH_UNUSABLE', '--data is empty; give a directory (it is created if missing)')
   if (flags.data === undefined && env.SYNCLOG_DATA === '') throw new SynclogError('PATH_UNUSABLE', 'SYNCLOG_DATA is set but empty; unset it or give a directory')
-  const dataDir = resolve(flags.data ?? env.SYNCLOG_DATA ?? './synclog-data')
-  const configPath = flags.config ?? env.SYNCLOG_CONFIG ?? resolve(dataDir, 'synclog.config.json')
+  const dataDir = resolve(cwd, flags.data ?? env.SYNCLOG_DATA ?? './synclog-data')
+  const configPath = resolve(cwd, flags.config ?? env.SYNCLOG_CONFIG ?? resolve(dataDir, 'synclog.config.json'))
   const file = flags.config !== undefined || existsSync(configPath) ? fileLayer(configPath) : {}
   const fileClickhouse = (file.clickhouse ?? {}) as Record<string, unknown>
   const fileHold = (file.holdThresholds ?? {}) as Record<string, unknown>
@@ -137,6 +140,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
       maxConnections: flags.maxConnections ?? env.SYNCLOG_HTTP_MAX_CONNECTIONS ?? fileHttp.maxConnections,
       trustProxy: flags.trustProxy ?? env.SYNCLOG_TRUST_PROXY ?? fileHttp.trustProxy ?? false,
     },
+    sql: rawSqlLimits(file.sql, env),
   }
   const parsed = ConfigSchema.safeParse(raw)
   if (!parsed.success) {
@@ -144,6 +148,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
     throw new SynclogError('CONFIG_INVALID', `invalid configuration: ${problems}`)
   }
   return parsed.data
+}
+
+/** Whether npm started this process (`npx synclog`, `npm run`): then a shell stands between npm's signals and it. */
+export function startedByNpm(env: Env = process.env): boolean {
+  return env.npm_lifecycle_event !== undefined
 }
 
 export function foldOptionsOf(config: Config): FoldOptions {

@@ -104,14 +104,19 @@ export const LimitsSchema = z.object({
 
 type Env = Readonly<Record<string, string | undefined>>
 
-/** The raw layers for `limits` (environment over file over defaults), validated with the rest of the config. */
-export function rawLimits(file: unknown, env: Env): Record<keyof InputLimits, unknown> {
-  const fromFile = (typeof file === 'object' && file !== null ? file : {}) as Partial<Record<keyof InputLimits, unknown>>
-  const out = {} as Record<keyof InputLimits, unknown>
-  for (const [key, envName] of Object.entries(LIMIT_ENV) as [keyof InputLimits, string][]) {
-    out[key] = (Object.hasOwn(env, envName) ? env[envName] : undefined) ?? (Object.hasOwn(fromFile, key) ? fromFile[key] : undefined) ?? DEFAULT_LIMITS[key]
+/** Each key's raw value: its environment variable over the file's section over the default; validated later. */
+export function layeredValues<K extends string>(file: unknown, env: Env, envNames: { readonly [P in K]: string }, defaults: { readonly [P in K]: unknown }): Record<K, unknown> {
+  const fromFile = (typeof file === 'object' && file !== null ? file : {}) as Partial<Record<K, unknown>>
+  const out = {} as Record<K, unknown>
+  for (const [key, envName] of Object.entries(envNames) as [K, string][]) {
+    out[key] = (Object.hasOwn(env, envName) ? env[envName] : undefined) ?? (Object.hasOwn(fromFile, key) ? fromFile[key] : undefined) ?? defaults[key]
   }
   return out
+}
+
+/** The raw layers for `limits` (environment over file over defaults), validated with the rest of the config. */
+export function rawLimits(file: unknown, env: Env): Record<keyof InputLimits, unknown> {
+  return layeredValues(file, env, LIMIT_ENV, DEFAULT_LIMITS)
 }
 
 /** How to raise a limit, for the end of an error message. */

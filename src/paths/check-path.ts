@@ -118,21 +118,21 @@ export function checkDataDir(given: string, option = '--data'): string {
 }
 
 /** `--out DIR`: an existing directory, or one that can be made. Returns it absolute. */
-export function checkOutputDir(given: string, option = '--out'): string {
+export function checkOutputDir(given: string, option = '--out', cwd = process.cwd()): string {
   const p = new PathProblem(option, given)
   if (given === '') throw new SynclogError('PATH_UNUSABLE', `${option} is empty; give a directory (it is created if missing)`)
-  const abs = resolve(given)
+  const abs = resolve(cwd, given)
   const found = examine(p, abs)
   if (found.exists && !found.stats.isDirectory()) throw p.error(`is ${describeKind(found.stats)}, not a directory; give a directory to write the files into`)
   refusePseudo(p, found.exists ? abs : found.parent)
   return abs
 }
 
-/** `--out FILE`: a regular file (replaced) or a new one in a directory that exists or can be made. Returns it absolute. */
-export function checkOutputFile(given: string, option = '--out'): string {
+/** `--out FILE`: a regular file (replaced) or a new one in a directory that exists or can be made. Returns it absolute (relative to `cwd`). */
+export function checkOutputFile(given: string, option = '--out', cwd = process.cwd()): string {
   const p = new PathProblem(option, given)
   if (given === '') throw new SynclogError('PATH_UNUSABLE', `${option} is empty; give a file name`)
-  const abs = resolve(given)
+  const abs = resolve(cwd, given)
   const found = examine(p, abs)
   if (found.exists) {
     if (found.link) throw p.error('is a symbolic link; synclog never writes through or replaces a link: give the path of the file itself')

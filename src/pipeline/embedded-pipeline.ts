@@ -44,17 +44,27 @@ export class EmbeddedPipeline {
     return this.opened.store
   }
 
+  /** Opens the data directory (lock, ClickHouse, state); `close` releases it. */
   static async open(config: Config, logger: Logger, command: string): Promise<EmbeddedPipeline> {
     const opened = await openStore(config, logger, command)
     try {
-      const snapshots = new StateSnapshots(config.dataDir)
-      const state = await snapshots.loadAll()
-      logger.debug({ tenants: state.tenants.size, mode: opened.mode }, 'pipeline open')
-      return new EmbeddedPipeline(opened, state, snapshots, foldOptionsOf(config), logger)
+      return await EmbeddedPipeline.withState(opened, config, logger)
     } catch (e) {
       await opened.close()
       throw e
     }
+  }
+
+  /** A pipeline over a store someone else opened and closes (the service's): the state is read afresh, `close` leaves the store open. */
+  static async over(opened: OpenStore, config: Config, logger: Logger): Promise<EmbeddedPipeline> {
+    return EmbeddedPipeline.withState({ store: opened.store, mode: opened.mode, close: async () => {} }, config, logger)
+  }
+
+  private static async withState(opened: OpenStore, config: Config, logger: Logger): Promise<EmbeddedPipeline> {
+    const snapshots = new StateSnapshots(config.dataDir)
+    const state = await snapshots.loadAll()
+    logger.debug({ tenants: state.tenants.size, mode: opened.mode }, 'pipeline open')
+    return new EmbeddedPipeline(opened, state, snapshots, foldOptionsOf(config), logger)
   }
 
   /** Folds the events, writes what they produce, then saves the state of the tenants they touched. */

@@ -50,6 +50,8 @@ export interface RunningServe {
   readonly base: string
   /** What the server wrote to stderr so far (for failure messages). */
   readonly stderr: () => string
+  /** What the server wrote to stdout so far (its start lines). */
+  readonly stdout: () => string
   /** SIGTERM, then the exit code once it has finished (SIGKILL after `graceMs`). */
   readonly stop: (graceMs?: number) => Promise<number | null>
 }
@@ -61,10 +63,10 @@ const LISTENING = /synclog API listening on (http:\/\/\S+)/
  * resolved with the URL it prints once it listens. The server holds the data
  * directory's lock until it is stopped.
  */
-export async function startServe(dataDir: string, opts: { timeoutMs?: number } = {}): Promise<RunningServe> {
+export async function startServe(dataDir: string, opts: { timeoutMs?: number; args?: readonly string[]; env?: Record<string, string> } = {}): Promise<RunningServe> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`)
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', dataDir], {
-    env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' },
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', dataDir, ...(opts.args ?? [])], {
+    env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   // A test run that dies must not leave a server holding the data directory.
@@ -95,7 +97,7 @@ export async function startServe(dataDir: string, opts: { timeoutMs?: number } =
         fail(new Error(`synclog serve exited with ${code} before listening: ${err}`))
       })
     })
-    return { base, stderr: () => err, stop: (graceMs) => stopChild(child, exited, killOnExit, graceMs ?? 20_000) }
+    return { base, stderr: () => err, stdout: () => out, stop: (graceMs) => stopChild(child, exited, killOnExit, graceMs ?? 20_000) }
   } catch (e) {
     await stopChild(child, exited, killOnExit, 5_000)
     throw e

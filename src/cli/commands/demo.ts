@@ -48,7 +48,7 @@ export function registerDemo(program: Command): void {
       const ctx = contextOf(cmd, { data: './synclog-demo', logLevel: 'warn' })
       const dir = ctx.config.dataDir
       const out = ctx.stdout
-      const rel = (p: string): string => relative(process.cwd(), p) || '.'
+      const rel = (p: string): string => relative(ctx.cwd, p) || '.'
       await resetDemoDir(dir)
       const { night1, night2, story } = generateDemoNights({ seed: Number(opts.seed), schoolYear: currentSchoolYear(new Date()) })
       const input1 = join(dir, 'input', 'night1')
@@ -88,7 +88,7 @@ export function registerDemo(program: Command): void {
           `  npx synclog serve --data ${rel(dir)}`,
           '',
         ].join('\n'))
-        process.exitCode = Math.max(first.exitCode, second.exitCode)
+        ctx.setExitCode(Math.max(first.exitCode, second.exitCode))
       })
     })
 }

@@ -8,7 +8,6 @@ import { terminalText } from '../../export/terminal-text.js'
 import { checkOutputDir } from '../../paths/check-path.js'
 import { contextOf, type CliContext } from '../context.js'
 import { EXIT } from '../exit-codes.js'
-import { createProgress } from '../progress.js'
 
 interface ExportOptions {
   name: string
@@ -82,11 +81,11 @@ export function registerExport(program: Command): void {
       const ctx = contextOf(cmd)
       // Bad options fail before the data directory is opened.
       checkExportName(opts.name)
-      const outDir = checkOutputDir(opts.out)
+      const outDir = checkOutputDir(opts.out, '--out', ctx.cwd)
       if (opts.since !== undefined) parseSince(opts.since)
       const format = parseExportFormat(opts.format)
       const side = parseSide(opts.side, '--side')
-      const progress = createProgress(ctx.logger, `export ${opts.name}`)
+      const progress = ctx.progress(ctx.logger, `export ${opts.name}`)
       let result: ExportRunResult
       try {
         result = await ctx.withStore('export', (store) => runScheduledExport(store, {
@@ -96,7 +95,7 @@ export function registerExport(program: Command): void {
           logger: ctx.logger,
           now: Date.now,
           onProgress: (p) => progress.update({ file: p.file, rows: p.rows, bytes: p.done, totalBytes: p.total }),
-        }))
+        }), 'writes')
       } catch (e) {
         progress.stop()
         if (isSynclogError(e, 'USAGE') || isSynclogError(e, 'DATA_DIR_LOCKED')) throw e
@@ -105,7 +104,7 @@ export function registerExport(program: Command): void {
         const next = isSynclogError(e, 'STATE_CORRUPT') ? '' : ': the next run exports these rows'
         ctx.stderr.write(`synclog: export '${opts.name}' failed: ${terminalText((e as Error).message)}\n`
           + `No file of this run was kept and its checkpoint is unchanged${next}.\n`)
-        process.exitCode = EXIT.error
+        ctx.setExitCode(EXIT.error)
         return
       }
       progress.stop()

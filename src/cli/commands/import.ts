@@ -1,9 +1,9 @@
+import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { UNSCOPED } from '../../clickhouse/scope.js'
 import { contextOf, type CliContext } from '../context.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
 import { parseFormat, printSummary } from '../output.js'
-import { createProgress } from '../progress.js'
 import { readOneRosterBundle } from '../../oneroster/read-bundle.js'
 import { inputFingerprint } from '../../oneroster/sync-identity.js'
 import { ImportJournal } from '../../state/import-journal.js'
@@ -38,7 +38,7 @@ export async function importBundle(ctx: CliContext, pipeline: EmbeddedPipeline, 
   if (resumed) log.info('resuming the interrupted import of the same input under its first sync id')
   log.info({ path }, 'import started')
 
-  const progress = opts.quiet ? undefined : createProgress(log, 'Importing')
+  const progress = opts.quiet ? undefined : ctx.progress(log, 'Importing')
   const report = await pipeline.apply(readOneRosterBundle({
     path, tenant: intent.tenant, syncId: intent.syncId, app: intent.app, occurredAt: intent.occurredAt, limits: ctx.config.limits,
     onProgress: (p) => progress?.update(p),
@@ -80,8 +80,8 @@ export function registerImport(program: Command): void {
     .addHelpText('after', '\nExit codes: 0 Completed or Completed with Errors, 2 Failed, 3 On Hold, 1 usage error.')
     .action(async (path: string, opts: ImportOptions, cmd: Command) => {
       const ctx = contextOf(cmd)
-      const result = await ctx.withPipeline('import', (pipeline) => importBundle(ctx, pipeline, path, opts))
-      process.exitCode = result.exitCode
+      const result = await ctx.withPipeline('import', (pipeline) => importBundle(ctx, pipeline, resolve(ctx.cwd, path), opts))
+      ctx.setExitCode(result.exitCode)
     })
 }
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { changeEventsOf, describeIssue } from '../../ndjson/read-ndjson.js'
 import { contextOf } from '../context.js'
@@ -11,7 +12,7 @@ export function registerIngest(program: Command): void {
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       const ctx = contextOf(cmd)
       let issues = 0
-      const events = changeEventsOf(file, (issue) => {
+      const events = changeEventsOf(resolve(ctx.cwd, file), (issue) => {
         issues++
         ctx.stderr.write(`${terminalText(describeIssue(file, issue))}\n`)
       }, ctx.config.limits)
@@ -20,6 +21,6 @@ export function registerIngest(program: Command): void {
       for (const r of report.rejected) ctx.stderr.write(`${terminalText(`${file}: event ${r.eventId} rejected: ${r.reason}`)}\n`)
       for (const [syncId, status] of report.syncs) ctx.stdout.write(`${terminalText(syncId)}\t${status}\n`)
       ctx.stdout.write(`${report.events} events folded, ${report.rowsWritten} log rows written, ${issues} unreadable line(s), ${report.rejected.length} rejected, ${report.ignored} redelivered\n`)
-      process.exitCode = exitCodeFor(report.syncs.values())
+      ctx.setExitCode(exitCodeFor(report.syncs.values()))
     })
 }

@@ -136,7 +136,7 @@ export function registerReadCommands(program: Command): void {
       const ctx = contextOf(cmd)
       const format = parseFormat(opts.format, ['table', 'json', 'csv', 'xlsx'])
       if (format === 'xlsx' && opts.out === undefined) throw new SynclogError('USAGE', '--format xlsx needs --out <file.xlsx>')
-      const outFile = opts.out === undefined ? undefined : checkOutputFile(opts.out)
+      const outFile = opts.out === undefined ? undefined : checkOutputFile(opts.out, '--out', ctx.cwd)
       const filter = logFilterOf(opts, Date.now())
       const limit = positiveInt('--limit', opts.limit) ?? (format === 'table' ? 100 : undefined)
       await ctx.withStore('log', async (store) => {
@@ -232,7 +232,7 @@ export function registerReadCommands(program: Command): void {
     .requiredOption('--out <dir>', 'directory to write the reports into')
     .action(async (syncId: string, opts: { out: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
-      const outDir = checkOutputDir(opts.out)
+      const outDir = checkOutputDir(opts.out, '--out', ctx.cwd)
       const rows = await ctx.withStore('report', async (store) => {
         if (!(await store.getSync(UNSCOPED, syncId))) throw new SynclogError('SYNC_NOT_FOUND', `no sync ${syncId}; list them with: synclog syncs`)
         return store.reportRows(UNSCOPED, syncId)

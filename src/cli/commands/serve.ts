@@ -1,7 +1,8 @@
 /**
- * `synclog serve`: the HTTP API. In embedded mode the server is the process that
- * owns the data directory (lock + chDB) for as long as it runs; stop it with
- * SIGTERM or Ctrl-C, which lets requests in flight finish first.
+ * `synclog serve`: the HTTP API, and the one process that owns the data directory (lock +
+ * chDB) for as long as it runs. CLI commands on that directory run in it, sent over a
+ * local socket (src/service/). Stop it with SIGTERM or Ctrl-C: requests and commands in
+ * flight finish first, and a write in progress (an import) always completes.
  */
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
@@ -11,8 +12,13 @@ import { buildServer } from '../../http/server.js'
 import { httpSettingsOf, maxConnectionsAllowed, openFileLimit, type HttpSettings } from '../../http/server-limits.js'
 import { describeTrustProxy } from '../../http/trust-proxy.js'
 import { openStore } from '../../pipeline/open-store.js'
+import { startedByNpm } from '../../config/config.js'
+import { CommandService, type RunCommand } from '../../service/command-service.js'
+import { SharedStore } from '../../service/shared-store.js'
+import { parentExit } from '../../service/parent-exit.js'
 import { contextOf } from '../context.js'
 import { registerTokenCommands } from './token.js'
+import { parseSqlPort, startSqlEndpoint } from '../../sql/sql-endpoint.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -40,19 +46,24 @@ function settingsFor(config: Parameters<typeof httpSettingsOf>[0]): HttpSettings
   return settings
 }
 
-function nextStopSignal(): Promise<NodeJS.Signals> {
+/** SIGINT, SIGTERM or, when npm started the service, the end of its parent (src/service/parent-exit.ts). */
+function nextStopSignal(): Promise<string> {
+  const parent = startedByNpm() ? parentExit() : undefined
   return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals): void => {
+    const on = (signal: string): void => {
       process.off('SIGINT', on)
       process.off('SIGTERM', on)
+      parent?.stop()
       resolve(signal)
     }
     process.on('SIGINT', on)
     process.on('SIGTERM', on)
+    void parent?.exited.then(() => on('parent exited'))
   })
 }
 
-export function registerServe(program: Command): void {
+/** `run` runs a CLI command line sent by another process (the program's own `main`). */
+export function registerServe(program: Command, run: RunCommand): void {
   program.command('serve')
     .description('HTTP API and web page: sync history, summaries, drill-down, the log and its CSV/Excel downloads, for scoped API tokens (see synclog token)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -60,14 +71,19 @@ export function registerServe(program: Command): void {
     .option('--trust-proxy <addresses>', 'reverse proxies whose X-Forwarded-* headers to believe: addresses or CIDR ranges, comma-separated (default: none; config http.trustProxy)')
     .option('--max-connections <n>', 'connections open at once; more are closed as they arrive (default: sized from the open-file limit; config http.maxConnections)')
     .option('--request-timeout <seconds>', 'time a client has to send a whole request, body included (default 30; config http.requestTimeoutSeconds)')
-    .action(async (opts: { host: string; port: string }, cmd: Command) => {
+    .option('--sql-port <port>', 'also answer read-only SQL for operator tokens on this port, as ClickHouse\'s HTTP interface (e.g. 8123; 0 = any free port; default: off)')
+    .addHelpText('after', '\nWhile it runs, it owns the data directory: CLI commands on the same --data (import, log, export, approve, ...)\n'
+      + 'run inside it, over <data>/synclog.sock, with the same output and exit codes. SIGTERM or Ctrl-C drains and stops it.')
+    .action(async (opts: { host: string; port: string; sqlPort?: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
       const port = parsePort(opts.port)
+      const sqlPort = opts.sqlPort === undefined ? undefined : parseSqlPort(opts.sqlPort)
       const http = settingsFor(ctx.config)
       const tokens = ApiTokens.inDataDir(ctx.config.dataDir)
       const tokenCount = await tokens.count()
       const opened = await openStore(ctx.config, ctx.logger, 'serve')
       try {
+        const shared = new SharedStore(opened, ctx.config.dataDir, ctx.config.clickhouse.url)
         const server = await buildServer({ store: opened.store, tokens, logger: ctx.logger, version: pkg.version, limits: http.limits, trustProxy: http.trustProxy,
           dataDir: ctx.config.dataDir,
         })
@@ -83,19 +99,38 @@ export function registerServe(program: Command): void {
           const reason = (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use' : (e as Error).message
           throw new SynclogError('USAGE', `cannot listen on ${opts.host}:${port}: ${reason}; pick another --port or --host`, { cause: e })
         }
+        let commands: CommandService | undefined
+        try {
+          commands = await CommandService.listen(shared, run, ctx.logger)
+        } catch (e) {
+          await server.app.close()
+          throw e
+        }
+        const sql = sqlPort === undefined ? undefined : await startSqlEndpoint({ client: opened.store.clickhouse, tokens, logger: ctx.logger, host: opts.host,
+          port: sqlPort, http: http.limits, sql: ctx.config.sql, dataDir: ctx.config.dataDir, stdout: ctx.stdout })
+          .catch(async (e: unknown) => {
+            await Promise.all([server.app.close(), commands?.close(0, Promise.resolve())])
+            throw e
+          })
         if (tokenCount === 0) {
           ctx.logger.warn('no API tokens yet: every /api/v1 request gets 401 until one is created with: synclog token create --name <name> --tenant <district>')
         }
         ctx.stdout.write(`synclog API listening on ${url} (web page at ${url}/, OpenAPI at ${url}/openapi.json); stop with Ctrl-C or SIGTERM\n`)
 
         const signal = await stopped
-        ctx.logger.info({ signal }, 'stopping: finishing requests in flight')
-        const cut = (): void => server.app.server.closeAllConnections()
-        const timer = setTimeout(cut, DRAIN_MS)
+        ctx.logger.info({ signal }, 'stopping: finishing requests and commands in flight')
+        // A second signal cuts requests and reading commands at once; a write in progress still completes.
+        let secondSignal: () => void = () => {}
+        const cutNow = new Promise<void>((resolve) => (secondSignal = resolve))
+        const cut = (): void => {
+          server.app.server.closeAllConnections()
+          secondSignal()
+        }
+        const timer = setTimeout(() => server.app.server.closeAllConnections(), DRAIN_MS)
         process.once('SIGINT', cut)
         process.once('SIGTERM', cut)
         try {
-          await server.app.close()
+          await Promise.all([server.app.close(), commands?.close(DRAIN_MS, cutNow), sql?.close(DRAIN_MS)])
         } finally {
           clearTimeout(timer)
           process.off('SIGINT', cut)

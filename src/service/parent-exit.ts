@@ -1,0 +1,23 @@
+/**
+ * `npx synclog serve` (and `npm run`/`npm start`) runs synclog under npm through a shell:
+ * npm → sh -c → node. A SIGTERM to npm (what `kill`, a systemd unit with
+ * KillMode=process or a supervisor sends to the process it started) ends npm and the shell,
+ * but never reaches node, which was left running with the port and the data directory.
+ * Started that way, the service watches its parent: once the parent is gone (the process
+ * is adopted by another), it stops as on SIGTERM.
+ */
+
+/** Resolves when the parent this process had at the call exits; `stop` ends the watch. */
+export function parentExit(everyMs = 250): { readonly exited: Promise<void>; stop(): void } {
+  const parent = process.ppid
+  let timer: NodeJS.Timeout | undefined
+  const exited = new Promise<void>((resolve) => {
+    timer = setInterval(() => {
+      if (process.ppid === parent) return
+      clearInterval(timer)
+      resolve()
+    }, everyMs)
+    timer.unref()
+  })
+  return { exited, stop: () => clearInterval(timer) }
+}
