@@ -7,7 +7,7 @@
  * What is measured and why: docs/benchmarks.md.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { SCALES, SCALE_NAMES, isScaleName, type ScaleName } from '../generate/scales.js'
 import { BENCH_SCALES } from './bench-scales.js'
@@ -179,7 +179,7 @@ async function main(): Promise<void> {
         + `${t.sections.toLocaleString('en-US')} sections, ${t.enrollments.toLocaleString('en-US')} enrollments on night 1, ${t.crossSiteStudents} cross-site students (seed ${opts.seed})`,
       nights: `${dataset.nights}: ${csvDataRows(dataset).toLocaleString('en-US')} CSV data rows in all, ${ndjsonEvents(dataset).toLocaleString('en-US')} change events in all `
         + `(night 2: ${Object.values(dataset.perNight[1]?.changes ?? {}).reduce((a, b) => a + b, 0)} changes, ${Object.values(dataset.perNight[1]?.defects ?? {}).reduce((a, b) => a + b, 0)} broken rows)`,
-      generation: generated ? `generated in ${fmtSeconds(genSeconds)} (${((dataset.bytes.csv + dataset.bytes.ndjson) / 1e6).toFixed(0)} MB)` : `reused from ${datasetDir}`,
+      generation: generated ? `generated in ${fmtSeconds(genSeconds)} (${((dataset.bytes.csv + dataset.bytes.ndjson) / 1e6).toFixed(0)} MB)` : `reused from ${relative(resolve(import.meta.dirname, '../..'), datasetDir)}`,
     },
     stages: outcomes,
   }
