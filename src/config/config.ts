@@ -8,8 +8,8 @@ import { z } from 'zod'
 import { SynclogError } from '../errors.js'
 import type { FoldOptions } from '../processor/index.js'
 import { LimitsSchema, rawLimits } from './limits.js'
-import { parseTrustProxy, type TrustProxy } from '../http/trust-proxy.js'
-import { SqlLimitsSchema, rawSqlLimits } from '../sql/sql-limits.js'
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js'
+import { SqlLimitsSchema, rawSqlLimits } from './sql-limits.js'
 
 const percent = z.coerce.number().min(0).max(100)
 /** A timeout of the HTTP server, in seconds (fractions allowed). */

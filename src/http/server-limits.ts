@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs'
 import type { Config } from '../config/config.js'
-import type { TrustProxy } from './trust-proxy.js'
+import type { TrustProxy } from '../config/trust-proxy.js'
 
 export interface HttpLimits {
   /** From the connection (or the previous response) to the end of the request's headers. */

@@ -22,7 +22,7 @@ import { sessionRoutes, sessionToken } from './session.js'
 import { webRoutes } from './web-ui.js'
 import { HealthSchema, OpenApiSchema, type HttpErrorCode } from './schemas.js'
 import { DEFAULT_BODY_LIMIT, DEFAULT_HTTP_LIMITS, checkIntervalMs, type HttpLimits } from './server-limits.js'
-import type { TrustProxy } from './trust-proxy.js'
+import type { TrustProxy } from '../config/trust-proxy.js'
 import { serverIdentity, withPublicMessages, withoutServerDirectories } from './public-text.js'
 
 /** Request line and headers: room for a long filter (a 100 KB `contains`), not for abuse. */

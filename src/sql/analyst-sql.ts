@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream'
 import type { ClickHouseClient, DataFormat } from '@clickhouse/client'
 import { parseAstDump, walk, type AstNode } from './sql-ast.js'
 import { SqlError, engineError, refused } from './sql-error.js'
-import { howToRaiseSql, sqlSettings, type SqlLimits } from './sql-limits.js'
+import { howToRaiseSql, sqlSettings, type SqlLimits } from '../config/sql-limits.js'
 
 /** ClickHouse's own limit on a query's text (`max_query_size`). */
 export const MAX_QUERY_BYTES = 256 * 1024

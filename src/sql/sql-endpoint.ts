@@ -11,7 +11,7 @@ import type { HttpLimits } from '../http/server-limits.js'
 import type { Logger } from '../logging/logger.js'
 import { AnalystSql } from './analyst-sql.js'
 import { createSqlServer } from './clickhouse-http.js'
-import type { SqlLimits } from './sql-limits.js'
+import type { SqlLimits } from '../config/sql-limits.js'
 
 export interface SqlEndpointOptions {
   readonly client: ClickHouseClient

@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config/config.js'
 import { SYNC_STATUSES } from '../../src/events/sync-log-event.js'
 import { publicSyncMessage, withoutServerPaths, type ServerIdentity } from '../../src/http/public-text.js'
 import { DEFAULT_HTTP_LIMITS, defaultMaxConnections, httpSettingsOf, maxConnectionsAllowed } from '../../src/http/server-limits.js'
-import { isProxyAddress, parseTrustProxy } from '../../src/http/trust-proxy.js'
+import { isProxyAddress, parseTrustProxy } from '../../src/config/trust-proxy.js'
 import { Prng } from '../support/scale/prng.js'
 
 let dir: string

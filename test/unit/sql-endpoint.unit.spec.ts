@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/config.js'
 import { parseAstDump, walk } from '../../src/sql/sql-ast.js'
 import { compressedBlocks } from '../../src/sql/native-compression.js'
-import { DEFAULT_SQL_LIMITS, sqlSettings } from '../../src/sql/sql-limits.js'
+import { DEFAULT_SQL_LIMITS, sqlSettings } from '../../src/config/sql-limits.js'
 import { queryFromParams } from '../../src/sql/sql-request.js'
 import { SqlError } from '../../src/sql/sql-error.js'
 

@@ -6,7 +6,7 @@
  * the query's own SETTINGS, after the query has been checked to carry none.
  */
 import { z } from 'zod'
-import { layeredValues, parseSize } from '../config/limits.js'
+import { layeredValues, parseSize } from './limits.js'
 
 export interface SqlLimits {
   /** Seconds a query may run (`max_execution_time`). */
