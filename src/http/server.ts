@@ -172,7 +172,6 @@ export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
     http: {
       maxHeaderSize: MAX_HEADER_BYTES,
       headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: checkIntervalMs(limits),
     },
     clientErrorHandler: clientErrorHandlerFor(limits),
