@@ -4,7 +4,9 @@
  * trimmed and empty items dropped, `metadata.*` extension columns by their name.
  */
 import { SynclogError } from '../errors.js'
-import { dictOf } from '../dict.js'
+import { dictOf, setOwn } from '../dict.js'
+
+const NO_METADATA: Readonly<Record<string, string>> = Object.freeze(dictOf<string>([]))
 
 export interface RowValues {
   /** The value as sent, null when blank or when the file has no such column. */
@@ -59,10 +61,14 @@ export class Columns {
 
   /** Column names are input (`metadata.__proto__` is a name like any other): a null-prototype dict. */
   metadata(values: readonly string[]): Readonly<Record<string, string>> {
-    return dictOf(this.metadataColumns.flatMap(({ key, at }) => {
+    // Most files have no metadata columns: every row then shares one empty dict.
+    if (this.metadataColumns.length === 0) return NO_METADATA
+    const out = dictOf<string>([])
+    for (const { key, at } of this.metadataColumns) {
       const value = values[at]
-      return value !== undefined && value !== '' ? [[key, value] as const] : []
-    }))
+      if (value !== undefined && value !== '') setOwn(out, key, value)
+    }
+    return out
   }
 
   row(values: readonly string[]): RowValues {
