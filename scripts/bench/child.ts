@@ -32,6 +32,7 @@ async function run(spec: ChildSpec): Promise<ChildResult> {
     case 'query': return (await import('./stages/query.js')).runQuery(spec)
     case 'export': return (await import('./stages/export.js')).runExport(spec)
     case 'stream': return (await import('./stages/stream.js')).runStream(spec)
+    case 'responsive': return (await import('./stages/responsive.js')).runResponsive(spec)
   }
 }
 

@@ -28,6 +28,10 @@ export const STAGE_DEFINITIONS: Readonly<Record<StageName, { figure: string; bas
     figure: 'writeLogXlsx / writeCsv of N synthetic log rows',
     baseline: 'raw exceljs streaming WorkbookWriter (no styles) / csv-stringify stream of the same rows',
   },
+  responsive: {
+    figure: 'GET /api/v1/log (the page\'s first log page) from a real `synclog serve`, alone, during an import and during an analyst\'s query; a chDB connection per lane',
+    baseline: 'the same service and requests with one chDB connection for everything (SYNCLOG_CHDB_CONNECTIONS=one)',
+  },
 }
 
 export interface RunReport {
@@ -55,12 +59,13 @@ export function cell(row: ResultRow, m: Measure | null): string {
   return `p50 ${fmtMs(m.p50 ?? Number.NaN)} · ${tail} ${fmtMs(m[tail] ?? Number.NaN)}`
 }
 
-export function ratioText(r: number | null): string {
+export function ratioText(r: number | null, on?: 'p50' | 'p95' | 'p99'): string {
   if (r === null || !Number.isFinite(r)) return '–'
   const x = r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(2) : r.toPrecision(2)
-  if (r < 0.95) return `${x}× (${(1 / r).toFixed(1 / r >= 10 ? 0 : 1)}× slower)`
-  if (r > 1.05) return `${x}× (faster)`
-  return `${x}×`
+  const at = on === undefined || on === 'p50' ? '' : ` at ${on}`
+  if (r < 0.95) return `${x}×${at} (${(1 / r).toFixed(1 / r >= 10 ? 0 : 1)}× slower)`
+  if (r > 1.05) return `${x}×${at} (faster)`
+  return `${x}×${at}`
 }
 
 function rssText(row: ResultRow): string {
@@ -77,7 +82,7 @@ export function resultTable(stages: readonly StageOutcome[]): string {
   for (const s of stages) {
     if (s.skipped) lines.push(`| ${s.stage} | skipped: ${escapeCell(s.skipped)} | | | |`)
     else if (s.failed) lines.push(`| ${s.stage} | **failed**: ${escapeCell(s.failed.split('\n')[0] ?? '')} | | | |`)
-    for (const r of s.rows) lines.push(`| ${escapeCell(r.label)} | ${cell(r, r.figure)} | ${cell(r, r.baseline)} | ${ratioText(r.ratio)} | ${rssText(r)} |`)
+    for (const r of s.rows) lines.push(`| ${escapeCell(r.label)} | ${cell(r, r.figure)} | ${cell(r, r.baseline)} | ${ratioText(r.ratio, r.ratioOn)} | ${rssText(r)} |`)
   }
   return lines.join('\n')
 }

@@ -21,6 +21,7 @@ const PLAN: Readonly<Record<StageName, readonly Step[]>> = {
     { variant: 'baseline', part: 'xlsx', repeatable: true }, { variant: 'figure', part: 'xlsx', repeatable: true },
     { variant: 'baseline', part: 'csv', repeatable: true }, { variant: 'figure', part: 'csv', repeatable: true },
   ],
+  responsive: [{ variant: 'both', repeatable: false }],
 }
 
 export interface StageContext {
@@ -46,10 +47,10 @@ function median(runs: readonly Sided[], kind: RowPart['kind']): Sided {
   return sorted[Math.floor(sorted.length / 2)]!
 }
 
-function ratioOf(kind: RowPart['kind'], figure: Measure | null, baseline: Measure | null): number | null {
+function ratioOf(kind: RowPart['kind'], figure: Measure | null, baseline: Measure | null, on: 'p50' | 'p95' | 'p99' = 'p50'): number | null {
   if (figure === null || baseline === null) return null
   if (kind === 'rate') return baseline.rate ? (figure.rate ?? 0) / baseline.rate : null
-  return figure.p50 ? (baseline.p50 ?? 0) / figure.p50 : null
+  return figure[on] ? (baseline[on] ?? 0) / figure[on] : null
 }
 
 export async function runStage(stage: StageName, ctx: StageContext): Promise<StageOutcome> {
@@ -103,7 +104,8 @@ function finish(stage: StageName, rows: Map<string, { part: RowPart; figure: Sid
     const b = baseline.length > 0 ? median(baseline, part.kind) : null
     return {
       stage, key: part.key, label: part.label, kind: part.kind, unit: part.unit,
-      figure: f?.measure ?? null, baseline: b?.measure ?? null, ratio: ratioOf(part.kind, f?.measure ?? null, b?.measure ?? null),
+      figure: f?.measure ?? null, baseline: b?.measure ?? null, ratio: ratioOf(part.kind, f?.measure ?? null, b?.measure ?? null, part.ratioOn),
+      ...(part.ratioOn === undefined ? {} : { ratioOn: part.ratioOn }),
       figureRss: figure.length > 0 ? Math.max(...figure.map((s) => s.rss)) : null,
       baselineRss: baseline.length > 0 ? Math.max(...baseline.map((s) => s.rss)) : null,
     }

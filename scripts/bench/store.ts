@@ -27,7 +27,7 @@ export async function openBenchStore(dataDir: string): Promise<BenchStore> {
   const logger = benchLogger()
   const ch = await openClickHouse({ dataDir, logger })
   await migrate(ch.client, logger)
-  const store = new SyncLogStore(ch.client, logger)
+  const store = new SyncLogStore(ch, logger)
   return { client: ch.client, store, logger, close: () => ch.close() }
 }
 

@@ -1,7 +1,7 @@
 /** What stage runs hand back to the harness. Plain JSON: it crosses the child-process boundary. */
 import type { ScaleName } from '../generate/scales.js'
 
-export const STAGES = ['fold', 'import', 'projection', 'stream', 'query', 'export'] as const
+export const STAGES = ['fold', 'import', 'projection', 'stream', 'query', 'export', 'responsive'] as const
 export type StageName = (typeof STAGES)[number]
 
 /** A child runs the measured code (`figure`), its limit (`baseline`), both (stages that share costly setup), or a preparation. */

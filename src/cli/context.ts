@@ -77,8 +77,8 @@ export function contextOf(command: Command, defaults: Partial<ConfigFlags> = {})
         await pipeline.close()
       }
     },
-    async withStore(name, work) {
-      const opened = await openStore(config, logger, name)
+    async withStore(name, work, writes) {
+      const opened = await openStore(config, logger, name, writes === undefined ? 'read' : 'state')
       try {
         return await work(opened.store)
       } finally {

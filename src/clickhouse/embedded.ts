@@ -1,7 +1,8 @@
 /**
  * Embedded ClickHouse: chDB in `<dataDir>/clickhouse`, behind the same
- * @clickhouse/client as a server. chDB allows one process per directory; a
- * second one is told so (DATA_DIR_LOCKED) rather than shown chDB's error.
+ * @clickhouse/client as a server, one chDB connection per lane (src/clickhouse/lanes.ts).
+ * chDB allows one process per directory; a second one is told so (DATA_DIR_LOCKED)
+ * rather than shown chDB's error.
  */
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -10,6 +11,8 @@ import { createChdbConnection } from 'chdb/connection'
 import { SynclogError } from '../errors.js'
 import type { Logger } from '../logging/logger.js'
 import { CLICKHOUSE_SETTINGS, clientLog, closeOnce } from './client-config.js'
+import { embeddedLaneSettings, lazyLanes, oneLane, type Lane } from './lanes.js'
+import { sessionParams } from './session-params.js'
 import type { ClickHouse, ClickHouseOptions } from './open.js'
 import { shortMessage } from './store-errors.js'
 import { makeDirectory } from '../paths/make-directory.js'
@@ -86,9 +89,16 @@ export async function openEmbedded(opts: ClickHouseOptions): Promise<ClickHouse>
   } catch (e) {
     throw new SynclogError('CONFIG_INVALID', `Cannot create the data directory ${chDir}: ${shortMessage(e)}. Use --data to point at a writable directory.`, { cause: e })
   }
+  // Each lane is its own chDB connection (a Session) on the directory: they run queries at once.
+  // The analyst lane's parameters go on its own session, so its long queries do not hold up the page's (session-params.ts).
+  const laneClient = (purpose: Lane): ClickHouseClient => createClient({
+    connection: purpose === 'analyst' ? sessionParams(chdbConnection(chDir)) : chdbConnection(chDir),
+    clickhouse_settings: { ...CLICKHOUSE_SETTINGS, ...embeddedLaneSettings(purpose) },
+    log: clientLog(opts.logger),
+  })
   let client: ClickHouseClient
   try {
-    client = createClient({ connection: chdbConnection(chDir), clickhouse_settings: CLICKHOUSE_SETTINGS, log: clientLog(opts.logger) })
+    client = laneClient('write')
   } catch (e) {
     throw await embeddedOpenError(e, opts.dataDir, chDir, log)
   }
@@ -101,5 +111,14 @@ export async function openEmbedded(opts: ClickHouseOptions): Promise<ClickHouse>
   keepAbortFatal()
   if (opts.database !== undefined) log.debug({ database: opts.database }, 'database is ignored in embedded mode')
   log.debug({ path: chDir }, 'opened embedded ClickHouse')
-  return { client, mode: 'embedded', close: closeOnce(client) }
+  if (opts.connections === 'one') return { client, ...oneLane(client), mode: 'embedded', close: closeOnce(client) }
+  // The write lane proved the directory opens; the others join it when first asked for.
+  const lanes = lazyLanes({ purpose: 'write', client }, (purpose) => {
+    try {
+      return laneClient(purpose)
+    } catch (e) {
+      throw new SynclogError('STORE_UNAVAILABLE', `Cannot open another connection (${purpose}) to embedded ClickHouse (chDB) at ${chDir}: ${shortMessage(e)}`, { cause: e })
+    }
+  })
+  return { client, lane: (purpose) => lanes.lane(purpose), mode: 'embedded', close: () => lanes.close() }
 }

@@ -7,6 +7,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import type { Logger } from '../logging/logger.js'
 import { openEmbedded } from './embedded.js'
 import { openServer } from './server.js'
+import type { Lane, Lanes } from './lanes.js'
 
 export interface ClickHouseOptions {
   /** synclog's data directory; embedded ClickHouse lives in `<dataDir>/clickhouse`. */
@@ -17,13 +18,18 @@ export interface ClickHouseOptions {
   database?: string
   username?: string
   password?: string
+  /** Embedded mode: a connection per lane (default), or one for everything (to compare). */
+  connections?: 'lanes' | 'one'
   logger: Logger
 }
 
-export interface ClickHouse {
+export interface ClickHouse extends Lanes {
+  /** The `write` lane: migrations, retention, inserts. */
   client: ClickHouseClient
+  /** The client for work of this purpose (src/clickhouse/lanes.ts). */
+  lane(purpose: Lane): ClickHouseClient
   mode: 'embedded' | 'server'
-  /** Idempotent. */
+  /** Closes every lane; idempotent. */
   close(): Promise<void>
 }
 

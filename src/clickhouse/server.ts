@@ -6,6 +6,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import { SynclogError } from '../errors.js'
 import { CLICKHOUSE_SETTINGS, clientLog, closeOnce } from './client-config.js'
 import type { ClickHouse, ClickHouseOptions } from './open.js'
+import { oneLane } from './lanes.js'
 import { shortMessage, toStoreError } from './store-errors.js'
 
 /** The URL without credentials, for messages and logs. */
@@ -77,5 +78,6 @@ export async function openServer(opts: ClickHouseOptions & { url: string }): Pro
   }
   const client = serverClient(opts, database)
   log.debug({ database }, 'connected to ClickHouse server')
-  return { client, mode: 'server', close: closeOnce(client) }
+  // The server runs queries at once by itself: every lane is this one client.
+  return { client, ...oneLane(client), mode: 'server', close: closeOnce(client) }
 }

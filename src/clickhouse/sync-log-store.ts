@@ -2,7 +2,9 @@
  * The sync-log store: writes sync-log events into their three tables and reads
  * runs, summaries and log rows back. Idempotency is structural: every table is
  * a ReplacingMergeTree keyed by the event's identity and every read uses FINAL,
- * so writing the same events again leaves one copy.
+ * so writing the same events again leaves one copy. Writes go on the `write`
+ * lane, reads on the `read` lane (src/clickhouse/lanes.ts), so reading never
+ * waits behind an import's inserts.
  */
 import type { ClickHouseClient } from '@clickhouse/client'
 import { OUTCOMES, type Outcome, type SyncLogEvent } from '../events/sync-log-event.js'
@@ -19,6 +21,7 @@ import {
 } from './rows.js'
 import type { BuiltQuery } from './filter-parts.js'
 import { toStoreError } from './store-errors.js'
+import { lanesOf, type Lanes } from './lanes.js'
 import {
   DISTRICT_KEY, type CountCell, type DailyRollup, type DrillDown, type LogFilter, type LogPage, type LogRecord, type OutcomeCountsJson,
   type PageRequest, type RecordKey, type SchoolEntry, type Scope, type SyncListFilter, type SyncRun, type SyncSummary,
@@ -68,14 +71,17 @@ function addInto(target: Map<string, OutcomeCountsJson>, entity: string, counts:
 
 export class SyncLogStore {
   private readonly log: Logger
+  private readonly lanes: Lanes
 
-  constructor(private readonly client: ClickHouseClient, logger: Logger) {
+  /** A plain client serves every lane (a server, or a test). */
+  constructor(clickhouse: Lanes | ClickHouseClient, logger: Logger) {
+    this.lanes = lanesOf(clickhouse)
     this.log = logger.child({ component: 'sync-log-store' })
   }
 
-  /** The store's ClickHouse client, for analysts' checked read-only SQL (src/sql/analyst-sql.ts) and nothing else. */
+  /** The analysts' lane, for checked read-only SQL (src/sql/analyst-sql.ts) and nothing else. */
   get clickhouse(): ClickHouseClient {
-    return this.client
+    return this.lanes.lane('analyst')
   }
 
   /** Idempotent: writing the same events twice leaves one copy of each. Log and counts land before the status. */
@@ -233,7 +239,7 @@ export class SyncLogStore {
   private async insert(table: string, rows: readonly object[]): Promise<void> {
     for (const batch of chunks(rows, MAX_INSERT_ROWS)) {
       try {
-        await this.client.insert({ table, values: batch, format: 'JSONEachRow' })
+        await this.lanes.lane('write').insert({ table, values: batch, format: 'JSONEachRow' })
       } catch (e) {
         throw toStoreError(e, `write ${batch.length} rows to ${table}`)
       }
@@ -242,7 +248,7 @@ export class SyncLogStore {
 
   private async select<T>(q: BuiltQuery, what: string): Promise<T[]> {
     try {
-      const rs = await this.client.query({ query: q.query, query_params: q.params, format: 'JSONEachRow' })
+      const rs = await this.lanes.lane('read').query({ query: q.query, query_params: q.params, format: 'JSONEachRow' })
       return await rs.json<T>()
     } catch (e) {
       throw toStoreError(e, what)

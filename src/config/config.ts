@@ -44,6 +44,8 @@ const ConfigSchema = z.object({
     database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a database name (letters, digits, _)').optional(),
     /** Log rows older than this many days are dropped by ClickHouse (TTL); absent = kept forever. */
     retentionDays: z.coerce.number().int().min(1).max(36_500).optional(),
+    /** Embedded mode: one chDB connection per purpose (default), or `one` for everything, to compare (src/clickhouse/lanes.ts). */
+    connections: z.enum(['lanes', 'one']).optional(),
   }),
   kafka: z.object({
     brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).min(1),
@@ -116,6 +118,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env, cwd:
       password: env.CLICKHOUSE_PASSWORD ?? fileClickhouse.password,
       database: env.CLICKHOUSE_DATABASE ?? fileClickhouse.database,
       retentionDays: env.SYNCLOG_RETENTION_DAYS ?? fileClickhouse.retentionDays,
+      connections: env.SYNCLOG_CHDB_CONNECTIONS ?? fileClickhouse.connections,
     },
     kafka: {
       brokers: (flags.brokers ?? env.SYNCLOG_KAFKA_BROKERS ?? fileKafka.brokers ?? '127.0.0.1:19092').toString().split(',').map((b: string) => b.trim()).filter(Boolean),

@@ -5,6 +5,12 @@
  * plain hash is as strong as a slow one would be, and a stolen file grants nothing.
  * The plain token is shown once, when it is created. The server re-reads the file
  * when it changes, so `token create` and `token revoke` apply without a restart.
+ *
+ * A token has a scope (which rows it sees: every tenant, one tenant, one school) and a
+ * role (what it may do with them): a viewer reads; a reviewer also approves and rejects
+ * syncs On Hold; an importer also imports; an operator does all of that, and, with the
+ * every-tenant scope, runs analysts' SQL. Tokens written before roles existed keep what
+ * they could do: operator with the every-tenant scope, viewer otherwise.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { chmod, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
@@ -21,10 +27,24 @@ export const TOKEN_PREFIX = 'slk_'
 const TOKEN_SHAPE = /^slk_[A-Za-z0-9_-]{43}$/
 export const TOKEN_NAME_SHAPE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
+export const TOKEN_ROLES = ['viewer', 'reviewer', 'importer', 'operator'] as const
+export type TokenRole = (typeof TOKEN_ROLES)[number]
+
+/** What a request may do beyond reading, and the roles that may. */
+export const PERMISSIONS = ['review', 'import', 'sql'] as const
+export type Permission = (typeof PERMISSIONS)[number]
+
+const ROLES_ALLOWED: Readonly<Record<Permission, readonly TokenRole[]>> = {
+  review: ['reviewer', 'operator'],
+  import: ['importer', 'operator'],
+  sql: ['operator'],
+}
+
 /** What a token grants, without its secret. */
 export interface ApiTokenInfo {
   readonly name: string
   readonly scope: Scope
+  readonly role: TokenRole
   /** ISO instant. */
   readonly createdAt: string
 }
@@ -40,6 +60,7 @@ const TokenFileSchema = z.strictObject({
     name: z.string().regex(TOKEN_NAME_SHAPE),
     hash: z.string().regex(/^sha256:[0-9a-f]{64}$/),
     scope: ScopeOnDisk,
+    role: z.enum(TOKEN_ROLES).optional(),
     createdAt: z.string(),
   })),
 })
@@ -60,12 +81,47 @@ function infoOf(t: StoredToken): ApiTokenInfo {
   const scope: Scope = {}
   if (t.scope.tenant !== undefined) scope.tenant = t.scope.tenant
   if (t.scope.school !== undefined) scope.school = { id: t.scope.school.id, side: t.scope.school.side }
-  return { name: t.name, scope, createdAt: t.createdAt }
+  return { name: t.name, scope, role: t.role ?? defaultRole(scope), createdAt: t.createdAt }
+}
+
+/** The role a token gets when none is given (and had before roles existed): operator for the every-tenant scope, else viewer. */
+export function defaultRole(scope: Scope): TokenRole {
+  return scope.tenant === undefined ? 'operator' : 'viewer'
+}
+
+/**
+ * Whether the token may do this. SQL also needs the every-tenant scope: the embedded store
+ * cannot hold a tenant's scope on arbitrary SQL. Review needs a scope wider than one school:
+ * a hold is about the district's changes, which a school token does not see.
+ */
+export function allows(token: ApiTokenInfo, permission: Permission): boolean {
+  if (!ROLES_ALLOWED[permission].includes(token.role)) return false
+  if (permission === 'sql') return token.scope.tenant === undefined
+  if (permission === 'review') return token.scope.school === undefined
+  return true
+}
+
+/** The token as `GET /api/v1/me` answers: what it is and what it may do beyond reading (the page shows its buttons by these). */
+export function meOf(token: ApiTokenInfo): ApiTokenInfo & { readonly permissions: Permission[] } {
+  return { name: token.name, scope: token.scope, role: token.role, permissions: PERMISSIONS.filter((p) => allows(token, p)), createdAt: token.createdAt }
+}
+
+/** Why a token may not do this, in words for the 403 answer and the CLI. */
+export function refusal(token: ApiTokenInfo, permission: Permission): string {
+  const roles = ROLES_ALLOWED[permission].join(' or ')
+  const what = permission === 'review' ? 'approve or reject syncs' : permission === 'import' ? 'import' : 'run SQL'
+  if (permission === 'review' && ROLES_ALLOWED.review.includes(token.role)) {
+    return `token '${token.name}' is scoped to one school and may not ${what}: a hold is about the district's changes; that needs a ${roles} token of the district (synclog token create --tenant <district> --role reviewer)`
+  }
+  if (permission === 'sql' && ROLES_ALLOWED.sql.includes(token.role)) {
+    return `token '${token.name}' may not ${what}: SQL needs a token of every tenant (the embedded store cannot hold a tenant's scope on arbitrary SQL); use the API or synclog log for scoped reads`
+  }
+  return `token '${token.name}' is a ${token.role} and may not ${what}; that needs a ${roles} token (synclog token create --role ...)`
 }
 
 /** The scope in words, for `token list` and the server log. */
 export function describeScope(scope: Scope): string {
-  if (scope.tenant === undefined) return 'operator (every tenant)'
+  if (scope.tenant === undefined) return 'every tenant'
   if (scope.school === undefined) return `tenant ${scope.tenant}`
   return `tenant ${scope.tenant}, school ${scope.school.id} (${scope.school.side} side)`
 }
@@ -80,14 +136,14 @@ export class ApiTokens {
   }
 
   /** Creates a token; the returned `token` is the only time its secret exists in plain text. */
-  async create(name: string, scope: Scope): Promise<{ token: string; info: ApiTokenInfo }> {
+  async create(name: string, scope: Scope, role: TokenRole = defaultRole(scope)): Promise<{ token: string; info: ApiTokenInfo }> {
     if (!TOKEN_NAME_SHAPE.test(name)) {
       throw new SynclogError('USAGE', `--name must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (got '${name}')`)
     }
     checkScope(scope)
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url')
     const stored: StoredToken = {
-      name, hash: `sha256:${digestOf(token).toString('hex')}`, scope: ScopeOnDisk.parse(scope), createdAt: this.now().toISOString(),
+      name, hash: `sha256:${digestOf(token).toString('hex')}`, scope: ScopeOnDisk.parse(scope), role, createdAt: this.now().toISOString(),
     }
     await this.update((file) => {
       if (file.tokens.some((t) => t.name === name)) {
@@ -98,7 +154,7 @@ export class ApiTokens {
     return { token, info: infoOf(stored) }
   }
 
-  /** Every token's name, scope and creation time; never a secret. */
+  /** Every token's name, scope, role and creation time; never a secret. */
   async list(): Promise<ApiTokenInfo[]> {
     return (await this.read()).tokens.map(infoOf)
   }

@@ -67,11 +67,13 @@ function operationOf(route: RouteDef): Json {
       }
       : { description: response.empty }
   const responses: Json = {
-    ['empty' in response ? '204' : '200']: ok,
+    ['empty' in response ? '204' : String('json' in response ? response.json.status ?? 200 : 200)]: ok,
     '400': problem('A parameter is unknown, repeated, missing or invalid; the message names it.'),
   }
   if (route.auth || route.body !== undefined) responses['401'] = problem('No token (an `Authorization: Bearer <token>` header or a session cookie), or it is unknown or revoked.')
+  if (route.permission !== undefined) responses['403'] = problem(`The token's role may not do this (it needs the \`${route.permission}\` permission: see the token roles).`)
   if (route.notFound) responses['404'] = problem('No such sync, or it is outside the token\'s scope.')
+  Object.assign(responses, Object.fromEntries((route.problems ?? []).map(([status, description]) => [String(status), problem(description)])))
   if (route.body !== undefined) responses['413'] = problem(`The body is larger than ${route.bodyLimit ?? DEFAULT_BODY_LIMIT} bytes.`)
   if (route.readsStore) responses['503'] = problem('The store is unavailable; retry after the `Retry-After` seconds.')
   responses['500'] = problem('An internal error; the message gives the request id to look up in the server log.')
@@ -87,6 +89,12 @@ function operationOf(route: RouteDef): Json {
     ],
     ...(route.body === undefined ? {} : {
       requestBody: { required: true, content: { 'application/json': { schema: tidy(z.toJSONSchema(route.body, { io: 'input' }) as Json) } } },
+    }),
+    ...(route.upload === undefined ? {} : {
+      requestBody: {
+        required: true, description: route.upload.description,
+        content: Object.fromEntries(route.upload.contentTypes.map((type) => [type, { schema: { type: 'string', format: 'binary' } }])),
+      },
     }),
     responses,
   }

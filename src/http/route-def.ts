@@ -6,13 +6,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { z } from 'zod'
 import type { Scope } from '../clickhouse/types.js'
-import type { ApiTokenInfo } from './api-tokens.js'
+import type { ApiTokenInfo, Permission } from './api-tokens.js'
 import { parseBody, parsePathParams, parseQuery } from './request-params.js'
 import { NoQuery } from './schemas.js'
 
 export interface JsonResponse {
   readonly schema: z.ZodType
   readonly description: string
+  /** The success status (default 200; 202 for work accepted and queued). */
+  readonly status?: 200 | 202
 }
 
 export interface FileResponse {
@@ -43,15 +45,21 @@ export interface RouteDef {
   readonly description?: string
   /** Needs a token: `Authorization: Bearer <token>`, or the cookie of a browser session. */
   readonly auth: boolean
+  /** What the token's role must allow beyond reading (src/http/api-tokens.ts); a token without it gets 403. */
+  readonly permission?: Permission
   readonly params?: z.ZodObject
   readonly query: z.ZodObject
   /** A JSON request body. */
   readonly body?: z.ZodObject
   /** The largest body the route reads, in bytes (default DEFAULT_BODY_LIMIT); more is refused with 413. */
   readonly bodyLimit?: number
+  /** A raw body the handler streams itself (an upload), not JSON: its media types, for the OpenAPI document. */
+  readonly upload?: { readonly contentTypes: readonly string[]; readonly description: string }
   readonly response: { readonly json: JsonResponse } | { readonly file: FileResponse } | { readonly empty: string }
   /** May answer 404 (an unknown sync). */
   readonly notFound?: boolean
+  /** Other refusals the route may answer, for the OpenAPI document: status and when. */
+  readonly problems?: readonly (readonly [status: number, description: string])[]
   /** Reads the store (so may answer 503). */
   readonly readsStore: boolean
   /** Validates the parameters and runs the handler; the result is the JSON body, or the reply when it sent one. */

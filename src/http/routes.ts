@@ -6,6 +6,7 @@ import { withDefaultWindow } from '../clickhouse/log-window.js'
 import { DISTRICT_KEY, type CountCell, type LogFilter } from '../clickhouse/types.js'
 import { LOG_COLUMNS, type LogColumn } from '../events/sync-log-event.js'
 import { CSV_TYPE, XLSX_TYPE, fileStamp, sendDownload } from './downloads.js'
+import { meOf } from './api-tokens.js'
 import { HttpProblem, syncNotFound } from './http-errors.js'
 import type { ReadStore } from './read-store.js'
 import { defineRoute, type RouteDef } from './route-def.js'
@@ -56,9 +57,9 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
   return [
     defineRoute({
       method: 'GET', url: `${API_PREFIX}/me`, operationId: 'getMe', tag: 'tokens', auth: true, readsStore: false,
-      summary: 'The token the request carries: its name and scope',
+      summary: 'The token the request carries: its name, scope, role and what it may do beyond reading',
       response: { json: { schema: MeSchema, description: 'The token.' } },
-      handler: async ({ caller }) => ({ name: caller!.name, scope: caller!.scope, createdAt: caller!.createdAt }),
+      handler: async ({ caller }) => meOf(caller!),
     }),
 
     defineRoute({

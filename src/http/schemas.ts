@@ -10,6 +10,7 @@ import {
   LOG_COLUMNS, OUTCOMES, ROSTER_ACTIONS, SECTION_ACTIONS, SYNC_STATUSES,
 } from '../events/sync-log-event.js'
 import { parseDateOnly, parseInstant } from '../clickhouse/time.js'
+import { PERMISSIONS, TOKEN_ROLES } from './api-tokens.js'
 import {
   DISTRICT_KEY, SCOPE_SIDES,
   type DailyRollup, type DrillDown, type LogPage, type LogRecord, type OutcomeCountsJson, type SchoolEntry, type Scope, type SyncRun, type SyncSummary,
@@ -248,6 +249,8 @@ export const RollupListSchema = z.object({ rollups: z.array(DailyRollupSchema) }
 export const MeSchema = z.object({
   name: z.string(),
   scope: ScopeSchema,
+  role: z.enum(TOKEN_ROLES).meta({ description: 'viewer reads; reviewer also approves and rejects syncs On Hold; importer also imports; operator does all, and runs SQL with the every-tenant scope.' }),
+  permissions: z.array(z.enum(PERMISSIONS)).meta({ description: 'What the token may do beyond reading: review (approve and reject syncs On Hold), import, sql.' }),
   createdAt: z.string().meta({ description: 'ISO instant.' }),
 }).register(apiSchemas, { id: 'Me', description: 'The token the request carries.' })
 
@@ -274,7 +277,7 @@ export const HealthSchema = z.object({ status: z.literal('ok') })
   .register(apiSchemas, { id: 'Health' })
 
 export const ERROR_CODES_HTTP = [
-  'BAD_PARAMETER', 'UNKNOWN_PARAMETER', 'BAD_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'SYNC_NOT_FOUND',
+  'BAD_PARAMETER', 'UNKNOWN_PARAMETER', 'BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'SYNC_NOT_FOUND', 'NOT_ON_HOLD',
   'UNAVAILABLE', 'INTERNAL', 'REQUEST_TIMEOUT', 'TOO_LARGE',
 ] as const
 export type HttpErrorCode = (typeof ERROR_CODES_HTTP)[number]

@@ -11,7 +11,7 @@ import Fastify, {
   type RawRequestDefaultExpression, type RawServerDefault,
 } from 'fastify'
 import type { Logger } from '../logging/logger.js'
-import type { ApiTokenInfo, ApiTokens } from './api-tokens.js'
+import { allows, refusal, type ApiTokenInfo, type ApiTokens } from './api-tokens.js'
 import { ClientGone } from './downloads.js'
 import { HttpProblem, bodyTooLarge, problemOf, quoted } from './http-errors.js'
 import { openApiDocument } from './openapi.js'
@@ -19,6 +19,9 @@ import type { ReadStore } from './read-store.js'
 import { defineRoute, type RouteDef } from './route-def.js'
 import { API_PREFIX, apiRoutes } from './routes.js'
 import { sessionRoutes, sessionToken } from './session.js'
+import { decisionRoutes } from './decision-routes.js'
+import type { SyncDecisions } from '../pipeline/sync-decisions.js'
+import { acceptUploadBodies, importRoutes, receivingUpload, type ImportRoutesDeps } from './import-routes.js'
 import { webRoutes } from './web-ui.js'
 import { HealthSchema, OpenApiSchema, type HttpErrorCode } from './schemas.js'
 import { DEFAULT_BODY_LIMIT, DEFAULT_HTTP_LIMITS, checkIntervalMs, type HttpLimits } from './server-limits.js'
@@ -45,6 +48,10 @@ export interface ServerOptions {
   readonly trustProxy?: TrustProxy
   /** The data directory, never named in an answer. */
   readonly dataDir?: string
+  /** Approving and rejecting held syncs (src/http/decision-routes.ts); without it the server has no such routes. */
+  readonly decisions?: SyncDecisions
+  /** Imports by upload (src/http/import-routes.ts); without it the server has no such routes. */
+  readonly imports?: ImportRoutesDeps
 }
 
 export interface RegisteredRoute {
@@ -118,6 +125,8 @@ function tooSlow(limits: HttpLimits): string {
 function clientErrorHandlerFor(limits: HttpLimits) {
   return function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
     if (err.code === 'ECONNRESET' || socket.destroyed) return
+    // An upload is exempt: it is cut when it stalls, not for being large (src/http/import-routes.ts).
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && receivingUpload(socket)) return
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return refuseConnection(socket, 408, 'REQUEST_TIMEOUT', tooSlow(limits))
     if (err.code === 'HPE_HEADER_OVERFLOW') {
       return refuseConnection(socket, 431, 'TOO_LARGE', `the request line and headers are larger than ${MAX_HEADER_BYTES / 1024} KB; shorten the filters`)
@@ -186,6 +195,7 @@ export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
     },
   })
   guardConnections(app, limits)
+  if (opts.imports !== undefined) acceptUploadBodies(app)
   const registeredRoutes: RegisteredRoute[] = []
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url })
@@ -206,6 +216,8 @@ export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
     }),
     ...apiRoutes({ store: withPublicMessages(opts.store, identity), now }),
     ...sessionRoutes(API_PREFIX, opts.tokens),
+    ...decisionRoutes(API_PREFIX, opts.decisions, withPublicMessages(opts.store, identity), now),
+    ...importRoutes(opts.imports, limits.idleTimeoutMs),
     ...webRoutes(opts.webRoot),
   ]
   let document: Record<string, unknown> | undefined
@@ -242,6 +254,9 @@ export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
       bodyLimit: route.bodyLimit ?? DEFAULT_BODY_LIMIT,
       handler: async (request, reply) => {
         const caller = route.auth ? await authenticate(opts.tokens, request) : null
+        if (route.permission !== undefined && (caller === null || !allows(caller, route.permission))) {
+          throw new HttpProblem(403, 'FORBIDDEN', caller === null ? 'this needs an API token' : refusal(caller, route.permission))
+        }
         return route.handle(request, reply, caller)
       },
     })

@@ -6,7 +6,7 @@
  * `Authorization: Bearer`.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { ApiTokens } from './api-tokens.js'
+import { meOf, type ApiTokens } from './api-tokens.js'
 import { HttpProblem } from './http-errors.js'
 import { defineRoute, type RouteDef } from './route-def.js'
 import { MeSchema, SessionBody } from './schemas.js'
@@ -39,12 +39,12 @@ export function sessionRoutes(prefix: string, tokens: ApiTokens): RouteDef[] {
       method: 'POST', url: `${prefix}/session`, operationId: 'signIn', tag: 'tokens', auth: false, readsStore: false,
       summary: 'Sign a browser in: the token comes back as an HttpOnly, SameSite=Strict session cookie',
       body: SessionBody, bodyLimit: SIGN_IN_BODY_LIMIT,
-      response: { json: { schema: MeSchema, description: 'The token signed in: its name and scope.' } },
+      response: { json: { schema: MeSchema, description: 'The token signed in: its name, scope, role and permissions.' } },
       handler: async ({ body, request, reply }) => {
         const caller = await tokens.authenticate(body.token)
         if (caller === null) throw new HttpProblem(401, 'UNAUTHORIZED', 'the API token is unknown or revoked; ask an operator for one (synclog token create)')
         void (reply as FastifyReply).header('set-cookie', cookie(request, body.token, SESSION_SECONDS))
-        return { name: caller.name, scope: caller.scope, createdAt: caller.createdAt }
+        return meOf(caller)
       },
     }),
     defineRoute({

@@ -1,6 +1,7 @@
 /**
  * Opens the data directory for reading or writing the sync log: the directory
- * lock, ClickHouse (embedded chDB or a server) and its migrations.
+ * lock (as its use needs it: lockFor in src/state/data-dir-lock.ts), ClickHouse
+ * (embedded chDB or a server) and its migrations.
  */
 import type { Config } from '../config/config.js'
 import type { Logger } from '../logging/logger.js'
@@ -8,16 +9,19 @@ import { openClickHouse } from '../clickhouse/open.js'
 import { migrate } from '../clickhouse/migrations.js'
 import { applyRetention } from '../clickhouse/retention.js'
 import { SyncLogStore } from '../clickhouse/sync-log-store.js'
-import { DataDirLock } from '../state/data-dir-lock.js'
+import { lockDataDir, lockFor, type StoreUse } from '../state/data-dir-lock.js'
 
 export interface OpenStore {
   readonly store: SyncLogStore
   readonly mode: 'embedded' | 'server'
+  /** Runs work that changes files of the data directory (state snapshots, a checkpoint) under its lock. */
+  writing<T>(work: () => Promise<T>): Promise<T>
   close(): Promise<void>
 }
 
-export async function openStore(config: Config, logger: Logger, command: string): Promise<OpenStore> {
-  const lock = await DataDirLock.acquire(config.dataDir, command)
+export async function openStore(config: Config, logger: Logger, command: string, use: StoreUse = 'state'): Promise<OpenStore> {
+  const taking = lockFor(config.clickhouse.url === undefined ? 'embedded' : 'server', use)
+  const lock = await lockDataDir(config.dataDir, taking, command, (message) => logger.warn(message))
   try {
     const clickhouse = await openClickHouse({ dataDir: config.dataDir, ...config.clickhouse, logger })
     try {
@@ -28,8 +32,9 @@ export async function openStore(config: Config, logger: Logger, command: string)
       throw e
     }
     return {
-      store: new SyncLogStore(clickhouse.client, logger),
+      store: new SyncLogStore(clickhouse, logger),
       mode: clickhouse.mode,
+      writing: (work) => lock.writing(work),
       async close() {
         try {
           await clickhouse.close()

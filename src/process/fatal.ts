@@ -11,7 +11,9 @@
  * - Close to out of memory: V8 first spends minutes in back-to-back garbage
  *   collections. `watchHeap` ends the command when the heap is still nearly full
  *   after a full collection (limits.heapPercent), with a message saying so.
- * - An exception or rejection nobody handled: one line, exit 1.
+ * - An exception or rejection nobody handled: one line, exit 1; unless it came from work
+ *   that can fail alone and claims it (`containUnhandled`: one command that `synclog serve`
+ *   runs for another process), which then fails by itself while the process goes on.
  */
 import { writeSync } from 'node:fs'
 import { constants, PerformanceObserver } from 'node:perf_hooks'
@@ -72,9 +74,32 @@ export function watchHeap(percent: number): void {
   heapObserver.observe({ entryTypes: ['gc'] })
 }
 
-/** An exception or a rejection that escaped every handler ends the process with one line, not a hang or a trace. */
+/** Claims an error nothing handled: true when it belonged to work that failed alone, and the process goes on. */
+export type ContainUnhandled = (error: unknown) => boolean
+
+let containment: ContainUnhandled | undefined
+
+/** From now on (until called with undefined), an unhandled exception or rejection goes to `contain` first. */
+export function containUnhandled(contain: ContainUnhandled | undefined): void {
+  containment = contain
+}
+
+/** An exception or a rejection that escaped every handler ends the process with one line, not a hang or a trace (unless contained). */
 export function exitOnUnhandled(): void {
-  const fatal = (e: unknown): void => exitNow(EXIT_ERROR, `unexpected error: ${e instanceof Error ? e.message : String(e)}`)
+  const fatal = (e: unknown): void => {
+    let contained: boolean
+    try {
+      contained = containment?.(e) === true
+    } catch {
+      contained = false
+    }
+    if (!contained) exitNow(EXIT_ERROR, unexpectedError(e))
+  }
   process.on('uncaughtException', fatal)
   process.on('unhandledRejection', fatal)
+}
+
+/** The one line an error nothing handled gets, in a process of its own or a command a service ran. */
+export function unexpectedError(e: unknown): string {
+  return `unexpected error: ${e instanceof Error ? e.message : String(e)}`
 }

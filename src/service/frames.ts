@@ -5,6 +5,7 @@
  * as the command wrote them; the exit frame carries the exit code as decimal text and is
  * the last one. The CLI may then send one line, `stdout-closed`, when its reader went away.
  */
+import type { Socket } from 'node:net'
 import { isAbsolute } from 'node:path'
 import { SynclogError } from '../errors.js'
 
@@ -102,4 +103,59 @@ export function parseRequest(line: string): ForwardedRequest {
   if (!forwardedCommand(r.argv)) throw new SynclogError('USAGE', 'this command does not run in the service; run it with the service stopped')
   const terminal = { stdout: r.terminal?.stdout === true, stderr: r.terminal?.stderr === true }
   return { version: 1, argv: r.argv, cwd: r.cwd, env, terminal }
+}
+
+/**
+ * The lines a peer sends before the frames (the handshake, the request): each one read whole,
+ * at most `max` bytes, and what arrives after the last one kept for whoever reads on.
+ */
+export class SocketLines {
+  private buffered: Buffer = Buffer.alloc(0)
+  private closed = false
+  private waiting: { readonly max: number; readonly resolve: (line: string) => void; readonly reject: (e: Error) => void } | undefined
+  private readonly onData = (chunk: Buffer): void => {
+    this.buffered = Buffer.concat([this.buffered, chunk])
+    // A peer that sends on without reading its answer is cut before it fills the memory.
+    if (this.buffered.length > MAX_REQUEST_BYTES + 1024) this.socket.destroy()
+    this.check()
+  }
+  private readonly onClose = (): void => {
+    this.closed = true
+    this.check()
+  }
+
+  constructor(private readonly socket: Socket) {
+    socket.on('data', this.onData)
+    socket.on('close', this.onClose)
+  }
+
+  /** The next line, without its newline; rejects when more than `max` bytes come without one, or the peer goes away. */
+  next(max: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.waiting = { max, resolve, reject }
+      this.check()
+    })
+  }
+
+  /** Stops reading lines; gives the bytes received after the last one. */
+  detach(): Buffer {
+    this.socket.off('data', this.onData)
+    this.socket.off('close', this.onClose)
+    return this.buffered
+  }
+
+  private check(): void {
+    const waiting = this.waiting
+    if (waiting === undefined) return
+    const end = this.buffered.indexOf(0x0a)
+    if (end >= 0 && end <= waiting.max) {
+      this.waiting = undefined
+      const line = this.buffered.subarray(0, end).toString('utf8')
+      this.buffered = this.buffered.subarray(end + 1)
+      waiting.resolve(line)
+    } else if (end > waiting.max || (end < 0 && this.buffered.length > waiting.max) || this.closed) {
+      this.waiting = undefined
+      waiting.reject(new Error(this.closed ? 'the peer went away' : 'a line longer than allowed'))
+    }
+  }
 }

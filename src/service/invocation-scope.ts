@@ -22,6 +22,8 @@ export interface Invocation {
   exitCode?: number
   /** Set once the command has started a write (an import, an approval): a stopping service lets it finish. */
   writing?: boolean
+  /** Set when the command failed with an error nothing handled (its CLI has been told): a write it had not started never starts. */
+  failed?: boolean
 }
 
 const scope = new AsyncLocalStorage<Invocation>()

@@ -9,12 +9,14 @@ import type { Logger } from '../logging/logger.js'
 import type { SyncLogStore } from '../clickhouse/sync-log-store.js'
 import { EmbeddedPipeline } from '../pipeline/embedded-pipeline.js'
 import type { OpenStore } from '../pipeline/open-store.js'
+import { SynclogError } from '../errors.js'
 import { WriteQueue } from './write-queue.js'
 import { currentInvocation } from './invocation-scope.js'
 
-/** Marks the forwarded command as writing, so a stopping service lets it finish. */
+/** Marks the forwarded command as writing, so a stopping service lets it finish; a command that already failed does not start one. */
 const markWriting = (): void => {
   const invocation = currentInvocation()
+  if (invocation?.failed === true) throw new SynclogError('STORE_FAILED', 'this command already failed; its write did not start')
   if (invocation !== undefined) invocation.writing = true
 }
 
@@ -27,14 +29,14 @@ export class SharedStore {
     return this.opened.store
   }
 
-  /** Runs a write with a pipeline over the shared store, after the writes before it. */
+  /** Runs a write with a pipeline over the shared store, after the writes before it (and under the data directory's lock). */
   withPipeline<T>(config: Config, logger: Logger, work: (pipeline: EmbeddedPipeline) => Promise<T>): Promise<T> {
-    return this.writes.run(async () => work(await EmbeddedPipeline.over(this.opened, config, logger)), markWriting)
+    return this.writes.run(() => this.opened.writing(async () => work(await EmbeddedPipeline.over(this.opened, config, logger))), markWriting)
   }
 
   /** Runs work that changes files of the data directory (an export's checkpoint) after the writes before it. */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    return this.writes.run(work, markWriting)
+    return this.writes.run(() => this.opened.writing(work), markWriting)
   }
 
   /** From now on, writes that have not started are refused (the service is stopping). */

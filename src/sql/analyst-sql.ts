@@ -135,6 +135,10 @@ export class AnalystSql {
     if (/\{\s*\w+\s*:\s*Identifier\s*\}/i.test(canonical)) {
       throw refused('ACCESS_DENIED', 'Identifier query parameters are not allowed: name tables and columns in the query itself')
     }
+    // Said here, not left to the engine: an embedded analyst session keeps earlier values (src/clickhouse/session-params.ts).
+    for (const [, name] of canonical.matchAll(/\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*[A-Za-z]/g)) {
+      if (!Object.hasOwn(query.params, name!)) throw refused('UNKNOWN_QUERY_PARAMETER', `Substitution \`${name!}\` is not set: give its value as param_${name!}`)
+    }
     const formatMatch = /\sFORMAT\s+([A-Za-z0-9_]+)$/.exec(canonical)
     const format = formatMatch?.[1] ?? query.defaultFormat
     if (!/^[A-Za-z0-9_]+$/.test(format)) throw refused('UNKNOWN_FORMAT', `unknown format '${format}'`)

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net'
 import { pipeline } from 'node:stream/promises'
 import type { Logger } from '../logging/logger.js'
-import type { ApiTokenInfo, ApiTokens } from '../http/api-tokens.js'
+import { allows, refusal, type ApiTokenInfo, type ApiTokens } from '../http/api-tokens.js'
 import { checkIntervalMs, type HttpLimits } from '../http/server-limits.js'
 import { withoutServerDirectories, type ServerIdentity } from '../http/public-text.js'
 import { MAX_QUERY_BYTES, type AnalystSql } from './analyst-sql.js'
@@ -77,11 +77,7 @@ async function authorize(tokens: ApiTokens, request: IncomingMessage, params: UR
   }
   const caller = await tokens.authenticate(token)
   if (caller === null) throw refused('AUTHENTICATION_FAILED', 'the password is not a valid synclog API token (unknown or revoked)')
-  if (caller.scope.tenant !== undefined) {
-    throw refused('ACCESS_DENIED',
-      `SQL is for operator tokens only, and token '${caller.name}' is limited to a tenant: the embedded store cannot enforce a tenant's scope on arbitrary SQL. `
-      + 'Use the HTTP API or synclog log for scoped reads, or ask an operator for an operator token')
-  }
+  if (!allows(caller, 'sql')) throw refused('ACCESS_DENIED', `SQL is for operator tokens only, of every tenant: ${refusal(caller, 'sql')}`)
   return caller
 }
 

@@ -16,6 +16,7 @@ export const CLICKHOUSE_ERRORS = {
   AUTHENTICATION_FAILED: 516,
   UNKNOWN_SETTING: 115,
   BAD_ARGUMENTS: 36,
+  UNKNOWN_QUERY_PARAMETER: 456,
 } as const
 
 export type ClickHouseErrorName = keyof typeof CLICKHOUSE_ERRORS

@@ -1,7 +1,8 @@
 /**
  * One synclog process per data directory (chDB itself allows one process per
  * database directory; the state snapshots need the same). The lock file names
- * the holder so the second process can say who has it.
+ * the holder so the second process can say who has it. Which processes take it,
+ * and whether they wait for it, is decided in src/pipeline/open-store.ts.
  *
  * A lock never outlives its process: it is removed on release, and by an exit
  * hook whenever the process exits (process.exit, a fatal error). A process that
@@ -61,13 +62,44 @@ function releaseHeldOnExit(): void {
   }
 }
 
+/** How a process waits for a lock another process holds (instead of failing at once). */
+export interface LockWait {
+  /** The longest wait; then the command fails, naming the holder. */
+  readonly timeoutMs: number
+  /** Told once, when the lock is found held: who holds it, and how long the command will wait. */
+  readonly onWait: (message: string) => void
+}
+
+/** How often a waiting process looks again. */
+const POLL_MS = 500
+
+function describe(holder: Holder): string {
+  return `pid ${holder.pid}, '${holder.command}', since ${holder.since}${holder.host !== undefined && holder.host !== hostname() ? `, on host ${holder.host}` : ''}`
+}
+
+/** Why the directory cannot be had now: the holder, what to do, and what else runs instead where there is such a thing. */
+function lockedMessage(dataDir: string, path: string, holder: Holder, command: string): string {
+  const service = holder.command.startsWith('serve')
+  return `The data directory ${dataDir} is in use by another synclog process (${describe(holder)}). ` +
+    (service && command.startsWith('run ')
+      ? 'It is a synclog service, and the stream services cannot run beside it on the embedded store: stop it and start it again as `synclog serve --stream` to run the processor and projector inside it (the log stays readable while they run).'
+      : 'Embedded ClickHouse (chDB) allows one process per directory: wait for it to finish, stop it, or use --data to point at another directory.') +
+    (holder.host !== undefined && holder.host !== hostname() ? ` If it no longer runs on host ${holder.host}, delete ${path}.` : '')
+}
+
 export class DataDirLock {
   private constructor(private readonly path: string) {}
 
-  static async acquire(dataDir: string, command: string): Promise<DataDirLock> {
+  /**
+   * Takes the lock of the data directory for `command`. Held by another live process: fails
+   * at once (DATA_DIR_LOCKED), or with `wait` waits for it up to its bound.
+   */
+  static async acquire(dataDir: string, command: string, wait?: LockWait): Promise<DataDirLock> {
     await makeDirectory(dataDir)
     const path = join(dataDir, 'synclog.lock')
-    for (let attempt = 0; attempt < 2; attempt++) {
+    const deadline = wait === undefined ? undefined : Date.now() + wait.timeoutMs
+    let told = false
+    for (let staleRemoved = 0; staleRemoved < 2;) {
       try {
         await DataDirLock.create(path, command)
         if (held.size === 0) process.on('exit', releaseHeldOnExit)
@@ -77,12 +109,17 @@ export class DataDirLock {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
         const holder = await readFile(path, 'utf8').then((t) => JSON.parse(t) as Holder).catch(() => undefined)
         if (holder && holder.pid !== process.pid && alive(holder)) {
-          throw new SynclogError('DATA_DIR_LOCKED',
-            `The data directory ${dataDir} is in use by another synclog process (pid ${holder.pid}, '${holder.command}', since ${holder.since}). ` +
-            'Embedded ClickHouse (chDB) allows one process per directory: wait for it to finish, stop it, or use --data to point at another directory.' +
-            (holder.host !== undefined && holder.host !== hostname() ? ` It runs on host ${holder.host}; if it no longer does, delete ${path}.` : ''))
+          if (deadline === undefined) throw new SynclogError('DATA_DIR_LOCKED', lockedMessage(dataDir, path, holder, command))
+          if (Date.now() >= deadline) {
+            throw new SynclogError('DATA_DIR_LOCKED', `waited ${Math.round(wait!.timeoutMs / 1000)} s for the data directory ${dataDir}, and it is still in use by another synclog process (${describe(holder)}); run the command again once that one has finished`)
+          }
+          if (!told) wait!.onWait(`the data directory ${dataDir} is in use by another synclog process (${describe(holder)}); waiting for it to finish (at most ${Math.round(wait!.timeoutMs / 1000)} s)`)
+          told = true
+          await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+          continue
         }
         await rm(path, { force: true }) // left behind by a process that died
+        staleRemoved++
       }
     }
     throw new SynclogError('DATA_DIR_LOCKED', `cannot lock the data directory ${dataDir}`)
@@ -109,4 +146,61 @@ export class DataDirLock {
     held.delete(this.path)
     await rm(this.path, { force: true })
   }
+}
+
+/**
+ * What a process does with the data directory, which decides the lock it takes (lockFor):
+ * - `read`: reads the log (log, syncs, summary, report, sql, an export's dry run);
+ * - `state`: changes files of the data directory: the state snapshots (import, ingest,
+ *   approve, reject, demo) or an export's checkpoint;
+ * - `project`: writes the log only, no file of the data directory (the stream projector);
+ * - `serve`: the service, which runs everyone's reads and writes (one write at a time).
+ */
+export type StoreUse = 'read' | 'state' | 'project' | 'serve'
+
+/**
+ * - `hold`: take the lock on open and keep it until closed; held by another process, fail at once;
+ * - `wait`: the same, but wait for a holder to finish (up to LOCK_WAIT_MS, saying so);
+ * - `per-write`: take no lock on open; take it, waiting, around each write that changes the data directory.
+ */
+export type LockTaking = 'hold' | 'wait' | 'per-write'
+
+/**
+ * Embedded, chDB allows one process per directory: every use holds the lock while the store
+ * is open (a second process is refused, or its command is sent to the running service). With
+ * a ClickHouse server, several processes work at once: only the changes to the data
+ * directory's files are serialised, and they wait their turn, as two cron jobs expect.
+ */
+export function lockFor(mode: 'embedded' | 'server', use: StoreUse): LockTaking {
+  if (mode === 'embedded') return 'hold'
+  return use === 'state' ? 'wait' : 'per-write'
+}
+
+/** How long a command waits for another to release the data directory (server mode) before it gives up. */
+export const LOCK_WAIT_MS = 30 * 60_000
+
+/** The data directory's lock as a process that opened the store for some use has it. */
+export interface StoreLock {
+  /** Runs work that changes files of the data directory under the lock: held already, or taken (waited for) around it. */
+  writing<T>(work: () => Promise<T>): Promise<T>
+  release(): Promise<void>
+}
+
+export async function lockDataDir(dataDir: string, taking: LockTaking, command: string, onWait: (message: string) => void): Promise<StoreLock> {
+  const wait: LockWait = { timeoutMs: LOCK_WAIT_MS, onWait }
+  if (taking === 'per-write') {
+    return {
+      async writing(work) {
+        const lock = await DataDirLock.acquire(dataDir, command, wait)
+        try {
+          return await work()
+        } finally {
+          await lock.release()
+        }
+      },
+      release: async () => {},
+    }
+  }
+  const lock = await DataDirLock.acquire(dataDir, command, taking === 'wait' ? wait : undefined)
+  return { writing: (work) => work(), release: () => lock.release() }
 }

@@ -3,6 +3,7 @@
  * GET /healthz, /readyz, /metrics.
  */
 import { createServer, type Server } from 'node:http'
+import { SynclogError } from '../errors.js'
 
 export class StreamMetrics {
   /** Readiness of each service in the process (`run all` has two); ready when all are. */
@@ -52,5 +53,11 @@ export function serveMetrics(metrics: StreamMetrics, port: number, host = '127.0
     if (req.url === '/metrics') return void res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render())
     res.writeHead(404).end('not found\n')
   })
-  return new Promise((resolve) => server.listen(port, host, () => resolve(server)))
+  return new Promise((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const reason = e.code === 'EADDRINUSE' ? 'the port is in use' : e.message
+      reject(new SynclogError('USAGE', `cannot serve the stream metrics on ${host}:${port}: ${reason}; pick another port`, { cause: e }))
+    })
+    server.listen(port, host, () => resolve(server))
+  })
 }

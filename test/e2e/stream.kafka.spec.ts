@@ -13,9 +13,9 @@ import type { ChangeEvent } from '../../src/events/change-event.js'
 import { generateDemoNights } from '../../src/demo/district.js'
 import { writeOneRosterBundle } from '../../src/demo/write-oneroster.js'
 import { currentSchoolYear } from '../../src/demo/school-year.js'
-import { readOneRosterBundle } from '../../src/oneroster/read-bundle.js'
 import { CLI, jsonLines, synclog, tempDir } from '../support/cli.js'
 import { serviceEndpoints } from '../support/services.js'
+import { ndjson, nightEvents, waitFor } from '../support/stream-events.js'
 
 const { brokers, registryUrl } = serviceEndpoints()
 const children: ChildProcess[] = []
@@ -40,36 +40,16 @@ async function startService(role: string, env: Record<string, string>, args: str
   return child
 }
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (Date.now() < until) {
-    if (await condition()) return
-    await new Promise((r) => setTimeout(r, 250))
-  }
-  throw new Error(what())
-}
-
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
   return text.split('\n').filter((l) => l.startsWith(name)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0)
-}
-
-async function eventsOf(dir: string, night: number, syncId: string, tenant = 'district-a'): Promise<ChangeEvent[]> {
-  const out: ChangeEvent[] = []
-  for await (const e of readOneRosterBundle({ path: join(dir, `night${night}`), tenant, syncId, occurredAt: `2026-10-0${night}T02:00:00.000Z` })) out.push(e)
-  return out
-}
-
-async function ndjson(path: string, events: readonly ChangeEvent[]): Promise<string> {
-  await writeFile(path, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`)
-  return path
 }
 
 async function twoNights(dir: string): Promise<ChangeEvent[][]> {
   const { night1, night2 } = generateDemoNights({ seed: 21, schoolYear: currentSchoolYear(new Date()) })
   await writeOneRosterBundle(join(dir, 'night1'), night1)
   await writeOneRosterBundle(join(dir, 'night2'), night2)
-  return [await eventsOf(dir, 1, 'night-1'), await eventsOf(dir, 2, 'night-2')]
+  return [await nightEvents(dir, 1, 'night-1'), await nightEvents(dir, 2, 'night-2')]
 }
 
 const logOf = async (data: string): Promise<string[]> =>

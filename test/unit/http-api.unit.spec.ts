@@ -30,7 +30,7 @@ describe('API tokens', () => {
   it('authenticates a created token to its name and scope, and nothing else', async () => {
     const tokens = new ApiTokens(join(dir, 'a', TOKEN_FILE_NAME), () => new Date('2024-09-01T06:00:00Z'))
     const { token, info } = await tokens.create('nightly', { tenant: 'd1', school: { id: 's1', side: 'home' } })
-    expect(info).toEqual({ name: 'nightly', scope: { tenant: 'd1', school: { id: 's1', side: 'home' } }, createdAt: '2024-09-01T06:00:00.000Z' })
+    expect(info).toEqual({ name: 'nightly', scope: { tenant: 'd1', school: { id: 's1', side: 'home' } }, role: 'viewer', createdAt: '2024-09-01T06:00:00.000Z' })
     expect(await tokens.authenticate(token)).toEqual(info)
     expect(await tokens.authenticate(token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A'))).toBeNull()
     expect(await tokens.authenticate('')).toBeNull()

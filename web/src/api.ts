@@ -11,9 +11,16 @@ export type { DrillDown, LogPage, LogRecord, OutcomeCountsJson, SchoolEntry, Sco
 
 export const API = '/api/v1'
 
+/** A token's role and what it allows beyond reading, as src/http/api-tokens.ts names them (that module is the server's, with Node imports). */
+export type TokenRole = 'viewer' | 'reviewer' | 'importer' | 'operator'
+export type Permission = 'review' | 'import' | 'sql'
+
 export interface Me {
   name: string
   scope: Scope
+  role: TokenRole
+  /** What the role and scope allow: `review` shows the Approve and Reject buttons of a sync On Hold. */
+  permissions: Permission[]
   createdAt: string
 }
 
@@ -77,6 +84,8 @@ export const api = {
     request<DrillDown>('GET', `/syncs/${encodeURIComponent(syncId)}/drilldown${q}`, signal ? { signal } : {}),
   log: (q: string, signal?: AbortSignal) => request<LogPage>('GET', `/log${q}`, signal ? { signal } : {}),
   count: (q: string, signal?: AbortSignal) => request<{ rows: number; records: number }>('GET', `/log/count${q}`, signal ? { signal } : {}),
+  /** Approves or rejects a sync On Hold; the answer is the sync at its new status. */
+  decide: (syncId: string, decision: 'approve' | 'reject') => request<SyncRun>('POST', `/syncs/${encodeURIComponent(syncId)}/${decision}`, { body: {} }),
 }
 
 /** The URL of a sync's error report (a CSV download the session cookie authorizes). */

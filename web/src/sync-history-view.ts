@@ -19,12 +19,15 @@ const ERROR_OUTCOMES = ['Skipped', 'Invalid', 'Excluded']
 
 const HISTORY_LIMIT = 500
 
-export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, _session: Session): () => void {
+export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, session: Session): () => void {
+  const canReview = session.me.permissions.includes('review')
   const appSelect = h('select', { id: 'h-app' }, h('option', { value: '' }, 'All apps'))
   const fromInput = h('input', { id: 'h-from', type: 'date', value: params.get('from') ?? '' })
   const toInput = h('input', { id: 'h-to', type: 'date', value: params.get('to') ?? '' })
   const status = h('p', { role: 'status', id: 'history-status' }, 'Loading…')
   const errorSlot = h('div')
+  // Decisions are announced here, apart from the list's own status, which the reload after a decision rewrites.
+  const decisionStatus = h('p', { role: 'status', id: 'decision-status', tabindex: -1 })
   const tbody = h('tbody')
   const apps = new Set<string>()
   let wanted = params.get('app') ?? ''
@@ -77,7 +80,8 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, _s
     const row = h('tr', { 'data-sync-id': s.syncId },
       h('td', {}, timeEl(s.startedAt)),
       h('td', {}, timeEl(s.endedAt, 'running')),
-      h('td', {}, h('span', { class: `status ${STATUS_CLASS[s.status] ?? ''}` }, s.status), s.message === '' ? null : h('span', { class: 'status-message' }, s.message)),
+      h('td', {}, h('span', { class: `status ${STATUS_CLASS[s.status] ?? ''}` }, s.status), s.message === '' ? null : h('span', { class: 'status-message' }, s.message),
+        canReview && s.status === 'On Hold' ? decisionControls(s) : null),
       h('td', {}, s.tenant),
       h('td', {}, s.app),
       h('td', { class: 'num' }, s.total === 0 ? '0' : h('a', { href: syncLog({}), 'aria-label': `${count(s.total)} records: the log rows of this sync` }, count(s.total))),
@@ -85,6 +89,50 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, _s
       h('td', { class: 'actions' }, toggle, ' ', h('a', { href: reportUrl(s.syncId), download: '' }, 'Error report (CSV)')))
     if (open === s.syncId) queueMicrotask(() => show(true))
     return [row, details]
+  }
+
+  /** Approve and Reject, each asking to confirm first; the sync's new status is announced, then the list reloads. */
+  const decisionControls = (s: SyncRun): HTMLElement => {
+    const box = h('div', { class: 'decide' })
+    const choices = (focus?: 'approve' | 'reject'): void => {
+      const approve = h('button', { type: 'button', 'aria-label': `Approve sync ${s.syncId}` }, 'Approve')
+      const reject = h('button', { type: 'button', class: 'secondary', 'aria-label': `Reject sync ${s.syncId}` }, 'Reject')
+      approve.addEventListener('click', () => ask('approve'))
+      reject.addEventListener('click', () => ask('reject'))
+      box.replaceChildren(approve, reject)
+      if (focus !== undefined) (focus === 'approve' ? approve : reject).focus()
+    }
+    const ask = (decision: 'approve' | 'reject'): void => {
+      const question = decision === 'approve'
+        ? `Approve sync ${s.syncId}? Its changes are applied to ${s.tenant}'s roster.`
+        : `Reject sync ${s.syncId}? Its changes are discarded; ${s.tenant}'s roster stays as before it.`
+      const questionId = `${box.id}-question`
+      const yes = h('button', { type: 'button', 'aria-describedby': questionId }, decision === 'approve' ? 'Yes, approve' : 'Yes, reject')
+      const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel')
+      cancel.addEventListener('click', () => choices(decision))
+      yes.addEventListener('click', () => void decide(decision, yes, cancel))
+      box.replaceChildren(h('div', { role: 'group', 'aria-label': `Confirm: ${decision} sync ${s.syncId}`, class: 'confirm' },
+        h('span', { id: questionId }, question), ' ', yes, ' ', cancel))
+      yes.focus()
+    }
+    const decide = async (decision: 'approve' | 'reject', ...buttons: HTMLButtonElement[]): Promise<void> => {
+      for (const b of buttons) b.disabled = true
+      decisionStatus.textContent = `${decision === 'approve' ? 'Approving' : 'Rejecting'} sync ${s.syncId}…`
+      try {
+        const run = await api.decide(s.syncId, decision)
+        errorSlot.replaceChildren()
+        decisionStatus.textContent = `Sync ${s.syncId} ${decision === 'approve' ? 'approved' : 'rejected'}: it is now ${run.status}.`
+      } catch (e) {
+        decisionStatus.textContent = `Sync ${s.syncId} was not ${decision === 'approve' ? 'approved' : 'rejected'}.`
+        errorSlot.replaceChildren(alertBox((e as Error).message))
+      }
+      // The row is redrawn with the new status (or whatever another reviewer made it); focus stays on the page, at the announcement.
+      decisionStatus.focus()
+      await load()
+    }
+    box.id = `decide-${s.tenant}-${s.syncId}`.replace(/[^A-Za-z0-9_-]/g, '_')
+    choices()
+    return box
   }
 
   const fillDetails = async (cell: HTMLElement, s: SyncRun, id: string): Promise<void> => {
@@ -112,6 +160,7 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, _s
         h('div', { class: 'field' }, h('label', { for: 'h-from' }, 'From'), fromInput),
         h('div', { class: 'field' }, h('label', { for: 'h-to' }, 'To'), toInput))),
     status,
+    decisionStatus,
     errorSlot,
     h('div', { class: 'table-scroll', role: 'region', 'aria-label': 'Syncs', tabindex: 0 },
       h('table', { class: 'syncs' },

@@ -4,13 +4,10 @@ import { UNSCOPED } from '../../clickhouse/scope.js'
 import { contextOf, type CliContext } from '../context.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
 import { parseFormat, printSummary } from '../output.js'
-import { readOneRosterBundle } from '../../oneroster/read-bundle.js'
-import { inputFingerprint } from '../../oneroster/sync-identity.js'
-import { ImportJournal } from '../../state/import-journal.js'
 import { formatTextTable } from '../../export/text-table.js'
 import { terminalText } from '../../export/terminal-text.js'
 import type { EmbeddedPipeline } from '../../pipeline/embedded-pipeline.js'
-import { SynclogError } from '../../errors.js'
+import { importBundle as importOneBundle } from '../../pipeline/import-bundle.js'
 
 export interface ImportOptions {
   readonly tenant: string
@@ -25,37 +22,18 @@ export interface ImportResult {
   readonly exitCode: number
 }
 
-/** Imports one OneRoster bundle as one sync through an open pipeline. */
+/** Imports one OneRoster bundle as one sync through an open pipeline, and prints its summary. */
 export async function importBundle(ctx: CliContext, pipeline: EmbeddedPipeline, path: string, opts: ImportOptions): Promise<ImportResult> {
   const format = parseFormat(opts.format, ['table', 'json'])
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(opts.tenant)) {
-    throw new SynclogError('USAGE', `--tenant '${opts.tenant}' must be letters, digits, '.', '_' or '-' (at most 100)`)
-  }
-  const journal = new ImportJournal(ctx.config.dataDir)
-  const now = new Date()
-  const { intent, resumed } = await journal.begin({ tenant: opts.tenant, app: opts.app, fingerprint: await inputFingerprint(path, now, ctx.config.limits) }, now)
-  const log = ctx.logger.child({ tenant: intent.tenant, syncId: intent.syncId })
-  if (resumed) log.info('resuming the interrupted import of the same input under its first sync id')
-  log.info({ path }, 'import started')
-
-  const progress = opts.quiet ? undefined : ctx.progress(log, 'Importing')
-  const report = await pipeline.apply(readOneRosterBundle({
-    path, tenant: intent.tenant, syncId: intent.syncId, app: intent.app, occurredAt: intent.occurredAt, limits: ctx.config.limits,
-    onProgress: (p) => progress?.update(p),
-    onIssue: (issue) => log.warn({ file: issue.file, line: issue.line, field: issue.field }, issue.message),
-  }))
-  progress?.stop()
-  await journal.finish()
-  for (const r of report.rejected) log.warn({ eventId: r.eventId, where: r.where }, r.reason)
-
-  const summary = await pipeline.store.summary(UNSCOPED, intent.syncId, { bySchool: false })
-  if (!summary) throw new SynclogError('SYNC_NOT_FOUND', `sync ${intent.syncId} was not recorded; see the log above`)
-  log.info({ status: summary.status, events: report.events, rows: report.rowsWritten }, 'import finished')
+  const { syncId, summary } = await importOneBundle(pipeline, {
+    path, tenant: opts.tenant, app: opts.app, config: ctx.config, logger: ctx.logger,
+    progress: (log) => (opts.quiet ? undefined : ctx.progress(log, 'Importing')),
+  })
   if (!opts.quiet) {
     await printSummary(ctx.stdout, summary, format)
-    if (format === 'table') await printNextSteps(ctx, pipeline, intent.syncId, summary.status)
+    if (format === 'table') await printNextSteps(ctx, pipeline, syncId, summary.status)
   }
-  return { syncId: intent.syncId, exitCode: exitCodeFor([summary.status]) }
+  return { syncId, exitCode: exitCodeFor([summary.status]) }
 }
 
 async function printNextSteps(ctx: CliContext, pipeline: EmbeddedPipeline, syncId: string, status: string): Promise<void> {

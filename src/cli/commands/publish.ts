@@ -16,6 +16,7 @@ import { ensureTopics, topicNames } from '../../kafka/topics.js'
 import { changeEventsOf, describeIssue } from '../../ndjson/read-ndjson.js'
 import { DEFAULT_APP, readOneRosterBundle } from '../../oneroster/read-bundle.js'
 import { inputFingerprint, syncIdFor } from '../../oneroster/sync-identity.js'
+import { checkTenant } from '../../pipeline/import-bundle.js'
 import { contextOf, type CliContext } from '../context.js'
 import { createProgress, type Progress } from '../progress.js'
 
@@ -23,8 +24,6 @@ export interface PublishCommandOptions {
   readonly tenant?: string
   readonly app?: string
 }
-
-const TENANT_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
 
 function isNdjson(path: string): boolean {
   return /\.(ndjson|jsonl)$/i.test(path)
@@ -41,7 +40,7 @@ interface EventSource {
 async function bundleSource(ctx: CliContext, path: string, opts: PublishCommandOptions, progress: Progress): Promise<EventSource> {
   const tenant = opts.tenant
   if (tenant === undefined) throw new SynclogError('USAGE', `--tenant is required to publish a OneRoster bundle (${path}); an .ndjson file names its tenants itself`)
-  if (!TENANT_RE.test(tenant)) throw new SynclogError('USAGE', `--tenant '${tenant}' must be letters, digits, '.', '_' or '-' (at most 100)`)
+  checkTenant(tenant, '--tenant')
   const now = new Date()
   const syncId = syncIdFor(tenant, await inputFingerprint(path, now, ctx.config.limits), now)
   const log = ctx.logger.child({ tenant, syncId })

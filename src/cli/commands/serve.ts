@@ -5,6 +5,7 @@
  * flight finish first, and a write in progress (an import) always completes.
  */
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { SynclogError } from '../../errors.js'
 import { ApiTokens } from '../../http/api-tokens.js'
@@ -15,10 +16,14 @@ import { openStore } from '../../pipeline/open-store.js'
 import { startedByNpm } from '../../config/config.js'
 import { CommandService, type RunCommand } from '../../service/command-service.js'
 import { SharedStore } from '../../service/shared-store.js'
+import { ServiceImports, checkWatchDir, parseSettleSeconds } from '../../service/service-imports.js'
+import { DEFAULT_SETTLE_SECONDS } from '../../service/drop-folder.js'
+import { syncDecisions } from '../../pipeline/sync-decisions.js'
 import { parentExit } from '../../service/parent-exit.js'
 import { contextOf } from '../context.js'
 import { registerTokenCommands } from './token.js'
 import { parseSqlPort, startSqlEndpoint } from '../../sql/sql-endpoint.js'
+import { parseMetricsPort, startStreamServices, type StreamServices } from '../../stream/stream-services.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -72,20 +77,35 @@ export function registerServe(program: Command, run: RunCommand): void {
     .option('--max-connections <n>', 'connections open at once; more are closed as they arrive (default: sized from the open-file limit; config http.maxConnections)')
     .option('--request-timeout <seconds>', 'time a client has to send a whole request, body included (default 30; config http.requestTimeoutSeconds)')
     .option('--sql-port <port>', 'also answer read-only SQL for operator tokens on this port, as ClickHouse\'s HTTP interface (e.g. 8123; 0 = any free port; default: off)')
+    .option('--stream', 'also run the stream processor and projector (what synclog run all runs) in this process, over its store: the log can be read while events arrive')
+    .option('--group <name>', 'with --stream: consumer group prefix (one per deployment)', 'synclog')
+    .option('--metrics-port <port>', 'with --stream: port of the stream services\' /healthz, /readyz and /metrics on 127.0.0.1 (0 = none)', '0')
+    .option('--watch <dir>', 'import what districts deliver into <dir>/<tenant>/ (a .zip or a bundle folder, e.g. by SFTP), then move it to done/ or failed/ (docs/services.md)')
+    .option('--watch-settle <seconds>', 'with --watch: how long a delivered file must stay unchanged before it is imported', String(DEFAULT_SETTLE_SECONDS))
     .addHelpText('after', '\nWhile it runs, it owns the data directory: CLI commands on the same --data (import, log, export, approve, ...)\n'
-      + 'run inside it, over <data>/synclog.sock, with the same output and exit codes. SIGTERM or Ctrl-C drains and stops it.')
-    .action(async (opts: { host: string; port: string; sqlPort?: string }, cmd: Command) => {
+      + 'run inside it, over <data>/synclog.sock (or, for a path too long for a socket, the address in <data>/synclog.endpoint),\n'
+      + 'with the same output and exit codes. SIGTERM or Ctrl-C drains and stops it.')
+    .action(async (opts: { host: string; port: string; sqlPort?: string; stream?: boolean; group: string; metricsPort: string; watch?: string; watchSettle: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
       const port = parsePort(opts.port)
       const sqlPort = opts.sqlPort === undefined ? undefined : parseSqlPort(opts.sqlPort)
+      const metricsPort = parseMetricsPort(opts.metricsPort, '--metrics-port')
       const http = settingsFor(ctx.config)
+      const settleMs = parseSettleSeconds(opts.watchSettle) * 1000
+      const watchDir = opts.watch === undefined ? undefined : await checkWatchDir(resolve(ctx.cwd, opts.watch))
       const tokens = ApiTokens.inDataDir(ctx.config.dataDir)
       const tokenCount = await tokens.count()
-      const opened = await openStore(ctx.config, ctx.logger, 'serve')
+      const opened = await openStore(ctx.config, ctx.logger, opts.stream === true ? 'serve --stream' : 'serve', 'serve')
+      let stream: StreamServices | undefined
       try {
+        // Stopped after the requests and commands in flight, before the store closes (the finally below).
+        if (opts.stream === true) stream = await startStreamServices({ role: 'all', config: ctx.config, logger: ctx.logger, group: opts.group, store: opened.store, metricsPort })
         const shared = new SharedStore(opened, ctx.config.dataDir, ctx.config.clickhouse.url)
+        const imports = await ServiceImports.open(shared, ctx.config, ctx.logger)
         const server = await buildServer({ store: opened.store, tokens, logger: ctx.logger, version: pkg.version, limits: http.limits, trustProxy: http.trustProxy,
           dataDir: ctx.config.dataDir,
+          decisions: syncDecisions((work) => shared.withPipeline(ctx.config, ctx.logger, work)),
+          imports,
         })
         ctx.logger.debug({ ...http.limits, trustProxy: describeTrustProxy(http.trustProxy) }, 'HTTP limits')
         const stopped = nextStopSignal()
@@ -112,6 +132,7 @@ export function registerServe(program: Command, run: RunCommand): void {
             await Promise.all([server.app.close(), commands?.close(0, Promise.resolve())])
             throw e
           })
+        if (watchDir !== undefined) await imports.watch(watchDir, settleMs)
         if (tokenCount === 0) {
           ctx.logger.warn('no API tokens yet: every /api/v1 request gets 401 until one is created with: synclog token create --name <name> --tenant <district>')
         }
@@ -130,13 +151,14 @@ export function registerServe(program: Command, run: RunCommand): void {
         process.once('SIGINT', cut)
         process.once('SIGTERM', cut)
         try {
-          await Promise.all([server.app.close(), commands?.close(DRAIN_MS, cutNow), sql?.close(DRAIN_MS)])
+          await Promise.all([server.app.close(), commands?.close(DRAIN_MS, cutNow), sql?.close(DRAIN_MS), imports.close()])
         } finally {
           clearTimeout(timer)
           process.off('SIGINT', cut)
           process.off('SIGTERM', cut)
         }
       } finally {
+        await stream?.stop()
         await opened.close()
       }
       ctx.logger.info('synclog API stopped')

@@ -1,0 +1,56 @@
+/**
+ * A reviewer's decision on a sync On Hold: approve applies its changes, reject discards
+ * them (the state stays as before it). One place for `synclog approve|reject` and for
+ * `POST /api/v1/syncs/{syncId}/approve|reject`: both find the sync in the state, check
+ * that the caller's scope reaches it and that it is On Hold, then fold a SyncApproved or
+ * SyncRejected event. The caller runs it inside its pipeline (in a service: the write
+ * queue), so the check and the write are one step no other write can come between.
+ */
+import type { Scope } from '../clickhouse/types.js'
+import type { SyncStatus } from '../events/sync-log-event.js'
+import { findSync } from '../processor/index.js'
+import type { EmbeddedPipeline } from './embedded-pipeline.js'
+
+export type Decision = 'approve' | 'reject'
+
+export interface DecisionRequest {
+  readonly syncId: string
+  readonly decision: Decision
+  /** Who decides, recorded in the sync's message ("approved by <by>"). */
+  readonly by: string
+  /** The scope of the caller: a sync of another tenant is as unknown as one that does not exist. */
+  readonly scope: Scope
+  /** When (an ISO instant): the event's time. */
+  readonly at: string
+}
+
+export type DecisionOutcome =
+  /** `status`: the sync's new status; absent when the fold left it unchanged (the event was refused: the server log says why). */
+  | { readonly kind: 'decided'; readonly tenant: string; readonly status?: SyncStatus }
+  | { readonly kind: 'not-found' }
+  | { readonly kind: 'not-on-hold'; readonly status: SyncStatus }
+
+/** Decides a held sync with the pipeline; a sync that is unknown, out of scope or not On Hold is left as it is. */
+export async function decideSync(pipeline: EmbeddedPipeline, req: DecisionRequest): Promise<DecisionOutcome> {
+  const found = findSync(pipeline.state, req.syncId)
+  if (found === undefined || (req.scope.tenant !== undefined && found.tenant !== req.scope.tenant)) return { kind: 'not-found' }
+  if (found.info.status !== 'On Hold') return { kind: 'not-on-hold', status: found.info.status }
+  const report = await pipeline.apply([{
+    type: req.decision === 'approve' ? 'SyncApproved' : 'SyncRejected', eventId: `${req.syncId}:${req.decision}`, tenant: found.tenant,
+    syncId: req.syncId, app: found.info.app, occurredAt: req.at, by: req.by,
+  }])
+  const status = report.syncs.get(req.syncId)
+  return status === undefined ? { kind: 'decided', tenant: found.tenant } : { kind: 'decided', tenant: found.tenant, status }
+}
+
+/** Runs work with a pipeline: a process's own, or the service's, one write at a time. */
+export type WithPipeline = <T>(work: (pipeline: EmbeddedPipeline) => Promise<T>) => Promise<T>
+
+/** What the HTTP API needs to decide syncs: decisions through the service's write queue. */
+export interface SyncDecisions {
+  decide(req: DecisionRequest): Promise<DecisionOutcome>
+}
+
+export function syncDecisions(withPipeline: WithPipeline): SyncDecisions {
+  return { decide: (req) => withPipeline((pipeline) => decideSync(pipeline, req)) }
+}
