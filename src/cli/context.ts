@@ -13,6 +13,7 @@ import type { Command } from 'commander'
 import { loadConfig, type Config, type ConfigFlags } from '../config/config.js'
 import { createLogger, type Logger } from '../logging/logger.js'
 import { EmbeddedPipeline } from '../pipeline/embedded-pipeline.js'
+import { syncDecisions, type DecisionOutcome, type DecisionRequest } from '../pipeline/sync-decisions.js'
 import { openStore } from '../pipeline/open-store.js'
 import type { SyncLogStore } from '../clickhouse/sync-log-store.js'
 import { checkDataDir } from '../paths/check-path.js'
@@ -45,6 +46,8 @@ export interface CliContext {
    * `writes`: the work also changes files of the data directory (an export's checkpoint), so in a service it waits its turn.
    */
   withStore<T>(command: string, work: (store: SyncLogStore) => Promise<T>, writes?: 'writes'): Promise<T>
+  /** Approves or rejects a held sync (src/pipeline/sync-decisions.ts): with the pipeline, or in `serve --stream` through the stream for a streamed sync. */
+  decide(req: DecisionRequest): Promise<DecisionOutcome>
 }
 
 export function contextOf(command: Command, defaults: Partial<ConfigFlags> = {}): CliContext {
@@ -58,7 +61,7 @@ export function contextOf(command: Command, defaults: Partial<ConfigFlags> = {})
   const logger = createLogger({ level: config.logLevel as 'info' })
   watchHeap(config.limits.heapPercent)
   const { stdout, stderr } = commandStreams()
-  return {
+  const context: CliContext = {
     config,
     logger,
     stdout,
@@ -85,7 +88,9 @@ export function contextOf(command: Command, defaults: Partial<ConfigFlags> = {})
         await opened.close()
       }
     },
+    decide: (req) => syncDecisions((work) => context.withPipeline(req.decision, work)).decide(req),
   }
+  return context
 }
 
 /** A command run by the service for another process: the service's store, that process's streams, paths and level. */
@@ -112,6 +117,7 @@ function forwardedContext(invocation: Invocation, config: Config): CliContext {
     // The invocation's terminal is another process's: progress goes there as log lines.
     progress: (log, label) => createProgress(log, label, invocation.stderr as unknown as NodeJS.WriteStream),
     withPipeline: (_name, work) => shared.withPipeline(config, logger, work),
+    decide: (req) => syncDecisions((work) => shared.withPipeline(config, logger, work), shared.decideElsewhere).decide(req),
     withStore: (_name, work, writes) => (writes === undefined ? work(shared.store) : shared.exclusive(() => work(shared.store))),
   }
 }

@@ -39,7 +39,8 @@ export function decisionRoutes(prefix: string, decisions: SyncDecisions | undefi
     auth: true, permission: 'review', readsStore: true, notFound: true,
     summary: ACTS[decision].summary,
     description: 'For a token whose role allows review (reviewer, operator) and whose scope is every tenant or one tenant. '
-      + 'The body is `{}`, sent as `Content-Type: application/json`. The sync\'s message records the decision and the token\'s name.',
+      + 'The body is `{}`, sent as `Content-Type: application/json`. The sync\'s message records the decision and the token\'s name. '
+      + 'With `serve --stream`, a sync held by the stream processor is decided by publishing the decision to the stream; the answer waits up to 30 s for its new status.',
     params: SyncIdParams, body: DecisionBody,
     problems: [
       [409, 'The sync is not On Hold (already decided, or it never was); the message gives its status.'],
@@ -56,7 +57,7 @@ export function decisionRoutes(prefix: string, decisions: SyncDecisions | undefi
       if (outcome.kind === 'not-on-hold') {
         throw new HttpProblem(409, 'NOT_ON_HOLD', `sync ${quoted(syncId)} is ${outcome.status}, not On Hold: only a sync On Hold can be approved or rejected`)
       }
-      request.log.info({ syncId, tenant: outcome.tenant, token: caller!.name, decision, status: outcome.status }, `sync ${ACTS[decision].done} through the API`)
+      request.log.info({ syncId, tenant: outcome.tenant, token: caller!.name, decision, status: outcome.kind === 'decided' ? outcome.status : 'sent to the stream' }, `sync ${ACTS[decision].done} through the API`)
       const run = await store.getSync(scope, syncId)
       if (run === null) throw syncNotFound(syncId)
       return run

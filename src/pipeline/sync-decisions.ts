@@ -27,6 +27,8 @@ export interface DecisionRequest {
 export type DecisionOutcome =
   /** `status`: the sync's new status; absent when the fold left it unchanged (the event was refused: the server log says why). */
   | { readonly kind: 'decided'; readonly tenant: string; readonly status?: SyncStatus }
+  /** Sent to the stream (src/stream/stream-decisions.ts), and not yet folded and projected when the wait ended. */
+  | { readonly kind: 'sent'; readonly tenant: string }
   | { readonly kind: 'not-found' }
   | { readonly kind: 'not-on-hold'; readonly status: SyncStatus }
 
@@ -51,6 +53,15 @@ export interface SyncDecisions {
   decide(req: DecisionRequest): Promise<DecisionOutcome>
 }
 
-export function syncDecisions(withPipeline: WithPipeline): SyncDecisions {
-  return { decide: (req) => withPipeline((pipeline) => decideSync(pipeline, req)) }
+/**
+ * Decisions with the pipeline; a sync the pipeline's state does not know goes to
+ * `elsewhere` when given (in `serve --stream`: the stream, whose processor holds it).
+ */
+export function syncDecisions(withPipeline: WithPipeline, elsewhere?: (req: DecisionRequest) => Promise<DecisionOutcome>): SyncDecisions {
+  return {
+    async decide(req) {
+      const outcome = await withPipeline((pipeline) => decideSync(pipeline, req))
+      return outcome.kind === 'not-found' && elsewhere !== undefined ? elsewhere(req) : outcome
+    },
+  }
 }

@@ -8,6 +8,7 @@ import type { Config } from '../config/config.js'
 import type { Logger } from '../logging/logger.js'
 import type { SyncLogStore } from '../clickhouse/sync-log-store.js'
 import { EmbeddedPipeline } from '../pipeline/embedded-pipeline.js'
+import type { DecisionOutcome, DecisionRequest } from '../pipeline/sync-decisions.js'
 import type { OpenStore } from '../pipeline/open-store.js'
 import { SynclogError } from '../errors.js'
 import { WriteQueue } from './write-queue.js'
@@ -23,7 +24,12 @@ const markWriting = (): void => {
 export class SharedStore {
   private readonly writes = new WriteQueue()
 
-  constructor(private readonly opened: OpenStore, readonly dataDir: string, readonly clickhouseUrl: string | undefined) {}
+  /**
+   * `decideElsewhere`: where a decision on a sync the data directory's state does not know
+   * goes (in `serve --stream`: the stream, whose processor holds it; src/stream/stream-decisions.ts).
+   */
+  constructor(private readonly opened: OpenStore, readonly dataDir: string, readonly clickhouseUrl: string | undefined,
+    readonly decideElsewhere?: (req: DecisionRequest) => Promise<DecisionOutcome>) {}
 
   get store(): SyncLogStore {
     return this.opened.store

@@ -20,7 +20,10 @@ import type { Config } from '../config/config.js'
 import { foldOptionsOf } from '../config/config.js'
 import type { Logger } from '../logging/logger.js'
 import type { SyncLogStore } from '../clickhouse/sync-log-store.js'
-import { createKafka } from '../kafka/kafka-client.js'
+import type { Producer } from 'kafkajs'
+import type { ChangeEvent } from '../events/change-event.js'
+import { createKafka, idempotentProducer } from '../kafka/kafka-client.js'
+import { publishChangeEvents } from '../kafka/publisher.js'
 import type { TopicNames } from '../kafka/topics.js'
 import { SynclogError } from '../errors.js'
 import { kafkaError } from '../kafka/errors.js'
@@ -62,6 +65,8 @@ export interface StreamServicesOptions {
 export interface StreamServices {
   readonly topics: TopicNames
   readonly metrics: StreamMetrics
+  /** Publishes change events to the change-events topic, as a SIS would (a reviewer's decision); its producer connects on first use. */
+  publish(events: readonly ChangeEvent[]): Promise<void>
   /** Drains and stops the services (processor, then projector, then metrics); never throws. */
   stop(): Promise<void>
 }
@@ -75,8 +80,19 @@ export async function startStreamServices(opts: StreamServicesOptions): Promise<
   // In stop order: the processor first, so nothing it commits is left for a stopped projector to miss for long.
   const stoppers: (() => Promise<void>)[] = []
   let server: Server | undefined
+  let producer: Promise<Producer> | undefined
+  const publish = async (events: readonly ChangeEvent[]): Promise<void> => {
+    producer ??= (async () => {
+      const p = idempotentProducer(kafka)
+      await p.connect()
+      return p
+    })()
+    await publishChangeEvents(await producer, serde, topics.changeEvents, events)
+  }
   const stop = async (): Promise<void> => {
     for (const s of stoppers.splice(0)) await s().catch((e: unknown) => logger.error({ err: e }, 'error while stopping'))
+    if (producer !== undefined) await (await producer).disconnect().catch((e: unknown) => logger.warn({ err: e }, 'closing the Kafka producer failed'))
+    producer = undefined
     await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())))
     server = undefined
   }
@@ -98,5 +114,5 @@ export async function startStreamServices(opts: StreamServicesOptions): Promise<
     throw kafkaError(e, `starting the stream ${role === 'all' ? 'services' : role}`)
   }
   logger.info({ role, topics, metricsPort: opts.metricsPort || null }, 'synclog stream services running')
-  return { topics, metrics, stop }
+  return { topics, metrics, publish, stop }
 }

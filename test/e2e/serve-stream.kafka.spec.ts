@@ -110,4 +110,55 @@ describe('synclog serve --stream', () => {
     expect(existsSync(join(data, 'synclog.lock'))).toBe(false)
     expect(await logOf(data)).toEqual(expected)
   })
+
+  it('decides a sync held in the stream from a shell and from the API, as a SIS publishing the decision would', async () => {
+    const dir = await tempDir('serve-stream-hold')
+    cleanup.push(() => rm(dir, { recursive: true, force: true }))
+    const prefix = `e2e-hold-${process.pid}-${Date.now()}.`
+    const env = { SYNCLOG_KAFKA_BROKERS: brokers.join(','), SYNCLOG_REGISTRY_URL: registryUrl, SYNCLOG_TOPIC_PREFIX: prefix, SYNCLOG_TOPIC_PARTITIONS: '3' }
+    const { night1, night2 } = generateDemoNights({ seed: 23, schoolYear: currentSchoolYear(new Date()) })
+    await writeOneRosterBundle(join(dir, 'night1'), night1)
+    // Night 2 without a third of its student enrollments: a full sync deleting that many goes On Hold.
+    await writeOneRosterBundle(join(dir, 'night3'), { ...night2, enrollments: night2.enrollments.filter((e, i) => e.role !== 'student' || i % 3 !== 0) })
+    const data = join(dir, 'served')
+    const reviewer = await createToken(data, 'reviewer', '--tenant', 'district-h', '--role', 'reviewer')
+    const metricsPort = await freePort()
+    const serve: RunningServe = await startServe(data, { env, args: ['--stream', '--group', `e2e-hold-${process.pid}`, '--metrics-port', String(metricsPort)], timeoutMs: 120_000 })
+    cleanup.push(() => serve.stop())
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status === 200, 90_000,
+      () => `the stream services never became ready:\n${serve.stderr()}`)
+    const publish = async (name: string, events: readonly ChangeEvent[]): Promise<void> => {
+      const run = await synclog(['publish', await ndjson(join(dir, `${name}.ndjson`), events)], { env })
+      expect(run.code, run.stderr).toBe(0)
+    }
+    const statusOf = async (syncId: string): Promise<string | undefined> => {
+      const run = await synclog(['syncs', '--format', 'json', '--from', '2000-01-01', '--data', data])
+      return (JSON.parse(run.stdout) as { syncId: string; status: string }[]).find((s) => s.syncId === syncId)?.status
+    }
+    const held = async (syncId: string): Promise<void> => {
+      await publish(syncId, await nightEvents(dir, 3, syncId, 'district-h'))
+      await waitFor(async () => (await statusOf(syncId)) === 'On Hold', 90_000, () => `${syncId} never showed On Hold:\n${serve.stderr()}`)
+    }
+    await publish('h-1', await nightEvents(dir, 1, 'h-1', 'district-h'))
+    await held('h-2')
+
+    // From a shell: the CLI is sent to the service, which publishes the decision and waits for it to be projected.
+    const rejected = await synclog(['reject', 'h-2', '--by', 'the registrar', '--data', data])
+    expect(rejected.code, rejected.stderr).toBe(0)
+    expect(rejected.stdout).toBe('Sync h-2 is now Rejected.\n')
+    const again = await synclog(['approve', 'h-2', '--data', data])
+    expect(again.code).not.toBe(0)
+    expect(again.stderr).toMatch(/h-2 is Rejected, not On Hold/)
+
+    // The same deletions again are held again (the rejection left the state as before), and a reviewer approves them over HTTP.
+    await held('h-3')
+    const res = await fetch(`${serve.base}/api/v1/syncs/h-3/approve`, {
+      method: 'POST', body: '{}', headers: { authorization: `Bearer ${reviewer}`, 'content-type': 'application/json' },
+    })
+    const body = await res.json() as { status: string; message: string }
+    expect(res.status, JSON.stringify(body)).toBe(200)
+    expect(body.status).toMatch(/^Completed/)
+    expect(body.message).toMatch(/approved by token reviewer/)
+    expect(await statusOf('h-3')).toBe(body.status)
+  })
 })

@@ -2,7 +2,7 @@
 import type { Command } from 'commander'
 import { UNSCOPED } from '../../clickhouse/scope.js'
 import { SynclogError } from '../../errors.js'
-import { decideSync, type Decision } from '../../pipeline/sync-decisions.js'
+import type { Decision } from '../../pipeline/sync-decisions.js'
 import { contextOf } from '../context.js'
 import { terminalText } from '../../export/terminal-text.js'
 
@@ -13,10 +13,13 @@ function register(program: Command, verb: Decision): void {
     .option('--by <name>', 'who decides (recorded with the sync, which API tokens read)', 'an operator')
     .action(async (syncId: string, opts: { by: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
-      const outcome = await ctx.withPipeline(verb, (pipeline) =>
-        decideSync(pipeline, { syncId, decision: verb, by: opts.by, scope: UNSCOPED, at: new Date().toISOString() }))
+      const outcome = await ctx.decide({ syncId, decision: verb, by: opts.by, scope: UNSCOPED, at: new Date().toISOString() })
       if (outcome.kind === 'not-found') throw new SynclogError('SYNC_NOT_FOUND', `no sync ${syncId}; list them with: synclog syncs`)
       if (outcome.kind === 'not-on-hold') throw new SynclogError('SYNC_NOT_ON_HOLD', `sync ${syncId} is ${outcome.status}, not On Hold`)
+      if (outcome.kind === 'sent') {
+        ctx.stdout.write(`Sync ${terminalText(syncId)}: the decision is published to the stream; its status changes once the processor has folded it (synclog syncs).\n`)
+        return
+      }
       ctx.stdout.write(`Sync ${terminalText(syncId)} is now ${outcome.status ?? 'unchanged'}.\n`)
     })
 }

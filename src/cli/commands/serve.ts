@@ -24,6 +24,7 @@ import { contextOf } from '../context.js'
 import { registerTokenCommands } from './token.js'
 import { parseSqlPort, startSqlEndpoint } from '../../sql/sql-endpoint.js'
 import { parseMetricsPort, startStreamServices, type StreamServices } from '../../stream/stream-services.js'
+import { streamDecisions } from '../../stream/stream-decisions.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -100,11 +101,15 @@ export function registerServe(program: Command, run: RunCommand): void {
       try {
         // Stopped after the requests and commands in flight, before the store closes (the finally below).
         if (opts.stream === true) stream = await startStreamServices({ role: 'all', config: ctx.config, logger: ctx.logger, group: opts.group, store: opened.store, metricsPort })
-        const shared = new SharedStore(opened, ctx.config.dataDir, ctx.config.clickhouse.url)
+        // A held sync that came through the stream is decided there, where its processor holds it.
+        const streamed = stream
+        const elsewhere = streamed === undefined ? undefined
+          : streamDecisions({ getSync: (scope, syncId) => opened.store.getSync(scope, syncId), publish: (events) => streamed.publish(events) })
+        const shared = new SharedStore(opened, ctx.config.dataDir, ctx.config.clickhouse.url, elsewhere)
         const imports = await ServiceImports.open(shared, ctx.config, ctx.logger)
         const server = await buildServer({ store: opened.store, tokens, logger: ctx.logger, version: pkg.version, limits: http.limits, trustProxy: http.trustProxy,
           dataDir: ctx.config.dataDir,
-          decisions: syncDecisions((work) => shared.withPipeline(ctx.config, ctx.logger, work)),
+          decisions: syncDecisions((work) => shared.withPipeline(ctx.config, ctx.logger, work), elsewhere),
           imports,
         })
         ctx.logger.debug({ ...http.limits, trustProxy: describeTrustProxy(http.trustProxy) }, 'HTTP limits')
