@@ -5,6 +5,7 @@
  * rather than shown chDB's error.
  */
 import { readFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
@@ -17,8 +18,12 @@ import type { ClickHouse, ClickHouseOptions } from './open.js'
 import { shortMessage } from './store-errors.js'
 import { makeDirectory } from '../paths/make-directory.js'
 import { keepAbortFatal } from '../process/fatal.js'
+import { pooledConnection } from './connection-pool.js'
 
 type ClientConnection = NonNullable<ClickHouseClientConfigOptions['connection']>
+
+/** Connections of the read lane: as many as the cores, two to four (more only queue for the same cores). */
+const READ_CONNECTIONS = Math.min(4, Math.max(2, availableParallelism()))
 
 /**
  * chDB's connection for the client. chdb 3.4 types it against its own copy of
@@ -91,8 +96,14 @@ export async function openEmbedded(opts: ClickHouseOptions): Promise<ClickHouse>
   }
   // Each lane is its own chDB connection (a Session) on the directory: they run queries at once.
   // The analyst lane's parameters go on its own session, so its long queries do not hold up the page's (session-params.ts).
+  const laneConnection = (purpose: Lane): ClientConnection => {
+    if (purpose === 'analyst') return sessionParams(chdbConnection(chDir))
+    // Reads come many at once (readers of the page, downloads, CLI reads): a few connections side by side.
+    if (purpose === 'read') return pooledConnection(() => chdbConnection(chDir), READ_CONNECTIONS)
+    return chdbConnection(chDir)
+  }
   const laneClient = (purpose: Lane): ClickHouseClient => createClient({
-    connection: purpose === 'analyst' ? sessionParams(chdbConnection(chDir)) : chdbConnection(chDir),
+    connection: laneConnection(purpose),
     clickhouse_settings: { ...CLICKHOUSE_SETTINGS, ...embeddedLaneSettings(purpose) },
     log: clientLog(opts.logger),
   })

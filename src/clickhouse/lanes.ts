@@ -8,9 +8,9 @@
  *
  * - `write`: inserts, migrations, retention (imports, ingest, the projector).
  * - `read`: the store's own reads (the API and the page, CLI reads, downloads and
- *   exports). No separate lane for downloads: chDB 3.4 runs queries with bound
- *   parameters, which all of the store's reads are, one at a time per process
- *   whatever the connection, and a download reads a page of rows at a time.
+ *   exports), on a few connections side by side (connection-pool.ts): many readers
+ *   of the page come at once. No separate lane for downloads: a download reads a
+ *   page of rows at a time, one query like the page's.
  * - `analyst`: analysts' SQL (`synclog sql`, `serve --sql-port`), on fewer threads
  *   than the machine has, so a scan leaves a core for the page.
  */
