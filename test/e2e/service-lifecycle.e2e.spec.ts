@@ -13,7 +13,7 @@ import { currentSchoolYear } from '../../src/demo/school-year.js'
 import { writeOneRosterBundle } from '../../src/demo/write-oneroster.js'
 import { LOG_COLUMNS } from '../../src/events/sync-log-event.js'
 import { createToken, startServe, walkPages } from '../support/browser.js'
-import { CLI, jsonLines, synclog, tempDir, type CliRun } from '../support/cli.js'
+import { CLI, alive, jsonLines, synclog, tempDir, type CliRun } from '../support/cli.js'
 
 const { night1, night2 } = generateDemoNights({ seed: 31, schoolYear: currentSchoolYear(new Date()) })
 /** Night 2 without a third of its student enrollments: after night 1, a full sync deleting that many goes On Hold. */
@@ -29,15 +29,6 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs: number
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`)
     await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
   }
 }
 

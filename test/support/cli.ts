@@ -46,3 +46,13 @@ export async function tempDir(prefix: string): Promise<string> {
 export function jsonLines(text: string): Record<string, string>[] {
   return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, string>)
 }
+
+/** Whether a process with this pid still runs. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}

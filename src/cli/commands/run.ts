@@ -7,6 +7,7 @@ import type { Command } from 'commander'
 import { parseMetricsPort, parseStreamRole, projects, startStreamServices, STREAM_ROLES } from '../../stream/stream-services.js'
 import { openStore, type OpenStore } from '../../pipeline/open-store.js'
 import { contextOf } from '../context.js'
+import { nextStopSignal } from '../../process/stop-signal.js'
 
 export function registerRun(program: Command): void {
   program.command('run')
@@ -14,7 +15,7 @@ export function registerRun(program: Command): void {
     .argument('<role>', `${STREAM_ROLES.join(' | ')} (both in one process, for small installs; to read the log while they run on the embedded store, use synclog serve --stream)`)
     .option('--http-port <port>', 'port of /healthz, /readyz and /metrics (0 = none)', '9464')
     .option('--group <name>', 'consumer group prefix (one per deployment)', 'synclog')
-    .addHelpText('after', '\nStops cleanly on SIGTERM or SIGINT: the batch in flight is committed or aborted, offsets and connections closed.')
+    .addHelpText('after', '\nStops cleanly on SIGTERM or SIGINT (also when started with npx and npm is stopped): the batch in flight is committed or aborted, offsets and connections closed.')
     .action(async (roleName: string, opts: { httpPort: string; group: string }, cmd: Command) => {
       const role = parseStreamRole(roleName)
       const metricsPort = parseMetricsPort(opts.httpPort, '--http-port')
@@ -22,14 +23,9 @@ export function registerRun(program: Command): void {
       const opened: OpenStore | undefined = projects(role) ? await openStore(config, logger, `run ${role}`, 'project') : undefined
       try {
         const services = await startStreamServices({ role, config, logger, group: opts.group, store: opened?.store, metricsPort })
-        await new Promise<void>((resolve) => {
-          const stop = (signal: string): void => {
-            logger.info({ signal }, 'stopping')
-            resolve()
-          }
-          process.once('SIGTERM', () => stop('SIGTERM'))
-          process.once('SIGINT', () => stop('SIGINT'))
-        })
+        // SIGTERM, Ctrl-C, or the end of npm under `npx synclog run all` (src/process/stop-signal.ts).
+        const signal = await nextStopSignal()
+        logger.info({ signal }, 'stopping')
         await services.stop()
       } finally {
         await opened?.close()

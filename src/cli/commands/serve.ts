@@ -13,13 +13,12 @@ import { buildServer } from '../../http/server.js'
 import { httpSettingsOf, maxConnectionsAllowed, openFileLimit, type HttpSettings } from '../../http/server-limits.js'
 import { describeTrustProxy } from '../../config/trust-proxy.js'
 import { openStore } from '../../pipeline/open-store.js'
-import { startedByNpm } from '../../config/config.js'
 import { CommandService, type RunCommand } from '../../service/command-service.js'
 import { SharedStore } from '../../service/shared-store.js'
 import { ServiceImports, checkWatchDir, parseSettleSeconds } from '../../service/service-imports.js'
 import { DEFAULT_SETTLE_SECONDS } from '../../service/drop-folder.js'
 import { syncDecisions } from '../../pipeline/sync-decisions.js'
-import { parentExit } from '../../service/parent-exit.js'
+import { nextStopSignal } from '../../process/stop-signal.js'
 import { contextOf } from '../context.js'
 import { registerTokenCommands } from './token.js'
 import { parseSqlPort, startSqlEndpoint } from '../../sql/sql-endpoint.js'
@@ -50,22 +49,6 @@ function settingsFor(config: Parameters<typeof httpSettingsOf>[0]): HttpSettings
       + 'lower it, or raise the limit (ulimit -n, LimitNOFILE= in systemd)')
   }
   return settings
-}
-
-/** SIGINT, SIGTERM or, when npm started the service, the end of its parent (src/service/parent-exit.ts). */
-function nextStopSignal(): Promise<string> {
-  const parent = startedByNpm() ? parentExit() : undefined
-  return new Promise((resolve) => {
-    const on = (signal: string): void => {
-      process.off('SIGINT', on)
-      process.off('SIGTERM', on)
-      parent?.stop()
-      resolve(signal)
-    }
-    process.on('SIGINT', on)
-    process.on('SIGTERM', on)
-    void parent?.exited.then(() => on('parent exited'))
-  })
 }
 
 /** `run` runs a CLI command line sent by another process (the program's own `main`). */
