@@ -112,10 +112,12 @@ export async function checkBundle(path: string, config: Config): Promise<string>
 
 /**
  * The sync id an import accepted now will get: the interrupted import's id when the
- * journal holds one of the same input (it resumes), else a new one from the instant.
+ * journal holds one of the same input (it resumes), unless `running` says that import is
+ * still under way; else a new one from the instant.
  */
-export async function acceptedSyncId(config: Config, tenant: string, app: string, accepted: AcceptedBundle): Promise<string> {
+export async function acceptedSyncId(config: Config, tenant: string, app: string, accepted: AcceptedBundle,
+  running: (syncId: string) => boolean = () => false): Promise<string> {
   const pending = await new ImportJournal(config.dataDir).pending()
-  if (pending !== undefined && pending.tenant === tenant && pending.app === app && pending.fingerprint === accepted.fingerprint) return pending.syncId
-  return syncIdFor(tenant, accepted.fingerprint, accepted.at)
+  const resumes = pending !== undefined && pending.tenant === tenant && pending.app === app && pending.fingerprint === accepted.fingerprint
+  return resumes && !running(pending.syncId) ? pending.syncId : syncIdFor(tenant, accepted.fingerprint, accepted.at)
 }

@@ -12,7 +12,6 @@ import type { Config } from '../config/config.js'
 import { isSynclogError } from '../errors.js'
 import type { Logger } from '../logging/logger.js'
 import { acceptedSyncId, checkBundle, checkTenant, importBundle, type AcceptedBundle } from '../pipeline/import-bundle.js'
-import { syncIdFor as syncIdOf } from '../oneroster/sync-identity.js'
 import type { SharedStore } from './shared-store.js'
 
 export const IMPORT_STATES = ['queued', 'running', 'done', 'failed'] as const
@@ -153,10 +152,9 @@ export class ImportJobs {
    * The journal's sync id when it holds an interrupted import of the same bundle (the
    * import resumes it), unless that is an import of this service still under way; else a new one.
    */
-  private async syncIdFor(delivery: ImportDelivery, accepted: AcceptedBundle): Promise<string> {
-    const syncId = await acceptedSyncId(this.config, delivery.tenant, delivery.app, accepted)
-    const ours = [...this.jobs.values()].some((j) => j.record.syncId === syncId && j.record.finishedAt === undefined)
-    return ours ? syncIdOf(delivery.tenant, accepted.fingerprint, accepted.at) : syncId
+  private syncIdFor(delivery: ImportDelivery, accepted: AcceptedBundle): Promise<string> {
+    const running = (syncId: string): boolean => [...this.jobs.values()].some((j) => j.record.syncId === syncId && j.record.finishedAt === undefined)
+    return acceptedSyncId(this.config, delivery.tenant, delivery.app, accepted, running)
   }
 
   private forgetOld(): void {
