@@ -98,7 +98,12 @@ kafka_format() { # PROPS
   log="$(kafka_log)"
   [ -f "$KAFKA_DATA/meta.properties" ] && return 0
   # A Kafka Uuid: 16 random bytes, base64url without padding (what kafka-storage random-uuid prints).
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  # Like Kafka's own Uuid.randomUuid, draw again when it starts with '-': the tool's argument
+  # parser would take such an id for an option (one id in 64 did, and failed the format).
+  cluster_id="-"
+  while [ "${cluster_id#-}" != "$cluster_id" ]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
   say "formatting Kafka storage in $KAFKA_DATA (cluster id $cluster_id)"
   kafka_java_cmd
   "${KAFKA_CMD[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$props" >>"$log" 2>&1 \
