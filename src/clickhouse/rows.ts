@@ -4,8 +4,8 @@
  */
 import { ENTITY_TYPES, type EntityType } from '../events/change-event.js'
 import {
-  OUTCOMES, ROSTER_ACTIONS, SECTION_ACTIONS, SYNC_STATUSES,
-  type LogAction, type LogRow, type Outcome, type SyncCounts, type SyncLogEvent, type SyncStatus, type SyncStatusChanged,
+  SYNC_STATUSES,
+  type LogRow, type SyncCounts, type SyncLogEvent, type SyncStatus, type SyncStatusChanged,
 } from '../events/sync-log-event.js'
 import { SynclogError } from '../errors.js'
 import { fromClickHouseText, parseInstant, toClickHouseText } from './time.js'
@@ -143,8 +143,6 @@ export function addCounts(a: OutcomeCountsJson, b: OutcomeCountsJson): void {
 
 // ---- reading back -------------------------------------------------------------
 
-const LOG_ACTIONS: ReadonlySet<string> = new Set<string>([...ROSTER_ACTIONS, ...SECTION_ACTIONS, ...OUTCOMES.filter((o) => o !== 'No Change')])
-const OUTCOME_SET: ReadonlySet<string> = new Set<string>(OUTCOMES)
 const ENTITY_SET: ReadonlySet<string> = new Set<string>(ENTITY_TYPES)
 const STATUS_SET: ReadonlySet<string> = new Set<string>(SYNC_STATUSES)
 
@@ -152,8 +150,6 @@ function corrupt(what: string): SynclogError {
   return new SynclogError('STATE_CORRUPT', `ClickHouse returned ${what}; the tables do not match synclog's schema`)
 }
 
-function isLogAction(s: string): s is LogAction { return LOG_ACTIONS.has(s) }
-function isOutcome(s: string): s is Outcome { return OUTCOME_SET.has(s) }
 function isEntity(s: string): s is EntityType { return ENTITY_SET.has(s) }
 function isStatus(s: string): s is SyncStatus { return STATUS_SET.has(s) }
 
@@ -170,24 +166,15 @@ export function isoFromTable(text: string | null): string {
   return iso
 }
 
-function readAction(s: string): LogAction {
-  if (isLogAction(s)) return s
-  throw corrupt(`an unknown action '${s}'`)
-}
-
 function readEntity(s: string): EntityType | '' {
   if (s === '' || isEntity(s)) return s
   throw corrupt(`an unknown entity '${s}'`)
 }
 
-function readOutcome(s: string): Outcome | '' {
-  if (s === '' || isOutcome(s)) return s
-  throw corrupt(`an unknown outcome '${s}'`)
-}
-
 export function toLogRecord(row: SyncLogTableRow): LogRecord {
   return {
     ...row, seq: Number(row.seq), date: isoFromTable(row.date),
-    action: readAction(row.action), entity: readEntity(row.entity), outcome: readOutcome(row.outcome),
+    // Actions and outcomes a newer synclog wrote are shown as they are (sync-log-event.ts, UnknownValue).
+    entity: readEntity(row.entity),
   }
 }

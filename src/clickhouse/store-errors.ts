@@ -44,10 +44,23 @@ export function shortMessage(e: unknown): string {
   return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE)}…` : line
 }
 
-/** True for errors worth retrying against the same store (network trouble, overload). */
+/**
+ * @clickhouse/client's own request timeout (`request_timeout`, 30 s by default; also a
+ * `?request_timeout=` of the URL) rejects with a plain Error that has no code: its fixed
+ * message is the only mark it carries (connection/socket_pool.js, 1.23). A store that did
+ * not answer in time is unavailable, not wrong, so the write is worth doing again.
+ */
+const CLIENT_TIMEOUT_MESSAGE = 'Timeout error.'
+
+function isClientTimeout(e: unknown): boolean {
+  return e instanceof Error && codeOf(e) === undefined && e.message === CLIENT_TIMEOUT_MESSAGE
+}
+
+/** True for errors worth retrying against the same store (network trouble, a timeout, overload). */
 export function isTransient(e: unknown): boolean {
   const code = codeOf(e)
-  return code !== undefined && (NETWORK_CODES.has(code) || TRANSIENT_CLICKHOUSE_CODES.has(code))
+  if (code === undefined) return isClientTimeout(e)
+  return NETWORK_CODES.has(code) || TRANSIENT_CLICKHOUSE_CODES.has(code)
 }
 
 /** Map an error thrown while the store did `what` (e.g. "write sync_log rows"). SynclogErrors pass through. */

@@ -58,6 +58,8 @@ const ConfigSchema = z.object({
   registry: z.object({ url: z.string().url() }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   holdThresholds: z.object({ deletePercent: percent, updatePercent: percent }),
+  /** A Running sync with no event for this many hours is abandoned: Failed, its records discarded. */
+  abandonAfterHours: z.coerce.number().positive().max(24 * 365),
   /** Per tenant, the onboarded school sourcedIds; a tenant not listed has every school onboarded. */
   onboardedSchools: z.record(z.string(), z.array(z.string())).optional(),
   /** How much input is accepted (src/config/limits.ts: defaults, keys, environment variables). */
@@ -133,6 +135,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env, cwd:
       deletePercent: env.SYNCLOG_HOLD_DELETE_PERCENT ?? fileHold.deletePercent ?? 10,
       updatePercent: env.SYNCLOG_HOLD_UPDATE_PERCENT ?? fileHold.updatePercent ?? 75,
     },
+    abandonAfterHours: env.SYNCLOG_ABANDON_AFTER_HOURS ?? file.abandonAfterHours ?? 6,
     onboardedSchools: file.onboardedSchools,
     limits: rawLimits(file.limits, env),
     http: {
@@ -160,5 +163,9 @@ export function startedByNpm(env: Env = process.env): boolean {
 
 export function foldOptionsOf(config: Config): FoldOptions {
   const onboarded = config.onboardedSchools
-  return { holdThresholds: config.holdThresholds, onboardedSchools: onboarded === undefined ? undefined : new Map(Object.entries(onboarded)) }
+  return {
+    holdThresholds: config.holdThresholds,
+    onboardedSchools: onboarded === undefined ? undefined : new Map(Object.entries(onboarded)),
+    abandonAfterMs: config.abandonAfterHours * 3600_000,
+  }
 }

@@ -27,6 +27,13 @@ export type SectionAction = (typeof SECTION_ACTIONS)[number]
  */
 export type LogAction = RosterAction | SectionAction | Exclude<Outcome, 'No Change'>
 
+/**
+ * An action or outcome this version does not know, written by a newer synclog: decoded from
+ * the sync-log topic and read from the store as it is, stored and shown, never dropped.
+ * (`string & {}` keeps the known values' literal types visible beside it.)
+ */
+export type UnknownValue = string & {}
+
 export const SYNC_STATUSES = ['Running', 'Completed', 'Completed with Errors', 'On Hold', 'Failed', 'Rejected'] as const
 export type SyncStatus = (typeof SYNC_STATUSES)[number]
 
@@ -39,7 +46,7 @@ export interface LogRow {
   readonly seq: number
   /** ISO-8601 instant of the event that caused the row. */
   readonly date: string
-  readonly action: LogAction
+  readonly action: LogAction | UnknownValue
   readonly studentNumber: string
   readonly studentName: string
   readonly courseNumber: string
@@ -60,7 +67,7 @@ export interface LogRow {
   readonly entity: EntityType | ''
   readonly sourcedId: string
   /** The outcome of the input record behind the row; blank for cascaded rows (no input record). */
-  readonly outcome: Outcome | ''
+  readonly outcome: Outcome | '' | UnknownValue
   readonly message: string
   /**
    * The school the row's record is counted under in the sync's counts ('' = district

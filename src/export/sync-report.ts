@@ -84,6 +84,6 @@ export function groupReportRows(syncId: string, rows: Iterable<LogRecord>): Map<
   return byEntity
 }
 
-function isReported(outcome: Outcome | ''): outcome is ReportedOutcome {
+function isReported(outcome: LogRecord['outcome']): outcome is ReportedOutcome {
   return Object.hasOwn(REPORT_STATUS, outcome)
 }

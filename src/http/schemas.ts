@@ -199,7 +199,8 @@ export const LogRecordSchema = z.object({
   syncId: z.string(),
   seq: z.number().int().meta({ description: 'Position of the row in its sync.' }),
   date: z.string().meta({ description: 'ISO instant.' }),
-  action: z.enum(LOG_ACTION_VALUES),
+  // A newer synclog may write actions and outcomes this one does not know: they are kept and shown as they are.
+  action: z.union([z.enum(LOG_ACTION_VALUES), z.string().meta({ description: 'An action of a newer synclog.' })]),
   studentNumber: z.string(), studentName: z.string(), courseNumber: z.string(), courseName: z.string(),
   sectionNumber: z.string(), field: z.string(), oldValue: z.string(), newValue: z.string(),
   servingDistrictId: z.string(), servingDistrict: z.string(), servingSchoolId: z.string(), servingSchool: z.string(),
@@ -207,7 +208,7 @@ export const LogRecordSchema = z.object({
   app: z.string(),
   entity: z.enum([...ENTITY_TYPES, '']),
   sourcedId: z.string(),
-  outcome: z.enum([...OUTCOMES, '']),
+  outcome: z.union([z.enum([...OUTCOMES, '']), z.string().meta({ description: 'An outcome of a newer synclog.' })]),
   message: z.string(),
   recordSchoolId: z.string().meta({ description: 'The school the row\'s record is counted under (\'\' = district level).' }),
 }).register(apiSchemas, { id: 'LogRecord', description: 'One row of the sync log; blank columns do not apply to the action.' })

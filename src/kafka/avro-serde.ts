@@ -14,7 +14,7 @@
  */
 import type { Type as AvroType } from 'avsc'
 import {
-  avroTypeFor, changeEventFromAvro, changeEventSchema, changeEventToAvro, changeEventType,
+  avroTypeFor, changeEventFromAvro, changeEventSchema, changeEventToAvro, changeEventType, processorStateSchema, processorStateType,
   syncLogEventFromAvro, syncLogEventSchema, syncLogEventToAvro, syncLogEventType, AVRO_NAMESPACE, type AvroResolver,
 } from '../events/avro.js'
 import type { ChangeEvent } from '../events/change-event.js'
@@ -39,6 +39,8 @@ export interface AvroSerdeOptions {
 export interface RegisteredSchemaIds {
   readonly changeEvent: number
   readonly syncLogEvent: number
+  /** Registered when `register` was given the processor-state topic. */
+  readonly processorState?: number
 }
 
 export type DecodedEvent =
@@ -51,7 +53,7 @@ export function valueSubject(topic: string): string {
 }
 
 interface Reader<T> {
-  readonly kind: 'change' | 'syncLog'
+  readonly kind: 'change' | 'syncLog' | 'processorState'
   readonly type: AvroType
   readonly what: string
   readonly map: (value: unknown) => T
@@ -59,6 +61,8 @@ interface Reader<T> {
 
 const CHANGE: Reader<ChangeEvent> = { kind: 'change', type: changeEventType, what: 'change event', map: changeEventFromAvro }
 const SYNC_LOG: Reader<SyncLogEvent> = { kind: 'syncLog', type: syncLogEventType, what: 'sync-log event', map: syncLogEventFromAvro }
+/** Processor-state values stay plain Avro values here; src/stream/changelog-avro.ts maps them. */
+const PROCESSOR_STATE: Reader<unknown> = { kind: 'processorState', type: processorStateType, what: 'processor-state entry', map: (v) => v }
 
 const CHANGE_EVENT_NAME = `${AVRO_NAMESPACE}.${changeEventSchema.name}`
 const SYNC_LOG_EVENT_NAME = `${AVRO_NAMESPACE}.${syncLogEventSchema.name}`
@@ -96,14 +100,21 @@ export class AvroSerde {
 
   /**
    * Registers the change-event schema under `<changeEvents>-value` and the sync-log-event
-   * schema under `<syncLog>-value`, both BACKWARD. Idempotent: the same schemas give the
+   * schema under `<syncLog>-value` (and, when given, the processor-state schema under
+   * `<processorState>-value`), all BACKWARD. Idempotent: the same schemas give the
    * same ids on every start. Needed before encoding; decoding works without it.
    */
-  async register(topics: Pick<TopicNames, 'changeEvents' | 'syncLog'>): Promise<RegisteredSchemaIds> {
+  async register(topics: Pick<TopicNames, 'changeEvents' | 'syncLog'> & Partial<Pick<TopicNames, 'processorState'>>): Promise<RegisteredSchemaIds> {
     const changeEvent = await this.client.register(valueSubject(topics.changeEvents), changeEventSchema)
     const syncLogEvent = await this.client.register(valueSubject(topics.syncLog), syncLogEventSchema)
-    this.ids = { changeEvent, syncLogEvent }
-    this.log.info({ registry: this.client.url, subjects: { [valueSubject(topics.changeEvents)]: changeEvent, [valueSubject(topics.syncLog)]: syncLogEvent } }, 'Avro schemas registered')
+    const subjects = new Map([[valueSubject(topics.changeEvents), changeEvent], [valueSubject(topics.syncLog), syncLogEvent]])
+    let processorState: number | undefined
+    if (topics.processorState !== undefined) {
+      processorState = await this.client.register(valueSubject(topics.processorState), processorStateSchema)
+      subjects.set(valueSubject(topics.processorState), processorState)
+    }
+    this.ids = { changeEvent, syncLogEvent, processorState }
+    this.log.info({ registry: this.client.url, subjects: Object.fromEntries(subjects) }, 'Avro schemas registered')
     return this.ids
   }
 
@@ -119,6 +130,21 @@ export class AvroSerde {
 
   async encodeSyncLogEvent(e: SyncLogEvent): Promise<Buffer> {
     return this.client.encode(this.registered().syncLogEvent, syncLogEventToAvro(e))
+  }
+
+  /**
+   * A processor-state changelog value (the plain Avro value of `schemas/processor-state.avsc`,
+   * as src/stream/changelog-avro.ts builds it) in the Confluent wire format.
+   */
+  async encodeProcessorState(value: unknown): Promise<Buffer> {
+    const id = this.registered().processorState
+    if (id === undefined) throw new SynclogError('USAGE', 'AvroSerde: call register(topics) with the processor-state topic before encoding its entries')
+    return this.client.encode(id, value)
+  }
+
+  /** Reads a processor-state changelog value back to its plain Avro value (a tombstone is refused with reason `empty`). */
+  decodeProcessorState(value: Buffer | null | undefined): Promise<unknown> {
+    return this.decodeAs(PROCESSOR_STATE, value)
   }
 
   /** Reads a change-events record value (`null` for a tombstone is refused with reason `empty`). */

@@ -13,6 +13,7 @@ import kafkajs from 'kafkajs'
 import type { Kafka as KafkaClient, Producer, RetryOptions } from 'kafkajs'
 import type { Config } from '../config/config.js'
 import type { Logger } from '../logging/logger.js'
+import { kafkaErrorType } from './errors.js'
 import { kafkaLogLevelFor, pinoLogCreator } from './kafka-log.js'
 
 const { Kafka, Partitioners } = kafkajs
@@ -86,7 +87,8 @@ export interface TransactionalProducerOptions {
 /**
  * A transactional producer (one open transaction at a time). kafkajs has no KIP-447
  * fencing, so give each input topic-partition its own `transactionalId`, e.g.
- * `${group}-${topic}-${partition}`. On a fenced / epoch error, disconnect it and create a new one.
+ * `${group}-${topic}-${partition}`. On a fenced / epoch error, disconnect it and create a new
+ * one: TransactionalProducers (below) does both.
  */
 export function transactionalProducer(kafka: KafkaClient, transactionalId: string, options: TransactionalProducerOptions = {}): Producer {
   return kafka.producer({
@@ -98,4 +100,61 @@ export function transactionalProducer(kafka: KafkaClient, transactionalId: strin
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
   })
+}
+
+/**
+ * Broker errors after which a transactional producer can no longer be used: another producer
+ * with its transactional id took over (fenced, a newer epoch), or the coordinator expired its
+ * transaction (`transactionTimeout` passed) and bumped the epoch. kafkajs cannot recover a
+ * producer from these (no KIP-588), so the only way on is a new one.
+ */
+const FENCED_TYPES: ReadonlySet<string> = new Set([
+  'INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTION_COORDINATOR_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'UNKNOWN_PRODUCER_ID', 'INVALID_TXN_STATE',
+])
+
+/** True when `e` (a kafkajs error, or a SynclogError mapped from one) says the transactional producer was fenced or expired. */
+export function isFenced(e: unknown): boolean {
+  const type = kafkaErrorType(e)
+  return type !== null && FENCED_TYPES.has(type)
+}
+
+/**
+ * Transactional producers by transactional id, each created and connected on first use.
+ *
+ * After a failed transaction, abort it; when the error `isFenced`, or the abort itself
+ * failed, the producer is unusable: `discard` disconnects it and forgets it, and the next
+ * `get` creates and connects a new one (its InitProducerId takes the id over and aborts any
+ * transaction still open under it). Never share one producer between concurrent batches.
+ */
+export class TransactionalProducers {
+  private readonly producers = new Map<string, Promise<Producer>>()
+
+  constructor(private readonly kafka: KafkaClient, private readonly options: TransactionalProducerOptions = {}) {}
+
+  get(transactionalId: string): Promise<Producer> {
+    let producer = this.producers.get(transactionalId)
+    if (producer === undefined) {
+      producer = (async () => {
+        const p = transactionalProducer(this.kafka, transactionalId, this.options)
+        await p.connect()
+        return p
+      })()
+      // A producer that could not connect is not kept: the next `get` tries again.
+      producer.catch(() => this.producers.get(transactionalId) === producer && this.producers.delete(transactionalId))
+      this.producers.set(transactionalId, producer)
+    }
+    return producer
+  }
+
+  /** Disconnects the producer of this id (if any) and forgets it; never throws. */
+  async discard(transactionalId: string): Promise<void> {
+    const producer = this.producers.get(transactionalId)
+    this.producers.delete(transactionalId)
+    await producer?.then((p) => p.disconnect()).catch(() => undefined)
+  }
+
+  /** Disconnects every producer; never throws. */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.producers.keys()].map((id) => this.discard(id)))
+  }
 }

@@ -64,21 +64,35 @@ export class ConfluentRegistryClient implements RegistryClient {
   }
 
   async register(subject: string, schema: object): Promise<number> {
+    const doing = `registering a schema under subject ${subject}`
+    // Several processes starting at once against a new subject (`synclog publish` beside
+    // `synclog run all`) each find it new: the library registers the first version and then
+    // sets the rule, and a process that looks between the two meets the registry's default
+    // level. Those races answer 409 or a level mismatch once; by then the subject and its
+    // rule exist, so another attempt (the same schema gives the same id) settles it. A
+    // schema that is really incompatible is refused again and reported.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.registerOnce(subject, schema)
+      } catch (e) {
+        const race = statusOf(e) === 409 || e instanceof ConfluentSchemaRegistryCompatibilityError
+        if (!race || attempt >= 3) throw this.mapError(e, doing)
+      }
+    }
+  }
+
+  private async registerOnce(subject: string, schema: object): Promise<number> {
     // The library's register() compares GET /config/{subject} with the level it is given and
     // throws on a mismatch; Apicurio answers that GET with its global default for a subject
     // without its own rule. Setting the rule first makes the comparison hold on every start.
     // A subject that does not exist yet answers 404 here and the library sets the rule
     // itself after the first version is registered.
     await this.http.setCompatibility(subject, 'BACKWARD')
-    try {
-      const { id } = await this.registry.register(
-        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-        { subject, compatibility: COMPATIBILITY.BACKWARD },
-      )
-      return id
-    } catch (e) {
-      throw this.mapError(e, `registering a schema under subject ${subject}`)
-    }
+    const { id } = await this.registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+      { subject, compatibility: COMPATIBILITY.BACKWARD },
+    )
+    return id
   }
 
   async encode(id: number, value: unknown): Promise<Buffer> {

@@ -64,7 +64,8 @@ export class RegistryHttp {
     return this.base
   }
 
-  private async call(method: 'GET' | 'PUT', path: string, doing: string, body?: unknown): Promise<HttpResult> {
+  /** `accept`: statuses besides 2xx and 404 answered as results instead of errors. */
+  private async call(method: 'GET' | 'PUT', path: string, doing: string, body?: unknown, accept: readonly number[] = []): Promise<HttpResult> {
     let response: Response
     try {
       response = await fetch(`${this.base}${path}`, {
@@ -89,7 +90,7 @@ export class RegistryHttp {
       // not JSON: keep the text for the message
     }
     const result = { status: response.status, body: parsed }
-    if (response.ok || response.status === 404) return result
+    if (response.ok || response.status === 404 || accept.includes(response.status)) return result
     if (isRetriableStatus(response.status)) throw registryUnavailable(this.base, doing, errorDetail(result))
     throw registryFailed(this.base, doing, errorDetail(result))
   }
@@ -98,11 +99,22 @@ export class RegistryHttp {
    * Sets the subject's compatibility level. Returns false when the subject does not
    * exist yet (Apicurio keeps rules per artifact, so a new subject gets its level right
    * after its first version is registered).
+   *
+   * Safe when several processes start at once: Apicurio creates the rule on the first PUT
+   * and updates it on later ones, so two first PUTs at the same moment leave one of them
+   * with HTTP 409 "A rule named 'COMPATIBILITY' already exists". The rule is there then:
+   * the level is read back, and set again (now an update) when it is not `level`.
    */
   async setCompatibility(subject: string, level: CompatibilityLevel): Promise<boolean> {
     const doing = `setting compatibility ${level} on subject ${subject}`
-    const r = await this.call('PUT', `/config/${encodeURIComponent(subject)}`, doing, { compatibility: level })
-    return r.status !== 404
+    const path = `/config/${encodeURIComponent(subject)}`
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.call('PUT', path, doing, { compatibility: level }, [409])
+      if (r.status !== 409) return r.status !== 404
+      const now = await this.compatibility(subject)
+      if (now === level) return true
+      if (attempt >= 3) throw registryFailed(this.base, doing, `${errorDetail(r)}; the subject's level is ${now ?? 'unknown'} after ${attempt} attempts`)
+    }
   }
 
   /** The subject's compatibility level as the registry reports it; null when the subject is unknown. */

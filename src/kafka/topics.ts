@@ -61,7 +61,10 @@ export interface EnsureTopicsResult {
   readonly existing: readonly string[]
 }
 
-type TopicAdmin = Pick<Admin, 'listTopics' | 'createTopics' | 'describeConfigs'>
+type TopicAdmin = Pick<Admin, 'listTopics' | 'createTopics' | 'describeConfigs' | 'fetchTopicMetadata'>
+
+/** How long to wait for the leaders of topics another process is creating. */
+const LEADERS_TIMEOUT_MS = 30_000
 
 /**
  * Creates the missing topics (partitions and replication from the config) and waits for
@@ -88,10 +91,35 @@ export async function ensureTopics(admin: TopicAdmin, kafka: KafkaSettings, logg
     const createdNow = await kafkaCall(`creating topics ${missing.map((r) => names[r]).join(', ')}`,
       () => admin.createTopics({ topics, waitForLeaders: true, timeout: 30_000 }))
     logger.info({ topics: topics.map((t) => t.topic), partitions: kafka.partitions, replicationFactor: kafka.replicationFactor, createdNow }, 'Kafka topics created')
+    // kafkajs waited for the leaders only if this call created every missing topic.
+    if (!createdNow) await waitForLeaders(admin, topics.map((t) => t.topic))
   }
   if (present.has(names.processorState)) await checkCompacted(admin, names.processorState)
   logger.debug({ existing }, 'Kafka topics present')
   return { created: missing.map((role) => names[role]), existing }
+}
+
+/**
+ * Waits until every partition of `topics` has a leader: they exist, but another process
+ * created (some of) them a moment ago, and a broker may not know them all yet.
+ */
+async function waitForLeaders(admin: TopicAdmin, topics: readonly string[]): Promise<void> {
+  const until = Date.now() + LEADERS_TIMEOUT_MS
+  let last: string
+  for (;;) {
+    try {
+      const { topics: described } = await admin.fetchTopicMetadata({ topics: [...topics] })
+      const leaderless = described.flatMap((t) => t.partitions.filter((p) => p.leader < 0 || p.partitionErrorCode !== 0).map((p) => `${t.name}/${p.partitionId}`))
+      if (described.length === topics.length && leaderless.length === 0) return
+      last = leaderless.length > 0 ? `no leader yet for ${leaderless.slice(0, 5).join(', ')}` : 'not all topics listed yet'
+    } catch (e) {
+      last = e instanceof Error ? e.message : String(e) // e.g. a broker that does not know a topic yet
+    }
+    if (Date.now() > until) {
+      throw new SynclogError('KAFKA_UNAVAILABLE', `topics ${topics.join(', ')} exist but have no leaders after ${LEADERS_TIMEOUT_MS / 1000} s (${last}); check the brokers`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }
 
 async function checkCompacted(admin: TopicAdmin, topic: string): Promise<void> {

@@ -1,20 +1,23 @@
 /**
  * Embedded mode: one process folds change events (from files) and projects the
  * sync-log events into ClickHouse (chDB in the data directory, or a server).
- * The same fold and the same store as stream mode; only the transport differs.
+ * The same step and the same store as stream mode; only the transport differs.
  */
 import type { ChangeEvent } from '../events/change-event.js'
 import type { SyncLogEvent, SyncStatus } from '../events/sync-log-event.js'
 import type { Config } from '../config/config.js'
 import { foldOptionsOf } from '../config/config.js'
 import type { Logger } from '../logging/logger.js'
-import { applyEvent, type FoldOptions, type ProcessorState } from '../processor/index.js'
+import { evolve, step, type FoldOptions, type ProcessorState, type StepInput } from '../processor/index.js'
 import type { SyncLogStore } from '../clickhouse/sync-log-store.js'
 import { StateSnapshots } from '../state/state-snapshots.js'
 import { openStore, type OpenStore } from './open-store.js'
 
 /** Sync-log events are written in batches of this many (ClickHouse likes 10k–100k rows per insert). */
 const WRITE_BATCH = 20_000
+
+/** Events decided per round of steps. */
+const STEP_CHUNK = 5_000
 
 export interface RejectedEvent {
   readonly eventId: string
@@ -67,7 +70,11 @@ export class EmbeddedPipeline {
     return new EmbeddedPipeline(opened, state, snapshots, foldOptionsOf(config), logger)
   }
 
-  /** Folds the events, writes what they produce, then saves the state of the tenants they touched. */
+  /**
+   * Folds the events with the stream processor's step, writes what they produce
+   * in large batches, then saves the state of the tenants they touched (the
+   * state is durable only with that save, after every write).
+   */
   async apply(events: AsyncIterable<ChangeEvent> | Iterable<ChangeEvent>): Promise<ApplyReport> {
     let count = 0
     let ignored = 0
@@ -75,6 +82,8 @@ export class EmbeddedPipeline {
     const rejected: RejectedEvent[] = []
     const syncs = new Map<string, SyncStatus>()
     const tenants = new Set<string>()
+    let chunk: ChangeEvent[] = []
+
     let buffer: SyncLogEvent[] = []
     const flush = async (): Promise<void> => {
       if (buffer.length === 0) return
@@ -83,26 +92,34 @@ export class EmbeddedPipeline {
       await this.store.write(batch)
       rowsWritten += batch.filter((e) => e.kind === 'LogRow').length
     }
+    const foldChunk = async (): Promise<void> => {
+      const inputs: StepInput[] = chunk.map((event) => ({ event, offset: '' }))
+      for (let from = 0; from < inputs.length;) {
+        const result = step(this.state, inputs, this.options, from)
+        for (const dead of result.deadLetters) {
+          const event = chunk[dead.index]!
+          const where = 'source' in event && event.source ? `${event.source.file}:${event.source.line}` : event.type
+          rejected.push({ eventId: event.eventId, where, reason: dead.reason })
+          this.logger.warn({ eventId: event.eventId, tenant: event.tenant, syncId: event.syncId, reason: dead.reason }, 'event rejected')
+        }
+        ignored += result.ignored
+        for (const out of result.outputs) if (out.kind === 'SyncStatusChanged') syncs.set(out.syncId, out.status)
+        // The state here becomes durable with the snapshots, after every write: evolve now, write in large batches.
+        evolve(this.state, result.changes)
+        buffer.push(...result.outputs)
+        if (buffer.length >= WRITE_BATCH) await flush()
+        from += result.consumed
+      }
+      chunk = []
+    }
 
     for await (const event of events) {
       count++
       tenants.add(event.tenant)
-      const result = applyEvent(this.state, event, this.options)
-      if (result.rejected) {
-        const where = 'source' in event && event.source ? `${event.source.file}:${event.source.line}` : event.type
-        rejected.push({ eventId: event.eventId, where, reason: result.rejected })
-        this.logger.warn({ eventId: event.eventId, tenant: event.tenant, syncId: event.syncId, reason: result.rejected }, 'event rejected')
-      }
-      if (result.ignored) {
-        ignored++
-        this.logger.debug({ eventId: event.eventId, reason: result.ignored }, 'event ignored')
-      }
-      for (const out of result.events) {
-        if (out.kind === 'SyncStatusChanged') syncs.set(out.syncId, out.status)
-        buffer.push(out)
-      }
-      if (buffer.length >= WRITE_BATCH) await flush()
+      chunk.push(event)
+      if (chunk.length >= STEP_CHUNK) await foldChunk()
     }
+    await foldChunk()
     await flush()
     for (const tenant of tenants) {
       const t = this.state.tenants.get(tenant)

@@ -1,67 +1,35 @@
 /**
- * The fold: (state, change event) -> (state, sync-log events).
+ * The fold, split as event-sourcing libraries split it: `decide(state, event)`
+ * is pure and returns the sync-log events and the state changes; `evolve`
+ * (evolve.ts) applies the changes and is the only mutator of the state.
  *
- * Pure and deterministic: no I/O, no clock, no randomness; time comes from the
- * events. The state is owned by the fold and updated in place. Replaying the
+ * No I/O, no clock, no randomness; time comes from the events. Replaying the
  * same events from the same state gives byte-identical sync-log events.
  */
 import type {
-  ChangeEvent, EntityType, RecordChanged, RecordUnreadable, SyncApproved, SyncEnded, SyncFailed, SyncRejected, SyncStarted,
+  ChangeEvent, RecordChanged, RecordUnreadable, SyncApproved, SyncEnded, SyncFailed, SyncRejected, SyncStarted,
 } from '../events/change-event.js'
 import type { LogRow, SyncLogEvent, SyncStatus, SyncStatusChanged } from '../events/sync-log-event.js'
-import { intakeRecord, intakeUnreadable, openPendingSync, type PendingSync } from './pending-sync.js'
+import { evolve, formatModes, type ProcessorState, type StateChange, type SyncInfo, type TenantState } from './evolve.js'
+import { lastEventOf, type PendingSync } from './pending-sync.js'
 import { resolveSync, type HoldThresholds } from './resolve-sync.js'
-import { commitOverlay, emptyIndexes, emptyTables, type OverlayData, type RosterTables } from './roster-store.js'
+import { Overlay } from './roster-store.js'
+import { instantMillis } from './time.js'
 
 export interface FoldOptions {
   readonly holdThresholds: HoldThresholds
   /** Per tenant, the school sourcedIds onboarded; a tenant not listed has every school onboarded. */
   readonly onboardedSchools?: ReadonlyMap<string, readonly string[]>
+  /** A Running sync with no event for this long is abandoned (Failed, its records discarded). */
+  readonly abandonAfterMs?: number
 }
+
+export const DEFAULT_ABANDON_AFTER_MS = 6 * 3600_000
 
 export const DEFAULT_FOLD_OPTIONS: FoldOptions = { holdThresholds: { deletePercent: 10, updatePercent: 75 } }
 
-export interface SyncInfo {
-  readonly syncId: string
-  readonly app: string
-  readonly startEventId: string
-  readonly startedAt: string
-  readonly modes: string
-  status: SyncStatus
-  version: number
-  endedAt: string
-  message: string
-  /** What a held sync becomes when approved. */
-  statusOnApproval: SyncStatus
-  /** The reviewer's decision on a hold, once made. */
-  decision: '' | 'approved' | 'rejected'
-}
-
-export interface TenantState extends RosterTables {
-  readonly tenant: string
-  readonly syncs: Map<string, SyncInfo>
-  readonly pending: Map<string, PendingSync>
-  /** Syncs On Hold: their changes, applied only if approved. */
-  readonly held: Map<string, OverlayData>
-}
-
-export interface ProcessorState {
-  readonly tenants: Map<string, TenantState>
-}
-
-/**
- * How the state changed, as data, so a stream processor can keep a changelog of
- * it (the fold itself never writes anywhere).
- */
-export type StateChange =
-  | { readonly kind: 'sync'; readonly tenant: string; readonly info: SyncInfo }
-  | { readonly kind: 'intake'; readonly tenant: string; readonly syncId: string; readonly event: ChangeEvent }
-  | { readonly kind: 'closed'; readonly tenant: string; readonly syncId: string; readonly eventIds: readonly string[] }
-  | { readonly kind: 'committed'; readonly tenant: string; readonly overlay: OverlayData }
-  | { readonly kind: 'held'; readonly tenant: string; readonly syncId: string; readonly overlay: OverlayData }
-  | { readonly kind: 'released'; readonly tenant: string; readonly syncId: string }
-
-export interface FoldResult {
+/** What one event does: the sync-log events it produces and the state changes `evolve` applies. */
+export interface Decision {
   readonly events: SyncLogEvent[]
   readonly changes: readonly StateChange[]
   /** The event cannot be applied (no such sync, out of place): route it to the dead letters with this reason. */
@@ -70,24 +38,18 @@ export interface FoldResult {
   readonly ignored: string | null
 }
 
-export function createProcessorState(): ProcessorState {
-  return { tenants: new Map() }
+/** @deprecated name kept for callers of applyEvent. */
+export type FoldResult = Decision
+
+/** Where an event sits in its input log ('' when it has none); a sync remembers where it started. */
+export interface Positioned {
+  readonly event: ChangeEvent
+  readonly offset: string
 }
 
-export function createTenantState(tenant: string): TenantState {
-  return { tenant, tables: emptyTables(), indexes: emptyIndexes(), syncs: new Map(), pending: new Map(), held: new Map() }
-}
-
-const done = (events: SyncLogEvent[] = [], changes: StateChange[] = []): FoldResult => ({ events, changes, rejected: null, ignored: null })
-const rejected = (reason: string): FoldResult => ({ events: [], changes: [], rejected: reason, ignored: null })
-const ignored = (reason: string): FoldResult => ({ events: [], changes: [], rejected: null, ignored: reason })
-const syncChange = (t: TenantState, info: SyncInfo): StateChange => ({ kind: 'sync', tenant: t.tenant, info: { ...info } })
-
-function tenantOf(state: ProcessorState, tenant: string): TenantState {
-  let t = state.tenants.get(tenant)
-  if (!t) state.tenants.set(tenant, (t = createTenantState(tenant)))
-  return t
-}
+const done = (events: SyncLogEvent[] = [], changes: StateChange[] = []): Decision => ({ events, changes, rejected: null, ignored: null })
+const rejected = (reason: string): Decision => ({ events: [], changes: [], rejected: reason, ignored: null })
+const ignored = (reason: string): Decision => ({ events: [], changes: [], rejected: null, ignored: reason })
 
 function statusEvent(tenant: string, info: SyncInfo): SyncStatusChanged {
   return {
@@ -96,42 +58,89 @@ function statusEvent(tenant: string, info: SyncInfo): SyncStatusChanged {
   }
 }
 
-function transition(t: TenantState, info: SyncInfo, status: SyncStatus, at: string, message: string): SyncStatusChanged {
-  info.status = status
-  info.version += 1
-  info.message = message
-  if (status !== 'Running') info.endedAt = at
-  return statusEvent(t.tenant, info)
+/** A sync's next status: the new info (as a change) and the event announcing it. */
+function transition(
+  tenant: string, info: SyncInfo, status: SyncStatus, at: string, message: string, extra: Partial<SyncInfo> = {},
+): { change: StateChange; event: SyncStatusChanged } {
+  const next: SyncInfo = {
+    ...info, ...extra, status, version: info.version + 1, message, endedAt: status === 'Running' ? info.endedAt : at,
+  }
+  return { change: { kind: 'sync', tenant, info: next }, event: statusEvent(tenant, next) }
 }
 
 /** Why a tenant cannot take new syncs right now, or ''. */
-function holdBlock(t: TenantState, except: string): string {
-  for (const id of t.held.keys()) if (id !== except) return `sync ${id} of this tenant is On Hold: approve or reject it first`
+function holdBlock(t: TenantState | undefined, except: string): string {
+  for (const id of t?.held.keys() ?? []) if (id !== except) return `sync ${id} of this tenant is On Hold: approve or reject it first`
   return ''
 }
 
-function onSyncStarted(state: ProcessorState, e: SyncStarted): FoldResult {
-  const t = tenantOf(state, e.tenant)
-  const known = t.syncs.get(e.syncId)
-  if (known) return known.startEventId === e.eventId ? ignored('redelivered SyncStarted') : rejected(`sync ${e.syncId} was already started by event ${known.startEventId}`)
-  const modes = (Object.entries(e.modes) as [EntityType, string][]).map(([k, v]) => `${k}=${v}`).join(',')
-  const info: SyncInfo = {
-    syncId: e.syncId, app: e.app, startEventId: e.eventId, startedAt: e.occurredAt, modes,
-    status: 'Running', version: 0, endedAt: '', message: '', statusOnApproval: 'Completed', decision: '',
-  }
-  t.syncs.set(e.syncId, info)
-  const blocked = holdBlock(t, e.syncId)
-  if (blocked) {
-    const failed = transition(t, info, 'Failed', e.occurredAt, blocked)
-    return done([failed], [syncChange(t, info)])
-  }
-  t.pending.set(e.syncId, openPendingSync(e.syncId, e.app, e.occurredAt, e.modes))
-  const running = transition(t, info, 'Running', e.occurredAt, '')
-  return done([running], [syncChange(t, info)])
+function abandonAfter(options: FoldOptions): number {
+  return options.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS
 }
 
-/** The open sync an event belongs to, or the result to return when there is none. */
-function openSyncOf(state: ProcessorState, e: ChangeEvent): { t: TenantState; sync: PendingSync; info: SyncInfo } | FoldResult {
+function hours(ms: number): string {
+  const h = ms / 3600_000
+  return Number.isInteger(h) ? `${h} h` : `${Math.round(ms / 60_000)} min`
+}
+
+/**
+ * The Running syncs of a tenant silent for longer than the options allow at
+ * `now` (an event's occurredAt, or the adapter's clock): each becomes Failed and
+ * what it took in is discarded.
+ */
+function abandon(t: TenantState | undefined, now: string, options: FoldOptions, except = ''): Decision {
+  const at = instantMillis(now)
+  if (!t || at === null) return done()
+  const events: SyncLogEvent[] = []
+  const changes: StateChange[] = []
+  const limit = abandonAfter(options)
+  for (const sync of t.pending.values()) {
+    const info = t.syncs.get(sync.syncId)
+    const last = instantMillis(lastEventOf(sync))
+    if (!info || sync.syncId === except || last === null || at - last <= limit) continue
+    const message = `abandoned: no event for ${hours(limit)} since ${lastEventOf(sync)}; its publisher never ended it, so its records were discarded`
+    const failed = transition(t.tenant, info, 'Failed', now, message)
+    changes.push({ kind: 'closed', tenant: t.tenant, syncId: sync.syncId }, failed.change)
+    events.push(failed.event)
+  }
+  return done(events, changes)
+}
+
+/** Abandons every tenant's syncs silent for too long at `now` (the adapter's clock, as an ISO instant). */
+export function decideAbandoned(state: ProcessorState, now: string, options: FoldOptions = DEFAULT_FOLD_OPTIONS): Decision {
+  const events: SyncLogEvent[] = []
+  const changes: StateChange[] = []
+  for (const t of state.tenants.values()) {
+    const d = abandon(t, now, options)
+    events.push(...d.events)
+    changes.push(...d.changes)
+  }
+  return done(events, changes)
+}
+
+function onSyncStarted(state: ProcessorState, e: SyncStarted, offset: string, options: FoldOptions): Decision {
+  const t = state.tenants.get(e.tenant)
+  const known = t?.syncs.get(e.syncId)
+  if (known) return known.startEventId === e.eventId ? ignored('redelivered SyncStarted') : rejected(`sync ${e.syncId} was already started by event ${known.startEventId}`)
+  // A sync its publisher never ended must not be folded beside the new one.
+  const stale = abandon(t, e.occurredAt, options)
+  const info: SyncInfo = {
+    syncId: e.syncId, app: e.app, startEventId: e.eventId, startedAt: e.occurredAt, modes: formatModes(e.modes),
+    status: 'Running', version: 0, endedAt: '', message: '', statusOnApproval: 'Completed', decision: '',
+  }
+  const blocked = holdBlock(t, e.syncId)
+  if (blocked) {
+    const failed = transition(e.tenant, info, 'Failed', e.occurredAt, blocked)
+    return done([...stale.events, failed.event], [...stale.changes, failed.change])
+  }
+  const running = transition(e.tenant, info, 'Running', e.occurredAt, '')
+  return done([...stale.events, running.event], [
+    ...stale.changes, running.change, { kind: 'opened', tenant: e.tenant, syncId: e.syncId, inputOffset: offset },
+  ])
+}
+
+/** The open sync an event belongs to, or the decision to return when there is none. */
+function openSyncOf(state: ProcessorState, e: ChangeEvent): { t: TenantState; sync: PendingSync; info: SyncInfo } | Decision {
   const t = state.tenants.get(e.tenant)
   const info = t?.syncs.get(e.syncId)
   if (!t || !info) return rejected(`no SyncStarted for sync ${e.syncId} of tenant ${e.tenant}`)
@@ -141,24 +150,21 @@ function openSyncOf(state: ProcessorState, e: ChangeEvent): { t: TenantState; sy
   return { t, sync, info }
 }
 
-function onRecord(state: ProcessorState, e: RecordChanged | RecordUnreadable): FoldResult {
+function onRecord(state: ProcessorState, e: RecordChanged | RecordUnreadable): Decision {
   const open = openSyncOf(state, e)
   if ('events' in open) return open
-  if (e.type === 'RecordChanged') intakeRecord(open.sync, e)
-  else intakeUnreadable(open.sync, e)
   return done([], [{ kind: 'intake', tenant: open.t.tenant, syncId: e.syncId, event: e }])
 }
 
-function onSyncEnded(state: ProcessorState, e: SyncEnded, options: FoldOptions): FoldResult {
+function onSyncEnded(state: ProcessorState, e: SyncEnded, options: FoldOptions): Decision {
   const open = openSyncOf(state, e)
   if ('events' in open) return open
   const { t, sync, info } = open
-  t.pending.delete(e.syncId)
-  const closed: StateChange = { kind: 'closed', tenant: t.tenant, syncId: e.syncId, eventIds: [...sync.eventIds] }
+  const closed: StateChange = { kind: 'closed', tenant: t.tenant, syncId: e.syncId }
   const blocked = holdBlock(t, e.syncId)
   if (blocked) {
-    const failed = transition(t, info, 'Failed', e.occurredAt, blocked)
-    return done([failed], [closed, syncChange(t, info)])
+    const failed = transition(t.tenant, info, 'Failed', e.occurredAt, blocked)
+    return done([failed.event], [closed, failed.change])
   }
 
   const onboarded = options.onboardedSchools?.get(t.tenant)
@@ -170,33 +176,25 @@ function onSyncEnded(state: ProcessorState, e: SyncEnded, options: FoldOptions):
     kind: 'SyncCounts', tenant: t.tenant, syncId: sync.syncId, app: sync.app, entity, schoolId, schoolName: resolved.schoolName(schoolId),
     startedAt: info.startedAt, counts,
   }))
-  info.statusOnApproval = resolved.counter.hasErrors() ? 'Completed with Errors' : 'Completed'
-  let status: SyncStatusChanged
-  let applied: StateChange
+  const statusOnApproval: SyncStatus = resolved.counter.hasErrors() ? 'Completed with Errors' : 'Completed'
   if (resolved.holdReason) {
-    t.held.set(sync.syncId, resolved.overlay)
-    applied = { kind: 'held', tenant: t.tenant, syncId: sync.syncId, overlay: resolved.overlay }
-    status = transition(t, info, 'On Hold', e.occurredAt, resolved.holdReason)
-  } else {
-    commitOverlay(t, resolved.overlay)
-    applied = { kind: 'committed', tenant: t.tenant, overlay: resolved.overlay }
-    status = transition(t, info, info.statusOnApproval, e.occurredAt, '')
+    const held = transition(t.tenant, info, 'On Hold', e.occurredAt, resolved.holdReason, { statusOnApproval })
+    return done([...rows, ...counts, held.event], [
+      closed, { kind: 'held', tenant: t.tenant, syncId: sync.syncId, overlay: resolved.overlay }, held.change,
+    ])
   }
-  return done([...rows, ...counts, status], [closed, applied, syncChange(t, info)])
+  const completed = transition(t.tenant, info, statusOnApproval, e.occurredAt, '', { statusOnApproval })
+  return done([...rows, ...counts, completed.event], [closed, { kind: 'committed', tenant: t.tenant, overlay: resolved.overlay }, completed.change])
 }
 
-function onSyncFailed(state: ProcessorState, e: SyncFailed): FoldResult {
+function onSyncFailed(state: ProcessorState, e: SyncFailed): Decision {
   const open = openSyncOf(state, e)
   if ('events' in open) return open
-  const sync = open.t.pending.get(e.syncId)
-  open.t.pending.delete(e.syncId)
-  const failed = transition(open.t, open.info, 'Failed', e.occurredAt, e.reason)
-  return done([failed], [
-    { kind: 'closed', tenant: open.t.tenant, syncId: e.syncId, eventIds: [...(sync?.eventIds ?? [])] }, syncChange(open.t, open.info),
-  ])
+  const failed = transition(open.t.tenant, open.info, 'Failed', e.occurredAt, e.reason)
+  return done([failed.event], [{ kind: 'closed', tenant: open.t.tenant, syncId: e.syncId }, failed.change])
 }
 
-function onDecision(state: ProcessorState, e: SyncApproved | SyncRejected): FoldResult {
+function onDecision(state: ProcessorState, e: SyncApproved | SyncRejected): Decision {
   const t = state.tenants.get(e.tenant)
   const info = t?.syncs.get(e.syncId)
   if (!t || !info) return rejected(`no sync ${e.syncId} for tenant ${e.tenant}`)
@@ -205,22 +203,23 @@ function onDecision(state: ProcessorState, e: SyncApproved | SyncRejected): Fold
     if (info.decision !== '') return ignored(`sync ${e.syncId} was already decided`)
     return rejected(`sync ${e.syncId} is ${info.status}, not On Hold`)
   }
-  t.held.delete(e.syncId)
-  info.decision = e.type === 'SyncApproved' ? 'approved' : 'rejected'
-  const released: StateChange = { kind: 'released', tenant: t.tenant, syncId: e.syncId }
+  const released: StateChange = { kind: 'released', tenant: t.tenant, syncId: e.syncId, size: new Overlay(t, overlay).size }
   if (e.type === 'SyncApproved') {
-    commitOverlay(t, overlay)
-    const approved = transition(t, info, info.statusOnApproval, e.occurredAt, `approved by ${e.by}`)
-    return done([approved], [released, { kind: 'committed', tenant: t.tenant, overlay }, syncChange(t, info)])
+    const approved = transition(t.tenant, info, info.statusOnApproval, e.occurredAt, `approved by ${e.by}`, { decision: 'approved' })
+    return done([approved.event], [released, { kind: 'committed', tenant: t.tenant, overlay }, approved.change])
   }
-  const rejectedStatus = transition(t, info, 'Rejected', e.occurredAt, `rejected by ${e.by}`)
-  return done([rejectedStatus], [released, syncChange(t, info)])
+  const rejectedStatus = transition(t.tenant, info, 'Rejected', e.occurredAt, `rejected by ${e.by}`, { decision: 'rejected' })
+  return done([rejectedStatus.event], [released, rejectedStatus.change])
 }
 
-/** Applies one change event to the state and returns the sync-log events it produces. */
-export function applyEvent(state: ProcessorState, event: ChangeEvent, options: FoldOptions = DEFAULT_FOLD_OPTIONS): FoldResult {
+/**
+ * What one change event does to the state, without changing it: pure, reads
+ * only `state`, `input` and `options`. Apply the decision's changes with `evolve`.
+ */
+export function decide(state: ProcessorState, input: Positioned, options: FoldOptions = DEFAULT_FOLD_OPTIONS): Decision {
+  const event = input.event
   switch (event.type) {
-    case 'SyncStarted': return onSyncStarted(state, event)
+    case 'SyncStarted': return onSyncStarted(state, event, input.offset, options)
     case 'RecordChanged':
     case 'RecordUnreadable': return onRecord(state, event)
     case 'SyncEnded': return onSyncEnded(state, event, options)
@@ -232,6 +231,13 @@ export function applyEvent(state: ProcessorState, event: ChangeEvent, options: F
       return rejected(`unknown event type ${(unknown as { type?: string }).type ?? '?'}`)
     }
   }
+}
+
+/** Decides one event and evolves the state with it at once (for callers with nothing to make durable first). */
+export function applyEvent(state: ProcessorState, event: ChangeEvent, options: FoldOptions = DEFAULT_FOLD_OPTIONS): Decision {
+  const decision = decide(state, { event, offset: '' }, options)
+  evolve(state, decision.changes)
+  return decision
 }
 
 /** The tenant a sync belongs to, searching the state (for approve/reject by sync id). */

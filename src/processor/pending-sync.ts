@@ -8,6 +8,7 @@ import type { EntityType, RecordChanged, RecordUnreadable, SourcePosition, SyncM
 import type { Outcome } from '../events/sync-log-event.js'
 import { trackedFields, type AnyRecord, type EnrollmentRecord, type FieldIssue } from './records.js'
 import { validateRecord } from './validate-record.js'
+import { instantMillis } from './time.js'
 
 export interface Candidate {
   readonly entity: EntityType
@@ -48,6 +49,8 @@ export interface PendingSync {
   readonly early: EarlyOutcome[]
   /** Every sourcedId the sync carried, whatever its outcome: a full sync deletes only what it did not carry. */
   readonly seen: PerEntity<Set<string>>
+  /** `occurredAt` of the latest event taken in: a sync silent for too long is abandoned. */
+  lastEventAt: string
 }
 
 function perEntity<T>(make: () => T): PerEntity<T> {
@@ -57,7 +60,7 @@ function perEntity<T>(make: () => T): PerEntity<T> {
 export function openPendingSync(syncId: string, app: string, startedAt: string, modes: PendingSync['modes']): PendingSync {
   return {
     syncId, app, startedAt, modes, eventIds: new Set(), candidates: perEntity(() => new Map()),
-    enrollmentKeys: new Map(), early: [], seen: perEntity(() => new Set()),
+    enrollmentKeys: new Map(), early: [], seen: perEntity(() => new Set()), lastEventAt: startedAt,
   }
 }
 
@@ -70,8 +73,18 @@ function enrollmentKey(e: EnrollmentRecord): string {
   return JSON.stringify([e.classSourcedId, e.userSourcedId, e.role])
 }
 
+/** When the sync last heard from its publisher (a snapshot written before this was kept has only its start). */
+export function lastEventOf(sync: PendingSync): string {
+  return (sync.lastEventAt as string | undefined) ?? sync.startedAt
+}
+
+function noteTime(sync: PendingSync, occurredAt: string): void {
+  if ((instantMillis(occurredAt) ?? -Infinity) > (instantMillis(lastEventOf(sync)) ?? -Infinity)) sync.lastEventAt = occurredAt
+}
+
 export function intakeUnreadable(sync: PendingSync, event: RecordUnreadable): void {
   sync.eventIds.add(event.eventId)
+  noteTime(sync, event.occurredAt)
   if (event.sourcedId) sync.seen[event.entity].add(event.sourcedId)
   sync.early.push({
     outcome: 'Skipped', entity: event.entity, sourcedId: event.sourcedId ?? '', field: event.field,
@@ -81,6 +94,7 @@ export function intakeUnreadable(sync: PendingSync, event: RecordUnreadable): vo
 
 export function intakeRecord(sync: PendingSync, event: RecordChanged): void {
   sync.eventIds.add(event.eventId)
+  noteTime(sync, event.occurredAt)
   sync.seen[event.entity].add(event.sourcedId)
   const fields = event.fields as unknown as Readonly<Record<string, unknown>>
   const early = (outcome: EarlyOutcome['outcome'], field: string, message: string): void => {

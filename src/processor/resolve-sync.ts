@@ -32,7 +32,11 @@ export interface ResolveOptions {
 }
 
 /** A row before it gets its place (seq) in the sync's output. */
-export type DraftRow = Omit<LogRow, 'kind' | 'tenant' | 'syncId' | 'seq' | 'app'>
+/** The fold writes only the actions and outcomes it knows (a stored row may carry a newer one). */
+export type DraftRow = Omit<LogRow, 'kind' | 'tenant' | 'syncId' | 'seq' | 'app' | 'action' | 'outcome'> & {
+  readonly action: LogAction
+  readonly outcome: Outcome | ''
+}
 
 export interface ResolvedSync {
   readonly overlay: OverlayData

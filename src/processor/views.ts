@@ -102,7 +102,7 @@ export function rosterView(reader: RosterReader, enrollmentId: string): RosterVi
   return { enrollmentId, classId: e.classSourcedId, beginDate: e.beginDate ?? '', endDate: e.endDate ?? '' }
 }
 
-type Columns = Partial<Omit<LogRow, 'kind' | 'tenant' | 'syncId' | 'seq' | 'date' | 'action' | 'app'>>
+type Columns = Partial<Omit<LogRow, 'kind' | 'tenant' | 'syncId' | 'seq' | 'date' | 'action' | 'outcome' | 'app'>>
 
 export function servingColumns(place: Place): Columns {
   return { servingSchoolId: place.schoolId, servingSchool: place.school, servingDistrictId: place.districtId, servingDistrict: place.district }

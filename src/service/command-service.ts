@@ -4,6 +4,8 @@
  * loopback port named with a secret in an owner-only file there (endpoint-file.ts); it runs
  * each command it receives with the same program and handlers as a CLI process would, over
  * its shared store, and sends back what the command printed and its exit code (frames.ts).
+ * A projector of another process sends its batches the same way, and they are written on
+ * the store's write lane (store-writes.ts).
  *
  * A command that fails with an error nothing handled (an exception thrown from a callback, a
  * rejection nobody awaited) fails alone: its CLI gets the one line and exit code 1 that a
@@ -28,6 +30,7 @@ import { answerHandshake, newSecret, offerHandshake, readEndpointFile, writeEndp
 import { currentInvocation, runInInvocation, type Invocation } from './invocation-scope.js'
 import type { SharedStore } from './shared-store.js'
 import { serviceEndpointFilePath, serviceSocketPath, socketPathFits } from './service-socket.js'
+import { STORE_WRITE_REQUEST, serveStoreWrite } from './store-writes.js'
 
 /** Runs one command line (argv as process.argv) and gives its exit code. */
 export type RunCommand = (argv: readonly string[]) => Promise<number>
@@ -53,6 +56,8 @@ export class CommandService {
   private readonly running = new Set<Running>()
   /** Every command this service ran, while anything of it is still reachable: an error nothing handled finds its command here. */
   private readonly invocations = new WeakMap<Invocation, Running>()
+  /** Projectors' batches being written (store-writes.ts); a stopping service finishes them. */
+  private readonly storeWrites = new Set<Promise<void>>()
   private stopping = false
 
   /** `path`: the socket, or the endpoint file (removed on close); `secret`: what a client proves it holds, at an address. */
@@ -119,6 +124,12 @@ export class CommandService {
       }
       const line = await lines.next(MAX_REQUEST_BYTES)
       clearTimeout(timer)
+      if (line === STORE_WRITE_REQUEST) {
+        const writing = serveStoreWrite(socket, lines.detach(), this.shared.store, this.logger)
+        this.storeWrites.add(writing)
+        void writing.finally(() => this.storeWrites.delete(writing))
+        return
+      }
       let request: ForwardedRequest
       try {
         request = parseRequest(line)
@@ -221,6 +232,7 @@ export class CommandService {
     this.shared.refuseNewWrites()
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
     await rm(this.path, { force: true })
+    await Promise.all(this.storeWrites)
     if (this.running.size > 0) {
       this.logger.info({ commands: this.running.size }, 'waiting for CLI commands in flight')
       let timer: NodeJS.Timeout | undefined

@@ -78,8 +78,8 @@ async function connectWithSecret(endpoint: ServiceEndpoint): Promise<Socket | un
   return undefined
 }
 
-/** A connection to the service that owns the data directory: its socket, else the address of its endpoint file. */
-async function connectToService(dataDir: string): Promise<Socket | undefined> {
+/** A connection to the service that owns the data directory: its socket, else the address of its endpoint file; undefined when none answers. */
+export async function connectToService(dataDir: string): Promise<Socket | undefined> {
   const path = serviceSocketPath(dataDir)
   if (socketPathFits(path) && isSocket(path)) {
     const socket = await connectTo({ path })

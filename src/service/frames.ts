@@ -4,12 +4,16 @@
  * a kind byte, a 4-byte big-endian length, the payload. Output frames carry bytes exactly
  * as the command wrote them; the exit frame carries the exit code as decimal text and is
  * the last one. The CLI may then send one line, `stdout-closed`, when its reader went away.
+ *
+ * A projector writing through the service sends another request line instead
+ * (store-writes.ts): then the frames go both ways, events and a write from the projector,
+ * one reply from the service.
  */
 import type { Socket } from 'node:net'
 import { isAbsolute } from 'node:path'
 import { SynclogError } from '../errors.js'
 
-export const FRAME = { stdout: 1, stderr: 2, exit: 3 } as const
+export const FRAME = { stdout: 1, stderr: 2, exit: 3, event: 4, write: 5, reply: 6 } as const
 export type FrameKind = (typeof FRAME)[keyof typeof FRAME]
 
 /** The CLI's notice that its standard output lost its reader (`| head`). */
@@ -70,12 +74,16 @@ export function frame(kind: FrameKind, payload: Buffer | string): Buffer {
 export class FrameReader {
   private pending: Buffer = Buffer.alloc(0)
 
+  /** `maxPayload`: a frame announcing more is refused before its bytes are held (a peer that is not trusted). */
+  constructor(private readonly maxPayload = Number.POSITIVE_INFINITY) {}
+
   /** The frames this chunk completes, in order. */
   push(chunk: Buffer): { kind: FrameKind; payload: Buffer }[] {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk])
     const complete: { kind: FrameKind; payload: Buffer }[] = []
     while (this.pending.length >= 5) {
       const length = this.pending.readUInt32BE(1)
+      if (length > this.maxPayload) throw new SynclogError('INPUT_LIMIT_EXCEEDED', `a frame of ${length} bytes, more than the ${this.maxPayload} allowed`)
       if (this.pending.length < 5 + length) break
       complete.push({ kind: this.pending.readUInt8(0) as FrameKind, payload: this.pending.subarray(5, 5 + length) })
       this.pending = this.pending.subarray(5 + length)

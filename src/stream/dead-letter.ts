@@ -10,7 +10,7 @@ export interface SourceCoordinates {
   readonly offset: string
 }
 
-export function deadLetter(message: KafkaMessage, from: SourceCoordinates, reason: string): Message {
+export function deadLetter(message: Pick<KafkaMessage, 'key' | 'value'>, from: SourceCoordinates, reason: string): Message {
   return {
     key: message.key,
     value: message.value,

@@ -1,6 +1,8 @@
 /**
  * What every stream service needs before it starts: its topics (created when
- * missing, with their settings checked) and their Avro schemas registered.
+ * missing, with their settings checked) and their Avro schemas registered. Safe when
+ * several processes start at once against a fresh cluster and registry: what another one
+ * created meanwhile counts as done (see ensureTopics and ConfluentRegistryClient.register).
  */
 import type { Config } from '../config/config.js'
 import { AvroSerde } from '../kafka/avro-serde.js'

@@ -1,27 +1,42 @@
 /**
- * `synclog run processor`: consume change events, fold them, and write the
- * sync-log events, the state changelog and the consumed offsets in one Kafka
- * transaction per batch (exactly once). One transactional producer per input
- * partition (kafkajs has no KIP-447 fencing, so the transactional id names the
- * partition). State lives per partition and is restored from the changelog
- * whenever the partition is (re)assigned or a batch failed.
+ * `synclog run processor`: consume change events and fold them exactly once.
+ *
+ * Each batch goes through `foldBatch` (fold-batch.ts): the pure step decides,
+ * one Kafka transaction per step carries the sync-log events, the changelog of
+ * state deltas, the dead letters, the events forwarded to their tenant's
+ * partition and the consumed offset; the in-memory state evolves only after
+ * the commit. One transactional producer per input partition (kafkajs has no
+ * KIP-447 fencing, so the transactional id names the partition); a fenced
+ * producer, or one that cannot abort, is discarded and a new one takes its id over.
+ *
+ * State lives per partition. It is kept across a rebalance when this member
+ * keeps the partition and nobody moved its offset meanwhile (the batch starts
+ * where our last commit ended); otherwise, and after any failure, it is restored
+ * from the changelog and the input (changelog-restore.ts).
  */
-import { serialize } from 'node:v8'
-import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs'
+import type { EachBatchPayload, Kafka } from 'kafkajs'
 import { ownValue } from '../dict.js'
 import type { Logger } from '../logging/logger.js'
-import { applyEvent, type FoldOptions, type ProcessorState } from '../processor/index.js'
+import { decideAbandoned, type FoldOptions, type ProcessorState } from '../processor/index.js'
 import type { AvroSerde } from '../kafka/avro-serde.js'
 import type { TopicNames } from '../kafka/topics.js'
-import { transactionalProducer } from '../kafka/kafka-client.js'
+import { TransactionalProducers, isFenced } from '../kafka/kafka-client.js'
+import { kafkaErrorType } from '../kafka/errors.js'
 import { isDecodeError } from '../kafka/wire-format.js'
-import { changelogEntries } from './state-changelog.js'
+import { tenantPartition } from '../kafka/tenant-partition.js'
+import { changelogMessages } from './state-changelog.js'
 import { restorePartitions } from './changelog-restore.js'
 import { deadLetter } from './dead-letter.js'
+import { commitWithoutInput, foldBatch, type FoldBatchPorts, type OutputMessage, type OutputTopic, type TransactionPort } from './fold-batch.js'
 import type { StreamMetrics } from './metrics.js'
+import { ConsumerSupervisor } from './consumer-supervision.js'
+import { backoffMs, sleep } from './backoff.js'
 
 /** Messages per `send` inside a transaction: keeps each record batch far below the broker's size limit. */
 const SEND_CHUNK = 1000
+
+/** How often Running syncs are checked for abandonment. */
+const ABANDON_CHECK_MS = 60_000
 
 export interface ProcessorDeps {
   readonly kafka: Kafka
@@ -33,124 +48,232 @@ export interface ProcessorDeps {
   readonly metrics: StreamMetrics
 }
 
-async function sendChunked(tx: { send: Producer['send'] }, topic: string, messages: Message[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += SEND_CHUNK) {
-    await tx.send({ topic, messages: messages.slice(i, i + SEND_CHUNK), acks: -1 })
+/**
+ * Runs a transaction call again while the coordinator is still finishing the previous
+ * transaction (CONCURRENT_TRANSACTIONS, common right after a commit), as the Java producer
+ * does; kafkajs retries it for InitProducerId only. Nothing is lost by waiting: the call
+ * failed before changing anything.
+ */
+async function whileConcurrent<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call()
+    } catch (e) {
+      if (kafkaErrorType(e) !== 'CONCURRENT_TRANSACTIONS' || attempt >= 12) throw e
+      await sleep(20 + backoffMs(attempt, 20, 1000))
+    }
+  }
+}
+
+/** Runs one task at a time per partition (a batch, an abandonment check). */
+class PartitionQueue {
+  private readonly tails = new Map<number, Promise<unknown>>()
+
+  run<T>(partition: number, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(partition) ?? Promise.resolve()
+    const next = previous.then(task, task)
+    this.tails.set(partition, next.catch(() => undefined))
+    return next
   }
 }
 
 export class ProcessorService {
-  private consumer: Consumer | undefined
+  private supervisor: ConsumerSupervisor | undefined
   private readonly states = new Map<number, ProcessorState>()
-  private readonly producers = new Map<number, Producer>()
+  /** Per partition, the input offset our last transaction committed (the next to read). */
+  private readonly committedByUs = new Map<number, string>()
+  /** Partitions restored up to the group's committed offset and not consumed since: current whatever their next offset. */
+  private readonly restoredFresh = new Set<number>()
+  private readonly producers: TransactionalProducers
+  private readonly queue = new PartitionQueue()
   private assigned: number[] = []
+  private partitionCount = 0
+  private abandonTimer: NodeJS.Timeout | undefined
 
-  constructor(private readonly deps: ProcessorDeps) {}
+  constructor(private readonly deps: ProcessorDeps) {
+    this.producers = new TransactionalProducers(deps.kafka, { transactionTimeout: 300_000 })
+  }
 
   async start(): Promise<void> {
     const { kafka, topics, groupId, logger } = this.deps
+    this.partitionCount = await this.countPartitions()
     const consumer = kafka.consumer({
       groupId, readUncommitted: false, sessionTimeout: 20_000, rebalanceTimeout: 60_000, heartbeatInterval: 2000,
       maxBytesPerPartition: 2 * 1024 * 1024, allowAutoTopicCreation: false,
     })
-    this.consumer = consumer
-    this.deps.metrics.readiness.set('processor', false)
+    // Restarts the consumer whatever stopped it, and keeps health, readiness and every partition's lag.
+    this.supervisor = new ConsumerSupervisor({
+      service: 'processor', kafka, groupId, topic: topics.changeEvents, consumer, lagGauge: this.deps.metrics.lag, logger, metrics: this.deps.metrics,
+    })
     consumer.on(consumer.events.GROUP_JOIN, (e: { payload: { memberAssignment: Record<string, number[]> } }) => {
       this.assigned = ownValue(e.payload.memberAssignment, topics.changeEvents) ?? []
-      // Whatever happened while we were not the owner, the changelog knows it: restore on next use.
-      this.states.clear()
+      // A partition we no longer own may be folded elsewhere meanwhile: forget it. One we keep is
+      // checked against the offset of its next batch before its state is trusted.
+      for (const p of [...this.states.keys()]) if (!this.assigned.includes(p)) this.forget(p)
       logger.info({ partitions: this.assigned }, 'processor partitions assigned')
-      this.deps.metrics.readiness.set('processor', true)
     })
-    consumer.on(consumer.events.CRASH, (e: { payload: { error: Error; restart: boolean } }) => {
-      this.states.clear()
-      this.deps.metrics.readiness.set('processor', false)
-      logger.error({ err: e.payload.error, restart: e.payload.restart }, 'processor consumer crashed')
+    consumer.on(consumer.events.CRASH, () => {
+      for (const p of [...this.states.keys()]) this.forget(p)
     })
     await consumer.connect()
     await consumer.subscribe({ topic: topics.changeEvents, fromBeginning: true })
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.processBatch(payload) })
+    await this.supervisor.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.processBatch(payload) })
+    this.abandonTimer = setInterval(() => void this.abandonSilentSyncs(), ABANDON_CHECK_MS)
+    this.abandonTimer.unref()
   }
 
-  private async stateFor(partition: number): Promise<ProcessorState> {
+  private async countPartitions(): Promise<number> {
+    const admin = this.deps.kafka.admin()
+    await admin.connect()
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [this.deps.topics.changeEvents] })
+      return meta.topics[0]?.partitions.length ?? 1
+    } finally {
+      await admin.disconnect()
+    }
+  }
+
+  private forget(partition: number): void {
+    this.states.delete(partition)
+    this.committedByUs.delete(partition)
+    this.restoredFresh.delete(partition)
+  }
+
+  /** The partition's state, restored unless the one we hold is known current at `firstOffset`. */
+  private async stateFor(partition: number, firstOffset: string, heartbeat: () => Promise<void>): Promise<ProcessorState> {
     const known = this.states.get(partition)
-    if (known) return known
+    const fresh = this.restoredFresh.delete(partition)
+    if (known && (fresh || this.committedByUs.get(partition) === firstOffset)) return known
+    if (known) this.forget(partition)
     // One read of the changelog restores every owned partition that needs it, not one read each.
     const missing = [...new Set([partition, ...this.assigned])].filter((p) => !this.states.has(p))
-    const restored = await restorePartitions(this.deps.kafka, this.deps.topics.processorState, missing, this.deps.logger)
-    for (const [p, state] of restored) this.states.set(p, state)
+    const restored = await restorePartitions({
+      kafka: this.deps.kafka, serde: this.deps.serde, topics: this.deps.topics, groupId: this.deps.groupId,
+      foldOptions: this.deps.foldOptions, logger: this.deps.logger, heartbeat,
+    }, missing)
+    for (const [p, state] of restored) {
+      // Restored to the group's committed offset, where the partition's next batch starts.
+      this.states.set(p, state)
+      if (p !== partition) this.restoredFresh.add(p)
+    }
     return restored.get(partition)!
   }
 
-  private async producerFor(partition: number): Promise<Producer> {
-    let producer = this.producers.get(partition)
-    if (!producer) {
-      producer = transactionalProducer(this.deps.kafka, `${this.deps.groupId}-${this.deps.topics.changeEvents}-${partition}`, { transactionTimeout: 300_000 })
-      await producer.connect()
-      this.producers.set(partition, producer)
-    }
-    return producer
+  private transactionalId(partition: number): string {
+    return `${this.deps.groupId}-${this.deps.topics.changeEvents}-${partition}`
   }
 
-  private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (batch.messages.length === 0 || !isRunning() || isStale()) return
-    const { serde, topics, foldOptions, logger, metrics } = this.deps
+  /** Discards the partition's producer (fenced, or its transaction failed): the next one fences it. */
+  private dropProducer(partition: number): void {
+    void this.producers.discard(this.transactionalId(partition))
+  }
+
+  private topicName(topic: OutputTopic): string {
+    const t = this.deps.topics
+    switch (topic) {
+      case 'syncLog': return t.syncLog
+      case 'changelog': return t.processorState
+      case 'deadLetter': return t.deadLetter
+      case 'changeEvents': return t.changeEvents
+    }
+  }
+
+  private portsFor(partition: number, topic: string): FoldBatchPorts {
+    const { serde } = this.deps
+    return {
+      decode: (value) => serde.decodeChangeEvent(value),
+      isUnreadable: (e) => (isDecodeError(e) ? `${e.reason}: ${e.message}` : null),
+      encodeOutputs: async (events) => {
+        const out: OutputMessage[] = []
+        for (const ev of events) out.push({ key: ev.tenant, value: await serde.encodeSyncLogEvent(ev) })
+        return out
+      },
+      encodeChangelog: (changes) => changelogMessages(serde, changes, partition),
+      deadLetter: (m, reason) => deadLetter(m, { topic, partition, offset: m.offset }, reason),
+      ownerOf: (tenant) => tenantPartition(tenant, this.partitionCount),
+      begin: async () => this.transaction(partition, topic),
+    }
+  }
+
+  private async transaction(partition: number, inputTopic: string): Promise<TransactionPort> {
+    const tx = await (await this.producers.get(this.transactionalId(partition))).transaction()
+    return {
+      send: async (topic, messages) => {
+        for (let i = 0; i < messages.length; i += SEND_CHUNK) {
+          const chunk = messages.slice(i, i + SEND_CHUNK)
+          await whileConcurrent(() => tx.send({ topic: this.topicName(topic), messages: chunk.map((m) => ({ ...m })), acks: -1 }))
+        }
+      },
+      sendOffset: (nextOffset) => whileConcurrent(() => tx.sendOffsets({
+        consumerGroupId: this.deps.groupId, topics: [{ topic: inputTopic, partitions: [{ partition, offset: nextOffset }] }],
+      })),
+      commit: () => tx.commit(),
+      abort: async () => {
+        try {
+          await tx.abort()
+        } catch (e) {
+          // A producer that cannot even abort is unusable: the next transaction gets a new one.
+          this.dropProducer(partition)
+          throw e
+        }
+      },
+    }
+  }
+
+  private processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return Promise.resolve()
     const partition = batch.partition
-    const state = await this.stateFor(partition)
-    const producer = await this.producerFor(partition)
-    const log = logger.child({ partition, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() })
-
-    const out: Message[] = []
-    const changelog: Message[] = []
-    const dead: Message[] = []
-    for (const message of batch.messages) {
-      const coordinates = { topic: batch.topic, partition, offset: message.offset }
-      let event
+    return this.queue.run(partition, async () => {
+      const { foldOptions, logger, metrics } = this.deps
+      const log = logger.child({ partition, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() })
+      const state = await this.stateFor(partition, batch.messages[0]!.offset, heartbeat)
       try {
-        event = await serde.decodeChangeEvent(message.value)
+        const report = await foldBatch(state, partition, batch.messages, this.portsFor(partition, batch.topic), foldOptions, async (last) => {
+          this.committedByUs.set(partition, (BigInt(last) + 1n).toString())
+          resolveOffset(last)
+          await heartbeat()
+        })
+        metrics.eventsProcessed += report.events
+        metrics.deadLetters += report.deadLetters
+        metrics.forwarded += report.forwarded
+        if (report.deadLetters > 0) log.warn({ deadLetters: report.deadLetters }, 'events sent to the dead-letter topic')
+        if (report.forwarded > 0) log.warn({ forwarded: report.forwarded }, "events forwarded to their tenant's partition (the producer's partitioner is not murmur2 of the tenant)")
+        log.debug({ events: report.events, logEvents: report.outputs, transactions: report.transactions }, 'batch committed')
       } catch (e) {
-        // Bad bytes are the message's fault: dead-letter them. Anything else (registry down) is ours: retry the batch.
-        if (!isDecodeError(e)) throw e
-        dead.push(deadLetter(message, coordinates, `${e.reason}: ${e.message}`))
-        continue
+        // Whatever failed, the state is never ahead of Kafka; but a commit whose answer was lost may
+        // have landed: restore from the changelog rather than guess. A new producer fences the old one.
+        this.forget(partition)
+        if (isFenced(e)) this.dropProducer(partition)
+        log.warn({ err: e }, 'batch aborted; it will be retried from the last committed offset')
+        throw e
       }
-      const result = applyEvent(state, event, foldOptions)
-      if (result.rejected) dead.push(deadLetter(message, coordinates, result.rejected))
-      for (const ev of result.events) out.push({ key: ev.tenant, value: await serde.encodeSyncLogEvent(ev) })
-      for (const entry of changelogEntries(result.changes)) {
-        changelog.push({ key: entry.key, value: entry.value === null ? null : serialize(entry.value), partition })
-      }
-    }
+    })
+  }
 
-    const tx = await producer.transaction()
-    try {
-      await sendChunked(tx, topics.syncLog, out)
-      await sendChunked(tx, topics.processorState, changelog)
-      await sendChunked(tx, topics.deadLetter, dead)
-      await tx.sendOffsets({
-        consumerGroupId: this.deps.groupId,
-        topics: [{ topic: batch.topic, partitions: [{ partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }] }],
-      })
-      await tx.commit()
-    } catch (e) {
-      await tx.abort().catch(() => undefined)
-      // The in-memory state is ahead of what was committed: rebuild it from the changelog on retry.
-      this.states.delete(partition)
-      log.warn({ err: e }, 'batch aborted; it will be retried from the last committed offset')
-      throw e
+  /** Fails the Running syncs no event has reached for too long (the clock is the adapter's, not the fold's). */
+  private async abandonSilentSyncs(): Promise<void> {
+    const now = new Date().toISOString()
+    for (const partition of [...this.states.keys()]) {
+      await this.queue.run(partition, async () => {
+        const state = this.states.get(partition)
+        if (!state) return
+        const decision = decideAbandoned(state, now, this.deps.foldOptions)
+        if (decision.changes.length === 0) return
+        try {
+          await commitWithoutInput(state, decision.events, decision.changes, this.portsFor(partition, this.deps.topics.changeEvents))
+          this.deps.logger.warn({ partition, syncs: decision.events.map((e) => e.syncId) }, 'abandoned syncs failed')
+        } catch (e) {
+          this.forget(partition)
+          if (isFenced(e)) this.dropProducer(partition)
+          this.deps.logger.warn({ err: e, partition }, 'failing abandoned syncs did not commit; retried at the next check')
+        }
+      }).catch(() => undefined)
     }
-    resolveOffset(batch.lastOffset())
-    await heartbeat()
-    metrics.eventsProcessed += batch.messages.length
-    metrics.deadLetters += dead.length
-    metrics.lag.set(partition, Number(batch.offsetLag()))
-    if (dead.length > 0) log.warn({ deadLetters: dead.length }, 'events sent to the dead-letter topic')
-    log.debug({ events: batch.messages.length, logEvents: out.length }, 'batch committed')
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.disconnect()
-    for (const p of this.producers.values()) await p.disconnect().catch(() => undefined)
-    this.producers.clear()
+    if (this.abandonTimer) clearInterval(this.abandonTimer)
+    await this.supervisor?.stop()
+    await this.producers.closeAll()
   }
 }

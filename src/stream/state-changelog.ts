@@ -1,62 +1,93 @@
 /**
- * The processor's state as a compacted changelog (the Kafka Streams way): each
- * state change the fold reports becomes keyed entries; replaying the latest
- * entry per key rebuilds the state. Keys:
- *   r␀tenant␀entity␀id        a committed roster record (null = deleted)
- *   s␀tenant␀syncId           a sync's status and bookkeeping
- *   h␀tenant␀syncId           the changes of a sync On Hold (null = decided)
- *   p␀tenant␀syncId␀eventId   an event of a sync still open (null = closed)
- * Pending syncs are restored by taking their events in again, in order.
+ * The processor's state as a compacted changelog of deltas (the Kafka Streams way):
+ * each state change becomes keyed entries; the latest entry per key, read in offset
+ * order, rebuilds the state. Keys are UTF-8 JSON arrays, so a tenant, sync id or
+ * sourcedId with any character (colons, slashes, spaces, NUL, non-ASCII) stays whole:
+ *   ["r", tenant, entity, sourcedId]  a committed roster record (tombstone: deleted)
+ *   ["s", tenant, syncId]             a sync's status and bookkeeping
+ *   ["o", tenant, syncId]             a sync still open, with the input offset of its SyncStarted (tombstone: closed)
+ *   ["h", tenant, syncId]             a sync On Hold: how many changes in how many chunks (tombstone: decided)
+ *   ["hc", tenant, syncId, n]         chunk n of its changes, at most HELD_CHUNK_CHANGES each (tombstone: decided)
+ * Values are Avro (`schemas/processor-state.avsc`, see changelog-avro.ts). The records an
+ * open sync takes in are not logged: a restore reads them again from the input
+ * (`takeInAgain`), from the sync's SyncStarted up to the committed input offset.
  */
-import { ENTITY_TYPES, type ChangeEvent, type EntityType, type SyncMode } from '../events/change-event.js'
+import { ENTITY_TYPES, type EntityType } from '../events/change-event.js'
+import { SynclogError } from '../errors.js'
 import {
-  commitOverlay, createProcessorState, createTenantState, intakeRecord, intakeUnreadable, openPendingSync,
-  type OverlayData, type ProcessorState, type StateChange, type SyncInfo, type TenantState,
+  createProcessorState, createTenantState, evolve, step,
+  type FoldOptions, type OverlayData, type ProcessorState, type StateChange, type StepInput, type TenantState,
 } from '../processor/index.js'
-import { emptyOverlay } from '../processor/roster-store.js'
 import type { AnyRecord } from '../processor/records.js'
+import { emptyOverlay, Overlay } from '../processor/roster-store.js'
+import { changelogValueToAvro, type ChangelogValue, type HeldChange } from './changelog-avro.js'
 
-export interface ChangelogEntry {
+export type { ChangelogValue, HeldChange } from './changelog-avro.js'
+
+/** Changes per chunk of a sync On Hold: a chunk of enrollments is about 150 KiB, far below the 1 MiB of a default topic. */
+export const HELD_CHUNK_CHANGES = 1000
+
+export interface ChangelogRecord {
   readonly key: string
   /** null is a tombstone. */
   readonly value: ChangelogValue | null
 }
 
-export type ChangelogValue =
-  | { readonly kind: 'record'; readonly record: AnyRecord }
-  | { readonly kind: 'sync'; readonly info: SyncInfo }
-  | { readonly kind: 'held'; readonly overlay: OverlayData }
-  | { readonly kind: 'event'; readonly event: ChangeEvent }
+/** The key of a state entry: its parts as a JSON array. */
+export function changelogKey(...parts: readonly (string | number)[]): string {
+  return JSON.stringify(parts)
+}
 
-const SEP = '\u0000'
-const key = (...parts: string[]): string => parts.join(SEP)
+function chunkCount(changes: number): number {
+  return Math.ceil(changes / HELD_CHUNK_CHANGES)
+}
 
-/** The changelog entries that record the given state changes. */
-export function changelogEntries(changes: readonly StateChange[]): ChangelogEntry[] {
-  const out: ChangelogEntry[] = []
+/** The changes of an overlay in a fixed order: entity type, then the order the sync made them. */
+function* overlayChanges(overlay: OverlayData): Iterable<HeldChange> {
+  for (const entity of ENTITY_TYPES) {
+    for (const [sourcedId, record] of overlay.changes[entity] as Map<string, AnyRecord | null>) yield { entity, sourcedId, record }
+  }
+}
+
+function heldRecords(tenant: string, syncId: string, overlay: OverlayData): ChangelogRecord[] {
+  const all = [...overlayChanges(overlay)]
+  const chunks = chunkCount(all.length)
+  const out: ChangelogRecord[] = [{ key: changelogKey('h', tenant, syncId), value: { kind: 'held', changes: all.length, chunks } }]
+  for (let index = 0; index < chunks; index++) {
+    const changes = all.slice(index * HELD_CHUNK_CHANGES, (index + 1) * HELD_CHUNK_CHANGES)
+    out.push({ key: changelogKey('hc', tenant, syncId, index), value: { kind: 'heldChunk', index, changes } })
+  }
+  return out
+}
+
+/** The changelog entries that record the given state changes, in order. */
+export function changelogRecords(changes: readonly StateChange[]): ChangelogRecord[] {
+  const out: ChangelogRecord[] = []
   for (const c of changes) {
     switch (c.kind) {
       case 'sync':
-        out.push({ key: key('s', c.tenant, c.info.syncId), value: { kind: 'sync', info: c.info } })
+        out.push({ key: changelogKey('s', c.tenant, c.info.syncId), value: { kind: 'sync', info: c.info } })
+        break
+      case 'opened':
+        out.push({ key: changelogKey('o', c.tenant, c.syncId), value: { kind: 'open', inputOffset: c.inputOffset } })
         break
       case 'intake':
-        out.push({ key: key('p', c.tenant, c.syncId, c.event.eventId), value: { kind: 'event', event: c.event } })
+        // Restored by reading the input again.
         break
       case 'closed':
-        for (const id of c.eventIds) out.push({ key: key('p', c.tenant, c.syncId, id), value: null })
+        out.push({ key: changelogKey('o', c.tenant, c.syncId), value: null })
         break
       case 'committed':
-        for (const entity of ENTITY_TYPES) {
-          for (const [id, record] of c.overlay.changes[entity] as Map<string, AnyRecord | null>) {
-            out.push({ key: key('r', c.tenant, entity, id), value: record ? { kind: 'record', record } : null })
-          }
+        for (const { entity, sourcedId, record } of overlayChanges(c.overlay)) {
+          out.push({ key: changelogKey('r', c.tenant, entity, sourcedId), value: record ? { kind: 'record', entity, record } : null })
         }
         break
       case 'held':
-        out.push({ key: key('h', c.tenant, c.syncId), value: { kind: 'held', overlay: c.overlay } })
+        out.push(...heldRecords(c.tenant, c.syncId, c.overlay))
         break
       case 'released':
-        out.push({ key: key('h', c.tenant, c.syncId), value: null })
+        out.push({ key: changelogKey('h', c.tenant, c.syncId), value: null })
+        for (let index = 0; index < chunkCount(c.size); index++) out.push({ key: changelogKey('hc', c.tenant, c.syncId, index), value: null })
         break
       default: {
         const unknown: never = c
@@ -67,24 +98,100 @@ export function changelogEntries(changes: readonly StateChange[]): ChangelogEntr
   return out
 }
 
-function parseModes(modes: string): Partial<Record<EntityType, SyncMode>> {
-  const out: Partial<Record<EntityType, SyncMode>> = {}
-  for (const pair of modes.split(',').filter(Boolean)) {
-    const [entity, mode] = pair.split('=') as [EntityType, SyncMode]
-    out[entity] = mode
+/** What encodes a changelog value (an AvroSerde after `register` with the processor-state topic). */
+export interface ChangelogEncoder {
+  encodeProcessorState(value: unknown): Promise<Buffer>
+}
+
+/** A changelog record as a Kafka message (a kafkajs Message). */
+export interface ChangelogMessage {
+  readonly key: Buffer
+  /** null is a tombstone. */
+  readonly value: Buffer | null
+  readonly partition: number
+}
+
+/** The Kafka messages that record `changes` in the changelog partition `partition`. */
+export async function changelogMessages(serde: ChangelogEncoder, changes: readonly StateChange[], partition: number): Promise<ChangelogMessage[]> {
+  const out: ChangelogMessage[] = []
+  for (const { key, value } of changelogRecords(changes)) {
+    out.push({ key: Buffer.from(key, 'utf8'), value: value === null ? null : await serde.encodeProcessorState(changelogValueToAvro(value)), partition })
   }
   return out
 }
 
+// ---------------------------------------------------------------- restore
+
+/** An open sync whose records are taken in again from the input, after `inputOffset`. */
+export interface OpenSync {
+  readonly tenant: string
+  readonly syncId: string
+  readonly inputOffset: string
+}
+
+export interface RestoredState {
+  readonly state: ProcessorState
+  /** The syncs still open, to complete with `takeInAgain`. */
+  readonly open: readonly OpenSync[]
+}
+
+function corrupt(key: string, detail: string): SynclogError {
+  return new SynclogError('STATE_CORRUPT', `processor-state entry ${JSON.stringify(key)}: ${detail}; `
+    + 'if the topic was written by an older synclog, delete it and reset the processor\'s consumer group on the change-events topic to the earliest offset so the state is rebuilt')
+}
+
+type Parsed =
+  | { readonly kind: 'r'; readonly tenant: string; readonly entity: EntityType; readonly id: string }
+  | { readonly kind: 's' | 'o' | 'h'; readonly tenant: string; readonly syncId: string }
+  | { readonly kind: 'hc'; readonly tenant: string; readonly syncId: string; readonly index: number }
+
+function parseKey(key: string): Parsed {
+  let parts: unknown
+  try {
+    parts = JSON.parse(key)
+  } catch {
+    throw corrupt(key, 'the key is not a JSON array')
+  }
+  if (!Array.isArray(parts)) throw corrupt(key, 'the key is not a JSON array')
+  const [kind, tenant, a, b] = parts as unknown[]
+  const text = (v: unknown): v is string => typeof v === 'string'
+  if (kind === 'r' && text(tenant) && ENTITY_TYPES.includes(a as EntityType) && text(b) && parts.length === 4) return { kind, tenant, entity: a as EntityType, id: b }
+  if ((kind === 's' || kind === 'o' || kind === 'h') && text(tenant) && text(a) && parts.length === 3) return { kind, tenant, syncId: a }
+  if (kind === 'hc' && text(tenant) && text(a) && Number.isSafeInteger(b) && parts.length === 4) return { kind, tenant, syncId: a, index: b as number }
+  throw corrupt(key, 'not a key of the processor state')
+}
+
+function asKind<K extends ChangelogValue['kind']>(key: string, value: ChangelogValue, kind: K): Extract<ChangelogValue, { kind: K }> {
+  if (value.kind !== kind) throw corrupt(key, `holds a ${value.kind} value where a ${kind} belongs`)
+  return value as Extract<ChangelogValue, { kind: K }>
+}
+
+/** The overlay of a held sync from its chunks (indexes rebuilt as the sync built them). */
+function heldOverlay(t: TenantState, key: string, header: { changes: number; chunks: number }, chunks: ReadonlyMap<number, readonly HeldChange[]>): OverlayData {
+  const overlay = new Overlay(t, emptyOverlay())
+  for (let index = 0; index < header.chunks; index++) {
+    const changes = chunks.get(index)
+    if (!changes) throw corrupt(key, `chunk ${index} of ${header.chunks} is missing`)
+    for (const c of changes) {
+      if (c.record) overlay.set(c.entity, c.record)
+      else overlay.delete(c.entity, c.sourcedId)
+    }
+  }
+  if (overlay.size !== header.changes) throw corrupt(key, `its chunks hold ${overlay.size} changes, the header says ${header.changes}`)
+  return overlay.data
+}
+
 /**
- * Rebuilds the state from changelog entries read in offset order (compacted or
- * not: only the latest value of each key counts).
+ * Rebuilds the state from changelog entries read in offset order, compacted or not
+ * (only the latest value of each key counts). Open syncs come back empty: complete
+ * them with `takeInAgain` from the input.
  */
-export function restoreState(entries: Iterable<ChangelogEntry>): ProcessorState {
-  const latest = new Map<string, ChangelogValue | null>()
-  for (const e of entries) {
-    latest.delete(e.key) // keep offset order of the latest write
-    latest.set(e.key, e.value)
+export function restoreFromRecords(records: Iterable<ChangelogRecord>): RestoredState {
+  // A Map keeps a key where it was first set, as the committed tables do; a deletion forgets it.
+  const latest = new Map<string, ChangelogValue>()
+  for (const { key, value } of records) {
+    if (value === null) latest.delete(key)
+    else latest.set(key, value)
   }
   const state = createProcessorState()
   const tenant = (id: string): TenantState => {
@@ -92,42 +199,86 @@ export function restoreState(entries: Iterable<ChangelogEntry>): ProcessorState 
     if (!t) state.tenants.set(id, (t = createTenantState(id)))
     return t
   }
-  const records = new Map<string, OverlayData>()
-  const pendingEvents: [string, ChangeEvent][] = []
-  for (const [k, value] of latest) {
-    if (value === null) continue
-    const [kind, tenantId = ''] = k.split(SEP)
-    const t = tenant(tenantId)
-    switch (value.kind) {
-      case 'record': {
-        const entity = k.split(SEP)[2] as EntityType
-        let overlay = records.get(tenantId)
-        if (!overlay) records.set(tenantId, (overlay = emptyOverlay()))
-        ;(overlay.changes[entity] as Map<string, AnyRecord | null>).set(value.record.sourcedId, value.record)
+  const committed = new Map<string, OverlayData>()
+  const held: { tenant: string; syncId: string; key: string; header: { changes: number; chunks: number } }[] = []
+  const chunks = new Map<string, Map<number, readonly HeldChange[]>>()
+  const open: OpenSync[] = []
+  const changes: StateChange[] = []
+  for (const [key, value] of latest) {
+    const k = parseKey(key)
+    switch (k.kind) {
+      case 'r': {
+        const record = asKind(key, value, 'record').record
+        let overlay = committed.get(k.tenant)
+        if (!overlay) committed.set(k.tenant, (overlay = emptyOverlay()))
+        ;(overlay.changes[k.entity] as Map<string, AnyRecord | null>).set(k.id, record)
         break
       }
-      case 'sync':
-        t.syncs.set(value.info.syncId, { ...value.info })
+      case 's':
+        changes.push({ kind: 'sync', tenant: k.tenant, info: asKind(key, value, 'sync').info })
         break
-      case 'held':
-        t.held.set(k.split(SEP)[2] ?? '', value.overlay)
+      case 'o':
+        open.push({ tenant: k.tenant, syncId: k.syncId, inputOffset: asKind(key, value, 'open').inputOffset })
         break
-      case 'event':
-        if (kind === 'p') pendingEvents.push([tenantId, value.event])
+      case 'h':
+        held.push({ tenant: k.tenant, syncId: k.syncId, key, header: asKind(key, value, 'held') })
         break
+      case 'hc': {
+        const syncKey = changelogKey(k.tenant, k.syncId)
+        let byIndex = chunks.get(syncKey)
+        if (!byIndex) chunks.set(syncKey, (byIndex = new Map()))
+        byIndex.set(k.index, asKind(key, value, 'heldChunk').changes)
+        break
+      }
+      default: {
+        const unknown: never = k
+        throw corrupt(key, `unknown kind ${(unknown as { kind?: string }).kind ?? '?'}`)
+      }
     }
   }
-  for (const [tenantId, overlay] of records) commitOverlay(tenant(tenantId), overlay)
-  for (const t of state.tenants.values()) {
-    for (const info of t.syncs.values()) {
-      if (info.status === 'Running') t.pending.set(info.syncId, openPendingSync(info.syncId, info.app, info.startedAt, parseModes(info.modes)))
-    }
+  for (const [id, overlay] of committed) changes.push({ kind: 'committed', tenant: id, overlay })
+  evolve(state, changes)
+  const reopened: StateChange[] = []
+  for (const h of held) {
+    const overlay = heldOverlay(tenant(h.tenant), h.key, h.header, chunks.get(changelogKey(h.tenant, h.syncId)) ?? new Map())
+    reopened.push({ kind: 'held', tenant: h.tenant, syncId: h.syncId, overlay })
   }
-  for (const [tenantId, event] of pendingEvents) {
-    const sync = tenant(tenantId).pending.get(event.syncId)
-    if (!sync) continue
-    if (event.type === 'RecordChanged') intakeRecord(sync, event)
-    else if (event.type === 'RecordUnreadable') intakeUnreadable(sync, event)
+  for (const o of open) reopened.push({ kind: 'opened', tenant: o.tenant, syncId: o.syncId, inputOffset: o.inputOffset })
+  evolve(state, reopened)
+  return { state, open }
+}
+
+const afterOffset = (offset: string, from: string): boolean => from !== '' && offset !== '' && BigInt(offset) > BigInt(from)
+
+/**
+ * Takes the records of the restored open syncs in again from their input, read in
+ * order from the smallest `inputOffset` on: each record event after its sync's start
+ * is decided and evolved as the processor did (anything else is in the changelog
+ * already and skipped). Returns how many records were taken in.
+ */
+export function takeInAgain(restored: RestoredState, inputs: Iterable<StepInput>, options: FoldOptions): number {
+  const starts = new Map(restored.open.map((o) => [changelogKey(o.tenant, o.syncId), o.inputOffset]))
+  let taken = 0
+  for (const input of inputs) {
+    if (!('event' in input)) continue
+    const e = input.event
+    if (e.type !== 'RecordChanged' && e.type !== 'RecordUnreadable') continue
+    const start = starts.get(changelogKey(e.tenant, e.syncId))
+    if (start === undefined || !afterOffset(input.offset, start)) continue
+    const result = step(restored.state, [input], options)
+    evolve(restored.state, result.changes)
+    taken += result.changes.length
   }
-  return state
+  return taken
+}
+
+/** The input offset to read from to complete the open syncs, or null when none needs the input. */
+export function firstInputOffset(open: readonly OpenSync[]): string | null {
+  let first: bigint | null = null
+  for (const o of open) {
+    if (o.inputOffset === '') continue
+    const at = BigInt(o.inputOffset)
+    if (first === null || at < first) first = at
+  }
+  return first === null ? null : String(first)
 }

@@ -57,7 +57,7 @@ export interface StreamServicesOptions {
   /** Consumer group prefix (one per deployment). */
   readonly group: string
   /** Where the projector writes; needed unless the role is `processor`. */
-  readonly store: SyncLogStore | undefined
+  readonly store: Pick<SyncLogStore, 'write'> | undefined
   /** Port of /healthz, /readyz and /metrics on 127.0.0.1; 0 = none. */
   readonly metricsPort: number
 }

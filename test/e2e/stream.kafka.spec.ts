@@ -29,7 +29,9 @@ function envFor(prefix: string): Record<string, string> {
 
 /** Starts `synclog run <role>` and resolves with it once its /readyz answers. */
 async function startService(role: string, env: Record<string, string>, args: string[], port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'run', role, '--http-port', String(port), ...args], {
+  // A consumer group per topic prefix: other test files running at once use groups of their own.
+  const group = ['--group', `e2e-${env.SYNCLOG_TOPIC_PREFIX ?? ''}${process.pid}`]
+  const child = spawn(process.execPath, [CLI, 'run', role, '--http-port', String(port), ...group, ...args], {
     env: { ...process.env, SYNCLOG_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'ignore', 'pipe'],
   })
   let log = ''

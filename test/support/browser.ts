@@ -54,6 +54,8 @@ export interface RunningServe {
   readonly stdout: () => string
   /** SIGTERM, then the exit code once it has finished (SIGKILL after `graceMs`). */
   readonly stop: (graceMs?: number) => Promise<number | null>
+  /** The server's process id (to stop and continue it: a hung service). */
+  readonly pid: number
 }
 
 const LISTENING = /synclog API listening on (http:\/\/\S+)/
@@ -97,7 +99,7 @@ export async function startServe(dataDir: string, opts: { timeoutMs?: number; ar
         fail(new Error(`synclog serve exited with ${code} before listening: ${err}`))
       })
     })
-    return { base, stderr: () => err, stdout: () => out, stop: (graceMs) => stopChild(child, exited, killOnExit, graceMs ?? 20_000) }
+    return { base, stderr: () => err, stdout: () => out, stop: (graceMs) => stopChild(child, exited, killOnExit, graceMs ?? 20_000), pid: child.pid! }
   } catch (e) {
     await stopChild(child, exited, killOnExit, 5_000)
     throw e

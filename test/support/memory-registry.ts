@@ -2,6 +2,7 @@
  * An in-memory schema registry for unit tests of AvroSerde: ids from 1 in order of
  * first registration, identical schema text → same id, lookups counted.
  */
+import type { Type as AvroType } from 'avsc'
 import { avroTypeFor } from '../../src/events/avro.js'
 import type { RegistryClient } from '../../src/kafka/registry-client.js'
 import { DecodeError, frame } from '../../src/kafka/wire-format.js'
@@ -9,6 +10,8 @@ import { DecodeError, frame } from '../../src/kafka/wire-format.js'
 export class MemoryRegistry implements RegistryClient {
   readonly url = 'memory://registry'
   private readonly schemas: string[] = []
+  /** Parsed once per id, as a real client caches them. */
+  private readonly types = new Map<number, AvroType>()
   readonly subjects = new Map<string, number[]>()
   lookups = 0
 
@@ -24,9 +27,13 @@ export class MemoryRegistry implements RegistryClient {
   }
 
   async encode(id: number, value: unknown): Promise<Buffer> {
-    const text = this.schemas[id - 1]
-    if (text === undefined) throw new Error(`no schema ${id}`)
-    return frame(id, avroTypeFor(JSON.parse(text) as object).toBuffer(value))
+    let type = this.types.get(id)
+    if (type === undefined) {
+      const text = this.schemas[id - 1]
+      if (text === undefined) throw new Error(`no schema ${id}`)
+      this.types.set(id, (type = avroTypeFor(JSON.parse(text) as object)))
+    }
+    return frame(id, type.toBuffer(value))
   }
 
   async schemaById(id: number): Promise<{ schema: string; schemaType: string }> {

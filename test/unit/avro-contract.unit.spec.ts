@@ -289,9 +289,9 @@ describe('values that do not fit the contract are refused with EVENT_REJECTED', 
   it('bytes that are not a change event', () => rejected(() => decodeChangeEvent(Buffer.from([0xff, 0x01, 0x02]))))
   it('an unknown payload record', () => rejected(() => changeEventFromAvro({ ...meta(), payload: { 'synclog.v1.Nope': {} } })))
   it('a field of the wrong type', () => rejected(() => changeEventFromAvro({ ...meta(), payload: { 'synclog.v1.SyncFailed': { reason: 5 } } })))
-  it('an action outside the vocabulary', () => {
+  it('an entity outside the vocabulary', () => {
     const row = (syncLogEventToAvro(logRow) as { payload: Record<string, Json> }).payload['synclog.v1.LogRow']
-    rejected(() => syncLogEventFromAvro({ payload: { 'synclog.v1.LogRow': { ...row, action: 'Exploded' } } }))
+    rejected(() => syncLogEventFromAvro({ payload: { 'synclog.v1.LogRow': { ...row, entity: 'spaceship' } } }))
   })
   it('an event that cannot be encoded (line not an int)', () =>
     rejected(() => encodeChangeEvent({ type: 'RecordUnreadable', ...meta(), entity: 'user', sourcedId: null, field: 'row', message: 'x', source: { file: 'users.csv', line: 1.5 } })))

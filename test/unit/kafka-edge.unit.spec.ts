@@ -100,7 +100,7 @@ describe('topics', () => {
 
   function fakeAdmin(existing: string[], stateCleanupPolicy = 'compact') {
     const created: Parameters<Admin['createTopics']>[0][] = []
-    const admin: Pick<Admin, 'listTopics' | 'createTopics' | 'describeConfigs'> = {
+    const admin: Pick<Admin, 'listTopics' | 'createTopics' | 'describeConfigs' | 'fetchTopicMetadata'> = {
       listTopics: async () => [...existing],
       createTopics: async (options) => {
         created.push(options)
@@ -111,6 +111,9 @@ describe('topics', () => {
         resources: [{ errorCode: 0, errorMessage: '', resourceName: 'x', resourceType: ConfigResourceTypes.TOPIC, configEntries: [
           { configName: 'cleanup.policy', configValue: stateCleanupPolicy, isDefault: false, configSource: 1, isSensitive: false, readOnly: false, configSynonyms: [] },
         ] }],
+      }),
+      fetchTopicMetadata: async (options) => ({
+        topics: (options?.topics ?? []).map((name) => ({ name, partitions: [{ partitionId: 0, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }] })),
       }),
     }
     return { admin, created }
@@ -125,6 +128,20 @@ describe('topics', () => {
     expect(created[0]?.topics.map((t) => [t.topic, t.numPartitions, t.replicationFactor])).toEqual([
       ['acme.change-events', 6, 1], ['acme.processor-state', 6, 1], ['acme.dead-letter', 6, 1],
     ])
+  })
+
+  it('waits for the leaders of topics another process created at the same moment', async () => {
+    const { admin } = fakeAdmin([])
+    let asked = 0
+    const racing: typeof admin = {
+      ...admin,
+      createTopics: async () => false, // kafkajs: every topic already existed
+      fetchTopicMetadata: async (options) => ({
+        topics: (options?.topics ?? []).map((name) => ({ name, partitions: [{ partitionId: 0, leader: ++asked > 4 ? 1 : -1, partitionErrorCode: 0, replicas: [1], isr: [1] }] })),
+      }),
+    }
+    expect((await ensureTopics(racing, kafka, silentLogger())).created).toHaveLength(4)
+    expect(asked).toBeGreaterThan(4)
   })
 
   it('does nothing when all exist, and refuses a processor-state topic that is not compacted', async () => {

@@ -123,10 +123,10 @@ describe('decoding through a registry (in memory)', () => {
     const { serde, client } = serdeWith()
     await serde.register(TOPICS)
     const id = await client.register('x', JSON.parse(JSON.stringify(syncLogEventType.schema())) as object)
-    const bogus = { payload: { 'synclog.v1.LogRow': { ...logRow, kind: undefined, action: 'Teleported Student' } } }
+    const bogus = { payload: { 'synclog.v1.LogRow': { ...logRow, kind: undefined, entity: 'spaceship' } } }
     const e = await failure(serde.decodeSyncLogEvent(frame(id, syncLogEventType.toBuffer(bogus))))
     expect(e.reason).toBe('not-an-event')
-    expect(e.message).toMatch(/valid Avro but not a known event.*action/)
+    expect(e.message).toMatch(/valid Avro but not a known event.*entity/)
   })
 
   it('a writer schema of another record cannot be read as an event: schema-unusable, decode() says not-an-event', async () => {

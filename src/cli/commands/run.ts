@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander'
 import { parseMetricsPort, parseStreamRole, projects, startStreamServices, STREAM_ROLES } from '../../stream/stream-services.js'
-import { openStore, type OpenStore } from '../../pipeline/open-store.js'
+import { openProjectorStore, type ProjectorStore } from '../../service/store-writes.js'
 import { contextOf } from '../context.js'
 import { nextStopSignal } from '../../process/stop-signal.js'
 
@@ -20,7 +20,8 @@ export function registerRun(program: Command): void {
       const role = parseStreamRole(roleName)
       const metricsPort = parseMetricsPort(opts.httpPort, '--http-port')
       const { config, logger } = contextOf(cmd)
-      const opened: OpenStore | undefined = projects(role) ? await openStore(config, logger, `run ${role}`, 'project') : undefined
+      // On an embedded data directory a live `synclog serve` owns, the projector writes through that service.
+      const opened: ProjectorStore | undefined = projects(role) ? await openProjectorStore(config, logger, `run ${role}`) : undefined
       try {
         const services = await startStreamServices({ role, config, logger, group: opts.group, store: opened?.store, metricsPort })
         // SIGTERM, Ctrl-C, or the end of npm under `npx synclog run all` (src/process/stop-signal.ts).

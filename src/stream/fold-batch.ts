@@ -1,0 +1,174 @@
+/**
+ * One input batch of one partition through the pure step, exactly once.
+ *
+ * The messages are decoded first (a registry that does not answer fails the
+ * batch before anything is decided). Then, step by step: the step decides a
+ * prefix of the messages against the committed state; its outputs, changelog
+ * entries, dead letters, the events forwarded to their tenant's partition and
+ * the input offset go out in ONE transaction; only once it committed is the
+ * state evolved. A failure anywhere (encode, any send, the commit) aborts the
+ * transaction and leaves the state as committed: the batch is redelivered from
+ * the last committed offset and gives the same outputs, once.
+ *
+ * Kafka is reached through the ports below, so this is tested given/when/then
+ * without a broker, failing at every point (test/unit/fold-batch.unit.spec.ts).
+ */
+import type { Message } from 'kafkajs'
+import type { ChangeEvent } from '../events/change-event.js'
+import type { SyncLogEvent } from '../events/sync-log-event.js'
+import { evolve, step, type FoldOptions, type ProcessorState, type StateChange, type StepInput } from '../processor/index.js'
+
+/** An input message as the consumer hands it over. */
+export interface InputMessage {
+  readonly offset: string
+  readonly key: Buffer | null
+  readonly value: Buffer | null
+  readonly headers?: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>
+}
+
+/** An outgoing record (kafkajs's shape; `partition` set by who sends it). */
+export type OutputMessage = Message
+
+export type OutputTopic = 'syncLog' | 'changelog' | 'deadLetter' | 'changeEvents'
+
+/** One Kafka transaction. */
+export interface TransactionPort {
+  send(topic: OutputTopic, messages: readonly OutputMessage[]): Promise<void>
+  /** Commits the input position (the next offset to read) with the transaction. */
+  sendOffset(nextOffset: string): Promise<void>
+  commit(): Promise<void>
+  abort(): Promise<void>
+}
+
+export interface FoldBatchPorts {
+  /** Decodes a change event; throws a decode error (see `isUnreadable`) for bad bytes, anything else when it cannot tell (registry down). */
+  decode(value: Buffer | null): Promise<ChangeEvent>
+  isUnreadable(error: unknown): string | null
+  encodeOutputs(events: readonly SyncLogEvent[]): Promise<OutputMessage[]>
+  encodeChangelog(changes: readonly StateChange[]): Promise<OutputMessage[]>
+  deadLetter(message: InputMessage, reason: string): OutputMessage
+  /** The partition that folds the tenant's events. */
+  ownerOf(tenant: string): number
+  begin(): Promise<TransactionPort>
+}
+
+export interface FoldBatchReport {
+  readonly events: number
+  readonly outputs: number
+  readonly deadLetters: number
+  readonly forwarded: number
+  readonly transactions: number
+  /** Offset of the last message whose position was committed. */
+  readonly lastCommitted: string | null
+}
+
+/** Decodes every message; a message of another partition's tenant is marked to be forwarded there. */
+async function readInputs(
+  messages: readonly InputMessage[], partition: number, ports: FoldBatchPorts,
+): Promise<{ inputs: StepInput[]; forwardTo: (number | undefined)[] }> {
+  const inputs: StepInput[] = []
+  const forwardTo: (number | undefined)[] = []
+  for (const m of messages) {
+    let event: ChangeEvent
+    try {
+      event = await ports.decode(m.value)
+    } catch (e) {
+      const reason = ports.isUnreadable(e)
+      if (reason === null) throw e // not the message's fault: the batch is retried
+      inputs.push({ offset: m.offset, unreadable: reason })
+      forwardTo.push(undefined)
+      continue
+    }
+    const owner = ports.ownerOf(event.tenant)
+    if (owner !== partition) {
+      inputs.push({ offset: m.offset, elsewhere: true })
+      forwardTo.push(owner)
+    } else {
+      inputs.push({ offset: m.offset, event })
+      forwardTo.push(undefined)
+    }
+  }
+  return { inputs, forwardTo }
+}
+
+/**
+ * Folds `messages` (one partition, in offset order) into `state`, committing as it goes.
+ * `onCommitted` runs after each transaction, with the offset committed (the caller
+ * resolves it and heartbeats). Throws on the first failure; the state then holds
+ * exactly what was committed before it.
+ */
+export async function foldBatch(
+  state: ProcessorState,
+  partition: number,
+  messages: readonly InputMessage[],
+  ports: FoldBatchPorts,
+  options: FoldOptions,
+  onCommitted: (lastOffset: string) => Promise<void> = async () => undefined,
+): Promise<FoldBatchReport> {
+  const { inputs, forwardTo } = await readInputs(messages, partition, ports)
+  let start = 0
+  let outputs = 0
+  let deadLetters = 0
+  let forwarded = 0
+  let transactions = 0
+  let lastCommitted: string | null = null
+  while (start < inputs.length) {
+    const result = step(state, inputs, options, start)
+    const end = start + result.consumed
+    const dead = result.deadLetters.map((d) => ports.deadLetter(messages[d.index]!, d.reason))
+    const forwards: OutputMessage[] = []
+    for (let i = start; i < end; i++) {
+      const to = forwardTo[i]
+      const m = messages[i]!
+      if (to !== undefined) {
+        forwards.push({ key: m.key, value: m.value, partition: to, headers: { 'synclog.forwarded.from': `${partition}/${m.offset}` } })
+      }
+    }
+    const out = await ports.encodeOutputs(result.outputs)
+    const changelog = await ports.encodeChangelog(result.changes)
+    const tx = await ports.begin()
+    try {
+      if (out.length > 0) await tx.send('syncLog', out)
+      if (changelog.length > 0) await tx.send('changelog', changelog)
+      if (dead.length > 0) await tx.send('deadLetter', dead)
+      if (forwards.length > 0) await tx.send('changeEvents', forwards)
+      await tx.sendOffset((BigInt(messages[end - 1]!.offset) + 1n).toString())
+      await tx.commit()
+    } catch (e) {
+      await tx.abort().catch(() => undefined)
+      throw e
+    }
+    // Durable: only now does the state move.
+    evolve(state, result.changes)
+    transactions++
+    outputs += out.length
+    deadLetters += dead.length
+    forwarded += forwards.length
+    lastCommitted = messages[end - 1]!.offset
+    start = end
+    await onCommitted(lastCommitted)
+  }
+  return { events: messages.length, outputs, deadLetters, forwarded, transactions, lastCommitted }
+}
+
+/**
+ * Commits what `decideAbandoned` (or any decision made without input) produced:
+ * outputs and changelog in one transaction, no offsets; then evolves.
+ */
+export async function commitWithoutInput(
+  state: ProcessorState, events: readonly SyncLogEvent[], changes: readonly StateChange[], ports: FoldBatchPorts,
+): Promise<void> {
+  if (changes.length === 0 && events.length === 0) return
+  const out = await ports.encodeOutputs(events)
+  const changelog = await ports.encodeChangelog(changes)
+  const tx = await ports.begin()
+  try {
+    if (out.length > 0) await tx.send('syncLog', out)
+    if (changelog.length > 0) await tx.send('changelog', changelog)
+    await tx.commit()
+  } catch (e) {
+    await tx.abort().catch(() => undefined)
+    throw e
+  }
+  evolve(state, changes)
+}

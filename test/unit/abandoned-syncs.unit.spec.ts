@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest'
+import type { SyncStatusChanged } from '../../src/events/sync-log-event.js'
+import { applyEvent, createProcessorState, decideAbandoned, evolve, DEFAULT_FOLD_OPTIONS } from '../../src/processor/index.js'
+import { DELTA, smallDistrict, student, sync } from '../support/sis.js'
+
+const statuses = (events: readonly { kind: string }[]): string[] =>
+  events.filter((e): e is SyncStatusChanged => e.kind === 'SyncStatusChanged').map((e) => `${e.syncId} ${e.status}: ${e.message}`)
+
+describe('a sync whose publisher died half-way', () => {
+  function halfPublished() {
+    const state = createProcessorState()
+    for (const e of smallDistrict(sync(undefined, 'night-1'), { students: 3 }).end()) applyEvent(state, e)
+    const night2 = sync(DELTA, 'night-2').upsert('user', 'stu9', student('Half', 'Way', 'sch1', 'S9')).end()
+    night2.pop() // never ended
+    for (const e of night2) applyEvent(state, e)
+    return { state, startedAt: night2[0]!.occurredAt }
+  }
+
+  it('is Failed as abandoned when the next sync of its tenant starts more than 6 hours later, and the new sync runs alone', () => {
+    const { state } = halfPublished()
+    const night3 = smallDistrict(sync(undefined, 'night-3'), { students: 3 }).end()
+    const out = night3.flatMap((e) => applyEvent(state, e).events)
+    expect(statuses(out)[0]).toMatch(/^night-2 Failed: abandoned: no event for 6 h since .*its records were discarded$/)
+    expect(statuses(out).slice(1)).toEqual(['night-3 Running: ', 'night-3 Completed: '])
+    // What night 2 took in never reached the roster.
+    expect(state.tenants.get('district-a')!.tables.user.has('stu9')).toBe(false)
+  })
+
+  it("is Failed by the processor's clock once silent longer than the configured time, and not before", () => {
+    const { state, startedAt } = halfPublished()
+    const at = (hours: number): string => new Date(Date.parse(startedAt) + hours * 3600_000).toISOString()
+    expect(decideAbandoned(state, at(5.9), DEFAULT_FOLD_OPTIONS).events).toEqual([])
+    const late = decideAbandoned(state, at(2.5), { ...DEFAULT_FOLD_OPTIONS, abandonAfterMs: 2 * 3600_000 })
+    expect(statuses(late.events)).toEqual([expect.stringMatching(/^night-2 Failed: abandoned: no event for 2 h/)])
+    evolve(state, late.changes)
+    expect(state.tenants.get('district-a')!.pending.size).toBe(0)
+    expect(decideAbandoned(state, at(30), DEFAULT_FOLD_OPTIONS).events).toEqual([])
+  })
+})
