@@ -1,8 +1,10 @@
 /**
  * Where a consumer group stands, from the broker's own offsets: how far it committed and how
- * many records it has not yet. Records written in transactions (the sync-log topic) end with a
- * commit marker that takes an offset and is never consumed, so a partition with one record
- * pending there counts as caught up (`markerSlack`).
+ * many records it has not yet. Records written in transactions (the sync-log topic, and the
+ * change events the processor forwards to their tenant's partition) end with a commit marker
+ * that takes an offset and is never consumed, so a partition with one record pending there
+ * counts as caught up (`markerSlack`); the row-by-row comparison at the end finds any record
+ * really left behind.
  */
 import type { Admin } from 'kafkajs'
 

@@ -104,7 +104,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   let t0 = started
   const since = (): number => Math.round((Date.now() - t0) / 100) / 10
   const say = (line: string): void => opts.say(`[soak +${since()}s] ${line}`)
-  await checkLibrdkafka()
+  checkLibrdkafka()
   for (const d of ['logs', 'workload', 'services']) await mkdir(join(runDir, d), { recursive: true })
 
   say(`generating ${plan.tenants} districts x 2 nights (seed ${seed})`)
@@ -126,7 +126,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     say(`${plan.processors} processors and ${plan.projectors} projectors ready; serve owns the store`)
 
     const groups = {
-      processor: { groupId: `${GROUP}-processor`, topic: `${PREFIX}change-events`, slack: 0 },
+      // The processor writes the input topic too (a tenant's events forwarded to its partition, in transactions): markers there as well.
+      processor: { groupId: `${GROUP}-processor`, topic: `${PREFIX}change-events`, slack: 1 },
       projector: { groupId: `${GROUP}-projector`, topic: `${PREFIX}sync-log`, slack: 1 },
     } as const
     const stand = (role: Role): Promise<GroupStand> => groupStand(admin, groups[role].groupId, groups[role].topic, groups[role].slack)

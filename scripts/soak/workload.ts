@@ -2,15 +2,14 @@
  * The soak's workload and its two producers. Each tenant is a demo district (src/demo/,
  * its own seed) with two nights, each night one full sync read from its OneRoster files.
  * Some nights are published by `synclog publish` (kafkajs, its default partitioner: murmur2
- * of the key, as Java clients do), others by a librdkafka producer (Debian's
- * python3-confluent-kafka with librdkafka's default partitioner, consistent_random: CRC32 of
- * the key), and some tenants get one night from each, so their two syncs arrive on different
- * partitions.
+ * of the key, as Java clients do), others by a librdkafka producer
+ * (test/support/librdkafka-producer.ts: Debian's python3-confluent-kafka with librdkafka's
+ * default partitioner, consistent_random: CRC32 of the key), and some tenants get one night
+ * from each, so their two syncs arrive on different partitions.
  */
-import { execFile, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { execFile } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { ChangeEvent } from '../../src/events/change-event.js'
 import { encodeChangeEvent } from '../../src/events/avro.js'
@@ -18,12 +17,10 @@ import { frame } from '../../src/kafka/wire-format.js'
 import { generateDemoNights } from '../../src/demo/district.js'
 import { writeOneRosterBundle } from '../../src/demo/write-oneroster.js'
 import { readOneRosterBundle } from '../../src/oneroster/read-bundle.js'
+import { CONFLUENT_KAFKA_MISSING, HAS_CONFLUENT_KAFKA, produceWithLibrdkafka } from '../../test/support/librdkafka-producer.js'
 import { CLI } from './fleet.js'
 
 const run = promisify(execFile)
-const RDKAFKA_PRODUCER = resolve(import.meta.dirname, 'rdkafka-produce.py')
-/** Debian's python, where apt puts python3-confluent-kafka (a python of pyenv's or a venv would not see it). */
-export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
 
 export type Producer = 'kafkajs' | 'librdkafka'
 
@@ -35,12 +32,8 @@ export interface Night {
 }
 
 /** Whether the librdkafka producer can run; the message says how to install it. */
-export async function checkLibrdkafka(): Promise<void> {
-  try {
-    await run(PYTHON, ['-c', 'import confluent_kafka'])
-  } catch {
-    throw new Error(`the librdkafka producer needs Debian's python3-confluent-kafka for ${PYTHON}: apt-get install python3-confluent-kafka`)
-  }
+export function checkLibrdkafka(): void {
+  if (!HAS_CONFLUENT_KAFKA) throw new Error(CONFLUENT_KAFKA_MISSING)
 }
 
 /**
@@ -76,32 +69,10 @@ export async function publishWithKafkajs(file: string, env: Readonly<Record<stri
   await run(process.execPath, [CLI, 'publish', file], { env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn', ...env }, timeout: 300_000 })
 }
 
-/** Publishes with librdkafka: the events framed here (the registry's id of the topic's schema), produced keyed by tenant. */
+/** Publishes with librdkafka (test/support/librdkafka-producer.ts): the events framed here with the registry's id of the topic's schema, keyed by tenant, librdkafka's default partitioner. */
 export async function publishWithLibrdkafka(events: readonly ChangeEvent[], brokers: string, registryUrl: string, topic: string): Promise<void> {
   const r = await fetch(`${registryUrl}/subjects/${encodeURIComponent(`${topic}-value`)}/versions/latest`)
   if (!r.ok) throw new Error(`the registry has no schema for ${topic} yet (HTTP ${r.status})`)
   const { id } = (await r.json()) as { id: number }
-  const records: Buffer[] = []
-  for (const e of events) {
-    const key = Buffer.from(e.tenant)
-    const value = frame(id, encodeChangeEvent(e))
-    const head = Buffer.alloc(4)
-    head.writeUInt32BE(key.length)
-    const valueHead = Buffer.alloc(4)
-    valueHead.writeUInt32BE(value.length)
-    records.push(head, key, valueHead, value)
-  }
-  await new Promise<void>((done, fail) => {
-    const child = spawn(PYTHON, [RDKAFKA_PRODUCER, brokers, topic], { stdio: ['pipe', 'ignore', 'pipe'] })
-    let err = ''
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 360_000)
-    child.once('error', fail)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      if (code === 0) done()
-      else fail(new Error(`the librdkafka producer failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`))
-    })
-    child.stdin.end(Buffer.concat(records))
-  })
+  await produceWithLibrdkafka([brokers], topic, events.map((e) => ({ key: e.tenant, value: frame(id, encodeChangeEvent(e)) })))
 }

@@ -106,7 +106,7 @@ export class EmbeddedPipeline {
         for (const out of result.outputs) if (out.kind === 'SyncStatusChanged') syncs.set(out.syncId, out.status)
         // The state here becomes durable with the snapshots, after every write: evolve now, write in large batches.
         evolve(this.state, result.changes)
-        buffer.push(...result.outputs)
+        for (const out of result.outputs) buffer.push(out)
         if (buffer.length >= WRITE_BATCH) await flush()
         from += result.consumed
       }

@@ -112,8 +112,8 @@ export function decideAbandoned(state: ProcessorState, now: string, options: Fol
   const changes: StateChange[] = []
   for (const t of state.tenants.values()) {
     const d = abandon(t, now, options)
-    events.push(...d.events)
-    changes.push(...d.changes)
+    for (const e of d.events) events.push(e)
+    for (const c of d.changes) changes.push(c)
   }
   return done(events, changes)
 }

@@ -213,8 +213,11 @@ class SyncResolver {
 
   private deleteAbsent(entity: EntityType): void {
     const seen = this.sync.seen[entity]
-    for (const [id, previous] of this.store.tables[entity] as Map<string, AnyRecord>) {
-      if (seen.has(id)) continue
+    const table = this.store.tables[entity] as Map<string, AnyRecord>
+    // In id order, not the table's: a state restored from a compacted changelog holds the same
+    // records in another order, and must give the same rows.
+    for (const id of [...table.keys()].filter((k) => !seen.has(k)).sort()) {
+      const previous = table.get(id)!
       const reason = `absent from the full ${LABEL[entity]} file`
       this.outcome('Deleted', entity, id, asFields(previous), this.before, { date: this.end.occurredAt, message: reason })
       if (this.overlay.get(entity, id)) this.remove(entity, id, reason)

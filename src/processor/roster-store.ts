@@ -76,7 +76,8 @@ export interface RosterTables {
 export function committedReader(store: RosterTables): RosterReader {
   return {
     get: (entity, id) => store.tables[entity].get(id),
-    related: (index, key) => [...(store.indexes[index].get(key) ?? [])],
+    // Sorted: a state restored from a compacted changelog has its sets in another order.
+    related: (index, key) => [...(store.indexes[index].get(key) ?? [])].sort(),
   }
 }
 
@@ -119,7 +120,7 @@ export class Overlay implements RosterReader {
       const record = this.get(entity, id)
       if (record && indexKeys(index, record).includes(key)) out.push(id)
     }
-    return out
+    return out.sort()
   }
 
   set<E extends EntityType>(entity: E, record: RecordMap[E]): void {

@@ -73,8 +73,9 @@ export function step(state: ProcessorState, inputs: readonly StepInput[], option
     const decision = decide(state, input, options)
     if (decision.rejected) deadLetters.push({ index: i, reason: decision.rejected })
     if (decision.ignored) ignored++
-    outputs.push(...decision.events)
-    changes.push(...decision.changes)
+    // A sync's end can bring hundreds of thousands: no spread (it would overflow the stack).
+    for (const e of decision.events) outputs.push(e)
+    for (const c of decision.changes) changes.push(c)
     if (control && decision.changes.length > 0) {
       i++
       break

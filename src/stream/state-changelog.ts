@@ -83,7 +83,7 @@ export function changelogRecords(changes: readonly StateChange[]): ChangelogReco
         }
         break
       case 'held':
-        out.push(...heldRecords(c.tenant, c.syncId, c.overlay))
+        for (const r of heldRecords(c.tenant, c.syncId, c.overlay)) out.push(r)
         break
       case 'released':
         out.push({ key: changelogKey('h', c.tenant, c.syncId), value: null })

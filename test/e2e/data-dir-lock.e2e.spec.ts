@@ -1,9 +1,9 @@
 /**
  * The data directory's lock as the real CLI takes it. With a ClickHouse server
  * (`--clickhouse-url`) several processes work at once: readers never wait for the lock,
- * commands that change the directory's state wait their turn (and say so). On the embedded
- * store, a stream service is refused while `synclog serve` owns the directory, and told to
- * run inside it with `serve --stream`.
+ * commands that change the directory's state wait their turn (and say so). (On the embedded
+ * store, a stream projector writes through the `synclog serve` that owns the directory:
+ * projectors-through-service.kafka.spec.ts.)
  *
  * No ClickHouse server runs here: the URL names a closed port, so a command that got past
  * the lock stops at "Cannot reach ClickHouse", which tells the two apart.
@@ -14,7 +14,6 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CLI, synclog, tempDir } from '../support/cli.js'
-import { startServe } from '../support/browser.js'
 import { freePort } from '../support/stream-events.js'
 
 const cleanup: (() => Promise<unknown>)[] = []
@@ -85,20 +84,6 @@ describe('with a ClickHouse server', () => {
     for (const { args, cli } of waiting) {
       expect(await cli.exited, args[0]).toBe(1)
       expect(cli.stderr(), args[0]).toContain('Cannot reach ClickHouse')
-    }
-  })
-})
-
-describe('on the embedded store', () => {
-  it('refuses the stream projector while a service owns the data directory, and names serve --stream', async () => {
-    const data = await dataDir()
-    const serve = await startServe(data)
-    cleanup.push(() => serve.stop())
-    for (const role of ['projector', 'all']) {
-      const run = await synclog(['run', role, '--http-port', '0', '--data', data], { timeoutMs: 30_000 })
-      expect(run.code, role).toBe(1)
-      expect(run.stderr).toMatch(/in use by another synclog process \(pid \d+, 'serve'/)
-      expect(run.stderr).toContain('synclog serve --stream')
     }
   })
 })

@@ -15,6 +15,7 @@ import { classroomRoster } from '../support/classroom-roster.js'
 import { serviceEndpoints } from '../support/services.js'
 import { DELTA, SyncScript } from '../support/sis.js'
 import { freePort, ndjson, waitFor } from '../support/stream-events.js'
+import { startServe } from '../support/browser.js'
 
 const { brokers, registryUrl } = serviceEndpoints()
 const CLASSES = 100
@@ -72,6 +73,9 @@ describe('a held full sync of 200,000 enrollment changes', () => {
       expect(out.code, out.stderr).toBe(0)
     }
 
+    // The service owns the embedded store: the projector writes through it and `synclog syncs` reads through it.
+    const serve = await startServe(data)
+    cleanup.push(() => serve.stop())
     await run('projector', env, ['--group', group, '--data', data])
     let processor = await run('processor', env, ['--group', group])
 
