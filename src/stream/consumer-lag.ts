@@ -63,11 +63,15 @@ export class PartitionLag {
     this.timer.unref()
   }
 
-  /** Stops reading; a reading in flight is cut short (its admin client disconnected). */
+  /**
+   * Stops reading. A reading in flight ends first: disconnecting its admin client under it
+   * would let its next request connect again, and that connection would keep the process alive.
+   */
   async stop(): Promise<void> {
     this.stopped = true
     clearInterval(this.timer)
     this.timer = undefined
+    await this.reading?.catch(() => undefined)
     const admin = this.admin
     this.admin = undefined
     await admin?.disconnect().catch(() => undefined)
