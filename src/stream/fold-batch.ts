@@ -124,24 +124,11 @@ export async function foldBatch(
         forwards.push({ key: m.key, value: m.value, partition: to, headers: { 'synclog.forwarded.from': `${partition}/${m.offset}` } })
       }
     }
-    const out = await ports.encodeOutputs(result.outputs)
-    const changelog = await ports.encodeChangelog(result.changes)
-    const tx = await ports.begin()
-    try {
-      if (out.length > 0) await tx.send('syncLog', out)
-      if (changelog.length > 0) await tx.send('changelog', changelog)
-      if (dead.length > 0) await tx.send('deadLetter', dead)
-      if (forwards.length > 0) await tx.send('changeEvents', forwards)
-      await tx.sendOffset((BigInt(messages[end - 1]!.offset) + 1n).toString())
-      await tx.commit()
-    } catch (e) {
-      await tx.abort().catch(() => undefined)
-      throw e
-    }
+    const out = await commitTransaction(ports, result.outputs, result.changes, dead, forwards, (BigInt(messages[end - 1]!.offset) + 1n).toString())
     // Durable: only now does the state move.
     evolve(state, result.changes)
     transactions++
-    outputs += out.length
+    outputs += out
     deadLetters += dead.length
     forwarded += forwards.length
     lastCommitted = messages[end - 1]!.offset
@@ -152,6 +139,31 @@ export async function foldBatch(
 }
 
 /**
+ * One transaction: the encoded outputs and changelog, the dead letters, the forwarded
+ * events and (with input) the next offset; aborted on any failure. Returns the outputs sent.
+ */
+async function commitTransaction(
+  ports: FoldBatchPorts, events: readonly SyncLogEvent[], changes: readonly StateChange[],
+  dead: readonly OutputMessage[], forwards: readonly OutputMessage[], nextOffset: string | null,
+): Promise<number> {
+  const out = await ports.encodeOutputs(events)
+  const changelog = await ports.encodeChangelog(changes)
+  const tx = await ports.begin()
+  try {
+    if (out.length > 0) await tx.send('syncLog', out)
+    if (changelog.length > 0) await tx.send('changelog', changelog)
+    if (dead.length > 0) await tx.send('deadLetter', dead)
+    if (forwards.length > 0) await tx.send('changeEvents', forwards)
+    if (nextOffset !== null) await tx.sendOffset(nextOffset)
+    await tx.commit()
+  } catch (e) {
+    await tx.abort().catch(() => undefined)
+    throw e
+  }
+  return out.length
+}
+
+/**
  * Commits what `decideAbandoned` (or any decision made without input) produced:
  * outputs and changelog in one transaction, no offsets; then evolves.
  */
@@ -159,16 +171,6 @@ export async function commitWithoutInput(
   state: ProcessorState, events: readonly SyncLogEvent[], changes: readonly StateChange[], ports: FoldBatchPorts,
 ): Promise<void> {
   if (changes.length === 0 && events.length === 0) return
-  const out = await ports.encodeOutputs(events)
-  const changelog = await ports.encodeChangelog(changes)
-  const tx = await ports.begin()
-  try {
-    if (out.length > 0) await tx.send('syncLog', out)
-    if (changelog.length > 0) await tx.send('changelog', changelog)
-    await tx.commit()
-  } catch (e) {
-    await tx.abort().catch(() => undefined)
-    throw e
-  }
+  await commitTransaction(ports, events, changes, [], [], null)
   evolve(state, changes)
 }
