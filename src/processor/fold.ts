@@ -38,9 +38,6 @@ export interface Decision {
   readonly ignored: string | null
 }
 
-/** @deprecated name kept for callers of applyEvent. */
-export type FoldResult = Decision
-
 /** Where an event sits in its input log ('' when it has none); a sync remembers where it started. */
 export interface Positioned {
   readonly event: ChangeEvent

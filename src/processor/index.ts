@@ -1,5 +1,5 @@
 export { applyEvent, decide, decideAbandoned, findSync, DEFAULT_FOLD_OPTIONS, DEFAULT_ABANDON_AFTER_MS } from './fold.js'
-export type { Decision, FoldOptions, FoldResult, Positioned } from './fold.js'
+export type { Decision, FoldOptions, Positioned } from './fold.js'
 export { createProcessorState, createTenantState, evolve, formatModes, parseModes } from './evolve.js'
 export type { ProcessorState, TenantState, SyncInfo, StateChange } from './evolve.js'
 export { openPendingSync, intakeRecord, intakeUnreadable } from './pending-sync.js'
