@@ -12,7 +12,8 @@ import type {
 import type { LogRow, SyncLogEvent, SyncStatus, SyncStatusChanged } from '../events/sync-log-event.js'
 import { evolve, formatModes, type ProcessorState, type StateChange, type SyncInfo, type TenantState } from './evolve.js'
 import { lastEventOf, type PendingSync } from './pending-sync.js'
-import { resolveSync, type HoldThresholds } from './resolve-sync.js'
+import type { HoldThresholds } from './hold-thresholds.js'
+import { resolveSync } from './resolve-sync.js'
 import { Overlay } from './roster-store.js'
 import { instantMillis } from './time.js'
 

@@ -5,5 +5,5 @@ export type { ProcessorState, TenantState, SyncInfo, StateChange } from './evolv
 export { openPendingSync, intakeRecord, intakeUnreadable } from './pending-sync.js'
 export type { OverlayData } from './roster-store.js'
 export { commitOverlay } from './roster-store.js'
-export type { HoldThresholds } from './resolve-sync.js'
+export type { HoldThresholds } from './hold-thresholds.js'
 export { step, type StepInput, type StepResult } from './step.js'

@@ -1,5 +1,6 @@
 import type { EntityType } from '../events/change-event.js'
 import { ZERO_COUNTS, type Outcome, type OutcomeCounts } from '../events/sync-log-event.js'
+import { isError } from './outcome-rules.js'
 
 const FIELD: Record<Outcome, keyof OutcomeCounts> = {
   New: 'new', Updated: 'updated', 'No Change': 'noChange', Deleted: 'deleted', Skipped: 'skipped',
@@ -11,6 +12,7 @@ type MutableCounts = { -readonly [K in keyof OutcomeCounts]: number }
 /** Summary counts per entity type and school; Total and Duplicates follow from the outcomes. */
 export class OutcomeCounter {
   private readonly cells = new Map<string, { entity: EntityType; schoolId: string; counts: MutableCounts }>()
+  private errors = 0
 
   add(entity: EntityType, schoolId: string, outcome: Outcome): void {
     const key = `${entity}\u0000${schoolId}`
@@ -19,6 +21,7 @@ export class OutcomeCounter {
     cell.counts[FIELD[outcome]] += 1
     cell.counts.total += 1
     if (outcome === 'Merged' || outcome === 'Excluded') cell.counts.duplicates += 1
+    if (isError(outcome)) this.errors++
   }
 
   /** Sum over schools of one counter for one entity type. */
@@ -28,9 +31,9 @@ export class OutcomeCounter {
     return n
   }
 
+  /** Whether any record's outcome is an error (the sync is then Completed with Errors). */
   hasErrors(): boolean {
-    for (const { counts } of this.cells.values()) if (counts.skipped + counts.invalid + counts.excluded > 0) return true
-    return false
+    return this.errors > 0
   }
 
   entries(): { entity: EntityType; schoolId: string; counts: OutcomeCounts }[] {

@@ -5,8 +5,9 @@
  * result does not depend on the order the records arrived in.
  */
 import type { EntityType, RecordChanged, RecordUnreadable, SourcePosition, SyncMode } from '../events/change-event.js'
-import type { Outcome } from '../events/sync-log-event.js'
-import { trackedFields, type AnyRecord, type EnrollmentRecord, type FieldIssue } from './records.js'
+import { ARRIVAL_RULES, duplicate, firstVerdict, type ArrivalChecks, type Verdict } from './outcome-rules.js'
+import type { FieldReason } from './reasons.js'
+import { trackedFields, type AnyRecord, type EnrollmentRecord } from './records.js'
 import { validateRecord } from './validate-record.js'
 import { instantMillis } from './time.js'
 
@@ -16,7 +17,8 @@ export interface Candidate {
   readonly op: 'upsert' | 'delete'
   /** The checked record (null for a delete). */
   readonly record: AnyRecord | null
-  readonly invalid: readonly FieldIssue[]
+  /** Problems that leave fields empty (the record is Invalid unless a later rule skips it). */
+  readonly invalid: readonly FieldReason[]
   readonly dateLastModified: string | null
   readonly occurredAt: string
   readonly source: SourcePosition | null
@@ -25,12 +27,10 @@ export interface Candidate {
 }
 
 /** An outcome known on arrival: Skipped (fields), Merged or Excluded (duplicates). */
-export interface EarlyOutcome {
-  readonly outcome: Extract<Outcome, 'Skipped' | 'Merged' | 'Excluded'>
+export interface EarlyOutcome extends Verdict {
   readonly entity: EntityType
   readonly sourcedId: string
-  readonly field: string
-  readonly message: string
+  readonly source: SourcePosition | null
   readonly occurredAt: string
   readonly fields: Readonly<Record<string, unknown>>
 }
@@ -64,10 +64,6 @@ export function openPendingSync(syncId: string, app: string, startedAt: string, 
   }
 }
 
-export function where(source: SourcePosition | null): string {
-  return source ? ` (${source.file}:${source.line})` : ''
-}
-
 /** Class + user + role; JSON keeps the parts apart whatever characters the ids hold. */
 function enrollmentKey(e: EnrollmentRecord): string {
   return JSON.stringify([e.classSourcedId, e.userSourcedId, e.role])
@@ -87,9 +83,57 @@ export function intakeUnreadable(sync: PendingSync, event: RecordUnreadable): vo
   noteTime(sync, event.occurredAt)
   if (event.sourcedId) sync.seen[event.entity].add(event.sourcedId)
   sync.early.push({
-    outcome: 'Skipped', entity: event.entity, sourcedId: event.sourcedId ?? '', field: event.field,
-    message: `${event.message}${where(event.source)}`, occurredAt: event.occurredAt, fields: {},
+    outcome: 'Skipped', reason: { kind: 'unreadable', field: event.field, text: event.message },
+    entity: event.entity, sourcedId: event.sourcedId ?? '', source: event.source, occurredAt: event.occurredAt, fields: {},
   })
+}
+
+/** A record just taken in, as the arrival rules see it. */
+export interface Arrival {
+  readonly sync: PendingSync
+  readonly event: RecordChanged
+  /** The checked record (null for a delete, or when a field problem skips it). */
+  readonly record: AnyRecord | null
+  readonly invalid: readonly FieldReason[]
+  readonly problem: FieldReason | null
+  /** Class + user + role of an enrollment upsert, else null. */
+  readonly enrollmentKey: string | null
+}
+
+const NO_REASONS: readonly FieldReason[] = []
+
+function arrivalOf(sync: PendingSync, event: RecordChanged): Arrival {
+  if (event.op === 'delete') {
+    const problem: FieldReason | null = event.sourcedId.trim() === '' ? { kind: 'required', field: 'sourcedId' } : null
+    return { sync, event, record: null, invalid: NO_REASONS, problem, enrollmentKey: null }
+  }
+  const checked = validateRecord(event)
+  if (!checked.ok) return { sync, event, record: null, invalid: NO_REASONS, problem: checked.skip, enrollmentKey: null }
+  const key = event.entity === 'enrollment' ? enrollmentKey(checked.record as EnrollmentRecord) : null
+  return { sync, event, record: checked.record, invalid: checked.invalid, problem: null, enrollmentKey: key }
+}
+
+/** Canonical content tells Merged from Excluded duplicates; computed only when two records collide. */
+function sameContent(a: AnyRecord | null, b: AnyRecord | null): boolean {
+  const content = (r: AnyRecord | null): string => (r ? JSON.stringify([...trackedFields(r)]) : 'delete')
+  return content(a) === content(b)
+}
+
+const ARRIVAL_CHECKS: ArrivalChecks = {
+  fieldProblem: (a) => a.problem,
+  duplicateId: (a) => {
+    const first = a.sync.candidates[a.event.entity].get(a.event.sourcedId)
+    if (!first) return null
+    const identical = sameContent(first.record, a.record)
+    return duplicate({ kind: 'duplicateId', field: 'sourcedId', id: a.event.sourcedId, first: first.source, identical }, identical)
+  },
+  duplicateEnrollment: (a) => {
+    const otherId = a.enrollmentKey === null ? undefined : a.sync.enrollmentKeys.get(a.enrollmentKey)
+    const other = otherId === undefined ? undefined : a.sync.candidates.enrollment.get(otherId)
+    if (!other) return null
+    const identical = sameContent(other.record, a.record)
+    return duplicate({ kind: 'duplicateEnrollment', field: 'userSourcedId', otherId: other.sourcedId, other: other.source, identical }, identical)
+  },
 }
 
 export function intakeRecord(sync: PendingSync, event: RecordChanged): void {
@@ -97,43 +141,19 @@ export function intakeRecord(sync: PendingSync, event: RecordChanged): void {
   noteTime(sync, event.occurredAt)
   sync.seen[event.entity].add(event.sourcedId)
   const fields = event.fields as unknown as Readonly<Record<string, unknown>>
-  const early = (outcome: EarlyOutcome['outcome'], field: string, message: string): void => {
-    sync.early.push({ outcome, entity: event.entity, sourcedId: event.sourcedId, field, message: `${message}${where(event.source)}`, occurredAt: event.occurredAt, fields })
+  const arrival = arrivalOf(sync, event)
+  const verdict = firstVerdict(ARRIVAL_RULES, ARRIVAL_CHECKS, arrival)
+  if (verdict) {
+    sync.early.push({
+      outcome: verdict.outcome, reason: verdict.reason, entity: event.entity, sourcedId: event.sourcedId,
+      source: event.source, occurredAt: event.occurredAt, fields,
+    })
+    return
   }
-
-  let record: AnyRecord | null = null
-  let invalid: readonly FieldIssue[] = []
-  if (event.op === 'upsert') {
-    const checked = validateRecord(event)
-    if (!checked.ok) return early('Skipped', checked.skip.field, checked.skip.message)
-    record = checked.record
-    invalid = checked.invalid
-  } else if (event.sourcedId.trim() === '') {
-    return early('Skipped', 'sourcedId', 'sourcedId is required')
-  }
-  // Canonical content tells Merged from Excluded duplicates; computed only when two records collide.
-  const content = (r: AnyRecord | null): string => (r ? JSON.stringify([...trackedFields(r)]) : 'delete')
-
-  const candidates = sync.candidates[event.entity]
-  const first = candidates.get(event.sourcedId)
-  if (first) {
-    const identical = content(first.record) === content(record)
-    return early(identical ? 'Merged' : 'Excluded', 'sourcedId',
-      `duplicate of sourcedId '${event.sourcedId}'${where(first.source)}${identical ? '' : '; the first one wins'}`)
-  }
-  if (record && event.entity === 'enrollment') {
-    const key = enrollmentKey(record as EnrollmentRecord)
-    const otherId = sync.enrollmentKeys.get(key)
-    const other = otherId === undefined ? undefined : candidates.get(otherId)
-    if (other) {
-      const identical = content(other.record) === content(record)
-      return early(identical ? 'Merged' : 'Excluded', 'userSourcedId',
-        `same class, user and role as enrollment '${other.sourcedId}'${where(other.source)}${identical ? '' : '; the first one wins'}`)
-    }
-    sync.enrollmentKeys.set(key, event.sourcedId)
-  }
-  candidates.set(event.sourcedId, {
-    entity: event.entity, sourcedId: event.sourcedId, op: event.op, record, invalid,
+  if (arrival.enrollmentKey !== null) sync.enrollmentKeys.set(arrival.enrollmentKey, event.sourcedId)
+  const record = arrival.record
+  sync.candidates[event.entity].set(event.sourcedId, {
+    entity: event.entity, sourcedId: event.sourcedId, op: event.op, record, invalid: arrival.invalid,
     dateLastModified: record ? record.dateLastModified : event.dateLastModified,
     occurredAt: event.occurredAt, source: event.source, fields,
   })

@@ -82,12 +82,6 @@ export interface RecordMap {
 
 export type AnyRecord = RecordMap[EntityType]
 
-/** A field-level problem: Skipped (not applied) or Invalid (applied with the field left empty). */
-export interface FieldIssue {
-  readonly field: string
-  readonly message: string
-}
-
 /**
  * The tracked fields of a record: everything but its id and dateLastModified,
  * then `metadata.<name>` in name order. A Map: metadata names come from input.

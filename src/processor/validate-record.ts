@@ -2,32 +2,40 @@
  * Field rules of each entity (sync-semantics.md outcomes 1 and 3): a required
  * field missing or unusable makes the record Skipped; a malformed optional
  * field makes it Invalid, applied with that field left empty. References are
- * checked later, against the state, by the resolver.
+ * checked later, against the state (record-checks.ts). Problems are returned as
+ * typed reasons; outcome-rules.ts says in which order they count.
  */
 import type { EntityFieldsMap, EntityType, RecordChanged } from '../events/change-event.js'
-import type { AnyRecord, FieldIssue } from './records.js'
+import type { AnyRecord } from './records.js'
+import type { FieldReason } from './reasons.js'
 import { instantMillis, isCalendarDate } from './time.js'
 import {
   CLASS_TYPES, EMAIL_RE, ENROLLMENT_ROLES, GRADES, ORG_TYPES, SESSION_TYPES, USER_ROLES, inVocabulary,
 } from './vocabulary.js'
 
 export type Validation =
-  | { readonly ok: true; readonly record: AnyRecord; readonly invalid: readonly FieldIssue[] }
-  | { readonly ok: false; readonly skip: FieldIssue }
+  | { readonly ok: true; readonly record: AnyRecord; readonly invalid: readonly FieldReason[] }
+  | { readonly ok: false; readonly skip: FieldReason }
 
-class Skip {
-  constructor(readonly issue: FieldIssue) {}
-}
-
-/** Collects the Invalid issues of one record while reading its fields. */
+/**
+ * Reads one record's fields: collects the Invalid problems, and keeps the first
+ * problem that skips the record (later reads return placeholders, and their
+ * problems are not kept, so the record's reason is the first one found).
+ */
 class FieldReader<F> {
-  readonly invalid: FieldIssue[] = []
+  readonly invalid: FieldReason[] = []
+  skip: FieldReason | null = null
   constructor(private readonly fields: F) {}
+
+  skipWith(reason: FieldReason): void {
+    if (this.skip === null) this.skip = reason
+  }
 
   required(name: keyof F & string): string {
     const value = this.fields[name]
-    if (typeof value !== 'string' || value.trim() === '') throw new Skip({ field: name, message: `${name} is required` })
-    return value
+    if (typeof value === 'string' && value.trim() !== '') return value
+    this.skipWith({ kind: 'required', field: name })
+    return ''
   }
 
   optional(name: keyof F & string): string | null {
@@ -42,28 +50,26 @@ class FieldReader<F> {
 
   requiredList(name: keyof F & string): string[] {
     const values = this.list(name)
-    if (values.length === 0) throw new Skip({ field: name, message: `${name} is required` })
+    if (values.length === 0) this.skipWith({ kind: 'required', field: name })
     return values
   }
 
   requiredEnum(name: keyof F & string, vocabulary: readonly string[]): string {
     const value = this.required(name)
-    if (!inVocabulary(value, vocabulary)) {
-      throw new Skip({ field: name, message: `${name} '${value}' is not one of ${vocabulary.join(', ')} (values are case-sensitive)` })
-    }
+    if (value !== '' && !inVocabulary(value, vocabulary)) this.skipWith({ kind: 'notInVocabulary', field: name, value, vocabulary })
     return value
   }
 
   requiredDate(name: keyof F & string): string {
     const value = this.required(name)
-    if (!isCalendarDate(value)) throw new Skip({ field: name, message: `${name} '${value}' is not a date (YYYY-MM-DD)` })
+    if (value !== '' && !isCalendarDate(value)) this.skipWith({ kind: 'notDate', field: name, value })
     return value
   }
 
   optionalDate(name: keyof F & string): string | null {
     const value = this.optional(name)
     if (value !== null && !isCalendarDate(value)) {
-      this.invalid.push({ field: name, message: `${name} '${value}' is not a date (YYYY-MM-DD); left empty` })
+      this.invalid.push({ kind: 'notDate', field: name, value })
       return null
     }
     return value
@@ -73,7 +79,7 @@ class FieldReader<F> {
     const values = this.list(name)
     const unknown = values.filter((g) => !inVocabulary(g, GRADES))
     if (unknown.length > 0) {
-      this.invalid.push({ field: name, message: `${name} ${unknown.map((g) => `'${g}'`).join(', ')} not in the grade vocabulary; left empty` })
+      this.invalid.push({ kind: 'notGrades', field: name, values: unknown })
       return []
     }
     return values
@@ -82,7 +88,7 @@ class FieldReader<F> {
   requiredBoolean(name: keyof F & string): boolean {
     const value = this.required(name)
     const lower = value.toLowerCase()
-    if (lower !== 'true' && lower !== 'false') throw new Skip({ field: name, message: `${name} '${value}' is not true or false` })
+    if (value !== '' && lower !== 'true' && lower !== 'false') this.skipWith({ kind: 'notBoolean', field: name, value })
     return lower === 'true'
   }
 
@@ -91,24 +97,22 @@ class FieldReader<F> {
     if (value === null) return false
     const lower = value.toLowerCase()
     if (lower !== 'true' && lower !== 'false') {
-      this.invalid.push({ field: name, message: `${name} '${value}' is not true or false; left empty` })
+      this.invalid.push({ kind: 'notBoolean', field: name, value })
       return false
     }
     return lower === 'true'
   }
 }
 
-function base(event: RecordChanged, invalid: FieldIssue[]): { sourcedId: string; dateLastModified: string | null; metadata: Record<string, string> } {
+function base(event: RecordChanged, invalid: FieldReason[]): { sourcedId: string; dateLastModified: string | null; metadata: Record<string, string> } {
   let dateLastModified = event.dateLastModified
   if (dateLastModified !== null && dateLastModified.trim() !== '' && instantMillis(dateLastModified) === null) {
-    invalid.push({ field: 'dateLastModified', message: `dateLastModified '${dateLastModified}' is not an ISO-8601 date-time; left empty` })
+    invalid.push({ kind: 'notInstant', field: 'dateLastModified', value: dateLastModified })
     dateLastModified = null
   }
   if (dateLastModified !== null && dateLastModified.trim() === '') dateLastModified = null
   return { sourcedId: event.sourcedId, dateLastModified, metadata: { ...event.metadata } }
 }
-
-const TEACHER_EMAIL = 'Email is required for users with teacher or administrator roles'
 
 const readers: { [E in EntityType]: (r: FieldReader<EntityFieldsMap[E]>, event: RecordChanged) => AnyRecord } = {
   org: (r, e) => ({
@@ -124,7 +128,7 @@ const readers: { [E in EntityType]: (r: FieldReader<EntityFieldsMap[E]>, event: 
     const startDate = r.requiredDate('startDate')
     const endDate = r.requiredDate('endDate')
     const schoolYear = r.required('schoolYear')
-    if (!/^\d{4}$/.test(schoolYear)) throw new Skip({ field: 'schoolYear', message: `schoolYear '${schoolYear}' is not a year (YYYY)` })
+    if (schoolYear !== '' && !/^\d{4}$/.test(schoolYear)) r.skipWith({ kind: 'notYear', field: 'schoolYear', value: schoolYear })
     return { ...base(e, r.invalid), title, type, startDate, endDate, parentSourcedId: r.optional('parentSourcedId'), schoolYear }
   },
   course: (r, e) => ({
@@ -146,11 +150,12 @@ const readers: { [E in EntityType]: (r: FieldReader<EntityFieldsMap[E]>, event: 
     let email = r.optional('email')
     const staff = role === 'teacher' || role === 'administrator'
     if (email !== null && !EMAIL_RE.test(email.trim())) {
-      if (staff) throw new Skip({ field: 'email', message: `${TEACHER_EMAIL}; '${email}' is not an email address` })
-      r.invalid.push({ field: 'email', message: `email '${email}' is not an email address; left empty` })
+      if (staff) r.skipWith({ kind: 'staffEmail', field: 'email', value: email })
+      else r.invalid.push({ kind: 'notEmail', field: 'email', value: email })
       email = null
+    } else if (staff && email === null) {
+      r.skipWith({ kind: 'staffEmail', field: 'email', value: null })
     }
-    if (staff && email === null) throw new Skip({ field: 'email', message: TEACHER_EMAIL })
     return {
       ...base(e, r.invalid), enabledUser, orgSourcedIds, role, username, givenName, familyName,
       middleName: r.optional('middleName'), identifier: r.optional('identifier'), email: email?.trim() ?? null, grades: r.grades('grades'),
@@ -178,7 +183,7 @@ const readers: { [E in EntityType]: (r: FieldReader<EntityFieldsMap[E]>, event: 
     const beginDate = r.optionalDate('beginDate')
     let endDate = r.optionalDate('endDate')
     if (beginDate !== null && endDate !== null && endDate < beginDate) {
-      r.invalid.push({ field: 'endDate', message: `endDate ${endDate} is before beginDate ${beginDate}; left empty` })
+      r.invalid.push({ kind: 'endBeforeBegin', field: 'endDate', beginDate, endDate })
       endDate = null
     }
     return { ...base(e, r.invalid), classSourcedId, schoolSourcedId, userSourcedId, role, primary, beginDate, endDate }
@@ -187,14 +192,9 @@ const readers: { [E in EntityType]: (r: FieldReader<EntityFieldsMap[E]>, event: 
 
 /** Checks an upsert's fields and builds its typed record. */
 export function validateRecord(event: RecordChanged): Validation {
-  if (event.sourcedId.trim() === '') return { ok: false, skip: { field: 'sourcedId', message: 'sourcedId is required' } }
+  if (event.sourcedId.trim() === '') return { ok: false, skip: { kind: 'required', field: 'sourcedId' } }
   const reader = new FieldReader(event.fields)
-  try {
-    const build = readers[event.entity] as (r: FieldReader<unknown>, e: RecordChanged) => AnyRecord
-    const record = build(reader as FieldReader<unknown>, event)
-    return { ok: true, record, invalid: reader.invalid }
-  } catch (e) {
-    if (e instanceof Skip) return { ok: false, skip: e.issue }
-    throw e
-  }
+  const build = readers[event.entity] as (r: FieldReader<unknown>, e: RecordChanged) => AnyRecord
+  const record = build(reader as FieldReader<unknown>, event)
+  return reader.skip ? { ok: false, skip: reader.skip } : { ok: true, record, invalid: reader.invalid }
 }

@@ -4,6 +4,7 @@
  * a view before and after a sync, so they appear whatever caused the change.
  */
 import type { LogRow } from '../events/sync-log-event.js'
+import type { Removal } from './reasons.js'
 import { displayName, type ClassRecord, type EnrollmentRecord, type UserRecord } from './records.js'
 import type { RosterReader } from './roster-store.js'
 
@@ -38,8 +39,8 @@ export type SectionField = (typeof SECTION_FIELDS)[number]
 export interface SectionView {
   readonly classId: string
   readonly schoolId: string
-  /** Blank when the class's course, school and terms all exist. */
-  readonly brokenReference: string
+  /** Null when the class's course, school and terms all exist. */
+  readonly brokenReference: BrokenReference | null
   readonly fields: Readonly<Record<SectionField, string>>
 }
 
@@ -58,11 +59,14 @@ export function primaryTeacher(reader: RosterReader, classId: string): UserRecor
   return best ? reader.get('user', best.userSourcedId) : undefined
 }
 
-export function brokenReference(reader: RosterReader, cls: ClassRecord): string {
-  if (!reader.get('course', cls.courseSourcedId)) return `course '${cls.courseSourcedId}' is gone`
-  if (!reader.get('org', cls.schoolSourcedId)) return `school '${cls.schoolSourcedId}' is gone`
-  for (const term of cls.termSourcedIds) if (!reader.get('academicSession', term)) return `term '${term}' is gone`
-  return ''
+type BrokenReference = Extract<Removal, { kind: 'referenceGone' }>
+
+/** The first of a class's course, school and terms that is gone, or null. */
+function brokenReference(reader: RosterReader, cls: ClassRecord): BrokenReference | null {
+  if (!reader.get('course', cls.courseSourcedId)) return { kind: 'referenceGone', parent: 'course', id: cls.courseSourcedId }
+  if (!reader.get('org', cls.schoolSourcedId)) return { kind: 'referenceGone', parent: 'school', id: cls.schoolSourcedId }
+  for (const term of cls.termSourcedIds) if (!reader.get('academicSession', term)) return { kind: 'referenceGone', parent: 'term', id: term }
+  return null
 }
 
 export function sectionView(reader: RosterReader, classId: string): SectionView | undefined {
@@ -98,7 +102,7 @@ export function rosterView(reader: RosterReader, enrollmentId: string): RosterVi
   const e = reader.get('enrollment', enrollmentId)
   if (!e || e.role !== 'student') return undefined
   const cls = reader.get('class', e.classSourcedId)
-  if (!cls || brokenReference(reader, cls) !== '' || !reader.get('user', e.userSourcedId)) return undefined
+  if (!cls || brokenReference(reader, cls) !== null || !reader.get('user', e.userSourcedId)) return undefined
   return { enrollmentId, classId: e.classSourcedId, beginDate: e.beginDate ?? '', endDate: e.endDate ?? '' }
 }
 

@@ -66,6 +66,28 @@ describe('guarantees', () => {
     expect(b.counts('enrollment')).toEqual(a.counts('enrollment'))
   })
 
+  it('ends a sync that an earlier version left open in its state, with the messages that version stored', () => {
+    const events = smallDistrict(sync())
+      .upsert('user', 'stu9', { ...student('Ana', 'Lee', 'sch1', 'S009'), email: 'not-an-email' })
+      .upsert('user', 'tch9', { ...teacher('Bo', 'Kay', 'sch1'), email: '' })
+      .end()
+    const expected = new Given().when(events).rows
+    const given = new Given()
+    given.when(events.slice(0, -1))
+    // An earlier version kept each problem of an open sync as its finished message: `{ field, message }`.
+    const open = [...given.state.tenants.get('district-a')!.pending.values()][0]!
+    const stored = (sourcedId: string) => expected.filter((r) => r.sourcedId === sourcedId).map((r) => ({ field: r.field, message: r.message }))
+    const early = open.early as unknown as Record<string, unknown>[]
+    for (const [i, e] of open.early.entries()) early[i] = { outcome: e.outcome, entity: e.entity, sourcedId: e.sourcedId, occurredAt: e.occurredAt, fields: e.fields, ...stored(e.sourcedId)[0] }
+    const invalid = open.candidates.user.get('stu9')!
+    open.candidates.user.set('stu9', { ...invalid, invalid: stored('stu9') as never })
+
+    const out = given.when(events.slice(-1))
+    expect(out.rows).toEqual(expected)
+    expect(out.rowsWith('Skipped')[0]).toMatchObject({ sourcedId: 'tch9', message: 'Email is required for users with teacher or administrator roles' })
+    expect(out.rowsWith('Invalid')[0]).toMatchObject({ sourcedId: 'stu9', message: "email 'not-an-email' is not an email address; left empty" })
+  })
+
   it('rejects records of a sync that never started', () => {
     const script = smallDistrict(sync())
     const out = new Given().when(script.events.slice(1))

@@ -1,0 +1,58 @@
+/**
+ * What the end of one sync works on: the committed state (before), the overlay
+ * the sync leaves (after), the rows it writes, and what became of the records
+ * it removed or skipped. The steps of resolve-sync.ts each read and add to it.
+ */
+import { ENTITY_TYPES, type EntityType, type SyncEnded } from '../events/change-event.js'
+import type { HoldThresholds } from './hold-thresholds.js'
+import type { RowLog } from './log-rows.js'
+import type { PendingSync } from './pending-sync.js'
+import type { Removal } from './reasons.js'
+import type { Overlay, RosterReader, RosterTables } from './roster-store.js'
+
+export interface ResolveOptions {
+  readonly tenant: string
+  readonly holdThresholds: HoldThresholds
+  /** School sourcedIds onboarded for the tenant; undefined = every school. */
+  readonly onboardedSchools: ReadonlySet<string> | undefined
+}
+
+/** Records the sync skipped or removed, per type, and why a class or enrollment left the state. */
+export class Fates {
+  private readonly skipped = new Map<EntityType, Set<string>>(ENTITY_TYPES.map((e) => [e, new Set<string>()]))
+  private readonly removed = new Map<EntityType, Map<string, Removal>>(ENTITY_TYPES.map((e) => [e, new Map<string, Removal>()]))
+
+  skip(entity: EntityType, id: string): void {
+    this.skipped.get(entity)?.add(id)
+  }
+
+  wasSkipped(entity: EntityType, id: string): boolean {
+    return this.skipped.get(entity)?.has(id) ?? false
+  }
+
+  remove(entity: EntityType, id: string, why: Removal): void {
+    this.removed.get(entity)?.set(id, why)
+  }
+
+  wasRemoved(entity: EntityType, id: string): boolean {
+    return this.removed.get(entity)?.has(id) ?? false
+  }
+
+  /** Why the record left the state in this sync, if it did. */
+  removalOf(entity: EntityType, id: string): Removal | undefined {
+    return this.removed.get(entity)?.get(id)
+  }
+}
+
+export interface SyncWork {
+  readonly store: RosterTables
+  /** The committed state, as it was before the sync. */
+  readonly before: RosterReader
+  /** The state as the sync leaves it so far. */
+  readonly overlay: Overlay
+  readonly sync: PendingSync
+  readonly end: SyncEnded
+  readonly options: ResolveOptions
+  readonly log: RowLog
+  readonly fates: Fates
+}
