@@ -3,7 +3,7 @@
  * projection, stream) comes from the generator's scale; the query and export
  * stages use a synthetic sync log of their own size.
  */
-import type { ScaleName } from '../generate/scales.js'
+import type { ScaleName } from '../../src/generate/scales.js'
 
 export interface BenchScale {
   /** Rows of the synthetic log the query stage reads. */

@@ -4,8 +4,8 @@
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { DATASET_FILE, GENERATOR_VERSION, generateDataset, type DatasetSummary } from '../generate/generate.js'
-import { SCALES, type ScaleName } from '../generate/scales.js'
+import { DATASET_FILE, GENERATOR_VERSION, generateDataset, type DatasetSummary } from '../../src/generate/generate.js'
+import { SCALES, type ScaleName } from '../../src/generate/scales.js'
 
 export async function readDataset(dir: string): Promise<DatasetSummary> {
   return JSON.parse(await readFile(join(dir, DATASET_FILE), 'utf8')) as DatasetSummary

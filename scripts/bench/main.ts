@@ -9,7 +9,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { SCALES, SCALE_NAMES, isScaleName, type ScaleName } from '../generate/scales.js'
+import { SCALES, SCALE_NAMES, isScaleName, type ScaleName } from '../../src/generate/scales.js'
 import { BENCH_SCALES } from './bench-scales.js'
 import { csvDataRows, ensureDataset, ndjsonEvents } from './dataset.js'
 import { loadAverage, loadPerCore, machineFacts } from './machine.js'

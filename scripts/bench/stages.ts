@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { ScaleName } from '../generate/scales.js'
+import type { ScaleName } from '../../src/generate/scales.js'
 import { runChild, type ChildRun } from './run-child.js'
 import type { ChildSpec, Measure, ResultRow, RowPart, StageName, StageOutcome, Variant } from './types.js'
 

@@ -13,8 +13,8 @@
 import type { EntityType } from '../../src/events/change-event.js'
 import type { LogAction, LogRow, Outcome, SyncCounts, SyncLogEvent, SyncStatus, SyncStatusChanged } from '../../src/events/sync-log-event.js'
 import type { LogRecord } from '../../src/export/log-record.js'
-import { FAMILY_NAMES, GIVEN_NAMES, LEVELS, PLACE_NAMES, SCHOOL_NAME_STEMS, levelOf } from '../generate/catalog.js'
-import { Prng, guid, hash32 } from '../generate/prng.js'
+import { FAMILY_NAMES, GIVEN_NAMES, LEVELS, PLACE_NAMES, SCHOOL_NAME_STEMS, levelOf } from '../../src/generate/catalog.js'
+import { Prng, guid, hash32 } from '../../src/generate/prng.js'
 
 export interface SyntheticLogOptions {
   readonly rows: number

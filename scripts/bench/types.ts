@@ -1,5 +1,5 @@
 /** What stage runs hand back to the harness. Plain JSON: it crosses the child-process boundary. */
-import type { ScaleName } from '../generate/scales.js'
+import type { ScaleName } from '../../src/generate/scales.js'
 
 export const STAGES = ['fold', 'import', 'projection', 'stream', 'query', 'export', 'responsive'] as const
 export type StageName = (typeof STAGES)[number]

@@ -6,8 +6,8 @@
  */
 import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
-import { generateDataset, type OutputFormat } from './generate.js'
-import { SCALES, SCALE_NAMES, isScaleName } from './scales.js'
+import { generateDataset, type OutputFormat } from '../../src/generate/generate.js'
+import { SCALES, SCALE_NAMES, isScaleName } from '../../src/generate/scales.js'
 
 const USAGE = `usage: npx tsx scripts/generate/main.ts --scale ${SCALE_NAMES.join('|')} --out DIR [--seed N] [--format csv|ndjson|both] [--nights N]
 

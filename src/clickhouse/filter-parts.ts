@@ -5,7 +5,8 @@
  */
 import { SynclogError } from '../errors.js'
 import { setOwn } from '../dict.js'
-import { DAY_MS, parseDateOnly, parseInstant, toClickHouseText } from './time.js'
+import { DATE_OR_INSTANT_FORM, DAY_MS, parseDateOnly, parseDateOrInstant, parseInstant } from '../events/instant.js'
+import { toClickHouseText } from './time.js'
 
 /** SQL text plus the values of its `{name:Type}` placeholders. */
 export interface BuiltQuery {
@@ -26,7 +27,7 @@ export function timeBounds(column: string, from: string | undefined, to: string 
     where.push(`${column} >= toDateTime64({from:String}, 3, 'UTC')`)
   }
   if (to !== undefined) {
-    const day = parseDateOnly(to)
+    const day = parseDateOnly(to.trim())
     if (day !== null) {
       params['to'] = toClickHouseText(day + DAY_MS)
       where.push(`${column} < toDateTime64({to:String}, 3, 'UTC')`)
@@ -42,13 +43,13 @@ export function timeBounds(column: string, from: string | undefined, to: string 
 
 /** A date (its UTC midnight) or an ISO instant as epoch ms; anything else is a USAGE error naming the option. */
 export function parseBound(option: string, value: string): number {
-  const ms = parseDateOnly(value) ?? parseInstant(value)
+  const ms = parseDateOrInstant(value)
   if (ms === null) throw badInstant(option, value)
   return ms
 }
 
 function badInstant(option: string, value: string): SynclogError {
-  return new SynclogError('USAGE', `${option} '${value}' is not a date (YYYY-MM-DD) or an ISO-8601 instant (e.g. 2024-09-01T08:00:00Z)`)
+  return new SynclogError('USAGE', `${option} must be ${DATE_OR_INSTANT_FORM} (got '${value}')`)
 }
 
 function count(option: string, value: number): number {

@@ -5,7 +5,8 @@
  * Opaque to callers (base64url JSON); a tampered cursor is a USAGE error.
  */
 import { SynclogError } from '../errors.js'
-import { parseInstant, toClickHouseText } from './time.js'
+import { parseInstant } from '../events/instant.js'
+import { toClickHouseText } from './time.js'
 import type { LogRecord } from './types.js'
 
 /** The log's order: newest first; ties by sync, row and tenant, all descending. */

@@ -1,7 +1,7 @@
 /**
  * The log's default date window. Pure: the adapters pass the clock in.
  */
-import { DAY_MS } from './time.js'
+import { DAY_MS } from '../events/instant.js'
 import type { LogFilter } from './types.js'
 
 export const DEFAULT_WINDOW_DAYS = 30

@@ -8,7 +8,8 @@ import {
   type LogRow, type SyncCounts, type SyncLogEvent, type SyncStatus, type SyncStatusChanged,
 } from '../events/sync-log-event.js'
 import { SynclogError } from '../errors.js'
-import { fromClickHouseText, parseInstant, toClickHouseText } from './time.js'
+import { parseInstant } from '../events/instant.js'
+import { fromClickHouseText, toClickHouseText } from './time.js'
 import type { LogRecord, OutcomeCountsJson } from './types.js'
 
 /** The columns of sync_log, in the order they are selected. */

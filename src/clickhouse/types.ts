@@ -3,7 +3,7 @@
  * CLI and exporters. Plain JSON-able shapes (numbers, strings, ISO instants).
  */
 import type { EntityType } from '../events/change-event.js'
-import type { LogColumn, LogRow, Outcome, SyncStatus } from '../events/sync-log-event.js'
+import type { LogRow, Outcome, SyncStatus } from '../events/sync-log-event.js'
 
 /** The ten counters of `OutcomeCounts`, as plain numbers. */
 export interface OutcomeCountsJson {
@@ -106,35 +106,7 @@ export interface RecordKey {
   id: string
 }
 
-export interface LogFilter {
-  /** Narrows within the scope; never widens it. */
-  tenant?: string
-  syncId?: string
-  /** Narrows within the scope to one school, on a side (default either). */
-  school?: string
-  schoolSide?: ScopeSide
-  /** Rows whose action is one of these; an empty list does not filter. */
-  actions?: string[]
-  /** Rows whose outcome is one of these; an empty list does not filter. */
-  outcomes?: string[]
-  /** Rows whose source app is one of these; an empty list does not filter. */
-  apps?: string[]
-  /** Rows whose entity is one of these; an empty list does not filter. */
-  entities?: string[]
-  /** Rows dated at or after this instant (ISO instant, or YYYY-MM-DD = start of that UTC day). */
-  from?: string
-  /** Rows dated at or before this instant (YYYY-MM-DD = through the end of that UTC day). */
-  to?: string
-  /** Case-insensitive substring per column; all must match. */
-  contains?: { column: LogColumn; text: string }[]
-  /** Exact-match keys of drill-down and record history. */
-  recordSchoolId?: string
-  studentNumber?: string
-  sectionNumber?: string
-  sourcedId?: string
-  /** Also show rows of syncs whose latest status is Rejected (hidden by default). */
-  includeRejected?: boolean
-}
+export type { LogFilter } from './log-filter.js'
 
 /** Keyset paging: at most `limit` rows (default 100, at most 10,000) after `cursor`. */
 export interface PageRequest {

@@ -2,7 +2,7 @@
  * Writes OneRoster 1.1 CSV bundles (a folder with `manifest.csv` and one file per
  * rostering table), as a SIS export would: spec column order, `metadata.*`
  * extension columns to the right, lists as one quoted field (`"t1,t2"`), UTF-8
- * without BOM (oneroster-facts.md 1.1, 1.2, 1.5).
+ * without BOM (docs/oneroster.md).
  *
  * The writer is faithful: it writes the rows it is given, including deliberately bad
  * ones, so tests and the demo can feed importers realistic mistakes. It only refuses

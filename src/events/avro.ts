@@ -3,9 +3,12 @@
  *
  * The schemas live in `schemas/*.avsc` (shipped with the package, registered with a
  * schema registry as they are); this module parses each once and maps between the
- * TypeScript events and the plain values avsc reads and writes. The mappers are pure
- * and total: a decoded value that does not fit the contract is refused with
- * `EVENT_REJECTED`, so the caller can route it to a dead letter instead of folding it.
+ * TypeScript events and the plain values avsc reads and writes. The change-event types
+ * are generated from the schema, so the mapping is only where the two shapes differ
+ * (schema-shape.ts): the payload union versus the `type`/`entity`/`kind` tags, and
+ * SyncStarted's modes, where null means absent. Decoding walks the reader schema, so a
+ * value that does not fit the contract is refused with `EVENT_REJECTED` (the caller
+ * routes it to a dead letter instead of folding it), naming the path of the bad value.
  *
  * Union shape: the types are built with avsc's default `wrapUnions: 'auto'`, which
  * wraps every union avsc cannot tell apart by JS type (the `payload` unions of
@@ -21,41 +24,39 @@ import avro from 'avsc'
 import type { Type as AvroType } from 'avsc'
 import { SynclogError } from '../errors.js'
 import { ownValue } from '../dict.js'
+import { ENTITY_TYPES, type ChangeEvent, type EntityType } from './change-event.js'
 import {
-  ENTITY_FIELD_NAMES, ENTITY_TYPES, LIST_FIELDS,
-  type ChangeEvent, type EntityFieldsMap, type EntityType, type RecordChanged, type RecordOp,
-  type SourcePosition, type SyncMode,
-} from './change-event.js'
-import {
-  SYNC_STATUSES, type LogRow, type OutcomeCounts, type SyncCounts, type SyncLogEvent, type SyncStatusChanged,
-} from './sync-log-event.js'
+  AVRO_NAMESPACE,
+  RECORD_CHANGED,
+  SPARSE_RECORDS,
+  changedRecordName,
+  isSchemaObject,
+  metaFields,
+  namedTypes,
+  optionalOf,
+  payloadRecords,
+  shortName,
+  type AvroRecordSchemaJson,
+  type SchemaNode,
+  type SchemaObject,
+} from './schema-shape.js'
+import { SYNC_STATUSES, type SyncLogEvent } from './sync-log-event.js'
+
+export { AVRO_NAMESPACE, type AvroRecordSchemaJson } from './schema-shape.js'
 
 // ---------------------------------------------------------------- schemas and types
-
-/** The JSON of a top-level Avro record schema, as stored in `schemas/*.avsc`. */
-export interface AvroRecordSchemaJson {
-  readonly type: 'record'
-  readonly name: string
-  readonly namespace: string
-  readonly doc?: string
-  readonly fields: readonly AvroFieldJson[]
-}
-
-export interface AvroFieldJson {
-  readonly name: string
-  readonly type: unknown
-  readonly default?: unknown
-  readonly doc?: string
-}
-
-/** Namespace of every named type in both schemas. */
-export const AVRO_NAMESPACE = 'synclog.v1'
 
 function loadSchema(file: string): AvroRecordSchemaJson {
   const url = new URL(`../../schemas/${file}`, import.meta.url)
   const json: unknown = JSON.parse(readFileSync(url, 'utf8'))
-  if (!isObject(json) || json.type !== 'record' || typeof json.name !== 'string' || json.namespace !== AVRO_NAMESPACE
-    || !Array.isArray(json.fields) || !json.fields.every((f) => isObject(f) && typeof f.name === 'string')) {
+  if (
+    !isObject(json) ||
+    json.type !== 'record' ||
+    typeof json.name !== 'string' ||
+    json.namespace !== AVRO_NAMESPACE ||
+    !Array.isArray(json.fields) ||
+    !json.fields.every((f) => isObject(f) && typeof f.name === 'string')
+  ) {
     throw new Error(`${url.pathname}: not a record schema in namespace ${AVRO_NAMESPACE}`)
   }
   return json as unknown as AvroRecordSchemaJson
@@ -80,7 +81,7 @@ export const processorStateType: AvroType = avroTypeFor(processorStateSchema)
 /** A resolver from `reader.createResolver(writer)`: build it once per writer schema. */
 export type AvroResolver = ReturnType<AvroType['createResolver']>
 
-// ---------------------------------------------------------------- narrowing helpers (the Avro edge)
+// ---------------------------------------------------------------- reading a value along its schema
 
 type Obj = Readonly<Record<string, unknown>>
 
@@ -98,341 +99,243 @@ function obj(v: unknown, path: string): Obj {
   return v
 }
 
-function str(o: Obj, key: string, path: string): string {
-  const v = ownValue(o, key)
-  if (typeof v !== 'string') throw reject(`${path}.${key}`, 'a string', v)
-  return v
-}
-
-/** The value of a `["null", X]` union: plain (`wrapUnions: 'auto'`) or wrapped (`{ X: v }`). */
-function optional(v: unknown, branch: string): unknown {
-  if (isObject(v)) {
-    const keys = Object.keys(v)
-    if (keys.length === 1 && (keys[0] === branch || keys[0] === `${AVRO_NAMESPACE}.${branch}`)) return ownValue(v, keys[0])
-  }
-  return v
-}
-
-function optStr(o: Obj, key: string, path: string): string | null {
-  const v = optional(ownValue(o, key), 'string')
-  if (v === null || typeof v === 'string') return v
-  throw reject(`${path}.${key}`, 'null or a string', v)
-}
-
-function int(o: Obj, key: string, path: string): number {
-  const v = ownValue(o, key)
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw reject(`${path}.${key}`, 'an integer', v)
-  return v
-}
-
-function strList(o: Obj, key: string, path: string): readonly string[] {
-  const v = ownValue(o, key)
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw reject(`${path}.${key}`, 'an array of strings', v)
-  return [...v]
-}
-
-function strMap(o: Obj, key: string, path: string): Readonly<Record<string, string>> {
-  const m = obj(ownValue(o, key), `${path}.${key}`)
-  for (const [k, v] of Object.entries(m)) {
-    if (typeof v !== 'string') throw reject(`${path}.${key}.${k}`, 'a string', v)
-  }
-  // Map keys are data (metadata names): fromEntries defines own properties, so '__proto__' stays an entry.
-  return Object.fromEntries(Object.entries(m as Readonly<Record<string, string>>))
-}
-
-function oneOf<T extends string>(allowed: readonly T[], v: unknown, path: string): T {
-  const found = allowed.find((a) => a === v)
-  if (found === undefined) throw reject(path, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, v)
-  return found
-}
-
 /** A wrapped union value `{ 'synclog.v1.Name': body }` → `['Name', body]`. */
-function branchOf(v: unknown, path: string): readonly [string, Obj] {
+function branchOf(v: unknown, path: string): readonly [string, unknown] {
   const o = obj(v, path)
   const keys = Object.keys(o)
   const key = keys[0]
   if (keys.length !== 1 || key === undefined) throw reject(path, 'a wrapped union value with one branch', v)
-  const name = key.startsWith(`${AVRO_NAMESPACE}.`) ? key.slice(AVRO_NAMESPACE.length + 1) : key
-  return [name, obj(ownValue(o, key), `${path}<${name}>`)]
+  return [shortName(key), ownValue(o, key)]
+}
+
+/**
+ * Strings the schema leaves open but the TypeScript type narrows, by `Record.field`. `action`
+ * and `outcome` are not here on purpose: a newer synclog's values are kept as they are.
+ */
+const NARROWED: ReadonlyMap<string, readonly string[]> = new Map<string, readonly string[]>([
+  ['LogRow.entity', ['', ...ENTITY_TYPES]],
+  ['SyncStatusChanged.status', SYNC_STATUSES],
+])
+
+/** Reads one value; `parent` and `key` make its path, joined only for a nested value or an error. */
+type Read = (v: unknown, parent: string, key: string) => unknown
+
+function pathOf(parent: string, key: string): string {
+  return key === '' ? parent : `${parent}.${key}`
+}
+
+/** Sets a field named by the schema file (never a name read from input) on a value being built. */
+function put(o: Record<string, unknown>, name: string, value: unknown): void {
+  // A plain assignment: building records with Object.fromEntries made every message several times slower.
+  // eslint-disable-next-line synclog/no-id-keyed-objects -- `name` is a field name of schemas/*.avsc, not input
+  o[name] = value
+}
+
+function check(ok: boolean, v: unknown, parent: string, key: string, expected: string): unknown {
+  if (!ok) throw reject(pathOf(parent, key), expected, v)
+  return v
+}
+
+/**
+ * Reads a value avsc decoded (or any value of that shape) along the reader schema: checks
+ * every value, unwraps wrapped optional unions, leaves null members of sparse records out.
+ * The schema is compiled into one reader function per node once, so a message costs no
+ * schema walk.
+ */
+class SchemaReader {
+  private readonly named: ReadonlyMap<string, SchemaObject>
+  private readonly records = new Map<string, Read>()
+
+  constructor(schema: AvroRecordSchemaJson) {
+    this.named = namedTypes(schema)
+  }
+
+  /** A payload value: `[record name, its fields]`. */
+  payload(v: unknown, path: string): readonly [string, Record<string, unknown>] {
+    const [name, body] = branchOf(v, path)
+    const record = this.named.get(name)
+    if (record === undefined || record.type !== 'record') throw reject(path, 'a known event record', name)
+    return [name, this.reader(record)(body, `${path}<${name}>`, '') as Record<string, unknown>]
+  }
+
+  /** The reader of a top-level field of the schema. */
+  field(node: SchemaNode): Read {
+    return this.compile(node)
+  }
+
+  private reader(record: SchemaObject): Read {
+    const name = shortName(record.name ?? '')
+    let read = this.records.get(name)
+    if (read === undefined) {
+      read = this.compileRecord(record)
+      this.records.set(name, read)
+    }
+    return read
+  }
+
+  private compile(node: SchemaNode): Read {
+    if (typeof node === 'string') {
+      switch (node) {
+        case 'null':
+          return (v, p, k) => check(v === null, v, p, k, 'null')
+        case 'string':
+          return (v, p, k) => check(typeof v === 'string', v, p, k, 'a string')
+        case 'int':
+        case 'long':
+          return (v, p, k) => check(typeof v === 'number' && Number.isSafeInteger(v), v, p, k, 'an integer')
+        default: {
+          const named = this.named.get(shortName(node))
+          if (named === undefined) throw new Error(`schema: unknown type ${node}`)
+          return named.type === 'record' ? (v, p, k) => this.reader(named)(v, p, k) : this.compile(named)
+        }
+      }
+    }
+    if (Array.isArray(node)) return this.compileOptional(node as readonly SchemaNode[])
+    const o = node as SchemaObject
+    switch (o.type) {
+      case 'record':
+        return (v, p, k) => this.reader(o)(v, p, k)
+      case 'enum':
+        return this.compileSymbol(o.symbols ?? [])
+      case 'array': {
+        const item = this.compile(o.items ?? 'null')
+        return (v, p, k) => {
+          if (!Array.isArray(v)) throw reject(pathOf(p, k), 'an array', v)
+          const path = pathOf(p, k)
+          return v.map((x: unknown, i) => item(x, path, String(i)))
+        }
+      }
+      case 'map': {
+        const value = this.compile(o.values ?? 'null')
+        return (v, p, k) => {
+          const path = pathOf(p, k)
+          // Map keys are data (metadata names): fromEntries defines own properties, so '__proto__' stays an entry.
+          return Object.fromEntries(Object.entries(obj(v, path)).map(([key, x]) => [key, value(x, path, key)]))
+        }
+      }
+      default:
+        return this.compile(o.type)
+    }
+  }
+
+  private compileRecord(o: SchemaObject): Read {
+    const name = shortName(o.name ?? '')
+    const sparse = SPARSE_RECORDS.has(name)
+    const fields = (o.fields ?? []).map((f) => {
+      const read = this.compile(f.type)
+      const allowed = NARROWED.get(`${name}.${f.name}`)
+      return {
+        name: f.name,
+        hasDefault: 'default' in f,
+        fallback: f.default,
+        read: allowed === undefined ? read : this.narrowed(read, allowed),
+      }
+    })
+    return (v, p, k) => {
+      const path = pathOf(p, k)
+      const body = obj(v, path)
+      const out: Record<string, unknown> = {}
+      for (const f of fields) {
+        // As when avsc encodes: a field left out takes its default.
+        const given = ownValue(body, f.name)
+        const value = f.read(given === undefined && f.hasDefault ? f.fallback : given, path, f.name)
+        if (!(sparse && value === null)) put(out, f.name, value)
+      }
+      return out
+    }
+  }
+
+  /** `["null", X]`: null, X's value, or X's value wrapped (`{ X: value }`, `wrapUnions: true`). */
+  private compileOptional(node: readonly SchemaNode[]): Read {
+    const inner = optionalOf(node)
+    if (inner === undefined) throw new Error(`schema: only ["null", X] unions outside payload, got ${JSON.stringify(node)}`)
+    const read = this.compile(inner)
+    const branch = shortName(typeof inner === 'string' ? inner : isSchemaObject(inner) && inner.name !== undefined ? inner.name : '')
+    return (v, p, k) => {
+      if (v === null) return null
+      if (isObject(v)) {
+        const keys = Object.keys(v)
+        if (keys.length === 1 && keys[0] !== undefined && shortName(keys[0]) === branch) return read(ownValue(v, keys[0]), p, k)
+      }
+      return read(v, p, k)
+    }
+  }
+
+  private compileSymbol(allowed: readonly string[]): Read {
+    const set: ReadonlySet<unknown> = new Set(allowed)
+    const expected = `one of ${allowed.map((a) => `'${a}'`).join(', ')}`
+    return (v, p, k) => check(set.has(v), v, p, k, expected)
+  }
+
+  private narrowed(read: Read, allowed: readonly string[]): Read {
+    const symbol = this.compileSymbol(allowed)
+    return (v, p, k) => symbol(read(v, p, k), p, k)
+  }
 }
 
 function wrap(name: string, body: object): Record<string, object> {
   return { [`${AVRO_NAMESPACE}.${name}`]: body }
 }
 
-function assertNever(x: never): never {
-  throw new Error(`unhandled variant: ${JSON.stringify(x)}`)
-}
-
 // ---------------------------------------------------------------- change events
 
-const RECORD_NAMES: { readonly [E in EntityType]: string } = {
-  org: 'OrgChanged',
-  academicSession: 'AcademicSessionChanged',
-  course: 'CourseChanged',
-  user: 'UserChanged',
-  class: 'ClassChanged',
-  enrollment: 'EnrollmentChanged',
-}
-const ENTITY_BY_RECORD: ReadonlyMap<string, EntityType> = new Map(ENTITY_TYPES.map((e) => [RECORD_NAMES[e], e]))
+const changeReader = new SchemaReader(changeEventSchema)
+const META = metaFields(changeEventSchema)
+const META_NAMES: ReadonlySet<string> = new Set(META.map((f) => f.name))
+const META_READERS: readonly (readonly [string, Read])[] = META.map((f) => [f.name, changeReader.field(f.type)])
+const ENTITY_BY_RECORD: ReadonlyMap<string, EntityType> = new Map(ENTITY_TYPES.map((e) => [changedRecordName(e), e]))
+const RECORD_OF_ENTITY = Object.fromEntries(ENTITY_TYPES.map((e) => [e, changedRecordName(e)])) as { readonly [E in EntityType]: string }
 
-/** Name of the Avro record (payload branch) that carries a RecordChanged of this entity. */
-export function recordChangedAvroName(entity: EntityType): string {
-  return RECORD_NAMES[entity]
-}
+/** Field names of each payload record, by the `type` (or, for RecordChanged, the entity) they carry. */
+const PAYLOAD_FIELDS: ReadonlyMap<string, readonly string[]> = new Map(
+  payloadRecords(changeEventSchema).map((r) => [shortName(r.name ?? ''), (r.fields ?? []).map((f) => f.name)]),
+)
 
-const RECORD_OPS: readonly RecordOp[] = ['upsert', 'delete']
-const SYNC_MODES: readonly SyncMode[] = ['full', 'delta']
-
-function sourceToAvro(s: SourcePosition | null): object | null {
-  return s === null ? null : { file: s.file, line: s.line }
-}
-
-function sourceFromAvro(o: Obj, path: string): SourcePosition | null {
-  const v = optional(o.source, 'SourcePosition')
-  if (v === null) return null
-  const s = obj(v, `${path}.source`)
-  return { file: str(s, 'file', `${path}.source`), line: int(s, 'line', `${path}.source`) }
-}
-
-/** Property of an entity-fields object by name (the names come from ENTITY_FIELD_NAMES). */
-function fieldOf(fields: object, name: string): unknown {
-  return ownValue(fields as Obj, name)
-}
-
-/** Copies the entity's fields by name (lists copied); avsc validates the values when encoding. */
-function fieldsToAvro(entity: EntityType, fields: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const name of ENTITY_FIELD_NAMES[entity]) {
-    const v = fieldOf(fields, name)
-    out[name] = Array.isArray(v) ? v.slice() : v
-  }
-  return out
-}
-
-function fieldsFromAvro<E extends EntityType>(entity: E, v: unknown, path: string): EntityFieldsMap[E] {
-  const o = obj(v, path)
-  const lists = LIST_FIELDS[entity]
-  const out: Record<string, string | null | readonly string[]> = {}
-  for (const name of ENTITY_FIELD_NAMES[entity]) {
-    out[name] = lists.includes(name) ? strList(o, name, path) : optStr(o, name, path)
-  }
-  // Every field of EntityFieldsMap[E] was set above from ENTITY_FIELD_NAMES[E] (the keys of
-  // EMPTY_FIELDS[E]) with the kind LIST_FIELDS gives it; the contract test pins both lists.
-  return out as unknown as EntityFieldsMap[E]
-}
-
-function modesToAvro(modes: Readonly<Partial<Record<EntityType, SyncMode>>>): Record<EntityType, SyncMode | null> {
-  const out = {} as Record<EntityType, SyncMode | null>
-  for (const t of ENTITY_TYPES) out[t] = modes[t] ?? null
-  return out
-}
-
-function modesFromAvro(v: unknown, path: string): Partial<Record<EntityType, SyncMode>> {
-  const o = obj(v, path)
-  const out: Partial<Record<EntityType, SyncMode>> = {}
-  for (const t of ENTITY_TYPES) {
-    const m = optional(o[t], 'SyncMode')
-    if (m !== null) out[t] = oneOf(SYNC_MODES, m, `${path}.${t}`)
-  }
-  return out
-}
-
-/** The plain value avsc encodes with `changeEventType`. */
+/** The plain value avsc encodes with `changeEventType` (fields the schema gives a default may be left out). */
 export function changeEventToAvro(e: ChangeEvent): unknown {
-  return {
-    eventId: e.eventId,
-    tenant: e.tenant,
-    syncId: e.syncId,
-    app: e.app,
-    occurredAt: e.occurredAt,
-    payload: changePayloadToAvro(e),
+  const source = e as unknown as Obj
+  const meta: Record<string, unknown> = {}
+  for (const name of META_NAMES) put(meta, name, ownValue(source, name))
+  const record = e.type === RECORD_CHANGED ? RECORD_OF_ENTITY[e.entity] : e.type
+  const body: Record<string, unknown> = {}
+  for (const name of PAYLOAD_FIELDS.get(record) ?? []) {
+    const value = ownValue(source, name)
+    // One level copied (fields, modes, metadata, source), so that changing the Avro value leaves the event as it was.
+    put(body, name, isObject(value) ? { ...value } : value)
   }
-}
-
-function changePayloadToAvro(e: ChangeEvent): object {
-  switch (e.type) {
-    case 'SyncStarted': return wrap('SyncStarted', { modes: modesToAvro(e.modes) })
-    case 'SyncEnded': return wrap('SyncEnded', {})
-    case 'SyncFailed': return wrap('SyncFailed', { reason: e.reason })
-    case 'SyncApproved': return wrap('SyncApproved', { by: e.by })
-    case 'SyncRejected': return wrap('SyncRejected', { by: e.by })
-    case 'RecordUnreadable':
-      return wrap('RecordUnreadable', {
-        entity: e.entity, sourcedId: e.sourcedId, field: e.field, message: e.message, source: sourceToAvro(e.source),
-      })
-    case 'RecordChanged':
-      return wrap(RECORD_NAMES[e.entity], {
-        sourcedId: e.sourcedId,
-        op: e.op,
-        dateLastModified: e.dateLastModified,
-        fields: fieldsToAvro(e.entity, e.fields),
-        metadata: { ...e.metadata },
-        source: sourceToAvro(e.source),
-      })
-    default: return assertNever(e)
-  }
+  meta.payload = wrap(record, body)
+  return meta
 }
 
 /** A value decoded with `changeEventType` (or any reader of the same shape) → ChangeEvent. */
 export function changeEventFromAvro(v: unknown): ChangeEvent {
   const path = 'ChangeEvent'
   const o = obj(v, path)
-  const meta = {
-    eventId: str(o, 'eventId', path),
-    tenant: str(o, 'tenant', path),
-    syncId: str(o, 'syncId', path),
-    app: str(o, 'app', path),
-    occurredAt: str(o, 'occurredAt', path),
-  }
-  const [name, p] = branchOf(o.payload, `${path}.payload`)
-  const at = `${path}.payload<${name}>`
-  switch (name) {
-    case 'SyncStarted': return { type: 'SyncStarted', ...meta, modes: modesFromAvro(p.modes, `${at}.modes`) }
-    case 'SyncEnded': return { type: 'SyncEnded', ...meta }
-    case 'SyncFailed': return { type: 'SyncFailed', ...meta, reason: str(p, 'reason', at) }
-    case 'SyncApproved': return { type: 'SyncApproved', ...meta, by: str(p, 'by', at) }
-    case 'SyncRejected': return { type: 'SyncRejected', ...meta, by: str(p, 'by', at) }
-    case 'RecordUnreadable':
-      return {
-        type: 'RecordUnreadable',
-        ...meta,
-        entity: oneOf(ENTITY_TYPES, p.entity, `${at}.entity`),
-        sourcedId: optStr(p, 'sourcedId', at),
-        field: str(p, 'field', at),
-        message: str(p, 'message', at),
-        source: sourceFromAvro(p, at),
-      }
-    default: {
-      const entity = ENTITY_BY_RECORD.get(name)
-      if (entity === undefined) throw reject(`${path}.payload`, 'a known event record', name)
-      return recordChangedFromAvro(entity, meta, p, at)
-    }
-  }
-}
-
-function recordChangedFromAvro(
-  entity: EntityType, meta: Pick<RecordChanged, 'eventId' | 'tenant' | 'syncId' | 'app' | 'occurredAt'>, p: Obj, at: string,
-): RecordChanged {
-  // `entity` and `fields` are built from the same entity value, which is what the
-  // per-entity union RecordChanged requires; TypeScript cannot correlate the two.
-  return {
-    type: 'RecordChanged',
-    ...meta,
-    entity,
-    sourcedId: str(p, 'sourcedId', at),
-    op: oneOf(RECORD_OPS, p.op, `${at}.op`),
-    dateLastModified: optStr(p, 'dateLastModified', at),
-    fields: fieldsFromAvro(entity, p.fields, `${at}.fields`),
-    metadata: strMap(p, 'metadata', at),
-    source: sourceFromAvro(p, at),
-  } as RecordChanged
+  const meta: Record<string, unknown> = {}
+  for (const [name, read] of META_READERS) put(meta, name, read(ownValue(o, name), path, name))
+  const [name, body] = changeReader.payload(o.payload, `${path}.payload`)
+  const entity = ENTITY_BY_RECORD.get(name)
+  // The reader checked every value against the schema the ChangeEvent types are generated from.
+  if (entity === undefined) return { type: name, ...meta, ...body } as unknown as ChangeEvent
+  return { type: RECORD_CHANGED, ...meta, entity, ...body } as unknown as ChangeEvent
 }
 
 // ---------------------------------------------------------------- sync-log events
 
-const ROW_ENTITIES: readonly (EntityType | '')[] = ['', ...ENTITY_TYPES]
+const syncLogReader = new SchemaReader(syncLogEventSchema)
 
 /** The plain value avsc encodes with `syncLogEventType`. */
 export function syncLogEventToAvro(e: SyncLogEvent): unknown {
-  switch (e.kind) {
-    case 'LogRow': {
-      const { kind: _kind, ...row } = e
-      return { payload: wrap('LogRow', row) }
-    }
-    case 'SyncStatusChanged': {
-      const { kind: _kind, ...status } = e
-      return { payload: wrap('SyncStatusChanged', status) }
-    }
-    case 'SyncCounts': {
-      const { kind: _kind, counts, ...rest } = e
-      return { payload: wrap('SyncCounts', { ...rest, counts: { ...counts } }) }
-    }
-    default: return assertNever(e)
-  }
+  const { kind, ...body } = e
+  return { payload: wrap(kind, body) }
 }
 
 /** A value decoded with `syncLogEventType` → SyncLogEvent. */
 export function syncLogEventFromAvro(v: unknown): SyncLogEvent {
   const path = 'SyncLogEvent'
-  const [name, p] = branchOf(obj(v, path).payload, `${path}.payload`)
-  const at = `${path}.payload<${name}>`
-  switch (name) {
-    case 'LogRow': return logRowFromAvro(p, at)
-    case 'SyncStatusChanged': return statusFromAvro(p, at)
-    case 'SyncCounts': return countsFromAvro(p, at)
-    default: throw reject(`${path}.payload`, 'LogRow, SyncStatusChanged or SyncCounts', name)
-  }
-}
-
-function logRowFromAvro(p: Obj, at: string): LogRow {
-  const s = (key: string): string => str(p, key, at)
-  return {
-    kind: 'LogRow',
-    tenant: s('tenant'),
-    syncId: s('syncId'),
-    seq: int(p, 'seq', at),
-    date: s('date'),
-    // `action` and `outcome` are strings in the schema, and so here: a newer synclog's values are stored as they are.
-    action: s('action'),
-    studentNumber: s('studentNumber'),
-    studentName: s('studentName'),
-    courseNumber: s('courseNumber'),
-    courseName: s('courseName'),
-    sectionNumber: s('sectionNumber'),
-    field: s('field'),
-    oldValue: s('oldValue'),
-    newValue: s('newValue'),
-    servingDistrictId: s('servingDistrictId'),
-    servingDistrict: s('servingDistrict'),
-    servingSchoolId: s('servingSchoolId'),
-    servingSchool: s('servingSchool'),
-    homeDistrictId: s('homeDistrictId'),
-    homeDistrict: s('homeDistrict'),
-    homeSchoolId: s('homeSchoolId'),
-    homeSchool: s('homeSchool'),
-    app: s('app'),
-    entity: oneOf(ROW_ENTITIES, p.entity, `${at}.entity`),
-    sourcedId: s('sourcedId'),
-    outcome: s('outcome'),
-    message: s('message'),
-    recordSchoolId: s('recordSchoolId'),
-  }
-}
-
-function statusFromAvro(p: Obj, at: string): SyncStatusChanged {
-  return {
-    kind: 'SyncStatusChanged',
-    tenant: str(p, 'tenant', at),
-    syncId: str(p, 'syncId', at),
-    app: str(p, 'app', at),
-    status: oneOf(SYNC_STATUSES, p.status, `${at}.status`),
-    version: int(p, 'version', at),
-    startedAt: str(p, 'startedAt', at),
-    endedAt: str(p, 'endedAt', at),
-    message: str(p, 'message', at),
-    modes: str(p, 'modes', at),
-  }
-}
-
-function countsFromAvro(p: Obj, at: string): SyncCounts {
-  const c = obj(p.counts, `${at}.counts`)
-  const n = (key: string): number => int(c, key, `${at}.counts`)
-  const counts: OutcomeCounts = {
-    total: n('total'), new: n('new'), updated: n('updated'), noChange: n('noChange'), deleted: n('deleted'),
-    skipped: n('skipped'), invalid: n('invalid'), duplicates: n('duplicates'), merged: n('merged'), excluded: n('excluded'),
-  }
-  return {
-    kind: 'SyncCounts',
-    tenant: str(p, 'tenant', at),
-    syncId: str(p, 'syncId', at),
-    app: str(p, 'app', at),
-    entity: oneOf(ENTITY_TYPES, p.entity, `${at}.entity`),
-    schoolId: str(p, 'schoolId', at),
-    schoolName: str(p, 'schoolName', at),
-    startedAt: str(p, 'startedAt', at),
-    counts,
-  }
+  const [kind, body] = syncLogReader.payload(obj(v, path).payload, `${path}.payload`)
+  // The reader checked every value against the schema (and the narrowed strings above).
+  return { kind, ...body } as unknown as SyncLogEvent
 }
 
 // ---------------------------------------------------------------- binary encoding

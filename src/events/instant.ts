@@ -1,23 +1,67 @@
 /**
- * Instants as the sync log stores them (`DateTime64(3, 'UTC')`): what the
- * processor accepts in an event's `occurredAt` is exactly what the store can
- * hold. Pure: no clock, no local time zone.
+ * The one grammar of dates and instants in synclog. An event's `occurredAt`, a
+ * record's `dateLastModified` and dates, the log's `from`/`to` on the command
+ * line and over HTTP, a bundle's occurredAt and the store's columns are all read
+ * here. What it accepts as an instant is exactly what the sync log can hold
+ * (`DateTime64(3, 'UTC')`). Pure, like the fold that uses it: no clock, no local
+ * time zone, no `Date`.
  */
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/
 
 /** The range DateTime64 can hold; values outside it would be clamped silently. */
-export const MIN_YEAR = 1900
-export const MAX_YEAR = 2299
+const MIN_YEAR = 1900
+const MAX_YEAR = 2299
 
-export function validDay(y: number, m: number, d: number): boolean {
-  const t = new Date(Date.UTC(y, m - 1, d))
-  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d
+export const DAY_MS = 86_400_000
+
+/** The accepted forms, as error messages and help texts name them. */
+export const INSTANT_FORM = 'an ISO-8601 instant such as 2024-09-01T06:00:00Z or 2024-09-01T08:00:00+02:00 (no zone = UTC)'
+export const DATE_OR_INSTANT_FORM = `a date (YYYY-MM-DD) or ${INSTANT_FORM}`
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y
+  const era = Math.floor(yy / 400)
+  const yoe = yy - era * 400
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+}
+
+function daysInMonth(y: number, m: number): number {
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28
+  return [4, 6, 9, 11].includes(m) ? 30 : 31
+}
+
+function validDay(y: number, m: number, d: number): boolean {
+  return m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m)
+}
+
+const MIN_MS = daysFromCivil(MIN_YEAR, 1, 1) * DAY_MS
+const END_MS = daysFromCivil(MAX_YEAR + 1, 1, 1) * DAY_MS
+
+/** True for a real calendar date written `YYYY-MM-DD`, of any year (birth and session dates are kept as text, not as instants). */
+export function isCalendarDate(text: string): boolean {
+  const m = DATE_ONLY.exec(text)
+  return m !== null && validDay(Number(m[1]), Number(m[2]), Number(m[3]))
+}
+
+/** `YYYY-MM-DD` as the epoch millisecond of that UTC midnight; null if it is not a calendar date between MIN_YEAR and MAX_YEAR. */
+export function parseDateOnly(text: string): number | null {
+  const m = DATE_ONLY.exec(text)
+  if (m === null) return null
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])]
+  if (!validDay(y, mo, d) || y < MIN_YEAR || y > MAX_YEAR) return null
+  return daysFromCivil(y, mo, d) * DAY_MS
 }
 
 /**
- * An ISO-8601 instant (`2024-09-01T10:00:00Z`, `...+02:00`, fractions, a space
- * instead of `T`) as epoch milliseconds; no zone means UTC. Null if unparsable.
+ * An ISO-8601 instant (`2024-09-01T10:00:00Z`, `...+02:00`, `+0200` or `+02`,
+ * fractions after `.` or `,`, a space instead of `T`, any case) as epoch
+ * milliseconds; no zone means UTC. Null if it is not one, or falls outside
+ * MIN_YEAR–MAX_YEAR in UTC.
  */
 export function parseInstant(text: string): number | null {
   const m = DATE_TIME.exec(text.trim())
@@ -35,8 +79,11 @@ export function parseInstant(text: string): number | null {
     if (oh > 23 || om > 59) return null
     offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (oh * 60 + om)
   }
-  const epoch = Date.UTC(y, mo - 1, d, h, mi, s, ms) - offsetMinutes * 60_000
-  const year = new Date(epoch).getUTCFullYear()
-  return year < MIN_YEAR || year > MAX_YEAR ? null : epoch
+  const epoch = daysFromCivil(y, mo, d) * DAY_MS + ((h * 60 + mi - offsetMinutes) * 60 + s) * 1000 + ms
+  return epoch < MIN_MS || epoch >= END_MS ? null : epoch
 }
 
+/** A date (its UTC midnight) or an instant, as epoch milliseconds; null if it is neither. */
+export function parseDateOrInstant(text: string): number | null {
+  return parseDateOnly(text.trim()) ?? parseInstant(text)
+}

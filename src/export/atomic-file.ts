@@ -1,23 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs'
-import { lstat, rename, rm } from 'node:fs/promises'
-import { SynclogError } from '../errors.js'
-import { describeKind } from '../paths/check-path.js'
-import { terminalText } from './terminal-text.js'
-
-/**
- * Refuses to replace anything but a regular file: renaming over a symbolic link, a device, a
- * FIFO or a socket would silently swap it for a regular file (and a link may be planted to
- * redirect the output). Missing is fine.
- */
-export async function assertReplaceable(path: string): Promise<void> {
-  const found = await lstat(path).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return undefined
-    throw new SynclogError('PATH_UNUSABLE', `cannot write ${terminalText(path)}: ${e.message}`, { cause: e })
-  })
-  if (found !== undefined && !found.isFile()) {
-    throw new SynclogError('PATH_UNUSABLE', `${terminalText(path)} is ${describeKind(found)}; synclog only replaces regular files`)
-  }
-}
+import { rename, rm } from 'node:fs/promises'
+import { assertReplaceable } from '../paths/replace-file.js'
 
 /**
  * Writes `path` atomically: `write` fills `${path}.tmp`, which is renamed over `path` only

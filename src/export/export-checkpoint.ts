@@ -6,12 +6,13 @@
  * Written atomically (temp file, fsync, rename); entries are pruned after
  * CHECKPOINT_RETENTION_DAYS.
  */
-import { open, readFile, rename, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { z } from 'zod'
 import { SynclogError } from '../errors.js'
 import { SYNC_STATUSES, type SyncStatus } from '../events/sync-log-event.js'
 import { makeDirectory } from '../paths/make-directory.js'
+import { replaceFile } from '../paths/replace-file.js'
 
 /** How long an exported sync is remembered, counted from the time it was exported. */
 export const CHECKPOINT_RETENTION_DAYS = 400
@@ -147,38 +148,15 @@ export function pruneCheckpoint(checkpoint: ExportCheckpoint, nowMs: number): Ex
 }
 
 /**
- * Writes the checkpoint atomically: a temp file next to it is written, flushed to disk and renamed
- * over the old one, so a reader (or a crash) sees the old checkpoint or the new one, never a mix.
+ * Writes the checkpoint atomically (replaceFile), so a reader (or a crash) sees the old
+ * checkpoint or the new one, never a mix.
  */
 export async function writeCheckpoint(path: string, checkpoint: ExportCheckpoint): Promise<void> {
   await makeDirectory(dirname(path))
-  const tmp = `${path}.tmp`
   try {
-    const file = await open(tmp, 'w')
-    try {
-      await file.writeFile(`${JSON.stringify(checkpoint, null, 2)}\n`, 'utf8')
-      await file.sync()
-    } finally {
-      await file.close()
-    }
-    await rename(tmp, path)
+    await replaceFile(path, `${JSON.stringify(checkpoint, null, 2)}\n`)
   } catch (e) {
-    await rm(tmp, { force: true }).catch(() => undefined)
     // A file-system failure (disk full, permissions), not damage: the old checkpoint is intact.
     throw new SynclogError('EXPORT_FAILED', `export checkpoint ${path} cannot be written: ${(e as Error).message}`, { cause: e })
-  }
-  await syncDirectory(dirname(path))
-}
-
-/** Makes the rename durable where the platform allows it (not on Windows, where directories cannot be opened). */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined
-  try {
-    handle = await open(dir, 'r')
-    await handle.sync()
-  } catch {
-    // best effort
-  } finally {
-    await handle?.close().catch(() => undefined)
   }
 }

@@ -47,7 +47,8 @@ export interface SchoolFileKey {
 export function exportFileName(
   name: string,
   stampMs: number,
-  ext: 'xlsx' | 'csv',
+  /** The format's file extension, without the dot. */
+  ext: string,
   school?: SchoolFileKey & { withTenant: boolean },
 ): string {
   const parts = [name]

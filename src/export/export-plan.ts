@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import type { LogFilter, LogPage, Scope, ScopeSide, SyncListFilter, SyncRun } from '../clickhouse/types.js'
 import { syncKey } from './export-checkpoint.js'
 import { exportFileName } from './export-file-names.js'
+import type { LogFileFormat } from './formats/index.js'
 import type { LogRecord } from './log-record.js'
 
 /** What a run reads: the store's listing and streaming (a SyncLogStore fits). */
@@ -28,7 +29,7 @@ export const OPERATOR: Scope = {}
 export interface PlanOptions {
   readonly name: string
   readonly outDir: string
-  readonly format: 'xlsx' | 'csv'
+  readonly format: LogFileFormat
   readonly side: ScopeSide
   readonly tenant?: string
   readonly school?: string
@@ -76,7 +77,7 @@ export async function planOneFile(source: ExportSource, opts: PlanOptions, final
     rows += n
   }
   if (syncs.length === 0) return { files: [], rowsBySync }
-  const path = await freePath(opts.outDir, exportFileName(opts.name, stampMs, opts.format), new Set())
+  const path = await freePath(opts.outDir, exportFileName(opts.name, stampMs, opts.format.file.extension), new Set())
   return { rowsBySync, files: [{ path, rows: opts.dryRun ? rows : null, syncs, filterOf: (run) => syncFilter(run, opts) }] }
 }
 
@@ -114,7 +115,7 @@ export async function planPerSchool(source: ExportSource, opts: PlanOptions, fin
   const taken = new Set<string>()
   const files: FilePlan[] = []
   for (const g of ordered) {
-    const name = exportFileName(opts.name, stampMs, opts.format, { ...g, withTenant: opts.tenant === undefined })
+    const name = exportFileName(opts.name, stampMs, opts.format.file.extension, { ...g, withTenant: opts.tenant === undefined })
     const path = await freePath(opts.outDir, name, taken)
     const base = { path, rows: g.rows, tenant: g.tenant, schoolId: g.schoolId, syncs: g.syncs }
     files.push(g.schoolId === ''

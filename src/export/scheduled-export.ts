@@ -17,28 +17,24 @@
 import { rm, stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { ScopeSide, SyncListFilter, SyncRun } from '../clickhouse/types.js'
-import { parseDateOnly, parseInstant } from '../clickhouse/time.js'
+import { DAY_MS, parseDateOrInstant } from '../events/instant.js'
 import { SynclogError } from '../errors.js'
 import type { SyncStatus } from '../events/sync-log-event.js'
 import type { Logger } from '../logging/logger.js'
 import { writeFileAtomically } from './atomic-file.js'
-import { writeCsv, type CsvRow } from './csv-writer.js'
 import {
   CHECKPOINT_RETENTION_DAYS, advanceCheckpoint, checkExportName, checkpointPath, exportedKeys, readCheckpoint, syncKey, writeCheckpoint,
   type ExportCheckpoint, type ExportedSync,
 } from './export-checkpoint.js'
 import { OPERATOR, planOneFile, planPerSchool, type ExportSource, type FilePlan, type Plan } from './export-plan.js'
-import { LOG_EXPORT_COLUMNS } from './log-columns.js'
+import type { LogFileFormat } from './formats/index.js'
 import type { LogRecord } from './log-record.js'
-import { writeLogXlsx } from './xlsx-log-writer.js'
 import { makeDirectory } from '../paths/make-directory.js'
 
 export type { ExportSource } from './export-plan.js'
 
 /** Statuses after which a sync's rows never change, and are exported. */
 export const EXPORTED_STATUSES: readonly SyncStatus[] = ['Completed', 'Completed with Errors', 'Failed']
-export const EXPORT_FORMATS = ['xlsx', 'csv'] as const
-export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 
 /**
  * After the first run, only syncs started this many days before the run are looked at: every
@@ -46,7 +42,6 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number]
  * CHECKPOINT_RETENTION_DAYS from their export, which comes after the start), with a day to spare.
  */
 export const LOOKBACK_DAYS = CHECKPOINT_RETENTION_DAYS - 1
-const DAY_MS = 86_400_000
 const SYNC_PAGE = 5_000
 const PROGRESS_EVERY_ROWS = 1_000
 
@@ -55,7 +50,8 @@ export interface ScheduledExportOptions {
   readonly name: string
   readonly outDir: string
   readonly dataDir: string
-  readonly format: ExportFormat
+  /** A log file format (formats/index.ts: logFileFormats). */
+  readonly format: LogFileFormat
   readonly perSchool: boolean
   /** Which school of a row counts: home, serving, or either (a row goes to both schools' files). */
   readonly side: ScopeSide
@@ -168,7 +164,7 @@ function fileOf(file: FilePlan, rows: number): ExportFile {
 /** The options that shape the files, as the checkpoint keeps them. */
 function optionsRecord(opts: ScheduledExportOptions): ExportCheckpoint['options'] {
   return {
-    format: opts.format, perSchool: opts.perSchool, side: opts.side,
+    format: opts.format.name, perSchool: opts.perSchool, side: opts.side,
     tenant: opts.tenant ?? null, school: opts.school ?? null, app: opts.app ?? null,
   }
 }
@@ -180,7 +176,7 @@ function lowerBound(sinceMs: number | null, previous: ExportCheckpoint | null, n
 }
 
 export function parseSince(since: string): number {
-  const ms = parseDateOnly(since) ?? (/^\d{4}-\d{2}-\d{2}T/.test(since) ? parseInstant(since) : null)
+  const ms = parseDateOrInstant(since)
   if (ms === null) throw new SynclogError('USAGE', `--since must be a date (YYYY-MM-DD) or an ISO instant (got '${since}')`)
   return ms
 }
@@ -251,7 +247,7 @@ async function writeFiles(
         report()
       }
     }
-    const count = await writeRows(file.path, opts.format, rows())
+    const count = await writeFileAtomically(file.path, (out) => opts.format.log(out, rows()))
     written.push(fileOf(file, count))
     if (file.rows !== null && count !== file.rows) {
       log.warn({ file: file.path, counted: file.rows, rows: count }, 'the file has another number of rows than the first pass counted')
@@ -259,15 +255,6 @@ async function writeFiles(
     log.info({ file: file.path, rows: count, tenant: file.tenant, schoolId: file.schoolId }, 'export file written')
   }
   return rowsBySync
-}
-
-async function writeRows(path: string, format: ExportFormat, rows: AsyncIterable<LogRecord>): Promise<number> {
-  if (format === 'xlsx') return writeLogXlsx(path, rows)
-  return writeFileAtomically(path, (out) => writeCsv(out, asCsvRows(rows), LOG_EXPORT_COLUMNS, { end: true }))
-}
-
-async function* asCsvRows(rows: AsyncIterable<LogRecord>): AsyncGenerator<CsvRow> {
-  for await (const row of rows) yield row as unknown as CsvRow
 }
 
 async function removeAll(paths: readonly string[], log: Logger): Promise<void> {

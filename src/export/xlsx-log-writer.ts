@@ -76,8 +76,8 @@ async function streamWorkbook(
   maxRowsPerSheet: number,
   baseName: string,
 ): Promise<number> {
-  // useStyles: without it exceljs drops numFmt and dates lose their time (pitfalls, exceljs #5).
-  // Inline strings (no shared-string table) keep memory flat (exceljs #3).
+  // useStyles: without it exceljs drops numFmt and dates lose their time (docs/library-notes.md#exceljs).
+  // Inline strings (no shared-string table) keep memory flat (same page).
   // exceljs' type says Stream; it only pipes the zip into it, which any writable stream accepts.
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out as unknown as Stream, useStyles: true, useSharedStrings: false })
   const failed = new Promise<never>((_, reject) => out.once('error', reject))

@@ -2,7 +2,7 @@ import { EventEmitter, once } from 'node:events'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 
 /**
- * Backpressure for exceljs' streaming WorksheetWriter (library-pitfalls.md, exceljs #2).
+ * Backpressure for exceljs' streaming WorksheetWriter (docs/library-notes.md, exceljs).
  *
  * Each worksheet writes its XML into a StreamBuf that exceljs hands to archiver, which pipes it
  * into a PassThrough (readable-stream 2) and reads that as the zip entry. StreamBuf ignores the
@@ -10,8 +10,13 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
  * that it wants draining and emits 'drain' once archiver has read it down (which in turn only
  * happens as fast as the file accepts the zipped bytes), so waiting on that restores backpressure.
  *
- * These are exceljs/archiver internals (exceljs 4.4.0, archiver 5). If their shape is not the
- * expected one, the pacer falls back to yielding to the event loop only.
+ * There is no public way to do this: readable-stream 2 has no `writableLength` or
+ * `writableNeedDrain`, exceljs exposes neither the entry stream nor per-row promises, and
+ * waiting on the output stream alone does not bound memory (deflate is slower than exceljs,
+ * so on a fast disk the output never asks for a pause while hundreds of megabytes of XML
+ * queue in the entry). So this reads exceljs/archiver internals (exceljs 4.4.0, archiver 5);
+ * if their shape is not the expected one, the pacer falls back to yielding to the event loop
+ * only, and a unit test fails.
  */
 export class SheetPacer {
   private readonly sink: Drainable | undefined

@@ -13,14 +13,15 @@
  * they could do: operator with the every-tenant scope, viewer otherwise.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { chmod, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { z } from 'zod'
 import { checkScope } from '../clickhouse/scope.js'
 import { SCOPE_SIDES, type Scope } from '../clickhouse/types.js'
 import { SynclogError } from '../errors.js'
 import { makeDirectory } from '../paths/make-directory.js'
+import { replaceFile } from '../paths/replace-file.js'
+import { LockFile } from '../state/data-dir-lock.js'
 
 export const TOKEN_FILE_NAME = 'api-tokens.json'
 export const TOKEN_PREFIX = 'slk_'
@@ -224,17 +225,21 @@ export class ApiTokens {
     return parsed.data
   }
 
-  /** Read, change, write atomically (temp file, mode 0600, rename), under a lock file against a concurrent token command. */
+  /** Read, change, write atomically (owner-only), under a lock file against a concurrent token command. */
   private async update(change: (file: TokenFile) => void): Promise<void> {
     await makeDirectory(dirname(this.path))
-    await withLockFile(`${this.path}.lock`, async () => {
+    const lockPath = `${this.path}.lock`
+    const lock = await LockFile.acquire(lockPath, 'token', {
+      refused: (holder) => tokenFileBusy(lockPath, holder),
+      wait: { timeoutMs: TOKEN_LOCK_WAIT_MS, pollMs: 20, gaveUp: (holder) => tokenFileBusy(lockPath, holder) },
+    })
+    try {
       const file = await this.read()
       change(file)
-      const tmp = `${this.path}.tmp`
-      await writeFile(tmp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 })
-      await chmod(tmp, 0o600)
-      await rename(tmp, this.path)
-    })
+      await replaceFile(this.path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 })
+    } finally {
+      await lock.release()
+    }
   }
 }
 
@@ -242,30 +247,9 @@ function unreadable(path: string, cause: unknown): SynclogError {
   return new SynclogError('CONFIG_INVALID', `cannot read the API token file ${path}: ${(cause as Error).message}`, { cause })
 }
 
-const LOCK_ATTEMPTS = 100
-const STALE_LOCK_MS = 30_000
+/** How long a token command waits for another one to finish changing the file. */
+const TOKEN_LOCK_WAIT_MS = 10_000
 
-async function withLockFile<T>(lockPath: string, work: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const handle = await open(lockPath, 'wx', 0o600)
-      await handle.close()
-      break
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-      const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0)
-      if (age > STALE_LOCK_MS) {
-        await rm(lockPath, { force: true })
-      } else if (attempt >= LOCK_ATTEMPTS) {
-        throw new SynclogError('DATA_DIR_LOCKED', `another token command holds ${lockPath}; try again, or remove the file if no synclog token command runs`)
-      } else {
-        await sleep(20 + Math.floor(Math.random() * 30))
-      }
-    }
-  }
-  try {
-    return await work()
-  } finally {
-    await rm(lockPath, { force: true })
-  }
+function tokenFileBusy(lockPath: string, holder: { readonly pid: number; readonly command: string }): SynclogError {
+  return new SynclogError('DATA_DIR_LOCKED', `another synclog ${holder.command} command (pid ${holder.pid}) holds ${lockPath}; try again once it has finished`)
 }

@@ -47,10 +47,15 @@ export function decisionRoutes(prefix: string, decisions: SyncDecisions | undefi
       [415, 'The body is not sent as `Content-Type: application/json`.'],
     ],
     response: { json: { schema: SyncRunSchema, description: `The sync, ${ACTS[decision].done}.` } },
+    // Before the body is validated: a body that is not JSON is refused as such, not as a bad field.
+    options: {
+      preValidation: async (request) => {
+        if (!JSON_TYPE.test(request.headers['content-type'] ?? '')) {
+          throw new HttpProblem(415, 'BAD_REQUEST', `send the body {} as Content-Type: application/json to ${decision} a sync`)
+        }
+      },
+    },
     handler: async ({ params, caller, scope, request }) => {
-      if (!JSON_TYPE.test(request.headers['content-type'] ?? '')) {
-        throw new HttpProblem(415, 'BAD_REQUEST', `send the body {} as Content-Type: application/json to ${decision} a sync`)
-      }
       const { syncId } = params
       const outcome = await decisions.decide({ syncId, decision, by: `token ${caller!.name}`, scope, at: new Date(now()).toISOString() })
       if (outcome.kind === 'not-found') throw syncNotFound(syncId)

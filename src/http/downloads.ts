@@ -1,20 +1,29 @@
 /**
- * File downloads (CSV, Excel) streamed from the store to the client, never
- * buffered. The first row is read before the status line goes out, so a bad
+ * File downloads streamed from the store to the client, never buffered, in any
+ * log file format (src/export/formats). The first row is read before the status line goes out, so a bad
  * filter or an unavailable store is still a proper 4xx/5xx; a failure after that
  * can only cut the response short (the client sees an incomplete download).
  */
 import { PassThrough } from 'node:stream'
 import type { FastifyReply } from 'fastify'
-import { writeCsv } from '../export/csv-writer.js'
-import { LOG_EXPORT_COLUMNS } from '../export/log-columns.js'
-import { writeLogXlsxTo } from '../export/xlsx-log-writer.js'
+import { z } from 'zod'
+import { formatNames, type LogFileFormat } from '../export/formats/index.js'
 import type { LogRecord } from '../clickhouse/types.js'
 
-export const CSV_TYPE = 'text/csv; charset=utf-8'
-export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+/** The path of the log's download in `format`, under the API's prefix: `/log.csv`. */
+export const logDownloadPath = (format: LogFileFormat): string => `/log.${format.file.extension}`
 
-export type DownloadFormat = 'csv' | 'xlsx'
+/** The page's download menu: the log file formats, as the format list has them when the routes are built. */
+export function logDownloadsSchema(): z.ZodObject {
+  const names = formatNames('log file')
+  return z.object({
+    downloads: z.array(z.object({
+      format: z.enum(names as [string, ...string[]]).meta({ description: 'The format\'s name.' }),
+      label: z.string().meta({ description: 'For people: "Excel", "CSV".' }),
+      url: z.string().meta({ description: 'The download; the query parameters of the log\'s filters narrow it.' }),
+    })).meta({ description: 'One per log file format, the usual one first.' }),
+  })
+}
 
 /** Fails a download whose client went away (an error, so a writer waiting for 'drain' stops waiting); logged quietly. */
 export class ClientGone extends Error {
@@ -35,13 +44,13 @@ export function fileStamp(nowMs: number): string {
 }
 
 /**
- * Reads the first row, then sends `rows` as a CSV or Excel attachment named
+ * Reads the first row, then sends `rows` in `format` as an attachment named
  * `fileName`. Resolves to the reply once the response has started.
  */
 export async function sendDownload(
   reply: FastifyReply,
   rows: AsyncIterable<LogRecord> | Iterable<LogRecord>,
-  format: DownloadFormat,
+  format: LogFileFormat,
   fileName: string,
 ): Promise<FastifyReply> {
   const source = await startedIterator(rows)
@@ -52,20 +61,17 @@ export async function sendDownload(
     if (!reply.raw.writableFinished && !body.destroyed) body.destroy(new ClientGone())
   })
   const log = reply.log
-  const write = format === 'csv'
-    ? writeCsv(body, source, LOG_EXPORT_COLUMNS as readonly (readonly [string, string])[], { end: true })
-    : writeLogXlsxTo(body, source)
-  write.then(
+  format.log(body, source).then(
     (rowCount) => {
       if (!body.writableEnded) body.end()
-      log.debug({ rows: rowCount, format }, 'download complete')
+      log.debug({ rows: rowCount, format: format.name }, 'download complete')
     },
     (err: unknown) => {
       // A write into the destroyed body fails with its own error; the cause is still the client leaving.
       if (err instanceof ClientGone || body.errored instanceof ClientGone) {
-        log.debug({ err, format }, 'download stopped: the client went away')
+        log.debug({ err, format: format.name }, 'download stopped: the client went away')
       } else {
-        log.error({ err, format }, 'download failed after it started; the response is cut short')
+        log.error({ err, format: format.name }, 'download failed after it started; the response is cut short')
       }
       body.destroy(err instanceof Error ? err : new Error(String(err)))
       source.close()
@@ -73,7 +79,7 @@ export async function sendDownload(
   )
   return reply
     .header('content-disposition', `attachment; filename="${safeFileName(fileName)}"`)
-    .type(format === 'csv' ? CSV_TYPE : XLSX_TYPE)
+    .type(format.file.contentType)
     .send(body)
 }
 

@@ -23,11 +23,11 @@ export class HttpProblem extends Error {
 }
 
 /** How a failure is logged: client mistakes at debug, outages at warn, bugs at error. */
-export type ProblemLogLevel = 'debug' | 'warn' | 'error'
+type ProblemLogLevel = 'debug' | 'warn' | 'error'
 
 /** A value as a message quotes it: JSON-quoted, cut to 60 characters. */
 export function quoted(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text)
 }
 
@@ -37,8 +37,12 @@ export function syncNotFound(syncId: string): HttpProblem {
 
 /** A body over the route's limit: refused as soon as its Content-Length (or its bytes so far) says so. */
 export function bodyTooLarge(limit: number, method: string, url: string): HttpProblem {
-  return new HttpProblem(413, 'TOO_LARGE', `the request body is larger than ${limit} bytes, the most ${method} ${quoted(url.split('?')[0] ?? '')} accepts`,
-    { connection: 'close' })
+  return new HttpProblem(
+    413,
+    'TOO_LARGE',
+    `the request body is larger than ${limit} bytes, the most ${method} ${quoted(url.split('?')[0] ?? '')} accepts`,
+    { connection: 'close' },
+  )
 }
 
 const RETRY_AFTER_SECONDS = '5'
@@ -55,8 +59,9 @@ export function problemOf(err: unknown, requestId: string): { problem: HttpProbl
       case 'DATA_DIR_LOCKED':
       case 'STORE_UNAVAILABLE':
         return {
-          problem: new HttpProblem(503, 'UNAVAILABLE', `the sync-log store is unavailable; try again shortly (request ${requestId})`,
-            { 'retry-after': RETRY_AFTER_SECONDS }),
+          problem: new HttpProblem(503, 'UNAVAILABLE', `the sync-log store is unavailable; try again shortly (request ${requestId})`, {
+            'retry-after': RETRY_AFTER_SECONDS,
+          }),
           level: 'warn',
         }
       default:
@@ -68,7 +73,10 @@ export function problemOf(err: unknown, requestId: string): { problem: HttpProbl
     // Fastify's own refusals (a malformed URL, a body on a GET): their messages name no internals.
     return { problem: new HttpProblem(status, 'BAD_REQUEST', (err as Error).message), level: 'debug' }
   }
-  return { problem: new HttpProblem(500, 'INTERNAL', `internal error; the server log has the details (request ${requestId})`), level: 'error' }
+  return {
+    problem: new HttpProblem(500, 'INTERNAL', `internal error; the server log has the details (request ${requestId})`),
+    level: 'error',
+  }
 }
 
 function statusOf(err: unknown): number | undefined {

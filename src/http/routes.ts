@@ -2,19 +2,18 @@
  * The routes of `/api/v1`: each passes the caller's scope to every store call,
  * and the caller's filters only ever narrow it (the store ANDs the scope in).
  */
-import { withDefaultWindow } from '../clickhouse/log-window.js'
-import { DISTRICT_KEY, type CountCell, type LogFilter } from '../clickhouse/types.js'
-import { LOG_COLUMNS, type LogColumn } from '../events/sync-log-event.js'
-import { CSV_TYPE, XLSX_TYPE, fileStamp, sendDownload } from './downloads.js'
+import { LogFilterQuery, QUERY_STRING, logFilterOf } from '../clickhouse/log-filter.js'
+import { DISTRICT_KEY, type CountCell } from '../clickhouse/types.js'
+import { csv, logFileFormats } from '../export/formats/index.js'
+import { fileStamp, logDownloadPath, logDownloadsSchema, sendDownload } from './downloads.js'
 import { meOf } from './api-tokens.js'
-import { HttpProblem, syncNotFound } from './http-errors.js'
+import { syncNotFound } from './http-errors.js'
 import type { ReadStore } from './read-store.js'
 import { defineRoute, type RouteDef } from './route-def.js'
 import {
-  CONTAINS_PREFIX, DrillDownQuery, DrillDownSchema, HistoryQuery, LogCountSchema, LogFilterQuery, LogPageQuery, LogPageSchema, MeSchema,
+  DrillDownQuery, DrillDownSchema, HistoryQuery, LogCountSchema, LogPageQuery, LogPageSchema, MeSchema,
   RollupListSchema, SchoolListSchema, RollupQuery, SummaryQuery, SyncIdParams, SyncListQuery, SyncListSchema, SyncRunSchema, SyncSummarySchema,
 } from './schemas.js'
-import type { z } from 'zod'
 
 export const API_PREFIX = '/api/v1'
 
@@ -22,27 +21,6 @@ export interface ApiDeps {
   readonly store: ReadStore
   /** The clock of the log's default 30-day window and of file names. */
   readonly now: () => number
-}
-
-type LogFilterParams = z.output<typeof LogFilterQuery>
-
-/** The store's filter from the query; the 30-day default window applies when no date, sync or record is named. */
-export function logFilterOf(q: LogFilterParams, nowMs: number): LogFilter {
-  if (q.side !== undefined && q.school === undefined) {
-    throw new HttpProblem(400, 'BAD_PARAMETER', 'query parameter side needs school: side says on which side of a row the school is matched')
-  }
-  const contains: { column: LogColumn; text: string }[] = []
-  for (const column of LOG_COLUMNS) {
-    const text = q[`${CONTAINS_PREFIX}${column}`]
-    if (text !== undefined) contains.push({ column, text })
-  }
-  const filter: LogFilter = {
-    tenant: q.tenant, syncId: q.sync, school: q.school, schoolSide: q.side,
-    actions: q.action, outcomes: q.outcome, apps: q.app, entities: q.entity,
-    from: q.from, to: q.to, contains, includeRejected: q.includeRejected ?? false,
-  }
-  for (const key of Object.keys(filter) as (keyof LogFilter)[]) if (filter[key] === undefined) delete filter[key]
-  return withDefaultWindow(filter, nowMs)
 }
 
 /** The store answers null for a sync that is unknown or outside the scope: both are a 404. */
@@ -114,12 +92,12 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
       method: 'GET', url: `${API_PREFIX}/syncs/:syncId/report.csv`, operationId: 'downloadSyncReport', tag: 'downloads', auth: true, readsStore: true, notFound: true,
       summary: "A sync's error rows (Skipped, Invalid, Excluded, Merged) as a CSV download",
       params: SyncIdParams,
-      response: { file: { contentType: CSV_TYPE, description: 'CSV with a UTF-8 BOM and a header row; spreadsheet formulas neutralized.' } },
+      response: { file: { contentType: csv.file.contentType, description: csv.fileNote } },
       handler: async ({ scope, params, reply }) => {
         const run = await store.getSync(scope, params.syncId)
         if (run === null) throw syncNotFound(params.syncId)
         const rows = await store.reportRows(scope, run.syncId)
-        return sendDownload(reply, rows, 'csv', `sync-${run.syncId}-errors.csv`)
+        return sendDownload(reply, rows, csv, `sync-${run.syncId}-errors.csv`)
       },
     }),
 
@@ -131,7 +109,7 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
       response: { json: { schema: LogPageSchema, description: 'A page of rows and the cursor of the next one.' } },
       handler: async ({ scope, query }) => {
         const { limit, cursor, ...filters } = query
-        return store.queryLog(scope, logFilterOf(filters, now()), { limit, ...(cursor === undefined ? {} : { cursor }) })
+        return store.queryLog(scope, logFilterOf(filters, now(), QUERY_STRING), { limit, ...(cursor === undefined ? {} : { cursor }) })
       },
     }),
 
@@ -141,27 +119,28 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
       description: LOG_FILTER_NOTE,
       query: LogFilterQuery,
       response: { json: { schema: LogCountSchema, description: 'The counts.' } },
-      handler: async ({ scope, query }) => store.countLog(scope, logFilterOf(query, now())),
+      handler: async ({ scope, query }) => store.countLog(scope, logFilterOf(query, now(), QUERY_STRING)),
     }),
 
-    defineRoute({
-      method: 'GET', url: `${API_PREFIX}/log.csv`, operationId: 'downloadLogCsv', tag: 'downloads', auth: true, readsStore: true,
-      summary: 'Every row of the sync log that matches, as a CSV download (streamed)',
+    // One download of the log per log file format (src/export/formats), and their list for the page's menu.
+    ...logFileFormats().map((format) => defineRoute({
+      method: 'GET', url: `${API_PREFIX}${logDownloadPath(format)}`, operationId: `downloadLog${format.name[0]!.toUpperCase()}${format.name.slice(1)}`,
+      tag: 'downloads', auth: true, readsStore: true,
+      summary: `Every row of the sync log that matches, as a ${format.label} download (streamed)`,
       description: LOG_FILTER_NOTE,
       query: LogFilterQuery,
-      response: { file: { contentType: CSV_TYPE, description: 'CSV with a UTF-8 BOM and a header row; spreadsheet formulas neutralized.' } },
+      response: { file: { contentType: format.file.contentType, description: format.fileNote ?? `A ${format.label} file.` } },
       handler: async ({ scope, query, reply }) =>
-        sendDownload(reply, store.streamLog(scope, logFilterOf(query, now())), 'csv', `sync-log-${fileStamp(now())}.csv`),
-    }),
+        sendDownload(reply, store.streamLog(scope, logFilterOf(query, now(), QUERY_STRING)), format, `sync-log-${fileStamp(now())}.${format.file.extension}`),
+    })),
 
     defineRoute({
-      method: 'GET', url: `${API_PREFIX}/log.xlsx`, operationId: 'downloadLogXlsx', tag: 'downloads', auth: true, readsStore: true,
-      summary: 'Every row of the sync log that matches, as an Excel download (streamed)',
-      description: `${LOG_FILTER_NOTE} Frozen header row, autofilter, dates as date cells, a new sheet past Excel's row limit.`,
-      query: LogFilterQuery,
-      response: { file: { contentType: XLSX_TYPE, description: 'An .xlsx workbook.' } },
-      handler: async ({ scope, query, reply }) =>
-        sendDownload(reply, store.streamLog(scope, logFilterOf(query, now())), 'xlsx', `sync-log-${fileStamp(now())}.xlsx`),
+      method: 'GET', url: `${API_PREFIX}/log/downloads`, operationId: 'listLogDownloads', tag: 'downloads', auth: true, readsStore: false,
+      summary: 'The formats the log downloads in, for a download menu: each with its label and URL',
+      response: { json: { schema: logDownloadsSchema(), description: 'The downloads.' } },
+      handler: async () => ({
+        downloads: logFileFormats().map((f) => ({ format: f.name, label: f.label, url: `${API_PREFIX}${logDownloadPath(f)}` })),
+      }),
     }),
 
     defineRoute({

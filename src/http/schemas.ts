@@ -6,10 +6,10 @@
  */
 import { z } from 'zod'
 import { ENTITY_TYPES } from '../events/change-event.js'
+import { OUTCOMES, SYNC_STATUSES } from '../events/sync-log-event.js'
 import {
-  LOG_COLUMNS, OUTCOMES, ROSTER_ACTIONS, SECTION_ACTIONS, SYNC_STATUSES,
-} from '../events/sync-log-event.js'
-import { parseDateOnly, parseInstant } from '../clickhouse/time.js'
+  LOG_ACTION_VALUES, booleanParam, dateOrInstant, logFilterShape, nonBlank, oneOf, repeatable,
+} from '../clickhouse/log-filter.js'
 import { PERMISSIONS, TOKEN_ROLES } from './api-tokens.js'
 import {
   DISTRICT_KEY, SCOPE_SIDES,
@@ -20,22 +20,10 @@ import {
 export const MAX_PAGE_LIMIT = 10_000
 export const DEFAULT_PAGE_LIMIT = 100
 
-/** Every value of the log's `action` column. */
-export const LOG_ACTION_VALUES = [...ROSTER_ACTIONS, ...SECTION_ACTIONS, ...OUTCOMES.filter((o) => o !== 'No Change')] as const
-
 // ---------------------------------------------------------------------------
 // Parameters. Query strings carry text; numbers and booleans are coerced here.
+// The log's filters, and the kinds of values they take, are src/clickhouse/log-filter.ts.
 // ---------------------------------------------------------------------------
-
-const nonBlank = (description: string) =>
-  z.string().min(1, { error: 'must not be blank' }).meta({ description })
-
-const dateOrInstant = (description: string) =>
-  z.string()
-    .refine((v) => parseDateOnly(v) !== null || parseInstant(v) !== null, {
-      error: 'must be a date (YYYY-MM-DD) or an ISO-8601 date-time such as 2024-09-01T06:00:00Z',
-    })
-    .meta({ description, examples: ['2024-09-01', '2024-09-01T06:00:00Z'] })
 
 const limitParam = (description: string) =>
   z.coerce.number({ error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
@@ -44,14 +32,6 @@ const limitParam = (description: string) =>
     .max(MAX_PAGE_LIMIT, { error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
     .default(DEFAULT_PAGE_LIMIT)
     .meta({ description })
-
-const booleanParam = (description: string) =>
-  z.enum(['true', 'false'], { error: "must be 'true' or 'false'" })
-    .transform((v) => v === 'true')
-    .meta({ description })
-
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T, description: string) =>
-  z.enum(values, { error: `must be one of: ${values.join(', ')}` }).meta({ description })
 
 const cursorParam = z.string().min(1, { error: 'must not be blank' })
   .meta({ description: 'The `nextCursor` of the previous page (opaque). Omit for the first page.' })
@@ -62,40 +42,6 @@ export const SyncIdParams = z.strictObject({
 })
 
 export const NoQuery = z.strictObject({})
-
-const SIDE_DESCRIPTION = 'With `school`: match the home school (`home`), the serving school (`serving`) or either (`either`, the default).'
-
-/** The key prefix of the per-column substring filters: `contains.studentName=smi`. */
-export const CONTAINS_PREFIX = 'contains.'
-
-const containsParams = Object.fromEntries(LOG_COLUMNS.map((c) => [
-  `${CONTAINS_PREFIX}${c}`,
-  z.string().min(1, { error: 'must not be blank' })
-    .meta({ description: `Rows whose \`${c}\` contains this text (case-insensitive).` })
-    .optional(),
-])) as Record<`contains.${(typeof LOG_COLUMNS)[number]}`, z.ZodOptional<z.ZodString>>
-
-const logFilterShape = {
-  tenant: nonBlank('Rows of this tenant (a district\'s SIS feed). Narrows the token\'s scope, never widens it.').optional(),
-  sync: nonBlank('Rows of this sync.').optional(),
-  school: nonBlank('Rows of this school (on the side `side` names). Narrows the token\'s scope, never widens it.').optional(),
-  side: oneOf(SCOPE_SIDES, SIDE_DESCRIPTION).optional(),
-  action: z.array(oneOf(LOG_ACTION_VALUES, 'An action.'))
-    .meta({ description: 'Rows with one of these actions (repeat the parameter for several).' }).optional(),
-  outcome: z.array(oneOf(OUTCOMES, 'An outcome.'))
-    .meta({ description: 'Rows with one of these outcomes (repeatable).' }).optional(),
-  app: z.array(nonBlank('A source application.'))
-    .meta({ description: 'Rows from one of these source applications (repeatable).' }).optional(),
-  entity: z.array(oneOf(ENTITY_TYPES, 'An entity type.'))
-    .meta({ description: 'Rows about one of these entity types (repeatable).' }).optional(),
-  from: dateOrInstant('Rows dated at or after this (a date is the start of that UTC day). Without from, to, sync: the last 30 days.').optional(),
-  to: dateOrInstant('Rows dated at or before this (a date is through the end of that UTC day).').optional(),
-  includeRejected: booleanParam('Also rows of syncs rejected after a hold (hidden by default).').optional(),
-  ...containsParams,
-}
-
-/** Filters of `GET /api/v1/log.csv` and `/log.xlsx`: every row that matches. */
-export const LogFilterQuery = z.strictObject(logFilterShape)
 
 /** `GET /api/v1/log`: the filters and one page. */
 export const LogPageQuery = z.strictObject({
@@ -119,7 +65,7 @@ export const SummaryQuery = z.strictObject({
 export const DrillDownQuery = z.strictObject({
   entity: oneOf(ENTITY_TYPES, 'The entity type of the count.'),
   school: z.string().meta({ description: `The school id of the count; \`${DISTRICT_KEY}\` or empty for district-level records; omit for every school the token may see (the entity's total).` }).optional(),
-  outcome: z.array(oneOf(OUTCOMES, 'An outcome.'))
+  outcome: repeatable(oneOf(OUTCOMES, 'An outcome.'))
     .meta({ description: 'The outcome of the count; repeat it for a sum (Merged and Excluded for Duplicates); omit for the Total.' }).optional(),
   limit: limitParam('Rows per page.'),
   cursor: cursorParam.optional(),
@@ -143,7 +89,11 @@ export const RollupQuery = z.strictObject({
 // Responses, registered for the OpenAPI document's components.
 // ---------------------------------------------------------------------------
 
-export const apiSchemas = z.registry<{ id: string; description?: string }>()
+/**
+ * Where the response schemas are registered under their id: zod's global registry,
+ * the one the OpenAPI generation reads (with every field's `.meta()` description).
+ */
+export const apiSchemas = z.globalRegistry
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 /** Fails to compile when a response schema and the store's type drift apart. */

@@ -23,7 +23,11 @@ export interface HttpLimits {
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
-  headersTimeoutMs: 15_000, requestTimeoutMs: 30_000, idleTimeoutMs: 15_000, keepAliveTimeoutMs: 5_000, maxConnections: 512,
+  headersTimeoutMs: 15_000,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 512,
 }
 
 /** The body limit of a route that declares none: JSON bodies are small. */
@@ -32,7 +36,7 @@ export const DEFAULT_BODY_LIMIT = 16 * 1024
 export const SIGN_IN_BODY_LIMIT = 1024
 
 /** Open files kept for everything but connections: chDB's parts, the log, the token file. */
-export const RESERVED_FILES = 256
+const RESERVED_FILES = 256
 const MIN_CONNECTIONS = 16
 const MAX_DEFAULT_CONNECTIONS = 1024
 

@@ -6,30 +6,40 @@
  */
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
+import fastifyCookie from '@fastify/cookie'
+import fastifyHelmet from '@fastify/helmet'
+import fastifySwagger from '@fastify/swagger'
 import Fastify, {
-  LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawReplyDefaultExpression,
-  type RawRequestDefaultExpression, type RawServerDefault,
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
 } from 'fastify'
+import { hasZodFastifySchemaValidationErrors, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Logger } from '../logging/logger.js'
 import { allows, refusal, type ApiTokenInfo, type ApiTokens } from './api-tokens.js'
 import { ClientGone } from './downloads.js'
 import { HttpProblem, bodyTooLarge, problemOf, quoted } from './http-errors.js'
-import { openApiDocument } from './openapi.js'
+import { openApiOptions } from './openapi.js'
+import { parameterProblem } from './parameter-errors.js'
 import type { ReadStore } from './read-store.js'
-import { defineRoute, type RouteDef } from './route-def.js'
+import { defineRoute } from './route-def.js'
 import { API_PREFIX, apiRoutes } from './routes.js'
-import { sessionRoutes, sessionToken } from './session.js'
+import { SESSION_COOKIE, sessionRoutes } from './session.js'
 import { decisionRoutes } from './decision-routes.js'
 import type { SyncDecisions } from '../pipeline/sync-decisions.js'
 import { acceptUploadBodies, importRoutes, receivingUpload, type ImportRoutesDeps } from './import-routes.js'
-import { webRoutes } from './web-ui.js'
+import { serveWebFiles, webRoutes } from './web-ui.js'
 import { HealthSchema, OpenApiSchema, type HttpErrorCode } from './schemas.js'
 import { DEFAULT_BODY_LIMIT, DEFAULT_HTTP_LIMITS, checkIntervalMs, type HttpLimits } from './server-limits.js'
 import type { TrustProxy } from '../config/trust-proxy.js'
 import { serverIdentity, withPublicMessages, withoutServerDirectories } from './public-text.js'
 
 /** Request line and headers: room for a long filter (a 100 KB `contains`), not for abuse. */
-export const MAX_HEADER_BYTES = 256 * 1024
+const MAX_HEADER_BYTES = 256 * 1024
 /** The longest path parameter (a sync id) the router accepts. */
 const MAX_PARAM_LENGTH = 1024
 
@@ -63,10 +73,28 @@ export interface SynclogServer {
   readonly app: FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger>
   /** The routes as Fastify registered them (checked against the OpenAPI document by the tests). */
   readonly registeredRoutes: readonly RegisteredRoute[]
-  readonly openApi: () => Record<string, unknown>
 }
 
-const callers = new WeakMap<FastifyRequest, ApiTokenInfo>()
+/**
+ * The security headers of every answer: only `X-Content-Type-Options: nosniff`
+ * (an answer is never sniffed into another type). The web page's routes add
+ * their Content-Security-Policy (src/http/web-ui.ts).
+ */
+const SECURITY_HEADERS = {
+  contentSecurityPolicy: false,
+  crossOriginEmbedderPolicy: false,
+  crossOriginOpenerPolicy: false,
+  crossOriginResourcePolicy: false,
+  originAgentCluster: false,
+  referrerPolicy: false,
+  strictTransportSecurity: false,
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xFrameOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xPoweredBy: false,
+  xXssProtection: false,
+} as const
 
 /**
  * Fastify's request lines, quieter: one debug line per request with the route
@@ -82,7 +110,7 @@ class RequestLog extends LogController {
       route: request.routeOptions.url ?? '(no route)',
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime),
-      token: callers.get(request)?.name,
+      token: request.caller?.name,
       params: Object.keys((request.query ?? {}) as object),
     }
     if (error) reply.log.warn({ ...line, err: error }, 'request failed while responding')
@@ -90,7 +118,8 @@ class RequestLog extends LogController {
   }
 
   override streamError(error: Error & { code?: string }, _request: FastifyRequest, reply: FastifyReply): void {
-    if (error instanceof ClientGone || error.code === 'ERR_STREAM_PREMATURE_CLOSE') reply.log.debug('download stopped: the client went away')
+    if (error instanceof ClientGone || error.code === 'ERR_STREAM_PREMATURE_CLOSE')
+      reply.log.debug('download stopped: the client went away')
     else reply.log.warn({ err: error }, 'download cut short by an error after it started')
   }
 
@@ -105,21 +134,25 @@ class RequestLog extends LogController {
 function refuseConnection(socket: Socket, status: 400 | 408 | 431, code: HttpErrorCode, message: string): void {
   if (socket.writable && socket.bytesWritten === 0) {
     const body = JSON.stringify({ error: { code, message } })
-    socket.write([
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
-      'Content-Type: application/json; charset=utf-8',
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      'Connection: close',
-      '',
-      body,
-    ].join('\r\n'))
+    socket.write(
+      [
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+        'Content-Type: application/json; charset=utf-8',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        'Connection: close',
+        '',
+        body,
+      ].join('\r\n'),
+    )
   }
   socket.destroy()
 }
 
 function tooSlow(limits: HttpLimits): string {
-  return `the request was not received in time (headers within ${limits.headersTimeoutMs / 1000} s, the whole request within ${limits.requestTimeoutMs / 1000} s, `
-    + `no pause longer than ${limits.idleTimeoutMs / 1000} s); the connection is closed`
+  return (
+    `the request was not received in time (headers within ${limits.headersTimeoutMs / 1000} s, the whole request within ${limits.requestTimeoutMs / 1000} s, ` +
+    `no pause longer than ${limits.idleTimeoutMs / 1000} s); the connection is closed`
+  )
 }
 
 function clientErrorHandlerFor(limits: HttpLimits) {
@@ -129,7 +162,12 @@ function clientErrorHandlerFor(limits: HttpLimits) {
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && receivingUpload(socket)) return
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return refuseConnection(socket, 408, 'REQUEST_TIMEOUT', tooSlow(limits))
     if (err.code === 'HPE_HEADER_OVERFLOW') {
-      return refuseConnection(socket, 431, 'TOO_LARGE', `the request line and headers are larger than ${MAX_HEADER_BYTES / 1024} KB; shorten the filters`)
+      return refuseConnection(
+        socket,
+        431,
+        'TOO_LARGE',
+        `the request line and headers are larger than ${MAX_HEADER_BYTES / 1024} KB; shorten the filters`,
+      )
     }
     refuseConnection(socket, 400, 'BAD_REQUEST', 'malformed HTTP request')
   }
@@ -141,26 +179,28 @@ async function authenticate(tokens: ApiTokens, request: FastifyRequest): Promise
   const header = request.headers.authorization
   if (header === undefined || header === '') {
     // A browser signed in through POST /api/v1/session: the cookie holds the token.
-    const fromCookie = sessionToken(request)
+    const fromCookie = request.cookies[SESSION_COOKIE]
     const caller = fromCookie === undefined || fromCookie === '' ? null : await tokens.authenticate(fromCookie)
-    if (caller !== null) {
-      callers.set(request, caller)
-      return caller
-    }
+    if (caller !== null) return caller
     if (fromCookie !== undefined && fromCookie !== '') {
-      throw new HttpProblem(401, 'UNAUTHORIZED', 'the session\'s API token is unknown or revoked; sign in again', { 'www-authenticate': 'Bearer realm="synclog"' })
+      throw new HttpProblem(401, 'UNAUTHORIZED', "the session's API token is unknown or revoked; sign in again", {
+        'www-authenticate': 'Bearer realm="synclog"',
+      })
     }
-    throw new HttpProblem(401, 'UNAUTHORIZED',
+    throw new HttpProblem(
+      401,
+      'UNAUTHORIZED',
       'this endpoint needs an API token: send "Authorization: Bearer <token>" (an operator creates one with: synclog token create --name <name> --tenant <district>)',
-      { 'www-authenticate': 'Bearer realm="synclog"' })
+      { 'www-authenticate': 'Bearer realm="synclog"' },
+    )
   }
   const match = BEARER.exec(header)
   const caller = match === null ? null : await tokens.authenticate(match[1]!)
   if (caller === null) {
-    throw new HttpProblem(401, 'UNAUTHORIZED', 'the API token is unknown or revoked (expected "Authorization: Bearer slk_…")',
-      { 'www-authenticate': 'Bearer realm="synclog", error="invalid_token"' })
+    throw new HttpProblem(401, 'UNAUTHORIZED', 'the API token is unknown or revoked (expected "Authorization: Bearer slk_…")', {
+      'www-authenticate': 'Bearer realm="synclog", error="invalid_token"',
+    })
   }
-  callers.set(request, caller)
   return caller
 }
 
@@ -186,9 +226,12 @@ export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
     clientErrorHandler: clientErrorHandlerFor(limits),
     // A malformed URL (`/syncs/%zz`) answers in the API's error format too.
     frameworkErrors: (err, request, reply) => {
-      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`
-        : err.code === 'FST_ERR_BAD_URL' ? `malformed URL ${quoted(request.url)}: a % must start an escape such as %20`
-          : 'the request could not be routed'
+      const message =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`
+          : err.code === 'FST_ERR_BAD_URL'
+            ? `malformed URL ${quoted(request.url)}: a % must start an escape such as %20`
+            : 'the request could not be routed'
       const problem = new HttpProblem(400, 'BAD_REQUEST', message)
       request.log.debug({ code: err.code }, 'request refused by the router')
       void (reply as FastifyReply).code(problem.status).send(problem.body())
@@ -196,43 +239,47 @@ export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
   })
   guardConnections(app, limits)
   if (opts.imports !== undefined) acceptUploadBodies(app)
+  app.setValidatorCompiler(validatorCompiler)
+  // Answers are written as they are. The response schemas describe them (schemas.ts checks them against the
+  // store's types when compiling); checking a 10,000-row page at run time would cost several times its JSON.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
+  await app.register(fastifyCookie)
+  await app.register(fastifyHelmet, SECURITY_HEADERS)
+  await app.register(fastifySwagger, openApiOptions(opts.version))
+  await serveWebFiles(app, opts.webRoot)
   const registeredRoutes: RegisteredRoute[] = []
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url })
   })
 
-  const routes: RouteDef[] = [
-    defineRoute({
-      method: 'GET', url: '/healthz', operationId: 'health', tag: 'server', auth: false, readsStore: false,
-      summary: 'Liveness: the server answers (no token needed)',
-      response: { json: { schema: HealthSchema, description: 'The server is up.' } },
-      handler: async () => ({ status: 'ok' as const }),
-    }),
-    defineRoute({
-      method: 'GET', url: '/openapi.json', operationId: 'openApi', tag: 'server', auth: false, readsStore: false,
-      summary: 'This OpenAPI 3.1 document (no token needed)',
-      response: { json: { schema: OpenApiSchema, description: 'The OpenAPI document.' } },
-      handler: async () => openApi(),
-    }),
-    ...apiRoutes({ store: withPublicMessages(opts.store, identity), now }),
-    ...sessionRoutes(API_PREFIX, opts.tokens),
-    ...decisionRoutes(API_PREFIX, opts.decisions, withPublicMessages(opts.store, identity), now),
-    ...importRoutes(opts.imports, limits.idleTimeoutMs),
-    ...webRoutes(opts.webRoot),
-  ]
-  let document: Record<string, unknown> | undefined
-  const openApi = (): Record<string, unknown> => (document ??= openApiDocument(routes, opts.version))
+  // The token is checked before the parameters, so a stranger learns nothing from a 400.
+  app.decorateRequest('caller', null)
+  app.addHook('preValidation', async (request) => {
+    const { auth, permission } = request.routeOptions.config
+    if (auth !== true) return
+    const caller = await authenticate(opts.tokens, request)
+    request.caller = caller
+    if (permission !== undefined && !allows(caller, permission)) throw new HttpProblem(403, 'FORBIDDEN', refusal(caller, permission))
+  })
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
-    reply.header('x-content-type-options', 'nosniff')
     reply.header('cache-control', 'no-store')
   })
 
   app.setErrorHandler((err, request, reply) => {
-    const { problem, level } = (err as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-      ? { problem: bodyTooLarge(request.routeOptions.bodyLimit ?? DEFAULT_BODY_LIMIT, request.method, request.routeOptions.url ?? request.url), level: 'debug' as const }
-      : problemOf(err, request.id)
+    const { problem, level } = hasZodFastifySchemaValidationErrors(err)
+      ? { problem: parameterProblem(err.validation, err.validationContext ?? '', request), level: 'debug' as const }
+      : (err as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? {
+            problem: bodyTooLarge(
+              request.routeOptions.bodyLimit ?? DEFAULT_BODY_LIMIT,
+              request.method,
+              request.routeOptions.url ?? request.url,
+            ),
+            level: 'debug' as const,
+          }
+        : problemOf(err, request.id)
     if (level === 'error') request.log.error({ err, route: request.routeOptions.url }, 'request failed')
     else if (level === 'warn') request.log.warn({ err, route: request.routeOptions.url }, 'request failed: store unavailable')
     else request.log.debug({ code: problem.code, status: problem.status }, 'request refused')
@@ -243,26 +290,46 @@ export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? ''
-    const problem = new HttpProblem(404, 'NOT_FOUND', `no endpoint ${request.method} ${quoted(path)}; the endpoints are listed at /openapi.json`)
+    const problem = new HttpProblem(
+      404,
+      'NOT_FOUND',
+      `no endpoint ${request.method} ${quoted(path)}; the endpoints are listed at /openapi.json`,
+    )
     return reply.code(404).send(problem.body())
   })
 
-  for (const route of routes) {
-    app.route({
-      method: route.method,
-      url: route.url,
-      bodyLimit: route.bodyLimit ?? DEFAULT_BODY_LIMIT,
-      handler: async (request, reply) => {
-        const caller = route.auth ? await authenticate(opts.tokens, request) : null
-        if (route.permission !== undefined && (caller === null || !allows(caller, route.permission))) {
-          throw new HttpProblem(403, 'FORBIDDEN', caller === null ? 'this needs an API token' : refusal(caller, route.permission))
-        }
-        return route.handle(request, reply, caller)
-      },
-    })
-  }
+  const routes = [
+    defineRoute({
+      method: 'GET',
+      url: '/healthz',
+      operationId: 'health',
+      tag: 'server',
+      auth: false,
+      readsStore: false,
+      summary: 'Liveness: the server answers (no token needed)',
+      response: { json: { schema: HealthSchema, description: 'The server is up.' } },
+      handler: async () => ({ status: 'ok' as const }),
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/openapi.json',
+      operationId: 'openApi',
+      tag: 'server',
+      auth: false,
+      readsStore: false,
+      summary: 'This OpenAPI 3.1 document (no token needed)',
+      response: { json: { schema: OpenApiSchema, description: 'The OpenAPI document.' } },
+      handler: async () => app.swagger(),
+    }),
+    ...apiRoutes({ store: withPublicMessages(opts.store, identity), now }),
+    ...sessionRoutes(API_PREFIX, opts.tokens),
+    ...decisionRoutes(API_PREFIX, opts.decisions, withPublicMessages(opts.store, identity), now),
+    ...importRoutes(opts.imports, limits.idleTimeoutMs),
+    ...webRoutes(opts.webRoot),
+  ]
+  for (const route of routes) app.route(route)
   await app.ready()
-  return { app, registeredRoutes, openApi }
+  return { app, registeredRoutes }
 }
 
 /** How often at most a refused connection is logged (a flood would otherwise flood the log). */
@@ -275,7 +342,10 @@ const DROP_LOG_MS = 10_000
  * Once the request is in, the idle timeout stops: a slow query or a long
  * download is not a slow client.
  */
-function guardConnections(app: FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger>, limits: HttpLimits): void {
+function guardConnections(
+  app: FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger>,
+  limits: HttpLimits,
+): void {
   const server = app.server
   server.maxConnections = limits.maxConnections
   let dropped = 0
@@ -284,8 +354,10 @@ function guardConnections(app: FastifyInstance<RawServerDefault, RawRequestDefau
     dropped++
     const at = Date.now()
     if (at - lastLogged < DROP_LOG_MS) return
-    app.log.warn({ dropped, maxConnections: limits.maxConnections },
-      'connections refused: the server holds its limit of open connections (http.maxConnections, --max-connections)')
+    app.log.warn(
+      { dropped, maxConnections: limits.maxConnections },
+      'connections refused: the server holds its limit of open connections (http.maxConnections, --max-connections)',
+    )
     lastLogged = at
     dropped = 0
   })

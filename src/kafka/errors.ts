@@ -9,8 +9,8 @@
  * unreachable for the whole retry budget" stays retriable for synclog (back off, restart),
  * "topic authorization failed" does not. The original error is kept as `cause`.
  *
- * Codes: until src/errors.ts has KAFKA_UNAVAILABLE (retriable) and KAFKA_FAILED, the
- * KAFKA_UNAVAILABLE (retriable) and KAFKA_FAILED.
+ * Codes: KAFKA_UNAVAILABLE (retriable: back off and try again) and KAFKA_FAILED (not
+ * retriable), both declared in src/errors.ts.
  */
 import kafkajs from 'kafkajs'
 import { SynclogError, type ErrorCode } from '../errors.js'
@@ -48,11 +48,6 @@ export function kafkaErrorType(e: unknown): string | null {
     current = current.cause
   }
   return null
-}
-
-/** True when the error is kafkajs' or wraps a kafkajs error. */
-export function isKafkaError(e: unknown): boolean {
-  return e instanceof KafkaJSError || e instanceof KafkaJSAggregateError
 }
 
 function describe(e: KafkaJSErrorInstance): string {

@@ -87,8 +87,9 @@ export interface TransactionalProducerOptions {
 /**
  * A transactional producer (one open transaction at a time). kafkajs has no KIP-447
  * fencing, so give each input topic-partition its own `transactionalId`, e.g.
- * `${group}-${topic}-${partition}`. On a fenced / epoch error, disconnect it and create a new
- * one: TransactionalProducers (below) does both.
+ * `${group}-${topic}-${partition}`. A fenced or expired producer cannot be used again: its
+ * owner discards it and gets a new one from TransactionalProducers (below); the stream
+ * processor does so (src/stream/processor-service.ts).
  */
 export function transactionalProducer(kafka: KafkaClient, transactionalId: string, options: TransactionalProducerOptions = {}): Producer {
   return kafka.producer({

@@ -1,13 +1,10 @@
 /**
  * The schema registry as AvroSerde needs it: register a subject's schema, encode with a
  * registered id, look up a writer schema by id. `ConfluentRegistryClient` implements it on
- * @kafkajs/confluent-schema-registry (register, encode) plus three REST calls of our own
- * (registry-http.ts); tests can pass an in-memory one.
+ * @kafkajs/confluent-schema-registry (register, encode and its Confluent framing) plus three
+ * REST calls of our own (registry-http.ts says why); tests can pass an in-memory one.
  */
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
-import {
-  ConfluentSchemaRegistryCompatibilityError, ConfluentSchemaRegistryError, ConfluentSchemaRegistryValidationError,
-} from '@kafkajs/confluent-schema-registry/dist/errors.js'
 import { SynclogError } from '../errors.js'
 import { RegistryHttp, registryFailed, registryUnavailable } from './registry-http.js'
 
@@ -27,9 +24,25 @@ export interface RegistryClient {
 
 /**
  * The same explicit retry for every SchemaRegistry instance: the library merges a
- * retry setting into a module-level default (pitfall 7), so all instances must agree.
+ * retry setting into a module-level default (docs/library-notes.md#schema-registry-client), so all instances must agree.
  */
 const REGISTRY_RETRY = { retries: 3, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 5, factor: 0.2, multiplier: 2 }
+
+/**
+ * The library's error classes are not exported from its public entry; each sets `name` to
+ * its class name, so errors are told apart by that name (and `paths` for validation).
+ */
+type LibraryError = 'ConfluentSchemaRegistryCompatibilityError' | 'ConfluentSchemaRegistryValidationError'
+
+function isLibraryError(e: unknown, name?: LibraryError): e is Error {
+  return e instanceof Error && (name === undefined ? e.name.startsWith('ConfluentSchemaRegistry') : e.name === name)
+}
+
+/** The paths of the fields a value failed validation at (ConfluentSchemaRegistryValidationError). */
+function invalidPaths(e: Error): string {
+  const paths = 'paths' in e && Array.isArray(e.paths) ? e.paths : []
+  return paths.map((p) => (Array.isArray(p) ? p.join('.') : String(p))).join(', ')
+}
 
 /** The HTTP status carried by the library's (unexported) ResponseError. */
 function statusOf(e: unknown): number | null {
@@ -75,7 +88,7 @@ export class ConfluentRegistryClient implements RegistryClient {
       try {
         return await this.registerOnce(subject, schema)
       } catch (e) {
-        const race = statusOf(e) === 409 || e instanceof ConfluentSchemaRegistryCompatibilityError
+        const race = statusOf(e) === 409 || isLibraryError(e, 'ConfluentSchemaRegistryCompatibilityError')
         if (!race || attempt >= 3) throw this.mapError(e, doing)
       }
     }
@@ -99,8 +112,8 @@ export class ConfluentRegistryClient implements RegistryClient {
     try {
       return await this.registry.encode(id, value)
     } catch (e) {
-      if (e instanceof ConfluentSchemaRegistryValidationError) {
-        const paths = e.paths.map((p) => p.join('.')).join(', ')
+      if (isLibraryError(e, 'ConfluentSchemaRegistryValidationError')) {
+        const paths = invalidPaths(e)
         throw new SynclogError('EVENT_REJECTED', `value does not fit schema id ${id}${paths ? ` at ${paths}` : ''}: ${e.message}`, { cause: e })
       }
       throw this.mapError(e, `encoding with schema id ${id}`)
@@ -113,10 +126,10 @@ export class ConfluentRegistryClient implements RegistryClient {
 
   private mapError(e: unknown, doing: string): SynclogError {
     if (e instanceof SynclogError) return e
-    if (e instanceof ConfluentSchemaRegistryCompatibilityError) {
+    if (isLibraryError(e, 'ConfluentSchemaRegistryCompatibilityError')) {
       return registryFailed(this.url, doing, `${e.message}; set it with PUT ${this.url}/config/<subject> {"compatibility":"BACKWARD"}`, e)
     }
-    if (e instanceof ConfluentSchemaRegistryError) return registryFailed(this.url, doing, e.message, e)
+    if (isLibraryError(e)) return registryFailed(this.url, doing, e.message, e)
     const status = statusOf(e)
     if (status === 409) return registryFailed(this.url, doing, `the schema is not BACKWARD-compatible with the subject's latest version (HTTP 409): ${messageOf(e)}`, e)
     if (status === 422) return registryFailed(this.url, doing, `the registry finds the schema invalid (HTTP 422): ${messageOf(e)}`, e)

@@ -2,6 +2,10 @@
  * The Confluent wire format of a record value: magic byte 0, the writer schema's
  * registry id (4 bytes, big-endian), then the Avro binary body. Reading it never
  * touches the network, so framing problems are told apart from registry problems.
+ *
+ * Encoding goes through the registry library, which frames for us. Reading is ours: the
+ * library's decode() builds a new reader type and resolver for every record and does not
+ * export its frame reader, while AvroSerde keeps one resolver per writer id.
  */
 import { SynclogError } from '../errors.js'
 

@@ -47,7 +47,3 @@ function forTerminal(value: unknown, depth = 0): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [terminalText(k), forTerminal(v, depth + 1)]))
 }
 
-/** A logger that discards everything (tests, library use). */
-export function silentLogger(): Logger {
-  return pino({ level: 'silent' })
-}

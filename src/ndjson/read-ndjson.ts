@@ -1,6 +1,6 @@
 /**
  * Change events written as JSON lines: one `ChangeEvent` object per line, read
- * line by line and checked against the zod mirror of the type. A line that is not
+ * line by line and checked against the zod schema built from the Avro contract. A line that is not
  * JSON or not a valid event becomes an issue naming the line and the field (the
  * zod path joined with '.'); the lines after it are read as usual. Blank lines are
  * skipped. Only a file that cannot be opened throws (`INPUT_UNREADABLE`).
@@ -15,7 +15,7 @@ import type { ChangeEvent } from '../events/change-event.js'
 import { SynclogError } from '../errors.js'
 import { DEFAULT_LIMITS, formatBytes, type InputLimits } from '../config/limits.js'
 import { physicalLineBatches } from '../oneroster/physical-lines.js'
-import { asChangeEvent, changeEventSchema } from './change-event-schema.js'
+import { changeEventJsonSchema } from './change-event-schema.js'
 
 export type NdjsonLimits = Pick<InputLimits, 'ndjsonLineBytes' | 'metadataKeys'>
 
@@ -39,9 +39,9 @@ export function parseNdjsonLine(text: string, line: number, limits: Pick<NdjsonL
   } catch (e) {
     return { kind: 'issue', line, field: '', message: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` }
   }
-  const parsed = changeEventSchema.safeParse(json)
+  const parsed = changeEventJsonSchema.safeParse(json)
   if (parsed.success) {
-    const event = asChangeEvent(parsed.data)
+    const event = parsed.data
     const keys = event.type === 'RecordChanged' ? Object.keys(event.metadata).length : 0
     if (keys > limits.metadataKeys) {
       return { kind: 'issue', line, field: 'metadata', message: `${keys} metadata keys, more than the limit metadataKeys (${limits.metadataKeys})` }

@@ -1,6 +1,6 @@
 /**
  * The rostering files, in the order their events are emitted (parents first), and
- * how a row of each becomes the entity's fields (oneroster-facts.md §1.5).
+ * how a row of each becomes the entity's fields (docs/oneroster.md#columns).
  *
  * Required columns are those whose value the spec requires; the other standard
  * columns may be left out of the header (they read as null). `password`, `sms`,

@@ -1,6 +1,6 @@
 /**
  * manifest.csv (`propertyName,value`): the OneRoster version and, per file, whether
- * it is `absent`, `bulk` or `delta` (oneroster-facts.md §1.2). Anything that makes
+ * it is `absent`, `bulk` or `delta` (docs/oneroster.md#the-manifest). Anything that makes
  * the bundle's meaning doubtful throws `MANIFEST_INVALID` naming the property;
  * harmless oddities are passed to `note`.
  */

@@ -1,6 +1,6 @@
 /**
  * Physical lines of a byte stream: the unit a OneRoster CSV row lives on, since
- * the binding forbids line breaks inside a field (oneroster-facts.md §1.1).
+ * the binding forbids line breaks inside a field (docs/oneroster.md#files-and-csv).
  *
  * Framing on LF (a CR before it is dropped) means a broken row can never swallow
  * the rows after it, and a bounded line buffer means an absurdly long line costs

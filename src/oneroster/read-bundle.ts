@@ -10,6 +10,7 @@
  */
 import { basename, resolve } from 'node:path'
 import type { ChangeEvent } from '../events/change-event.js'
+import { INSTANT_FORM, parseInstant } from '../events/instant.js'
 import { SynclogError } from '../errors.js'
 import { DEFAULT_LIMITS, type InputLimits } from '../config/limits.js'
 import { BundleFileReader, type EventMeta } from './bundle-file-reader.js'
@@ -36,7 +37,6 @@ export interface BundleOptions {
 export interface BundleIssue { file: string; line: number | null; field: string; message: string }
 
 export const DEFAULT_APP = 'oneroster-csv'
-const INSTANT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/
 
 function checkOptions(opts: BundleOptions): void {
   const usage = (message: string): SynclogError => new SynclogError('USAGE', `readOneRosterBundle: ${message}`)
@@ -44,8 +44,8 @@ function checkOptions(opts: BundleOptions): void {
   if (opts.tenant === '') throw usage('tenant is empty')
   if (opts.syncId === '') throw usage('syncId is empty')
   if (opts.app === '') throw usage('app is empty')
-  if (!INSTANT_RE.test(opts.occurredAt) || Number.isNaN(Date.parse(opts.occurredAt))) {
-    throw usage(`occurredAt '${opts.occurredAt}' is not an ISO-8601 instant such as 2025-01-31T02:00:00Z`)
+  if (parseInstant(opts.occurredAt) === null) {
+    throw usage(`occurredAt '${opts.occurredAt}' is not ${INSTANT_FORM}`)
   }
 }
 

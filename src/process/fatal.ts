@@ -1,7 +1,7 @@
 /**
  * How a synclog process ends when it cannot go on: it always ends, with a
  * non-zero exit code and one line saying why, and never sits on the data
- * directory (the lock is removed by an exit hook, see DataDirLock).
+ * directory (the lock is removed by an exit hook, see src/state/data-dir-lock.ts).
  *
  * - Out of memory: V8 aborts the process. chDB installs ClickHouse's handler for
  *   SIGABRT when its session opens, and that handler waits for a thread chDB

@@ -1,4 +1,4 @@
-/** OneRoster vocabularies the fold checks (oneroster-facts.md §1.4–1.5). Values are case-sensitive. */
+/** OneRoster vocabularies the fold checks (docs/oneroster.md#vocabularies). Values are case-sensitive. */
 
 export const ORG_TYPES = ['department', 'school', 'district', 'local', 'state', 'national'] as const
 export const SESSION_TYPES = ['gradingPeriod', 'semester', 'schoolYear', 'term'] as const

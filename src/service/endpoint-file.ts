@@ -8,11 +8,11 @@
  * port of a service that died sends it neither the secret nor its command.
  */
 import { constants, fstatSync, openSync, readSync, closeSync } from 'node:fs'
-import { open, rename, rm } from 'node:fs/promises'
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Socket } from 'node:net'
 import { SynclogError } from '../errors.js'
 import { terminalText } from '../export/terminal-text.js'
+import { replaceFile } from '../paths/replace-file.js'
 import type { SocketLines } from './frames.js'
 
 export interface ServiceEndpoint {
@@ -32,16 +32,7 @@ export function newSecret(): Buffer {
 
 /** Writes the endpoint file owner-only (mode 0600 from its creation), replacing any other in one rename. */
 export async function writeEndpointFile(path: string, endpoint: ServiceEndpoint): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`
-  await rm(temporary, { force: true })
-  const file = await open(temporary, 'wx', 0o600)
-  try {
-    await file.writeFile(`${JSON.stringify({ version: 1, host: endpoint.host, port: endpoint.port, secret: endpoint.secret.toString('hex') })}\n`)
-    await file.sync()
-  } finally {
-    await file.close()
-  }
-  await rename(temporary, path)
+  await replaceFile(path, `${JSON.stringify({ version: 1, host: endpoint.host, port: endpoint.port, secret: endpoint.secret.toString('hex') })}\n`, { mode: 0o600 })
 }
 
 function unusable(path: string, why: string): SynclogError {

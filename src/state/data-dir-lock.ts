@@ -1,14 +1,19 @@
 /**
- * One synclog process per data directory (chDB itself allows one process per
- * database directory; the state snapshots need the same). The lock file names
- * the holder so the second process can say who has it. Which processes take it,
- * and whether they wait for it, is decided in src/pipeline/open-store.ts.
+ * Lock files that name their holder, so a second process can say who has it: one synclog
+ * process per data directory (chDB itself allows one process per database directory; the
+ * state snapshots need the same), and one token command at a time on the API token file.
+ * Which processes take the data directory's lock, and whether they wait for it, is decided
+ * in src/pipeline/open-store.ts.
  *
  * A lock never outlives its process: it is removed on release, and by an exit
  * hook whenever the process exits (process.exit, a fatal error). A process that
  * could not run its hook (SIGKILL, an abort) leaves a lock that the next command
  * takes over, because its pid is gone, or now belongs to a process started at
  * another time (pid reuse, e.g. after a container restart).
+ *
+ * proper-lockfile was considered: it records no holder (so the message could not name the
+ * process and its command) and tells a dead holder only by the lock's age, so after a
+ * crash the next command would be refused until the lock went stale.
  */
 import { readFileSync, rmSync } from 'node:fs'
 import { link, readFile, rm, writeFile } from 'node:fs/promises'
@@ -48,11 +53,23 @@ function alive(holder: Holder): boolean {
   return started === undefined || started === holder.started
 }
 
-/** Lock files this process holds, removed by the exit hook if still there. */
-const held = new Set<string>()
+function parseHolder(text: string): Holder | undefined {
+  try {
+    return JSON.parse(text) as Holder
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Lock files this process holds (or is taking), removed by the exit hook if still there. Within
+ * the process one taker at a time: the others wait for `released` (or are refused) before
+ * they meet other processes through the file.
+ */
+const held = new Map<string, { readonly holder: Holder; readonly released: Promise<void> }>()
 
 function releaseHeldOnExit(): void {
-  for (const path of held) {
+  for (const path of held.keys()) {
     try {
       const holder = JSON.parse(readFileSync(path, 'utf8')) as Holder
       if (holder.pid === process.pid) rmSync(path, { force: true })
@@ -70,64 +87,84 @@ export interface LockWait {
   readonly onWait: (message: string) => void
 }
 
-/** How often a waiting process looks again. */
+/** How often a waiting process looks again, unless the lock says otherwise. */
 const POLL_MS = 500
 
+/** Who holds a lock, for messages: pid, command, since when, and the host when it is another. */
 function describe(holder: Holder): string {
   return `pid ${holder.pid}, '${holder.command}', since ${holder.since}${holder.host !== undefined && holder.host !== hostname() ? `, on host ${holder.host}` : ''}`
 }
 
-/** Why the directory cannot be had now: the holder, what to do, and what else runs instead where there is such a thing. */
-function lockedMessage(dataDir: string, path: string, holder: Holder, command: string): string {
-  const service = holder.command.startsWith('serve')
-  return `The data directory ${dataDir} is in use by another synclog process (${describe(holder)}). ` +
-    (service && command.startsWith('run ')
-      ? 'It is a synclog service, and the stream services cannot run beside it on the embedded store: stop it and start it again as `synclog serve --stream` to run the processor and projector inside it (the log stays readable while they run).'
-      : 'Embedded ClickHouse (chDB) allows one process per directory: wait for it to finish, stop it, or use --data to point at another directory.') +
-    (holder.host !== undefined && holder.host !== hostname() ? ` If it no longer runs on host ${holder.host}, delete ${path}.` : '')
+/** What to do when another live process holds the lock: refuse at once, or wait (saying so) and give up after a bound. */
+interface WhenHeld {
+  /** The error when not waiting; `holder` is the raw record (who it is decides the advice). */
+  readonly refused: (holder: Holder) => SynclogError
+  readonly wait?: {
+    readonly timeoutMs: number
+    readonly pollMs?: number
+    /** Called once, when the wait starts. */
+    readonly onWait?: (holder: Holder) => void
+    /** The error once `timeoutMs` has passed. */
+    readonly gaveUp: (holder: Holder) => SynclogError
+  }
 }
 
-export class DataDirLock {
-  private constructor(private readonly path: string) {}
+/** A lock file naming its holder; see the top of this file. */
+export class LockFile {
+  private constructor(private readonly path: string, private readonly released: () => void) {}
 
-  /**
-   * Takes the lock of the data directory for `command`. Held by another live process: fails
-   * at once (DATA_DIR_LOCKED), or with `wait` waits for it up to its bound.
-   */
-  static async acquire(dataDir: string, command: string, wait?: LockWait): Promise<DataDirLock> {
-    await makeDirectory(dataDir)
-    const path = join(dataDir, 'synclog.lock')
-    const deadline = wait === undefined ? undefined : Date.now() + wait.timeoutMs
+  /** Takes the lock at `path` for `command`. Held by another live process: refused at once, or waited for up to a bound. */
+  static async acquire(path: string, command: string, whenHeld: WhenHeld): Promise<LockFile> {
+    const { wait } = whenHeld
+    const deadline = wait === undefined ? 0 : Date.now() + wait.timeoutMs
     let told = false
-    for (let staleRemoved = 0; staleRemoved < 2;) {
-      try {
-        await DataDirLock.create(path, command)
-        if (held.size === 0) process.on('exit', releaseHeldOnExit)
-        held.add(path)
-        return new DataDirLock(path)
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-        const holder = await readFile(path, 'utf8').then((t) => JSON.parse(t) as Holder).catch(() => undefined)
-        if (holder && holder.pid !== process.pid && alive(holder)) {
-          if (deadline === undefined) throw new SynclogError('DATA_DIR_LOCKED', lockedMessage(dataDir, path, holder, command))
-          if (Date.now() >= deadline) {
-            throw new SynclogError('DATA_DIR_LOCKED', `waited ${Math.round(wait!.timeoutMs / 1000)} s for the data directory ${dataDir}, and it is still in use by another synclog process (${describe(holder)}); run the command again once that one has finished`)
-          }
-          if (!told) wait!.onWait(`the data directory ${dataDir} is in use by another synclog process (${describe(holder)}); waiting for it to finish (at most ${Math.round(wait!.timeoutMs / 1000)} s)`)
-          told = true
-          await new Promise((resolve) => setTimeout(resolve, POLL_MS))
-          continue
-        }
-        await rm(path, { force: true }) // left behind by a process that died
-        staleRemoved++
-      }
+    /** Waits a poll interval (or until `released`), or throws when it may not wait (any more). */
+    const waitFor = async (holder: Holder, released?: Promise<void>): Promise<void> => {
+      if (wait === undefined) throw whenHeld.refused(holder)
+      if (Date.now() >= deadline) throw wait.gaveUp(holder)
+      if (!told) wait.onWait?.(holder)
+      told = true
+      const poll = new Promise((resolve) => setTimeout(resolve, Math.min(wait.pollMs ?? POLL_MS, Math.max(0, deadline - Date.now()))))
+      await Promise.race(released === undefined ? [poll] : [poll, released])
     }
-    throw new SynclogError('DATA_DIR_LOCKED', `cannot lock the data directory ${dataDir}`)
+    for (let mine = held.get(path); mine !== undefined; mine = held.get(path)) await waitFor(mine.holder, mine.released)
+
+    const holder: Holder = { pid: process.pid, command, since: new Date().toISOString(), host: hostname(), started: startTicks(process.pid) }
+    let release = (): void => {}
+    held.set(path, { holder, released: new Promise<void>((resolve) => { release = resolve }) })
+    if (!process.listeners('exit').includes(releaseHeldOnExit)) process.on('exit', releaseHeldOnExit)
+    try {
+      for (let staleRemoved = 0; staleRemoved < 2;) {
+        try {
+          await LockFile.create(path, holder)
+          return new LockFile(path, release)
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+          const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+            if (e.code === 'ENOENT') return undefined // released meanwhile: try again
+            throw e
+          })
+          if (text === undefined) continue
+          const other = parseHolder(text)
+          // Our own pid there is left by an earlier process with the same pid: this process takes it one at a time.
+          if (other && other.pid !== process.pid && alive(other)) {
+            await waitFor(other)
+            continue
+          }
+          await rm(path, { force: true }) // left behind by a process that died
+          staleRemoved++
+        }
+      }
+      throw new SynclogError('DATA_DIR_LOCKED', `cannot take the lock ${path}: it keeps coming back; run the command again`)
+    } catch (e) {
+      held.delete(path)
+      release()
+      throw e
+    }
   }
 
   /** Creates the lock file with its content in one step (a link), so no one ever reads it half-written. */
-  private static async create(path: string, command: string): Promise<void> {
-    const holder: Holder = { pid: process.pid, command, since: new Date().toISOString(), host: hostname(), started: startTicks(process.pid) }
+  private static async create(path: string, holder: Holder): Promise<void> {
     const temp = `${path}.${process.pid}.tmp`
     await writeFile(temp, JSON.stringify(holder))
     try {
@@ -143,9 +180,42 @@ export class DataDirLock {
   }
 
   async release(): Promise<void> {
-    held.delete(this.path)
-    await rm(this.path, { force: true })
+    try {
+      await rm(this.path, { force: true })
+    } finally {
+      held.delete(this.path)
+      this.released()
+    }
   }
+}
+
+/** Why the directory cannot be had now: the holder, what to do, and what else runs instead where there is such a thing. */
+function lockedMessage(dataDir: string, path: string, holder: Holder, command: string): string {
+  const service = holder.command.startsWith('serve')
+  return `The data directory ${dataDir} is in use by another synclog process (${describe(holder)}). ` +
+    (service && command.startsWith('run ')
+      ? 'It is a synclog service, and the stream services cannot run beside it on the embedded store: stop it and start it again as `synclog serve --stream` to run the processor and projector inside it (the log stays readable while they run).'
+      : 'Embedded ClickHouse (chDB) allows one process per directory: wait for it to finish, stop it, or use --data to point at another directory.') +
+    (holder.host !== undefined && holder.host !== hostname() ? ` If it no longer runs on host ${holder.host}, delete ${path}.` : '')
+}
+
+/**
+ * Takes the lock of the data directory for `command`. Held by another live process: fails
+ * at once (DATA_DIR_LOCKED), or with `wait` waits for it up to its bound.
+ */
+export async function acquireDataDirLock(dataDir: string, command: string, wait?: LockWait): Promise<LockFile> {
+  await makeDirectory(dataDir)
+  const path = join(dataDir, 'synclog.lock')
+  const seconds = wait === undefined ? 0 : Math.round(wait.timeoutMs / 1000)
+  return LockFile.acquire(path, command, {
+    refused: (holder) => new SynclogError('DATA_DIR_LOCKED', lockedMessage(dataDir, path, holder, command)),
+    wait: wait && {
+      timeoutMs: wait.timeoutMs,
+      onWait: (holder) => wait.onWait(`the data directory ${dataDir} is in use by another synclog process (${describe(holder)}); waiting for it to finish (at most ${seconds} s)`),
+      gaveUp: (holder) => new SynclogError('DATA_DIR_LOCKED',
+        `waited ${seconds} s for the data directory ${dataDir}, and it is still in use by another synclog process (${describe(holder)}); run the command again once that one has finished`),
+    },
+  })
 }
 
 /**
@@ -191,7 +261,7 @@ export async function lockDataDir(dataDir: string, taking: LockTaking, command: 
   if (taking === 'per-write') {
     return {
       async writing(work) {
-        const lock = await DataDirLock.acquire(dataDir, command, wait)
+        const lock = await acquireDataDirLock(dataDir, command, wait)
         try {
           return await work()
         } finally {
@@ -201,6 +271,6 @@ export async function lockDataDir(dataDir: string, taking: LockTaking, command: 
       release: async () => {},
     }
   }
-  const lock = await DataDirLock.acquire(dataDir, command, taking === 'wait' ? wait : undefined)
+  const lock = await acquireDataDirLock(dataDir, command, taking === 'wait' ? wait : undefined)
   return { writing: (work) => work(), release: () => lock.release() }
 }

@@ -3,10 +3,11 @@
  * crash reuses its sync id and time: the fold then reproduces the same rows,
  * and the store's deduplication keeps one copy of each.
  */
-import { readFile, rm, writeFile, rename } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { syncIdFor } from '../oneroster/sync-identity.js'
 import { makeDirectory } from '../paths/make-directory.js'
+import { replaceFile } from '../paths/replace-file.js'
 
 export interface ImportIntent {
   readonly tenant: string
@@ -39,8 +40,7 @@ export class ImportJournal {
     }
     const intent: ImportIntent = { ...input, syncId: syncIdFor(input.tenant, input.fingerprint, now), occurredAt: now.toISOString() }
     await makeDirectory(this.dataDir)
-    await writeFile(`${this.path}.tmp`, JSON.stringify(intent, null, 2))
-    await rename(`${this.path}.tmp`, this.path)
+    await replaceFile(this.path, JSON.stringify(intent, null, 2))
     return { intent, resumed: false }
   }
 

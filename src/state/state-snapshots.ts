@@ -4,13 +4,14 @@
  * so a crash leaves the previous snapshot intact). Stream mode keeps it in a
  * compacted changelog topic instead; the fold does not know the difference.
  */
-import { open, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { deserialize, serialize } from 'node:v8'
 import { SynclogError } from '../errors.js'
 import { createProcessorState, type ProcessorState, type TenantState } from '../processor/index.js'
 import { makeDirectory } from '../paths/make-directory.js'
+import { replaceFile } from '../paths/replace-file.js'
 
 const FORMAT = 'synclog-state/1'
 /** Longest URL-encoded tenant id used as a file name (file systems allow 255 bytes). */
@@ -65,13 +66,6 @@ export class StateSnapshots {
 
   async save(tenant: TenantState): Promise<void> {
     await makeDirectory(this.dir)
-    const path = this.pathOf(tenant.tenant)
-    const tmp = `${path}.tmp`
-    const bytes = serialize({ format: FORMAT, tenant } satisfies SnapshotFile)
-    await writeFile(tmp, bytes)
-    const handle = await open(tmp, 'r')
-    await handle.sync()
-    await handle.close()
-    await rename(tmp, path)
+    await replaceFile(this.pathOf(tenant.tenant), serialize({ format: FORMAT, tenant } satisfies SnapshotFile))
   }
 }

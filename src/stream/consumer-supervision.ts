@@ -51,6 +51,7 @@ export class ConsumerSupervisor {
     this.lag = new PartitionLag({ kafka: opts.kafka, groupId: opts.groupId, topic: opts.topic, gauge: opts.lagGauge, logger: opts.logger })
     metrics.running.set(service, true)
     metrics.readiness.set(service, false)
+    metrics.consumerCrashes.inc({ service }, 0) // shown, as 0, before the first crash
     consumer.on(consumer.events.GROUP_JOIN, () => {
       if (metrics.running.get(service) === false) opts.logger.info({ service }, `${service} consumer running again`)
       metrics.running.set(service, true)
@@ -83,7 +84,7 @@ export class ConsumerSupervisor {
     if (this.stopping) return
     metrics.running.set(service, false)
     metrics.readiness.set(service, false)
-    metrics.consumerCrashes.set(service, (metrics.consumerCrashes.get(service) ?? 0) + 1)
+    metrics.consumerCrashes.inc({ service })
     if (restart) {
       // kafkajs restarts it by itself, after its own retry time.
       logger.error({ err: error, service }, `${service} consumer crashed; kafkajs restarts it`)

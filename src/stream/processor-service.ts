@@ -233,9 +233,9 @@ export class ProcessorService {
           resolveOffset(last)
           await heartbeat()
         })
-        metrics.eventsProcessed += report.events
-        metrics.deadLetters += report.deadLetters
-        metrics.forwarded += report.forwarded
+        metrics.eventsProcessed.inc(report.events)
+        metrics.deadLetters.inc(report.deadLetters)
+        metrics.forwarded.inc(report.forwarded)
         if (report.deadLetters > 0) log.warn({ deadLetters: report.deadLetters }, 'events sent to the dead-letter topic')
         if (report.forwarded > 0) log.warn({ forwarded: report.forwarded }, "events forwarded to their tenant's partition (the producer's partitioner is not murmur2 of the tenant)")
         log.debug({ events: report.events, logEvents: report.outputs, transactions: report.transactions }, 'batch committed')

@@ -71,7 +71,7 @@ export class ProjectorService {
         break
       } catch (e) {
         if (!isSynclogError(e) || !e.retriable) throw e
-        metrics.projectorRetries++
+        metrics.projectorRetries.inc()
         metrics.projectorStoreFailing = true
         const wait = backoffMs(attempt)
         logger.warn({ err: e, attempt: attempt + 1, waitMs: wait, partition: batch.partition }, 'ClickHouse write failed; retrying')
@@ -84,7 +84,7 @@ export class ProjectorService {
     resolveOffset(batch.lastOffset())
     await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }])
     await heartbeat()
-    metrics.rowsProjected += events.length
+    metrics.rowsProjected.inc(events.length)
   }
 
   async stop(): Promise<void> {

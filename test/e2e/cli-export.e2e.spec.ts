@@ -6,7 +6,7 @@
  */
 import { execFile, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { parse } from 'csv-parse/sync'
@@ -318,7 +318,9 @@ describe('a failed run', () => {
 
   it('removes the files it wrote and leaves the checkpoint as it was when the checkpoint cannot be saved', async () => {
     const out = join(dir, 'unsaved')
-    await mkdir(`${checkpointOf('unsaved')}.tmp`, { recursive: true }) // the checkpoint's temp file cannot be created
+    // A dangling symbolic link where the checkpoint goes: read as no checkpoint, never replaced.
+    await mkdir(join(data, 'exports'), { recursive: true })
+    await symlink(join(dir, 'nowhere'), checkpointOf('unsaved'))
 
     const failed = await exportRun('unsaved', out, '--per-school', '--format', 'csv')
     expect(failed.code).toBe(1)
@@ -327,7 +329,7 @@ describe('a failed run', () => {
     expect(await files(out)).toEqual([])
     expect(existsSync(checkpointOf('unsaved'))).toBe(false)
 
-    await rm(`${checkpointOf('unsaved')}.tmp`, { recursive: true })
+    await rm(checkpointOf('unsaved'))
     const next = await exportRun('unsaved', out, '--per-school', '--format', 'csv')
     expect(next.code, next.stderr).toBe(0)
     expect((await files(out)).length).toBeGreaterThan(2)

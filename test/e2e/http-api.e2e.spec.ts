@@ -19,14 +19,14 @@ import { loadConfig } from '../../src/config/config.js'
 import { LOG_COLUMN_HEADERS, LOG_COLUMNS } from '../../src/events/sync-log-event.js'
 import type { LogRecord, SyncRun } from '../../src/clickhouse/types.js'
 import { ApiTokens, TOKEN_FILE_NAME } from '../../src/http/api-tokens.js'
-import { openApiPath } from '../../src/http/openapi.js'
 import type { ReadStore } from '../../src/http/read-store.js'
 import {
   DrillDownSchema, ErrorSchema, LogCountSchema, LogPageSchema, MeSchema, RollupListSchema, SchoolListSchema, SyncListSchema, SyncRunSchema,
   SyncSummarySchema,
 } from '../../src/http/schemas.js'
 import { buildServer, type SynclogServer } from '../../src/http/server.js'
-import { createLogger, silentLogger } from '../../src/logging/logger.js'
+import { createLogger } from '../../src/logging/logger.js'
+import { silentLogger } from '../support/silent-logger.js'
 import { openStore, type OpenStore } from '../../src/pipeline/open-store.js'
 import { CLI, synclog, tempDir } from '../support/cli.js'
 import { busiestCrossSchool, demoNights, importDemoDataSet } from '../support/demo-data-set.js'
@@ -791,6 +791,9 @@ describe('what the web page needs: schools, counts, a browser session and the pa
 })
 
 describe('the OpenAPI document', () => {
+  /** `/api/v1/syncs/:syncId` → `/api/v1/syncs/{syncId}`. */
+  const openApiPath = (fastifyUrl: string): string => fastifyUrl.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
+
   it('describes every route Fastify registered, and nothing else', async () => {
     const doc = (await get('/openapi.json')).json() as { openapi: string; paths: Record<string, Record<string, unknown>> }
     expect(doc.openapi).toBe('3.1.0')

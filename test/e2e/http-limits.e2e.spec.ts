@@ -20,10 +20,10 @@ import { loadConfig } from '../../src/config/config.js'
 import { ApiTokens } from '../../src/http/api-tokens.js'
 import { buildServer, type SynclogServer } from '../../src/http/server.js'
 import { DEFAULT_BODY_LIMIT, SIGN_IN_BODY_LIMIT, checkIntervalMs, httpSettingsOf, type HttpLimits } from '../../src/http/server-limits.js'
-import { silentLogger } from '../../src/logging/logger.js'
+import { silentLogger } from '../support/silent-logger.js'
 import { tempDir } from '../support/cli.js'
 import { GeneratedLog } from '../support/generated-log.js'
-import { Prng } from '../support/scale/prng.js'
+import { Prng } from '../../src/generate/prng.js'
 
 const GENERATED_ROWS = 100_000
 
@@ -120,10 +120,10 @@ function slowBehaviours(prng: Prng): Behaviour[] {
   return [
     timedOut('connects and says nothing', () => () => {}),
     timedOut('sends its headers a byte at a time, never finishing',
-      (s) => trickle(s, bytes(`GET /api/v1/log?limit=${prng.int(1000)} HTTP/1.1\r\nHost: x\r\nX-Slow: ${'a'.repeat(200)}`), 20 + prng.int(40))),
+      (s) => trickle(s, bytes(`GET /api/v1/log?limit=${prng.below(1000)} HTTP/1.1\r\nHost: x\r\nX-Slow: ${'a'.repeat(200)}`), 20 + prng.below(40))),
     timedOut('sends a sign-in\'s headers and part of its body, then nothing', (s) => {
       const b = body(200)
-      s.write(`POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n\r\n${b.slice(0, prng.int(b.length - 1))}`)
+      s.write(`POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n\r\n${b.slice(0, prng.below(b.length - 1))}`)
       return () => {}
     }),
     // Never silent for the idle timeout, too slow for the request timeout.
@@ -141,7 +141,7 @@ function slowBehaviours(prng: Prng): Behaviour[] {
       name: 'sends a GET to an unknown path with a body that stalls',
       answer: /^HTTP\/1\.1 404 Not Found\r\n/,
       start: (s) => {
-        s.write(`GET /nowhere/${prng.int(1e6)} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${'z'.repeat(prng.int(1000))}`)
+        s.write(`GET /nowhere/${prng.below(1e6)} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${'z'.repeat(prng.below(1000))}`)
         return () => {}
       },
     },
@@ -282,7 +282,7 @@ describe('request bodies', () => {
       ]
       for (let i = 0; i < 200; i++) {
         const route = routes[i % routes.length]!
-        const size = route.limit + 1 + prng.int(i % 3 === 0 ? 10 : 50_000_000)
+        const size = route.limit + 1 + prng.below(i % 3 === 0 ? 10 : 50_000_000)
         const started = Date.now()
         const { answer, sent } = await sendUntilAnswered(port,
           `${route.method} ${route.path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`, 'x'.repeat(1024), size)

@@ -15,9 +15,9 @@ import { loadConfig } from '../../src/config/config.js'
 import { ApiTokens } from '../../src/http/api-tokens.js'
 import { buildServer } from '../../src/http/server.js'
 import type { TrustProxy } from '../../src/config/trust-proxy.js'
-import { silentLogger } from '../../src/logging/logger.js'
+import { silentLogger } from '../support/silent-logger.js'
 import { tempDir } from '../support/cli.js'
-import { Prng } from '../support/scale/prng.js'
+import { Prng } from '../../src/generate/prng.js'
 
 let dir: string
 let ch: ClickHouse

@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ChangeEvent } from '../../src/events/change-event.js'
 import type { SyncLogEvent } from '../../src/events/sync-log-event.js'
-import { silentLogger } from '../../src/logging/logger.js'
+import { silentLogger } from '../support/silent-logger.js'
 import { migrate } from '../../src/clickhouse/migrations.js'
 import { openClickHouse, type ClickHouse } from '../../src/clickhouse/open.js'
 import { COUNT_FIELDS, SYNC_LOG_COLUMNS, toLogRecord, type SyncLogTableRow } from '../../src/clickhouse/rows.js'
@@ -117,9 +117,16 @@ const logger = silentLogger()
 let dataDir: string
 let ch: ClickHouse
 let store: SyncLogStore
+/** The demo district's nights in this school year; a high school of it, one of its students and one of its sections. */
+const DEMO = generateDemoNights({ seed: 7, schoolYear: currentSchoolYear(new Date()) })
+const HIGH_SCHOOL = DEMO.night1.orgs.find((o) => o.type === 'school' && o.name?.endsWith('High School'))!.sourcedId!
+const STUDENT = DEMO.night1.users.find((u) => u.role === 'student' && u.orgSourcedIds === HIGH_SCHOOL)!.identifier!
+const SECTION = DEMO.night1.classes.find((c) => c.schoolSourcedId === HIGH_SCHOOL)!.classCode!
+/** The high school of the neighbouring district some demo students visit from. */
+const NEIGHBOUR_SCHOOL = DEMO.night1.orgs.filter((o) => o.type === 'school').at(-1)!.sourcedId!
 /** Values of the page's named parameters, all present in the data. */
 const PARAMS: Record<string, string> = {
-  tenant: 'emerson', school: 'sch-lincoln-hs', sync: 'emerson-night-2', student: '200100', section: 'CHEM-02',
+  tenant: 'emerson', school: HIGH_SCHOOL, sync: 'emerson-night-2', student: STUDENT, section: SECTION,
 }
 
 async function bundleEvents(path: string, tenant: string, syncId: string, occurredAt: string): Promise<ChangeEvent[]> {
@@ -141,7 +148,7 @@ beforeAll(async () => {
   const night2 = Math.max(now - 5 * 60_000, monthStart)
   const night1 = night2 - 24 * 3_600_000
   const iso = (ms: number) => new Date(ms).toISOString()
-  const { night1: tables1, night2: tables2 } = generateDemoNights({ seed: 7, schoolYear: currentSchoolYear(new Date(now)) })
+  const { night1: tables1, night2: tables2 } = DEMO
   await writeOneRosterBundle(join(dataDir, 'input', 'night1'), tables1)
   await writeOneRosterBundle(join(dataDir, 'input', 'night2'), tables2)
 
@@ -240,7 +247,7 @@ describe('sql/clickhouse-server/analyst-access.sql', () => {
   })
 
   it('a school scope with a side that is not home, serving or either sees nothing', async () => {
-    const params = { synclog_tenant: 'emerson', synclog_school: 'sch-lincoln-hs', synclog_side: 'Home' }
+    const params = { synclog_tenant: 'emerson', synclog_school: HIGH_SCHOOL, synclog_side: 'Home' }
     for (const table of SCOPED_TABLES) {
       const [row] = await select<{ n: number }>(`SELECT toUInt32(count()) AS n FROM ${table} WHERE ${withParameters(analystUsing(table))}`, params)
       expect(row?.n, table).toBe(0)
@@ -253,12 +260,12 @@ describe('sql/clickhouse-server/analyst-access.sql', () => {
 const SCOPES: { name: string; scope: Scope; nonEmptyLog: boolean }[] = [
   { name: 'district emerson', scope: { tenant: 'emerson' }, nonEmptyLog: true },
   { name: 'district lakeside', scope: { tenant: 'lakeside' }, nonEmptyLog: true },
-  { name: 'Lincoln Park HS, home side', scope: { tenant: 'emerson', school: { id: 'sch-lincoln-hs', side: 'home' } }, nonEmptyLog: true },
-  { name: 'Lincoln Park HS, serving side', scope: { tenant: 'emerson', school: { id: 'sch-lincoln-hs', side: 'serving' } }, nonEmptyLog: true },
-  { name: 'Lincoln Park HS, either side', scope: { tenant: 'emerson', school: { id: 'sch-lincoln-hs', side: 'either' } }, nonEmptyLog: true },
-  { name: 'Garrison Valley HS (another district), home side', scope: { tenant: 'emerson', school: { id: 'sch-garrison-hs', side: 'home' } }, nonEmptyLog: true },
-  { name: 'Garrison Valley HS, serving side', scope: { tenant: 'emerson', school: { id: 'sch-garrison-hs', side: 'serving' } }, nonEmptyLog: true },
-  { name: 'Lincoln Park HS of the other tenant', scope: { tenant: 'lakeside', school: { id: 'sch-lincoln-hs', side: 'either' } }, nonEmptyLog: true },
+  { name: 'a high school, home side', scope: { tenant: 'emerson', school: { id: HIGH_SCHOOL, side: 'home' } }, nonEmptyLog: true },
+  { name: 'a high school, serving side', scope: { tenant: 'emerson', school: { id: HIGH_SCHOOL, side: 'serving' } }, nonEmptyLog: true },
+  { name: 'a high school, either side', scope: { tenant: 'emerson', school: { id: HIGH_SCHOOL, side: 'either' } }, nonEmptyLog: true },
+  { name: 'Garrison Valley HS (another district), home side', scope: { tenant: 'emerson', school: { id: NEIGHBOUR_SCHOOL, side: 'home' } }, nonEmptyLog: true },
+  { name: 'Garrison Valley HS, serving side', scope: { tenant: 'emerson', school: { id: NEIGHBOUR_SCHOOL, side: 'serving' } }, nonEmptyLog: true },
+  { name: 'a high school of the other tenant', scope: { tenant: 'lakeside', school: { id: HIGH_SCHOOL, side: 'either' } }, nonEmptyLog: true },
   { name: 'a tenant name with SQL in it', scope: { tenant: "emerson' OR '1'='1" }, nonEmptyLog: false },
 ]
 

@@ -13,7 +13,7 @@ import { openClickHouse, type ClickHouse } from '../../src/clickhouse/open.js'
 import { applyRetention, currentRetentionDays } from '../../src/clickhouse/retention.js'
 import { SyncLogStore, UNSCOPED } from '../../src/clickhouse/sync-log-store.js'
 import type { SyncCounts, SyncLogEvent, SyncStatusChanged } from '../../src/events/sync-log-event.js'
-import { silentLogger } from '../../src/logging/logger.js'
+import { silentLogger } from '../support/silent-logger.js'
 
 const logger = silentLogger()
 const opened: { ch: ClickHouse; dir: string }[] = []

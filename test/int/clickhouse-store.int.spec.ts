@@ -14,7 +14,7 @@ import type {
   LogColumn, LogRow, OutcomeCounts, SyncCounts, SyncLogEvent, SyncStatus, SyncStatusChanged,
 } from '../../src/events/sync-log-event.js'
 import { isSynclogError } from '../../src/errors.js'
-import { silentLogger } from '../../src/logging/logger.js'
+import { silentLogger } from '../support/silent-logger.js'
 import { MIGRATIONS } from '../../src/clickhouse/ddl.js'
 import { migrate } from '../../src/clickhouse/migrations.js'
 import { openClickHouse, type ClickHouse } from '../../src/clickhouse/open.js'
@@ -192,7 +192,7 @@ describe('opening and migrating', () => {
   it('a second process opening the same data directory is told it is locked', async () => {
     const script = `
       import { openClickHouse } from './src/clickhouse/open.ts'
-      import { silentLogger } from './src/logging/logger.ts'
+      import { silentLogger } from './test/support/silent-logger.ts'
       try {
         const ch = await openClickHouse({ dataDir: process.argv[1], logger: silentLogger() })
         await ch.close()

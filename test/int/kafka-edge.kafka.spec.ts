@@ -20,7 +20,7 @@ import { publishChangeEvents } from '../../src/kafka/publisher.js'
 import { ConfluentRegistryClient } from '../../src/kafka/registry-client.js'
 import { ensureTopics, topicNames, type TopicNames } from '../../src/kafka/topics.js'
 import { frame, unframe } from '../../src/kafka/wire-format.js'
-import { silentLogger } from '../../src/logging/logger.js'
+import { silentLogger } from '../support/silent-logger.js'
 import { FULL, smallDistrict, SyncScript } from '../support/sis.js'
 import { newerChangeEventSchema, withUserField } from '../support/evolved-schema.js'
 
@@ -187,6 +187,17 @@ describe('schema evolution', () => {
     breaking.fields.push({ name: 'region', type: 'string' })
     await expect(registry.register(subject, breaking)).rejects.toMatchObject({
       code: 'REGISTRY_FAILED', retriable: false, message: expect.stringMatching(/not BACKWARD-compatible.*409/),
+    })
+  })
+})
+
+describe('values that do not fit the registered schema', () => {
+  it('are refused by the registry client with EVENT_REJECTED naming the bad field, not a registry error', async () => {
+    const registry = new ConfluentRegistryClient(config.registry.url)
+    const id = await registry.register(`${PREFIX}misfit-value`, changeEventSchema)
+    const value = { eventId: 'e', tenant: 't', syncId: 's', app: 'a', occurredAt: '2024-10-01T02:00:00.000Z', payload: { 'synclog.v1.SyncFailed': { reason: 5 } } }
+    await expect(registry.encode(id, value)).rejects.toMatchObject({
+      code: 'EVENT_REJECTED', retriable: false, message: expect.stringContaining(`value does not fit schema id ${id} at payload`),
     })
   })
 })

@@ -20,7 +20,7 @@ import { serviceEndpoints } from '../support/services.js'
 import { freePort, ndjson, nightEvents, waitFor } from '../support/stream-events.js'
 import { startClickHouseFacade, type ClickHouseFacade } from '../support/clickhouse-facade.js'
 import { createKafka, isFenced, TransactionalProducers } from '../../src/kafka/kafka-client.js'
-import { silentLogger } from '../../src/logging/logger.js'
+import { silentLogger } from '../support/silent-logger.js'
 
 const { brokers, registryUrl } = serviceEndpoints()
 const cleanups: (() => Promise<unknown>)[] = []

@@ -37,12 +37,17 @@ export async function importDemoDataSet(dir: string, nights: DemoNights = demoNi
   return { data, nights }
 }
 
-/** The school of `tenant` on the most rows whose home and serving schools differ (ties: the lower id). */
+/**
+ * The school of `tenant`'s own district on the most rows whose home and serving schools
+ * differ (ties: the lower id). A visiting student's home school, in another district,
+ * does not count: the district holds none of its records.
+ */
 export function busiestCrossSchool(rows: readonly LogRecord[], tenant: string): string {
   const cross = new Map<string, number>()
   for (const r of rows) {
     if (r.tenant !== tenant || r.homeSchoolId === '' || r.servingSchoolId === '' || r.homeSchoolId === r.servingSchoolId) continue
-    for (const s of [r.homeSchoolId, r.servingSchoolId]) cross.set(s, (cross.get(s) ?? 0) + 1)
+    const schools = r.homeDistrictId === r.servingDistrictId ? [r.homeSchoolId, r.servingSchoolId] : [r.servingSchoolId]
+    for (const s of schools) cross.set(s, (cross.get(s) ?? 0) + 1)
   }
   const best = [...cross.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]
   if (best === undefined) throw new Error(`no student of ${tenant} is served away from home`)

@@ -18,7 +18,8 @@ import {
   OUTCOMES, ROSTER_ACTIONS, SECTION_ACTIONS,
   type LogAction, type LogColumn, type LogRow, type Outcome, type OutcomeCounts, type SyncCounts, type SyncStatus, type SyncStatusChanged,
 } from '../../src/events/sync-log-event.js'
-import { DistinctPicker, Prng } from './scale/prng.js'
+import { Prng } from '../../src/generate/prng.js'
+import { DistinctPicker } from './scale/distinct-picker.js'
 import {
   DETAIL_KINDS, DETAIL_START, DETAILS, ENROLLMENTS_PER_STUDENT, TENANT_NAMES, tenantPools,
   type Course, type DetailKind, type School, type Section, type Student, type TenantPools,
@@ -109,11 +110,11 @@ function planSyncs(prng: Prng, tenants: number): PlannedSync[] {
       const nightly = day + 2 * 3_600_000
       plans.push({ tenant: t, app: 'sis-nightly', startedMs: nightly, kind: d === 0 ? 'initial' : 'regular', syncId: id(t, 'sis-nightly', nightly), weight: 1 })
       if ((d + 2 * t) % 9 === 4) {
-        const ms = day + 13 * 3_600_000 + t * 17 * 60_000 + prng.int(3_600_000)
+        const ms = day + 13 * 3_600_000 + t * 17 * 60_000 + prng.below(3_600_000)
         plans.push({ tenant: t, app: 'oneroster-csv', startedMs: ms, kind: 'regular', syncId: id(t, 'oneroster-csv', ms), weight: 0.6 })
       }
       if (t % 2 === 1 && (d + t) % 11 === 5) {
-        const ms = day + 21 * 3_600_000 + prng.int(3_600_000)
+        const ms = day + 21 * 3_600_000 + prng.below(3_600_000)
         plans.push({ tenant: t, app: 'sftp-drop', startedMs: ms, kind: 'regular', syncId: id(t, 'sftp-drop', ms), weight: 0.3 })
       }
     }
@@ -220,7 +221,7 @@ export class GeneratedLog {
     const initialRows = this.tenants.reduce((n, t) => n + t.enrollmentIds.length + t.students.length + t.teachers.length + t.sections.length + t.courses.length + 30, 0)
     const weights = plans.filter((p) => p.kind !== 'initial').reduce((n, p) => n + p.weight, 0)
     const perWeight = Math.max(50, (opts.rows - initialRows) / weights)
-    const budgets = plans.map((p) => (p.kind === 'initial' ? 0 : Math.round(perWeight * p.weight * (0.5 + prng.float()))))
+    const budgets = plans.map((p) => (p.kind === 'initial' ? 0 : Math.round(perWeight * p.weight * (0.5 + prng.next()))))
     const capacity = initialRows + budgets.reduce((n, b) => n + b, 0) + plans.length * 600 + 10_000
     this.sync = new Uint16Array(capacity)
     this.seq = new Uint32Array(capacity)
@@ -288,7 +289,7 @@ export class GeneratedLog {
     const record: RecordFn = (entity, rec, outcome, rows) => {
       rows.forEach(([action, kind], r) => {
         const details = DETAIL_KINDS[kind].length
-        put(entity, rec, action, outcome, DETAIL_START[kind] + ((prng.int(details) + r) % details), plan.startedMs + (seq + 1) * step)
+        put(entity, rec, action, outcome, DETAIL_START[kind] + ((prng.below(details) + r) % details), plan.startedMs + (seq + 1) * step)
       })
       cells.count(E[entity], this.schoolsOf(pools, entity, rec)[2], outcome)
     }
@@ -328,7 +329,7 @@ export class GeneratedLog {
   /** The first full sync of a tenant: every record New, a few rejected. */
   private initialRows(prng: Prng, p: TenantPools, record: RecordFn): void {
     const put = (entity: EntityType, rec: number, roster: boolean) => {
-      const x = prng.float()
+      const x = prng.next()
       const o: Exclude<Outcome, 'No Change'> = x < 0.004 ? 'Skipped' : x < 0.007 ? 'Invalid' : x < 0.008 ? 'Merged' : x < 0.009 ? 'Excluded' : 'New'
       if (o === 'New') record(entity, rec, 'New', [[roster ? 'Created Roster' : 'New', 'none']])
       else record(entity, rec, o, [[o, errorDetail(o)]])
@@ -380,7 +381,7 @@ export class GeneratedLog {
         case 0: {
           const e = pick.enrollment.next()
           if (e < 0) break
-          const x = prng.float()
+          const x = prng.next()
           if (x < (heavyDeletes ? 0.2 : 0.45)) record('enrollment', e, 'New', [['Created Roster', 'none']])
           else if (x < (heavyDeletes ? 0.8 : 0.7)) record('enrollment', e, 'Deleted', [['Deleted Roster', 'rosterDeleted']])
           else if (x < 0.8) record('enrollment', e, 'Updated', [['Updated Roster Start Date', 'startDate']])
@@ -398,7 +399,7 @@ export class GeneratedLog {
         case 2: {
           const u = pick.user.next()
           if (u < 0) break
-          const x = prng.float()
+          const x = prng.next()
           const o: Exclude<Outcome, 'No Change'> = x < 0.2 ? 'New' : x < 0.72 ? 'Updated' : x < 0.76 ? 'Deleted' : err()
           if (o === 'Updated') record('user', u, o, [[o, 'userUpdated']])
           else if (o === 'New' || o === 'Deleted') record('user', u, o, [[o, 'none']])
@@ -408,7 +409,7 @@ export class GeneratedLog {
         case 3: {
           const c = pick.class.next()
           if (c < 0) break
-          const x = prng.float()
+          const x = prng.next()
           if (x < 0.6) record('class', c, 'Updated', [['Updated Section Data', 'sectionUpdated']])
           else if (x < 0.75) record('class', c, 'New', [['New', 'none']])
           else if (x < 0.8) record('class', c, 'Deleted', [['Deleted', 'none']])
@@ -424,7 +425,7 @@ export class GeneratedLog {
           const entity = others[kind - 4] ?? 'course'
           const r = pick[entity].next()
           if (r < 0) break
-          const x = prng.float()
+          const x = prng.next()
           if (x < 0.3) record(entity, r, 'New', [['New', 'none']])
           else if (x < 0.8) record(entity, r, 'Updated', [['Updated', 'otherUpdated']])
           else if (x < 0.9) record(entity, r, 'Deleted', [['Deleted', 'none']])
@@ -447,7 +448,7 @@ export class GeneratedLog {
           const c = pick.class.next()
           if (c < 0) break
           record('class', c, 'Deleted', [['Invalidated Section', 'sectionInvalidated']])
-          const detail = DETAIL_START.cascadeSection + prng.int(DETAIL_KINDS.cascadeSection.length)
+          const detail = DETAIL_START.cascadeSection + prng.below(DETAIL_KINDS.cascadeSection.length)
           for (let k = p.sectionStart[c] ?? 0; k < (p.sectionStart[c + 1] ?? 0); k++) cascades.push({ rec: p.sectionEnrollments[k] ?? 0, detail })
           break
         }
@@ -464,7 +465,7 @@ export class GeneratedLog {
       ['course', [-1, ...own]], ['org', [-1, ...own]], ['academicSession', [-1]],
     ]
     for (const [entity, schools] of domains) {
-      for (const school of schools) if (prng.chance(0.5)) cells.noChange(E[entity], school, prng.between(1, 400))
+      for (const school of schools) if (prng.chance(0.5)) cells.noChange(E[entity], school, prng.int(1, 400))
     }
   }
 

@@ -8,7 +8,7 @@
 import { openClickHouse } from '../../src/clickhouse/open.js'
 import { migrate } from '../../src/clickhouse/migrations.js'
 import { SyncLogStore } from '../../src/clickhouse/sync-log-store.js'
-import { silentLogger } from '../../src/logging/logger.js'
+import { silentLogger } from './silent-logger.js'
 import { GeneratedLog } from './generated-log.js'
 
 const [dataDir, rows, seed] = process.argv.slice(2)

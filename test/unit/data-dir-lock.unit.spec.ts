@@ -9,7 +9,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DataDirLock, lockDataDir, lockFor, type StoreUse } from '../../src/state/data-dir-lock.js'
+import { acquireDataDirLock, lockDataDir, lockFor, type StoreUse } from '../../src/state/data-dir-lock.js'
 import { tempDir } from '../support/cli.js'
 
 const cleanup: (() => Promise<unknown>)[] = []
@@ -72,7 +72,7 @@ describe('the data directory lock', () => {
     const dir = await dataDir()
     const holder = await heldByAnother(dir, 'import')
     const told: string[] = []
-    const waiting = DataDirLock.acquire(dir, 'ingest', { timeoutMs: 30_000, onWait: (m) => told.push(m) })
+    const waiting = acquireDataDirLock(dir, 'ingest', { timeoutMs: 30_000, onWait: (m) => told.push(m) })
     await new Promise((r) => setTimeout(r, 1500))
     expect(told).toHaveLength(1)
     expect(told[0]).toContain(`(pid ${holder.pid}, 'import'`)
@@ -90,7 +90,7 @@ describe('the data directory lock', () => {
     const dir = await dataDir()
     const holder = await heldByAnother(dir, 'import')
     const started = Date.now()
-    await expect(DataDirLock.acquire(dir, 'ingest', { timeoutMs: 1000, onWait: () => {} })).rejects.toMatchObject({
+    await expect(acquireDataDirLock(dir, 'ingest', { timeoutMs: 1000, onWait: () => {} })).rejects.toMatchObject({
       code: 'DATA_DIR_LOCKED', message: expect.stringMatching(new RegExp(`waited 1 s .* still in use by another synclog process \\(pid ${holder.pid}, 'import'`)),
     })
     expect(Date.now() - started).toBeLessThan(5000)

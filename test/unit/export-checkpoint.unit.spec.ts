@@ -64,14 +64,15 @@ describe('the export checkpoint file', () => {
 
   it('keeps the old checkpoint intact when the new one cannot be written', async () => {
     const old = checkpoint([{ syncId: 's1', daysAgo: 1 }])
-    await writeCheckpoint(path, old)
-    const bytes = await readFile(path)
-    await mkdir(`${path}.tmp`) // the temp file cannot be created: the write fails before the rename
+    // A name of 255 bytes, the longest a file system allows: no temp file can be made beside it, so the write fails before the rename.
+    const longest = join(dir, `${'c'.repeat(250)}.json`)
+    await writeFile(longest, `${JSON.stringify(old, null, 2)}\n`)
+    const bytes = await readFile(longest)
 
-    await expect(writeCheckpoint(path, checkpoint([{ syncId: 's2', daysAgo: 0 }]))).rejects.toThrow(`export checkpoint ${path} cannot be written`)
+    await expect(writeCheckpoint(longest, checkpoint([{ syncId: 's2', daysAgo: 0 }]))).rejects.toThrow(`export checkpoint ${longest} cannot be written`)
 
-    expect(await readFile(path)).toEqual(bytes)
-    expect(await readCheckpoint(path)).toEqual(old)
+    expect(await readFile(longest)).toEqual(bytes)
+    expect(await readCheckpoint(longest)).toEqual(old)
   })
 
   it('reports a file that is not JSON as damaged, naming the file and how to recover', async () => {

@@ -1,5 +1,5 @@
 /**
- * The fold's output, pinned: the generated nights (scripts/generate, tiny scale, seed 1)
+ * The fold's output, pinned: the generated nights (src/generate, tiny scale, seed 1)
  * folded from their NDJSON change events and from their OneRoster bundles, under the
  * default rules, under hold thresholds tight enough to hold a night (then approved, and
  * in another run rejected), and with one school not onboarded; and the demo district's
@@ -23,8 +23,8 @@ import {
 } from '../../src/processor/index.js'
 import { generateDemoNights } from '../../src/demo/district.js'
 import { writeOneRosterBundle } from '../../src/demo/write-oneroster.js'
-import { bundleDir, generateDataset, ndjsonFile } from '../../scripts/generate/generate.js'
-import { SCALES } from '../../scripts/generate/scales.js'
+import { bundleDir, generateDataset, ndjsonFile } from '../../src/generate/generate.js'
+import { SCALES } from '../../src/generate/scales.js'
 
 const NIGHTS = 3
 
@@ -185,6 +185,6 @@ describe('the fold gives the same output as before on the generated nights', () 
     fold(state, await bundleNight(join(dir, 'night1'), 'district-a', 'demo-n1', '2026-09-01T02:00:00Z'), digest, DEFAULT_FOLD_OPTIONS)
     fold(state, await bundleNight(join(dir, 'night2'), 'district-a', 'demo-n2', '2026-09-02T02:00:00Z'), digest, DEFAULT_FOLD_OPTIONS)
     fold(state, await bundleNight(join(dir, 'night1'), 'district-b', 'demo-b1', '2026-09-01T03:00:00Z'), digest, DEFAULT_FOLD_OPTIONS)
-    expect(digest.finish(state)).toEqual({ events: 3509, log: 'b27ba7b3a00958a3', state: 'd7aed8242db8ebb0' })
+    expect(digest.finish(state)).toEqual({ events: 4123, log: '85225bc5772f46f9', state: 'd73e2aded69d59c3' })
   })
 })

@@ -14,7 +14,7 @@ import { ApiTokens, TOKEN_FILE_NAME } from '../../src/http/api-tokens.js'
 import { problemOf } from '../../src/http/http-errors.js'
 import type { ReadStore } from '../../src/http/read-store.js'
 import { buildServer } from '../../src/http/server.js'
-import { silentLogger } from '../../src/logging/logger.js'
+import { silentLogger } from '../support/silent-logger.js'
 
 let dir: string
 

@@ -13,7 +13,7 @@ import { SYNC_STATUSES } from '../../src/events/sync-log-event.js'
 import { publicSyncMessage, withoutServerPaths, type ServerIdentity } from '../../src/http/public-text.js'
 import { DEFAULT_HTTP_LIMITS, defaultMaxConnections, httpSettingsOf, maxConnectionsAllowed } from '../../src/http/server-limits.js'
 import { isProxyAddress, parseTrustProxy } from '../../src/config/trust-proxy.js'
-import { Prng } from '../support/scale/prng.js'
+import { Prng } from '../../src/generate/prng.js'
 
 let dir: string
 beforeAll(async () => {
@@ -71,10 +71,10 @@ describe('the trusted proxies', () => {
     const prng = new Prng('proxies')
     const good: string[] = ['loopback', 'linklocal', 'uniquelocal', '::1', 'fd00::/8', '::ffff:10.0.0.1']
     for (let i = 0; i < 300; i++) {
-      const v4 = Array.from({ length: 4 }, () => prng.int(256)).join('.')
-      good.push(prng.chance(0.5) ? v4 : `${v4}/${prng.int(33)}`)
-      const v6 = Array.from({ length: 8 }, () => prng.int(65_536).toString(16)).join(':')
-      good.push(prng.chance(0.5) ? v6 : `${v6}/${prng.int(129)}`)
+      const v4 = Array.from({ length: 4 }, () => prng.below(256)).join('.')
+      good.push(prng.chance(0.5) ? v4 : `${v4}/${prng.below(33)}`)
+      const v6 = Array.from({ length: 8 }, () => prng.below(65_536).toString(16)).join(':')
+      good.push(prng.chance(0.5) ? v6 : `${v6}/${prng.below(129)}`)
     }
     for (const entry of good) expect(isProxyAddress(entry), entry).toBe(true)
     expect(parseTrustProxy(good.join(','))).toEqual(good)
@@ -87,7 +87,7 @@ describe('the trusted proxies', () => {
     for (const hops of [1, 2, '1', '3', 99]) expect(() => parseTrustProxy(hops), String(hops)).toThrow(/hop count .* cannot tell a proxy from a client/)
     const prng = new Prng('not-proxies')
     const bad = ['256.0.0.1', '10.0.0.0/33', '::1/129', '10.0.0', 'localhost', 'proxy.example', '10.0.0.1/', '/8', '10.0.0.1/a', '*', 'all', '0x7f.0.0.1']
-    for (let i = 0; i < 200; i++) bad.push(`${prng.int(1000)}.${prng.int(1000)}.${prng.int(1000)}.${256 + prng.int(1000)}`)
+    for (let i = 0; i < 200; i++) bad.push(`${prng.below(1000)}.${prng.below(1000)}.${prng.below(1000)}.${256 + prng.below(1000)}`)
     for (const entry of bad) {
       expect(isProxyAddress(entry), entry).toBe(false)
       expect(() => parseTrustProxy(`127.0.0.1,${entry}`), entry).toThrow('is not an IP address')
@@ -104,7 +104,7 @@ describe('sync messages as tokens read them', () => {
     const prng = new Prng('paths')
     const segment = (): string => prng.pick(['exports', 'night1', 'sis', 'dana', 'data dir', 'a.b', 'x_y-z', '2024', 'ÉCOLE', 'bundle.zip'])
     for (let i = 0; i < 400; i++) {
-      const parts = Array.from({ length: 1 + prng.int(5) }, segment).filter((p) => !p.includes(' '))
+      const parts = Array.from({ length: 1 + prng.below(5) }, segment).filter((p) => !p.includes(' '))
       const file = prng.pick(['night2.zip', 'users.csv', 'bundle', 'events.ndjson'])
       const root = prng.pick(['/', '/home/dana/', '/var/lib/synclog/', '/tmp/', '~/', 'C:\\Users\\dana\\', 'D:\\sis\\'])
       const sep = root.includes('\\') ? '\\' : '/'

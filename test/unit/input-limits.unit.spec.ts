@@ -14,6 +14,7 @@ import { openCsvTable, type CsvItem } from '../../src/oneroster/csv-rows.js'
 import { readChangeEventsNdjson } from '../../src/ndjson/read-ndjson.js'
 import { isSynclogError } from '../../src/errors.js'
 import { writeZip } from '../support/zip-builder.js'
+import { Prng } from '../../src/generate/prng.js'
 
 let dir: string
 beforeAll(async () => {
@@ -23,14 +24,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-/** A small deterministic generator (mulberry32). */
+/** Seeded floats in [0, 1). */
 function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const rng = new Prng(seed)
+  return () => rng.next()
 }
 
 async function* chunked(bytes: Buffer, size: number): AsyncGenerator<Buffer> {

@@ -11,7 +11,7 @@ import { kafkaError, kafkaErrorType } from '../../src/kafka/errors.js'
 import { pinoLevelOf } from '../../src/kafka/kafka-log.js'
 import { publishChangeEvents } from '../../src/kafka/publisher.js'
 import { ensureTopics, topicConfigEntries, topicNames } from '../../src/kafka/topics.js'
-import { silentLogger } from '../../src/logging/logger.js'
+import { silentLogger } from '../support/silent-logger.js'
 import { smallDistrict, sync, SyncScript } from '../support/sis.js'
 
 const { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSNonRetriableError, KafkaJSProtocolError, KafkaJSAggregateError, logLevel, ConfigResourceTypes } = kafkajs

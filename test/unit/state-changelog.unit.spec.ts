@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import type { ChangeEvent } from '../../src/events/change-event.js'
 import type { SyncLogEvent } from '../../src/events/sync-log-event.js'
 import { AvroSerde } from '../../src/kafka/avro-serde.js'
-import { silentLogger } from '../../src/logging/logger.js'
+import { silentLogger } from '../support/silent-logger.js'
 import {
   createProcessorState, createTenantState, decide, DEFAULT_FOLD_OPTIONS, evolve,
   type ProcessorState, type StateChange, type StepInput, type SyncInfo,

@@ -24,6 +24,15 @@ export interface Me {
   createdAt: string
 }
 
+/** One download of the log, as the server lists them: one per format it writes log files in. */
+export interface LogDownload {
+  format: string
+  /** For people: "Excel", "CSV". */
+  label: string
+  /** The download; the log's filters go in its query string. */
+  url: string
+}
+
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
     super(message)
@@ -84,6 +93,7 @@ export const api = {
     request<DrillDown>('GET', `/syncs/${encodeURIComponent(syncId)}/drilldown${q}`, signal ? { signal } : {}),
   log: (q: string, signal?: AbortSignal) => request<LogPage>('GET', `/log${q}`, signal ? { signal } : {}),
   count: (q: string, signal?: AbortSignal) => request<{ rows: number; records: number }>('GET', `/log/count${q}`, signal ? { signal } : {}),
+  logDownloads: () => request<{ downloads: LogDownload[] }>('GET', '/log/downloads'),
   /** Approves or rejects a sync On Hold; the answer is the sync at its new status. */
   decide: (syncId: string, decision: 'approve' | 'reject') => request<SyncRun>('POST', `/syncs/${encodeURIComponent(syncId)}/${decision}`, { body: {} }),
 }

@@ -5,7 +5,7 @@
  * by the filters, and rows read a page at a time however many match.
  */
 import type { LogColumn } from '../../src/events/sync-log-event.js'
-import { API, api, isAbort, queryString, type SchoolEntry } from './api.js'
+import { api, isAbort, queryString, type LogDownload, type SchoolEntry } from './api.js'
 import type { Session } from './session.js'
 import { alertBox, count, debounce, fill, h } from './dom.js'
 import { hrefOf, replaceHash } from './hash-route.js'
@@ -89,8 +89,18 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
 
   const status = h('p', { id: 'log-status', role: 'status', 'aria-live': 'polite' }, 'Loading…')
   const errorSlot = h('div')
-  const exportLink = h('a', { class: 'button', download: '' }, 'Export to Excel')
-  const csvLink = h('a', { class: 'button secondary', download: '' }, 'Download CSV')
+  // One download link per format the server writes the log in (its list of formats), the first the usual one.
+  const downloadMenu = h('div', { class: 'actions' })
+  let downloads: LogDownload[] = []
+  let downloadQuery = ''
+  const drawDownloads = (): void => {
+    downloadMenu.replaceChildren(...downloads.map((d, i) =>
+      h('a', { class: i === 0 ? 'button' : 'button secondary', download: '', href: `${d.url}${downloadQuery}` }, `Export to ${d.label}`)))
+  }
+  void api.logDownloads().then((list) => {
+    downloads = list.downloads
+    drawDownloads()
+  }, () => {})
 
   let counted: number | null = null
   let pager: PagerState = { shown: 0, more: false, loading: true }
@@ -154,8 +164,8 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
     if (scope.school !== undefined) delete hashParams['school']
     replaceHash(hrefOf('log', hashParams))
     const qs = queryString(q)
-    exportLink.href = `${API}/log.xlsx${qs}`
-    csvLink.href = `${API}/log.csv${qs}`
+    downloadQuery = qs
+    drawDownloads()
     counted = null
     countController?.abort()
     const controller = new AbortController()
@@ -209,7 +219,7 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
         h('div', { class: 'field' }, h('label', { for: 'f-from' }, 'From'), fromInput),
         h('div', { class: 'field' }, h('label', { for: 'f-to' }, 'To'), toInput))),
     chips,
-    h('div', { class: 'toolbar' }, status, h('div', { class: 'actions' }, exportLink, csvLink)),
+    h('div', { class: 'toolbar' }, status, downloadMenu),
     errorSlot,
     table.element,
   )

@@ -18,7 +18,7 @@ import type { LogRow, SyncCounts, SyncLogEvent, SyncStatusChanged } from '../../
 import { parseNdjsonLine } from '../../../src/ndjson/read-ndjson.js'
 import { applyEvent, createProcessorState } from '../../../src/processor/index.js'
 import { toClickHouseText } from '../../../src/clickhouse/time.js'
-import { ndjsonFile } from '../../generate/generate.js'
+import { ndjsonFile } from '../../../src/generate/generate.js'
 import { readDataset } from '../dataset.js'
 import { Stopwatch } from '../proc.js'
 import { rateMeasure } from '../stats.js'

@@ -17,7 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { cp } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { bundleDir } from '../../generate/generate.js'
+import { bundleDir } from '../../../src/generate/generate.js'
 import { readDataset } from '../dataset.js'
 import { peakRssOf } from '../proc.js'
 import { latencyMeasure } from '../stats.js'

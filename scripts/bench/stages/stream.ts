@@ -32,7 +32,7 @@ import { COMMAND_RETRY, createKafka, idempotentProducer } from '../../../src/kaf
 import { ensureTopics, topicNames } from '../../../src/kafka/topics.js'
 import { parseNdjsonLine } from '../../../src/ndjson/read-ndjson.js'
 import { createLogger } from '../../../src/logging/logger.js'
-import { ndjsonFile } from '../../generate/generate.js'
+import { ndjsonFile } from '../../../src/generate/generate.js'
 import { BENCH_SCALES } from '../bench-scales.js'
 import { readDataset } from '../dataset.js'
 import { RssSampler } from '../proc.js'

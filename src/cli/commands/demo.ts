@@ -15,7 +15,7 @@ import { writeSyncReports } from '../../export/sync-report.js'
 import { SynclogError } from '../../errors.js'
 import { contextOf } from '../context.js'
 import { importBundle } from './import.js'
-import { printLog, printSummary, printSyncs } from '../output.js'
+import { table } from '../../export/formats/index.js'
 import { makeDirectory } from '../../paths/make-directory.js'
 
 const MARKER = 'SYNCLOG-DEMO'
@@ -50,26 +50,28 @@ export function registerDemo(program: Command): void {
       const out = ctx.stdout
       const rel = (p: string): string => relative(ctx.cwd, p) || '.'
       await resetDemoDir(dir)
-      const { night1, night2, story } = generateDemoNights({ seed: Number(opts.seed), schoolYear: currentSchoolYear(new Date()) })
+      const { night1, night2, story, changes } = generateDemoNights({ seed: Number(opts.seed), schoolYear: currentSchoolYear(new Date()) })
+      const district = night1.orgs.find((o) => o.type === 'district')?.name ?? 'the demo district'
+      const school = night1.classes.find((c) => c.sourcedId === changes.removedClass.classId)?.schoolSourcedId ?? '<school id>'
       const input1 = join(dir, 'input', 'night1')
       const input2 = join(dir, 'input', 'night2')
       await writeOneRosterBundle(input1, night1)
       await writeOneRosterBundle(input2, night2)
-      out.write(`Generated Emerson Unified: ${night1.users.length} users, ${night1.classes.length} sections, ${night1.enrollments.length} enrollments.\n`)
+      out.write(`Generated ${district}: ${night1.users.length} users, ${night1.classes.length} sections, ${night1.enrollments.length} enrollments.\n`)
       out.write(`Night 2 changes:\n${story.map((s) => `  - ${s}`).join('\n')}\n\n`)
 
       await ctx.withPipeline('demo', async (pipeline) => {
         const first = await importBundle(ctx, pipeline, input1, { tenant: TENANT, app: 'oneroster-csv', quiet: true })
         const second = await importBundle(ctx, pipeline, input2, { tenant: TENANT, app: 'oneroster-csv', quiet: true })
         out.write('== Sync history ==\n')
-        await printSyncs(out, await pipeline.store.listSyncs(UNSCOPED, { tenant: TENANT }), 'table')
+        await table.syncs(out, await pipeline.store.listSyncs(UNSCOPED, { tenant: TENANT }))
         out.write('\n== Night 2 by school ==\n')
         const summary = await pipeline.store.summary(UNSCOPED, second.syncId, { bySchool: true })
-        if (summary) await printSummary(out, summary, 'table')
+        if (summary) await table.summary(out, summary)
         out.write('\n== Night 2 in the sync log (a few rows of each action) ==\n')
         const sample = []
         for (const action of DEMO_ACTIONS) sample.push(...(await pipeline.store.queryLog(UNSCOPED, { syncId: second.syncId, actions: [action] }, { limit: 3 })).rows)
-        await printLog(out, sample, 'table')
+        await table.logPage(out, sample)
         const xlsx = join(dir, 'sync-log.xlsx')
         const rows = await writeLogXlsx(xlsx, pipeline.store.streamLog(UNSCOPED, { tenant: TENANT, from: '1900-01-01' }))
         const reports = await writeSyncReports(join(dir, 'reports'), second.syncId, await pipeline.store.reportRows(UNSCOPED, second.syncId))
@@ -80,7 +82,7 @@ export function registerDemo(program: Command): void {
           `  npx synclog summary ${second.syncId} --by-school --data ${rel(dir)}`,
           `  npx synclog log --data ${rel(dir)} --action "Deleted Roster"`,
           `  npx synclog log --data ${rel(dir)} --contains studentName=smi --format json`,
-          `  npx synclog drilldown ${second.syncId} --entity enrollment --outcome Deleted --school sch-lincoln-hs --data ${rel(dir)}`,
+          `  npx synclog drilldown ${second.syncId} --entity enrollment --outcome Deleted --school ${school} --data ${rel(dir)}`,
           `  npx synclog history --student <student number> --data ${rel(dir)}`,
           `  npx synclog import <your OneRoster folder or zip> --tenant <district>   (uses ./synclog-data)`,
           '', 'Review it in a browser (the web page at http://127.0.0.1:8080/ signs in with the token):',

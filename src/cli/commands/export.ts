@@ -1,9 +1,10 @@
 /** `synclog export`: the scheduled export, for cron and systemd timers. */
 import type { Command } from 'commander'
 import { parseSide } from '../../clickhouse/scope.js'
-import { SynclogError, isSynclogError } from '../../errors.js'
+import { isSynclogError } from '../../errors.js'
 import { checkExportName } from '../../export/export-checkpoint.js'
-import { EXPORT_FORMATS, parseSince, runScheduledExport, type ExportFormat, type ExportRunResult } from '../../export/scheduled-export.js'
+import { formatChoices, formatNamed, logFileFormats, type FormatName } from '../../export/formats/index.js'
+import { parseSince, runScheduledExport, type ExportRunResult } from '../../export/scheduled-export.js'
 import { terminalText } from '../../export/terminal-text.js'
 import { checkOutputDir } from '../../paths/check-path.js'
 import { contextOf, type CliContext } from '../context.js'
@@ -34,12 +35,13 @@ the checkpoint is unchanged, so the next run exports the same rows).
 Example (nightly, after the import):
   synclog export --data /var/lib/synclog --name nightly --out /srv/exports --per-school`
 
-function parseExportFormat(value: string | undefined): ExportFormat {
-  const format = value ?? 'xlsx'
-  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
-    throw new SynclogError('USAGE', `--format must be one of ${EXPORT_FORMATS.join(', ')} (got '${format}')`)
-  }
-  return format as ExportFormat
+/** The file format of an export: Excel unless asked otherwise. */
+const DEFAULT_FORMAT: FormatName = 'xlsx'
+
+/** "Excel or CSV", "Excel, CSV or TSV": the log file formats, for the command's description. */
+function formatLabels(): string {
+  const labels = logFileFormats().map((f) => f.label)
+  return labels.length < 2 ? labels.join('') : `${labels.slice(0, -1).join(', ')} or ${labels[labels.length - 1]}`
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
@@ -65,10 +67,10 @@ function printResult(ctx: CliContext, result: ExportRunResult): void {
 
 export function registerExport(program: Command): void {
   program.command('export')
-    .description('Scheduled export: the log rows of the syncs that finished since this export last ran, as Excel or CSV files')
+    .description(`Scheduled export: the log rows of the syncs that finished since this export last ran, as ${formatLabels()} files`)
     .requiredOption('--name <name>', "the export's name: its checkpoint and the prefix of its files (letters, digits, . _ -)")
     .requiredOption('--out <dir>', 'directory to write the files into (created if missing)')
-    .option('--format <format>', 'xlsx | csv', 'xlsx')
+    .option('--format <format>', formatChoices('log file'), DEFAULT_FORMAT)
     .option('--per-school', 'one file per school that has rows, named after its id and name')
     .option('--side <side>', 'the school a row belongs to: home | serving | either (a row then goes to both)', 'either')
     .option('--tenant <district>', 'only syncs of this tenant')
@@ -83,7 +85,7 @@ export function registerExport(program: Command): void {
       checkExportName(opts.name)
       const outDir = checkOutputDir(opts.out, '--out', ctx.cwd)
       if (opts.since !== undefined) parseSince(opts.since)
-      const format = parseExportFormat(opts.format)
+      const format = formatNamed(opts.format ?? DEFAULT_FORMAT, 'log file')
       const side = parseSide(opts.side, '--side')
       const progress = ctx.progress(ctx.logger, `export ${opts.name}`)
       let result: ExportRunResult

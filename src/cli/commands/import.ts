@@ -3,7 +3,8 @@ import type { Command } from 'commander'
 import { UNSCOPED } from '../../clickhouse/scope.js'
 import { contextOf, type CliContext } from '../context.js'
 import { EXIT, exitCodeFor } from '../exit-codes.js'
-import { parseFormat, printSummary } from '../output.js'
+import { parseFormat } from '../output.js'
+import { formatChoices } from '../../export/formats/index.js'
 import { formatTextTable } from '../../export/text-table.js'
 import { terminalText } from '../../export/terminal-text.js'
 import type { EmbeddedPipeline } from '../../pipeline/embedded-pipeline.js'
@@ -24,14 +25,14 @@ export interface ImportResult {
 
 /** Imports one OneRoster bundle as one sync through an open pipeline, and prints its summary. */
 export async function importBundle(ctx: CliContext, pipeline: EmbeddedPipeline, path: string, opts: ImportOptions): Promise<ImportResult> {
-  const format = parseFormat(opts.format, ['table', 'json'])
+  const format = parseFormat(opts.format, 'summary')
   const { syncId, summary } = await importOneBundle(pipeline, {
     path, tenant: opts.tenant, app: opts.app, config: ctx.config, logger: ctx.logger,
     progress: (log) => (opts.quiet ? undefined : ctx.progress(log, 'Importing')),
   })
   if (!opts.quiet) {
-    await printSummary(ctx.stdout, summary, format)
-    if (format === 'table') await printNextSteps(ctx, pipeline, syncId, summary.status)
+    await format.summary(ctx.stdout, summary)
+    if (format.forPeople) await printNextSteps(ctx, pipeline, syncId, summary.status)
   }
   return { syncId, exitCode: exitCodeFor([summary.status]) }
 }
@@ -54,7 +55,7 @@ export function registerImport(program: Command): void {
     .argument('<path>', 'folder or .zip holding manifest.csv and the CSV files')
     .requiredOption('--tenant <district>', 'the district whose SIS produced the export')
     .option('--app <name>', 'source application recorded with the sync', 'oneroster-csv')
-    .option('--format <format>', 'table | json', 'table')
+    .option('--format <format>', formatChoices('summary'), 'table')
     .addHelpText('after', '\nExit codes: 0 Completed or Completed with Errors, 2 Failed, 3 On Hold, 1 usage error.')
     .action(async (path: string, opts: ImportOptions, cmd: Command) => {
       const ctx = contextOf(cmd)

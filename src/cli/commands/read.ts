@@ -1,22 +1,22 @@
 /** The read commands: syncs, summary, log, report. */
 import { dirname } from 'node:path'
 import type { Command } from 'commander'
-import { LOG_COLUMNS, type LogColumn } from '../../events/sync-log-event.js'
-import type { LogFilter } from '../../clickhouse/sync-log-store.js'
-import { writeLogXlsx } from '../../export/xlsx-log-writer.js'
-import { writeSyncReports } from '../../export/sync-report.js'
 import { writeFileAtomically } from '../../export/atomic-file.js'
 import { terminalText } from '../../export/terminal-text.js'
 import { checkOutputDir, checkOutputFile } from '../../paths/check-path.js'
 import { makeDirectory } from '../../paths/make-directory.js'
 import { SynclogError } from '../../errors.js'
-import { collect, contextOf } from '../context.js'
-import { parseFormat, toJson, printDaily, printLog, printLogStream, printSummary, printSyncs } from '../output.js'
+import { contextOf } from '../context.js'
+import { addLogFilterOptions, logFilterOfOptions, parseOption } from '../filter-options.js'
+import { parseFormat } from '../output.js'
+import { whileReaderThere } from '../command-output.js'
+import { formatChoices, formatNames, formatsFor } from '../../export/formats/index.js'
 import { ENTITY_TYPES } from '../../events/change-event.js'
 import { OUTCOMES } from '../../events/sync-log-event.js'
-import { UNSCOPED, parseSide } from '../../clickhouse/scope.js'
-import { DEFAULT_WINDOW_DAYS, withDefaultWindow } from '../../clickhouse/log-window.js'
-import { DAY_MS } from '../../clickhouse/time.js'
+import { UNSCOPED } from '../../clickhouse/scope.js'
+import { DEFAULT_WINDOW_DAYS } from '../../clickhouse/log-window.js'
+import { dateOrInstant } from '../../clickhouse/log-filter.js'
+import { DAY_MS } from '../../events/instant.js'
 import { DISTRICT_KEY, type LogRecord } from '../../clickhouse/types.js'
 
 function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {
@@ -41,40 +41,9 @@ function positiveInt(name: string, value: string | undefined): number | undefine
   return n
 }
 
-function dateOption(name: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined
-  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+Z?)?$/.test(value) || Number.isNaN(Date.parse(value))) {
-    throw new SynclogError('USAGE', `${name} must be a date (YYYY-MM-DD) or an ISO date-time (got '${value}')`)
-  }
-  return value
-}
+const dateOption = (name: string, value: string | undefined): string | undefined => parseOption(name, dateOrInstant(), value)
 
-/** `--contains column=text` → a filter; the column must be one of the log's columns. */
-export function parseContains(values: readonly string[]): { column: LogColumn; text: string }[] {
-  return values.map((v) => {
-    const eq = v.indexOf('=')
-    const column = eq > 0 ? v.slice(0, eq) : ''
-    if (!(LOG_COLUMNS as readonly string[]).includes(column)) {
-      throw new SynclogError('USAGE', `--contains takes column=text with a column among: ${LOG_COLUMNS.join(', ')} (got '${v}')`)
-    }
-    return { column: column as LogColumn, text: v.slice(eq + 1) }
-  })
-}
-
-interface LogOptions {
-  sync?: string; tenant?: string; school?: string; side?: string; action?: string[]; outcome?: string[]; app?: string[]; entity?: string[]
-  from?: string; to?: string; contains?: string[]; format?: string; out?: string; limit?: string; cursor?: string; includeRejected?: boolean
-}
-
-/** The filter of `synclog log`; without dates, a sync or a record it covers the last 30 days. */
-export function logFilterOf(opts: LogOptions, nowMs: number): LogFilter {
-  return withDefaultWindow({
-    syncId: opts.sync, tenant: opts.tenant, school: opts.school, schoolSide: parseSide(opts.side, '--side'),
-    actions: opts.action, outcomes: opts.outcome, apps: opts.app, entities: opts.entity,
-    from: dateOption('--from', opts.from), to: dateOption('--to', opts.to), contains: parseContains(opts.contains ?? []),
-    includeRejected: opts.includeRejected ?? false,
-  }, nowMs)
-}
+interface LogOptions { format?: string; out?: string; limit?: string; cursor?: string; from?: string }
 
 /** Writes to `path` (checked by checkOutputFile) atomically, or to stdout when no path. */
 async function toFileOrStdout(path: string | undefined, stdout: NodeJS.WritableStream, write: (out: NodeJS.WritableStream) => Promise<void>): Promise<void> {
@@ -91,75 +60,61 @@ export function registerReadCommands(program: Command): void {
     .option('--from <date>', 'started on or after')
     .option('--to <date>', 'started before')
     .option('--limit <n>', 'at most n syncs', '50')
-    .option('--format <format>', 'table | json | csv', 'table')
+    .option('--format <format>', formatChoices('syncs'), 'table')
     .action(async (opts: { tenant?: string; app?: string; from?: string; to?: string; limit?: string; format?: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
-      const format = parseFormat(opts.format, ['table', 'json', 'csv'])
+      const format = parseFormat(opts.format, 'syncs')
       const runs = await ctx.withStore('syncs', (store) => store.listSyncs(UNSCOPED, {
-        tenant: opts.tenant, app: opts.app, from: dateOption('--from', opts.from), to: dateOption('--to', opts.to), limit: positiveInt('--limit', opts.limit),
+        tenant: opts.tenant, app: opts.app, from: dateOption('from', opts.from), to: dateOption('to', opts.to), limit: positiveInt('--limit', opts.limit),
       }))
-      await printSyncs(ctx.stdout, runs, format)
+      await format.syncs(ctx.stdout, runs)
     })
 
   program.command('summary')
     .description("A sync's counts per data type (Total, No Change, New, Updated, Deleted, Skipped, Duplicates, Merged, Excluded, Invalid)")
     .argument('<syncId>')
     .option('--by-school', 'add the statistics of each school')
-    .option('--format <format>', 'table | json | csv', 'table')
+    .option('--format <format>', formatChoices('summary'), 'table')
     .action(async (syncId: string, opts: { bySchool?: boolean; format?: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
-      const format = parseFormat(opts.format, ['table', 'json', 'csv'])
+      const format = parseFormat(opts.format, 'summary')
       const summary = await ctx.withStore('summary', (store) => store.summary(UNSCOPED, syncId, { bySchool: opts.bySchool ?? false }))
       if (!summary) throw new SynclogError('SYNC_NOT_FOUND', `no sync ${syncId}; list them with: synclog syncs`)
-      await printSummary(ctx.stdout, summary, format)
+      await format.summary(ctx.stdout, summary)
     })
 
-  program.command('log')
-    .description('The sync log, newest first, filtered like the Interdistrict Data Sync Log (last 30 days unless --from, --to or --sync)')
-    .option('--sync <syncId>', 'rows of one sync')
-    .option('--tenant <district>', 'rows of one tenant')
-    .option('--school <schoolId>', 'rows where this school is the home or the serving school (see --side)')
-    .option('--side <side>', 'with --school: home | serving | either', 'either')
-    .option('--action <action>', 'e.g. "Deleted Roster", "Updated Section Data", "Skipped" (repeatable)', collect)
-    .option('--outcome <outcome>', 'New, Updated, Deleted, Skipped, Invalid, Merged, Excluded (repeatable)', collect)
-    .option('--app <app>', 'rows of syncs from this source application (repeatable)', collect)
-    .option('--entity <entity>', 'org, academicSession, course, user, class, enrollment (repeatable)', collect)
-    .option('--from <date>', 'on or after this date (default: 30 days ago)')
-    .option('--to <date>', 'on or before this date')
-    .option('--contains <column=text>', 'case-insensitive substring on any column, e.g. studentName=smi (repeatable)', collect)
-    .option('--include-rejected', 'also show rows of syncs that were rejected after a hold')
-    .option('--limit <n>', 'at most n rows (table: 100 by default; json/csv/xlsx: all)')
+  addLogFilterOptions(program.command('log')
+    .description('The sync log, newest first, filtered like the Interdistrict Data Sync Log (last 30 days unless --from, --to or --sync)'))
+    .option('--limit <n>', `at most n rows (${formatNames('log').join('/')}: all; otherwise 100 by default)`)
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
-    .option('--format <format>', 'table | json | csv | xlsx', 'table')
-    .option('--out <file>', 'write to a file (required for xlsx)')
+    .option('--format <format>', formatChoices(['logPage', 'log']), 'table')
+    .option('--out <file>', `write to a file (required for ${formatsFor('log').filter((f) => f.binary).map((f) => f.name).join(', ')})`)
     .action(async (opts: LogOptions, cmd: Command) => {
       const ctx = contextOf(cmd)
-      const format = parseFormat(opts.format, ['table', 'json', 'csv', 'xlsx'])
-      if (format === 'xlsx' && opts.out === undefined) throw new SynclogError('USAGE', '--format xlsx needs --out <file.xlsx>')
+      const format = parseFormat(opts.format, ['logPage', 'log'])
+      if (format.binary && opts.out === undefined) throw new SynclogError('USAGE', `--format ${format.name} needs --out <file.${format.file?.extension ?? format.name}>`)
       const outFile = opts.out === undefined ? undefined : checkOutputFile(opts.out, '--out', ctx.cwd)
-      const filter = logFilterOf(opts, Date.now())
-      const limit = positiveInt('--limit', opts.limit) ?? (format === 'table' ? 100 : undefined)
+      const filter = logFilterOfOptions(opts as Record<string, unknown>, Date.now())
+      const limit = positiveInt('--limit', opts.limit) ?? (format.forPeople ? 100 : undefined)
       await ctx.withStore('log', async (store) => {
-        if (format === 'xlsx') {
+        // Every row as it comes, unless the format only shows pages or a page was asked for.
+        if (format.log !== undefined && (opts.cursor === undefined || format.logPage === undefined)) {
           const rows = limited(store.streamLog(UNSCOPED, filter), limit)
-          await makeDirectory(dirname(outFile!))
-          const n = await writeLogXlsx(outFile!, rows)
-          ctx.logger.info({ rows: n, file: outFile }, 'Excel export written')
-          ctx.stdout.write(`${n} rows written to ${terminalText(outFile!)}\n`)
-          return
-        }
-        if (format !== 'table' && opts.cursor === undefined) {
-          const rows = limited(store.streamLog(UNSCOPED, filter), limit)
-          await toFileOrStdout(outFile, ctx.stdout, async (out) => { await printLogStream(out, rows, format) })
+          let n = 0
+          await toFileOrStdout(outFile, ctx.stdout, async (out) => { n = await format.log!(out, whileReaderThere(rows, out)) })
+          if (format.binary) {
+            ctx.logger.info({ rows: n, file: outFile, format: format.name }, 'log file written')
+            ctx.stdout.write(`${n} rows written to ${terminalText(outFile!)}\n`)
+          }
           return
         }
         const page = await store.queryLog(UNSCOPED, filter, { limit, cursor: opts.cursor })
-        const note = format !== 'table' ? undefined
-          : page.nextCursor !== null ? `(first ${page.rows.length} rows; more with --cursor ${page.nextCursor}, or --format csv / xlsx for all)`
-            : page.rows.length === 0 && filter.from !== undefined && opts.from === undefined ? '(no rows in the last 30 days; use --from to look further back)'
-              : undefined
-        await toFileOrStdout(outFile, ctx.stdout, (out) => printLog(out, page.rows, format, note))
-        if (format === 'json' && page.nextCursor !== null) ctx.stderr.write(`next page: --cursor ${page.nextCursor}\n`)
+        const allRows = formatNames('log file').join(' / ')
+        const note = page.nextCursor !== null ? `(first ${page.rows.length} rows; more with --cursor ${page.nextCursor}, or --format ${allRows} for all)`
+          : page.rows.length === 0 && filter.from !== undefined && opts.from === undefined ? '(no rows in the last 30 days; use --from to look further back)'
+            : undefined
+        await toFileOrStdout(outFile, ctx.stdout, (out) => format.logPage!(out, page.rows, note))
+        if (!format.forPeople && page.nextCursor !== null) ctx.stderr.write(`next page: --cursor ${page.nextCursor}\n`)
       })
     })
 
@@ -171,24 +126,16 @@ export function registerReadCommands(program: Command): void {
     .option('--school <schoolId>', `the school of the count (omit, or ${DISTRICT_KEY}, for district level)`, '')
     .option('--limit <n>', 'at most n rows', '100')
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
-    .option('--format <format>', 'table | json | csv', 'table')
+    .option('--format <format>', formatChoices('drillDown'), 'table')
     .action(async (syncId: string, opts: { entity: string; outcome: string; school: string; limit?: string; cursor?: string; format?: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
-      const format = parseFormat(opts.format, ['table', 'json', 'csv'])
+      const format = parseFormat(opts.format, 'drillDown')
       const outcome = oneOf('--outcome', opts.outcome, OUTCOMES)
       const cell = { syncId, entity: oneOf('--entity', opts.entity, ENTITY_TYPES), outcomes: [outcome], schoolId: opts.school }
       const drill = await ctx.withStore('drilldown', (store) => store.drillDown(UNSCOPED, cell, { limit: positiveInt('--limit', opts.limit), cursor: opts.cursor }))
       if (!drill) throw new SynclogError('SYNC_NOT_FOUND', `no sync ${syncId}; list them with: synclog syncs`)
-      if (format === 'json') {
-        ctx.stdout.write(`${toJson(drill, 2)}\n`)
-        return
-      }
-      if (format === 'table') {
-        const school = drill.cell.schoolId === '' ? DISTRICT_KEY : drill.cell.schoolId
-        ctx.stdout.write(terminalText(`${drill.count} ${outcome} ${cell.entity} record(s) in ${school} for sync ${syncId}.${drill.note ? ` ${drill.note}` : ''}`) + '\n')
-      }
-      const note = format === 'table' && drill.nextCursor !== null ? `(more with --cursor ${drill.nextCursor})` : undefined
-      await printLog(ctx.stdout, drill.rows, format, note)
+      const note = drill.nextCursor !== null ? `(more with --cursor ${drill.nextCursor})` : undefined
+      await format.drillDown(ctx.stdout, drill, note)
     })
 
   program.command('history')
@@ -198,17 +145,17 @@ export function registerReadCommands(program: Command): void {
     .option('--record <sourcedId>', "any record's history, by sourcedId")
     .option('--limit <n>', 'at most n rows', '100')
     .option('--cursor <cursor>', 'continue after the page that printed this cursor')
-    .option('--format <format>', 'table | json | csv', 'table')
+    .option('--format <format>', formatChoices('logPage'), 'table')
     .action(async (opts: { student?: string; section?: string; record?: string; limit?: string; cursor?: string; format?: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
-      const format = parseFormat(opts.format, ['table', 'json', 'csv'])
+      const format = parseFormat(opts.format, 'logPage')
       const keys = ([['student', opts.student], ['section', opts.section], ['record', opts.record]] as const).filter(([, v]) => v !== undefined)
       if (keys.length !== 1) throw new SynclogError('USAGE', 'history needs exactly one of --student, --section or --record')
       const [kind, id] = keys[0]!
       const page = await ctx.withStore('history', (store) => store.recordHistory(UNSCOPED, { kind, id: id! }, { limit: positiveInt('--limit', opts.limit), cursor: opts.cursor }))
-      const note = format === 'table' && page.nextCursor !== null ? `(more with --cursor ${page.nextCursor})` : undefined
-      await printLog(ctx.stdout, page.rows, format, note)
-      if (format === 'json' && page.nextCursor !== null) ctx.stderr.write(`next page: --cursor ${page.nextCursor}\n`)
+      const note = page.nextCursor !== null ? `(more with --cursor ${page.nextCursor})` : undefined
+      await format.logPage(ctx.stdout, page.rows, note)
+      if (!format.forPeople && page.nextCursor !== null) ctx.stderr.write(`next page: --cursor ${page.nextCursor}\n`)
     })
 
   program.command('daily')
@@ -217,27 +164,29 @@ export function registerReadCommands(program: Command): void {
     .option('--app <name>', 'only this source application')
     .option('--from <date>', 'from this day (default: 30 days ago)')
     .option('--to <date>', 'through this day')
-    .option('--format <format>', 'table | json | csv', 'table')
+    .option('--format <format>', formatChoices('daily'), 'table')
     .action(async (opts: { tenant?: string; app?: string; from?: string; to?: string; format?: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
-      const format = parseFormat(opts.format, ['table', 'json', 'csv'])
-      const from = dateOption('--from', opts.from) ?? (opts.to === undefined ? new Date(Date.now() - DEFAULT_WINDOW_DAYS * DAY_MS).toISOString().slice(0, 10) : undefined)
-      const days = await ctx.withStore('daily', (store) => store.dailyRollups(UNSCOPED, { tenant: opts.tenant, app: opts.app, from, to: dateOption('--to', opts.to) }))
-      await printDaily(ctx.stdout, days, format)
+      const format = parseFormat(opts.format, 'daily')
+      const from = dateOption('from', opts.from) ?? (opts.to === undefined ? new Date(Date.now() - DEFAULT_WINDOW_DAYS * DAY_MS).toISOString().slice(0, 10) : undefined)
+      const days = await ctx.withStore('daily', (store) => store.dailyRollups(UNSCOPED, { tenant: opts.tenant, app: opts.app, from, to: dateOption('to', opts.to) }))
+      await format.daily(ctx.stdout, days)
     })
 
   program.command('report')
     .description('Clever-style error reports of a sync: users_sync_report.csv, classes_sync_report.csv, schools_sync_report.csv, ...')
     .argument('<syncId>')
     .requiredOption('--out <dir>', 'directory to write the reports into')
-    .action(async (syncId: string, opts: { out: string }, cmd: Command) => {
+    .option('--format <format>', formatChoices('report'), 'clever')
+    .action(async (syncId: string, opts: { out: string; format?: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
+      const format = parseFormat(opts.format, 'report', 'clever')
       const outDir = checkOutputDir(opts.out, '--out', ctx.cwd)
       const rows = await ctx.withStore('report', async (store) => {
         if (!(await store.getSync(UNSCOPED, syncId))) throw new SynclogError('SYNC_NOT_FOUND', `no sync ${syncId}; list them with: synclog syncs`)
         return store.reportRows(UNSCOPED, syncId)
       })
-      const files = await writeSyncReports(outDir, syncId, rows)
+      const files = await format.report(outDir, syncId, rows)
       if (files.length === 0) ctx.stdout.write(`Sync ${terminalText(syncId)} has no record errors: no report to write.\n`)
       for (const f of files) ctx.stdout.write(`${terminalText(f.file)}\t${f.rows} rows\n`)
     })

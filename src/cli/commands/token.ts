@@ -6,7 +6,8 @@ import { terminalText } from '../../export/terminal-text.js'
 import { SynclogError } from '../../errors.js'
 import { ApiTokens, TOKEN_ROLES, defaultRole, describeScope, type TokenRole } from '../../http/api-tokens.js'
 import { contextOf } from '../context.js'
-import { parseFormat, toJson } from '../output.js'
+import { parseFormatAmong } from '../output.js'
+import { toJson } from '../../export/formats/json.js'
 
 interface CreateOptions { name: string; tenant?: string; school?: string; side?: string; role?: string }
 
@@ -64,7 +65,7 @@ export function registerTokenCommands(program: Command): void {
     .option('--format <format>', 'table | json', 'table')
     .action(async (opts: { format?: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
-      const format = parseFormat(opts.format, ['table', 'json'])
+      const format = parseFormatAmong(opts.format, ['table', 'json'])
       const tokens = await ApiTokens.inDataDir(ctx.config.dataDir).list()
       if (format === 'json') {
         ctx.stdout.write(`${toJson(tokens, 2)}\n`)

@@ -10,7 +10,7 @@
  * O'Brien, …) whose lower case JavaScript and ClickHouse agree on, and a few
  * hostile ones (quotes, SQL, query-parameter syntax, backslashes, formulas).
  */
-import { Prng } from './prng.js'
+import { Prng } from '../../../src/generate/prng.js'
 
 export interface School {
   readonly id: string

@@ -69,7 +69,6 @@ export const TERMS: readonly Term[] = [
   { key: 's1', title: 'Fall 2025', type: 'semester', start: '2025-08-13', end: '2025-12-19' },
   { key: 's2', title: 'Spring 2026', type: 'semester', start: '2026-01-06', end: '2026-06-05' },
 ]
-export const [YEAR_TERM, FALL, SPRING] = TERMS as readonly [Term, Term, Term]
 
 /** Night 1 runs at 02:00 US Eastern (06:00 UTC) on this day; night n is n-1 days later. */
 export const FIRST_NIGHT_UTC = Date.UTC(2025, 8, 15, 6, 0, 0)

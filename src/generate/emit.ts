@@ -10,8 +10,11 @@ import { classRow, courseRow, enrollmentRow, teacherEnrollmentRow, userRow, type
 import type { Defect, Enrollment, NightChanges, School } from './school.js'
 import type { CsvBundleWriter, SyncEventWriter } from './writers.js'
 
+/** Where a night's full export goes: a CSV bundle on disk, or rows in memory (the demo). */
+export type RowSink = Pick<CsvBundleWriter, 'row' | 'brokenRow'>
+
 export interface NightOutputs {
-  readonly csv: CsvBundleWriter | null
+  readonly csv: RowSink | null
   readonly events: SyncEventWriter | null
 }
 

@@ -6,11 +6,30 @@
  * one teacher enrollment per section), about 7 per student overall.
  */
 
+import type { Level } from './catalog.js'
+
 export const SCALE_NAMES = ['tiny', 'small', 'medium', 'large'] as const
 export type ScaleName = (typeof SCALE_NAMES)[number]
 
+/**
+ * A district drawn to order rather than from the seed, as the demo's is: its
+ * place names, the level of each of its schools, and how many of its students
+ * visit from the neighbour or carry a malformed email.
+ */
+export interface DistrictPlan {
+  readonly place: string
+  /** The neighbouring district visiting students come from. */
+  readonly neighbourPlace: string
+  /** One level per school, in order. */
+  readonly levels: readonly Level[]
+  /** Share of a high school's students who visit from the neighbouring district. */
+  readonly visitorShare: number
+  /** Share of students whose email is malformed in every export. */
+  readonly persistentBadEmail: number
+}
+
 export interface Scale {
-  readonly name: ScaleName
+  readonly name: ScaleName | 'demo'
   readonly districts: number
   readonly schoolsPerDistrict: number
   /** Average students per school (before the elementary/middle/high weighting). */
@@ -19,6 +38,8 @@ export interface Scale {
   readonly nights: number
   /** What it is for, for --help and the docs. */
   readonly note: string
+  /** The one district of a scale drawn to order (the demo); without it districts come from the seed. */
+  readonly plan?: DistrictPlan
 }
 
 export const SCALES: Readonly<Record<ScaleName, Scale>> = {

@@ -9,7 +9,10 @@ import {
   type CourseSpec, type LevelSpec, type Term,
 } from './catalog.js'
 import { PURPOSE, Prng, guid, hash32 } from './prng.js'
-import type { Scale } from './scales.js'
+import { NIGHTLY_RATES, type Scale } from './scales.js'
+
+/** Share of a high school's students who visit from the neighbouring district, unless the scale's plan says otherwise. */
+const VISITOR_SHARE = 0.004
 
 export interface OrgIdentity {
   readonly id: string
@@ -82,6 +85,9 @@ export interface SchoolShape extends SchoolIdentity {
 
 export interface DistrictShape extends DistrictIdentity {
   readonly seed: number
+  /** Share of a high school's students who visit from the neighbour, and of students with a malformed email. */
+  readonly visitorShare: number
+  readonly badEmailShare: number
   readonly sessions: Readonly<Record<Term['key'], string>>
   readonly schools: readonly SchoolShape[]
   /** The district visiting students come from, and their home school there. */
@@ -96,10 +102,11 @@ function slug(text: string): string {
   return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')
 }
 
-export function districtIdentity(seed: number, index: number): DistrictIdentity {
+/** The district's identity; its place name comes from the seed unless `planned`. */
+export function districtIdentity(seed: number, index: number, planned?: string): DistrictIdentity {
   const offset = hash32([seed, PURPOSE.district]) % PLACE_NAMES.length
-  const place = PLACE_NAMES[(offset + index) % PLACE_NAMES.length]!
-  const round = Math.floor(index / PLACE_NAMES.length)
+  const place = planned ?? PLACE_NAMES[(offset + index) % PLACE_NAMES.length]!
+  const round = planned === undefined ? Math.floor(index / PLACE_NAMES.length) : 0
   const placeName = round === 0 ? place : `${place} ${round + 1}`
   const name = `${placeName} Unified School District`
   return {
@@ -112,8 +119,7 @@ export function districtIdentity(seed: number, index: number): DistrictIdentity 
   }
 }
 
-export function schoolIdentity(seed: number, district: DistrictIdentity, index: number): SchoolIdentity {
-  const level = LEVELS[levelOf(index)]
+export function schoolIdentity(seed: number, district: DistrictIdentity, index: number, level: LevelSpec = LEVELS[levelOf(index)]): SchoolIdentity {
   const stemOffset = hash32([seed, PURPOSE.school, district.index]) % SCHOOL_NAME_STEMS.length
   const stem = SCHOOL_NAME_STEMS[(stemOffset + index) % SCHOOL_NAME_STEMS.length]!
   const round = Math.floor(index / SCHOOL_NAME_STEMS.length)
@@ -140,13 +146,14 @@ export function makeStaff(seed: number, d: number, s: number, n: number, role: '
   }
 }
 
-function schoolShape(seed: number, district: DistrictIdentity, index: number, districtTotal: number, weights: readonly number[]): SchoolShape {
-  const identity = schoolIdentity(seed, district, index)
+function schoolShape(
+  seed: number, district: DistrictIdentity, index: number, level: LevelSpec, districtTotal: number, weights: readonly number[],
+): SchoolShape {
+  const identity = schoolIdentity(seed, district, index, level)
   const rng = new Prng(seed, [PURPOSE.schoolShape, district.index, index])
   const weight = weights[index]!
   const weightSum = weights.reduce((a, b) => a + b, 0)
   const targetStudents = Math.max(12, Math.round((districtTotal * weight) / weightSum * (0.8 + rng.next() * 0.4)))
-  const { level } = identity
   const perGrade = targetStudents / level.grades.length
   const electiveCourses = level.courses.filter((c) => !c.core).length
 
@@ -188,20 +195,25 @@ function schoolShape(seed: number, district: DistrictIdentity, index: number, di
 
 /** The district's shape; people (students, enrollments) are built per school by school.ts. */
 export function districtShape(seed: number, scale: Scale, index: number): DistrictShape {
-  const identity = districtIdentity(seed, index)
+  const { plan } = scale
+  const identity = districtIdentity(seed, index, plan?.place)
   const sessions = {
     year: guid([seed, PURPOSE.session, index, 0]),
     s1: guid([seed, PURPOSE.session, index, 1]),
     s2: guid([seed, PURPOSE.session, index, 2]),
   }
-  const weights = Array.from({ length: scale.schoolsPerDistrict }, (_, s) => LEVELS[levelOf(s)].weight)
+  const levels = Array.from({ length: scale.schoolsPerDistrict }, (_, s) => LEVELS[plan?.levels[s] ?? levelOf(s)])
+  const weights = levels.map((l) => l.weight)
   const total = scale.schoolsPerDistrict * scale.studentsPerSchool
-  const schools = Array.from({ length: scale.schoolsPerDistrict }, (_, s) => schoolShape(seed, identity, s, total, weights))
+  const schools = levels.map((level, s) => schoolShape(seed, identity, s, level, total, weights))
   const neighbourIndex = scale.districts > 1 ? (index + 1) % scale.districts : index + 1
-  const neighbourDistrict = districtIdentity(seed, neighbourIndex)
+  const neighbourDistrict = districtIdentity(seed, neighbourIndex, plan?.neighbourPlace)
   // School 2 of every district is a high school (catalog.ts levelOf).
-  const neighbour = { district: neighbourDistrict, school: schoolIdentity(seed, neighbourDistrict, 2) }
-  return { ...identity, seed, sessions, schools, neighbour }
+  const neighbour = { district: neighbourDistrict, school: schoolIdentity(seed, neighbourDistrict, 2, LEVELS.high) }
+  return {
+    ...identity, seed, sessions, schools, neighbour,
+    visitorShare: plan?.visitorShare ?? VISITOR_SHARE, badEmailShare: plan?.persistentBadEmail ?? NIGHTLY_RATES.persistentBadEmail,
+  }
 }
 
 /** Another high school of the district than `s` (for cross-site electives), if any. */

@@ -76,7 +76,6 @@ export interface NightChanges {
 
 const MIDDLE_TO_HIGH_ALGEBRA = 0.04
 const HIGH_CROSS_SITE = 0.015
-const VISITOR_SHARE = 0.004
 const LATE_START = 0.05
 
 function studentPerson(school: School, rng: Prng, grade: string, home: string, visitor: boolean): Person {
@@ -90,7 +89,7 @@ function studentPerson(school: School, rng: Prng, grade: string, home: string, v
     id: guid([district.seed, visitor ? PURPOSE.visitor : PURPOSE.student, district.index, shape.index, serial]),
     role: 'student', givenName, familyName, middleName: rng.chance(0.3) ? rng.pick(GIVEN_NAMES) : '', identifier,
     username: `s${identifier}`, email: `${ascii(givenName)}.${ascii(familyName)}${identifier.slice(-3)}@students.${domain}`,
-    grade, orgIds: [home], active: true, badEmail: rng.chance(NIGHTLY_RATES.persistentBadEmail),
+    grade, orgIds: [home], active: true, badEmail: rng.chance(district.badEmailShare),
   }
 }
 
@@ -98,7 +97,7 @@ function termBounds(section: Section): { begin: string; end: string } {
   return { begin: section.terms[0]!.start, end: section.terms[section.terms.length - 1]!.end }
 }
 
-function maxDate(a: string, b: string): string {
+export function maxDate(a: string, b: string): string {
   return a > b ? a : b
 }
 
@@ -135,7 +134,8 @@ function electiveCourses(shape: SchoolShape): number[] {
   return out
 }
 
-function addStudent(school: School, rng: Prng, night: number, begin?: string): { person: Person; enrollments: Enrollment[] } {
+/** A new student of the school with a full schedule: core courses of their grade and electives. */
+export function addStudent(school: School, rng: Prng, night: number, begin?: string): { person: Person; enrollments: Enrollment[] } {
   const { shape } = school
   const grade = rng.pick(shape.level.grades)
   const person = studentPerson(school, rng, grade, shape.id, false)
@@ -185,7 +185,7 @@ export function buildSchool(district: DistrictShape, s: number): School {
   // Visiting students from the neighbouring district, served here for an elective or two.
   if (shape.level.level === 'high') {
     const electives = electiveCourses(shape)
-    const visitors = rng.round(shape.targetStudents * VISITOR_SHARE)
+    const visitors = rng.round(shape.targetStudents * district.visitorShare)
     for (let k = 0; k < visitors; k++) {
       const person = studentPerson(school, rng, rng.pick(shape.level.grades), district.neighbour.school.id, true)
       person.orgIds.push(shape.id)

@@ -1,9 +1,11 @@
 /**
- * Seeded randomness for the generator: sfc32 streams keyed by a seed and a path
- * of numbers (district, school, night, purpose), so every school and night has
- * its own stream and can be rebuilt alone, in any order, with the same result.
- * Ids are hashes of the same kind of path, so nothing has to remember them.
- * No Math.random anywhere: the same seed gives the same bytes on every machine.
+ * The one seeded randomness of synclog's generated data (the generator, the
+ * demo district and the synthetic logs of tests and benchmarks): sfc32 streams
+ * keyed by a seed and a path of numbers (district, school, night, purpose), so
+ * every school and night has its own stream and can be rebuilt alone, in any
+ * order, with the same result. Ids are hashes of the same kind of path, so
+ * nothing has to remember them. No Math.random anywhere: the same seed gives
+ * the same bytes on every machine. Not for anything secret.
  */
 
 /** murmur3's 32-bit finaliser: a cheap avalanche of one word. */
@@ -24,6 +26,13 @@ export function hash32(words: readonly number[], salt = 0): number {
     h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0
   }
   return fmix32(h ^ words.length)
+}
+
+/** A seed word for a name: the hash of its UTF-16 code units. */
+function textSeed(text: string): number {
+  const units: number[] = []
+  for (let i = 0; i < text.length; i++) units.push(text.charCodeAt(i))
+  return hash32(units, 0x5eed)
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
@@ -67,6 +76,7 @@ export const PURPOSE = {
   district: 20,
   session: 21,
   neighbour: 22,
+  scenario: 23,
 } as const
 
 export class Prng {
@@ -75,12 +85,13 @@ export class Prng {
   private c: number
   private d: number
 
-  /** A stream for `seed` and a path of integers. */
-  constructor(seed: number, path: readonly number[] = []) {
-    this.a = hash32([seed, ...path], 11)
-    this.b = hash32([seed, ...path], 12)
-    this.c = hash32([seed, ...path], 13)
-    this.d = hash32([seed, ...path], 14) | 1
+  /** A stream for `seed` (a number, or a name such as `'slow-clients'`) and a path of integers. */
+  constructor(seed: number | string, path: readonly number[] = []) {
+    const words = [typeof seed === 'string' ? textSeed(seed) : seed, ...path]
+    this.a = hash32(words, 11)
+    this.b = hash32(words, 12)
+    this.c = hash32(words, 13)
+    this.d = hash32(words, 14) | 1
     for (let i = 0; i < 12; i++) this.u32()
   }
 
@@ -105,6 +116,11 @@ export class Prng {
     return min + Math.floor(this.next() * (max - min + 1))
   }
 
+  /** An integer in [0, n). */
+  below(n: number): number {
+    return Math.floor(this.next() * n)
+  }
+
   chance(p: number): boolean {
     return this.next() < p
   }
@@ -112,6 +128,30 @@ export class Prng {
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new Error('pick from an empty list')
     return items[Math.floor(this.next() * items.length)] as T
+  }
+
+  /** An index into `weights`, chosen with probability proportional to its weight. */
+  weighted(weights: readonly number[]): number {
+    let total = 0
+    for (const w of weights) total += w
+    let x = this.next() * total
+    for (let i = 0; i < weights.length; i++) {
+      x -= weights[i] ?? 0
+      if (x < 0) return i
+    }
+    return weights.length - 1
+  }
+
+  /** `n` distinct elements (all of them when the list is shorter), in random order. */
+  sample<T>(items: readonly T[], n: number): T[] {
+    return this.distinct(items.length, n).map((i) => items[i] as T)
+  }
+
+  /** `n` lowercase hex digits. */
+  hex(n: number): string {
+    let s = ''
+    while (s.length < n) s += hex32(this.u32())
+    return s.slice(0, n)
   }
 
   /**

@@ -3,12 +3,12 @@
  * comma-joined), the one form both writers start from: the CSV writer prints
  * them, the NDJSON writer turns them into change-event fields.
  */
-import type { Row } from '../../src/demo/write-oneroster.js'
+import type { Row } from '../demo/write-oneroster.js'
 import { SCHOOL_YEAR, TERMS } from './catalog.js'
 import type { Course, DistrictShape, Person, SchoolShape, Section } from './district.js'
 import type { Enrollment } from './school.js'
 
-export type { Row } from '../../src/demo/write-oneroster.js'
+export type { Row } from '../demo/write-oneroster.js'
 
 export function orgRows(d: DistrictShape): Row[] {
   const { neighbour } = d

@@ -8,15 +8,16 @@
  * taken through every night before the next is built, so memory stays at one
  * school (plus one district's course and section list) at any scale.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
+import { makeDirectory } from '../paths/make-directory.js'
 import { join } from 'node:path'
-import { ENTITY_TYPES, type EntityType, type SyncMode } from '../../src/events/change-event.js'
-import { ROSTER_FILES, type RosterFile } from '../../src/demo/write-oneroster.js'
+import { ENTITY_TYPES, type EntityType, type SyncMode } from '../events/change-event.js'
+import { ROSTER_FILES, type RosterFile } from '../demo/write-oneroster.js'
 import { nightInstant } from './catalog.js'
 import { districtShape } from './district.js'
 import { emitSchool } from './emit.js'
 import { orgRows, sessionRows } from './rows.js'
-import type { Scale, ScaleName } from './scales.js'
+import type { Scale } from './scales.js'
 import { applyNight, buildSchool, CHANGE_KINDS, DEFECT_KINDS, type ChangeKind, type DefectKind, type NightChanges } from './school.js'
 import { TextSink } from './text-sink.js'
 import { CsvBundleWriter, SyncEventWriter } from './writers.js'
@@ -63,7 +64,7 @@ export interface NightSummary {
 
 export interface DatasetSummary {
   readonly generatorVersion: number
-  readonly scale: ScaleName
+  readonly scale: Scale['name']
   readonly seed: number
   readonly format: OutputFormat
   readonly nights: number
@@ -96,11 +97,11 @@ export async function generateDataset(opts: GenerateOptions): Promise<DatasetSum
   const csv = opts.format !== 'ndjson'
   const ndjson = opts.format !== 'csv'
   const progress = opts.onProgress ?? (() => undefined)
-  await mkdir(out, { recursive: true })
+  await makeDirectory(out)
   await rm(join(out, DATASET_FILE), { force: true })
   await rm(join(out, 'oneroster'), { recursive: true, force: true })
   await rm(join(out, 'ndjson'), { recursive: true, force: true })
-  if (ndjson) await mkdir(join(out, 'ndjson'), { recursive: true })
+  if (ndjson) await makeDirectory(join(out, 'ndjson'))
 
   const nights = Array.from({ length: scale.nights }, (_, i) => i + 1)
   const perNight = nights.map((night) => ({

@@ -3,16 +3,14 @@
  * one file per rostering table, every table bulk) and change events as JSON
  * lines in the shape `synclog ingest` / `publish` read (src/ndjson).
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
+import { ownValue } from '../dict.js'
+import { makeDirectory } from '../paths/make-directory.js'
 import { join } from 'node:path'
-import { EMPTY_FIELDS, ENTITY_FIELD_NAMES, LIST_FIELDS, type EntityType, type SyncMode } from '../../src/events/change-event.js'
-import { ONEROSTER_11_COLUMNS, ROSTER_FILES, manifestCsv, type RosterFile } from '../../src/demo/write-oneroster.js'
+import { EMPTY_FIELDS, ENTITY_FIELD_NAMES, LIST_FIELDS, type EntityType, type SyncMode } from '../events/change-event.js'
+import { ONEROSTER_11_COLUMNS, ROSTER_FILES, manifestCsv, type RosterFile } from '../demo/write-oneroster.js'
 import type { Row } from './rows.js'
 import { TextSink } from './text-sink.js'
-
-export const FILE_ENTITY: Readonly<Record<RosterFile, EntityType>> = {
-  orgs: 'org', academicSessions: 'academicSession', courses: 'course', classes: 'class', users: 'user', enrollments: 'enrollment',
-}
 
 const NEEDS_QUOTES = /[",\r\n]/
 
@@ -27,7 +25,7 @@ export function csvLine(file: RosterFile, row: Row, drop = 0): string {
   const n = columns.length - drop
   for (let i = 0; i < n; i++) {
     if (i > 0) line += ','
-    line += csvField(row[columns[i]!] ?? '')
+    line += csvField(ownValue(row, columns[i]!) ?? '')
   }
   return `${line}\n`
 }
@@ -40,7 +38,7 @@ export class CsvBundleWriter {
 
   static async open(dir: string): Promise<CsvBundleWriter> {
     await rm(dir, { recursive: true, force: true })
-    await mkdir(dir, { recursive: true })
+    await makeDirectory(dir)
     const w = new CsvBundleWriter(dir)
     for (const file of ROSTER_FILES) {
       const sink = new TextSink(join(dir, `${file}.csv`))
@@ -84,7 +82,7 @@ export function fieldsOf(entity: EntityType, row: Row): Record<string, string | 
   const out: Record<string, string | null | string[]> = {}
   for (const name of ENTITY_FIELD_NAMES[entity]) {
     const value = row[name] ?? ''
-    if (lists.includes(name)) out[name] = value === '' ? [] : value.split(',').map((v) => v.trim()).filter((v) => v !== '')
+    if ((lists as readonly string[]).includes(name)) out[name] = value === '' ? [] : value.split(',').map((v) => v.trim()).filter((v) => v !== '')
     else out[name] = value === '' ? null : value
   }
   return out
