@@ -12,7 +12,10 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
     },
   },
   {
@@ -20,13 +23,40 @@ export default tseslint.config(
     // shapes and the instant grammar it reads them with.
     files: ['src/processor/**/*.ts', 'src/events/change-event.ts', 'src/events/sync-log-event.ts', 'src/events/instant.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process', 'kafkajs', '@clickhouse/*', 'chdb', 'chdb/*', 'exceljs', 'pino', 'pino-*'], message: 'The fold is pure: keep I/O in adapters.' },
-          { group: ['../oneroster/*', '../clickhouse/*', '../export/*', '../cli/*', '../pipeline/*', '../logging/*', '../config/*'], message: 'The fold must not depend on adapters.' },
-        ],
-      }],
-      'no-restricted-globals': ['error', { name: 'Date', message: 'No clock in the fold: time arrives in events.' }, { name: 'process', message: 'No environment in the fold.' }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'node:*',
+                'fs',
+                'path',
+                'os',
+                'crypto',
+                'child_process',
+                'kafkajs',
+                '@clickhouse/*',
+                'chdb',
+                'chdb/*',
+                'exceljs',
+                'pino',
+                'pino-*',
+              ],
+              message: 'The fold is pure: keep I/O in adapters.',
+            },
+            {
+              group: ['../oneroster/*', '../clickhouse/*', '../export/*', '../cli/*', '../pipeline/*', '../logging/*', '../config/*'],
+              message: 'The fold must not depend on adapters.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'Date', message: 'No clock in the fold: time arrives in events.' },
+        { name: 'process', message: 'No environment in the fold.' },
+      ],
       'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'No randomness in the fold.' }],
     },
   },
@@ -41,10 +71,14 @@ export default tseslint.config(
     // Node's recursive mkdir spins for ever under /proc/self or past a dangling link; makeDirectory always ends.
     files: ['src/**/*.ts'],
     rules: {
-      'no-restricted-syntax': ['error', {
-        selector: "CallExpression:matches([callee.name=/^mkdir(Sync)?$/], [callee.property.name=/^mkdir(Sync)?$/]) Property[key.name='recursive']",
-        message: 'Use makeDirectory (src/paths/make-directory.ts): recursive mkdir can loop for ever.',
-      }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression:matches([callee.name=/^mkdir(Sync)?$/], [callee.property.name=/^mkdir(Sync)?$/]) Property[key.name='recursive']",
+          message: 'Use makeDirectory (src/paths/make-directory.ts): recursive mkdir can loop for ever.',
+        },
+      ],
     },
   },
   {

@@ -9,7 +9,10 @@ export default defineConfig({
     hookTimeout: 120_000,
     projects: [
       { extends: true, test: { name: 'core', include: ['test/**/*.spec.ts'], exclude: ['test/**/*.kafka.spec.ts'] } },
-      { extends: true, test: { name: 'kafka', include: ['test/**/*.kafka.spec.ts'], globalSetup: ['test/support/services.ts'], testTimeout: 180_000 } },
+      {
+        extends: true,
+        test: { name: 'kafka', include: ['test/**/*.kafka.spec.ts'], globalSetup: ['test/support/services.ts'], testTimeout: 180_000 },
+      },
     ],
   },
 })

@@ -42,7 +42,8 @@ function isStringIndexedObject(checker, type) {
 function isHasOwnGuard(sourceCode, test, objText, keyText) {
   if (test?.type !== 'CallExpression' || test.arguments.length !== 2) return false
   const callee = test.callee
-  if (callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'Identifier' || callee.object.name !== 'Object') return false
+  if (callee.type !== 'MemberExpression' || callee.computed || callee.object.type !== 'Identifier' || callee.object.name !== 'Object')
+    return false
   if (callee.property.type !== 'Identifier' || callee.property.name !== 'hasOwn') return false
   return sourceCode.getText(test.arguments[0]) === objText && sourceCode.getText(test.arguments[1]) === keyText
 }
@@ -54,9 +55,21 @@ function within(node, container) {
 /** Whether an enclosing `?:`, `&&` or `if` checked `Object.hasOwn(obj, key)` before this access. */
 function isGuarded(sourceCode, node, objText, keyText) {
   for (let child = node, parent = node.parent; parent; child = parent, parent = parent.parent) {
-    if (parent.type === 'ConditionalExpression' && within(child, parent.consequent) && isHasOwnGuard(sourceCode, parent.test, objText, keyText)) return true
-    if (parent.type === 'LogicalExpression' && parent.operator === '&&' && within(child, parent.right) && isHasOwnGuard(sourceCode, parent.left, objText, keyText)) return true
-    if (parent.type === 'IfStatement' && within(child, parent.consequent) && isHasOwnGuard(sourceCode, parent.test, objText, keyText)) return true
+    if (
+      parent.type === 'ConditionalExpression' &&
+      within(child, parent.consequent) &&
+      isHasOwnGuard(sourceCode, parent.test, objText, keyText)
+    )
+      return true
+    if (
+      parent.type === 'LogicalExpression' &&
+      parent.operator === '&&' &&
+      within(child, parent.right) &&
+      isHasOwnGuard(sourceCode, parent.left, objText, keyText)
+    )
+      return true
+    if (parent.type === 'IfStatement' && within(child, parent.consequent) && isHasOwnGuard(sourceCode, parent.test, objText, keyText))
+      return true
     if (parent.type.startsWith('Function') || parent.type === 'ArrowFunctionExpression') return false
   }
   return false

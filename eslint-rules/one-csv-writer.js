@@ -11,7 +11,9 @@ export default {
   meta: {
     type: 'problem',
     schema: [],
-    messages: { csv: 'Write CSV with writeCsv (src/export/csv-writer.ts): it quotes every field that needs it and neutralizes formulas on every line.' },
+    messages: {
+      csv: 'Write CSV with writeCsv (src/export/csv-writer.ts): it quotes every field that needs it and neutralizes formulas on every line.',
+    },
   },
   create(context) {
     const check = (node, source) => {

@@ -17,9 +17,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Browser, Page } from 'playwright-core'
 import type { LogRecord, SyncRun, SyncSummary } from '../src/clickhouse/types.js'
-import {
-  apiJson, createToken, launchBrowser, signIn, startServe, walkPages, type RunningServe,
-} from '../test/support/browser.js'
+import { apiJson, createToken, launchBrowser, signIn, startServe, walkPages, type RunningServe } from '../test/support/browser.js'
 import { busiestCrossSchool, importDemoDataSet } from '../test/support/demo-data-set.js'
 import { tempDir } from '../test/support/cli.js'
 
@@ -39,12 +37,20 @@ function nameSearch(rows: readonly LogRecord[]): string {
 
 async function waitForLog(page: Page): Promise<void> {
   await page.getByRole('table', { name: 'Sync log rows' }).locator('tr[data-row-key]').first().waitFor()
-  await page.waitForFunction(() => /of [\d,]+ matching/.test(document.getElementById('log-status')?.textContent ?? ''), null, { timeout: WAIT })
+  await page.waitForFunction(() => /of [\d,]+ matching/.test(document.getElementById('log-status')?.textContent ?? ''), null, {
+    timeout: WAIT,
+  })
 }
 
 async function openDetails(page: Page, syncId: string): Promise<void> {
-  await page.locator(`tr[data-sync-id=${JSON.stringify(syncId)}]`).getByRole('button', { name: 'Show details' }).click()
-  await page.getByRole('region', { name: `Details of sync ${syncId}` }).getByRole('table', { name: 'Summary by record type' }).waitFor()
+  await page
+    .locator(`tr[data-sync-id=${JSON.stringify(syncId)}]`)
+    .getByRole('button', { name: 'Show details' })
+    .click()
+  await page
+    .getByRole('region', { name: `Details of sync ${syncId}` })
+    .getByRole('table', { name: 'Summary by record type' })
+    .waitFor()
 }
 
 async function shoot(page: Page, out: string, name: string): Promise<void> {
@@ -95,17 +101,25 @@ async function main(): Promise<void> {
     await shoot(page, out, 'sync-history.png')
 
     if (drillSync.syncId !== syncs[0]!.syncId) await openDetails(page, drillSync.syncId)
-    const summary = page.getByRole('region', { name: `Details of sync ${drillSync.syncId}` }).getByRole('table', { name: 'Summary by record type' })
-    const headers = await summary.evaluate((t) => [...((t as HTMLTableElement).tHead?.rows[0] ?? (t as HTMLTableElement).rows[0])!.cells].map((c) => (c.textContent ?? '').trim()))
+    const summary = page
+      .getByRole('region', { name: `Details of sync ${drillSync.syncId}` })
+      .getByRole('table', { name: 'Summary by record type' })
+    const headers = await summary.evaluate((t) =>
+      [...((t as HTMLTableElement).tHead?.rows[0] ?? (t as HTMLTableElement).rows[0])!.cells].map((c) => (c.textContent ?? '').trim()),
+    )
     const deleted = headers.indexOf('Deleted')
-    const enrollment = summary.locator(':scope > tbody > tr, :scope > tr').filter({ has: page.getByRole('rowheader', { name: 'enrollment', exact: true }) })
+    const enrollment = summary
+      .locator(':scope > tbody > tr, :scope > tr')
+      .filter({ has: page.getByRole('rowheader', { name: 'enrollment', exact: true }) })
     await enrollment.locator(':scope > th, :scope > td').nth(deleted).getByRole('link').click()
     await page.getByRole('table', { name: 'Records behind the count' }).locator('tr[data-row-key]').first().waitFor()
     await shoot(page, out, 'drill-down.png')
 
     await page.goto(`${base}/#/log`)
     await waitForLog(page)
-    await page.getByLabel('Search Student Name', { exact: true }).pressSequentially(nameSearch(rows.filter((r) => r.tenant === 'district-a')), { delay: 60 })
+    await page
+      .getByLabel('Search Student Name', { exact: true })
+      .pressSequentially(nameSearch(rows.filter((r) => r.tenant === 'district-a')), { delay: 60 })
     await page.waitForFunction(() => /contains\.studentName=/.test(location.hash), null, { timeout: WAIT })
     await waitForLog(page)
     await page.waitForTimeout(500)

@@ -26,7 +26,14 @@ function fail(message: string): never {
 
 const { values } = (() => {
   try {
-    return parseArgs({ options: { scale: { type: 'string', default: 'small' }, seed: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } })
+    return parseArgs({
+      options: {
+        scale: { type: 'string', default: 'small' },
+        seed: { type: 'string', default: '1' },
+        keep: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
   } catch (e) {
     return fail((e as Error).message)
   }

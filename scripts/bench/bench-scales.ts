@@ -23,8 +23,40 @@ export interface BenchScale {
 }
 
 export const BENCH_SCALES: Readonly<Record<ScaleName, BenchScale>> = {
-  tiny: { queryRows: 40_000, queryTenants: 2, queryRuns: 8, exportRows: 10_000, latencySyncs: 20, latencyIntervalMs: 100, latencySyncRecords: 10 },
-  small: { queryRows: 1_000_000, queryTenants: 4, queryRuns: 20, exportRows: 100_000, latencySyncs: 100, latencyIntervalMs: 100, latencySyncRecords: 20 },
-  medium: { queryRows: 10_000_000, queryTenants: 8, queryRuns: 30, exportRows: 1_000_000, latencySyncs: 200, latencyIntervalMs: 100, latencySyncRecords: 20 },
-  large: { queryRows: 100_000_000, queryTenants: 40, queryRuns: 30, exportRows: 1_000_000, latencySyncs: 300, latencyIntervalMs: 100, latencySyncRecords: 20 },
+  tiny: {
+    queryRows: 40_000,
+    queryTenants: 2,
+    queryRuns: 8,
+    exportRows: 10_000,
+    latencySyncs: 20,
+    latencyIntervalMs: 100,
+    latencySyncRecords: 10,
+  },
+  small: {
+    queryRows: 1_000_000,
+    queryTenants: 4,
+    queryRuns: 20,
+    exportRows: 100_000,
+    latencySyncs: 100,
+    latencyIntervalMs: 100,
+    latencySyncRecords: 20,
+  },
+  medium: {
+    queryRows: 10_000_000,
+    queryTenants: 8,
+    queryRuns: 30,
+    exportRows: 1_000_000,
+    latencySyncs: 200,
+    latencyIntervalMs: 100,
+    latencySyncRecords: 20,
+  },
+  large: {
+    queryRows: 100_000_000,
+    queryTenants: 40,
+    queryRuns: 30,
+    exportRows: 1_000_000,
+    latencySyncs: 300,
+    latencyIntervalMs: 100,
+    latencySyncRecords: 20,
+  },
 }

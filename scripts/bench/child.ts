@@ -8,8 +8,7 @@ import { ownPeakRss } from './proc.js'
 import type { ChildResult, ChildSpec } from './types.js'
 
 export type ChildMessage =
-  | { readonly type: 'result'; readonly result: ChildResult; readonly peakRss: number }
-  | { readonly type: 'error'; readonly message: string }
+  { readonly type: 'result'; readonly result: ChildResult; readonly peakRss: number } | { readonly type: 'error'; readonly message: string }
 
 function reply(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -23,16 +22,22 @@ function reply(message: ChildMessage): Promise<void> {
 
 async function run(spec: ChildSpec): Promise<ChildResult> {
   switch (spec.stage) {
-    case 'fold': return (await import('./stages/fold.js')).runFold(spec)
-    case 'import': return (await import('./stages/import.js')).runImport(spec)
+    case 'fold':
+      return (await import('./stages/fold.js')).runFold(spec)
+    case 'import':
+      return (await import('./stages/import.js')).runImport(spec)
     case 'projection': {
       const m = await import('./stages/projection.js')
       return spec.variant === 'prep' ? m.runProjectionPrep(spec) : m.runProjection(spec)
     }
-    case 'query': return (await import('./stages/query.js')).runQuery(spec)
-    case 'export': return (await import('./stages/export.js')).runExport(spec)
-    case 'stream': return (await import('./stages/stream.js')).runStream(spec)
-    case 'responsive': return (await import('./stages/responsive.js')).runResponsive(spec)
+    case 'query':
+      return (await import('./stages/query.js')).runQuery(spec)
+    case 'export':
+      return (await import('./stages/export.js')).runExport(spec)
+    case 'stream':
+      return (await import('./stages/stream.js')).runStream(spec)
+    case 'responsive':
+      return (await import('./stages/responsive.js')).runResponsive(spec)
   }
 }
 
@@ -43,7 +48,10 @@ async function main(): Promise<void> {
   await reply({ type: 'result', result, peakRss: ownPeakRss() })
 }
 
-main().then(() => process.exit(0), async (e: unknown) => {
-  await reply({ type: 'error', message: e instanceof Error ? e.stack ?? e.message : String(e) })
-  process.exit(1)
-})
+main().then(
+  () => process.exit(0),
+  async (e: unknown) => {
+    await reply({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) })
+    process.exit(1)
+  },
+)

@@ -21,7 +21,12 @@ async function existing(dir: string, scale: ScaleName, seed: number): Promise<Da
 }
 
 /** The dataset for scale and seed under `root`, generated if missing; `generated` says whether it was made now. */
-export async function ensureDataset(root: string, scale: ScaleName, seed: number, log: (line: string) => void): Promise<{ dir: string; dataset: DatasetSummary; generated: boolean }> {
+export async function ensureDataset(
+  root: string,
+  scale: ScaleName,
+  seed: number,
+  log: (line: string) => void,
+): Promise<{ dir: string; dataset: DatasetSummary; generated: boolean }> {
   const dir = join(root, `${scale}-seed${seed}`)
   const found = await existing(dir, scale, seed)
   if (found) return { dir, dataset: found, generated: false }

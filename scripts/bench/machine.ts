@@ -13,7 +13,9 @@ function git(args: readonly string[]): string | null {
 }
 
 export function loadAverage(): string {
-  return loadavg().map((n) => n.toFixed(2)).join(' / ')
+  return loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' / ')
 }
 
 export function machineFacts(): Record<string, string> {
@@ -25,7 +27,9 @@ export function machineFacts(): Record<string, string> {
     RAM: fmtBytes(totalmem()),
     OS: `${osType()} ${release()}`,
     Node: process.version,
-    packages: ['@clickhouse/client', 'chdb', 'kafkajs', 'exceljs', 'csv-parse', 'csv-stringify', 'zod', 'avsc'].map((p) => `${p} ${packageVersion(p)}`).join(', '),
+    packages: ['@clickhouse/client', 'chdb', 'kafkajs', 'exceljs', 'csv-parse', 'csv-stringify', 'zod', 'avsc']
+      .map((p) => `${p} ${packageVersion(p)}`)
+      .join(', '),
     code: commit === null ? 'not a git checkout' : `${commit}${dirty ? ' with uncommitted changes' : ''}`,
   }
 }

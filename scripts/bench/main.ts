@@ -55,7 +55,8 @@ interface Options {
   verbose: boolean
 }
 
-const DEFAULT_PROVISIONAL = 'Measured on a shared machine while other heavy jobs were running; the timings are noise-prone. Re-run it on a quiet machine before quoting any figure:'
+const DEFAULT_PROVISIONAL =
+  'Measured on a shared machine while other heavy jobs were running; the timings are noise-prone. Re-run it on a quiet machine before quoting any figure:'
 
 function parseOptions(argv: readonly string[]): Options {
   let parsed
@@ -63,9 +64,19 @@ function parseOptions(argv: readonly string[]): Options {
     parsed = parseArgs({
       args: [...argv],
       options: {
-        scale: { type: 'string', default: 'small' }, stage: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string', default: '1' },
-        repeat: { type: 'string', default: '1' }, provisional: { type: 'boolean' }, brokers: { type: 'string' }, registry: { type: 'string' },
-        'cpu-prof': { type: 'boolean' }, heap: { type: 'string' }, keep: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        scale: { type: 'string', default: 'small' },
+        stage: { type: 'string' },
+        out: { type: 'string' },
+        seed: { type: 'string', default: '1' },
+        repeat: { type: 'string', default: '1' },
+        provisional: { type: 'boolean' },
+        brokers: { type: 'string' },
+        registry: { type: 'string' },
+        'cpu-prof': { type: 'boolean' },
+        heap: { type: 'string' },
+        keep: { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
       strict: true,
@@ -82,7 +93,13 @@ function parseOptions(argv: readonly string[]): Options {
   if (parsed.positionals.length > 0 && !v.provisional) fail(`unexpected argument '${parsed.positionals[0]}'`)
   const scale = v.scale ?? 'small'
   if (!isScaleName(scale)) fail(`--scale must be one of ${SCALE_NAMES.join(', ')} (got '${scale}')`)
-  const wanted = v.stage === undefined ? [...STAGES] : v.stage.split(',').map((s) => s.trim()).filter(Boolean)
+  const wanted =
+    v.stage === undefined
+      ? [...STAGES]
+      : v.stage
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
   for (const s of wanted) if (!(STAGES as readonly string[]).includes(s)) fail(`unknown stage '${s}'; stages are ${STAGES.join(', ')}`)
   const seed = Number(v.seed)
   if (!Number.isSafeInteger(seed) || seed < 0) fail(`--seed must be a whole number (got '${v.seed}')`)
@@ -90,11 +107,21 @@ function parseOptions(argv: readonly string[]): Options {
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) fail(`--repeat must be a whole number from 1 to 20 (got '${v.repeat}')`)
   if ((v.brokers === undefined) !== (v.registry === undefined)) fail('--brokers and --registry go together')
   const heapMb = v.heap === undefined ? undefined : Number(v.heap)
-  if (heapMb !== undefined && (!Number.isInteger(heapMb) || heapMb < 256)) fail(`--heap must be a number of megabytes, at least 256 (got '${v.heap}')`)
+  if (heapMb !== undefined && (!Number.isInteger(heapMb) || heapMb < 256))
+    fail(`--heap must be a number of megabytes, at least 256 (got '${v.heap}')`)
   return {
-    scale, stages: STAGES.filter((s) => wanted.includes(s)), out: v.out, seed, repeat,
-    provisional: v.provisional ? (parsed.positionals.join(' ') || `${DEFAULT_PROVISIONAL} \`${cleanCommand(argv)}\`.`) : null,
-    brokers: v.brokers, registry: v.registry, cpuProf: v['cpu-prof'] === true, heapMb, keep: v.keep === true, verbose: v.verbose === true,
+    scale,
+    stages: STAGES.filter((s) => wanted.includes(s)),
+    out: v.out,
+    seed,
+    repeat,
+    provisional: v.provisional ? parsed.positionals.join(' ') || `${DEFAULT_PROVISIONAL} \`${cleanCommand(argv)}\`.` : null,
+    brokers: v.brokers,
+    registry: v.registry,
+    cpuProf: v['cpu-prof'] === true,
+    heapMb,
+    keep: v.keep === true,
+    verbose: v.verbose === true,
   }
 }
 
@@ -126,7 +153,10 @@ async function main(): Promise<void> {
   const started = performance.now()
   const loadStart = loadAverage()
   const busyAtStart = loadPerCore()
-  const runId = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  const runId = startedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
   const runDir = join(root, 'runs', runId)
   await mkdir(runDir, { recursive: true })
   const cpuProfDir = opts.cpuProf ? join(runDir, 'profiles') : undefined
@@ -137,13 +167,25 @@ async function main(): Promise<void> {
   const { dir: datasetDir, dataset, generated } = await ensureDataset(join(root, 'data'), opts.scale, opts.seed, log)
   const genSeconds = (performance.now() - genStarted) / 1000
   const t = dataset.totals
-  const idle = await runChild({ stage: 'fold', variant: 'prep', scale: opts.scale, datasetDir, workDir: runDir, stageDir: runDir, idle: true }, { logPath: join(runDir, 'idle.log') })
+  const idle = await runChild(
+    { stage: 'fold', variant: 'prep', scale: opts.scale, datasetDir, workDir: runDir, stageDir: runDir, idle: true },
+    { logPath: join(runDir, 'idle.log') },
+  )
 
   const outcomes: StageOutcome[] = []
   for (const stage of opts.stages) {
     log(`stage ${stage}`)
     const outcome = await runStage(stage, {
-      scale: opts.scale, datasetDir, runDir, repeat: opts.repeat, brokers: opts.brokers, registry: opts.registry, cpuProfDir, heapMb: opts.heapMb, echo: opts.verbose, log,
+      scale: opts.scale,
+      datasetDir,
+      runDir,
+      repeat: opts.repeat,
+      brokers: opts.brokers,
+      registry: opts.registry,
+      cpuProfDir,
+      heapMb: opts.heapMb,
+      echo: opts.verbose,
+      log,
     })
     outcomes.push(outcome)
     if (outcome.skipped) log(`stage ${stage} skipped: ${outcome.skipped}`)
@@ -155,9 +197,14 @@ async function main(): Promise<void> {
   const busyAtEnd = loadPerCore()
   const warnings: string[] = []
   if (Math.max(busyAtStart, busyAtEnd) > 0.5) {
-    warnings.push(`The machine was busy with other work (1-minute load average ${loadStart} at the start, ${loadAverage()} at the end, on ${machineFacts().CPU}); expect noisy timings.`)
+    warnings.push(
+      `The machine was busy with other work (1-minute load average ${loadStart} at the start, ${loadAverage()} at the end, on ${machineFacts().CPU}); expect noisy timings.`,
+    )
   }
-  if (opts.cpuProf) warnings.push('Every measurement ran under the V8 CPU profiler (--cpu-prof), which slows JavaScript by a few percent to tens of percent; use this run for the profiles, not for the figures.')
+  if (opts.cpuProf)
+    warnings.push(
+      'Every measurement ran under the V8 CPU profiler (--cpu-prof), which slows JavaScript by a few percent to tens of percent; use this run for the profiles, not for the figures.',
+    )
   const bs = BENCH_SCALES[opts.scale]
   const scale = SCALES[opts.scale]
   const report: RunReport = {
@@ -175,11 +222,15 @@ async function main(): Promise<void> {
       'an idle child process': `${fmtBytes(idle.peakRss)} peak RSS (node + tsx: the floor under every RSS figure)`,
     },
     dataset: {
-      roster: `${dataset.districts.length} district(s), ${t.students.toLocaleString('en-US')} students, ${t.teachers.toLocaleString('en-US')} teachers, `
-        + `${t.sections.toLocaleString('en-US')} sections, ${t.enrollments.toLocaleString('en-US')} enrollments on night 1, ${t.crossSiteStudents} cross-site students (seed ${opts.seed})`,
-      nights: `${dataset.nights}: ${csvDataRows(dataset).toLocaleString('en-US')} CSV data rows in all, ${ndjsonEvents(dataset).toLocaleString('en-US')} change events in all `
-        + `(night 2: ${Object.values(dataset.perNight[1]?.changes ?? {}).reduce((a, b) => a + b, 0)} changes, ${Object.values(dataset.perNight[1]?.defects ?? {}).reduce((a, b) => a + b, 0)} broken rows)`,
-      generation: generated ? `generated in ${fmtSeconds(genSeconds)} (${((dataset.bytes.csv + dataset.bytes.ndjson) / 1e6).toFixed(0)} MB)` : `reused from ${relative(resolve(import.meta.dirname, '../..'), datasetDir)}`,
+      roster:
+        `${dataset.districts.length} district(s), ${t.students.toLocaleString('en-US')} students, ${t.teachers.toLocaleString('en-US')} teachers, ` +
+        `${t.sections.toLocaleString('en-US')} sections, ${t.enrollments.toLocaleString('en-US')} enrollments on night 1, ${t.crossSiteStudents} cross-site students (seed ${opts.seed})`,
+      nights:
+        `${dataset.nights}: ${csvDataRows(dataset).toLocaleString('en-US')} CSV data rows in all, ${ndjsonEvents(dataset).toLocaleString('en-US')} change events in all ` +
+        `(night 2: ${Object.values(dataset.perNight[1]?.changes ?? {}).reduce((a, b) => a + b, 0)} changes, ${Object.values(dataset.perNight[1]?.defects ?? {}).reduce((a, b) => a + b, 0)} broken rows)`,
+      generation: generated
+        ? `generated in ${fmtSeconds(genSeconds)} (${((dataset.bytes.csv + dataset.bytes.ndjson) / 1e6).toFixed(0)} MB)`
+        : `reused from ${relative(resolve(import.meta.dirname, '../..'), datasetDir)}`,
     },
     stages: outcomes,
   }
@@ -195,6 +246,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
   process.exit(1)
 })

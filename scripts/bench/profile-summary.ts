@@ -30,7 +30,11 @@ export function moduleOf(url: string, functionName: string): string {
   const src = /\/(src|scripts)\/([^/]+)\//.exec(url)
   if (src) return `${src[1]}/${src[2]}`
   if (url.startsWith('node:')) return 'node:internal'
-  return url.replace(/^file:\/\//, '').split('/').slice(-2).join('/')
+  return url
+    .replace(/^file:\/\//, '')
+    .split('/')
+    .slice(-2)
+    .join('/')
 }
 
 export function summarize(profile: Profile): { total: number; byModule: [string, number][]; byFunction: [string, number][] } {

@@ -61,7 +61,11 @@ export function runChild(spec: ChildSpec | (ChildSpec & { idle: true }), opts: C
       const wallSeconds = (performance.now() - started) / 1000
       if (m?.type === 'result') return resolve({ result: m.result, peakRss: Math.max(peak, m.peakRss), wallSeconds })
       const why = m?.type === 'error' ? m.message : `exited with ${signal ?? code} and no result`
-      reject(new Error(`${spec.stage}${spec.part ? `/${spec.part}` : ''} ${spec.variant}: ${why}${lastLines.length > 0 ? `\n  last stderr lines:\n    ${lastLines.join('\n    ')}` : ''}\n  (full log: ${opts.logPath})`))
+      reject(
+        new Error(
+          `${spec.stage}${spec.part ? `/${spec.part}` : ''} ${spec.variant}: ${why}${lastLines.length > 0 ? `\n  last stderr lines:\n    ${lastLines.join('\n    ')}` : ''}\n  (full log: ${opts.logPath})`,
+        ),
+      )
     })
   })
 }

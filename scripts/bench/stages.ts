@@ -9,17 +9,33 @@ import type { ScaleName } from '../../src/generate/scales.js'
 import { runChild, type ChildRun } from './run-child.js'
 import type { ChildSpec, Measure, ResultRow, RowPart, StageName, StageOutcome, Variant } from './types.js'
 
-interface Step { readonly variant: Variant; readonly part?: string; readonly repeatable: boolean }
+interface Step {
+  readonly variant: Variant
+  readonly part?: string
+  readonly repeatable: boolean
+}
 
 const PLAN: Readonly<Record<StageName, readonly Step[]>> = {
-  fold: [{ variant: 'baseline', repeatable: true }, { variant: 'figure', repeatable: true }],
-  import: [{ variant: 'baseline', repeatable: true }, { variant: 'figure', repeatable: true }],
-  projection: [{ variant: 'prep', repeatable: false }, { variant: 'baseline', repeatable: true }, { variant: 'figure', repeatable: true }],
+  fold: [
+    { variant: 'baseline', repeatable: true },
+    { variant: 'figure', repeatable: true },
+  ],
+  import: [
+    { variant: 'baseline', repeatable: true },
+    { variant: 'figure', repeatable: true },
+  ],
+  projection: [
+    { variant: 'prep', repeatable: false },
+    { variant: 'baseline', repeatable: true },
+    { variant: 'figure', repeatable: true },
+  ],
   stream: [{ variant: 'both', repeatable: false }],
   query: [{ variant: 'both', repeatable: false }],
   export: [
-    { variant: 'baseline', part: 'xlsx', repeatable: true }, { variant: 'figure', part: 'xlsx', repeatable: true },
-    { variant: 'baseline', part: 'csv', repeatable: true }, { variant: 'figure', part: 'csv', repeatable: true },
+    { variant: 'baseline', part: 'xlsx', repeatable: true },
+    { variant: 'figure', part: 'xlsx', repeatable: true },
+    { variant: 'baseline', part: 'csv', repeatable: true },
+    { variant: 'figure', part: 'csv', repeatable: true },
   ],
   responsive: [{ variant: 'both', repeatable: false }],
 }
@@ -38,16 +54,24 @@ export interface StageContext {
   readonly log: (line: string) => void
 }
 
-interface Sided { measure: Measure; rss: number }
+interface Sided {
+  measure: Measure
+  rss: number
+}
 
 /** The middle run by speed (rate, or p50 latency); of an even number, the faster of the two middle ones. */
 function median(runs: readonly Sided[], kind: RowPart['kind']): Sided {
-  const speed = (s: Sided): number => (kind === 'rate' ? s.measure.rate ?? 0 : -(s.measure.p50 ?? 0))
+  const speed = (s: Sided): number => (kind === 'rate' ? (s.measure.rate ?? 0) : -(s.measure.p50 ?? 0))
   const sorted = [...runs].sort((a, b) => speed(a) - speed(b))
   return sorted[Math.floor(sorted.length / 2)]!
 }
 
-function ratioOf(kind: RowPart['kind'], figure: Measure | null, baseline: Measure | null, on: 'p50' | 'p95' | 'p99' = 'p50'): number | null {
+function ratioOf(
+  kind: RowPart['kind'],
+  figure: Measure | null,
+  baseline: Measure | null,
+  on: 'p50' | 'p95' | 'p99' = 'p50',
+): number | null {
   if (figure === null || baseline === null) return null
   if (kind === 'rate') return baseline.rate ? (figure.rate ?? 0) / baseline.rate : null
   return figure[on] ? (baseline[on] ?? 0) / figure[on] : null
@@ -68,13 +92,23 @@ export async function runStage(stage: StageName, ctx: StageContext): Promise<Sta
         const workDir = join(stageDir, name)
         await mkdir(workDir, { recursive: true })
         const spec: ChildSpec = {
-          stage, variant: step.variant, ...(step.part ? { part: step.part } : {}), scale: ctx.scale, datasetDir: ctx.datasetDir, workDir, stageDir,
-          ...(ctx.brokers ? { brokers: ctx.brokers } : {}), ...(ctx.registry ? { registry: ctx.registry } : {}),
-          ...(ctx.cpuProfDir ? { cpuProfDir: ctx.cpuProfDir } : {}), ...(ctx.heapMb ? { heapMb: ctx.heapMb } : {}),
+          stage,
+          variant: step.variant,
+          ...(step.part ? { part: step.part } : {}),
+          scale: ctx.scale,
+          datasetDir: ctx.datasetDir,
+          workDir,
+          stageDir,
+          ...(ctx.brokers ? { brokers: ctx.brokers } : {}),
+          ...(ctx.registry ? { registry: ctx.registry } : {}),
+          ...(ctx.cpuProfDir ? { cpuProfDir: ctx.cpuProfDir } : {}),
+          ...(ctx.heapMb ? { heapMb: ctx.heapMb } : {}),
         }
         ctx.log(`  ${name} ...`)
         const run: ChildRun = await runChild(spec, {
-          logPath: join(stageDir, `${name}.log`), cpuProfDir: ctx.cpuProfDir === undefined ? undefined : join(ctx.cpuProfDir, name), echo: ctx.echo,
+          logPath: join(stageDir, `${name}.log`),
+          cpuProfDir: ctx.cpuProfDir === undefined ? undefined : join(ctx.cpuProfDir, name),
+          echo: ctx.echo,
         })
         ctx.log(`  ${name}: ${run.wallSeconds.toFixed(1)} s, peak RSS ${(run.peakRss / 2 ** 20).toFixed(0)} MiB`)
         const { result } = run
@@ -92,9 +126,17 @@ export async function runStage(stage: StageName, ctx: StageContext): Promise<Sta
       }
     }
   } catch (e) {
-    return { stage, rows: finish(stage, rows), facts, notes, failed: e instanceof Error ? e.message : String(e), wallSeconds: (performance.now() - started) / 1000 }
+    return {
+      stage,
+      rows: finish(stage, rows),
+      facts,
+      notes,
+      failed: e instanceof Error ? e.message : String(e),
+      wallSeconds: (performance.now() - started) / 1000,
+    }
   }
-  if (ctx.repeat > 1) notes.push(`${stage}: each repeatable measurement ran ${ctx.repeat} times; the table shows the median run, peak RSS the highest.`)
+  if (ctx.repeat > 1)
+    notes.push(`${stage}: each repeatable measurement ran ${ctx.repeat} times; the table shows the median run, peak RSS the highest.`)
   return { stage, rows: finish(stage, rows), facts, notes, wallSeconds: (performance.now() - started) / 1000 }
 }
 
@@ -103,8 +145,14 @@ function finish(stage: StageName, rows: Map<string, { part: RowPart; figure: Sid
     const f = figure.length > 0 ? median(figure, part.kind) : null
     const b = baseline.length > 0 ? median(baseline, part.kind) : null
     return {
-      stage, key: part.key, label: part.label, kind: part.kind, unit: part.unit,
-      figure: f?.measure ?? null, baseline: b?.measure ?? null, ratio: ratioOf(part.kind, f?.measure ?? null, b?.measure ?? null, part.ratioOn),
+      stage,
+      key: part.key,
+      label: part.label,
+      kind: part.kind,
+      unit: part.unit,
+      figure: f?.measure ?? null,
+      baseline: b?.measure ?? null,
+      ratio: ratioOf(part.kind, f?.measure ?? null, b?.measure ?? null, part.ratioOn),
       ...(part.ratioOn === undefined ? {} : { ratioOn: part.ratioOn }),
       figureRss: figure.length > 0 ? Math.max(...figure.map((s) => s.rss)) : null,
       baselineRss: baseline.length > 0 ? Math.max(...baseline.map((s) => s.rss)) : null,

@@ -44,13 +44,21 @@ export async function engineFacts(client: ClickHouseClient): Promise<Record<stri
 }
 
 /** Waits until ClickHouse has no merge running (or `timeoutMs` passes); returns the active parts of `table`. */
-export async function settleMerges(client: ClickHouseClient, table: string, timeoutMs: number): Promise<{ parts: number; waitedMs: number }> {
+export async function settleMerges(
+  client: ClickHouseClient,
+  table: string,
+  timeoutMs: number,
+): Promise<{ parts: number; waitedMs: number }> {
   const started = performance.now()
   while (performance.now() - started < timeoutMs) {
     const running = await scalar(client, 'SELECT count() FROM system.merges WHERE database = currentDatabase()')
     if (running === 0) break
     await new Promise((r) => setTimeout(r, 250))
   }
-  const parts = await scalar(client, 'SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = {t:String} AND active', { t: table })
+  const parts = await scalar(
+    client,
+    'SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = {t:String} AND active',
+    { t: table },
+  )
   return { parts, waitedMs: Math.round(performance.now() - started) }
 }

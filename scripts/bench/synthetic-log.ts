@@ -11,7 +11,15 @@
  * a seed; row formats follow what the fold writes (see src/processor).
  */
 import type { EntityType } from '../../src/events/change-event.js'
-import type { LogAction, LogRow, Outcome, SyncCounts, SyncLogEvent, SyncStatus, SyncStatusChanged } from '../../src/events/sync-log-event.js'
+import type {
+  LogAction,
+  LogRow,
+  Outcome,
+  SyncCounts,
+  SyncLogEvent,
+  SyncStatus,
+  SyncStatusChanged,
+} from '../../src/events/sync-log-event.js'
 import type { LogRecord } from '../../src/export/log-record.js'
 import { FAMILY_NAMES, GIVEN_NAMES, LEVELS, PLACE_NAMES, SCHOOL_NAME_STEMS, levelOf } from '../../src/generate/catalog.js'
 import { Prng, guid, hash32 } from '../../src/generate/prng.js'
@@ -30,9 +38,25 @@ const INITIAL_WEIGHT = 10
 const WEEKLY_WEIGHT = 2
 export const APPS = ['sis-nightly', 'oneroster-csv'] as const
 
-interface School { readonly id: string; readonly name: string }
-interface Student { readonly id: string; readonly number: string; readonly name: string; readonly home: number; readonly given: string; readonly family: string }
-interface SectionInfo { readonly id: string; readonly school: number; readonly courseNumber: string; readonly courseName: string; readonly sectionNumber: string }
+interface School {
+  readonly id: string
+  readonly name: string
+}
+interface Student {
+  readonly id: string
+  readonly number: string
+  readonly name: string
+  readonly home: number
+  readonly given: string
+  readonly family: string
+}
+interface SectionInfo {
+  readonly id: string
+  readonly school: number
+  readonly courseNumber: string
+  readonly courseName: string
+  readonly sectionNumber: string
+}
 
 export interface TenantPool {
   readonly index: number
@@ -56,9 +80,19 @@ export interface SyncPlan {
 }
 
 const ACTIONS: readonly (readonly [LogAction, number])[] = [
-  ['Created Roster', 24], ['Deleted Roster', 20], ['Updated Roster End Date', 12], ['Updated Roster Start Date', 5],
-  ['Updated Section Data', 8], ['Updated', 10], ['New', 8], ['Deleted', 2], ['Skipped', 4], ['Invalid', 3], ['Merged', 1.5],
-  ['Excluded', 1], ['Invalidated Section', 0.5],
+  ['Created Roster', 24],
+  ['Deleted Roster', 20],
+  ['Updated Roster End Date', 12],
+  ['Updated Roster Start Date', 5],
+  ['Updated Section Data', 8],
+  ['Updated', 10],
+  ['New', 8],
+  ['Deleted', 2],
+  ['Skipped', 4],
+  ['Invalid', 3],
+  ['Merged', 1.5],
+  ['Excluded', 1],
+  ['Invalidated Section', 0.5],
 ]
 const ACTION_TOTAL = ACTIONS.reduce((n, [, w]) => n + w, 0)
 const COURSES = Object.values(LEVELS).flatMap((l) => l.courses.map((c) => [c.code, c.title] as const))
@@ -82,14 +116,35 @@ function tenantPool(seed: number, index: number, rowsPerTenant: number): TenantP
   const students = Array.from({ length: studentCount }, (_, k) => {
     const given = rng.pick(GIVEN_NAMES)
     const family = rng.pick(FAMILY_NAMES)
-    return { id: guid([seed, 902, index, k]), number: String(100000 + index * 1_000_000 + k), name: `${family}, ${given}`, home: k % SCHOOLS, given, family }
+    return {
+      id: guid([seed, 902, index, k]),
+      number: String(100000 + index * 1_000_000 + k),
+      name: `${family}, ${given}`,
+      home: k % SCHOOLS,
+      given,
+      family,
+    }
   })
   const sectionCount = Math.max(SCHOOLS * 4, Math.round(studentCount / 4))
   const sections = Array.from({ length: sectionCount }, (_, k) => {
     const [code, title] = COURSES[hash32([seed, index, k]) % COURSES.length]!
-    return { id: guid([seed, 903, index, k]), school: k % SCHOOLS, courseNumber: code, courseName: title, sectionNumber: `${code}-${String(1 + (k % 9)).padStart(2, '0')}` }
+    return {
+      id: guid([seed, 903, index, k]),
+      school: k % SCHOOLS,
+      courseNumber: code,
+      courseName: title,
+      sectionNumber: `${code}-${String(1 + (k % 9)).padStart(2, '0')}`,
+    }
   })
-  return { index, tenant, districtId: guid([seed, 904, index]), district: `${placeName} Unified School District`, schools, students, sections }
+  return {
+    index,
+    tenant,
+    districtId: guid([seed, 904, index]),
+    district: `${placeName} Unified School District`,
+    schools,
+    students,
+    sections,
+  }
 }
 
 export class SyntheticLog {
@@ -111,8 +166,14 @@ export class SyntheticLog {
         const start = FIRST_DAY_MS + day * DAY_MS + 6 * 3_600_000 + t.index * 60_000
         const plan = (app: SyncPlan['app'], weight: number, offsetMs: number, initial: boolean): void => {
           syncs.push({
-            tenant: t.index, day, app, syncId: `${t.tenant}-${app}-${isoDay(start).replaceAll('-', '')}`, startedMs: start + offsetMs,
-            rows: Math.max(1, Math.round(base * weight * (0.7 + rng.next() * 0.6))), initial, rejected: day === 40 && app === 'sis-nightly',
+            tenant: t.index,
+            day,
+            app,
+            syncId: `${t.tenant}-${app}-${isoDay(start).replaceAll('-', '')}`,
+            startedMs: start + offsetMs,
+            rows: Math.max(1, Math.round(base * weight * (0.7 + rng.next() * 0.6))),
+            initial,
+            rejected: day === 40 && app === 'sis-nightly',
           })
         }
         plan('sis-nightly', day === 0 ? INITIAL_WEIGHT : 1, 0, day === 0)
@@ -149,9 +210,19 @@ export class SyntheticLog {
     const rng = new Prng(this.seed, [906, plan.tenant, plan.day, plan.app === 'sis-nightly' ? 0 : 1])
     const started = new Date(plan.startedMs).toISOString()
     const status = (s: SyncStatus, version: number, endedMs: number | null, message = ''): SyncStatusChanged => ({
-      kind: 'SyncStatusChanged', tenant: t.tenant, syncId: plan.syncId, app: plan.app, status: s, version, startedAt: started,
-      endedAt: endedMs === null ? '' : new Date(endedMs).toISOString(), message,
-      modes: plan.app === 'oneroster-csv' ? 'org=full,academicSession=full,course=full,user=full,class=full,enrollment=full' : 'user=delta,class=delta,enrollment=delta',
+      kind: 'SyncStatusChanged',
+      tenant: t.tenant,
+      syncId: plan.syncId,
+      app: plan.app,
+      status: s,
+      version,
+      startedAt: started,
+      endedAt: endedMs === null ? '' : new Date(endedMs).toISOString(),
+      message,
+      modes:
+        plan.app === 'oneroster-csv'
+          ? 'org=full,academicSession=full,course=full,user=full,class=full,enrollment=full'
+          : 'user=delta,class=delta,enrollment=delta',
     })
     yield status('Running', 1, null)
     const counts = new Map<string, { entity: EntityType; school: number; counts: Record<string, number> }>()
@@ -178,18 +249,40 @@ export class SyntheticLog {
     }
   }
 
-  private countsOf(t: TenantPool, plan: SyncPlan, rng: Prng, started: string, cell: { entity: EntityType; school: number; counts: Record<string, number> }): SyncCounts {
+  private countsOf(
+    t: TenantPool,
+    plan: SyncPlan,
+    rng: Prng,
+    started: string,
+    cell: { entity: EntityType; school: number; counts: Record<string, number> },
+  ): SyncCounts {
     const c = (o: Outcome): number => cell.counts[o] ?? 0
     const noChange = plan.initial ? 0 : Math.round((c('New') + c('Updated') + c('Deleted') + 1) * (10 + rng.next() * 20))
     const counts = {
-      new: c('New'), updated: c('Updated'), noChange, deleted: c('Deleted'), skipped: c('Skipped'), invalid: c('Invalid'),
-      merged: c('Merged'), excluded: c('Excluded'), duplicates: c('Merged') + c('Excluded'), total: 0,
+      new: c('New'),
+      updated: c('Updated'),
+      noChange,
+      deleted: c('Deleted'),
+      skipped: c('Skipped'),
+      invalid: c('Invalid'),
+      merged: c('Merged'),
+      excluded: c('Excluded'),
+      duplicates: c('Merged') + c('Excluded'),
+      total: 0,
     }
-    counts.total = counts.new + counts.updated + counts.noChange + counts.deleted + counts.skipped + counts.invalid + counts.merged + counts.excluded
+    counts.total =
+      counts.new + counts.updated + counts.noChange + counts.deleted + counts.skipped + counts.invalid + counts.merged + counts.excluded
     const school = cell.school < 0 ? undefined : t.schools[cell.school]
     return {
-      kind: 'SyncCounts', tenant: t.tenant, syncId: plan.syncId, app: plan.app, entity: cell.entity,
-      schoolId: school?.id ?? '', schoolName: school?.name ?? '', startedAt: started, counts,
+      kind: 'SyncCounts',
+      tenant: t.tenant,
+      syncId: plan.syncId,
+      app: plan.app,
+      entity: cell.entity,
+      schoolId: school?.id ?? '',
+      schoolName: school?.name ?? '',
+      startedAt: started,
+      counts,
     }
   }
 
@@ -216,50 +309,200 @@ export class SyntheticLog {
     const home = homeTenant.schools[student.home]!
     const action = this.pickAction(rng, plan.initial)
     const base = {
-      kind: 'LogRow' as const, tenant: t.tenant, syncId: plan.syncId, seq, date: new Date(plan.startedMs + seq * 20).toISOString(), app: plan.app,
-      action, studentNumber: '', studentName: '', courseNumber: '', courseName: '', sectionNumber: '', field: '', oldValue: '', newValue: '',
-      servingDistrictId: '', servingDistrict: '', servingSchoolId: '', servingSchool: '', homeDistrictId: '', homeDistrict: '', homeSchoolId: '', homeSchool: '',
-      entity: '' as EntityType | '', sourcedId: '', outcome: '' as Outcome | '', message: '', recordSchoolId: '',
+      kind: 'LogRow' as const,
+      tenant: t.tenant,
+      syncId: plan.syncId,
+      seq,
+      date: new Date(plan.startedMs + seq * 20).toISOString(),
+      app: plan.app,
+      action,
+      studentNumber: '',
+      studentName: '',
+      courseNumber: '',
+      courseName: '',
+      sectionNumber: '',
+      field: '',
+      oldValue: '',
+      newValue: '',
+      servingDistrictId: '',
+      servingDistrict: '',
+      servingSchoolId: '',
+      servingSchool: '',
+      homeDistrictId: '',
+      homeDistrict: '',
+      homeSchoolId: '',
+      homeSchool: '',
+      entity: '' as EntityType | '',
+      sourcedId: '',
+      outcome: '' as Outcome | '',
+      message: '',
+      recordSchoolId: '',
     }
-    const studentCols = { studentNumber: student.number, studentName: student.name, homeDistrictId: homeTenant.districtId, homeDistrict: homeTenant.district, homeSchoolId: home.id, homeSchool: home.name }
-    const sectionCols = { courseNumber: section.courseNumber, courseName: section.courseName, sectionNumber: section.sectionNumber, servingDistrictId: t.districtId, servingDistrict: t.district, servingSchoolId: serving.id, servingSchool: serving.name }
+    const studentCols = {
+      studentNumber: student.number,
+      studentName: student.name,
+      homeDistrictId: homeTenant.districtId,
+      homeDistrict: homeTenant.district,
+      homeSchoolId: home.id,
+      homeSchool: home.name,
+    }
+    const sectionCols = {
+      courseNumber: section.courseNumber,
+      courseName: section.courseName,
+      sectionNumber: section.sectionNumber,
+      servingDistrictId: t.districtId,
+      servingDistrict: t.district,
+      servingSchoolId: serving.id,
+      servingSchool: serving.name,
+    }
     const enrollmentId = guid([this.seed, 910, t.index, Number(student.number), section.school, section.sectionNumber.length])
-    const roster = { ...base, ...studentCols, ...sectionCols, entity: 'enrollment' as const, sourcedId: enrollmentId, recordSchoolId: serving.id }
+    const roster = {
+      ...base,
+      ...studentCols,
+      ...sectionCols,
+      entity: 'enrollment' as const,
+      sourcedId: enrollmentId,
+      recordSchoolId: serving.id,
+    }
     const date = (d: number): string => isoDay(Date.UTC(2026, 5, 5) - d * DAY_MS)
     switch (action) {
-      case 'Created Roster': return { ...roster, outcome: 'New' }
+      case 'Created Roster':
+        return { ...roster, outcome: 'New' }
       case 'Deleted Roster':
         return rng.chance(0.2)
           ? { ...roster, outcome: '', recordSchoolId: '', message: `student '${student.id}' deleted by the source` }
           : { ...roster, outcome: 'Deleted' }
-      case 'Updated Roster End Date': return { ...roster, outcome: 'Updated', field: 'endDate', oldValue: '2026-06-05', newValue: date(rng.int(7, 60)) }
-      case 'Updated Roster Start Date': return { ...roster, outcome: 'Updated', field: 'beginDate', oldValue: '2025-08-13', newValue: isoDay(Date.UTC(2025, 7, 13) + rng.int(3, 20) * DAY_MS) }
+      case 'Updated Roster End Date':
+        return { ...roster, outcome: 'Updated', field: 'endDate', oldValue: '2026-06-05', newValue: date(rng.int(7, 60)) }
+      case 'Updated Roster Start Date':
+        return {
+          ...roster,
+          outcome: 'Updated',
+          field: 'beginDate',
+          oldValue: '2025-08-13',
+          newValue: isoDay(Date.UTC(2025, 7, 13) + rng.int(3, 20) * DAY_MS),
+        }
       case 'Updated Section Data': {
         const field = rng.pick(['Room', 'Teacher Display Name', 'Course Name', 'Periods'] as const)
-        const [oldV, newV] = field === 'Room' ? [`Room ${rng.int(100, 399)}`, `Room ${rng.int(100, 399)}`]
-          : field === 'Teacher Display Name' ? [`${rng.pick(FAMILY_NAMES)}, ${rng.pick(GIVEN_NAMES)}`, `${rng.pick(FAMILY_NAMES)}, ${rng.pick(GIVEN_NAMES)}`]
-            : field === 'Course Name' ? [section.courseName, `${section.courseName} (Honors)`] : [String(rng.int(1, 4)), String(rng.int(5, 8))]
-        return { ...base, ...sectionCols, entity: 'class', sourcedId: guid([this.seed, 911, t.index, section.school, seq]), outcome: rng.chance(0.7) ? 'Updated' : '', field, oldValue: `${field}: ${oldV}`, newValue: `${field}: ${newV}`, recordSchoolId: serving.id }
+        const [oldV, newV] =
+          field === 'Room'
+            ? [`Room ${rng.int(100, 399)}`, `Room ${rng.int(100, 399)}`]
+            : field === 'Teacher Display Name'
+              ? [`${rng.pick(FAMILY_NAMES)}, ${rng.pick(GIVEN_NAMES)}`, `${rng.pick(FAMILY_NAMES)}, ${rng.pick(GIVEN_NAMES)}`]
+              : field === 'Course Name'
+                ? [section.courseName, `${section.courseName} (Honors)`]
+                : [String(rng.int(1, 4)), String(rng.int(5, 8))]
+        return {
+          ...base,
+          ...sectionCols,
+          entity: 'class',
+          sourcedId: guid([this.seed, 911, t.index, section.school, seq]),
+          outcome: rng.chance(0.7) ? 'Updated' : '',
+          field,
+          oldValue: `${field}: ${oldV}`,
+          newValue: `${field}: ${newV}`,
+          recordSchoolId: serving.id,
+        }
       }
       case 'Invalidated Section':
-        return { ...base, ...sectionCols, entity: 'class', sourcedId: guid([this.seed, 911, t.index, section.school, seq]), outcome: '', message: `section invalidated: course '${guid([this.seed, 912, t.index, section.school])}' deleted by the source` }
+        return {
+          ...base,
+          ...sectionCols,
+          entity: 'class',
+          sourcedId: guid([this.seed, 911, t.index, section.school, seq]),
+          outcome: '',
+          message: `section invalidated: course '${guid([this.seed, 912, t.index, section.school])}' deleted by the source`,
+        }
       case 'Updated': {
         const field = rng.pick(['familyName', 'givenName', 'grades', 'email'] as const)
-        const oldV = field === 'familyName' ? student.family : field === 'givenName' ? student.given : field === 'grades' ? '09' : `${student.given.toLowerCase()}@old.example.org`
-        const newV = field === 'familyName' ? rng.pick(FAMILY_NAMES) : field === 'givenName' ? rng.pick(GIVEN_NAMES) : field === 'grades' ? '10' : `${student.given.toLowerCase()}@students.example.org`
-        return { ...base, ...studentCols, entity: 'user', sourcedId: student.id, outcome: 'Updated', field, oldValue: `${field}: ${oldV}`, newValue: `${field}: ${newV}`, recordSchoolId: home.id }
+        const oldV =
+          field === 'familyName'
+            ? student.family
+            : field === 'givenName'
+              ? student.given
+              : field === 'grades'
+                ? '09'
+                : `${student.given.toLowerCase()}@old.example.org`
+        const newV =
+          field === 'familyName'
+            ? rng.pick(FAMILY_NAMES)
+            : field === 'givenName'
+              ? rng.pick(GIVEN_NAMES)
+              : field === 'grades'
+                ? '10'
+                : `${student.given.toLowerCase()}@students.example.org`
+        return {
+          ...base,
+          ...studentCols,
+          entity: 'user',
+          sourcedId: student.id,
+          outcome: 'Updated',
+          field,
+          oldValue: `${field}: ${oldV}`,
+          newValue: `${field}: ${newV}`,
+          recordSchoolId: home.id,
+        }
       }
       case 'New':
         return rng.chance(0.6)
           ? { ...base, ...studentCols, entity: 'user', sourcedId: student.id, outcome: 'New', recordSchoolId: home.id }
-          : { ...base, ...sectionCols, entity: 'enrollment', sourcedId: guid([this.seed, 913, t.index, seq, plan.day]), outcome: 'New', recordSchoolId: serving.id }
-      case 'Deleted': return { ...base, ...studentCols, entity: 'user', sourcedId: student.id, outcome: 'Deleted', message: 'deleted by the source', recordSchoolId: home.id }
+          : {
+              ...base,
+              ...sectionCols,
+              entity: 'enrollment',
+              sourcedId: guid([this.seed, 913, t.index, seq, plan.day]),
+              outcome: 'New',
+              recordSchoolId: serving.id,
+            }
+      case 'Deleted':
+        return {
+          ...base,
+          ...studentCols,
+          entity: 'user',
+          sourcedId: student.id,
+          outcome: 'Deleted',
+          message: 'deleted by the source',
+          recordSchoolId: home.id,
+        }
       case 'Skipped':
-        return { ...roster, outcome: 'Skipped', field: 'userSourcedId', studentNumber: '', studentName: '', homeDistrictId: '', homeDistrict: '', homeSchoolId: '', homeSchool: '', message: `userSourcedId '${guid([this.seed, 914, seq])}' is not a known user` }
-      case 'Invalid': return { ...base, ...studentCols, entity: 'user', sourcedId: student.id, outcome: 'Invalid', field: 'email', message: `email '${student.given.toLowerCase()}@' is not an email address; left empty`, recordSchoolId: home.id }
-      case 'Merged': return { ...roster, outcome: 'Merged', field: 'sourcedId', message: `duplicate of sourcedId '${enrollmentId}'` }
-      case 'Excluded': return { ...base, ...studentCols, entity: 'user', sourcedId: student.id, outcome: 'Excluded', field: 'sourcedId', message: `duplicate of sourcedId '${student.id}'; the first one wins`, recordSchoolId: home.id }
-      default: return { ...roster, outcome: 'New' }
+        return {
+          ...roster,
+          outcome: 'Skipped',
+          field: 'userSourcedId',
+          studentNumber: '',
+          studentName: '',
+          homeDistrictId: '',
+          homeDistrict: '',
+          homeSchoolId: '',
+          homeSchool: '',
+          message: `userSourcedId '${guid([this.seed, 914, seq])}' is not a known user`,
+        }
+      case 'Invalid':
+        return {
+          ...base,
+          ...studentCols,
+          entity: 'user',
+          sourcedId: student.id,
+          outcome: 'Invalid',
+          field: 'email',
+          message: `email '${student.given.toLowerCase()}@' is not an email address; left empty`,
+          recordSchoolId: home.id,
+        }
+      case 'Merged':
+        return { ...roster, outcome: 'Merged', field: 'sourcedId', message: `duplicate of sourcedId '${enrollmentId}'` }
+      case 'Excluded':
+        return {
+          ...base,
+          ...studentCols,
+          entity: 'user',
+          sourcedId: student.id,
+          outcome: 'Excluded',
+          field: 'sourcedId',
+          message: `duplicate of sourcedId '${student.id}'; the first one wins`,
+          recordSchoolId: home.id,
+        }
+      default:
+        return { ...roster, outcome: 'New' }
     }
   }
 }

@@ -30,8 +30,12 @@ async function main(): Promise<void> {
   try {
     ;({ values } = parseArgs({
       options: {
-        scale: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string', default: '1' },
-        format: { type: 'string', default: 'both' }, nights: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        scale: { type: 'string' },
+        out: { type: 'string' },
+        seed: { type: 'string', default: '1' },
+        format: { type: 'string', default: 'both' },
+        nights: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     }))
@@ -52,11 +56,16 @@ async function main(): Promise<void> {
   let scale = SCALES[scaleName]
   if (values.nights !== undefined) {
     const nights = Number(values.nights)
-    if (!Number.isInteger(nights) || nights < 1 || nights > 60) fail(`--nights must be a whole number from 1 to 60 (got '${values.nights}')`)
+    if (!Number.isInteger(nights) || nights < 1 || nights > 60)
+      fail(`--nights must be a whole number from 1 to 60 (got '${values.nights}')`)
     scale = { ...scale, nights }
   }
   const summary = await generateDataset({
-    scale, out: resolve(out), seed, format: format as OutputFormat, onProgress: (line) => process.stderr.write(`${line}\n`),
+    scale,
+    out: resolve(out),
+    seed,
+    format: format as OutputFormat,
+    onProgress: (line) => process.stderr.write(`${line}\n`),
   })
   const t = summary.totals
   const lines = [
@@ -74,6 +83,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
   process.exit(1)
 })

@@ -27,18 +27,33 @@ interface SchemaVersion {
 }
 
 export class SoakCluster {
-  private constructor(private readonly args: readonly string[], readonly brokers: string, readonly registryUrl: string) {}
+  private constructor(
+    private readonly args: readonly string[],
+    readonly brokers: string,
+    readonly registryUrl: string,
+  ) {}
 
   /** Starts a fresh broker and registry of the soak's own under `runDir`. */
   static async start(runDir: string): Promise<SoakCluster> {
     const [kafkaPort, controllerPort, registryPort] = [await freePort(), await freePort(), await freePort()]
-    const args = ['--kafka-port', String(kafkaPort), '--controller-port', String(controllerPort), '--registry-port', String(registryPort), '--run-dir', runDir]
+    const args = [
+      '--kafka-port',
+      String(kafkaPort),
+      '--controller-port',
+      String(controllerPort),
+      '--registry-port',
+      String(registryPort),
+      '--run-dir',
+      runDir,
+    ]
     const cluster = new SoakCluster(args, `127.0.0.1:${kafkaPort}`, `http://127.0.0.1:${registryPort}/apis/ccompat/v7`)
     try {
       await cluster.services('start', undefined, '--fresh')
     } catch (e) {
       await cluster.stop()
-      throw new Error(`scripts/services.sh could not start the soak's broker and registry (logs in ${runDir}): ${(e as Error).message}`, { cause: e })
+      throw new Error(`scripts/services.sh could not start the soak's broker and registry (logs in ${runDir}): ${(e as Error).message}`, {
+        cause: e,
+      })
     }
     return cluster
   }
@@ -66,7 +81,8 @@ export class SoakCluster {
     const mismatched: string[] = []
     for (const s of [...saved].sort((a, b) => a.id - b.id)) {
       const r = await fetch(`${this.registryUrl}/subjects/${encodeURIComponent(s.subject)}/versions`, {
-        method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
         body: JSON.stringify({ schema: s.schema, ...(s.schemaType === undefined ? {} : { schemaType: s.schemaType }) }),
       })
       const id = r.ok ? ((await r.json()) as { id: number }).id : `HTTP ${r.status}: ${await r.text()}`
@@ -74,7 +90,9 @@ export class SoakCluster {
     }
     for (const [subject, level] of compatibility) {
       await fetch(`${this.registryUrl}/config/${encodeURIComponent(subject)}`, {
-        method: 'PUT', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ compatibility: level }),
+        method: 'PUT',
+        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+        body: JSON.stringify({ compatibility: level }),
       })
     }
     return { restored: saved.length, mismatched }
@@ -89,7 +107,9 @@ export class SoakCluster {
     const out: SchemaVersion[] = []
     for (const subject of await get<string[]>('/subjects')) {
       for (const version of await get<number[]>(`/subjects/${encodeURIComponent(subject)}/versions`)) {
-        const v = await get<{ id: number; schema: string; schemaType?: string }>(`/subjects/${encodeURIComponent(subject)}/versions/${version}`)
+        const v = await get<{ id: number; schema: string; schemaType?: string }>(
+          `/subjects/${encodeURIComponent(subject)}/versions/${version}`,
+        )
         out.push({ subject, version, id: v.id, schema: v.schema, ...(v.schemaType === undefined ? {} : { schemaType: v.schemaType }) })
       }
     }

@@ -22,9 +22,12 @@ type Row = Record<string, unknown>
 
 const identity = (r: Row): string => JSON.stringify([r.syncId, r.entity, r.sourcedId, r.action, r.field])
 /** What the report shows of a row. */
-const shown = (r: Row): string => JSON.stringify(r.status === undefined
-  ? { syncId: r.syncId, entity: r.entity, sourcedId: r.sourcedId, action: r.action, field: r.field, outcome: r.outcome }
-  : { syncId: r.syncId, status: r.status, total: r.total, errors: r.errors })
+const shown = (r: Row): string =>
+  JSON.stringify(
+    r.status === undefined
+      ? { syncId: r.syncId, entity: r.entity, sourcedId: r.sourcedId, action: r.action, field: r.field, outcome: r.outcome }
+      : { syncId: r.syncId, status: r.status, total: r.total, errors: r.errors },
+  )
 
 function counts(rows: readonly Row[]): Map<string, { row: Row; n: number }> {
   const m = new Map<string, { row: Row; n: number }>()

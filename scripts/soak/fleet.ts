@@ -66,7 +66,8 @@ export class Fleet {
   private spawnLogged(role: Role | 'serve', args: readonly string[], port: number): Member {
     const name = `${role}-${++this.counter}`
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, SYNCLOG_LOG_LEVEL: 'info', ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SYNCLOG_LOG_LEVEL: 'info', ...this.opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
     })
     const log = createWriteStream(join(this.opts.logDir, `${name}.log`))
     child.stdout!.pipe(log, { end: false })
@@ -146,10 +147,12 @@ export class Fleet {
       m.child.kill('SIGCONT')
       m.child.kill('SIGTERM')
     }
-    await Promise.all(running.map(async (m) => {
-      const timer = setTimeout(() => m.child.kill('SIGKILL'), 20_000)
-      await this.exited(m)
-      clearTimeout(timer)
-    }))
+    await Promise.all(
+      running.map(async (m) => {
+        const timer = setTimeout(() => m.child.kill('SIGKILL'), 20_000)
+        await this.exited(m)
+        clearTimeout(timer)
+      }),
+    )
   }
 }

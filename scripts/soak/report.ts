@@ -22,7 +22,9 @@ export function renderReport(command: string, r: SoakReport): string {
     '',
     '| fault | at (s) | recovery (s) |',
     '|---|---|---|',
-    ...[...r.faults].sort((a, b) => a.at - b.at).map((f) => `| ${f.fault} | ${f.at} | ${f.superseded === true ? 'killed again first' : f.recoveryS ?? 'not within 300'} |`),
+    ...[...r.faults]
+      .sort((a, b) => a.at - b.at)
+      .map((f) => `| ${f.fault} | ${f.at} | ${f.superseded === true ? 'killed again first' : (f.recoveryS ?? 'not within 300')} |`),
     '',
     `caught up ${r.convergedAfterS ?? 'never (15 min bound)'} s after the schedule; ${r.totalS} s in all`,
   ]

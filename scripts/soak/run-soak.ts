@@ -46,10 +46,46 @@ export interface SoakPlan {
 const BASE = { processors: 3, projectors: 2, partitions: 6 } as const
 
 export const SOAK_PLANS = {
-  small: { ...BASE, tenants: 8, durationS: 420, processorKills: 20, projectorKills: 10, brokerRestarts: 2, registryRestarts: 1, storeOutageS: 60, storeHangS: 60, addAndRemove: true },
-  medium: { ...BASE, tenants: 24, durationS: 900, processorKills: 40, projectorKills: 20, brokerRestarts: 3, registryRestarts: 1, storeOutageS: 60, storeHangS: 60, addAndRemove: true },
+  small: {
+    ...BASE,
+    tenants: 8,
+    durationS: 420,
+    processorKills: 20,
+    projectorKills: 10,
+    brokerRestarts: 2,
+    registryRestarts: 1,
+    storeOutageS: 60,
+    storeHangS: 60,
+    addAndRemove: true,
+  },
+  medium: {
+    ...BASE,
+    tenants: 24,
+    durationS: 900,
+    processorKills: 40,
+    projectorKills: 20,
+    brokerRestarts: 3,
+    registryRestarts: 1,
+    storeOutageS: 60,
+    storeHangS: 60,
+    addAndRemove: true,
+  },
   /** The test suite's version: a few kills and one broker restart. */
-  short: { ...BASE, processors: 2, projectors: 2, partitions: 3, tenants: 2, durationS: 60, processorKills: 3, projectorKills: 2, brokerRestarts: 1, registryRestarts: 0, storeOutageS: 0, storeHangS: 0, addAndRemove: false },
+  short: {
+    ...BASE,
+    processors: 2,
+    projectors: 2,
+    partitions: 3,
+    tenants: 2,
+    durationS: 60,
+    processorKills: 3,
+    projectorKills: 2,
+    brokerRestarts: 1,
+    registryRestarts: 0,
+    storeOutageS: 0,
+    storeHangS: 0,
+    addAndRemove: false,
+  },
 } as const satisfies Record<string, SoakPlan>
 
 export type SoakScale = keyof typeof SOAK_PLANS
@@ -111,7 +147,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const nights = await buildWorkload(join(runDir, 'workload'), plan.tenants, seed, currentSchoolYear(new Date()))
   say(`starting a Kafka broker and a registry of the soak's own`)
   const cluster = await SoakCluster.start(join(runDir, 'services'))
-  const env = { SYNCLOG_KAFKA_BROKERS: cluster.brokers, SYNCLOG_REGISTRY_URL: cluster.registryUrl, SYNCLOG_TOPIC_PREFIX: PREFIX, SYNCLOG_TOPIC_PARTITIONS: String(plan.partitions) }
+  const env = {
+    SYNCLOG_KAFKA_BROKERS: cluster.brokers,
+    SYNCLOG_REGISTRY_URL: cluster.registryUrl,
+    SYNCLOG_TOPIC_PREFIX: PREFIX,
+    SYNCLOG_TOPIC_PARTITIONS: String(plan.partitions),
+  }
   const fleet = new Fleet({ env, dataDir: join(runDir, 'stream-data'), logDir: join(runDir, 'logs'), say })
   const kafka = cluster.kafka()
   const admin = kafka.admin()
@@ -120,8 +161,21 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     await fleet.startServe()
     for (let i = 0; i < plan.processors; i++) await fleet.start('processor')
     for (let i = 0; i < plan.projectors; i++) await fleet.start('projector')
-    await waitUntil(async () => (await Promise.all(fleet.live('processor').concat(fleet.live('projector')).map((m) => fleet.ready(m)))).every(Boolean)
-      && fleet.live('processor').length >= plan.processors && fleet.live('projector').length >= plan.projectors, 180_000, 'the processors and projectors never became ready')
+    await waitUntil(
+      async () =>
+        (
+          await Promise.all(
+            fleet
+              .live('processor')
+              .concat(fleet.live('projector'))
+              .map((m) => fleet.ready(m)),
+          )
+        ).every(Boolean) &&
+        fleet.live('processor').length >= plan.processors &&
+        fleet.live('projector').length >= plan.projectors,
+      180_000,
+      'the processors and projectors never became ready',
+    )
     await admin.connect()
     say(`${plan.processors} processors and ${plan.projectors} projectors ready; serve owns the store`)
 
@@ -179,7 +233,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       for (let attempt = 1; ; attempt++) {
         await registryBack
         try {
-          if (night.producer === 'kafkajs') await publishWithKafkajs(await writeNdjson(join(runDir, 'workload', `${night.tenant}-${night.night}.ndjson`), night.events), env)
+          if (night.producer === 'kafkajs')
+            await publishWithKafkajs(
+              await writeNdjson(join(runDir, 'workload', `${night.tenant}-${night.night}.ndjson`), night.events),
+              env,
+            )
           else await publishWithLibrdkafka(night.events, cluster.brokers, cluster.registryUrl, `${PREFIX}change-events`)
           published[night.producer] += night.events.length
           say(`published ${night.tenant} night ${night.night} (${night.events.length} events, ${night.producer})`)
@@ -187,7 +245,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         } catch (e) {
           if (attempt >= 30) throw e
           published.retries++
-          say(`publishing ${night.tenant} night ${night.night} failed (${(e as Error).message.split('\n')[0]}); again in 3 s (the fold ignores events it has)`)
+          say(
+            `publishing ${night.tenant} night ${night.night} failed (${(e as Error).message.split('\n')[0]}); again in 3 s (the fold ignores events it has)`,
+          )
           await sleep(3_000)
         }
       }
@@ -202,104 +262,174 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     firsts.forEach((n, i) => {
       let done!: () => void
       firstsDone.push(new Promise<void>((r) => (done = r)))
-      actions.push({ at: (0.35 * T * i) / Math.max(1, firsts.length), what: `publish ${n.tenant} night 1`, run: async () => track(publish(n).finally(done)) })
+      actions.push({
+        at: (0.35 * T * i) / Math.max(1, firsts.length),
+        what: `publish ${n.tenant} night 1`,
+        run: async () => track(publish(n).finally(done)),
+      })
     })
     seconds.forEach((n, i) => {
       actions.push({
-        at: 0.5 * T + (0.3 * T * i) / Math.max(1, seconds.length), what: `publish ${n.tenant} night 2`, run: async () => track((async () => {
-          await Promise.all(firstsDone)
-          await waitUntil(async () => (await stand('processor').then(totalPending).catch(() => 1)) === 0, 240_000, '').catch(() => undefined)
-          await publish(n)
-        })()),
+        at: 0.5 * T + (0.3 * T * i) / Math.max(1, seconds.length),
+        what: `publish ${n.tenant} night 2`,
+        run: async () =>
+          track(
+            (async () => {
+              await Promise.all(firstsDone)
+              await waitUntil(
+                async () =>
+                  (await stand('processor')
+                    .then(totalPending)
+                    .catch(() => 1)) === 0,
+                240_000,
+                '',
+              ).catch(() => undefined)
+              await publish(n)
+            })(),
+          ),
       })
     })
 
     const kills = { processor: 0, projector: 0 }
-    const killOne = (role: Role): Action['run'] => async () => track((async () => {
-      let victim: Member | undefined
-      for (let i = 0; i < 60 && victim === undefined; i++) {
-        const live = fleet.live(role)
-        victim = live.length === 0 ? undefined : prng.pick(live)
-        if (victim === undefined) await sleep(1_000)
-      }
-      if (victim === undefined) return
-      const at = since()
-      fleet.signal(victim, 'SIGKILL')
-      kills[role]++
-      say(`SIGKILL ${victim.name} (${role} kill ${kills[role]})`)
-      await fleet.exited(victim)
-      await sleep(prng.int(1_000, 4_000))
-      const next = await fleet.start(role)
-      await recovered(`${role} SIGKILL`, at, [role], [next])
-    })())
-    for (let i = 0; i < plan.processorKills; i++) actions.push({ at: 5 + prng.next() * (0.95 * T - 5), what: 'kill a processor', run: killOne('processor') })
-    for (let i = 0; i < plan.projectorKills; i++) actions.push({ at: 5 + prng.next() * (0.95 * T - 5), what: 'kill a projector', run: killOne('projector') })
+    const killOne =
+      (role: Role): Action['run'] =>
+      async () =>
+        track(
+          (async () => {
+            let victim: Member | undefined
+            for (let i = 0; i < 60 && victim === undefined; i++) {
+              const live = fleet.live(role)
+              victim = live.length === 0 ? undefined : prng.pick(live)
+              if (victim === undefined) await sleep(1_000)
+            }
+            if (victim === undefined) return
+            const at = since()
+            fleet.signal(victim, 'SIGKILL')
+            kills[role]++
+            say(`SIGKILL ${victim.name} (${role} kill ${kills[role]})`)
+            await fleet.exited(victim)
+            await sleep(prng.int(1_000, 4_000))
+            const next = await fleet.start(role)
+            await recovered(`${role} SIGKILL`, at, [role], [next])
+          })(),
+        )
+    for (let i = 0; i < plan.processorKills; i++)
+      actions.push({ at: 5 + prng.next() * (0.95 * T - 5), what: 'kill a processor', run: killOne('processor') })
+    for (let i = 0; i < plan.projectorKills; i++)
+      actions.push({ at: 5 + prng.next() * (0.95 * T - 5), what: 'kill a projector', run: killOne('projector') })
 
     if (plan.addAndRemove) {
       const added = new Map<Role, Member>()
-      for (const [role, from, to] of [['processor', 0.2, 0.6], ['projector', 0.35, 0.85]] as const) {
-        actions.push({ at: from * T, what: `add a ${role}`, run: async () => {
-          added.set(role, await fleet.start(role))
-          say(`added ${added.get(role)!.name}`)
-        } })
-        actions.push({ at: to * T, what: `remove a ${role}`, run: async () => track((async () => {
-          const m = fleet.live(role).at(-1)
-          if (m === undefined) return
-          const at = since()
-          fleet.signal(m, 'SIGTERM')
-          say(`removed ${m.name} (SIGTERM)`)
-          await fleet.exited(m)
-          await recovered(`${role} removed`, at, [role], [])
-        })()) })
+      for (const [role, from, to] of [
+        ['processor', 0.2, 0.6],
+        ['projector', 0.35, 0.85],
+      ] as const) {
+        actions.push({
+          at: from * T,
+          what: `add a ${role}`,
+          run: async () => {
+            added.set(role, await fleet.start(role))
+            say(`added ${added.get(role)!.name}`)
+          },
+        })
+        actions.push({
+          at: to * T,
+          what: `remove a ${role}`,
+          run: async () =>
+            track(
+              (async () => {
+                const m = fleet.live(role).at(-1)
+                if (m === undefined) return
+                const at = since()
+                fleet.signal(m, 'SIGTERM')
+                say(`removed ${m.name} (SIGTERM)`)
+                await fleet.exited(m)
+                await recovered(`${role} removed`, at, [role], [])
+              })(),
+            ),
+        })
       }
     }
 
     const brokerAt = [0.3, 0.75, 0.9]
     for (let i = 0; i < plan.brokerRestarts; i++) {
-      actions.push({ at: (brokerAt[i] ?? 0.5) * T, what: 'restart the broker', run: async () => track((async () => {
-        const at = since()
-        say('restarting the broker (SIGTERM, start on the same data)')
-        await cluster.restartKafka()
-        say('the broker is back')
-        await recovered('broker restart', at, ['processor', 'projector'], [])
-      })()) })
+      actions.push({
+        at: (brokerAt[i] ?? 0.5) * T,
+        what: 'restart the broker',
+        run: async () =>
+          track(
+            (async () => {
+              const at = since()
+              say('restarting the broker (SIGTERM, start on the same data)')
+              await cluster.restartKafka()
+              say('the broker is back')
+              await recovered('broker restart', at, ['processor', 'projector'], [])
+            })(),
+          ),
+      })
     }
     const registryMismatches: string[] = []
     for (let i = 0; i < plan.registryRestarts; i++) {
-      actions.push({ at: 0.45 * T, what: 'restart the registry', run: async () => track((async () => {
-        const at = since()
-        say('restarting the registry (its schemas registered again under their ids)')
-        const restart = cluster.restartRegistry()
-        registryBack = restart.then(() => undefined, () => undefined)
-        fleet.holdRestarts(registryBack)
-        const { restored, mismatched } = await restart
-        registryMismatches.push(...mismatched)
-        say(`registry back with ${restored} schema versions${mismatched.length === 0 ? ', same ids' : `; ids changed: ${mismatched.join('; ')}`}`)
-        await recovered('registry restart', at, ['processor'], [])
-      })()) })
+      actions.push({
+        at: 0.45 * T,
+        what: 'restart the registry',
+        run: async () =>
+          track(
+            (async () => {
+              const at = since()
+              say('restarting the registry (its schemas registered again under their ids)')
+              const restart = cluster.restartRegistry()
+              registryBack = restart.then(
+                () => undefined,
+                () => undefined,
+              )
+              fleet.holdRestarts(registryBack)
+              const { restored, mismatched } = await restart
+              registryMismatches.push(...mismatched)
+              say(
+                `registry back with ${restored} schema versions${mismatched.length === 0 ? ', same ids' : `; ids changed: ${mismatched.join('; ')}`}`,
+              )
+              await recovered('registry restart', at, ['processor'], [])
+            })(),
+          ),
+      })
     }
     if (plan.storeOutageS > 0) {
-      actions.push({ at: 0.1 * T, what: 'kill the store\'s owner', run: async () => track((async () => {
-        const serve = fleet.serve!
-        const at = since()
-        fleet.signal(serve, 'SIGKILL')
-        say(`SIGKILL ${serve.name}: the store is unreachable for ${plan.storeOutageS} s`)
-        await sleep(plan.storeOutageS * 1000)
-        const again = await startServeAgain(fleet, say)
-        await recovered(`store unreachable ${plan.storeOutageS} s`, at, ['projector'], [again])
-      })()) })
+      actions.push({
+        at: 0.1 * T,
+        what: "kill the store's owner",
+        run: async () =>
+          track(
+            (async () => {
+              const serve = fleet.serve!
+              const at = since()
+              fleet.signal(serve, 'SIGKILL')
+              say(`SIGKILL ${serve.name}: the store is unreachable for ${plan.storeOutageS} s`)
+              await sleep(plan.storeOutageS * 1000)
+              const again = await startServeAgain(fleet, say)
+              await recovered(`store unreachable ${plan.storeOutageS} s`, at, ['projector'], [again])
+            })(),
+          ),
+      })
     }
     if (plan.storeHangS > 0) {
-      actions.push({ at: 0.55 * T, what: 'hang the store\'s owner', run: async () => track((async () => {
-        const serve = fleet.serve!
-        const at = since()
-        fleet.signal(serve, 'SIGSTOP')
-        say(`SIGSTOP ${serve.name}: the store hangs for ${plan.storeHangS} s`)
-        await sleep(plan.storeHangS * 1000)
-        fleet.signal(serve, 'SIGCONT')
-        say(`SIGCONT ${serve.name}`)
-        await recovered(`store hung ${plan.storeHangS} s`, at, ['projector'], [serve])
-      })()) })
+      actions.push({
+        at: 0.55 * T,
+        what: "hang the store's owner",
+        run: async () =>
+          track(
+            (async () => {
+              const serve = fleet.serve!
+              const at = since()
+              fleet.signal(serve, 'SIGSTOP')
+              say(`SIGSTOP ${serve.name}: the store hangs for ${plan.storeHangS} s`)
+              await sleep(plan.storeHangS * 1000)
+              fleet.signal(serve, 'SIGCONT')
+              say(`SIGCONT ${serve.name}`)
+              await recovered(`store hung ${plan.storeHangS} s`, at, ['projector'], [serve])
+            })(),
+          ),
+      })
     }
 
     actions.sort((a, b) => a.at - b.at)
@@ -325,17 +455,31 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       }
       await sleep(1_000)
     }
-    say(convergedAfterS === null ? 'the groups did not catch up within 15 minutes; comparing what is there' : `caught up ${convergedAfterS} s after the schedule`)
+    say(
+      convergedAfterS === null
+        ? 'the groups did not catch up within 15 minutes; comparing what is there'
+        : `caught up ${convergedAfterS} s after the schedule`,
+    )
     const data = join(runDir, 'stream-data')
     const streamed = await stableRows(data)
 
     say('ingesting the same events into a fresh data directory (the reference)')
     const referenceDir = join(runDir, 'reference')
-    const all = await writeNdjson(join(runDir, 'workload', 'all.ndjson'), [...firsts, ...seconds].flatMap((n) => n.events))
-    await run(process.execPath, [CLI, 'ingest', all, '--data', referenceDir], { env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' }, maxBuffer: 64 * 1024 * 1024 })
+    const all = await writeNdjson(
+      join(runDir, 'workload', 'all.ndjson'),
+      [...firsts, ...seconds].flatMap((n) => n.events),
+    )
+    await run(process.execPath, [CLI, 'ingest', all, '--data', referenceDir], {
+      env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' },
+      maxBuffer: 64 * 1024 * 1024,
+    })
     const reference = await readRows(referenceDir)
     return {
-      plan, seed, published, kills, faults,
+      plan,
+      seed,
+      published,
+      kills,
+      faults,
       log: compareRows(reference.log, streamed.log),
       syncs: compareRows(reference.syncs, streamed.syncs),
       unexpectedExits: fleet.unexpectedExits,
@@ -371,10 +515,13 @@ type Row = Record<string, unknown>
 /** The log rows and syncs of a data directory (through its service when one runs). */
 async function readRows(data: string): Promise<{ log: Row[]; syncs: Row[] }> {
   const cli = async (args: string[]): Promise<Row[]> => {
-    const { stdout } = await run(process.execPath, [CLI, ...args, '--data', data], { env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' }, maxBuffer: 1024 * 1024 * 1024 })
+    const { stdout } = await run(process.execPath, [CLI, ...args, '--data', data], {
+      env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' },
+      maxBuffer: 1024 * 1024 * 1024,
+    })
     const text = stdout.trim()
     if (text === '') return []
-    return text.startsWith('[') ? JSON.parse(text) as Row[] : text.split('\n').map((l) => JSON.parse(l) as Row)
+    return text.startsWith('[') ? (JSON.parse(text) as Row[]) : text.split('\n').map((l) => JSON.parse(l) as Row)
   }
   return {
     log: await cli(['log', '--format', 'json', '--include-rejected', '--from', '2000-01-01']),

@@ -47,11 +47,20 @@ export async function buildWorkload(dir: string, tenants: number, seed: number, 
     const { night1, night2 } = generateDemoNights({ seed: seed * 1000 + i, schoolYear })
     const first: Producer = i % 2 === 0 ? 'kafkajs' : 'librdkafka'
     const second: Producer = i % 3 === 0 ? (first === 'kafkajs' ? 'librdkafka' : 'kafkajs') : first
-    for (const [night, tables, producer] of [[1, night1, first], [2, night2, second]] as const) {
+    for (const [night, tables, producer] of [
+      [1, night1, first],
+      [2, night2, second],
+    ] as const) {
       const path = join(dir, tenant, `night${night}`)
       await writeOneRosterBundle(path, tables)
       const events: ChangeEvent[] = []
-      for await (const e of readOneRosterBundle({ path, tenant, syncId: `${tenant}-night-${night}`, occurredAt: `2026-10-0${night}T02:00:00.000Z` })) events.push(e)
+      for await (const e of readOneRosterBundle({
+        path,
+        tenant,
+        syncId: `${tenant}-night-${night}`,
+        occurredAt: `2026-10-0${night}T02:00:00.000Z`,
+      }))
+        events.push(e)
       nights.push({ tenant, night, producer, events })
     }
   }
@@ -70,9 +79,18 @@ export async function publishWithKafkajs(file: string, env: Readonly<Record<stri
 }
 
 /** Publishes with librdkafka (test/support/librdkafka-producer.ts): the events framed here with the registry's id of the topic's schema, keyed by tenant, librdkafka's default partitioner. */
-export async function publishWithLibrdkafka(events: readonly ChangeEvent[], brokers: string, registryUrl: string, topic: string): Promise<void> {
+export async function publishWithLibrdkafka(
+  events: readonly ChangeEvent[],
+  brokers: string,
+  registryUrl: string,
+  topic: string,
+): Promise<void> {
   const r = await fetch(`${registryUrl}/subjects/${encodeURIComponent(`${topic}-value`)}/versions/latest`)
   if (!r.ok) throw new Error(`the registry has no schema for ${topic} yet (HTTP ${r.status})`)
   const { id } = (await r.json()) as { id: number }
-  await produceWithLibrdkafka([brokers], topic, events.map((e) => ({ key: e.tenant, value: frame(id, encodeChangeEvent(e)) })))
+  await produceWithLibrdkafka(
+    [brokers],
+    topic,
+    events.map((e) => ({ key: e.tenant, value: frame(id, encodeChangeEvent(e)) })),
+  )
 }

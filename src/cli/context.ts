@@ -97,11 +97,17 @@ export function contextOf(command: Command, defaults: Partial<ConfigFlags> = {})
 function forwardedContext(invocation: Invocation, config: Config): CliContext {
   const { shared } = invocation
   if (!sameDirectory(config.dataDir, shared.dataDir)) {
-    throw new SynclogError('USAGE', `the synclog service answering here owns ${shared.dataDir}, not ${config.dataDir}; give --data ${shared.dataDir}, or stop the service`)
+    throw new SynclogError(
+      'USAGE',
+      `the synclog service answering here owns ${shared.dataDir}, not ${config.dataDir}; give --data ${shared.dataDir}, or stop the service`,
+    )
   }
   if (config.clickhouse.url !== shared.clickhouseUrl) {
-    throw new SynclogError('USAGE', `the synclog service that owns ${shared.dataDir} uses ${shared.clickhouseUrl === undefined ? 'the embedded ClickHouse' : 'another ClickHouse'}; `
-      + 'run the command with the same --clickhouse-url (or CLICKHOUSE_URL) as the service, or stop the service')
+    throw new SynclogError(
+      'USAGE',
+      `the synclog service that owns ${shared.dataDir} uses ${shared.clickhouseUrl === undefined ? 'the embedded ClickHouse' : 'another ClickHouse'}; ` +
+        'run the command with the same --clickhouse-url (or CLICKHOUSE_URL) as the service, or stop the service',
+    )
   }
   const logger = createLogger({ level: config.logLevel as 'info', destination: logLines(invocation.stderr, invocation.terminal.stderr) })
   return {

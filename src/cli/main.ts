@@ -73,6 +73,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 exitOnUnhandled()
 // With a `synclog serve` owning the data directory, a command that needs the store runs there; else here.
-forwardToService(process.argv).then((forwarded) => forwarded ?? main(process.argv)).then((code) => {
-  process.exitCode = code
-})
+forwardToService(process.argv)
+  .then((forwarded) => forwarded ?? main(process.argv))
+  .then((code) => {
+    process.exitCode = code
+  })

@@ -16,6 +16,7 @@ export function parseFormat(value: string | undefined, wanted: Wanted, fallback:
 /** For output a command lays out itself (the token list): one of `names`. */
 export function parseFormatAmong<N extends FormatName>(value: string | undefined, names: readonly N[]): N {
   const format = value ?? names[0]
-  if (!(names as readonly string[]).includes(format ?? '')) throw new SynclogError('USAGE', `--format must be one of ${names.join(', ')} (got '${format}')`)
+  if (!(names as readonly string[]).includes(format ?? ''))
+    throw new SynclogError('USAGE', `--format must be one of ${names.join(', ')} (got '${format}')`)
   return format as N
 }

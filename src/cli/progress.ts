@@ -11,9 +11,15 @@ export interface Progress {
 
 export function createProgress(logger: Logger, label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
   if (stream.isTTY) {
-    const bar = new cliProgress.SingleBar({
-      stream, format: `${label} [{bar}] {percentage}% | {file} | {rows} rows`, hideCursor: true, clearOnComplete: true,
-    }, cliProgress.Presets.shades_classic)
+    const bar = new cliProgress.SingleBar(
+      {
+        stream,
+        format: `${label} [{bar}] {percentage}% | {file} | {rows} rows`,
+        hideCursor: true,
+        clearOnComplete: true,
+      },
+      cliProgress.Presets.shades_classic,
+    )
     let started = false
     return {
       update(p) {
@@ -32,7 +38,10 @@ export function createProgress(logger: Logger, label: string, stream: NodeJS.Wri
       const now = performance.now()
       if (now - last < 5000) return
       last = now
-      logger.info({ file: p.file, rows: p.rows, percent: p.totalBytes > 0 ? Math.round((100 * p.bytes) / p.totalBytes) : null }, `${label}…`)
+      logger.info(
+        { file: p.file, rows: p.rows, percent: p.totalBytes > 0 ? Math.round((100 * p.bytes) / p.totalBytes) : null },
+        `${label}…`,
+      )
     },
     stop() {},
   }

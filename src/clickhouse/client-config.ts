@@ -3,8 +3,13 @@
  * backend: common settings, the log bridge to pino, and an idempotent close.
  */
 import {
-  ClickHouseLogLevel, type ClickHouseClient, type ClickHouseSettings, type ErrorLogParams, type LogParams,
-  type Logger as ClientLogger, type WarnLogParams,
+  ClickHouseLogLevel,
+  type ClickHouseClient,
+  type ClickHouseSettings,
+  type ErrorLogParams,
+  type LogParams,
+  type Logger as ClientLogger,
+  type WarnLogParams,
 } from '@clickhouse/client'
 import type { Logger } from '../logging/logger.js'
 
@@ -30,11 +35,21 @@ export interface ClientLogConfig {
 export function clientLog(logger: Logger): ClientLogConfig {
   const log = logger.child({ component: 'clickhouse-client' })
   class PinoClientLogger implements ClientLogger {
-    trace({ module, message, args }: LogParams): void { log.trace({ module, args }, message) }
-    debug({ module, message, args }: LogParams): void { log.debug({ module, args }, message) }
-    info({ module, message, args }: LogParams): void { log.info({ module, args }, message) }
-    warn({ module, message, args, err }: WarnLogParams): void { log.warn({ module, args, err }, message) }
-    error({ module, message, args, err }: ErrorLogParams): void { log.error({ module, args, err }, message) }
+    trace({ module, message, args }: LogParams): void {
+      log.trace({ module, args }, message)
+    }
+    debug({ module, message, args }: LogParams): void {
+      log.debug({ module, args }, message)
+    }
+    info({ module, message, args }: LogParams): void {
+      log.info({ module, args }, message)
+    }
+    warn({ module, message, args, err }: WarnLogParams): void {
+      log.warn({ module, args, err }, message)
+    }
+    error({ module, message, args, err }: ErrorLogParams): void {
+      log.error({ module, args, err }, message)
+    }
   }
   return { LoggerClass: PinoClientLogger, level: ClickHouseLogLevel.WARN }
 }

@@ -127,8 +127,17 @@ ORDER BY (tenant, syncId, entity, schoolId)`
  * and backfills into ReplacingMergeTree / set-valued aggregates.
  */
 const LOW_CARDINALITY_LOG_COLUMNS = [
-  'courseNumber', 'courseName', 'field', 'servingDistrictId', 'servingDistrict', 'servingSchoolId', 'servingSchool',
-  'homeDistrictId', 'homeDistrict', 'homeSchoolId', 'homeSchool',
+  'courseNumber',
+  'courseName',
+  'field',
+  'servingDistrictId',
+  'servingDistrict',
+  'servingSchoolId',
+  'servingSchool',
+  'homeDistrictId',
+  'homeDistrict',
+  'homeSchoolId',
+  'homeSchool',
 ] as const
 
 /**
@@ -151,12 +160,16 @@ const SYNC_LOG_V2: string[] = [
     MODIFY COLUMN studentName String CODEC(ZSTD(1)), MODIFY COLUMN oldValue String CODEC(ZSTD(1)),
     MODIFY COLUMN newValue String CODEC(ZSTD(1)), MODIFY COLUMN message String CODEC(ZSTD(1))`,
   'ALTER TABLE sync_log DROP INDEX IF EXISTS ix_student_name',
-  ...NGRAM_INDEXED_COLUMNS.map((c) =>
-    `ALTER TABLE sync_log ADD INDEX IF NOT EXISTS ix_${c}_ngrams lowerUTF8(${c}) TYPE ngrambf_v1(${NGRAM_SIZE}, 8192, 3, 0) GRANULARITY 1`),
-  ...['studentNumber', 'sectionNumber', 'sourcedId'].map((c) =>
-    `ALTER TABLE sync_log ADD INDEX IF NOT EXISTS ix_${c} ${c} TYPE bloom_filter(0.01) GRANULARITY 1`),
-  ...[...NGRAM_INDEXED_COLUMNS.map((c) => `ix_${c}_ngrams`), 'ix_studentNumber', 'ix_sectionNumber', 'ix_sourcedId'].map((ix) =>
-    `ALTER TABLE sync_log MATERIALIZE INDEX ${ix} SETTINGS mutations_sync = 1`),
+  ...NGRAM_INDEXED_COLUMNS.map(
+    (c) =>
+      `ALTER TABLE sync_log ADD INDEX IF NOT EXISTS ix_${c}_ngrams lowerUTF8(${c}) TYPE ngrambf_v1(${NGRAM_SIZE}, 8192, 3, 0) GRANULARITY 1`,
+  ),
+  ...['studentNumber', 'sectionNumber', 'sourcedId'].map(
+    (c) => `ALTER TABLE sync_log ADD INDEX IF NOT EXISTS ix_${c} ${c} TYPE bloom_filter(0.01) GRANULARITY 1`,
+  ),
+  ...[...NGRAM_INDEXED_COLUMNS.map((c) => `ix_${c}_ngrams`), 'ix_studentNumber', 'ix_sectionNumber', 'ix_sourcedId'].map(
+    (ix) => `ALTER TABLE sync_log MATERIALIZE INDEX ${ix} SETTINGS mutations_sync = 1`,
+  ),
 ]
 
 const SYNC_COUNTS_V2 = `ALTER TABLE sync_counts ADD COLUMN IF NOT EXISTS startedAt DateTime64(3, 'UTC') DEFAULT toDateTime64(0, 3, 'UTC') AFTER schoolName`

@@ -79,9 +79,12 @@ async function embeddedOpenError(e: unknown, dataDir: string, chDir: string, log
   const holder = await lockHolder(chDir)
   if (holder !== null || causeChain(e).some((m) => m.includes(lockedText))) {
     log.debug({ holderPid: holder, path: chDir }, 'data directory is locked')
-    return new SynclogError('DATA_DIR_LOCKED',
+    return new SynclogError(
+      'DATA_DIR_LOCKED',
       `The data directory ${dataDir} is in use by another synclog process (chDB allows one process per directory). ` +
-      'Wait for it to finish, or use --data to point at another directory.', { cause: e })
+        'Wait for it to finish, or use --data to point at another directory.',
+      { cause: e },
+    )
   }
   return new SynclogError('STORE_UNAVAILABLE', `Cannot open embedded ClickHouse (chDB) at ${chDir}: ${shortMessage(e)}`, { cause: e })
 }
@@ -92,7 +95,11 @@ export async function openEmbedded(opts: ClickHouseOptions): Promise<ClickHouse>
   try {
     await makeDirectory(chDir)
   } catch (e) {
-    throw new SynclogError('CONFIG_INVALID', `Cannot create the data directory ${chDir}: ${shortMessage(e)}. Use --data to point at a writable directory.`, { cause: e })
+    throw new SynclogError(
+      'CONFIG_INVALID',
+      `Cannot create the data directory ${chDir}: ${shortMessage(e)}. Use --data to point at a writable directory.`,
+      { cause: e },
+    )
   }
   // Each lane is its own chDB connection (a Session) on the directory: they run queries at once.
   // The analyst lane's parameters go on its own session, so its long queries do not hold up the page's (session-params.ts).
@@ -102,11 +109,12 @@ export async function openEmbedded(opts: ClickHouseOptions): Promise<ClickHouse>
     if (purpose === 'read') return pooledConnection(() => chdbConnection(chDir), READ_CONNECTIONS)
     return chdbConnection(chDir)
   }
-  const laneClient = (purpose: Lane): ClickHouseClient => createClient({
-    connection: laneConnection(purpose),
-    clickhouse_settings: { ...CLICKHOUSE_SETTINGS, ...embeddedLaneSettings(purpose) },
-    log: clientLog(opts.logger),
-  })
+  const laneClient = (purpose: Lane): ClickHouseClient =>
+    createClient({
+      connection: laneConnection(purpose),
+      clickhouse_settings: { ...CLICKHOUSE_SETTINGS, ...embeddedLaneSettings(purpose) },
+      log: clientLog(opts.logger),
+    })
   let client: ClickHouseClient
   try {
     client = laneClient('write')
@@ -128,7 +136,11 @@ export async function openEmbedded(opts: ClickHouseOptions): Promise<ClickHouse>
     try {
       return laneClient(purpose)
     } catch (e) {
-      throw new SynclogError('STORE_UNAVAILABLE', `Cannot open another connection (${purpose}) to embedded ClickHouse (chDB) at ${chDir}: ${shortMessage(e)}`, { cause: e })
+      throw new SynclogError(
+        'STORE_UNAVAILABLE',
+        `Cannot open another connection (${purpose}) to embedded ClickHouse (chDB) at ${chDir}: ${shortMessage(e)}`,
+        { cause: e },
+      )
     }
   })
   return { client, lane: (purpose) => lanes.lane(purpose), mode: 'embedded', close: () => lanes.close() }

@@ -12,7 +12,12 @@ import type { LogRecord } from './types.js'
 /** The log's order: newest first; ties by sync, row and tenant, all descending. */
 export const LOG_ORDER = 'date DESC, syncId DESC, seq DESC, tenant DESC'
 
-interface CursorKey { d: string; s: string; q: number; t: string }
+interface CursorKey {
+  d: string
+  s: string
+  q: number
+  t: string
+}
 
 export function encodeCursor(row: Pick<LogRecord, 'date' | 'syncId' | 'seq' | 'tenant'>): string {
   const key: CursorKey = { d: row.date, s: row.syncId, q: row.seq, t: row.tenant }
@@ -32,8 +37,18 @@ function decode(cursor: string): CursorKey {
     throw invalid()
   }
   const k = key as Partial<CursorKey>
-  if (typeof k !== 'object' || k === null || typeof k.d !== 'string' || typeof k.s !== 'string' || typeof k.t !== 'string'
-    || typeof k.q !== 'number' || !Number.isInteger(k.q) || k.q < 0 || k.q > 4_294_967_295) throw invalid()
+  if (
+    typeof k !== 'object' ||
+    k === null ||
+    typeof k.d !== 'string' ||
+    typeof k.s !== 'string' ||
+    typeof k.t !== 'string' ||
+    typeof k.q !== 'number' ||
+    !Number.isInteger(k.q) ||
+    k.q < 0 ||
+    k.q > 4_294_967_295
+  )
+    throw invalid()
   return k as CursorKey
 }
 

@@ -11,8 +11,13 @@ export const DEFAULT_WINDOW_DAYS = 30
  * no record (a sync's rows or a record's history are shown whatever their age).
  */
 export function withDefaultWindow(filter: LogFilter, nowMs: number): LogFilter {
-  const named = filter.from !== undefined || filter.to !== undefined || filter.syncId !== undefined
-    || filter.studentNumber !== undefined || filter.sectionNumber !== undefined || filter.sourcedId !== undefined
+  const named =
+    filter.from !== undefined ||
+    filter.to !== undefined ||
+    filter.syncId !== undefined ||
+    filter.studentNumber !== undefined ||
+    filter.sectionNumber !== undefined ||
+    filter.sourcedId !== undefined
   if (named) return filter
   return { ...filter, from: new Date(nowMs - DEFAULT_WINDOW_DAYS * DAY_MS).toISOString() }
 }

@@ -33,7 +33,10 @@ export async function applyRetention(client: ClickHouseClient, days: number | un
     } else {
       await client.command({ query: `ALTER TABLE sync_log MODIFY TTL toDateTime(date) + toIntervalDay(${Math.trunc(days)})` })
     }
-    logger.info({ component: 'clickhouse-retention', from: current, to: days ?? null }, days === undefined ? 'sync_log keeps rows forever' : `sync_log keeps rows for ${days} days`)
+    logger.info(
+      { component: 'clickhouse-retention', from: current, to: days ?? null },
+      days === undefined ? 'sync_log keeps rows forever' : `sync_log keeps rows for ${days} days`,
+    )
   } catch (e) {
     throw toStoreError(e, 'set the retention of sync_log')
   }

@@ -5,7 +5,11 @@
 import { ENTITY_TYPES, type EntityType } from '../events/change-event.js'
 import {
   SYNC_STATUSES,
-  type LogRow, type SyncCounts, type SyncLogEvent, type SyncStatus, type SyncStatusChanged,
+  type LogRow,
+  type SyncCounts,
+  type SyncLogEvent,
+  type SyncStatus,
+  type SyncStatusChanged,
 } from '../events/sync-log-event.js'
 import { SynclogError } from '../errors.js'
 import { parseInstant } from '../events/instant.js'
@@ -14,9 +18,32 @@ import type { LogRecord, OutcomeCountsJson } from './types.js'
 
 /** The columns of sync_log, in the order they are selected. */
 export const SYNC_LOG_COLUMNS = [
-  'tenant', 'syncId', 'seq', 'date', 'action', 'studentNumber', 'studentName', 'courseNumber', 'courseName', 'sectionNumber',
-  'field', 'oldValue', 'newValue', 'servingDistrictId', 'servingDistrict', 'servingSchoolId', 'servingSchool',
-  'homeDistrictId', 'homeDistrict', 'homeSchoolId', 'homeSchool', 'app', 'entity', 'sourcedId', 'outcome', 'message',
+  'tenant',
+  'syncId',
+  'seq',
+  'date',
+  'action',
+  'studentNumber',
+  'studentName',
+  'courseNumber',
+  'courseName',
+  'sectionNumber',
+  'field',
+  'oldValue',
+  'newValue',
+  'servingDistrictId',
+  'servingDistrict',
+  'servingSchoolId',
+  'servingSchool',
+  'homeDistrictId',
+  'homeDistrict',
+  'homeSchoolId',
+  'homeSchool',
+  'app',
+  'entity',
+  'sourcedId',
+  'outcome',
+  'message',
   'recordSchoolId',
 ] as const satisfies readonly (keyof LogRecord)[]
 
@@ -24,7 +51,16 @@ export const SYNC_LOG_COLUMNS = [
 export type SyncLogTableRow = { [K in keyof LogRecord]: K extends 'seq' ? number : string }
 
 export const COUNT_FIELDS = [
-  'total', 'new', 'updated', 'noChange', 'deleted', 'skipped', 'invalid', 'duplicates', 'merged', 'excluded',
+  'total',
+  'new',
+  'updated',
+  'noChange',
+  'deleted',
+  'skipped',
+  'invalid',
+  'duplicates',
+  'merged',
+  'excluded',
 ] as const satisfies readonly (keyof OutcomeCountsJson)[]
 
 export interface SyncCountsTableRow extends OutcomeCountsJson {
@@ -62,7 +98,8 @@ function rejected(e: SyncLogEvent, what: string): SynclogError {
 }
 
 function uint32(e: SyncLogEvent, name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 0 || value > UINT32_MAX) throw rejected(e, `${name} must be an integer from 0 to ${UINT32_MAX}, got ${value}`)
+  if (!Number.isInteger(value) || value < 0 || value > UINT32_MAX)
+    throw rejected(e, `${name} must be an integer from 0 to ${UINT32_MAX}, got ${value}`)
   return value
 }
 
@@ -79,18 +116,29 @@ export function toLogTableRow(r: LogRow): SyncLogTableRow {
 
 export function toRunsTableRow(e: SyncStatusChanged): SyncRunsTableRow {
   return {
-    tenant: e.tenant, syncId: e.syncId, app: e.app, status: e.status, version: uint32(e, 'version', e.version),
+    tenant: e.tenant,
+    syncId: e.syncId,
+    app: e.app,
+    status: e.status,
+    version: uint32(e, 'version', e.version),
     startedAt: instant(e, 'startedAt', e.startedAt),
     endedAt: e.endedAt.trim() === '' ? null : instant(e, 'endedAt', e.endedAt),
-    message: e.message, modes: e.modes,
+    message: e.message,
+    modes: e.modes,
   }
 }
 
 export function toCountsTableRow(e: SyncCounts): SyncCountsTableRow {
   const row: SyncCountsTableRow = {
-    tenant: e.tenant, syncId: e.syncId, app: e.app, entity: e.entity, schoolId: e.schoolId, schoolName: e.schoolName,
+    tenant: e.tenant,
+    syncId: e.syncId,
+    app: e.app,
+    entity: e.entity,
+    schoolId: e.schoolId,
+    schoolName: e.schoolName,
     // Counts written before the field existed carry '' (the Avro default): the epoch, outside every day filter.
-    startedAt: e.startedAt === '' ? toClickHouseText(0) : instant(e, 'startedAt', e.startedAt), ...zeroCounts(),
+    startedAt: e.startedAt === '' ? toClickHouseText(0) : instant(e, 'startedAt', e.startedAt),
+    ...zeroCounts(),
   }
   for (const f of COUNT_FIELDS) row[f] = uint32(e, `counts.${f}`, e.counts[f])
   return row
@@ -151,8 +199,12 @@ function corrupt(what: string): SynclogError {
   return new SynclogError('STATE_CORRUPT', `ClickHouse returned ${what}; the tables do not match synclog's schema`)
 }
 
-function isEntity(s: string): s is EntityType { return ENTITY_SET.has(s) }
-function isStatus(s: string): s is SyncStatus { return STATUS_SET.has(s) }
+function isEntity(s: string): s is EntityType {
+  return ENTITY_SET.has(s)
+}
+function isStatus(s: string): s is SyncStatus {
+  return STATUS_SET.has(s)
+}
 
 export function toSyncStatus(s: string): SyncStatus {
   if (!isStatus(s)) throw corrupt(`an unknown sync status '${s}'`)
@@ -174,7 +226,9 @@ function readEntity(s: string): EntityType | '' {
 
 export function toLogRecord(row: SyncLogTableRow): LogRecord {
   return {
-    ...row, seq: Number(row.seq), date: isoFromTable(row.date),
+    ...row,
+    seq: Number(row.seq),
+    date: isoFromTable(row.date),
     // Actions and outcomes a newer synclog wrote are shown as they are (sync-log-event.ts, UnknownValue).
     entity: readEntity(row.entity),
   }

@@ -85,8 +85,14 @@ ORDER BY entity ASC, schoolId ASC`,
 /** The number of records in one cell (sync × entity × school × outcomes), from sync_outcomes. */
 export function buildCellCountQuery(scope: Scope, tenant: string, cell: CountCell): BuiltQuery {
   const params: Record<string, unknown> = { tenant, syncId: cell.syncId, entity: cell.entity }
-  const where = [...countsScope(scope, params), 'tenant = {tenant:String}', 'syncId = {syncId:String}', 'entity = {entity:String}',
-    ...equals('schoolId', 'schoolId', cell.schoolId, params), ...inList('outcomes', 'outcome', cell.outcomes, params)]
+  const where = [
+    ...countsScope(scope, params),
+    'tenant = {tenant:String}',
+    'syncId = {syncId:String}',
+    'entity = {entity:String}',
+    ...equals('schoolId', 'schoolId', cell.schoolId, params),
+    ...inList('outcomes', 'outcome', cell.outcomes, params),
+  ]
   return {
     query: `SELECT toUInt32(sum(records)) AS records FROM sync_outcomes FINAL ${whereClause(where)}`,
     params,
@@ -122,7 +128,11 @@ export interface DailyQueryRow {
 /** Daily rollups (tenant × app × day) visible in the scope, newest day first. */
 export function buildDailyQuery(scope: Scope, filter: { tenant?: string; app?: string; from?: string; to?: string }): BuiltQuery {
   const params: Record<string, unknown> = {}
-  const where = [...runsScope(scope, params), ...equals('tenant', 'tenant', filter.tenant, params), ...equals('app', 'app', filter.app, params)]
+  const where = [
+    ...runsScope(scope, params),
+    ...equals('tenant', 'tenant', filter.tenant, params),
+    ...equals('app', 'app', filter.app, params),
+  ]
   // A bound is the UTC day of the date or instant given; both ends inclusive.
   if (filter.from !== undefined) {
     params['from_day'] = dayOf('from', filter.from)

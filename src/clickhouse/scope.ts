@@ -12,9 +12,12 @@ export const UNSCOPED: Scope = Object.freeze({})
 /** Rows whose school on `side` is the parameter `{param}`. */
 export function schoolCondition(side: ScopeSide, param: string): string {
   switch (side) {
-    case 'home': return `homeSchoolId = {${param}:String}`
-    case 'serving': return `servingSchoolId = {${param}:String}`
-    case 'either': return `(homeSchoolId = {${param}:String} OR servingSchoolId = {${param}:String})`
+    case 'home':
+      return `homeSchoolId = {${param}:String}`
+    case 'serving':
+      return `servingSchoolId = {${param}:String}`
+    case 'either':
+      return `(homeSchoolId = {${param}:String} OR servingSchoolId = {${param}:String})`
   }
 }
 

@@ -39,7 +39,9 @@ const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 /** Creates the database unless it exists (a user may lack CREATE DATABASE for one that does). */
 async function ensureDatabase(client: ClickHouseClient, database: string): Promise<void> {
   const rs = await client.query({
-    query: 'SELECT toUInt32(count()) AS n FROM system.databases WHERE name = {db:String}', query_params: { db: database }, format: 'JSONEachRow',
+    query: 'SELECT toUInt32(count()) AS n FROM system.databases WHERE name = {db:String}',
+    query_params: { db: database },
+    format: 'JSONEachRow',
   })
   const [row] = await rs.json<{ n: number }>()
   if (Number(row?.n) === 0) await client.command({ query: `CREATE DATABASE IF NOT EXISTS \`${database}\`` })
@@ -51,11 +53,16 @@ export async function openServer(opts: ClickHouseOptions & { url: string }): Pro
   try {
     new URL(opts.url)
   } catch (e) {
-    throw new SynclogError('CONFIG_INVALID', `The ClickHouse URL '${shown}' is not a URL; expected e.g. http://localhost:8123.`, { cause: e })
+    throw new SynclogError('CONFIG_INVALID', `The ClickHouse URL '${shown}' is not a URL; expected e.g. http://localhost:8123.`, {
+      cause: e,
+    })
   }
   const database = opts.database ?? 'default'
   if (!DATABASE_NAME.test(database)) {
-    throw new SynclogError('CONFIG_INVALID', `The ClickHouse database name '${database}' is not allowed: use letters, digits and underscores, not starting with a digit.`)
+    throw new SynclogError(
+      'CONFIG_INVALID',
+      `The ClickHouse database name '${database}' is not allowed: use letters, digits and underscores, not starting with a digit.`,
+    )
   }
 
   // Connect without a database first: the one named may not exist yet.
@@ -69,10 +76,16 @@ export async function openServer(opts: ClickHouseOptions & { url: string }): Pro
     // select: true also checks the credentials, which /ping alone does not.
     const ping = await bootstrap.ping({ select: true })
     if (!ping.success) {
-      throw new SynclogError('STORE_UNAVAILABLE',
-        `Cannot reach ClickHouse at ${shown}: ${shortMessage(ping.error)}. Check that the server is running and the URL and credentials are right.`, { cause: ping.error })
+      throw new SynclogError(
+        'STORE_UNAVAILABLE',
+        `Cannot reach ClickHouse at ${shown}: ${shortMessage(ping.error)}. Check that the server is running and the URL and credentials are right.`,
+        { cause: ping.error },
+      )
     }
-    if (database !== 'default') await ensureDatabase(bootstrap, database).catch((e: unknown) => { throw toStoreError(e, `create the database ${database} at ${shown}`) })
+    if (database !== 'default')
+      await ensureDatabase(bootstrap, database).catch((e: unknown) => {
+        throw toStoreError(e, `create the database ${database} at ${shown}`)
+      })
   } finally {
     await bootstrap.close()
   }

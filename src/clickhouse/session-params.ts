@@ -19,7 +19,15 @@ const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const MAX_SET_BYTES = 64 * 1024
 
 /** What chDB's binding does to a string value: its text in ClickHouse's escaped (TSV) form, which the engine parses as the declared type. */
-const TSV_ESCAPES = new Map([['\\', '\\\\'], ['\0', '\\0'], ['\b', '\\b'], ['\f', '\\f'], ['\n', '\\n'], ['\r', '\\r'], ['\t', '\\t']])
+const TSV_ESCAPES = new Map([
+  ['\\', '\\\\'],
+  ['\0', '\\0'],
+  ['\b', '\\b'],
+  ['\f', '\\f'],
+  ['\n', '\\n'],
+  ['\r', '\\r'],
+  ['\t', '\\t'],
+])
 
 function tsvEscaped(value: string): string {
   return value.replace(/[\\\0\b\f\n\r\t]/g, (c) => TSV_ESCAPES.get(c)!)

@@ -12,23 +12,53 @@ import type { Logger } from '../logging/logger.js'
 import { buildLogCountQuery, buildLogPageQuery, buildReportQuery } from './log-query.js'
 import { encodeCursor } from './log-cursor.js'
 import {
-  buildCellCountQuery, buildCountsQuery, buildDailyQuery, buildRunsQuery, buildSchoolsQuery, type CountsQueryRow, type DailyQueryRow, type RunQueryRow,
+  buildCellCountQuery,
+  buildCountsQuery,
+  buildDailyQuery,
+  buildRunsQuery,
+  buildSchoolsQuery,
+  type CountsQueryRow,
+  type DailyQueryRow,
+  type RunQueryRow,
 } from './run-query.js'
 import { SynclogError } from '../errors.js'
 import { dictOf } from '../dict.js'
-import {
-  COUNT_FIELDS, addCounts, isoFromTable, toLogRecord, toSyncStatus, toTableRows, zeroCounts, type SyncLogTableRow,
-} from './rows.js'
+import { COUNT_FIELDS, addCounts, isoFromTable, toLogRecord, toSyncStatus, toTableRows, zeroCounts, type SyncLogTableRow } from './rows.js'
 import type { BuiltQuery } from './filter-parts.js'
 import { toStoreError } from './store-errors.js'
 import { lanesOf, type Lanes } from './lanes.js'
 import {
-  DISTRICT_KEY, type CountCell, type DailyRollup, type DrillDown, type LogFilter, type LogPage, type LogRecord, type OutcomeCountsJson,
-  type PageRequest, type RecordKey, type SchoolEntry, type Scope, type SyncListFilter, type SyncRun, type SyncSummary,
+  DISTRICT_KEY,
+  type CountCell,
+  type DailyRollup,
+  type DrillDown,
+  type LogFilter,
+  type LogPage,
+  type LogRecord,
+  type OutcomeCountsJson,
+  type PageRequest,
+  type RecordKey,
+  type SchoolEntry,
+  type Scope,
+  type SyncListFilter,
+  type SyncRun,
+  type SyncSummary,
 } from './types.js'
 
 export type {
-  CountCell, DailyRollup, DrillDown, LogFilter, LogPage, LogRecord, OutcomeCountsJson, PageRequest, RecordKey, SchoolEntry, Scope, SyncListFilter, SyncRun,
+  CountCell,
+  DailyRollup,
+  DrillDown,
+  LogFilter,
+  LogPage,
+  LogRecord,
+  OutcomeCountsJson,
+  PageRequest,
+  RecordKey,
+  SchoolEntry,
+  Scope,
+  SyncListFilter,
+  SyncRun,
   SyncSummary,
 } from './types.js'
 export { UNSCOPED } from './scope.js'
@@ -50,9 +80,16 @@ function* chunks<T>(rows: readonly T[], size: number): Generator<T[]> {
 
 function toSyncRun(r: RunQueryRow): SyncRun {
   return {
-    syncId: r.syncId, tenant: r.tenant, app: r.app, status: toSyncStatus(r.status),
-    startedAt: isoFromTable(r.startedAt), endedAt: isoFromTable(r.endedAt),
-    message: r.message, modes: r.modes, total: Number(r.total), errors: Number(r.errors),
+    syncId: r.syncId,
+    tenant: r.tenant,
+    app: r.app,
+    status: toSyncStatus(r.status),
+    startedAt: isoFromTable(r.startedAt),
+    endedAt: isoFromTable(r.endedAt),
+    message: r.message,
+    modes: r.modes,
+    total: Number(r.total),
+    errors: Number(r.errors),
   }
 }
 
@@ -90,7 +127,10 @@ export class SyncLogStore {
     await this.insert('sync_log', rows.log)
     await this.insert('sync_counts', rows.counts)
     await this.insert('sync_runs', rows.runs)
-    this.log.debug({ events: events.length, log: rows.log.length, counts: rows.counts.length, runs: rows.runs.length }, 'wrote sync-log events')
+    this.log.debug(
+      { events: events.length, log: rows.log.length, counts: rows.counts.length, runs: rows.runs.length },
+      'wrote sync-log events',
+    )
   }
 
   /** Runs visible in the scope at their latest status, newest start first. */
@@ -127,7 +167,8 @@ export class SyncLogStore {
     }
     const { total: _total, errors: _errors, modes: _modes, ...head } = run
     const summary: SyncSummary = { ...head, counts: dictOf(counts) }
-    if (opts.bySchool) summary.bySchool = dictOf([...bySchool].map(([id, s]) => [id, { schoolName: s.schoolName, counts: dictOf(s.counts) }]))
+    if (opts.bySchool)
+      summary.bySchool = dictOf([...bySchool].map(([id, s]) => [id, { schoolName: s.schoolName, counts: dictOf(s.counts) }]))
     return summary
   }
 
@@ -152,7 +193,10 @@ export class SyncLogStore {
 
   /** How many rows and distinct records match. */
   async countLog(scope: Scope, filter: LogFilter): Promise<{ rows: number; records: number }> {
-    const [row] = await this.select<{ rows: string | number; records: string | number }>(buildLogCountQuery(scope, filter), 'count log rows')
+    const [row] = await this.select<{ rows: string | number; records: string | number }>(
+      buildLogCountQuery(scope, filter),
+      'count log rows',
+    )
     return { rows: Number(row?.rows ?? 0), records: Number(row?.records ?? 0) }
   }
 
@@ -172,7 +216,9 @@ export class SyncLogStore {
     // Rows stay within the scope even when the count does not (a home-side school sees the
     // count of enrollments at its school, but only the rows of its own students); the note says so.
     const [counted] = await this.select<{ records: number | string }>(
-      buildCellCountQuery(scope, run.tenant, exact), `read the count of ${describeOutcomes(cell.outcomes)} ${cell.entity} records`)
+      buildCellCountQuery(scope, run.tenant, exact),
+      `read the count of ${describeOutcomes(cell.outcomes)} ${cell.entity} records`,
+    )
     const count = Number(counted?.records ?? 0)
     const rows = await this.queryLog(scope, filter, page)
     const note = await this.drillDownNote(scope, filter, cell, count)
@@ -182,8 +228,8 @@ export class SyncLogStore {
   /** Every row about one student (student number), section (section number) or record (sourcedId), newest first. */
   async recordHistory(scope: Scope, key: RecordKey, page: PageRequest = {}): Promise<LogPage> {
     if (key.id === '') throw new SynclogError('USAGE', `a ${key.kind} history needs an id`)
-    const filter: LogFilter = key.kind === 'student' ? { studentNumber: key.id }
-      : key.kind === 'section' ? { sectionNumber: key.id } : { sourcedId: key.id }
+    const filter: LogFilter =
+      key.kind === 'student' ? { studentNumber: key.id } : key.kind === 'section' ? { sectionNumber: key.id } : { sourcedId: key.id }
     return this.queryLog(scope, filter, page)
   }
 
@@ -212,9 +258,11 @@ export class SyncLogStore {
    */
   private async drillDownNote(scope: Scope, filter: LogFilter, cell: CountCell, count: number): Promise<string> {
     const outcomes = cell.outcomes ?? OUTCOMES
-    if (outcomes.length === 1 && outcomes[0] === 'No Change') return 'No Change records are counted but not logged, so this count has no rows.'
+    if (outcomes.length === 1 && outcomes[0] === 'No Change')
+      return 'No Change records are counted but not logged, so this count has no rows.'
     if (count === 0) return ''
-    const counted: LogFilter = scope.school === undefined || filter.recordSchoolId !== undefined ? filter : { ...filter, recordSchoolId: scope.school.id }
+    const counted: LogFilter =
+      scope.school === undefined || filter.recordSchoolId !== undefined ? filter : { ...filter, recordSchoolId: scope.school.id }
     const visible = Math.min(count, (await this.countLog(scope, counted)).records)
     if (visible >= count) return ''
     const logged = scope.school === undefined ? visible : Math.min(count, (await this.countLog({ tenant: scope.tenant }, counted)).records)
@@ -223,7 +271,9 @@ export class SyncLogStore {
       const why: string[] = []
       if (outcomes.includes('No Change')) why.push('No Change records are counted but not logged')
       if (cell.entity === 'enrollment' && outcomes.includes('Updated')) {
-        why.push('a student enrollment is logged by its roster rows, and a change that leaves section, start and end date as they were has none')
+        why.push(
+          'a student enrollment is logged by its roster rows, and a change that leaves section, start and end date as they were has none',
+        )
       }
       notes.push(`${count - logged} of ${count} records have no row: ${why.length === 0 ? 'they were not logged' : why.join('; ')}.`)
     }

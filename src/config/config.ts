@@ -41,7 +41,10 @@ const ConfigSchema = z.object({
     url: z.string().url().optional(),
     username: z.string().optional(),
     password: z.string().optional(),
-    database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a database name (letters, digits, _)').optional(),
+    database: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a database name (letters, digits, _)')
+      .optional(),
     /** Log rows older than this many days are dropped by ClickHouse (TTL); absent = kept forever. */
     retentionDays: z.coerce.number().int().min(1).max(36_500).optional(),
     /** Embedded mode: one chDB connection per purpose (default), or `one` for everything, to compare (src/clickhouse/lanes.ts). */
@@ -59,7 +62,10 @@ const ConfigSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   holdThresholds: z.object({ deletePercent: percent, updatePercent: percent }),
   /** A Running sync with no event for this many hours is abandoned: Failed, its records discarded. */
-  abandonAfterHours: z.coerce.number().positive().max(24 * 365),
+  abandonAfterHours: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365),
   /** Per tenant, the onboarded school sourcedIds; a tenant not listed has every school onboarded. */
   onboardedSchools: z.record(z.string(), z.array(z.string())).optional(),
   /** How much input is accepted (src/config/limits.ts: defaults, keys, environment variables). */
@@ -103,7 +109,8 @@ function fileLayer(path: string): Record<string, unknown> {
 export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env, cwd: string = process.cwd()): Config {
   // An empty path would silently mean the current directory.
   if (flags.data === '') throw new SynclogError('PATH_UNUSABLE', '--data is empty; give a directory (it is created if missing)')
-  if (flags.data === undefined && env.SYNCLOG_DATA === '') throw new SynclogError('PATH_UNUSABLE', 'SYNCLOG_DATA is set but empty; unset it or give a directory')
+  if (flags.data === undefined && env.SYNCLOG_DATA === '')
+    throw new SynclogError('PATH_UNUSABLE', 'SYNCLOG_DATA is set but empty; unset it or give a directory')
   const dataDir = resolve(cwd, flags.data ?? env.SYNCLOG_DATA ?? './synclog-data')
   const configPath = resolve(cwd, flags.config ?? env.SYNCLOG_CONFIG ?? resolve(dataDir, 'synclog.config.json'))
   const file = flags.config !== undefined || existsSync(configPath) ? fileLayer(configPath) : {}
@@ -123,7 +130,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env, cwd:
       connections: env.SYNCLOG_CHDB_CONNECTIONS ?? fileClickhouse.connections,
     },
     kafka: {
-      brokers: (flags.brokers ?? env.SYNCLOG_KAFKA_BROKERS ?? fileKafka.brokers ?? '127.0.0.1:19092').toString().split(',').map((b: string) => b.trim()).filter(Boolean),
+      brokers: (flags.brokers ?? env.SYNCLOG_KAFKA_BROKERS ?? fileKafka.brokers ?? '127.0.0.1:19092')
+        .toString()
+        .split(',')
+        .map((b: string) => b.trim())
+        .filter(Boolean),
       clientId: env.SYNCLOG_KAFKA_CLIENT_ID ?? fileKafka.clientId ?? 'synclog',
       topicPrefix: env.SYNCLOG_TOPIC_PREFIX ?? fileKafka.topicPrefix ?? 'synclog.',
       partitions: env.SYNCLOG_TOPIC_PARTITIONS ?? fileKafka.partitions ?? 6,

@@ -71,8 +71,20 @@ export const LIMIT_ENV: { readonly [K in keyof InputLimits]: string } = {
 }
 
 const UNITS: ReadonlyMap<string, number> = new Map([
-  ['', 1], ['b', 1], ['k', KiB], ['kb', KiB], ['kib', KiB], ['m', MiB], ['mb', MiB], ['mib', MiB],
-  ['g', GiB], ['gb', GiB], ['gib', GiB], ['t', 1024 * GiB], ['tb', 1024 * GiB], ['tib', 1024 * GiB],
+  ['', 1],
+  ['b', 1],
+  ['k', KiB],
+  ['kb', KiB],
+  ['kib', KiB],
+  ['m', MiB],
+  ['mb', MiB],
+  ['mib', MiB],
+  ['g', GiB],
+  ['gb', GiB],
+  ['gib', GiB],
+  ['t', 1024 * GiB],
+  ['tb', 1024 * GiB],
+  ['tib', 1024 * GiB],
 ])
 
 /** `65536`, `64KiB`, `1.5 GiB` → bytes; NaN when not a size. */
@@ -85,7 +97,10 @@ export function parseSize(value: unknown): number {
 }
 
 const size = (min: number): z.ZodType<number> =>
-  z.unknown().transform(parseSize).pipe(z.number({ error: 'a size in bytes, e.g. 1048576 or 1MiB' }).int().min(min).max(Number.MAX_SAFE_INTEGER))
+  z
+    .unknown()
+    .transform(parseSize)
+    .pipe(z.number({ error: 'a size in bytes, e.g. 1048576 or 1MiB' }).int().min(min).max(Number.MAX_SAFE_INTEGER))
 const count = (min: number, max: number): z.ZodType<number> => z.coerce.number().int().min(min).max(max)
 
 export const LimitsSchema = z.object({
@@ -105,11 +120,19 @@ export const LimitsSchema = z.object({
 type Env = Readonly<Record<string, string | undefined>>
 
 /** Each key's raw value: its environment variable over the file's section over the default; validated later. */
-export function layeredValues<K extends string>(file: unknown, env: Env, envNames: { readonly [P in K]: string }, defaults: { readonly [P in K]: unknown }): Record<K, unknown> {
+export function layeredValues<K extends string>(
+  file: unknown,
+  env: Env,
+  envNames: { readonly [P in K]: string },
+  defaults: { readonly [P in K]: unknown },
+): Record<K, unknown> {
   const fromFile = (typeof file === 'object' && file !== null ? file : {}) as Partial<Record<K, unknown>>
   const out = {} as Record<K, unknown>
   for (const [key, envName] of Object.entries(envNames) as [K, string][]) {
-    out[key] = (Object.hasOwn(env, envName) ? env[envName] : undefined) ?? (Object.hasOwn(fromFile, key) ? fromFile[key] : undefined) ?? defaults[key]
+    out[key] =
+      (Object.hasOwn(env, envName) ? env[envName] : undefined) ??
+      (Object.hasOwn(fromFile, key) ? fromFile[key] : undefined) ??
+      defaults[key]
   }
   return out
 }
@@ -127,7 +150,11 @@ export function howToRaise(key: keyof InputLimits): string {
 
 /** `1048576` → `1 MiB`; `1500` → `1500 bytes`. */
 export function formatBytes(n: number): string {
-  for (const [unit, size] of [['GiB', GiB], ['MiB', MiB], ['KiB', KiB]] as const) {
+  for (const [unit, size] of [
+    ['GiB', GiB],
+    ['MiB', MiB],
+    ['KiB', KiB],
+  ] as const) {
     if (n >= size && n % size === 0) return `${n / size} ${unit}`
     if (n >= size * 10) return `${(n / size).toFixed(1)} ${unit}`
   }

@@ -39,7 +39,16 @@ export const SQL_LIMIT_ENV: { readonly [K in keyof SqlLimits]: string } = {
   maxResultBytes: 'SYNCLOG_SQL_MAX_RESULT_BYTES',
 }
 
-const bytes = z.unknown().transform(parseSize).pipe(z.number({ error: 'a size in bytes, e.g. 1073741824 or 1GiB' }).int().min(1024 * 1024).max(Number.MAX_SAFE_INTEGER))
+const bytes = z
+  .unknown()
+  .transform(parseSize)
+  .pipe(
+    z
+      .number({ error: 'a size in bytes, e.g. 1073741824 or 1GiB' })
+      .int()
+      .min(1024 * 1024)
+      .max(Number.MAX_SAFE_INTEGER),
+  )
 
 export const SqlLimitsSchema = z.object({
   maxExecutionSeconds: z.coerce.number().positive().max(86_400),

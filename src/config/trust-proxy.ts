@@ -32,19 +32,34 @@ export function isProxyAddress(entry: string): boolean {
  * is wrong; `true` and hop counts are refused, as they trust every peer.
  */
 export function parseTrustProxy(value: unknown): TrustProxy {
-  if (value === undefined || value === null || value === false || value === '' || value === 'false' || value === 0 || value === '0') return false
+  if (value === undefined || value === null || value === false || value === '' || value === 'false' || value === 0 || value === '0')
+    return false
   if (value === true || value === 'true') {
-    throw new Error('true would believe every client\'s X-Forwarded-* headers; give the proxy\'s address (127.0.0.1 for a proxy on the same machine)')
+    throw new Error(
+      "true would believe every client's X-Forwarded-* headers; give the proxy's address (127.0.0.1 for a proxy on the same machine)",
+    )
   }
   if (typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value.trim()))) {
-    throw new Error(`a hop count (${String(value)}) cannot tell a proxy from a client; give the proxy's address (127.0.0.1 for a proxy on the same machine) or CIDR range`)
+    throw new Error(
+      `a hop count (${String(value)}) cannot tell a proxy from a client; give the proxy's address (127.0.0.1 for a proxy on the same machine) or CIDR range`,
+    )
   }
-  const entries = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s !== '')
-    : Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]).map((s) => s.trim()) : null
-  if (entries === null || entries.length === 0) throw new Error(`expected false or a list of proxy addresses (got ${JSON.stringify(value)})`)
+  const entries =
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '')
+      : Array.isArray(value) && value.every((v) => typeof v === 'string')
+        ? (value as string[]).map((s) => s.trim())
+        : null
+  if (entries === null || entries.length === 0)
+    throw new Error(`expected false or a list of proxy addresses (got ${JSON.stringify(value)})`)
   const bad = entries.filter((e) => !isProxyAddress(e))
   if (bad.length > 0) {
-    throw new Error(`${bad.map((b) => JSON.stringify(b)).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not an IP address, a CIDR range (10.0.0.0/8) or one of ${NAMED_RANGES.join(', ')}`)
+    throw new Error(
+      `${bad.map((b) => JSON.stringify(b)).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not an IP address, a CIDR range (10.0.0.0/8) or one of ${NAMED_RANGES.join(', ')}`,
+    )
   }
   return entries
 }

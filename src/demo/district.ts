@@ -25,8 +25,19 @@ export const DEMO_DEFAULT_SEED = 7
 
 /** The demo as a scale of the generator: one district drawn to order. */
 const DEMO_SCALE: Scale = {
-  name: 'demo', districts: 1, schoolsPerDistrict: 4, studentsPerSchool: 50, nights: 2, note: 'the demo: Emerson Unified, about 200 students',
-  plan: { place: 'Emerson', neighbourPlace: 'Garrison Valley', levels: ['high', 'high', 'middle', 'elementary'], visitorShare: 0.03, persistentBadEmail: 0 },
+  name: 'demo',
+  districts: 1,
+  schoolsPerDistrict: 4,
+  studentsPerSchool: 50,
+  nights: 2,
+  note: 'the demo: Emerson Unified, about 200 students',
+  plan: {
+    place: 'Emerson',
+    neighbourPlace: 'Garrison Valley',
+    levels: ['high', 'high', 'middle', 'elementary'],
+    visitorShare: 0.03,
+    persistentBadEmail: 0,
+  },
 }
 
 export const FORMULA_NAME = '=HYPERLINK("http://x","click")'
@@ -38,8 +49,17 @@ const ADD_DATE = '2025-10-06'
 
 // ---------------------------------------------------------------- night 1, from the generator
 
-interface Org { readonly id: string; readonly name: string }
-interface Course { readonly id: string; readonly code: string; readonly title: string; readonly school: Org; readonly elective: boolean }
+interface Org {
+  readonly id: string
+  readonly name: string
+}
+interface Course {
+  readonly id: string
+  readonly code: string
+  readonly title: string
+  readonly school: Org
+  readonly elective: boolean
+}
 interface Section {
   readonly id: string
   readonly classCode: string
@@ -52,7 +72,13 @@ interface Section {
   readonly teacher: Person
   readonly teacherEnrollmentId: string
 }
-interface Enrollment { readonly id: string; readonly section: Section; readonly user: Person; readonly begin: string; readonly end: string }
+interface Enrollment {
+  readonly id: string
+  readonly section: Section
+  readonly user: Person
+  readonly begin: string
+  readonly end: string
+}
 
 /** Night 1's records as the scenario sees them: every reference resolved. */
 interface Roster {
@@ -94,25 +120,50 @@ function night1Of(seed: number): { tables: OneRosterTables; roster: Roster } {
     courses.push(...own)
     for (const s of shape.sections) {
       sections.set(s.id, {
-        id: s.id, classCode: s.classCode, course: own[s.course]!, school, period: s.period, start: s.terms[0]!.start,
-        end: s.terms[s.terms.length - 1]!.end, location: s.location, teacher: shape.teachers[s.assignment.teacher]!,
+        id: s.id,
+        classCode: s.classCode,
+        course: own[s.course]!,
+        school,
+        period: s.period,
+        start: s.terms[0]!.start,
+        end: s.terms[s.terms.length - 1]!.end,
+        location: s.location,
+        teacher: shape.teachers[s.assignment.teacher]!,
         teacherEnrollmentId: s.assignment.enrollmentId,
       })
     }
   }
-  const enrollments = schools.flatMap((school) => school.enrollments.filter((e) => e.active).map((e) => ({
-    id: e.id, section: sections.get(e.classId)!, user: school.students[e.student]!, begin: e.begin, end: e.end,
-  })))
+  const enrollments = schools.flatMap((school) =>
+    school.enrollments
+      .filter((e) => e.active)
+      .map((e) => ({
+        id: e.id,
+        section: sections.get(e.classId)!,
+        user: school.students[e.student]!,
+        begin: e.begin,
+        end: e.end,
+      })),
+  )
   const roster: Roster = {
-    district, schools, orgs, courses, sections: [...sections.values()], teachers: schools.flatMap((s) => s.shape.teachers),
-    students: schools.flatMap((s) => s.students), enrollments,
+    district,
+    schools,
+    orgs,
+    courses,
+    sections: [...sections.values()],
+    teachers: schools.flatMap((s) => s.shape.teachers),
+    students: schools.flatMap((s) => s.students),
+    enrollments,
   }
   return { tables, roster }
 }
 
 // ---------------------------------------------------------------- night 2, the scripted scenario
 
-export interface DateChange { readonly enrollmentId: string; readonly from: string; readonly to: string }
+export interface DateChange {
+  readonly enrollmentId: string
+  readonly from: string
+  readonly to: string
+}
 
 /** What night 2 changed, by sourcedId (the same facts `story` tells). */
 export interface DemoChanges {
@@ -121,7 +172,11 @@ export interface DemoChanges {
   readonly endDateChanges: readonly DateChange[]
   readonly beginDateChanges: readonly DateChange[]
   readonly renamedTeacher: { readonly userId: string; readonly from: string; readonly to: string; readonly classIds: readonly string[] }
-  readonly removedClass: { readonly classId: string; readonly deletedEnrollments: readonly string[]; readonly keptEnrollments: readonly string[] }
+  readonly removedClass: {
+    readonly classId: string
+    readonly deletedEnrollments: readonly string[]
+    readonly keptEnrollments: readonly string[]
+  }
   readonly roomChange: { readonly classId: string; readonly from: string; readonly to: string }
   readonly courseRetitle: { readonly courseId: string; readonly from: string; readonly to: string; readonly classIds: readonly string[] }
   readonly newStudent: { readonly userId: string; readonly enrollmentIds: readonly string[] }
@@ -161,8 +216,14 @@ function personLabel(p: Person): string {
 
 function enrollmentRowOf(e: Enrollment): Row {
   return oneRosterRow('enrollments', {
-    sourcedId: e.id, classSourcedId: e.section.id, schoolSourcedId: e.section.school.id, userSourcedId: e.user.id,
-    role: 'student', primary: 'false', beginDate: e.begin, endDate: e.end,
+    sourcedId: e.id,
+    classSourcedId: e.section.id,
+    schoolSourcedId: e.section.school.id,
+    userSourcedId: e.user.id,
+    role: 'student',
+    primary: 'false',
+    beginDate: e.begin,
+    endDate: e.end,
   })
 }
 
@@ -175,7 +236,11 @@ class Night2 {
   private readonly current: Enrollment[]
   private ids = 0
 
-  constructor(private readonly r: Roster, private readonly rng: Prng, night1: OneRosterTables) {
+  constructor(
+    private readonly r: Roster,
+    private readonly rng: Prng,
+    night1: OneRosterTables,
+  ) {
     this.tables = {
       orgs: night1.orgs.map((row) => ({ ...row })),
       academicSessions: night1.academicSessions.map((row) => ({ ...row })),
@@ -226,8 +291,9 @@ class Night2 {
   /** An untouched section at `schoolId` of an elective the student does not take. */
   private freeSectionFor(p: Person, schoolId = p.orgIds[0]): Section | undefined {
     const taken = new Set(this.enrollmentsOf(p).map((e) => e.section.course.id))
-    const pool = this.r.sections.filter((s) => s.school.id === schoolId && s.course.elective && !taken.has(s.course.id)
-      && !this.touchedSections.has(s.id))
+    const pool = this.r.sections.filter(
+      (s) => s.school.id === schoolId && s.course.elective && !taken.has(s.course.id) && !this.touchedSections.has(s.id),
+    )
     return pool.length === 0 ? undefined : this.rng.pick(pool)
   }
 
@@ -239,9 +305,12 @@ class Night2 {
   }
 
   removeSection(renamed: Person): DemoChanges['removedClass'] {
-    const candidates = this.r.sections.filter((s) => s.teacher !== renamed
-      && this.current.filter((e) => e.section === s).length >= 4
-      && !this.current.some((e) => e.section === s && this.isCrossSite(e.user)))
+    const candidates = this.r.sections.filter(
+      (s) =>
+        s.teacher !== renamed &&
+        this.current.filter((e) => e.section === s).length >= 4 &&
+        !this.current.some((e) => e.section === s && this.isCrossSite(e.user)),
+    )
     const s = this.rng.pick(candidates)
     this.touchedSections.add(s.id)
     const roster = this.current.filter((e) => e.section === s)
@@ -254,9 +323,11 @@ class Night2 {
     const deleted = [s.teacherEnrollmentId, ...roster.filter((e) => !kept.includes(e)).map((e) => e.id)]
     this.remove('classes', new Set([s.id]))
     this.remove('enrollments', new Set(deleted))
-    this.story.push(`Section ${sectionLabel(s)} at ${s.school.name} was removed from classes.csv and its roster dropped, `
-      + `but 2 of its ${roster.length} student enrollments (${kept.map((e) => e.user.identifier).join(', ')}) were left in enrollments.csv: `
-      + 'they are Skipped for referencing a deleted class.')
+    this.story.push(
+      `Section ${sectionLabel(s)} at ${s.school.name} was removed from classes.csv and its roster dropped, ` +
+        `but 2 of its ${roster.length} student enrollments (${kept.map((e) => e.user.identifier).join(', ')}) were left in enrollments.csv: ` +
+        'they are Skipped for referencing a deleted class.',
+    )
     return { classId: s.id, deletedEnrollments: deleted, keptEnrollments: kept.map((e) => e.id) }
   }
 
@@ -265,9 +336,11 @@ class Night2 {
     const to = this.rng.pick(NEW_FAMILY_NAMES.filter((n) => n !== t.familyName))
     this.row('users', t.id).familyName = to
     this.touchedUsers.add(t.id)
-    this.story.push(`Teacher ${personLabel(t)} changed family name to ${to}: each of the ${sections.length} sections they teach `
-      + `(${sections.map((s) => s.classCode).join(', ')}) shows Updated Section Data for Teacher Display Name `
-      + `"${t.familyName}, ${t.givenName}" -> "${to}, ${t.givenName}".`)
+    this.story.push(
+      `Teacher ${personLabel(t)} changed family name to ${to}: each of the ${sections.length} sections they teach ` +
+        `(${sections.map((s) => s.classCode).join(', ')}) shows Updated Section Data for Teacher Display Name ` +
+        `"${t.familyName}, ${t.givenName}" -> "${to}, ${t.givenName}".`,
+    )
     return { userId: t.id, from: t.familyName, to, classIds: sections.map((s) => s.id) }
   }
 
@@ -283,14 +356,20 @@ class Night2 {
   }
 
   retitleCourse(): DemoChanges['courseRetitle'] {
-    const c = this.rng.pick(this.r.courses.filter((x) => this.r.sections.some((s) => s.course === x)
-      && !this.r.sections.some((s) => s.course === x && this.touchedSections.has(s.id))))
+    const c = this.rng.pick(
+      this.r.courses.filter(
+        (x) =>
+          this.r.sections.some((s) => s.course === x) && !this.r.sections.some((s) => s.course === x && this.touchedSections.has(s.id)),
+      ),
+    )
     const sections = this.r.sections.filter((s) => s.course === c)
     for (const s of sections) this.touchedSections.add(s.id)
     const to = retitled(c.title, this.rng.int(0, 3))
     this.row('courses', c.id).title = to
-    this.story.push(`Course ${c.code} at ${c.school.name} was retitled "${c.title}" -> "${to}": `
-      + `its ${sections.length} section${sections.length === 1 ? '' : 's'} show${sections.length === 1 ? 's' : ''} Updated Section Data for Course Name.`)
+    this.story.push(
+      `Course ${c.code} at ${c.school.name} was retitled "${c.title}" -> "${to}": ` +
+        `its ${sections.length} section${sections.length === 1 ? '' : 's'} show${sections.length === 1 ? 's' : ''} Updated Section Data for Course Name.`,
+    )
     return { courseId: c.id, from: c.title, to, classIds: sections.map((s) => s.id) }
   }
 
@@ -310,15 +389,20 @@ class Night2 {
   adds(n: number): string[] {
     const ids: string[] = []
     const { neighbour } = this.r.district
-    const visitor = this.rng.pick(this.r.students.filter((p) => p.orgIds[0] === neighbour.school.id && !this.touchedUsers.has(p.id)
-      && this.freeSectionFor(p, p.orgIds[1]) !== undefined))
+    const visitor = this.rng.pick(
+      this.r.students.filter(
+        (p) => p.orgIds[0] === neighbour.school.id && !this.touchedUsers.has(p.id) && this.freeSectionFor(p, p.orgIds[1]) !== undefined,
+      ),
+    )
     const at = this.freeSectionFor(visitor, visitor.orgIds[1])
     if (!at) throw new Error(`demo: no free section for ${visitor.id}`)
     this.touchedUsers.add(visitor.id)
     const added = this.addEnrollment(visitor, at)
     ids.push(added.id)
-    this.story.push(`${personLabel(visitor)}, a cross-site student from ${neighbour.school.name} (${neighbour.district.name}), added `
-      + `${sectionLabel(at)} (period ${at.period}) at ${at.school.name}, starting ${added.begin}.`)
+    this.story.push(
+      `${personLabel(visitor)}, a cross-site student from ${neighbour.school.name} (${neighbour.district.name}), added ` +
+        `${sectionLabel(at)} (period ${at.period}) at ${at.school.name}, starting ${added.begin}.`,
+    )
     for (const p of this.pickStudents(n - 1, (x) => this.freeSectionFor(x) !== undefined)) {
       const s = this.freeSectionFor(p)
       if (!s) throw new Error(`demo: no free section for ${p.id}`)
@@ -338,9 +422,11 @@ class Night2 {
       const to = which === 'endDate' ? addDays(e.end, -this.rng.int(14, 40)) : addDays(e.begin, this.rng.int(5, 15))
       row[which] = to
       out.push({ enrollmentId: e.id, from, to })
-      this.story.push(which === 'endDate'
-        ? `${personLabel(p)} leaves ${sectionLabel(e.section)} early: the enrollment now ends ${to} instead of ${from}.`
-        : `${personLabel(p)} starts ${sectionLabel(e.section)} later: the enrollment now begins ${to} instead of ${from}.`)
+      this.story.push(
+        which === 'endDate'
+          ? `${personLabel(p)} leaves ${sectionLabel(e.section)} early: the enrollment now ends ${to} instead of ${from}.`
+          : `${personLabel(p)} starts ${sectionLabel(e.section)} later: the enrollment now begins ${to} instead of ${from}.`,
+      )
     }
     return out
   }
@@ -350,7 +436,9 @@ class Night2 {
     const enrollments = this.enrollmentsOf(p).map((e) => e.id)
     this.remove('users', new Set([p.id]))
     this.remove('enrollments', new Set(enrollments))
-    this.story.push(`${personLabel(p)} left the district: the user and all ${enrollments.length} of their enrollments are gone from the export.`)
+    this.story.push(
+      `${personLabel(p)} left the district: the user and all ${enrollments.length} of their enrollments are gone from the export.`,
+    )
     return { userId: p.id, enrollmentIds: enrollments }
   }
 
@@ -371,14 +459,22 @@ class Night2 {
     const made = makeStaff(district.seed, district.index, s, school.teachers.length, 'teacher', school.id, district.domain, this.rng)
     const teacher = { ...made, email: '' }
     this.tables.users.push(oneRosterRow('users', userRow(teacher)))
-    this.story.push(`Bad row: new teacher ${personLabel(teacher)} at ${school.name} has no email, so the record is Skipped `
-      + '(email is required for teachers).')
+    this.story.push(
+      `Bad row: new teacher ${personLabel(teacher)} at ${school.name} has no email, so the record is Skipped ` +
+        '(email is required for teachers).',
+    )
 
-    const [withBadEmail, withBadDates, withDuplicate, conflicting] = this.pickStudents(4, (x) => this.freeSectionFor(x) !== undefined) as
-      [Person, Person, Person, Person]
+    const [withBadEmail, withBadDates, withDuplicate, conflicting] = this.pickStudents(4, (x) => this.freeSectionFor(x) !== undefined) as [
+      Person,
+      Person,
+      Person,
+      Person,
+    ]
     const email = `${withBadEmail.email.split('@')[0] ?? withBadEmail.username}@`
     this.row('users', withBadEmail.id).email = email
-    this.story.push(`Bad row: ${personLabel(withBadEmail)} now has the malformed email "${email}": Invalid, applied with the email left empty.`)
+    this.story.push(
+      `Bad row: ${personLabel(withBadEmail)} now has the malformed email "${email}": Invalid, applied with the email left empty.`,
+    )
 
     const free = this.freeSectionFor(withBadDates)
     if (!free) throw new Error(`demo: no free section for ${withBadDates.id}`)
@@ -386,32 +482,46 @@ class Night2 {
     const bad = this.addEnrollment(withBadDates, free, begin)
     const badRow = this.row('enrollments', bad.id)
     badRow.endDate = addDays(begin, -14)
-    this.story.push(`Bad row: ${personLabel(withBadDates)} was added to ${sectionLabel(free)} with endDate ${badRow.endDate} before `
-      + `beginDate ${begin}: Invalid, the roster is created with no end date.`)
+    this.story.push(
+      `Bad row: ${personLabel(withBadDates)} was added to ${sectionLabel(free)} with endDate ${badRow.endDate} before ` +
+        `beginDate ${begin}: Invalid, the roster is created with no end date.`,
+    )
 
     const ghost = this.newId()
     const target = this.rng.pick(this.r.sections.filter((x) => !this.touchedSections.has(x.id)))
     const unknown = oneRosterRow('enrollments', {
-      sourcedId: this.newId(), classSourcedId: target.id, schoolSourcedId: target.school.id, userSourcedId: ghost,
-      role: 'student', primary: 'false', beginDate: maxDate(target.start, ADD_DATE), endDate: target.end,
+      sourcedId: this.newId(),
+      classSourcedId: target.id,
+      schoolSourcedId: target.school.id,
+      userSourcedId: ghost,
+      role: 'student',
+      primary: 'false',
+      beginDate: maxDate(target.start, ADD_DATE),
+      endDate: target.end,
     })
     this.tables.enrollments.push(unknown)
     this.story.push(`Bad row: an enrollment in ${sectionLabel(target)} points at user ${ghost}, who is in no file: Skipped.`)
 
     const dup = this.rng.pick(this.enrollmentsOf(withDuplicate))
     this.tables.enrollments.push({ ...this.row('enrollments', dup.id) })
-    this.story.push(`Bad row: the enrollment of ${personLabel(withDuplicate)} in ${sectionLabel(dup.section)} appears twice, `
-      + 'identically: the second row is Merged.')
+    this.story.push(
+      `Bad row: the enrollment of ${personLabel(withDuplicate)} in ${sectionLabel(dup.section)} appears twice, ` +
+        'identically: the second row is Merged.',
+    )
 
     const otherName = this.rng.pick(GIVEN_NAMES.filter((g) => g !== conflicting.givenName))
     this.tables.users.push({ ...this.row('users', conflicting.id), givenName: otherName })
-    this.story.push(`Bad row: user ${conflicting.id} appears twice in users.csv, as ${conflicting.givenName} and as ${otherName} `
-      + `${conflicting.familyName}: the first row wins and the second is Excluded.`)
+    this.story.push(
+      `Bad row: user ${conflicting.id} appears twice in users.csv, as ${conflicting.givenName} and as ${otherName} ` +
+        `${conflicting.familyName}: the first row wins and the second is Excluded.`,
+    )
 
     const high = this.r.schools.find((x) => x.shape.level.level === 'high')!
     const formula = this.newStudent(high, FORMULA_NAME)
-    this.story.push(`Bad row: new student ${formula.person.identifier} at ${high.shape.name} has the given name ${FORMULA_NAME}, `
-      + `enrolled in ${formula.enrollmentIds.length} sections: exports must show it as text, never as a live formula.`)
+    this.story.push(
+      `Bad row: new student ${formula.person.identifier} at ${high.shape.name} has the given name ${FORMULA_NAME}, ` +
+        `enrolled in ${formula.enrollmentIds.length} sections: exports must show it as text, never as a live formula.`,
+    )
 
     return {
       teacherWithoutEmail: teacher.id,
@@ -446,8 +556,17 @@ function night2Of(roster: Roster, night1: OneRosterTables): { tables: OneRosterT
     tables: n2.tables,
     story: n2.story,
     changes: {
-      droppedEnrollments, addedEnrollments, endDateChanges, beginDateChanges, renamedTeacher, removedClass, roomChange,
-      courseRetitle, newStudent: { userId: fresh.person.id, enrollmentIds: fresh.enrollmentIds }, removedStudent, bad,
+      droppedEnrollments,
+      addedEnrollments,
+      endDateChanges,
+      beginDateChanges,
+      renamedTeacher,
+      removedClass,
+      roomChange,
+      courseRetitle,
+      newStudent: { userId: fresh.person.id, enrollmentIds: fresh.enrollmentIds },
+      removedStudent,
+      bad,
     },
   }
 }

@@ -27,22 +27,83 @@ export type FileMode = 'bulk' | 'delta'
 export const ONEROSTER_11_COLUMNS: { readonly [F in RosterFile]: readonly string[] } = {
   orgs: ['sourcedId', 'status', 'dateLastModified', 'name', 'type', 'identifier', 'parentSourcedId'],
   academicSessions: ['sourcedId', 'status', 'dateLastModified', 'title', 'type', 'startDate', 'endDate', 'parentSourcedId', 'schoolYear'],
-  courses: ['sourcedId', 'status', 'dateLastModified', 'schoolYearSourcedId', 'title', 'courseCode', 'grades', 'orgSourcedId', 'subjects', 'subjectCodes'],
+  courses: [
+    'sourcedId',
+    'status',
+    'dateLastModified',
+    'schoolYearSourcedId',
+    'title',
+    'courseCode',
+    'grades',
+    'orgSourcedId',
+    'subjects',
+    'subjectCodes',
+  ],
   classes: [
-    'sourcedId', 'status', 'dateLastModified', 'title', 'grades', 'courseSourcedId', 'classCode', 'classType', 'location',
-    'schoolSourcedId', 'termSourcedIds', 'subjects', 'subjectCodes', 'periods',
+    'sourcedId',
+    'status',
+    'dateLastModified',
+    'title',
+    'grades',
+    'courseSourcedId',
+    'classCode',
+    'classType',
+    'location',
+    'schoolSourcedId',
+    'termSourcedIds',
+    'subjects',
+    'subjectCodes',
+    'periods',
   ],
   users: [
-    'sourcedId', 'status', 'dateLastModified', 'enabledUser', 'orgSourcedIds', 'role', 'username', 'userIds', 'givenName',
-    'familyName', 'middleName', 'identifier', 'email', 'sms', 'phone', 'agentSourcedIds', 'grades', 'password',
+    'sourcedId',
+    'status',
+    'dateLastModified',
+    'enabledUser',
+    'orgSourcedIds',
+    'role',
+    'username',
+    'userIds',
+    'givenName',
+    'familyName',
+    'middleName',
+    'identifier',
+    'email',
+    'sms',
+    'phone',
+    'agentSourcedIds',
+    'grades',
+    'password',
   ],
-  enrollments: ['sourcedId', 'status', 'dateLastModified', 'classSourcedId', 'schoolSourcedId', 'userSourcedId', 'role', 'primary', 'beginDate', 'endDate'],
+  enrollments: [
+    'sourcedId',
+    'status',
+    'dateLastModified',
+    'classSourcedId',
+    'schoolSourcedId',
+    'userSourcedId',
+    'role',
+    'primary',
+    'beginDate',
+    'endDate',
+  ],
 }
 
 /** The 13 data files of OneRoster 1.1, as `file.<name>` manifest properties list them. */
 export const ONEROSTER_11_FILES = [
-  'academicSessions', 'categories', 'classes', 'classResources', 'courses', 'courseResources', 'demographics',
-  'enrollments', 'lineItems', 'orgs', 'resources', 'results', 'users',
+  'academicSessions',
+  'categories',
+  'classes',
+  'classResources',
+  'courses',
+  'courseResources',
+  'demographics',
+  'enrollments',
+  'lineItems',
+  'orgs',
+  'resources',
+  'results',
+  'users',
 ] as const
 
 function isRosterFile(name: string): name is RosterFile {
@@ -75,11 +136,13 @@ export function headerOf(file: RosterFile, rows: readonly Readonly<Row>[]): stri
 /** The CSV text of one rostering file. */
 export function oneRosterCsv(file: RosterFile, rows: readonly Readonly<Row>[]): string {
   const columns = headerOf(file, rows)
-  const records = rows.map((row, i) => columns.map((c) => {
-    const v = ownValue(row, c) ?? ''
-    if (/[\r\n]/.test(v)) throw new Error(`${file}.csv row ${i + 2}: line breaks are not allowed in a field (${c})`)
-    return v
-  }))
+  const records = rows.map((row, i) =>
+    columns.map((c) => {
+      const v = ownValue(row, c) ?? ''
+      if (/[\r\n]/.test(v)) throw new Error(`${file}.csv row ${i + 2}: line breaks are not allowed in a field (${c})`)
+      return v
+    }),
+  )
   return stringify([columns, ...records], { record_delimiter: '\n' })
 }
 
@@ -89,7 +152,7 @@ export function manifestCsv(present: Readonly<Partial<Record<RosterFile, FileMod
     ['propertyName', 'value'],
     ['manifest.version', '1.0'],
     ['oneroster.version', '1.1'],
-    ...ONEROSTER_11_FILES.map((f) => [`file.${f}`, isRosterFile(f) ? present[f] ?? 'absent' : 'absent']),
+    ...ONEROSTER_11_FILES.map((f) => [`file.${f}`, isRosterFile(f) ? (present[f] ?? 'absent') : 'absent']),
   ]
   return stringify(rows, { record_delimiter: '\n' })
 }

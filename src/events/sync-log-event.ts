@@ -5,12 +5,7 @@
  */
 import type { EntityType } from './change-event.js'
 
-export const ROSTER_ACTIONS = [
-  'Created Roster',
-  'Deleted Roster',
-  'Updated Roster Start Date',
-  'Updated Roster End Date',
-] as const
+export const ROSTER_ACTIONS = ['Created Roster', 'Deleted Roster', 'Updated Roster Start Date', 'Updated Roster End Date'] as const
 export const SECTION_ACTIONS = ['Updated Section Data', 'Invalidated Section'] as const
 
 /** Outcome of one input record (sync-semantics.md, "One outcome per input record"). */
@@ -122,27 +117,71 @@ export interface SyncCounts {
 export type SyncLogEvent = LogRow | SyncStatusChanged | SyncCounts
 
 export const ZERO_COUNTS: OutcomeCounts = {
-  total: 0, new: 0, updated: 0, noChange: 0, deleted: 0, skipped: 0, invalid: 0, duplicates: 0, merged: 0, excluded: 0,
+  total: 0,
+  new: 0,
+  updated: 0,
+  noChange: 0,
+  deleted: 0,
+  skipped: 0,
+  invalid: 0,
+  duplicates: 0,
+  merged: 0,
+  excluded: 0,
 }
 
 /** The column order of the log everywhere it is shown (table, CSV, Excel, JSON). */
 export const LOG_COLUMNS = [
-  'date', 'action', 'studentNumber', 'studentName', 'courseNumber', 'courseName', 'sectionNumber',
-  'field', 'oldValue', 'newValue',
-  'servingDistrictId', 'servingDistrict', 'servingSchoolId', 'servingSchool',
-  'homeDistrictId', 'homeDistrict', 'homeSchoolId', 'homeSchool',
-  'syncId', 'app', 'entity', 'sourcedId', 'outcome', 'message',
+  'date',
+  'action',
+  'studentNumber',
+  'studentName',
+  'courseNumber',
+  'courseName',
+  'sectionNumber',
+  'field',
+  'oldValue',
+  'newValue',
+  'servingDistrictId',
+  'servingDistrict',
+  'servingSchoolId',
+  'servingSchool',
+  'homeDistrictId',
+  'homeDistrict',
+  'homeSchoolId',
+  'homeSchool',
+  'syncId',
+  'app',
+  'entity',
+  'sourcedId',
+  'outcome',
+  'message',
 ] as const satisfies readonly (keyof LogRow)[]
 export type LogColumn = (typeof LOG_COLUMNS)[number]
 
 /** Human headers for the columns, as the anchor pages name them. */
 export const LOG_COLUMN_HEADERS: Readonly<Record<LogColumn, string>> = {
-  date: 'Date', action: 'Action', studentNumber: 'Student Number', studentName: 'Student Name',
-  courseNumber: 'Course Number', courseName: 'Course Name', sectionNumber: 'Section Number',
-  field: 'Field', oldValue: 'Old Value', newValue: 'New Value',
-  servingDistrictId: 'Serving District ID', servingDistrict: 'Serving District',
-  servingSchoolId: 'Serving School ID', servingSchool: 'Serving School',
-  homeDistrictId: 'Home District ID', homeDistrict: 'Home District',
-  homeSchoolId: 'Home School ID', homeSchool: 'Home School',
-  syncId: 'Sync ID', app: 'App', entity: 'Entity', sourcedId: 'Sourced ID', outcome: 'Outcome', message: 'Message',
+  date: 'Date',
+  action: 'Action',
+  studentNumber: 'Student Number',
+  studentName: 'Student Name',
+  courseNumber: 'Course Number',
+  courseName: 'Course Name',
+  sectionNumber: 'Section Number',
+  field: 'Field',
+  oldValue: 'Old Value',
+  newValue: 'New Value',
+  servingDistrictId: 'Serving District ID',
+  servingDistrict: 'Serving District',
+  servingSchoolId: 'Serving School ID',
+  servingSchool: 'Serving School',
+  homeDistrictId: 'Home District ID',
+  homeDistrict: 'Home District',
+  homeSchoolId: 'Home School ID',
+  homeSchool: 'Home School',
+  syncId: 'Sync ID',
+  app: 'App',
+  entity: 'Entity',
+  sourcedId: 'Sourced ID',
+  outcome: 'Outcome',
+  message: 'Message',
 }

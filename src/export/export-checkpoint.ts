@@ -53,19 +53,24 @@ const CheckpointSchema = z.object({
   lastRunAt: IsoInstant,
   since: IsoInstant.nullable(),
   options: z.record(z.string(), z.union([z.string(), z.boolean(), z.null()])),
-  syncs: z.array(z.object({
-    tenant: z.string(),
-    syncId: z.string().min(1),
-    status: z.enum(SYNC_STATUSES),
-    rows: z.number().int().min(0),
-    exportedAt: IsoInstant,
-  })),
+  syncs: z.array(
+    z.object({
+      tenant: z.string(),
+      syncId: z.string().min(1),
+      status: z.enum(SYNC_STATUSES),
+      rows: z.number().int().min(0),
+      exportedAt: IsoInstant,
+    }),
+  ),
 })
 
 /** The name, if it can be used in a file name; else a USAGE error saying what is allowed. */
 export function checkExportName(name: string): string {
   if (!EXPORT_NAME.test(name)) {
-    throw new SynclogError('USAGE', `--name must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (got '${name}')`)
+    throw new SynclogError(
+      'USAGE',
+      `--name must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (got '${name}')`,
+    )
   }
   return name
 }
@@ -111,8 +116,8 @@ export async function readCheckpoint(path: string): Promise<ExportCheckpoint | n
 function corrupt(path: string, why: string, cause: unknown): SynclogError {
   return new SynclogError(
     'STATE_CORRUPT',
-    `export checkpoint ${path} is damaged: ${why}. Restore it from a backup, or delete it to start over `
-      + '(the next run then exports every final sync again; bound it with --since)',
+    `export checkpoint ${path} is damaged: ${why}. Restore it from a backup, or delete it to start over ` +
+      '(the next run then exports every final sync again; bound it with --since)',
     { cause },
   )
 }
@@ -131,14 +136,17 @@ export function advanceCheckpoint(
   const byKey = new Map<string, ExportedSync>()
   for (const s of previous?.syncs ?? []) byKey.set(syncKey(s.tenant, s.syncId), s)
   for (const s of done) byKey.set(syncKey(s.tenant, s.syncId), { ...s, exportedAt })
-  return pruneCheckpoint({
-    format: CHECKPOINT_FORMAT,
-    name: run.name,
-    lastRunAt: new Date(run.startedAtMs).toISOString(),
-    since: run.sinceMs === null ? null : new Date(run.sinceMs).toISOString(),
-    options: run.options,
-    syncs: [...byKey.values()],
-  }, nowMs)
+  return pruneCheckpoint(
+    {
+      format: CHECKPOINT_FORMAT,
+      name: run.name,
+      lastRunAt: new Date(run.startedAtMs).toISOString(),
+      since: run.sinceMs === null ? null : new Date(run.sinceMs).toISOString(),
+      options: run.options,
+      syncs: [...byKey.values()],
+    },
+    nowMs,
+  )
 }
 
 /** Drops the entries exported more than CHECKPOINT_RETENTION_DAYS before `nowMs`. Pure. */

@@ -13,7 +13,10 @@ export const DISTRICT_PART = 'district-level'
 
 /** `20250301T021500Z`: UTC, sortable, no characters a file system or a shell minds. */
 export function fileStamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')
+  return new Date(ms)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '')
 }
 
 /** Letters and digits (accents dropped), '.', '_' and '-', runs of anything else as one '-', trimmed, at most `max` characters. */

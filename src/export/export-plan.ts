@@ -70,7 +70,9 @@ export async function planOneFile(source: ExportSource, opts: PlanOptions, final
   for (const run of final) {
     const filter = syncFilter(run, opts)
     // A dry run says how many rows it would write; a real run only asks whether there are any, and counts while writing.
-    const n = opts.dryRun ? await countRows(source.streamLog(OPERATOR, filter)) : (await source.queryLog(OPERATOR, filter, { limit: 1 })).rows.length
+    const n = opts.dryRun
+      ? await countRows(source.streamLog(OPERATOR, filter))
+      : (await source.queryLog(OPERATOR, filter, { limit: 1 })).rows.length
     if (n === 0) continue
     if (opts.dryRun) rowsBySync.set(syncKey(run.tenant, run.syncId), n)
     syncs.push(run)
@@ -110,18 +112,22 @@ export async function planPerSchool(source: ExportSource, opts: PlanOptions, fin
     }
     if (n > 0) rowsBySync.set(syncKey(run.tenant, run.syncId), n)
   }
-  const ordered = [...groups.values()].sort((a, b) =>
-    a.tenant.localeCompare(b.tenant) || Number(a.schoolId === '') - Number(b.schoolId === '') || a.schoolId.localeCompare(b.schoolId))
+  const ordered = [...groups.values()].sort(
+    (a, b) =>
+      a.tenant.localeCompare(b.tenant) || Number(a.schoolId === '') - Number(b.schoolId === '') || a.schoolId.localeCompare(b.schoolId),
+  )
   const taken = new Set<string>()
   const files: FilePlan[] = []
   for (const g of ordered) {
     const name = exportFileName(opts.name, stampMs, opts.format.file.extension, { ...g, withTenant: opts.tenant === undefined })
     const path = await freePath(opts.outDir, name, taken)
     const base = { path, rows: g.rows, tenant: g.tenant, schoolId: g.schoolId, syncs: g.syncs }
-    files.push(g.schoolId === ''
-      // Rows with no school on the side: the whole sync, picked here (a filter cannot name a blank school).
-      ? { ...base, filterOf: (run) => syncFilter(run, opts), keep: (row) => schoolsOf(row, opts.side)[0]?.id === '' }
-      : { ...base, filterOf: (run) => ({ ...syncFilter(run, opts), school: g.schoolId, schoolSide: opts.side }) })
+    files.push(
+      g.schoolId === ''
+        ? // Rows with no school on the side: the whole sync, picked here (a filter cannot name a blank school).
+          { ...base, filterOf: (run) => syncFilter(run, opts), keep: (row) => schoolsOf(row, opts.side)[0]?.id === '' }
+        : { ...base, filterOf: (run) => ({ ...syncFilter(run, opts), school: g.schoolId, schoolSide: opts.side }) },
+    )
   }
   return { files, rowsBySync }
 }

@@ -23,8 +23,16 @@ import type { SyncStatus } from '../events/sync-log-event.js'
 import type { Logger } from '../logging/logger.js'
 import { writeFileAtomically } from './atomic-file.js'
 import {
-  CHECKPOINT_RETENTION_DAYS, advanceCheckpoint, checkExportName, checkpointPath, exportedKeys, readCheckpoint, syncKey, writeCheckpoint,
-  type ExportCheckpoint, type ExportedSync,
+  CHECKPOINT_RETENTION_DAYS,
+  advanceCheckpoint,
+  checkExportName,
+  checkpointPath,
+  exportedKeys,
+  readCheckpoint,
+  syncKey,
+  writeCheckpoint,
+  type ExportCheckpoint,
+  type ExportedSync,
 } from './export-checkpoint.js'
 import { OPERATOR, planOneFile, planPerSchool, type ExportSource, type FilePlan, type Plan } from './export-plan.js'
 import type { LogFileFormat } from './formats/index.js'
@@ -116,13 +124,20 @@ export async function runScheduledExport(source: ExportSource, opts: ScheduledEx
   const sinceMs = givenSinceMs ?? (keptSince === null ? null : Date.parse(keptSince))
   const options = optionsRecord(opts)
   if (previous !== null && JSON.stringify(previous.options) !== JSON.stringify(options)) {
-    log.warn({ previous: previous.options, now: options }, 'this export ran with other options before; syncs it already exported are not exported again')
+    log.warn(
+      { previous: previous.options, now: options },
+      'this export ran with other options before; syncs it already exported are not exported again',
+    )
   }
   await checkOutDir(opts.outDir, opts.dryRun)
 
   const startedAtMs = deps.now()
   const from = lowerBound(sinceMs, previous, startedAtMs)
-  const runs = await listSyncs(source, { tenant: opts.tenant, app: opts.app, from: from === null ? undefined : new Date(from).toISOString() })
+  const runs = await listSyncs(source, {
+    tenant: opts.tenant,
+    app: opts.app,
+    from: from === null ? undefined : new Date(from).toISOString(),
+  })
   const exported = exportedKeys(previous)
   const fresh = runs.filter((r) => !exported.has(syncKey(r.tenant, r.syncId)))
   const final = fresh.filter((r) => EXPORTED_STATUSES.includes(r.status))
@@ -130,9 +145,7 @@ export async function runScheduledExport(source: ExportSource, opts: ScheduledEx
   const waiting = fresh.filter((r) => !EXPORTED_STATUSES.includes(r.status) && r.status !== 'Rejected')
   log.debug({ listed: runs.length, final: final.length, rejected: rejected.length, waiting: waiting.length }, 'syncs to export')
 
-  const plan = opts.perSchool
-    ? await planPerSchool(source, opts, final, startedAtMs)
-    : await planOneFile(source, opts, final, startedAtMs)
+  const plan = opts.perSchool ? await planPerSchool(source, opts, final, startedAtMs) : await planOneFile(source, opts, final, startedAtMs)
   const doneWith = (rowsBySync: ReadonlyMap<string, number>): Omit<ExportedSync, 'exportedAt'>[] => [
     ...final.map((r) => ({ tenant: r.tenant, syncId: r.syncId, status: r.status, rows: rowsBySync.get(syncKey(r.tenant, r.syncId)) ?? 0 })),
     ...rejected.map((r) => ({ tenant: r.tenant, syncId: r.syncId, status: r.status, rows: 0 })),
@@ -152,20 +165,32 @@ export async function runScheduledExport(source: ExportSource, opts: ScheduledEx
     log.info({ files: written.length, syncs: final.length, rejected: rejected.length, waiting: waiting.length }, 'export finished')
     return { ...common, outcome: written.length === 0 ? 'nothing-new' : 'written', files: written, done }
   } catch (e) {
-    await removeAll(written.map((f) => f.path), log)
+    await removeAll(
+      written.map((f) => f.path),
+      log,
+    )
     throw e
   }
 }
 
 function fileOf(file: FilePlan, rows: number): ExportFile {
-  return { path: file.path, rows, ...(file.tenant === undefined ? {} : { tenant: file.tenant }), ...(file.schoolId === undefined ? {} : { schoolId: file.schoolId }) }
+  return {
+    path: file.path,
+    rows,
+    ...(file.tenant === undefined ? {} : { tenant: file.tenant }),
+    ...(file.schoolId === undefined ? {} : { schoolId: file.schoolId }),
+  }
 }
 
 /** The options that shape the files, as the checkpoint keeps them. */
 function optionsRecord(opts: ScheduledExportOptions): ExportCheckpoint['options'] {
   return {
-    format: opts.format.name, perSchool: opts.perSchool, side: opts.side,
-    tenant: opts.tenant ?? null, school: opts.school ?? null, app: opts.app ?? null,
+    format: opts.format.name,
+    perSchool: opts.perSchool,
+    side: opts.side,
+    tenant: opts.tenant ?? null,
+    school: opts.school ?? null,
+    app: opts.app ?? null,
   }
 }
 
@@ -210,7 +235,11 @@ async function listSyncs(source: ExportSource, filter: SyncListFilter): Promise<
     }
     const last = page[page.length - 1]
     if (page.length < SYNC_PAGE || last === undefined) break
-    if (added === 0) throw new SynclogError('STORE_FAILED', `more than ${SYNC_PAGE} syncs started at ${last.startedAt}; the export cannot page through them`)
+    if (added === 0)
+      throw new SynclogError(
+        'STORE_FAILED',
+        `more than ${SYNC_PAGE} syncs started at ${last.startedAt}; the export cannot page through them`,
+      )
     to = last.startedAt
   }
   return [...seen.values()]
@@ -221,7 +250,12 @@ async function listSyncs(source: ExportSource, filter: SyncListFilter): Promise<
  * once it is complete. Returns the rows written per sync (by syncKey; per school, the first pass's count).
  */
 async function writeFiles(
-  source: ExportSource, plan: Plan, opts: ScheduledExportOptions, deps: ExportDeps, log: Logger, written: ExportFile[],
+  source: ExportSource,
+  plan: Plan,
+  opts: ScheduledExportOptions,
+  deps: ExportDeps,
+  log: Logger,
+  written: ExportFile[],
 ): Promise<Map<string, number>> {
   const rowsBySync = new Map(plan.rowsBySync)
   // Progress in rows when the plan counted them (per school), else in syncs.

@@ -27,7 +27,11 @@ export const SYNC_REPORT_FILES: Readonly<Record<EntityType, string>> = {
 }
 
 export const SYNC_REPORT_COLUMNS = [
-  ['id', 'id'], ['sis_id', 'sis_id'], ['field', 'field'], ['status', 'status'], ['message', 'message'],
+  ['id', 'id'],
+  ['sis_id', 'sis_id'],
+  ['field', 'field'],
+  ['status', 'status'],
+  ['message', 'message'],
 ] as const satisfies readonly (readonly [string, string])[]
 
 export type SyncReportRow = {

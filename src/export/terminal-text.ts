@@ -15,7 +15,11 @@ const UNSAFE = /[\p{Cc}\p{Zl}\p{Zp}\p{Cf}]/gu
 const KEEP = new Set(['\u200c', '\u200d'])
 const UNSAFE_EXCEPT_NEWLINE = /(?!\n)[\p{Cc}\p{Zl}\p{Zp}\p{Cf}]/gu
 
-const NAMED = new Map([['\n', '\\n'], ['\r', '\\r'], ['\t', '\\t']])
+const NAMED = new Map([
+  ['\n', '\\n'],
+  ['\r', '\\r'],
+  ['\t', '\\t'],
+])
 
 function visible(ch: string): string {
   if (KEEP.has(ch)) return ch

@@ -31,11 +31,7 @@ export function formatTextTable(
       .join(GAP)
       .trimEnd()
 
-  return [
-    line(header, numeric),
-    widths.map((w) => '-'.repeat(w)).join(GAP),
-    ...body.map((cells) => line(cells, numeric)),
-  ].join('\n')
+  return [line(header, numeric), widths.map((w) => '-'.repeat(w)).join(GAP), ...body.map((cells) => line(cells, numeric))].join('\n')
 }
 
 /**

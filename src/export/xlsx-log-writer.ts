@@ -23,11 +23,30 @@ const DATE_FORMAT = 'yyyy-mm-dd hh:mm'
 
 /** Column widths in characters, sized for typical content rather than measured (rows stream past once). */
 const COLUMN_WIDTHS: Readonly<Record<LogColumn, number>> = {
-  date: 17, action: 26, studentNumber: 15, studentName: 28, courseNumber: 14, courseName: 28, sectionNumber: 15,
-  field: 16, oldValue: 20, newValue: 20,
-  servingDistrictId: 19, servingDistrict: 26, servingSchoolId: 17, servingSchool: 26,
-  homeDistrictId: 17, homeDistrict: 26, homeSchoolId: 15, homeSchool: 26,
-  syncId: 38, app: 16, entity: 16, sourcedId: 24, outcome: 12, message: 60,
+  date: 17,
+  action: 26,
+  studentNumber: 15,
+  studentName: 28,
+  courseNumber: 14,
+  courseName: 28,
+  sectionNumber: 15,
+  field: 16,
+  oldValue: 20,
+  newValue: 20,
+  servingDistrictId: 19,
+  servingDistrict: 26,
+  servingSchoolId: 17,
+  servingSchool: 26,
+  homeDistrictId: 17,
+  homeDistrict: 26,
+  homeSchoolId: 15,
+  homeSchool: 26,
+  syncId: 38,
+  app: 16,
+  entity: 16,
+  sourcedId: 24,
+  outcome: 12,
+  message: 60,
 }
 
 type Worksheet = ExcelJS.Worksheet

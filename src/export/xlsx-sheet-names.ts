@@ -5,7 +5,13 @@ export const DEFAULT_SHEET_NAME = 'Sync Log'
 
 /** A base name Excel accepts, from whatever the caller asked for. */
 export function safeSheetName(requested: string): string {
-  const cleaned = requested.replace(FORBIDDEN, ' ').replace(/\s+/g, ' ').replace(/^'+|'+$/g, '').trim().slice(0, MAX_SHEET_NAME).trim()
+  const cleaned = requested
+    .replace(FORBIDDEN, ' ')
+    .replace(/\s+/g, ' ')
+    .replace(/^'+|'+$/g, '')
+    .trim()
+    .slice(0, MAX_SHEET_NAME)
+    .trim()
   return cleaned === '' ? DEFAULT_SHEET_NAME : cleaned
 }
 

@@ -5,8 +5,18 @@
  * computed without generating that district or school.
  */
 import {
-  FAMILY_NAMES, GIVEN_NAMES, LEVELS, PLACE_NAMES, SCHOOL_NAME_STEMS, SECTION_SIZE, SECTIONS_PER_TEACHER, TERMS, levelOf,
-  type CourseSpec, type LevelSpec, type Term,
+  FAMILY_NAMES,
+  GIVEN_NAMES,
+  LEVELS,
+  PLACE_NAMES,
+  SCHOOL_NAME_STEMS,
+  SECTION_SIZE,
+  SECTIONS_PER_TEACHER,
+  TERMS,
+  levelOf,
+  type CourseSpec,
+  type LevelSpec,
+  type Term,
 } from './catalog.js'
 import { PURPOSE, Prng, guid, hash32 } from './prng.js'
 import { NIGHTLY_RATES, type Scale } from './scales.js'
@@ -95,11 +105,20 @@ export interface DistrictShape extends DistrictIdentity {
 }
 
 export function ascii(name: string): string {
-  return name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z]/g, '')
+  return name
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z]/g, '')
 }
 
 function slug(text: string): string {
-  return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')
+  return text
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
 }
 
 /** The district's identity; its place name comes from the seed unless `planned`. */
@@ -119,7 +138,12 @@ export function districtIdentity(seed: number, index: number, planned?: string):
   }
 }
 
-export function schoolIdentity(seed: number, district: DistrictIdentity, index: number, level: LevelSpec = LEVELS[levelOf(index)]): SchoolIdentity {
+export function schoolIdentity(
+  seed: number,
+  district: DistrictIdentity,
+  index: number,
+  level: LevelSpec = LEVELS[levelOf(index)],
+): SchoolIdentity {
   const stemOffset = hash32([seed, PURPOSE.school, district.index]) % SCHOOL_NAME_STEMS.length
   const stem = SCHOOL_NAME_STEMS[(stemOffset + index) % SCHOOL_NAME_STEMS.length]!
   const round = Math.floor(index / SCHOOL_NAME_STEMS.length)
@@ -134,30 +158,57 @@ export function schoolIdentity(seed: number, district: DistrictIdentity, index: 
   }
 }
 
-export function makeStaff(seed: number, d: number, s: number, n: number, role: 'teacher' | 'administrator', schoolId: string, domain: string, rng: Prng): Person {
+export function makeStaff(
+  seed: number,
+  d: number,
+  s: number,
+  n: number,
+  role: 'teacher' | 'administrator',
+  schoolId: string,
+  domain: string,
+  rng: Prng,
+): Person {
   const givenName = rng.pick(GIVEN_NAMES)
   const familyName = rng.pick(FAMILY_NAMES)
   const number = role === 'teacher' ? n : 900 + n
   const username = `${ascii(givenName).slice(0, 1)}${ascii(familyName)}${s + 1}${number}`
   return {
     id: guid([seed, role === 'teacher' ? PURPOSE.teacher : PURPOSE.admin, d, s, n]),
-    role, givenName, familyName, middleName: '', identifier: `E${d + 1}${String(s + 1).padStart(2, '0')}${String(number).padStart(3, '0')}`,
-    username, email: `${username}@${domain}`, grade: '', orgIds: [schoolId], active: true, badEmail: false,
+    role,
+    givenName,
+    familyName,
+    middleName: '',
+    identifier: `E${d + 1}${String(s + 1).padStart(2, '0')}${String(number).padStart(3, '0')}`,
+    username,
+    email: `${username}@${domain}`,
+    grade: '',
+    orgIds: [schoolId],
+    active: true,
+    badEmail: false,
   }
 }
 
 function schoolShape(
-  seed: number, district: DistrictIdentity, index: number, level: LevelSpec, districtTotal: number, weights: readonly number[],
+  seed: number,
+  district: DistrictIdentity,
+  index: number,
+  level: LevelSpec,
+  districtTotal: number,
+  weights: readonly number[],
 ): SchoolShape {
   const identity = schoolIdentity(seed, district, index, level)
   const rng = new Prng(seed, [PURPOSE.schoolShape, district.index, index])
   const weight = weights[index]!
   const weightSum = weights.reduce((a, b) => a + b, 0)
-  const targetStudents = Math.max(12, Math.round((districtTotal * weight) / weightSum * (0.8 + rng.next() * 0.4)))
+  const targetStudents = Math.max(12, Math.round(((districtTotal * weight) / weightSum) * (0.8 + rng.next() * 0.4)))
   const perGrade = targetStudents / level.grades.length
   const electiveCourses = level.courses.filter((c) => !c.core).length
 
-  const courses: Course[] = level.courses.map((spec, c) => ({ id: guid([seed, PURPOSE.course, district.index, index, c]), spec, title: spec.title }))
+  const courses: Course[] = level.courses.map((spec, c) => ({
+    id: guid([seed, PURPOSE.course, district.index, index, c]),
+    spec,
+    title: spec.title,
+  }))
   const sections: Section[] = []
   const sectionsByCourse: number[][] = courses.map(() => [])
   const staffCount = (n: number): number => Math.max(1, Math.ceil(n / SECTIONS_PER_TEACHER))
@@ -171,8 +222,12 @@ function schoolShape(
       plan.push({ course: c, term: terms })
     }
   })
-  const teachers = Array.from({ length: staffCount(plan.length) }, (_, t) => makeStaff(seed, district.index, index, t, 'teacher', identity.id, district.domain, rng))
-  const admins = Array.from({ length: 2 }, (_, a) => makeStaff(seed, district.index, index, a, 'administrator', identity.id, district.domain, rng))
+  const teachers = Array.from({ length: staffCount(plan.length) }, (_, t) =>
+    makeStaff(seed, district.index, index, t, 'teacher', identity.id, district.domain, rng),
+  )
+  const admins = Array.from({ length: 2 }, (_, a) =>
+    makeStaff(seed, district.index, index, a, 'administrator', identity.id, district.domain, rng),
+  )
   const perCourse = new Map<number, number>()
   plan.forEach(({ course, term }, k) => {
     const n = (perCourse.get(course) ?? 0) + 1
@@ -187,7 +242,11 @@ function schoolShape(
       period: String((k % level.periods) + 1),
       terms: term,
       location: `Room ${100 + ((k * 7 + rng.int(0, 6)) % 240)}`,
-      assignment: { enrollmentId: guid([seed, PURPOSE.teacherEnrollment, district.index, index, k, teacher, 1]), teacher, begin: term[0]!.start },
+      assignment: {
+        enrollmentId: guid([seed, PURPOSE.teacherEnrollment, district.index, index, k, teacher, 1]),
+        teacher,
+        begin: term[0]!.start,
+      },
     })
   })
   return { ...identity, targetStudents, courses, sections, sectionsByCourse, teachers, admins }
@@ -211,8 +270,13 @@ export function districtShape(seed: number, scale: Scale, index: number): Distri
   // School 2 of every district is a high school (catalog.ts levelOf).
   const neighbour = { district: neighbourDistrict, school: schoolIdentity(seed, neighbourDistrict, 2, LEVELS.high) }
   return {
-    ...identity, seed, sessions, schools, neighbour,
-    visitorShare: plan?.visitorShare ?? VISITOR_SHARE, badEmailShare: plan?.persistentBadEmail ?? NIGHTLY_RATES.persistentBadEmail,
+    ...identity,
+    seed,
+    sessions,
+    schools,
+    neighbour,
+    visitorShare: plan?.visitorShare ?? VISITOR_SHARE,
+    badEmailShare: plan?.persistentBadEmail ?? NIGHTLY_RATES.persistentBadEmail,
   }
 }
 

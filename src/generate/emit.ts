@@ -40,14 +40,20 @@ function overridesOf(defects: readonly Defect[]): Overrides {
 }
 
 function withOverride(row: Row, o: Partial<Row> | undefined): Row {
-  return o === undefined ? row : { ...row, ...o } as Row
+  return o === undefined ? row : ({ ...row, ...o } as Row)
 }
 
 function ghostEnrollment(school: School, d: Extract<Defect, { kind: 'unknownUser' | 'unreadable' }>, userId: string): Row {
   const section = school.shape.sections[d.section]!
   return {
-    sourcedId: d.enrollmentId, classSourcedId: section.id, schoolSourcedId: school.shape.id, userSourcedId: userId, role: 'student',
-    primary: 'false', beginDate: section.terms[0]?.start ?? TERMS[1]!.start, endDate: section.terms[section.terms.length - 1]?.end ?? TERMS[2]!.end,
+    sourcedId: d.enrollmentId,
+    classSourcedId: section.id,
+    schoolSourcedId: school.shape.id,
+    userSourcedId: userId,
+    role: 'student',
+    primary: 'false',
+    beginDate: section.terms[0]?.start ?? TERMS[1]!.start,
+    endDate: section.terms[section.terms.length - 1]?.end ?? TERMS[2]!.end,
   }
 }
 
@@ -72,11 +78,20 @@ export function emitSchool(school: School, night: number, changes: NightChanges 
     for (const e of school.enrollments) if (e.active) csv.row('enrollments', enrollmentRowOf(e))
     for (const d of defects) {
       switch (d.kind) {
-        case 'unknownUser': csv.row('enrollments', ghostEnrollment(school, d, d.userId)); break
-        case 'duplicateEnrollment': csv.row('enrollments', enrollmentRowOf(d.enrollment)); break
-        case 'conflictingUser': csv.row('users', { ...userRowOf(d.user), givenName: d.givenName }); break
-        case 'unreadable': csv.brokenRow('enrollments', ghostEnrollment(school, d, school.students[0]?.id ?? ''), 2); break
-        default: break
+        case 'unknownUser':
+          csv.row('enrollments', ghostEnrollment(school, d, d.userId))
+          break
+        case 'duplicateEnrollment':
+          csv.row('enrollments', enrollmentRowOf(d.enrollment))
+          break
+        case 'conflictingUser':
+          csv.row('users', { ...userRowOf(d.user), givenName: d.givenName })
+          break
+        case 'unreadable':
+          csv.brokenRow('enrollments', ghostEnrollment(school, d, school.students[0]?.id ?? ''), 2)
+          break
+        default:
+          break
       }
     }
   }
@@ -111,11 +126,25 @@ export function emitSchool(school: School, night: number, changes: NightChanges 
   for (const del of changes.deletions) if (del.entity === 'user') ev.remove('user', del.sourcedId, dlm)
   for (const d of defects) {
     switch (d.kind) {
-      case 'unknownUser': ev.upsert('enrollment', ghostEnrollment(school, d, d.userId), dlm); break
-      case 'duplicateEnrollment': if (d.enrollment.active) ev.upsert('enrollment', enrollmentRowOf(d.enrollment), dlm); break
-      case 'conflictingUser': if (d.user.active) ev.upsert('user', { ...userRowOf(d.user), givenName: d.givenName }, dlm); break
-      case 'unreadable': ev.unreadable('enrollment', d.enrollmentId, '', `row of enrollments.csv has 8 fields; the header has 10 (night ${isoDate(nightInstant(night))})`); break
-      default: break
+      case 'unknownUser':
+        ev.upsert('enrollment', ghostEnrollment(school, d, d.userId), dlm)
+        break
+      case 'duplicateEnrollment':
+        if (d.enrollment.active) ev.upsert('enrollment', enrollmentRowOf(d.enrollment), dlm)
+        break
+      case 'conflictingUser':
+        if (d.user.active) ev.upsert('user', { ...userRowOf(d.user), givenName: d.givenName }, dlm)
+        break
+      case 'unreadable':
+        ev.unreadable(
+          'enrollment',
+          d.enrollmentId,
+          '',
+          `row of enrollments.csv has 8 fields; the header has 10 (night ${isoDate(nightInstant(night))})`,
+        )
+        break
+      default:
+        break
     }
   }
 }

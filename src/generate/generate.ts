@@ -89,7 +89,8 @@ export function ndjsonSyncId(tenant: string, night: number): string {
   return `${tenant}-n${night}`
 }
 
-const zeroRecord = <K extends string>(keys: readonly K[]): Record<K, number> => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>
+const zeroRecord = <K extends string>(keys: readonly K[]): Record<K, number> =>
+  Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>
 
 export async function generateDataset(opts: GenerateOptions): Promise<DatasetSummary> {
   const started = performance.now()
@@ -105,8 +106,13 @@ export async function generateDataset(opts: GenerateOptions): Promise<DatasetSum
 
   const nights = Array.from({ length: scale.nights }, (_, i) => i + 1)
   const perNight = nights.map((night) => ({
-    night, occurredAt: new Date(nightInstant(night)).toISOString(), csvRows: zeroRecord(ROSTER_FILES), events: 0,
-    changes: zeroRecord(CHANGE_KINDS), defects: zeroRecord(DEFECT_KINDS), deletions: 0,
+    night,
+    occurredAt: new Date(nightInstant(night)).toISOString(),
+    csvRows: zeroRecord(ROSTER_FILES),
+    events: 0,
+    changes: zeroRecord(CHANGE_KINDS),
+    defects: zeroRecord(DEFECT_KINDS),
+    deletions: 0,
   }))
   const ndjsonSinks = ndjson ? nights.map((n) => new TextSink(ndjsonFile(out, n))) : []
   const districts: DistrictSummary[] = []
@@ -115,7 +121,9 @@ export async function generateDataset(opts: GenerateOptions): Promise<DatasetSum
   for (let d = 0; d < scale.districts; d++) {
     const district = districtShape(seed, scale, d)
     const bundles = csv ? await Promise.all(nights.map((n) => CsvBundleWriter.open(bundleDir(out, district.tenant, n)))) : []
-    const syncs = ndjsonSinks.map((sink, i) => new SyncEventWriter(sink, district.tenant, ndjsonSyncId(district.tenant, i + 1), NDJSON_APP, nightInstant(i + 1)))
+    const syncs = ndjsonSinks.map(
+      (sink, i) => new SyncEventWriter(sink, district.tenant, ndjsonSyncId(district.tenant, i + 1), NDJSON_APP, nightInstant(i + 1)),
+    )
     const full = Object.fromEntries(ENTITY_TYPES.map((e) => [e, 'full'])) as Record<EntityType, SyncMode>
     const delta = Object.fromEntries(ENTITY_TYPES.map((e) => [e, 'delta'])) as Record<EntityType, SyncMode>
     syncs.forEach((w, i) => w.start(i === 0 ? full : delta))
@@ -166,8 +174,15 @@ export async function generateDataset(opts: GenerateOptions): Promise<DatasetSum
     const teachers = district.schools.reduce((n, x) => n + x.teachers.length, 0)
     const sections = district.schools.reduce((n, x) => n + x.sections.length, 0)
     districts.push({
-      tenant: district.tenant, name: district.name, schools: district.schools.length, students, teachers, sections, enrollments,
-      crossSiteStudents: crossSite, visitingStudents: visitors,
+      tenant: district.tenant,
+      name: district.name,
+      schools: district.schools.length,
+      students,
+      teachers,
+      sections,
+      enrollments,
+      crossSiteStudents: crossSite,
+      visitingStudents: visitors,
     })
     progress(`district ${d + 1}/${scale.districts} ${district.tenant}: ${students} students, ${enrollments} enrollments`)
   }
@@ -179,13 +194,23 @@ export async function generateDataset(opts: GenerateOptions): Promise<DatasetSum
 
   const sum = (f: (x: DistrictSummary) => number): number => districts.reduce((n, x) => n + f(x), 0)
   const summary: DatasetSummary = {
-    generatorVersion: GENERATOR_VERSION, scale: scale.name, seed, format: opts.format, nights: scale.nights,
-    tenants: districts.map((x) => x.tenant), districts,
+    generatorVersion: GENERATOR_VERSION,
+    scale: scale.name,
+    seed,
+    format: opts.format,
+    nights: scale.nights,
+    tenants: districts.map((x) => x.tenant),
+    districts,
     totals: {
-      students: sum((x) => x.students), teachers: sum((x) => x.teachers), sections: sum((x) => x.sections),
-      enrollments: sum((x) => x.enrollments), crossSiteStudents: sum((x) => x.crossSiteStudents),
+      students: sum((x) => x.students),
+      teachers: sum((x) => x.teachers),
+      sections: sum((x) => x.sections),
+      enrollments: sum((x) => x.enrollments),
+      crossSiteStudents: sum((x) => x.crossSiteStudents),
     },
-    perNight, bytes: { csv: csvBytes, ndjson: ndjsonBytes }, elapsedMs: Math.round(performance.now() - started),
+    perNight,
+    bytes: { csv: csvBytes, ndjson: ndjsonBytes },
+    elapsedMs: Math.round(performance.now() - started),
   }
   await writeFile(join(out, DATASET_FILE), `${JSON.stringify(summary, null, 2)}\n`, 'utf8')
   return summary

@@ -43,10 +43,38 @@ export interface Scale {
 }
 
 export const SCALES: Readonly<Record<ScaleName, Scale>> = {
-  tiny: { name: 'tiny', districts: 1, schoolsPerDistrict: 4, studentsPerSchool: 100, nights: 3, note: 'development: ~400 students, ~3k enrollments' },
-  small: { name: 'small', districts: 2, schoolsPerDistrict: 8, studentsPerSchool: 450, nights: 3, note: '~7k students, ~50k enrollments; the whole bench in a few minutes on 2 cores' },
-  medium: { name: 'medium', districts: 6, schoolsPerDistrict: 20, studentsPerSchool: 850, nights: 3, note: '~100k students, ~700k enrollments' },
-  large: { name: 'large', districts: 40, schoolsPerDistrict: 25, studentsPerSchool: 1000, nights: 3, note: 'a large state: ~1M students, ~7M enrollments (not run by default)' },
+  tiny: {
+    name: 'tiny',
+    districts: 1,
+    schoolsPerDistrict: 4,
+    studentsPerSchool: 100,
+    nights: 3,
+    note: 'development: ~400 students, ~3k enrollments',
+  },
+  small: {
+    name: 'small',
+    districts: 2,
+    schoolsPerDistrict: 8,
+    studentsPerSchool: 450,
+    nights: 3,
+    note: '~7k students, ~50k enrollments; the whole bench in a few minutes on 2 cores',
+  },
+  medium: {
+    name: 'medium',
+    districts: 6,
+    schoolsPerDistrict: 20,
+    studentsPerSchool: 850,
+    nights: 3,
+    note: '~100k students, ~700k enrollments',
+  },
+  large: {
+    name: 'large',
+    districts: 40,
+    schoolsPerDistrict: 25,
+    studentsPerSchool: 1000,
+    nights: 3,
+    note: 'a large state: ~1M students, ~7M enrollments (not run by default)',
+  },
 }
 
 export function isScaleName(s: string): s is ScaleName {

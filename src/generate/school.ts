@@ -37,11 +37,25 @@ export interface School {
   visitors: number
 }
 
-export const DEFECT_KINDS = ['badEmail', 'endBeforeBegin', 'unknownUser', 'duplicateEnrollment', 'conflictingUser', 'teacherNoEmail', 'unreadable'] as const
+export const DEFECT_KINDS = [
+  'badEmail',
+  'endBeforeBegin',
+  'unknownUser',
+  'duplicateEnrollment',
+  'conflictingUser',
+  'teacherNoEmail',
+  'unreadable',
+] as const
 export type DefectKind = (typeof DEFECT_KINDS)[number]
 /** How often each kind of broken row occurs among a night's broken rows. */
 const DEFECT_WEIGHTS: Readonly<Record<DefectKind, number>> = {
-  badEmail: 30, endBeforeBegin: 20, unknownUser: 15, duplicateEnrollment: 15, conflictingUser: 10, teacherNoEmail: 5, unreadable: 5,
+  badEmail: 30,
+  endBeforeBegin: 20,
+  unknownUser: 15,
+  duplicateEnrollment: 15,
+  conflictingUser: 10,
+  teacherNoEmail: 5,
+  unreadable: 5,
 }
 
 export type Defect =
@@ -54,7 +68,16 @@ export type Defect =
   | { readonly kind: 'unreadable'; readonly enrollmentId: string; readonly section: number }
 
 export const CHANGE_KINDS = [
-  'drops', 'sectionMoves', 'adds', 'dateChanges', 'newStudents', 'withdrawals', 'renames', 'roomChanges', 'teacherChanges', 'courseRetitles',
+  'drops',
+  'sectionMoves',
+  'adds',
+  'dateChanges',
+  'newStudents',
+  'withdrawals',
+  'renames',
+  'roomChanges',
+  'teacherChanges',
+  'courseRetitles',
 ] as const
 export type ChangeKind = (typeof CHANGE_KINDS)[number]
 
@@ -87,9 +110,17 @@ function studentPerson(school: School, rng: Prng, grade: string, home: string, v
   const domain = visitor ? district.neighbour.district.domain : district.domain
   return {
     id: guid([district.seed, visitor ? PURPOSE.visitor : PURPOSE.student, district.index, shape.index, serial]),
-    role: 'student', givenName, familyName, middleName: rng.chance(0.3) ? rng.pick(GIVEN_NAMES) : '', identifier,
-    username: `s${identifier}`, email: `${ascii(givenName)}.${ascii(familyName)}${identifier.slice(-3)}@students.${domain}`,
-    grade, orgIds: [home], active: true, badEmail: rng.chance(district.badEmailShare),
+    role: 'student',
+    givenName,
+    familyName,
+    middleName: rng.chance(0.3) ? rng.pick(GIVEN_NAMES) : '',
+    identifier,
+    username: `s${identifier}`,
+    email: `${ascii(givenName)}.${ascii(familyName)}${identifier.slice(-3)}@students.${domain}`,
+    grade,
+    orgIds: [home],
+    active: true,
+    badEmail: rng.chance(district.badEmailShare),
   }
 }
 
@@ -109,8 +140,14 @@ function enroll(school: School, student: number, at: SchoolShape, sectionIndex: 
   const ordinal = local ? sectionIndex : 100_000 + at.index * 10_000 + sectionIndex
   const e: Enrollment = {
     id: guid([district.seed, PURPOSE.enrollment, district.index, shape.index, student, ordinal, night]),
-    classId: section.id, schoolId: at.id, student, course: local ? section.course : -1, section: local ? sectionIndex : -1,
-    begin: begin === undefined ? bounds.begin : maxDate(bounds.begin, begin), end: bounds.end, active: true,
+    classId: section.id,
+    schoolId: at.id,
+    student,
+    course: local ? section.course : -1,
+    section: local ? sectionIndex : -1,
+    begin: begin === undefined ? bounds.begin : maxDate(bounds.begin, begin),
+    end: bounds.end,
+    active: true,
   }
   school.byStudent[student]!.push(school.enrollments.length)
   school.enrollments.push(e)
@@ -192,7 +229,8 @@ export function buildSchool(district: DistrictShape, s: number): School {
       const index = school.students.length
       school.students.push(person)
       school.byStudent.push([])
-      for (const c of rng.distinct(electives.length, rng.int(1, 2))) enroll(school, index, shape, rng.pick(shape.sectionsByCourse[electives[c]!]!), 1)
+      for (const c of rng.distinct(electives.length, rng.int(1, 2)))
+        enroll(school, index, shape, rng.pick(shape.sectionsByCourse[electives[c]!]!), 1)
       school.visitors++
       school.crossSite++
     }
@@ -244,8 +282,15 @@ export function applyNight(school: School, night: number, previous: NightChanges
   const R = NIGHTLY_RATES
   const today = isoDate(nightInstant(night))
   const changes: NightChanges = {
-    night, users: new Set(), enrollments: new Set(), sections: new Set(), teacherEnrollments: new Set(), courses: new Set(),
-    deletions: [], defects: [], counts: emptyCounts(),
+    night,
+    users: new Set(),
+    enrollments: new Set(),
+    sections: new Set(),
+    teacherEnrollments: new Set(),
+    courses: new Set(),
+    deletions: [],
+    defects: [],
+    counts: emptyCounts(),
   }
   const drop = (e: Enrollment): void => {
     e.active = false
@@ -282,8 +327,9 @@ export function applyNight(school: School, night: number, previous: NightChanges
 
   students = activeStudents(school)
   for (const i of pickSome(rng, students, rng.round(students.length * R.sectionMoves))) {
-    const movable = school.byStudent[i]!.map((e) => school.enrollments[e]!)
-      .filter((e) => e.active && e.course >= 0 && shape.sectionsByCourse[e.course]!.length > 1)
+    const movable = school.byStudent[i]!.map((e) => school.enrollments[e]!).filter(
+      (e) => e.active && e.course >= 0 && shape.sectionsByCourse[e.course]!.length > 1,
+    )
     if (movable.length === 0) continue
     const from = rng.pick(movable)
     const others = shape.sectionsByCourse[from.course]!.filter((x) => x !== from.section)
@@ -294,7 +340,11 @@ export function applyNight(school: School, night: number, previous: NightChanges
 
   const electives = electiveCourses(shape)
   for (const i of pickSome(rng, students, rng.round(students.length * R.adds))) {
-    const taken = new Set(school.byStudent[i]!.map((e) => school.enrollments[e]!).filter((e) => e.active).map((e) => e.course))
+    const taken = new Set(
+      school.byStudent[i]!.map((e) => school.enrollments[e]!)
+        .filter((e) => e.active)
+        .map((e) => e.course),
+    )
     const open = electives.filter((c) => !taken.has(c))
     if (open.length === 0) continue
     changes.enrollments.add(enroll(school, i, shape, rng.pick(shape.sectionsByCourse[rng.pick(open)]!), night, today))
@@ -347,7 +397,8 @@ export function applyNight(school: School, night: number, previous: NightChanges
       changes.teacherEnrollments.delete(k)
       section.assignment = {
         enrollmentId: guid([district.seed, PURPOSE.teacherEnrollment, district.index, shape.index, k, teacher, night]),
-        teacher, begin: maxDate(section.terms[0]!.start, today),
+        teacher,
+        begin: maxDate(section.terms[0]!.start, today),
       }
       changes.teacherEnrollments.add(k)
       changes.counts.teacherChanges++
@@ -417,13 +468,18 @@ function addDefects(school: School, rng: Prng, changes: NightChanges): void {
       }
       case 'unknownUser':
         changes.defects.push({
-          kind, section,
+          kind,
+          section,
           userId: guid([district.seed, PURPOSE.ghost, district.index, shape.index, changes.night, k, 1]),
           enrollmentId: guid([district.seed, PURPOSE.ghost, district.index, shape.index, changes.night, k, 2]),
         })
         break
       case 'unreadable':
-        changes.defects.push({ kind, section, enrollmentId: guid([district.seed, PURPOSE.ghost, district.index, shape.index, changes.night, k, 3]) })
+        changes.defects.push({
+          kind,
+          section,
+          enrollmentId: guid([district.seed, PURPOSE.ghost, district.index, shape.index, changes.night, k, 3]),
+        })
         break
     }
   }

@@ -82,7 +82,14 @@ export function fieldsOf(entity: EntityType, row: Row): Record<string, string | 
   const out: Record<string, string | null | string[]> = {}
   for (const name of ENTITY_FIELD_NAMES[entity]) {
     const value = row[name] ?? ''
-    if ((lists as readonly string[]).includes(name)) out[name] = value === '' ? [] : value.split(',').map((v) => v.trim()).filter((v) => v !== '')
+    if ((lists as readonly string[]).includes(name))
+      out[name] =
+        value === ''
+          ? []
+          : value
+              .split(',')
+              .map((v) => v.trim())
+              .filter((v) => v !== '')
     else out[name] = value === '' ? null : value
   }
   return out
@@ -107,8 +114,10 @@ export class SyncEventWriter {
 
   private meta(): string {
     const n = this.seq++
-    return `"eventId":${JSON.stringify(`${this.syncId}:${n}`)},"tenant":${JSON.stringify(this.tenant)},"syncId":${JSON.stringify(this.syncId)},`
-      + `"app":${JSON.stringify(this.app)},"occurredAt":"${new Date(this.startMs + n).toISOString()}"`
+    return (
+      `"eventId":${JSON.stringify(`${this.syncId}:${n}`)},"tenant":${JSON.stringify(this.tenant)},"syncId":${JSON.stringify(this.syncId)},` +
+      `"app":${JSON.stringify(this.app)},"occurredAt":"${new Date(this.startMs + n).toISOString()}"`
+    )
   }
 
   start(modes: Partial<Record<EntityType, SyncMode>>): void {
@@ -124,13 +133,17 @@ export class SyncEventWriter {
   }
 
   private record(entity: EntityType, sourcedId: string, op: 'upsert' | 'delete', dateLastModified: string | null, fields: object): void {
-    this.sink.write(`{"type":"RecordChanged",${this.meta()},"entity":"${entity}","sourcedId":${JSON.stringify(sourcedId)},"op":"${op}",`
-      + `"dateLastModified":${JSON.stringify(dateLastModified)},"fields":${JSON.stringify(fields)},"metadata":{},"source":null}\n`)
+    this.sink.write(
+      `{"type":"RecordChanged",${this.meta()},"entity":"${entity}","sourcedId":${JSON.stringify(sourcedId)},"op":"${op}",` +
+        `"dateLastModified":${JSON.stringify(dateLastModified)},"fields":${JSON.stringify(fields)},"metadata":{},"source":null}\n`,
+    )
   }
 
   unreadable(entity: EntityType, sourcedId: string | null, field: string, message: string): void {
-    this.sink.write(`{"type":"RecordUnreadable",${this.meta()},"entity":"${entity}","sourcedId":${JSON.stringify(sourcedId)},`
-      + `"field":${JSON.stringify(field)},"message":${JSON.stringify(message)},"source":null}\n`)
+    this.sink.write(
+      `{"type":"RecordUnreadable",${this.meta()},"entity":"${entity}","sourcedId":${JSON.stringify(sourcedId)},` +
+        `"field":${JSON.stringify(field)},"message":${JSON.stringify(message)},"source":null}\n`,
+    )
   }
 
   end(): void {

@@ -57,13 +57,15 @@ const ScopeOnDisk = z.strictObject({
 
 const TokenFileSchema = z.strictObject({
   version: z.literal(1),
-  tokens: z.array(z.strictObject({
-    name: z.string().regex(TOKEN_NAME_SHAPE),
-    hash: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-    scope: ScopeOnDisk,
-    role: z.enum(TOKEN_ROLES).optional(),
-    createdAt: z.string(),
-  })),
+  tokens: z.array(
+    z.strictObject({
+      name: z.string().regex(TOKEN_NAME_SHAPE),
+      hash: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+      scope: ScopeOnDisk,
+      role: z.enum(TOKEN_ROLES).optional(),
+      createdAt: z.string(),
+    }),
+  ),
 })
 
 type TokenFile = z.infer<typeof TokenFileSchema>
@@ -104,7 +106,13 @@ export function allows(token: ApiTokenInfo, permission: Permission): boolean {
 
 /** The token as `GET /api/v1/me` answers: what it is and what it may do beyond reading (the page shows its buttons by these). */
 export function meOf(token: ApiTokenInfo): ApiTokenInfo & { readonly permissions: Permission[] } {
-  return { name: token.name, scope: token.scope, role: token.role, permissions: PERMISSIONS.filter((p) => allows(token, p)), createdAt: token.createdAt }
+  return {
+    name: token.name,
+    scope: token.scope,
+    role: token.role,
+    permissions: PERMISSIONS.filter((p) => allows(token, p)),
+    createdAt: token.createdAt,
+  }
 }
 
 /** Why a token may not do this, in words for the 403 answer and the CLI. */
@@ -130,7 +138,10 @@ export function describeScope(scope: Scope): string {
 export class ApiTokens {
   private cache: { key: string; tokens: LoadedToken[] } | undefined
 
-  constructor(readonly path: string, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    readonly path: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   static inDataDir(dataDir: string): ApiTokens {
     return new ApiTokens(join(dataDir, TOKEN_FILE_NAME))
@@ -139,16 +150,26 @@ export class ApiTokens {
   /** Creates a token; the returned `token` is the only time its secret exists in plain text. */
   async create(name: string, scope: Scope, role: TokenRole = defaultRole(scope)): Promise<{ token: string; info: ApiTokenInfo }> {
     if (!TOKEN_NAME_SHAPE.test(name)) {
-      throw new SynclogError('USAGE', `--name must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (got '${name}')`)
+      throw new SynclogError(
+        'USAGE',
+        `--name must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (got '${name}')`,
+      )
     }
     checkScope(scope)
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url')
     const stored: StoredToken = {
-      name, hash: `sha256:${digestOf(token).toString('hex')}`, scope: ScopeOnDisk.parse(scope), role, createdAt: this.now().toISOString(),
+      name,
+      hash: `sha256:${digestOf(token).toString('hex')}`,
+      scope: ScopeOnDisk.parse(scope),
+      role,
+      createdAt: this.now().toISOString(),
     }
     await this.update((file) => {
       if (file.tokens.some((t) => t.name === name)) {
-        throw new SynclogError('USAGE', `a token named '${name}' exists; revoke it first (synclog token revoke ${name}) or pick another name`)
+        throw new SynclogError(
+          'USAGE',
+          `a token named '${name}' exists; revoke it first (synclog token revoke ${name}) or pick another name`,
+        )
       }
       file.tokens.push(stored)
     })
@@ -201,7 +222,10 @@ export class ApiTokens {
     }
     if (this.cache?.key !== key) {
       const file = await this.read()
-      this.cache = { key, tokens: file.tokens.map((t) => ({ info: infoOf(t), digest: Buffer.from(t.hash.slice('sha256:'.length), 'hex') })) }
+      this.cache = {
+        key,
+        tokens: file.tokens.map((t) => ({ info: infoOf(t), digest: Buffer.from(t.hash.slice('sha256:'.length), 'hex') })),
+      }
     }
     return this.cache.tokens
   }
@@ -221,7 +245,8 @@ export class ApiTokens {
       throw unreadable(this.path, e)
     }
     const parsed = TokenFileSchema.safeParse(json)
-    if (!parsed.success) throw unreadable(this.path, new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')))
+    if (!parsed.success)
+      throw unreadable(this.path, new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')))
     return parsed.data
   }
 
@@ -251,5 +276,8 @@ function unreadable(path: string, cause: unknown): SynclogError {
 const TOKEN_LOCK_WAIT_MS = 10_000
 
 function tokenFileBusy(lockPath: string, holder: { readonly pid: number; readonly command: string }): SynclogError {
-  return new SynclogError('DATA_DIR_LOCKED', `another synclog ${holder.command} command (pid ${holder.pid}) holds ${lockPath}; try again once it has finished`)
+  return new SynclogError(
+    'DATA_DIR_LOCKED',
+    `another synclog ${holder.command} command (pid ${holder.pid}) holds ${lockPath}; try again once it has finished`,
+  )
 }

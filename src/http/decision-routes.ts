@@ -25,7 +25,11 @@ const JSON_TYPE = /^application\/json[ \t]*(;|$)/i
 
 const ACTS: Readonly<Record<Decision, { readonly operationId: string; readonly summary: string; readonly done: string }>> = {
   approve: { operationId: 'approveSync', summary: 'Approve a sync On Hold: its changes are applied', done: 'approved' },
-  reject: { operationId: 'rejectSync', summary: 'Reject a sync On Hold: its changes are discarded, the state stays as before it', done: 'rejected' },
+  reject: {
+    operationId: 'rejectSync',
+    summary: 'Reject a sync On Hold: its changes are discarded, the state stays as before it',
+    done: 'rejected',
+  },
 }
 
 /**
@@ -34,38 +38,61 @@ const ACTS: Readonly<Record<Decision, { readonly operationId: string; readonly s
  */
 export function decisionRoutes(prefix: string, decisions: SyncDecisions | undefined, store: ReadStore, now: () => number): RouteDef[] {
   if (decisions === undefined) return []
-  return (['approve', 'reject'] as const).map((decision) => defineRoute({
-    method: 'POST', url: `${prefix}/syncs/:syncId/${decision}`, operationId: ACTS[decision].operationId, tag: 'syncs',
-    auth: true, permission: 'review', readsStore: true, notFound: true,
-    summary: ACTS[decision].summary,
-    description: 'For a token whose role allows review (reviewer, operator) and whose scope is every tenant or one tenant. '
-      + 'The body is `{}`, sent as `Content-Type: application/json`. The sync\'s message records the decision and the token\'s name. '
-      + 'With `serve --stream`, a sync held by the stream processor is decided by publishing the decision to the stream; the answer waits up to 30 s for its new status.',
-    params: SyncIdParams, body: DecisionBody,
-    problems: [
-      [409, 'The sync is not On Hold (already decided, or it never was); the message gives its status.'],
-      [415, 'The body is not sent as `Content-Type: application/json`.'],
-    ],
-    response: { json: { schema: SyncRunSchema, description: `The sync, ${ACTS[decision].done}.` } },
-    // Before the body is validated: a body that is not JSON is refused as such, not as a bad field.
-    options: {
-      preValidation: async (request) => {
-        if (!JSON_TYPE.test(request.headers['content-type'] ?? '')) {
-          throw new HttpProblem(415, 'BAD_REQUEST', `send the body {} as Content-Type: application/json to ${decision} a sync`)
-        }
+  return (['approve', 'reject'] as const).map((decision) =>
+    defineRoute({
+      method: 'POST',
+      url: `${prefix}/syncs/:syncId/${decision}`,
+      operationId: ACTS[decision].operationId,
+      tag: 'syncs',
+      auth: true,
+      permission: 'review',
+      readsStore: true,
+      notFound: true,
+      summary: ACTS[decision].summary,
+      description:
+        'For a token whose role allows review (reviewer, operator) and whose scope is every tenant or one tenant. ' +
+        "The body is `{}`, sent as `Content-Type: application/json`. The sync's message records the decision and the token's name. " +
+        'With `serve --stream`, a sync held by the stream processor is decided by publishing the decision to the stream; the answer waits up to 30 s for its new status.',
+      params: SyncIdParams,
+      body: DecisionBody,
+      problems: [
+        [409, 'The sync is not On Hold (already decided, or it never was); the message gives its status.'],
+        [415, 'The body is not sent as `Content-Type: application/json`.'],
+      ],
+      response: { json: { schema: SyncRunSchema, description: `The sync, ${ACTS[decision].done}.` } },
+      // Before the body is validated: a body that is not JSON is refused as such, not as a bad field.
+      options: {
+        preValidation: async (request) => {
+          if (!JSON_TYPE.test(request.headers['content-type'] ?? '')) {
+            throw new HttpProblem(415, 'BAD_REQUEST', `send the body {} as Content-Type: application/json to ${decision} a sync`)
+          }
+        },
       },
-    },
-    handler: async ({ params, caller, scope, request }) => {
-      const { syncId } = params
-      const outcome = await decisions.decide({ syncId, decision, by: `token ${caller!.name}`, scope, at: new Date(now()).toISOString() })
-      if (outcome.kind === 'not-found') throw syncNotFound(syncId)
-      if (outcome.kind === 'not-on-hold') {
-        throw new HttpProblem(409, 'NOT_ON_HOLD', `sync ${quoted(syncId)} is ${outcome.status}, not On Hold: only a sync On Hold can be approved or rejected`)
-      }
-      request.log.info({ syncId, tenant: outcome.tenant, token: caller!.name, decision, status: outcome.kind === 'decided' ? outcome.status : 'sent to the stream' }, `sync ${ACTS[decision].done} through the API`)
-      const run = await store.getSync(scope, syncId)
-      if (run === null) throw syncNotFound(syncId)
-      return run
-    },
-  }))
+      handler: async ({ params, caller, scope, request }) => {
+        const { syncId } = params
+        const outcome = await decisions.decide({ syncId, decision, by: `token ${caller!.name}`, scope, at: new Date(now()).toISOString() })
+        if (outcome.kind === 'not-found') throw syncNotFound(syncId)
+        if (outcome.kind === 'not-on-hold') {
+          throw new HttpProblem(
+            409,
+            'NOT_ON_HOLD',
+            `sync ${quoted(syncId)} is ${outcome.status}, not On Hold: only a sync On Hold can be approved or rejected`,
+          )
+        }
+        request.log.info(
+          {
+            syncId,
+            tenant: outcome.tenant,
+            token: caller!.name,
+            decision,
+            status: outcome.kind === 'decided' ? outcome.status : 'sent to the stream',
+          },
+          `sync ${ACTS[decision].done} through the API`,
+        )
+        const run = await store.getSync(scope, syncId)
+        if (run === null) throw syncNotFound(syncId)
+        return run
+      },
+    }),
+  )
 }

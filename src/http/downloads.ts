@@ -17,11 +17,15 @@ export const logDownloadPath = (format: LogFileFormat): string => `/log.${format
 export function logDownloadsSchema(): z.ZodObject {
   const names = formatNames('log file')
   return z.object({
-    downloads: z.array(z.object({
-      format: z.enum(names as [string, ...string[]]).meta({ description: 'The format\'s name.' }),
-      label: z.string().meta({ description: 'For people: "Excel", "CSV".' }),
-      url: z.string().meta({ description: 'The download; the query parameters of the log\'s filters narrow it.' }),
-    })).meta({ description: 'One per log file format, the usual one first.' }),
+    downloads: z
+      .array(
+        z.object({
+          format: z.enum(names as [string, ...string[]]).meta({ description: "The format's name." }),
+          label: z.string().meta({ description: 'For people: "Excel", "CSV".' }),
+          url: z.string().meta({ description: "The download; the query parameters of the log's filters narrow it." }),
+        }),
+      )
+      .meta({ description: 'One per log file format, the usual one first.' }),
   })
 }
 
@@ -90,9 +94,8 @@ interface StartedIterable extends AsyncIterable<LogRecord> {
 
 /** Pulls the first item now (so its errors surface before the response starts), then yields it and the rest. */
 async function startedIterator(rows: AsyncIterable<LogRecord> | Iterable<LogRecord>): Promise<StartedIterable> {
-  const it: AsyncIterator<LogRecord> | Iterator<LogRecord> = Symbol.asyncIterator in rows
-    ? rows[Symbol.asyncIterator]()
-    : rows[Symbol.iterator]()
+  const it: AsyncIterator<LogRecord> | Iterator<LogRecord> =
+    Symbol.asyncIterator in rows ? rows[Symbol.asyncIterator]() : rows[Symbol.iterator]()
   const first = await it.next()
   let closed = false
   const close = (): void => {

@@ -62,7 +62,11 @@ export function withoutServerPaths(text: string, identity: ServerIdentity): stri
 const DECISION = /^(approved|rejected) by (.*)$/s
 
 /** A sync's message as the API shows it to a token with this scope. */
-export function publicSyncMessage(run: { readonly status: SyncStatus; readonly message: string }, scope: Scope, identity: ServerIdentity): string {
+export function publicSyncMessage(
+  run: { readonly status: SyncStatus; readonly message: string },
+  scope: Scope,
+  identity: ServerIdentity,
+): string {
   if (run.message === '') return ''
   if (scope.school !== undefined) return schoolMessage(run.status)
   const decision = DECISION.exec(run.message)
@@ -73,12 +77,17 @@ export function publicSyncMessage(run: { readonly status: SyncStatus; readonly m
 /** A school token's message: what happened, in words that hold no district numbers, paths or names. */
 function schoolMessage(status: SyncStatus): string {
   switch (status) {
-    case 'On Hold': return 'On Hold: the district-wide changes pass a hold threshold; an operator approves or rejects the sync'
-    case 'Failed': return 'the sync failed; the district\'s operator sees why'
-    case 'Rejected': return 'rejected by an operator'
+    case 'On Hold':
+      return 'On Hold: the district-wide changes pass a hold threshold; an operator approves or rejects the sync'
+    case 'Failed':
+      return "the sync failed; the district's operator sees why"
+    case 'Rejected':
+      return 'rejected by an operator'
     case 'Completed':
-    case 'Completed with Errors': return 'approved by an operator'
-    case 'Running': return ''
+    case 'Completed with Errors':
+      return 'approved by an operator'
+    case 'Running':
+      return ''
   }
 }
 
@@ -86,7 +95,8 @@ function schoolMessage(status: SyncStatus): string {
 export function withPublicMessages(store: ReadStore, identity: ServerIdentity): ReadStore {
   return {
     ...bound(store),
-    listSyncs: async (scope, filter) => (await store.listSyncs(scope, filter)).map((run) => ({ ...run, message: publicSyncMessage(run, scope, identity) })),
+    listSyncs: async (scope, filter) =>
+      (await store.listSyncs(scope, filter)).map((run) => ({ ...run, message: publicSyncMessage(run, scope, identity) })),
     getSync: async (scope, syncId) => {
       const run = await store.getSync(scope, syncId)
       return run === null ? null : { ...run, message: publicSyncMessage(run, scope, identity) }
@@ -101,9 +111,16 @@ export function withPublicMessages(store: ReadStore, identity: ServerIdentity): 
 /** Every method of the store, bound to it (a class instance's methods live on its prototype, which a spread would drop). */
 function bound(store: ReadStore): ReadStore {
   return {
-    listSyncs: store.listSyncs.bind(store), getSync: store.getSync.bind(store), summary: store.summary.bind(store),
-    queryLog: store.queryLog.bind(store), streamLog: store.streamLog.bind(store), countLog: store.countLog.bind(store),
-    drillDown: store.drillDown.bind(store), recordHistory: store.recordHistory.bind(store), dailyRollups: store.dailyRollups.bind(store),
-    reportRows: store.reportRows.bind(store), listSchools: store.listSchools.bind(store),
+    listSyncs: store.listSyncs.bind(store),
+    getSync: store.getSync.bind(store),
+    summary: store.summary.bind(store),
+    queryLog: store.queryLog.bind(store),
+    streamLog: store.streamLog.bind(store),
+    countLog: store.countLog.bind(store),
+    drillDown: store.drillDown.bind(store),
+    recordHistory: store.recordHistory.bind(store),
+    dailyRollups: store.dailyRollups.bind(store),
+    reportRows: store.reportRows.bind(store),
+    listSchools: store.listSchools.bind(store),
   }
 }

@@ -3,8 +3,19 @@
  * taking the caller's scope first. `SyncLogStore` is one; tests may pass another.
  */
 import type {
-  CountCell, DailyRollup, DrillDown, LogFilter, LogPage, LogRecord, PageRequest, RecordKey, SchoolEntry, Scope, SyncListFilter,
-  SyncRun, SyncSummary,
+  CountCell,
+  DailyRollup,
+  DrillDown,
+  LogFilter,
+  LogPage,
+  LogRecord,
+  PageRequest,
+  RecordKey,
+  SchoolEntry,
+  Scope,
+  SyncListFilter,
+  SyncRun,
+  SyncSummary,
 } from '../clickhouse/types.js'
 
 export interface ReadStore {

@@ -11,8 +11,22 @@ import { syncNotFound } from './http-errors.js'
 import type { ReadStore } from './read-store.js'
 import { defineRoute, type RouteDef } from './route-def.js'
 import {
-  DrillDownQuery, DrillDownSchema, HistoryQuery, LogCountSchema, LogPageQuery, LogPageSchema, MeSchema,
-  RollupListSchema, SchoolListSchema, RollupQuery, SummaryQuery, SyncIdParams, SyncListQuery, SyncListSchema, SyncRunSchema, SyncSummarySchema,
+  DrillDownQuery,
+  DrillDownSchema,
+  HistoryQuery,
+  LogCountSchema,
+  LogPageQuery,
+  LogPageSchema,
+  MeSchema,
+  RollupListSchema,
+  SchoolListSchema,
+  RollupQuery,
+  SummaryQuery,
+  SyncIdParams,
+  SyncListQuery,
+  SyncListSchema,
+  SyncRunSchema,
+  SyncSummarySchema,
 } from './schemas.js'
 
 export const API_PREFIX = '/api/v1'
@@ -29,26 +43,41 @@ function found<T>(value: T | null, syncId: string): T {
   return value
 }
 
-const LOG_FILTER_NOTE = 'Every filter narrows the token\'s scope; none widens it. Without from, to or sync, rows of the last 30 days.'
+const LOG_FILTER_NOTE = "Every filter narrows the token's scope; none widens it. Without from, to or sync, rows of the last 30 days."
 
 export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
   return [
     defineRoute({
-      method: 'GET', url: `${API_PREFIX}/me`, operationId: 'getMe', tag: 'tokens', auth: true, readsStore: false,
+      method: 'GET',
+      url: `${API_PREFIX}/me`,
+      operationId: 'getMe',
+      tag: 'tokens',
+      auth: true,
+      readsStore: false,
       summary: 'The token the request carries: its name, scope, role and what it may do beyond reading',
       response: { json: { schema: MeSchema, description: 'The token.' } },
       handler: async ({ caller }) => meOf(caller!),
     }),
 
     defineRoute({
-      method: 'GET', url: `${API_PREFIX}/schools`, operationId: 'listSchools', tag: 'syncs', auth: true, readsStore: true,
+      method: 'GET',
+      url: `${API_PREFIX}/schools`,
+      operationId: 'listSchools',
+      tag: 'syncs',
+      auth: true,
+      readsStore: true,
       summary: 'The schools the token may see, by tenant (for a school picker)',
       response: { json: { schema: SchoolListSchema, description: 'The schools.' } },
       handler: async ({ scope }) => ({ schools: await store.listSchools(scope) }),
     }),
 
     defineRoute({
-      method: 'GET', url: `${API_PREFIX}/syncs`, operationId: 'listSyncs', tag: 'syncs', auth: true, readsStore: true,
+      method: 'GET',
+      url: `${API_PREFIX}/syncs`,
+      operationId: 'listSyncs',
+      tag: 'syncs',
+      auth: true,
+      readsStore: true,
       summary: 'Sync history, newest first',
       query: SyncListQuery,
       response: { json: { schema: SyncListSchema, description: 'The syncs.' } },
@@ -56,7 +85,13 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
     }),
 
     defineRoute({
-      method: 'GET', url: `${API_PREFIX}/syncs/:syncId`, operationId: 'getSync', tag: 'syncs', auth: true, readsStore: true, notFound: true,
+      method: 'GET',
+      url: `${API_PREFIX}/syncs/:syncId`,
+      operationId: 'getSync',
+      tag: 'syncs',
+      auth: true,
+      readsStore: true,
+      notFound: true,
       summary: 'One sync at its latest status',
       params: SyncIdParams,
       response: { json: { schema: SyncRunSchema, description: 'The sync.' } },
@@ -64,20 +99,35 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
     }),
 
     defineRoute({
-      method: 'GET', url: `${API_PREFIX}/syncs/:syncId/summary`, operationId: 'getSyncSummary', tag: 'syncs', auth: true, readsStore: true, notFound: true,
+      method: 'GET',
+      url: `${API_PREFIX}/syncs/:syncId/summary`,
+      operationId: 'getSyncSummary',
+      tag: 'syncs',
+      auth: true,
+      readsStore: true,
+      notFound: true,
       summary: "A sync's counts per entity type, and per school when asked",
       description: 'A school-scoped token sees the counts of records counted under its school.',
-      params: SyncIdParams, query: SummaryQuery,
+      params: SyncIdParams,
+      query: SummaryQuery,
       response: { json: { schema: SyncSummarySchema, description: 'The summary.' } },
       handler: async ({ scope, params, query }) =>
         found(await store.summary(scope, params.syncId, { bySchool: query.bySchool ?? false }), params.syncId),
     }),
 
     defineRoute({
-      method: 'GET', url: `${API_PREFIX}/syncs/:syncId/drilldown`, operationId: 'drillDown', tag: 'syncs', auth: true, readsStore: true, notFound: true,
+      method: 'GET',
+      url: `${API_PREFIX}/syncs/:syncId/drilldown`,
+      operationId: 'drillDown',
+      tag: 'syncs',
+      auth: true,
+      readsStore: true,
+      notFound: true,
       summary: 'The log rows behind one count of a summary (sync × entity × school × outcome)',
-      description: 'Omit school for the count over every school the token may see; omit outcome for the Total; give outcome twice (Merged, Excluded) for Duplicates.',
-      params: SyncIdParams, query: DrillDownQuery,
+      description:
+        'Omit school for the count over every school the token may see; omit outcome for the Total; give outcome twice (Merged, Excluded) for Duplicates.',
+      params: SyncIdParams,
+      query: DrillDownQuery,
       response: { json: { schema: DrillDownSchema, description: 'The count and a page of its rows.' } },
       handler: async ({ scope, params, query }) => {
         const cell: CountCell = { syncId: params.syncId, entity: query.entity }
@@ -89,7 +139,13 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
     }),
 
     defineRoute({
-      method: 'GET', url: `${API_PREFIX}/syncs/:syncId/report.csv`, operationId: 'downloadSyncReport', tag: 'downloads', auth: true, readsStore: true, notFound: true,
+      method: 'GET',
+      url: `${API_PREFIX}/syncs/:syncId/report.csv`,
+      operationId: 'downloadSyncReport',
+      tag: 'downloads',
+      auth: true,
+      readsStore: true,
+      notFound: true,
       summary: "A sync's error rows (Skipped, Invalid, Excluded, Merged) as a CSV download",
       params: SyncIdParams,
       response: { file: { contentType: csv.file.contentType, description: csv.fileNote } },
@@ -102,7 +158,12 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
     }),
 
     defineRoute({
-      method: 'GET', url: `${API_PREFIX}/log`, operationId: 'queryLog', tag: 'log', auth: true, readsStore: true,
+      method: 'GET',
+      url: `${API_PREFIX}/log`,
+      operationId: 'queryLog',
+      tag: 'log',
+      auth: true,
+      readsStore: true,
       summary: 'A page of the sync log, newest first, with every filter',
       description: `${LOG_FILTER_NOTE} Walk the pages by passing nextCursor back as cursor.`,
       query: LogPageQuery,
@@ -114,7 +175,12 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
     }),
 
     defineRoute({
-      method: 'GET', url: `${API_PREFIX}/log/count`, operationId: 'countLog', tag: 'log', auth: true, readsStore: true,
+      method: 'GET',
+      url: `${API_PREFIX}/log/count`,
+      operationId: 'countLog',
+      tag: 'log',
+      auth: true,
+      readsStore: true,
       summary: 'How many rows of the sync log match the filters (and how many distinct records)',
       description: LOG_FILTER_NOTE,
       query: LogFilterQuery,
@@ -123,19 +189,35 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
     }),
 
     // One download of the log per log file format (src/export/formats), and their list for the page's menu.
-    ...logFileFormats().map((format) => defineRoute({
-      method: 'GET', url: `${API_PREFIX}${logDownloadPath(format)}`, operationId: `downloadLog${format.name[0]!.toUpperCase()}${format.name.slice(1)}`,
-      tag: 'downloads', auth: true, readsStore: true,
-      summary: `Every row of the sync log that matches, as a ${format.label} download (streamed)`,
-      description: LOG_FILTER_NOTE,
-      query: LogFilterQuery,
-      response: { file: { contentType: format.file.contentType, description: format.fileNote ?? `A ${format.label} file.` } },
-      handler: async ({ scope, query, reply }) =>
-        sendDownload(reply, store.streamLog(scope, logFilterOf(query, now(), QUERY_STRING)), format, `sync-log-${fileStamp(now())}.${format.file.extension}`),
-    })),
+    ...logFileFormats().map((format) =>
+      defineRoute({
+        method: 'GET',
+        url: `${API_PREFIX}${logDownloadPath(format)}`,
+        operationId: `downloadLog${format.name[0]!.toUpperCase()}${format.name.slice(1)}`,
+        tag: 'downloads',
+        auth: true,
+        readsStore: true,
+        summary: `Every row of the sync log that matches, as a ${format.label} download (streamed)`,
+        description: LOG_FILTER_NOTE,
+        query: LogFilterQuery,
+        response: { file: { contentType: format.file.contentType, description: format.fileNote ?? `A ${format.label} file.` } },
+        handler: async ({ scope, query, reply }) =>
+          sendDownload(
+            reply,
+            store.streamLog(scope, logFilterOf(query, now(), QUERY_STRING)),
+            format,
+            `sync-log-${fileStamp(now())}.${format.file.extension}`,
+          ),
+      }),
+    ),
 
     defineRoute({
-      method: 'GET', url: `${API_PREFIX}/log/downloads`, operationId: 'listLogDownloads', tag: 'downloads', auth: true, readsStore: false,
+      method: 'GET',
+      url: `${API_PREFIX}/log/downloads`,
+      operationId: 'listLogDownloads',
+      tag: 'downloads',
+      auth: true,
+      readsStore: false,
       summary: 'The formats the log downloads in, for a download menu: each with its label and URL',
       response: { json: { schema: logDownloadsSchema(), description: 'The downloads.' } },
       handler: async () => ({
@@ -144,16 +226,30 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
     }),
 
     defineRoute({
-      method: 'GET', url: `${API_PREFIX}/history`, operationId: 'recordHistory', tag: 'log', auth: true, readsStore: true,
+      method: 'GET',
+      url: `${API_PREFIX}/history`,
+      operationId: 'recordHistory',
+      tag: 'log',
+      auth: true,
+      readsStore: true,
       summary: 'Every log row about one student, section or record, across syncs, newest first',
       query: HistoryQuery,
       response: { json: { schema: LogPageSchema, description: 'A page of rows and the cursor of the next one.' } },
       handler: async ({ scope, query }) =>
-        store.recordHistory(scope, { kind: query.kind, id: query.id }, { limit: query.limit, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) }),
+        store.recordHistory(
+          scope,
+          { kind: query.kind, id: query.id },
+          { limit: query.limit, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) },
+        ),
     }),
 
     defineRoute({
-      method: 'GET', url: `${API_PREFIX}/rollups/daily`, operationId: 'dailyRollups', tag: 'syncs', auth: true, readsStore: true,
+      method: 'GET',
+      url: `${API_PREFIX}/rollups/daily`,
+      operationId: 'dailyRollups',
+      tag: 'syncs',
+      auth: true,
+      readsStore: true,
       summary: 'Counts per tenant, app and day the syncs started',
       query: RollupQuery,
       response: { json: { schema: RollupListSchema, description: 'The days.' } },

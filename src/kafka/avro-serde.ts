@@ -14,8 +14,19 @@
  */
 import type { Type as AvroType } from 'avsc'
 import {
-  avroTypeFor, changeEventFromAvro, changeEventSchema, changeEventToAvro, changeEventType, processorStateSchema, processorStateType,
-  syncLogEventFromAvro, syncLogEventSchema, syncLogEventToAvro, syncLogEventType, AVRO_NAMESPACE, type AvroResolver,
+  avroTypeFor,
+  changeEventFromAvro,
+  changeEventSchema,
+  changeEventToAvro,
+  changeEventType,
+  processorStateSchema,
+  processorStateType,
+  syncLogEventFromAvro,
+  syncLogEventSchema,
+  syncLogEventToAvro,
+  syncLogEventType,
+  AVRO_NAMESPACE,
+  type AvroResolver,
 } from '../events/avro.js'
 import type { ChangeEvent } from '../events/change-event.js'
 import type { SyncLogEvent } from '../events/sync-log-event.js'
@@ -104,10 +115,15 @@ export class AvroSerde {
    * `<processorState>-value`), all BACKWARD. Idempotent: the same schemas give the
    * same ids on every start. Needed before encoding; decoding works without it.
    */
-  async register(topics: Pick<TopicNames, 'changeEvents' | 'syncLog'> & Partial<Pick<TopicNames, 'processorState'>>): Promise<RegisteredSchemaIds> {
+  async register(
+    topics: Pick<TopicNames, 'changeEvents' | 'syncLog'> & Partial<Pick<TopicNames, 'processorState'>>,
+  ): Promise<RegisteredSchemaIds> {
     const changeEvent = await this.client.register(valueSubject(topics.changeEvents), changeEventSchema)
     const syncLogEvent = await this.client.register(valueSubject(topics.syncLog), syncLogEventSchema)
-    const subjects = new Map([[valueSubject(topics.changeEvents), changeEvent], [valueSubject(topics.syncLog), syncLogEvent]])
+    const subjects = new Map([
+      [valueSubject(topics.changeEvents), changeEvent],
+      [valueSubject(topics.syncLog), syncLogEvent],
+    ])
     let processorState: number | undefined
     if (topics.processorState !== undefined) {
       processorState = await this.client.register(valueSubject(topics.processorState), processorStateSchema)
@@ -138,7 +154,8 @@ export class AvroSerde {
    */
   async encodeProcessorState(value: unknown): Promise<Buffer> {
     const id = this.registered().processorState
-    if (id === undefined) throw new SynclogError('USAGE', 'AvroSerde: call register(topics) with the processor-state topic before encoding its entries')
+    if (id === undefined)
+      throw new SynclogError('USAGE', 'AvroSerde: call register(topics) with the processor-state topic before encoding its entries')
     return this.client.encode(id, value)
   }
 
@@ -162,7 +179,11 @@ export class AvroSerde {
     const writer = await this.writerType(schemaId)
     if (writer.name === CHANGE_EVENT_NAME) return { kind: 'change', event: await this.decodeAs(CHANGE, value), schemaId }
     if (writer.name === SYNC_LOG_EVENT_NAME) return { kind: 'syncLog', event: await this.decodeAs(SYNC_LOG, value), schemaId }
-    throw new DecodeError('not-an-event', `schema id ${schemaId} is ${writer.name ?? 'an unnamed schema'}, neither ${CHANGE_EVENT_NAME} nor ${SYNC_LOG_EVENT_NAME}`, { schemaId })
+    throw new DecodeError(
+      'not-an-event',
+      `schema id ${schemaId} is ${writer.name ?? 'an unnamed schema'}, neither ${CHANGE_EVENT_NAME} nor ${SYNC_LOG_EVENT_NAME}`,
+      { schemaId },
+    )
   }
 
   private async decodeAs<T>(reader: Reader<T>, value: Buffer | null | undefined): Promise<T> {
@@ -172,12 +193,20 @@ export class AvroSerde {
     try {
       raw = reader.type.fromBuffer(body, resolver)
     } catch (cause) {
-      throw new DecodeError('undecodable', `${reader.what} with schema id ${schemaId}: the body (${body.length} bytes) is not Avro of its writer schema: ${messageOf(cause)}`, { schemaId, cause })
+      throw new DecodeError(
+        'undecodable',
+        `${reader.what} with schema id ${schemaId}: the body (${body.length} bytes) is not Avro of its writer schema: ${messageOf(cause)}`,
+        { schemaId, cause },
+      )
     }
     try {
       return reader.map(raw)
     } catch (cause) {
-      throw new DecodeError('not-an-event', `${reader.what} with schema id ${schemaId} is valid Avro but not a known event: ${messageOf(cause)}`, { schemaId, cause })
+      throw new DecodeError(
+        'not-an-event',
+        `${reader.what} with schema id ${schemaId} is valid Avro but not a known event: ${messageOf(cause)}`,
+        { schemaId, cause },
+      )
     }
   }
 
@@ -192,7 +221,11 @@ export class AvroSerde {
       this.resolvers.set(key, resolver)
       return resolver
     } catch (cause) {
-      const error = new DecodeError('schema-unusable', `schema id ${schemaId} (${writer.name ?? 'unnamed'}) cannot be read as a ${reader.what}: ${messageOf(cause)}`, { schemaId, cause })
+      const error = new DecodeError(
+        'schema-unusable',
+        `schema id ${schemaId} (${writer.name ?? 'unnamed'}) cannot be read as a ${reader.what}: ${messageOf(cause)}`,
+        { schemaId, cause },
+      )
       this.resolvers.set(key, error)
       throw error
     }
@@ -206,7 +239,11 @@ export class AvroSerde {
     }
     const until = this.unknownUntil.get(schemaId)
     if (until !== undefined && until > this.now()) {
-      throw new DecodeError('schema-unknown', `schema id ${schemaId} is unknown to the registry at ${this.client.url} (remembered for ${Math.round(this.unknownTtlMs / 1000)} s)`, { schemaId })
+      throw new DecodeError(
+        'schema-unknown',
+        `schema id ${schemaId} is unknown to the registry at ${this.client.url} (remembered for ${Math.round(this.unknownTtlMs / 1000)} s)`,
+        { schemaId },
+      )
     }
     const lookup = this.lookUp(schemaId)
     this.writers.set(schemaId, lookup)

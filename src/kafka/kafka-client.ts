@@ -110,7 +110,12 @@ export function transactionalProducer(kafka: KafkaClient, transactionalId: strin
  * producer from these (no KIP-588), so the only way on is a new one.
  */
 const FENCED_TYPES: ReadonlySet<string> = new Set([
-  'INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTION_COORDINATOR_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'UNKNOWN_PRODUCER_ID', 'INVALID_TXN_STATE',
+  'INVALID_PRODUCER_EPOCH',
+  'PRODUCER_FENCED',
+  'TRANSACTION_COORDINATOR_FENCED',
+  'INVALID_PRODUCER_ID_MAPPING',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_TXN_STATE',
 ])
 
 /** True when `e` (a kafkajs error, or a SynclogError mapped from one) says the transactional producer was fenced or expired. */
@@ -130,7 +135,10 @@ export function isFenced(e: unknown): boolean {
 export class TransactionalProducers {
   private readonly producers = new Map<string, Promise<Producer>>()
 
-  constructor(private readonly kafka: KafkaClient, private readonly options: TransactionalProducerOptions = {}) {}
+  constructor(
+    private readonly kafka: KafkaClient,
+    private readonly options: TransactionalProducerOptions = {},
+  ) {}
 
   get(transactionalId: string): Promise<Producer> {
     let producer = this.producers.get(transactionalId)

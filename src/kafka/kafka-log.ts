@@ -33,10 +33,14 @@ export function pinoLevelOf(entry: LogEntry): PinoMethod {
       if ('retryCount' in entry.log || 'retryTime' in entry.log || entry.namespace === 'Connection') return 'warn'
       return 'error'
     }
-    case logLevel.WARN: return String(entry.log.message).startsWith(BOUNDED_RETRIES) ? 'debug' : 'warn'
-    case logLevel.INFO: return 'info'
-    case logLevel.DEBUG: return 'trace'
-    default: return 'info'
+    case logLevel.WARN:
+      return String(entry.log.message).startsWith(BOUNDED_RETRIES) ? 'debug' : 'warn'
+    case logLevel.INFO:
+      return 'info'
+    case logLevel.DEBUG:
+      return 'trace'
+    default:
+      return 'info'
   }
 }
 

@@ -39,10 +39,15 @@ type Sender = Pick<Producer, 'send'>
 type Encoder = Pick<AvroSerde, 'encodeChangeEvent'>
 
 export async function publishChangeEvents(
-  producer: Sender, serde: Encoder, topic: string, events: AsyncIterable<ChangeEvent> | Iterable<ChangeEvent>, opts: PublishOptions = {},
+  producer: Sender,
+  serde: Encoder,
+  topic: string,
+  events: AsyncIterable<ChangeEvent> | Iterable<ChangeEvent>,
+  opts: PublishOptions = {},
 ): Promise<PublishResult> {
   const batchSize = opts.batchSize ?? 500
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new SynclogError('USAGE', `batchSize must be a positive integer (got ${batchSize})`)
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new SynclogError('USAGE', `batchSize must be a positive integer (got ${batchSize})`)
   const syncs = new Map<string, number>()
   const tenants = new Set<string>()
   let sent = 0

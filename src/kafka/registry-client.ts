@@ -114,7 +114,9 @@ export class ConfluentRegistryClient implements RegistryClient {
     } catch (e) {
       if (isLibraryError(e, 'ConfluentSchemaRegistryValidationError')) {
         const paths = invalidPaths(e)
-        throw new SynclogError('EVENT_REJECTED', `value does not fit schema id ${id}${paths ? ` at ${paths}` : ''}: ${e.message}`, { cause: e })
+        throw new SynclogError('EVENT_REJECTED', `value does not fit schema id ${id}${paths ? ` at ${paths}` : ''}: ${e.message}`, {
+          cause: e,
+        })
       }
       throw this.mapError(e, `encoding with schema id ${id}`)
     }
@@ -131,7 +133,13 @@ export class ConfluentRegistryClient implements RegistryClient {
     }
     if (isLibraryError(e)) return registryFailed(this.url, doing, e.message, e)
     const status = statusOf(e)
-    if (status === 409) return registryFailed(this.url, doing, `the schema is not BACKWARD-compatible with the subject's latest version (HTTP 409): ${messageOf(e)}`, e)
+    if (status === 409)
+      return registryFailed(
+        this.url,
+        doing,
+        `the schema is not BACKWARD-compatible with the subject's latest version (HTTP 409): ${messageOf(e)}`,
+        e,
+      )
     if (status === 422) return registryFailed(this.url, doing, `the registry finds the schema invalid (HTTP 422): ${messageOf(e)}`, e)
     // mappersmith reports a failed connection as status 400; the registry itself answers 400
     // to none of the calls made here.

@@ -14,7 +14,15 @@ import { DecodeError } from './wire-format.js'
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'
 const TIMEOUT_MS = 10_000
 
-export const COMPATIBILITY_LEVELS = ['NONE', 'BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE'] as const
+export const COMPATIBILITY_LEVELS = [
+  'NONE',
+  'BACKWARD',
+  'BACKWARD_TRANSITIVE',
+  'FORWARD',
+  'FORWARD_TRANSITIVE',
+  'FULL',
+  'FULL_TRANSITIVE',
+] as const
 export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number]
 
 interface HttpResult {
@@ -65,7 +73,13 @@ export class RegistryHttp {
   }
 
   /** `accept`: statuses besides 2xx and 404 answered as results instead of errors. */
-  private async call(method: 'GET' | 'PUT', path: string, doing: string, body?: unknown, accept: readonly number[] = []): Promise<HttpResult> {
+  private async call(
+    method: 'GET' | 'PUT',
+    path: string,
+    doing: string,
+    body?: unknown,
+    accept: readonly number[] = [],
+  ): Promise<HttpResult> {
     let response: Response
     try {
       response = await fetch(`${this.base}${path}`, {
@@ -113,7 +127,8 @@ export class RegistryHttp {
       if (r.status !== 409) return r.status !== 404
       const now = await this.compatibility(subject)
       if (now === level) return true
-      if (attempt >= 3) throw registryFailed(this.base, doing, `${errorDetail(r)}; the subject's level is ${now ?? 'unknown'} after ${attempt} attempts`)
+      if (attempt >= 3)
+        throw registryFailed(this.base, doing, `${errorDetail(r)}; the subject's level is ${now ?? 'unknown'} after ${attempt} attempts`)
     }
   }
 
@@ -136,7 +151,9 @@ export class RegistryHttp {
     const doing = `looking up schema id ${id}`
     const r = await this.call('GET', `/schemas/ids/${id}`, doing)
     if (r.status === 404) {
-      throw new DecodeError('schema-unknown', `schema id ${id} is unknown to the registry at ${this.base} (${errorDetail(r)})`, { schemaId: id })
+      throw new DecodeError('schema-unknown', `schema id ${id} is unknown to the registry at ${this.base} (${errorDetail(r)})`, {
+        schemaId: id,
+      })
     }
     const b = r.body
     if (typeof b === 'object' && b !== null && 'schema' in b && typeof b.schema === 'string') {

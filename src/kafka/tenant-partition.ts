@@ -14,7 +14,11 @@ const partitioner = Partitioners.DefaultPartitioner()
 /** The partition (of `partitions`) that owns `tenant`. */
 export function tenantPartition(tenant: string, partitions: number): number {
   const partitionMetadata: PartitionMetadata[] = Array.from({ length: partitions }, (_, partitionId) => ({
-    partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0],
+    partitionId,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
   }))
   return partitioner({ topic: '', partitionMetadata, message: { key: tenant, value: null } })
 }

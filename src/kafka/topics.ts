@@ -43,12 +43,13 @@ export function topicNames(kafka: Pick<KafkaSettings, 'topicPrefix'>): TopicName
 
 /** The topic-level settings of each role. */
 export function topicConfigEntries(role: TopicRole, replicationFactor: number): { name: string; value: string }[] {
-  const entries = role === 'processorState'
-    ? [
-        { name: 'cleanup.policy', value: 'compact' },
-        { name: 'max.message.bytes', value: String(PROCESSOR_STATE_MAX_MESSAGE_BYTES) },
-      ]
-    : [{ name: 'cleanup.policy', value: 'delete' }]
+  const entries =
+    role === 'processorState'
+      ? [
+          { name: 'cleanup.policy', value: 'compact' },
+          { name: 'max.message.bytes', value: String(PROCESSOR_STATE_MAX_MESSAGE_BYTES) },
+        ]
+      : [{ name: 'cleanup.policy', value: 'delete' }]
   // With 3 or more replicas an acks=-1 write must reach 2 of them; with fewer, 1 is all there can be.
   if (replicationFactor >= 3) entries.push({ name: 'min.insync.replicas', value: '2' })
   return entries
@@ -88,11 +89,19 @@ export async function ensureTopics(admin: TopicAdmin, kafka: KafkaSettings, logg
       configEntries: topicConfigEntries(role, kafka.replicationFactor),
     }))
     // false = every one of them already existed (another process created them since listTopics).
-    const createdNow = await kafkaCall(`creating topics ${missing.map((r) => names[r]).join(', ')}`,
-      () => admin.createTopics({ topics, waitForLeaders: true, timeout: 30_000 }))
-    logger.info({ topics: topics.map((t) => t.topic), partitions: kafka.partitions, replicationFactor: kafka.replicationFactor, createdNow }, 'Kafka topics created')
+    const createdNow = await kafkaCall(`creating topics ${missing.map((r) => names[r]).join(', ')}`, () =>
+      admin.createTopics({ topics, waitForLeaders: true, timeout: 30_000 }),
+    )
+    logger.info(
+      { topics: topics.map((t) => t.topic), partitions: kafka.partitions, replicationFactor: kafka.replicationFactor, createdNow },
+      'Kafka topics created',
+    )
     // kafkajs waited for the leaders only if this call created every missing topic.
-    if (!createdNow) await waitForLeaders(admin, topics.map((t) => t.topic))
+    if (!createdNow)
+      await waitForLeaders(
+        admin,
+        topics.map((t) => t.topic),
+      )
   }
   if (present.has(names.processorState)) await checkCompacted(admin, names.processorState)
   logger.debug({ existing }, 'Kafka topics present')
@@ -109,28 +118,42 @@ async function waitForLeaders(admin: TopicAdmin, topics: readonly string[]): Pro
   for (;;) {
     try {
       const { topics: described } = await admin.fetchTopicMetadata({ topics: [...topics] })
-      const leaderless = described.flatMap((t) => t.partitions.filter((p) => p.leader < 0 || p.partitionErrorCode !== 0).map((p) => `${t.name}/${p.partitionId}`))
+      const leaderless = described.flatMap((t) =>
+        t.partitions.filter((p) => p.leader < 0 || p.partitionErrorCode !== 0).map((p) => `${t.name}/${p.partitionId}`),
+      )
       if (described.length === topics.length && leaderless.length === 0) return
       last = leaderless.length > 0 ? `no leader yet for ${leaderless.slice(0, 5).join(', ')}` : 'not all topics listed yet'
     } catch (e) {
       last = e instanceof Error ? e.message : String(e) // e.g. a broker that does not know a topic yet
     }
     if (Date.now() > until) {
-      throw new SynclogError('KAFKA_UNAVAILABLE', `topics ${topics.join(', ')} exist but have no leaders after ${LEADERS_TIMEOUT_MS / 1000} s (${last}); check the brokers`)
+      throw new SynclogError(
+        'KAFKA_UNAVAILABLE',
+        `topics ${topics.join(', ')} exist but have no leaders after ${LEADERS_TIMEOUT_MS / 1000} s (${last}); check the brokers`,
+      )
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
 
 async function checkCompacted(admin: TopicAdmin, topic: string): Promise<void> {
-  const described = await kafkaCall(`describing topic ${topic}`, () => admin.describeConfigs({
-    includeSynonyms: false,
-    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy'] }],
-  }))
+  const described = await kafkaCall(`describing topic ${topic}`, () =>
+    admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy'] }],
+    }),
+  )
   const policy = described.resources[0]?.configEntries.find((c) => c.configName === 'cleanup.policy')?.configValue ?? ''
-  if (!policy.split(',').map((p) => p.trim()).includes('compact')) {
-    throw new SynclogError('CONFIG_INVALID',
-      `topic ${topic} exists with cleanup.policy=${policy || '(unset)'}; the processor state needs cleanup.policy=compact `
-      + `(kafka-configs --alter --entity-type topics --entity-name ${topic} --add-config cleanup.policy=compact)`)
+  if (
+    !policy
+      .split(',')
+      .map((p) => p.trim())
+      .includes('compact')
+  ) {
+    throw new SynclogError(
+      'CONFIG_INVALID',
+      `topic ${topic} exists with cleanup.policy=${policy || '(unset)'}; the processor state needs cleanup.policy=compact ` +
+        `(kafka-configs --alter --entity-type topics --entity-name ${topic} --add-config cleanup.policy=compact)`,
+    )
   }
 }

@@ -61,10 +61,16 @@ export function unframe(value: Buffer | null | undefined): Frame {
     throw new DecodeError('empty', 'record has no value (a tombstone or zero bytes): not Confluent-framed')
   }
   if (value[0] !== MAGIC_BYTE) {
-    throw new DecodeError('not-framed', `not Confluent-framed: first byte is 0x${value[0]?.toString(16).padStart(2, '0')}, expected magic byte 0x00 (bytes ${shown(value)})`)
+    throw new DecodeError(
+      'not-framed',
+      `not Confluent-framed: first byte is 0x${value[0]?.toString(16).padStart(2, '0')}, expected magic byte 0x00 (bytes ${shown(value)})`,
+    )
   }
   if (value.length < HEADER_BYTES) {
-    throw new DecodeError('truncated', `truncated Confluent frame: ${value.length} byte(s), a frame needs ${HEADER_BYTES} (magic byte and 4-byte schema id) before the Avro body`)
+    throw new DecodeError(
+      'truncated',
+      `truncated Confluent frame: ${value.length} byte(s), a frame needs ${HEADER_BYTES} (magic byte and 4-byte schema id) before the Avro body`,
+    )
   }
   return { schemaId: value.readInt32BE(1), body: value.subarray(HEADER_BYTES) }
 }

@@ -19,9 +19,15 @@ export function createLogger(options: { level?: LevelWithSilent; pretty?: boolea
     // A terminal reads these lines: messages and fields (file names, ids, SIS values) are shown
     // with controls and bidi overrides escaped. JSON logs keep the data exact (JSON escapes controls).
     return pino({
-      level, redact, transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, ignore: 'pid,hostname' } },
+      level,
+      redact,
+      transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, ignore: 'pid,hostname' } },
       formatters: { log: (fields) => forTerminal(fields) as Record<string, unknown> },
-      hooks: { logMethod(args, method) { method.apply(this, args.map((a) => (typeof a === 'string' ? terminalText(a) : a)) as Parameters<typeof method>) } },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((a) => (typeof a === 'string' ? terminalText(a) : a)) as Parameters<typeof method>)
+        },
+      },
     })
   }
   if (options.destination !== undefined) return pino({ level, redact }, options.destination)
@@ -34,7 +40,10 @@ export function createLogger(options: { level?: LevelWithSilent; pretty?: boolea
 function forTerminal(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return terminalText(value)
   if (value instanceof Error) {
-    const safe = new Error(terminalText(value.message), value.cause === undefined ? undefined : { cause: forTerminal(value.cause, depth + 1) })
+    const safe = new Error(
+      terminalText(value.message),
+      value.cause === undefined ? undefined : { cause: forTerminal(value.cause, depth + 1) },
+    )
     safe.name = value.name
     safe.stack = terminalText(value.stack ?? '', { keepNewlines: true })
     return safe
@@ -46,4 +55,3 @@ function forTerminal(value: unknown, depth = 0): unknown {
   // fromEntries defines own properties: a key '__proto__' stays data.
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [terminalText(k), forTerminal(v, depth + 1)]))
 }
-

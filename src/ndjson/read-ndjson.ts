@@ -22,12 +22,14 @@ export type NdjsonLimits = Pick<InputLimits, 'ndjsonLineBytes' | 'metadataKeys'>
 // As for CSV files: small reads keep each batch of lines short-lived.
 const CHUNK_BYTES = 64 * 1024
 
-export type NdjsonItem = { kind: 'event'; event: ChangeEvent; line: number } | { kind: 'issue'; line: number; field: string; message: string }
+export type NdjsonItem =
+  { kind: 'event'; event: ChangeEvent; line: number } | { kind: 'issue'; line: number; field: string; message: string }
 
 function describe(issue: z.core.$ZodIssue): { field: string; message: string } {
   const path = issue.path.map(String)
   // "Unrecognized key" is reported on the object; name the key itself.
-  if (issue.code === 'unrecognized_keys' && issue.keys.length === 1) return { field: [...path, ...issue.keys].join('.'), message: issue.message }
+  if (issue.code === 'unrecognized_keys' && issue.keys.length === 1)
+    return { field: [...path, ...issue.keys].join('.'), message: issue.message }
   return { field: path.join('.'), message: issue.message }
 }
 
@@ -44,14 +46,24 @@ export function parseNdjsonLine(text: string, line: number, limits: Pick<NdjsonL
     const event = parsed.data
     const keys = event.type === 'RecordChanged' ? Object.keys(event.metadata).length : 0
     if (keys > limits.metadataKeys) {
-      return { kind: 'issue', line, field: 'metadata', message: `${keys} metadata keys, more than the limit metadataKeys (${limits.metadataKeys})` }
+      return {
+        kind: 'issue',
+        line,
+        field: 'metadata',
+        message: `${keys} metadata keys, more than the limit metadataKeys (${limits.metadataKeys})`,
+      }
     }
     return { kind: 'event', event, line }
   }
   const [first, ...others] = parsed.error.issues
   if (!first) return { kind: 'issue', line, field: '', message: 'not a valid change event' }
   const { field, message } = describe(first)
-  return { kind: 'issue', line, field, message: others.length === 0 ? message : `${message} (and ${others.length} more problem${others.length === 1 ? '' : 's'})` }
+  return {
+    kind: 'issue',
+    line,
+    field,
+    message: others.length === 0 ? message : `${message} (and ${others.length} more problem${others.length === 1 ? '' : 's'})`,
+  }
 }
 
 export async function* readChangeEventsNdjson(path: string, limits: NdjsonLimits = DEFAULT_LIMITS): AsyncGenerator<NdjsonItem> {
@@ -78,7 +90,9 @@ export async function* readChangeEventsNdjson(path: string, limits: NdjsonLimits
       }
     }
   } catch (e) {
-    throw new SynclogError('INPUT_UNREADABLE', `cannot read ${path} after line ${line}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+    throw new SynclogError('INPUT_UNREADABLE', `cannot read ${path} after line ${line}: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    })
   } finally {
     stream.destroy()
   }
@@ -86,7 +100,9 @@ export async function* readChangeEventsNdjson(path: string, limits: NdjsonLimits
 
 /** The events of an NDJSON file; each unreadable line goes to `onIssue` (with its line number) and is skipped. */
 export async function* changeEventsOf(
-  path: string, onIssue: (issue: Extract<NdjsonItem, { kind: 'issue' }>) => void, limits: NdjsonLimits = DEFAULT_LIMITS,
+  path: string,
+  onIssue: (issue: Extract<NdjsonItem, { kind: 'issue' }>) => void,
+  limits: NdjsonLimits = DEFAULT_LIMITS,
 ): AsyncGenerator<ChangeEvent> {
   for await (const item of readChangeEventsNdjson(path, limits)) {
     if (item.kind === 'event') yield item.event

@@ -55,9 +55,22 @@ export class BundleFileReader {
     this.progress.end()
   }
 
-  private unreadable(entity: EntityType, file: string, line: number, field: string, message: string, sourcedId: string | null): RecordUnreadable {
+  private unreadable(
+    entity: EntityType,
+    file: string,
+    line: number,
+    field: string,
+    message: string,
+    sourcedId: string | null,
+  ): RecordUnreadable {
     return {
-      type: 'RecordUnreadable', ...this.meta(`${this.syncId}:${file}:${line}`), entity, sourcedId, field, message, source: { file, line },
+      type: 'RecordUnreadable',
+      ...this.meta(`${this.syncId}:${file}:${line}`),
+      entity,
+      sourcedId,
+      field,
+      message,
+      source: { file, line },
     }
   }
 
@@ -80,7 +93,9 @@ export class BundleFileReader {
         if (isDelete(r)) continue
         const user = r.text('userSourcedId')
         if (user === null) {
-          events.push(this.unreadable('user', file, item.line, 'userSourcedId', 'the role has no userSourcedId, so it belongs to no user', null))
+          events.push(
+            this.unreadable('user', file, item.line, 'userSourcedId', 'the role has no userSourcedId, so it belongs to no user', null),
+          )
           continue
         }
         roles.add(user, { roleType: r.text('roleType'), role: r.text('role'), orgSourcedId: r.text('orgSourcedId') })
@@ -103,9 +118,11 @@ export class BundleFileReader {
       rows += batch.length
       const events: ChangeEvent[] = []
       for (const item of batch) {
-        events.push(item.kind === 'unreadable'
-          ? this.unreadable(spec.entity, file, item.line, item.column, item.message, columns.value(item.values, 'sourcedId'))
-          : this.recordChanged(spec, file, item.line, columns.row(item.values), ctx))
+        events.push(
+          item.kind === 'unreadable'
+            ? this.unreadable(spec.entity, file, item.line, item.column, item.message, columns.value(item.values, 'sourcedId'))
+            : this.recordChanged(spec, file, item.line, columns.row(item.values), ctx),
+        )
       }
       yield events
     }
@@ -114,11 +131,23 @@ export class BundleFileReader {
     }
   }
 
-  private recordChanged<E extends EntityType>(spec: EntityFile<E>, file: string, line: number, r: RowValues, ctx: FieldContext): RecordChanged {
+  private recordChanged<E extends EntityType>(
+    spec: EntityFile<E>,
+    file: string,
+    line: number,
+    r: RowValues,
+    ctx: FieldContext,
+  ): RecordChanged {
     return {
-      type: 'RecordChanged', ...this.meta(`${this.syncId}:${file}:${line}`), entity: spec.entity, sourcedId: r.text('sourcedId') ?? '',
-      op: isDelete(r) ? 'delete' : 'upsert', dateLastModified: r.text('dateLastModified'), fields: spec.fields(r, ctx),
-      metadata: r.metadata(), source: { file, line },
+      type: 'RecordChanged',
+      ...this.meta(`${this.syncId}:${file}:${line}`),
+      entity: spec.entity,
+      sourcedId: r.text('sourcedId') ?? '',
+      op: isDelete(r) ? 'delete' : 'upsert',
+      dateLastModified: r.text('dateLastModified'),
+      fields: spec.fields(r, ctx),
+      metadata: r.metadata(),
+      source: { file, line },
     } as RecordChanged
   }
 }

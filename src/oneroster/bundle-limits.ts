@@ -22,7 +22,10 @@ export type Where = (name: string) => string
 /** Checks what a file declares about itself before it is read. */
 export function checkDeclared(where: Where, name: string, size: number, compressed: number | null, limits: BundleLimits): void {
   if (size > limits.fileBytes) {
-    throw overLimit(`${where(name)} is ${formatBytes(size)} expanded, more than the limit fileBytes (${formatBytes(limits.fileBytes)})`, 'fileBytes')
+    throw overLimit(
+      `${where(name)} is ${formatBytes(size)} expanded, more than the limit fileBytes (${formatBytes(limits.fileBytes)})`,
+      'fileBytes',
+    )
   }
   if (compressed !== null && size > RATIO_GRACE_BYTES && size > limits.zipRatio * Math.max(compressed, 1)) {
     throw ratioError(where(name), size, compressed, limits)
@@ -31,14 +34,20 @@ export function checkDeclared(where: Where, name: string, size: number, compress
 
 export function checkTotal(what: string, total: number, limits: BundleLimits): void {
   if (total > limits.bundleBytes) {
-    throw overLimit(`the files of ${what} expand to ${formatBytes(total)} in all, more than the limit bundleBytes (${formatBytes(limits.bundleBytes)})`, 'bundleBytes')
+    throw overLimit(
+      `the files of ${what} expand to ${formatBytes(total)} in all, more than the limit bundleBytes (${formatBytes(limits.bundleBytes)})`,
+      'bundleBytes',
+    )
   }
 }
 
 function ratioError(where: string, size: number, compressed: number, limits: BundleLimits): SynclogError {
   const ratio = Math.floor(size / Math.max(compressed, 1))
-  return overLimit(`${where} expands ${ratio}:1 (${formatBytes(compressed)} to at least ${formatBytes(size)}), more than the limit zipRatio (${limits.zipRatio}:1); ` +
-    'a CSV export compresses far less, so this is a zip bomb or a damaged zip', 'zipRatio')
+  return overLimit(
+    `${where} expands ${ratio}:1 (${formatBytes(compressed)} to at least ${formatBytes(size)}), more than the limit zipRatio (${limits.zipRatio}:1); ` +
+      'a CSV export compresses far less, so this is a zip bomb or a damaged zip',
+    'zipRatio',
+  )
 }
 
 /**
@@ -47,7 +56,10 @@ function ratioError(where: string, size: number, compressed: number, limits: Bun
  * throws, which ends the iteration and so destroys the stream underneath.
  */
 export async function* boundedBytes(
-  chunks: AsyncIterable<Buffer>, where: string, limits: BundleLimits, zipped: { declared: number; compressed: number } | null = null,
+  chunks: AsyncIterable<Buffer>,
+  where: string,
+  limits: BundleLimits,
+  zipped: { declared: number; compressed: number } | null = null,
 ): AsyncGenerator<Buffer> {
   let bytes = 0
   for await (const chunk of chunks) {
@@ -59,8 +71,13 @@ export async function* boundedBytes(
       yield chunk
       continue
     }
-    if (bytes > RATIO_GRACE_BYTES && bytes > limits.zipRatio * Math.max(zipped.compressed, 1)) throw ratioError(where, bytes, zipped.compressed, limits)
-    if (bytes > zipped.declared) throw new SynclogError('INPUT_UNREADABLE', `${where} inflates to more than the ${zipped.declared} bytes its header declares: the zip is damaged or forged`)
+    if (bytes > RATIO_GRACE_BYTES && bytes > limits.zipRatio * Math.max(zipped.compressed, 1))
+      throw ratioError(where, bytes, zipped.compressed, limits)
+    if (bytes > zipped.declared)
+      throw new SynclogError(
+        'INPUT_UNREADABLE',
+        `${where} inflates to more than the ${zipped.declared} bytes its header declares: the zip is damaged or forged`,
+      )
     yield chunk
   }
 }

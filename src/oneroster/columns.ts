@@ -33,12 +33,16 @@ export class Columns {
   private readonly index = new Map<string, number>()
   private readonly metadataColumns: readonly { readonly key: string; readonly at: number }[]
 
-  constructor(readonly file: string, names: readonly string[]) {
+  constructor(
+    readonly file: string,
+    names: readonly string[],
+  ) {
     names.forEach((name, at) => {
       if (name !== '') this.index.set(name, at)
     })
     this.metadataColumns = names.flatMap((name, at) =>
-      name.startsWith(METADATA_PREFIX) && name.length > METADATA_PREFIX.length ? [{ key: name.slice(METADATA_PREFIX.length), at }] : [])
+      name.startsWith(METADATA_PREFIX) && name.length > METADATA_PREFIX.length ? [{ key: name.slice(METADATA_PREFIX.length), at }] : [],
+    )
   }
 
   has(column: string): boolean {
@@ -48,7 +52,8 @@ export class Columns {
   /** Throws `INPUT_UNREADABLE` naming the file and the first missing column. */
   require(columns: readonly string[]): void {
     for (const column of columns) {
-      if (!this.index.has(column)) throw new SynclogError('INPUT_UNREADABLE', `${this.file}: required column '${column}' is missing from the header`)
+      if (!this.index.has(column))
+        throw new SynclogError('INPUT_UNREADABLE', `${this.file}: required column '${column}' is missing from the header`)
     }
   }
 
@@ -77,7 +82,10 @@ export class Columns {
 }
 
 class Row implements RowValues {
-  constructor(private readonly columns: Columns, private readonly values: readonly string[]) {}
+  constructor(
+    private readonly columns: Columns,
+    private readonly values: readonly string[],
+  ) {}
 
   text(column: string): string | null {
     return this.columns.value(this.values, column)

@@ -27,7 +27,13 @@ function fail(fields: readonly string[], message: string): SplitLine {
 }
 
 function tooLong(fields: readonly string[], maxFieldChars: number): SplitLine {
-  return { ok: false, fields, column: fields.length, problem: 'too-long', message: `value is longer than the limit csvFieldChars (${maxFieldChars} characters)` }
+  return {
+    ok: false,
+    fields,
+    column: fields.length,
+    problem: 'too-long',
+    message: `value is longer than the limit csvFieldChars (${maxFieldChars} characters)`,
+  }
 }
 
 export function splitCsvLine(text: string, maxFieldChars: number): SplitLine {
@@ -41,7 +47,8 @@ export function splitCsvLine(text: string, maxFieldChars: number): SplitLine {
       for (;;) {
         const q = text.indexOf('"', from)
         if (q < 0 && value.length + (end - from) > maxFieldChars) return tooLong(fields, maxFieldChars)
-        if (q < 0) return fail(fields, 'a quoted value is not closed before the end of the line (OneRoster allows no line breaks inside a value)')
+        if (q < 0)
+          return fail(fields, 'a quoted value is not closed before the end of the line (OneRoster allows no line breaks inside a value)')
         if (text.charCodeAt(q + 1) === QUOTE) {
           value += text.slice(from, q + 1)
           from = q + 2
@@ -52,7 +59,8 @@ export function splitCsvLine(text: string, maxFieldChars: number): SplitLine {
         break
       }
       if (value.length > maxFieldChars) return tooLong(fields, maxFieldChars)
-      if (i < end && text.charCodeAt(i) !== COMMA) return fail(fields, `unexpected character ${JSON.stringify(text[i])} after a closing quote`)
+      if (i < end && text.charCodeAt(i) !== COMMA)
+        return fail(fields, `unexpected character ${JSON.stringify(text[i])} after a closing quote`)
       fields.push(value)
       if (i === end) return { ok: true, fields }
       i++

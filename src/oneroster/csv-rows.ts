@@ -52,12 +52,21 @@ function lineTooLong(limits: CsvLimits): string {
 
 function readHeader(file: string, pl: PhysicalLine, limits: CsvLimits): readonly string[] {
   const { line, text, overLong, invalidUtf8 } = pl
-  if (overLong) throw overLimit(file, `the header row (line ${line}) is longer than the limit csvLineBytes (${formatBytes(limits.csvLineBytes)})`, 'csvLineBytes')
+  if (overLong)
+    throw overLimit(
+      file,
+      `the header row (line ${line}) is longer than the limit csvLineBytes (${formatBytes(limits.csvLineBytes)})`,
+      'csvLineBytes',
+    )
   if (invalidUtf8) throw unreadableFile(file, `the header row (line ${line}) is not valid UTF-8`)
   const split = splitCsvLine(text, limits.csvFieldChars)
   if (!split.ok) throw unreadableFile(file, `the header row (line ${line}) cannot be read: ${split.message}`)
   if (split.fields.length > limits.csvColumns) {
-    throw overLimit(file, `the header row (line ${line}) has ${split.fields.length} columns, more than the limit csvColumns (${limits.csvColumns})`, 'csvColumns')
+    throw overLimit(
+      file,
+      `the header row (line ${line}) has ${split.fields.length} columns, more than the limit csvColumns (${limits.csvColumns})`,
+      'csvColumns',
+    )
   }
   const seen = new Set<string>()
   for (const name of split.fields) {

@@ -7,7 +7,14 @@
  * `phone`, `userIds` and other columns without a field are never read.
  */
 import type {
-  AcademicSessionFields, ClassFields, CourseFields, EnrollmentFields, EntityFieldsMap, EntityType, OrgFields, UserFields,
+  AcademicSessionFields,
+  ClassFields,
+  CourseFields,
+  EnrollmentFields,
+  EntityFieldsMap,
+  EntityType,
+  OrgFields,
+  UserFields,
 } from '../events/change-event.js'
 import type { RowValues } from './columns.js'
 import type { OneRosterVersion } from './manifest.js'
@@ -32,7 +39,12 @@ const orgs: EntityFile<'org'> = {
   entity: 'org',
   name: 'orgs',
   requiredColumns: () => ['sourcedId', 'name', 'type'],
-  fields: (r): OrgFields => ({ name: r.text('name'), type: r.text('type'), identifier: r.text('identifier'), parentSourcedId: r.text('parentSourcedId') }),
+  fields: (r): OrgFields => ({
+    name: r.text('name'),
+    type: r.text('type'),
+    identifier: r.text('identifier'),
+    parentSourcedId: r.text('parentSourcedId'),
+  }),
 }
 
 const academicSessions: EntityFile<'academicSession'> = {
@@ -40,8 +52,12 @@ const academicSessions: EntityFile<'academicSession'> = {
   name: 'academicSessions',
   requiredColumns: () => ['sourcedId', 'title', 'type', 'startDate', 'endDate', 'schoolYear'],
   fields: (r): AcademicSessionFields => ({
-    title: r.text('title'), type: r.text('type'), startDate: r.text('startDate'), endDate: r.text('endDate'),
-    parentSourcedId: r.text('parentSourcedId'), schoolYear: r.text('schoolYear'),
+    title: r.text('title'),
+    type: r.text('type'),
+    startDate: r.text('startDate'),
+    endDate: r.text('endDate'),
+    parentSourcedId: r.text('parentSourcedId'),
+    schoolYear: r.text('schoolYear'),
   }),
 }
 
@@ -50,8 +66,12 @@ const courses: EntityFile<'course'> = {
   name: 'courses',
   requiredColumns: () => ['sourcedId', 'title', 'orgSourcedId'],
   fields: (r): CourseFields => ({
-    title: r.text('title'), schoolYearSourcedId: r.text('schoolYearSourcedId'), courseCode: r.text('courseCode'),
-    grades: r.list('grades'), orgSourcedId: r.text('orgSourcedId'), subjects: r.list('subjects'),
+    title: r.text('title'),
+    schoolYearSourcedId: r.text('schoolYearSourcedId'),
+    courseCode: r.text('courseCode'),
+    grades: r.list('grades'),
+    orgSourcedId: r.text('orgSourcedId'),
+    subjects: r.list('subjects'),
   }),
 }
 
@@ -59,20 +79,28 @@ function userRoleAndOrgs(r: RowValues, ctx: FieldContext): { role: string | null
   const primaryOrg = r.text('primaryOrgSourcedId')
   const fromRoles = ctx.roles?.resolve(r.text('sourcedId') ?? '', primaryOrg) ?? null
   const orgs = new Set<string>()
-  for (const org of [...(primaryOrg === null ? [] : [primaryOrg]), ...(fromRoles?.orgSourcedIds ?? []), ...r.list('orgSourcedIds')]) orgs.add(org)
+  for (const org of [...(primaryOrg === null ? [] : [primaryOrg]), ...(fromRoles?.orgSourcedIds ?? []), ...r.list('orgSourcedIds')])
+    orgs.add(org)
   return { role: fromRoles?.role ?? r.text('role'), orgSourcedIds: [...orgs] }
 }
 
 const users: EntityFile<'user'> = {
   entity: 'user',
   name: 'users',
-  requiredColumns: (version) => version === '1.1'
-    ? ['sourcedId', 'enabledUser', 'orgSourcedIds', 'role', 'username', 'givenName', 'familyName']
-    : ['sourcedId', 'enabledUser', 'username', 'givenName', 'familyName'],
+  requiredColumns: (version) =>
+    version === '1.1'
+      ? ['sourcedId', 'enabledUser', 'orgSourcedIds', 'role', 'username', 'givenName', 'familyName']
+      : ['sourcedId', 'enabledUser', 'username', 'givenName', 'familyName'],
   fields: (r, ctx): UserFields => ({
-    enabledUser: r.text('enabledUser'), ...userRoleAndOrgs(r, ctx), username: r.text('username'),
-    givenName: r.text('givenName'), familyName: r.text('familyName'), middleName: r.text('middleName'),
-    identifier: r.text('identifier'), email: r.text('email'), grades: r.list('grades'),
+    enabledUser: r.text('enabledUser'),
+    ...userRoleAndOrgs(r, ctx),
+    username: r.text('username'),
+    givenName: r.text('givenName'),
+    familyName: r.text('familyName'),
+    middleName: r.text('middleName'),
+    identifier: r.text('identifier'),
+    email: r.text('email'),
+    grades: r.list('grades'),
   }),
 }
 
@@ -81,9 +109,16 @@ const classes: EntityFile<'class'> = {
   name: 'classes',
   requiredColumns: () => ['sourcedId', 'title', 'courseSourcedId', 'classType', 'schoolSourcedId', 'termSourcedIds'],
   fields: (r): ClassFields => ({
-    title: r.text('title'), courseSourcedId: r.text('courseSourcedId'), classCode: r.text('classCode'), classType: r.text('classType'),
-    location: r.text('location'), schoolSourcedId: r.text('schoolSourcedId'), termSourcedIds: r.list('termSourcedIds'),
-    periods: r.list('periods'), grades: r.list('grades'), subjects: r.list('subjects'),
+    title: r.text('title'),
+    courseSourcedId: r.text('courseSourcedId'),
+    classCode: r.text('classCode'),
+    classType: r.text('classType'),
+    location: r.text('location'),
+    schoolSourcedId: r.text('schoolSourcedId'),
+    termSourcedIds: r.list('termSourcedIds'),
+    periods: r.list('periods'),
+    grades: r.list('grades'),
+    subjects: r.list('subjects'),
   }),
 }
 
@@ -92,8 +127,13 @@ const enrollments: EntityFile<'enrollment'> = {
   name: 'enrollments',
   requiredColumns: () => ['sourcedId', 'classSourcedId', 'schoolSourcedId', 'userSourcedId', 'role'],
   fields: (r): EnrollmentFields => ({
-    classSourcedId: r.text('classSourcedId'), schoolSourcedId: r.text('schoolSourcedId'), userSourcedId: r.text('userSourcedId'),
-    role: r.text('role'), primary: r.text('primary'), beginDate: r.text('beginDate'), endDate: r.text('endDate'),
+    classSourcedId: r.text('classSourcedId'),
+    schoolSourcedId: r.text('schoolSourcedId'),
+    userSourcedId: r.text('userSourcedId'),
+    role: r.text('role'),
+    primary: r.text('primary'),
+    beginDate: r.text('beginDate'),
+    endDate: r.text('endDate'),
   }),
 }
 

@@ -24,7 +24,9 @@ export async function bundleFingerprint(path: string, limits: BundleLimits = DEF
     return hash.digest('hex')
   } catch (e) {
     if (e instanceof SynclogError) throw e
-    throw new SynclogError('INPUT_UNREADABLE', `cannot read the bundle ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+    throw new SynclogError('INPUT_UNREADABLE', `cannot read the bundle ${path}: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    })
   } finally {
     await source.close()
   }

@@ -19,7 +19,11 @@ export async function openFolderSource(folder: string, limits: BundleLimits): Pr
     checkDeclared(where, dirent.name, size, null, limits)
     entries.set(dirent.name, { name: dirent.name, size })
   }
-  checkTotal(`the folder ${folder}`, [...entries.values()].reduce((sum, e) => sum + e.size, 0), limits)
+  checkTotal(
+    `the folder ${folder}`,
+    [...entries.values()].reduce((sum, e) => sum + e.size, 0),
+    limits,
+  )
   return {
     kind: 'folder',
     entries,

@@ -16,12 +16,29 @@ const FILE_MODES: readonly string[] = ['absent', 'bulk', 'delta'] satisfies read
 
 /** `file.<name>` properties each version defines (the file is `<name>.csv`). */
 const FILES_1_1 = [
-  'academicSessions', 'categories', 'classes', 'classResources', 'courses', 'courseResources', 'demographics',
-  'enrollments', 'lineItems', 'orgs', 'resources', 'results', 'users',
+  'academicSessions',
+  'categories',
+  'classes',
+  'classResources',
+  'courses',
+  'courseResources',
+  'demographics',
+  'enrollments',
+  'lineItems',
+  'orgs',
+  'resources',
+  'results',
+  'users',
 ] as const
 const FILES_1_2_ADDED = [
-  'roles', 'userProfiles', 'userResources', 'scoreScales', 'lineItemScoreScales', 'resultScoreScales',
-  'lineItemLearningObjectiveIds', 'resultLearningObjectiveIds',
+  'roles',
+  'userProfiles',
+  'userResources',
+  'scoreScales',
+  'lineItemScoreScales',
+  'resultScoreScales',
+  'lineItemLearningObjectiveIds',
+  'resultLearningObjectiveIds',
 ] as const
 export const MANIFEST_FILES: { readonly [V in OneRosterVersion]: readonly string[] } = {
   '1.1': FILES_1_1,
@@ -91,16 +108,24 @@ export async function readManifest(table: CsvTable, note: (n: ManifestNote) => v
 
   const manifestVersion = required(properties, 'manifest.version')
   if (manifestVersion.value !== '1.0') {
-    throw invalid(`'${manifestVersion.value}' is not a valid manifest version (property 'manifest.version', line ${manifestVersion.line}; expected '1.0')`)
+    throw invalid(
+      `'${manifestVersion.value}' is not a valid manifest version (property 'manifest.version', line ${manifestVersion.line}; expected '1.0')`,
+    )
   }
   const onerosterVersion = required(properties, 'oneroster.version')
   const match = VERSION_RE.exec(onerosterVersion.value)
   if (!match) {
-    throw invalid(`'${onerosterVersion.value}' is not a valid OneRoster version (property 'oneroster.version', line ${onerosterVersion.line}; expected 1.1 or 1.2)`)
+    throw invalid(
+      `'${onerosterVersion.value}' is not a valid OneRoster version (property 'oneroster.version', line ${onerosterVersion.line}; expected 1.1 or 1.2)`,
+    )
   }
   const version: OneRosterVersion = match[1] === '1' ? '1.1' : '1.2'
   if (onerosterVersion.value !== version) {
-    note({ line: onerosterVersion.line, field: 'oneroster.version', message: `OneRoster version '${onerosterVersion.value}' is read as ${version}` })
+    note({
+      line: onerosterVersion.line,
+      field: 'oneroster.version',
+      message: `OneRoster version '${onerosterVersion.value}' is read as ${version}`,
+    })
   }
 
   const known = new Set(MANIFEST_FILES[version])

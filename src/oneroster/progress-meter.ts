@@ -28,7 +28,10 @@ export class ProgressMeter {
   private file = ''
   private rowCount = 0
 
-  constructor(private readonly totalBytes: number, private readonly report: ((p: Progress) => void) | undefined) {}
+  constructor(
+    private readonly totalBytes: number,
+    private readonly report: ((p: Progress) => void) | undefined,
+  ) {}
 
   start(file: string): void {
     this.file = file

@@ -22,11 +22,11 @@ import { UserRoles } from './user-roles.js'
 export { bundleFingerprint } from './fingerprint.js'
 
 export interface BundleOptions {
-  path: string            // a folder or a .zip file
+  path: string // a folder or a .zip file
   tenant: string
   syncId: string
-  app?: string            // default 'oneroster-csv'
-  occurredAt: string      // ISO instant; used as occurredAt of every event of this sync (deterministic)
+  app?: string // default 'oneroster-csv'
+  occurredAt: string // ISO instant; used as occurredAt of every event of this sync (deterministic)
   onProgress?: (p: { file: string; rows: number; bytes: number; totalBytes: number }) => void
   /** Things worth telling the operator that do not change the events (a file marked absent but present, a version variant...). */
   onIssue?: (issue: BundleIssue) => void
@@ -34,7 +34,12 @@ export interface BundleOptions {
   limits?: InputLimits
 }
 
-export interface BundleIssue { file: string; line: number | null; field: string; message: string }
+export interface BundleIssue {
+  file: string
+  line: number | null
+  field: string
+  message: string
+}
 
 export const DEFAULT_APP = 'oneroster-csv'
 

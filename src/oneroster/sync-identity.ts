@@ -7,7 +7,10 @@ import { bundleFingerprint } from './read-bundle.js'
 import type { BundleLimits } from './bundle-limits.js'
 
 export function syncIdFor(tenant: string, fingerprint: string, now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
   return `${tenant}.${stamp}.${fingerprint.slice(0, 8)}`
 }
 

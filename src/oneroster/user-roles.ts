@@ -14,7 +14,11 @@ export interface RoleAssignment {
 
 /** 1.2 roles that have no 1.1 equivalent of the same name. */
 const ADMINISTRATOR_ROLES: ReadonlySet<string> = new Set([
-  'principal', 'siteAdministrator', 'districtAdministrator', 'systemAdministrator', 'counselor',
+  'principal',
+  'siteAdministrator',
+  'districtAdministrator',
+  'systemAdministrator',
+  'counselor',
 ])
 
 /**
@@ -67,7 +71,10 @@ export class UserRoles {
    * primary row, the first row's). Orgs: `primaryOrgSourcedId`, the primary role's
    * org, then the other roles' orgs in file order, without repeats.
    */
-  resolve(userSourcedId: string, primaryOrgSourcedId: string | null): { readonly role: string | null; readonly orgSourcedIds: readonly string[] } | null {
+  resolve(
+    userSourcedId: string,
+    primaryOrgSourcedId: string | null,
+  ): { readonly role: string | null; readonly orgSourcedIds: readonly string[] } | null {
     const rows = this.byUser.get(userSourcedId)
     const first = rows?.[0]
     if (!rows || !first) return null

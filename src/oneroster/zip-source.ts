@@ -29,13 +29,25 @@ function bundleFolder(names: readonly string[]): string {
 export async function openZipSource(path: string, limits: BundleLimits): Promise<BundleSource> {
   const { size: zipSize } = await stat(path)
   if (zipSize > limits.zipBytes) {
-    throw overLimit(`the zip ${path} is ${formatBytes(zipSize)}, more than the limit zipBytes (${formatBytes(limits.zipBytes)})`, 'zipBytes')
+    throw overLimit(
+      `the zip ${path} is ${formatBytes(zipSize)}, more than the limit zipBytes (${formatBytes(limits.zipBytes)})`,
+      'zipBytes',
+    )
   }
-  const zip = await yauzl.openPromise(path, { lazyEntries: true, autoClose: false, decodeStrings: true, validateEntrySizes: false, strictFileNames: false })
+  const zip = await yauzl.openPromise(path, {
+    lazyEntries: true,
+    autoClose: false,
+    decodeStrings: true,
+    validateEntrySizes: false,
+    strictFileNames: false,
+  })
   const where = (name: string): string => `${name} in the zip ${path}`
   try {
     if (zip.entryCount > limits.zipEntries) {
-      throw overLimit(`the zip ${path} holds ${zip.entryCount} entries, more than the limit zipEntries (${limits.zipEntries})`, 'zipEntries')
+      throw overLimit(
+        `the zip ${path} holds ${zip.entryCount} entries, more than the limit zipEntries (${limits.zipEntries})`,
+        'zipEntries',
+      )
     }
     const all: yauzl.Entry[] = []
     for await (const entry of zip.eachEntry()) {
@@ -54,7 +66,11 @@ export async function openZipSource(path: string, limits: BundleLimits): Promise
       zipped.set(name, entry)
       entries.set(name, { name, size: entry.uncompressedSize })
     }
-    checkTotal(`the zip ${path}`, [...entries.values()].reduce((sum, e) => sum + e.size, 0), limits)
+    checkTotal(
+      `the zip ${path}`,
+      [...entries.values()].reduce((sum, e) => sum + e.size, 0),
+      limits,
+    )
     return {
       kind: 'zip',
       entries,

@@ -18,8 +18,8 @@ import { terminalText } from '../export/terminal-text.js'
 const PSEUDO_ROOTS = ['/proc', '/sys', '/dev']
 /** statfs(2) magic numbers of Linux pseudo-filesystems (proc, sysfs, devpts, cgroup, cgroup2, debugfs, tracefs, securityfs, bpf, pstore, configfs, efivarfs, binfmt_misc, mqueue, fusectl). */
 const PSEUDO_FS_TYPES = new Set([
-  0x9fa0, 0x62656572, 0x1cd1, 0x27e0eb, 0x63677270, 0x64626720, 0x74726163, 0x73636673, 0xcafe4a11, 0x6165676c,
-  0x62656570, 0xde5e81e4, 0x42494e4d, 0x19800202, 0x65735543,
+  0x9fa0, 0x62656572, 0x1cd1, 0x27e0eb, 0x63677270, 0x64626720, 0x74726163, 0x73636673, 0xcafe4a11, 0x6165676c, 0x62656570, 0xde5e81e4,
+  0x42494e4d, 0x19800202, 0x65735543,
 ])
 
 const codeOf = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code
@@ -37,16 +37,17 @@ export function describeKind(s: Stats): string {
 }
 
 class PathProblem {
-  constructor(private readonly option: string, private readonly given: string) {}
+  constructor(
+    private readonly option: string,
+    private readonly given: string,
+  ) {}
 
   error(problem: string): SynclogError {
     return new SynclogError('PATH_UNUSABLE', `${this.option} ${terminalText(this.given)}: ${problem}`)
   }
 }
 
-type Found =
-  | { readonly exists: true; readonly stats: Stats; readonly link: boolean }
-  | { readonly exists: false; readonly parent: string }
+type Found = { readonly exists: true; readonly stats: Stats; readonly link: boolean } | { readonly exists: false; readonly parent: string }
 
 /** The entry at `abs` (a link followed, once it is known to be one), or its nearest existing parent directory. */
 function examine(p: PathProblem, abs: string): Found {
@@ -76,7 +77,13 @@ function existingParent(p: PathProblem, abs: string): string {
     } catch (e) {
       const code = codeOf(e)
       if (code === 'ELOOP') throw p.error(`${terminalText(dir)} is a symbolic link loop`)
-      const isLink = (() => { try { return lstatSync(dir).isSymbolicLink() } catch { return false } })()
+      const isLink = (() => {
+        try {
+          return lstatSync(dir).isSymbolicLink()
+        } catch {
+          return false
+        }
+      })()
       if (isLink) throw p.error(`${terminalText(dir)} is a symbolic link to a path that does not exist`)
       if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(dir) !== dir) continue
       throw p.error(`cannot be read (${(e as Error).message})`)
@@ -112,7 +119,8 @@ export function checkDataDir(given: string, option = '--data'): string {
   if (given === '') throw new SynclogError('PATH_UNUSABLE', `${option} is empty; give a directory (it is created if missing)`)
   const abs = resolve(given)
   const found = examine(p, abs)
-  if (found.exists && !found.stats.isDirectory()) throw p.error(`is ${describeKind(found.stats)}, not a directory; give a directory (it is created if missing)`)
+  if (found.exists && !found.stats.isDirectory())
+    throw p.error(`is ${describeKind(found.stats)}, not a directory; give a directory (it is created if missing)`)
   refusePseudo(p, found.exists ? abs : found.parent)
   return abs
 }
@@ -123,7 +131,8 @@ export function checkOutputDir(given: string, option = '--out', cwd = process.cw
   if (given === '') throw new SynclogError('PATH_UNUSABLE', `${option} is empty; give a directory (it is created if missing)`)
   const abs = resolve(cwd, given)
   const found = examine(p, abs)
-  if (found.exists && !found.stats.isDirectory()) throw p.error(`is ${describeKind(found.stats)}, not a directory; give a directory to write the files into`)
+  if (found.exists && !found.stats.isDirectory())
+    throw p.error(`is ${describeKind(found.stats)}, not a directory; give a directory to write the files into`)
   refusePseudo(p, found.exists ? abs : found.parent)
   return abs
 }
@@ -137,7 +146,8 @@ export function checkOutputFile(given: string, option = '--out', cwd = process.c
   if (found.exists) {
     if (found.link) throw p.error('is a symbolic link; synclog never writes through or replaces a link: give the path of the file itself')
     if (found.stats.isDirectory()) throw p.error('is a directory; give a file name')
-    if (!found.stats.isFile()) throw p.error(`is ${describeKind(found.stats)}; give the name of a regular file (without --out the output goes to standard output)`)
+    if (!found.stats.isFile())
+      throw p.error(`is ${describeKind(found.stats)}; give the name of a regular file (without --out the output goes to standard output)`)
   }
   refusePseudo(p, found.exists ? abs : found.parent)
   return abs

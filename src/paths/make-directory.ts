@@ -35,7 +35,14 @@ export async function makeDirectory(path: string): Promise<void> {
       await mkdir(dir)
     } catch (e) {
       // Made meanwhile by someone else: fine if it is a directory now.
-      if (codeOf(e) === 'EEXIST' && (await stat(dir).then((s) => s.isDirectory(), () => false))) continue
+      if (
+        codeOf(e) === 'EEXIST' &&
+        (await stat(dir).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ))
+      )
+        continue
       throw cannotCreate(path, (e as Error).message, e)
     }
   }

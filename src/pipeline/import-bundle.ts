@@ -71,18 +71,25 @@ export async function importBundle(pipeline: EmbeddedPipeline, opts: BundleImpor
   const { config, path } = opts
   const journal = new ImportJournal(config.dataDir)
   const now = opts.accepted?.at ?? new Date()
-  const fingerprint = opts.accepted?.fingerprint ?? await inputFingerprint(path, now, config.limits)
+  const fingerprint = opts.accepted?.fingerprint ?? (await inputFingerprint(path, now, config.limits))
   const { intent, resumed } = await journal.begin({ tenant: opts.tenant, app: opts.app, fingerprint }, now)
   const log = opts.logger.child({ tenant: intent.tenant, syncId: intent.syncId })
   if (resumed) log.info('resuming the interrupted import of the same input under its first sync id')
   log.info({ path }, 'import started')
 
   const progress = opts.progress?.(log)
-  const report = await pipeline.apply(readOneRosterBundle({
-    path, tenant: intent.tenant, syncId: intent.syncId, app: intent.app, occurredAt: intent.occurredAt, limits: config.limits,
-    onProgress: (p) => progress?.update(p),
-    onIssue: (issue) => log.warn({ file: issue.file, line: issue.line, field: issue.field }, issue.message),
-  }))
+  const report = await pipeline.apply(
+    readOneRosterBundle({
+      path,
+      tenant: intent.tenant,
+      syncId: intent.syncId,
+      app: intent.app,
+      occurredAt: intent.occurredAt,
+      limits: config.limits,
+      onProgress: (p) => progress?.update(p),
+      onIssue: (issue) => log.warn({ file: issue.file, line: issue.line, field: issue.field }, issue.message),
+    }),
+  )
   progress?.stop()
   await journal.finish()
   for (const r of report.rejected) log.warn({ eventId: r.eventId, where: r.where }, r.reason)
@@ -90,7 +97,14 @@ export async function importBundle(pipeline: EmbeddedPipeline, opts: BundleImpor
   const summary = await pipeline.store.summary(UNSCOPED, intent.syncId, { bySchool: false })
   if (!summary) throw new SynclogError('SYNC_NOT_FOUND', `sync ${intent.syncId} was not recorded; see the log above`)
   log.info({ status: summary.status, events: report.events, rows: report.rowsWritten }, 'import finished')
-  return { syncId: intent.syncId, summary, events: report.events, rowsWritten: report.rowsWritten, rejected: report.rejected.length, resumed }
+  return {
+    syncId: intent.syncId,
+    summary,
+    events: report.events,
+    rowsWritten: report.rowsWritten,
+    rejected: report.rejected.length,
+    resumed,
+  }
 }
 
 /**
@@ -115,8 +129,13 @@ export async function checkBundle(path: string, config: Config): Promise<string>
  * journal holds one of the same input (it resumes), unless `running` says that import is
  * still under way; else a new one from the instant.
  */
-export async function acceptedSyncId(config: Config, tenant: string, app: string, accepted: AcceptedBundle,
-  running: (syncId: string) => boolean = () => false): Promise<string> {
+export async function acceptedSyncId(
+  config: Config,
+  tenant: string,
+  app: string,
+  accepted: AcceptedBundle,
+  running: (syncId: string) => boolean = () => false,
+): Promise<string> {
   const pending = await new ImportJournal(config.dataDir).pending()
   const resumes = pending !== undefined && pending.tenant === tenant && pending.app === app && pending.fingerprint === accepted.fingerprint
   return resumes && !running(pending.syncId) ? pending.syncId : syncIdFor(tenant, accepted.fingerprint, accepted.at)

@@ -37,10 +37,17 @@ export async function decideSync(pipeline: EmbeddedPipeline, req: DecisionReques
   const found = findSync(pipeline.state, req.syncId)
   if (found === undefined || (req.scope.tenant !== undefined && found.tenant !== req.scope.tenant)) return { kind: 'not-found' }
   if (found.info.status !== 'On Hold') return { kind: 'not-on-hold', status: found.info.status }
-  const report = await pipeline.apply([{
-    type: req.decision === 'approve' ? 'SyncApproved' : 'SyncRejected', eventId: `${req.syncId}:${req.decision}`, tenant: found.tenant,
-    syncId: req.syncId, app: found.info.app, occurredAt: req.at, by: req.by,
-  }])
+  const report = await pipeline.apply([
+    {
+      type: req.decision === 'approve' ? 'SyncApproved' : 'SyncRejected',
+      eventId: `${req.syncId}:${req.decision}`,
+      tenant: found.tenant,
+      syncId: req.syncId,
+      app: found.info.app,
+      occurredAt: req.at,
+      by: req.by,
+    },
+  ])
   const status = report.syncs.get(req.syncId)
   return status === undefined ? { kind: 'decided', tenant: found.tenant } : { kind: 'decided', tenant: found.tenant, status }
 }

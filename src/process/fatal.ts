@@ -62,14 +62,19 @@ const YOUNG_GENERATION_BYTES = 48 * 1024 * 1024
 export function watchHeap(percent: number): void {
   heapObserver?.disconnect()
   heapObserver = new PerformanceObserver((list) => {
-    const major = list.getEntries().some((e) => (e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+    const major = list
+      .getEntries()
+      .some((e) => (e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
     if (!major) return
     const { used_heap_size: used, heap_size_limit: heapLimit } = getHeapStatistics()
     const limit = Math.max(heapLimit - YOUNG_GENERATION_BYTES, heapLimit / 2)
     if (used <= (limit * percent) / 100) return
-    exitNow(EXIT_ERROR, `out of memory: ${formatBytes(used)} of the ${formatBytes(limit)} JavaScript heap is in use after a full garbage collection ` +
-      `(more than the limit heapPercent, ${percent} %), so the command stops here. The input is too large for this heap: ` +
-      `give Node more (NODE_OPTIONS=--max-old-space-size=<MiB>), split the input, or ${howToRaise('heapPercent')}.`)
+    exitNow(
+      EXIT_ERROR,
+      `out of memory: ${formatBytes(used)} of the ${formatBytes(limit)} JavaScript heap is in use after a full garbage collection ` +
+        `(more than the limit heapPercent, ${percent} %), so the command stops here. The input is too large for this heap: ` +
+        `give Node more (NODE_OPTIONS=--max-old-space-size=<MiB>), split the input, or ${howToRaise('heapPercent')}.`,
+    )
   })
   heapObserver.observe({ entryTypes: ['gc'] })
 }

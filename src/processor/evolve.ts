@@ -98,7 +98,8 @@ export function evolve(state: ProcessorState, changes: Iterable<StateChange>): v
         break
       case 'opened': {
         const info = t.syncs.get(c.syncId)
-        if (info && !t.pending.has(c.syncId)) t.pending.set(c.syncId, openPendingSync(c.syncId, info.app, info.startedAt, parseModes(info.modes)))
+        if (info && !t.pending.has(c.syncId))
+          t.pending.set(c.syncId, openPendingSync(c.syncId, info.app, info.startedAt, parseModes(info.modes)))
         break
       }
       case 'intake': {

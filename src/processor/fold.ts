@@ -7,7 +7,14 @@
  * same events from the same state gives byte-identical sync-log events.
  */
 import type {
-  ChangeEvent, RecordChanged, RecordUnreadable, SyncApproved, SyncEnded, SyncFailed, SyncRejected, SyncStarted,
+  ChangeEvent,
+  RecordChanged,
+  RecordUnreadable,
+  SyncApproved,
+  SyncEnded,
+  SyncFailed,
+  SyncRejected,
+  SyncStarted,
 } from '../events/change-event.js'
 import type { LogRow, SyncLogEvent, SyncStatus, SyncStatusChanged } from '../events/sync-log-event.js'
 import { evolve, formatModes, type ProcessorState, type StateChange, type SyncInfo, type TenantState } from './evolve.js'
@@ -51,17 +58,35 @@ const ignored = (reason: string): Decision => ({ events: [], changes: [], reject
 
 function statusEvent(tenant: string, info: SyncInfo): SyncStatusChanged {
   return {
-    kind: 'SyncStatusChanged', tenant, syncId: info.syncId, app: info.app, status: info.status, version: info.version,
-    startedAt: info.startedAt, endedAt: info.endedAt, message: info.message, modes: info.modes,
+    kind: 'SyncStatusChanged',
+    tenant,
+    syncId: info.syncId,
+    app: info.app,
+    status: info.status,
+    version: info.version,
+    startedAt: info.startedAt,
+    endedAt: info.endedAt,
+    message: info.message,
+    modes: info.modes,
   }
 }
 
 /** A sync's next status: the new info (as a change) and the event announcing it. */
 function transition(
-  tenant: string, info: SyncInfo, status: SyncStatus, at: string, message: string, extra: Partial<SyncInfo> = {},
+  tenant: string,
+  info: SyncInfo,
+  status: SyncStatus,
+  at: string,
+  message: string,
+  extra: Partial<SyncInfo> = {},
 ): { change: StateChange; event: SyncStatusChanged } {
   const next: SyncInfo = {
-    ...info, ...extra, status, version: info.version + 1, message, endedAt: status === 'Running' ? info.endedAt : at,
+    ...info,
+    ...extra,
+    status,
+    version: info.version + 1,
+    message,
+    endedAt: status === 'Running' ? info.endedAt : at,
   }
   return { change: { kind: 'sync', tenant, info: next }, event: statusEvent(tenant, next) }
 }
@@ -119,12 +144,24 @@ export function decideAbandoned(state: ProcessorState, now: string, options: Fol
 function onSyncStarted(state: ProcessorState, e: SyncStarted, offset: string, options: FoldOptions): Decision {
   const t = state.tenants.get(e.tenant)
   const known = t?.syncs.get(e.syncId)
-  if (known) return known.startEventId === e.eventId ? ignored('redelivered SyncStarted') : rejected(`sync ${e.syncId} was already started by event ${known.startEventId}`)
+  if (known)
+    return known.startEventId === e.eventId
+      ? ignored('redelivered SyncStarted')
+      : rejected(`sync ${e.syncId} was already started by event ${known.startEventId}`)
   // A sync its publisher never ended must not be folded beside the new one.
   const stale = abandon(t, e.occurredAt, options)
   const info: SyncInfo = {
-    syncId: e.syncId, app: e.app, startEventId: e.eventId, startedAt: e.occurredAt, modes: formatModes(e.modes),
-    status: 'Running', version: 0, endedAt: '', message: '', statusOnApproval: 'Completed', decision: '',
+    syncId: e.syncId,
+    app: e.app,
+    startEventId: e.eventId,
+    startedAt: e.occurredAt,
+    modes: formatModes(e.modes),
+    status: 'Running',
+    version: 0,
+    endedAt: '',
+    message: '',
+    statusOnApproval: 'Completed',
+    decision: '',
   }
   const blocked = holdBlock(t, e.syncId)
   if (blocked) {
@@ -132,9 +169,10 @@ function onSyncStarted(state: ProcessorState, e: SyncStarted, offset: string, op
     return done([...stale.events, failed.event], [...stale.changes, failed.change])
   }
   const running = transition(e.tenant, info, 'Running', e.occurredAt, '')
-  return done([...stale.events, running.event], [
-    ...stale.changes, running.change, { kind: 'opened', tenant: e.tenant, syncId: e.syncId, inputOffset: offset },
-  ])
+  return done(
+    [...stale.events, running.event],
+    [...stale.changes, running.change, { kind: 'opened', tenant: e.tenant, syncId: e.syncId, inputOffset: offset }],
+  )
 }
 
 /** The open sync an event belongs to, or the decision to return when there is none. */
@@ -167,22 +205,42 @@ function onSyncEnded(state: ProcessorState, e: SyncEnded, options: FoldOptions):
 
   const onboarded = options.onboardedSchools?.get(t.tenant)
   const resolved = resolveSync(t, sync, e, {
-    tenant: t.tenant, holdThresholds: options.holdThresholds, onboardedSchools: onboarded ? new Set(onboarded) : undefined,
+    tenant: t.tenant,
+    holdThresholds: options.holdThresholds,
+    onboardedSchools: onboarded ? new Set(onboarded) : undefined,
   })
-  const rows: LogRow[] = resolved.rows.map((row, i) => ({ kind: 'LogRow', tenant: t.tenant, syncId: sync.syncId, seq: i + 1, app: sync.app, ...row }))
+  const rows: LogRow[] = resolved.rows.map((row, i) => ({
+    kind: 'LogRow',
+    tenant: t.tenant,
+    syncId: sync.syncId,
+    seq: i + 1,
+    app: sync.app,
+    ...row,
+  }))
   const counts: SyncLogEvent[] = resolved.counter.entries().map(({ entity, schoolId, counts }) => ({
-    kind: 'SyncCounts', tenant: t.tenant, syncId: sync.syncId, app: sync.app, entity, schoolId, schoolName: resolved.schoolName(schoolId),
-    startedAt: info.startedAt, counts,
+    kind: 'SyncCounts',
+    tenant: t.tenant,
+    syncId: sync.syncId,
+    app: sync.app,
+    entity,
+    schoolId,
+    schoolName: resolved.schoolName(schoolId),
+    startedAt: info.startedAt,
+    counts,
   }))
   const statusOnApproval: SyncStatus = resolved.counter.hasErrors() ? 'Completed with Errors' : 'Completed'
   if (resolved.holdReason) {
     const held = transition(t.tenant, info, 'On Hold', e.occurredAt, resolved.holdReason, { statusOnApproval })
-    return done([...rows, ...counts, held.event], [
-      closed, { kind: 'held', tenant: t.tenant, syncId: sync.syncId, overlay: resolved.overlay }, held.change,
-    ])
+    return done(
+      [...rows, ...counts, held.event],
+      [closed, { kind: 'held', tenant: t.tenant, syncId: sync.syncId, overlay: resolved.overlay }, held.change],
+    )
   }
   const completed = transition(t.tenant, info, statusOnApproval, e.occurredAt, '', { statusOnApproval })
-  return done([...rows, ...counts, completed.event], [closed, { kind: 'committed', tenant: t.tenant, overlay: resolved.overlay }, completed.change])
+  return done(
+    [...rows, ...counts, completed.event],
+    [closed, { kind: 'committed', tenant: t.tenant, overlay: resolved.overlay }, completed.change],
+  )
 }
 
 function onSyncFailed(state: ProcessorState, e: SyncFailed): Decision {
@@ -217,13 +275,18 @@ function onDecision(state: ProcessorState, e: SyncApproved | SyncRejected): Deci
 export function decide(state: ProcessorState, input: Positioned, options: FoldOptions = DEFAULT_FOLD_OPTIONS): Decision {
   const event = input.event
   switch (event.type) {
-    case 'SyncStarted': return onSyncStarted(state, event, input.offset, options)
+    case 'SyncStarted':
+      return onSyncStarted(state, event, input.offset, options)
     case 'RecordChanged':
-    case 'RecordUnreadable': return onRecord(state, event)
-    case 'SyncEnded': return onSyncEnded(state, event, options)
-    case 'SyncFailed': return onSyncFailed(state, event)
+    case 'RecordUnreadable':
+      return onRecord(state, event)
+    case 'SyncEnded':
+      return onSyncEnded(state, event, options)
+    case 'SyncFailed':
+      return onSyncFailed(state, event)
     case 'SyncApproved':
-    case 'SyncRejected': return onDecision(state, event)
+    case 'SyncRejected':
+      return onDecision(state, event)
     default: {
       const unknown: never = event
       return rejected(`unknown event type ${(unknown as { type?: string }).type ?? '?'}`)

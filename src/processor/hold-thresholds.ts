@@ -28,8 +28,10 @@ export function holdReason(store: RosterTables, sync: PendingSync, counter: Outc
     const deleted = counter.total(entity, 'deleted')
     const updated = counter.total(entity, 'updated')
     const pct = (n: number): string => `${((100 * n) / existing).toFixed(1)}%`
-    if (deleted * 100 > deletePercent * existing) reasons.push(`would delete ${deleted} of ${existing} ${LABEL[entity]} records (${pct(deleted)} > ${deletePercent}%)`)
-    if (updated * 100 > updatePercent * existing) reasons.push(`would update ${updated} of ${existing} ${LABEL[entity]} records (${pct(updated)} > ${updatePercent}%)`)
+    if (deleted * 100 > deletePercent * existing)
+      reasons.push(`would delete ${deleted} of ${existing} ${LABEL[entity]} records (${pct(deleted)} > ${deletePercent}%)`)
+    if (updated * 100 > updatePercent * existing)
+      reasons.push(`would update ${updated} of ${existing} ${LABEL[entity]} records (${pct(updated)} > ${updatePercent}%)`)
   }
   return reasons.join('; ')
 }

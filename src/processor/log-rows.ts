@@ -32,9 +32,27 @@ interface Change {
 }
 
 const ROW_DEFAULTS: Omit<DraftRow, 'date' | 'action'> = {
-  studentNumber: '', studentName: '', courseNumber: '', courseName: '', sectionNumber: '', field: '', oldValue: '', newValue: '',
-  servingDistrictId: '', servingDistrict: '', servingSchoolId: '', servingSchool: '',
-  homeDistrictId: '', homeDistrict: '', homeSchoolId: '', homeSchool: '', entity: '', sourcedId: '', outcome: '', message: '', recordSchoolId: '',
+  studentNumber: '',
+  studentName: '',
+  courseNumber: '',
+  courseName: '',
+  sectionNumber: '',
+  field: '',
+  oldValue: '',
+  newValue: '',
+  servingDistrictId: '',
+  servingDistrict: '',
+  servingSchoolId: '',
+  servingSchool: '',
+  homeDistrictId: '',
+  homeDistrict: '',
+  homeSchoolId: '',
+  homeSchool: '',
+  entity: '',
+  sourcedId: '',
+  outcome: '',
+  message: '',
+  recordSchoolId: '',
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '')
@@ -61,8 +79,14 @@ export class RowLog {
 
   /** A record not applied (Skipped, Merged, Excluded): one row with the reason. */
   notApplied(
-    outcome: Outcome, entity: EntityType, id: string, fields: Fields, reader: RosterReader, date: string,
-    reason: FieldReason, source: SourcePosition | null,
+    outcome: Outcome,
+    entity: EntityType,
+    id: string,
+    fields: Fields,
+    reader: RosterReader,
+    date: string,
+    reason: FieldReason,
+    source: SourcePosition | null,
   ): void {
     const base = this.count(outcome, entity, id, fields, reader, date)
     if (base) this.rows.push({ ...base, field: reason.field, message: fieldMessage(reason, where(source)) })
@@ -75,7 +99,15 @@ export class RowLog {
   }
 
   /** A New, Updated or No Change record, with the fields that changed. */
-  applied(outcome: Outcome, entity: EntityType, id: string, fields: Fields, reader: RosterReader, date: string, changes: readonly Change[]): void {
+  applied(
+    outcome: Outcome,
+    entity: EntityType,
+    id: string,
+    fields: Fields,
+    reader: RosterReader,
+    date: string,
+    changes: readonly Change[],
+  ): void {
     const base = this.count(outcome, entity, id, fields, reader, date)
     if (!base) return
     this.rows.push({
@@ -94,13 +126,25 @@ export class RowLog {
 
   /** A roster or section action row about a record; it repeats the record's outcome, school and date. */
   action(
-    action: LogAction, context: Partial<DraftRow>, entity: EntityType, id: string,
-    extra: Pick<Partial<DraftRow>, 'field' | 'oldValue' | 'newValue'>, why?: Removal,
+    action: LogAction,
+    context: Partial<DraftRow>,
+    entity: EntityType,
+    id: string,
+    extra: Pick<Partial<DraftRow>, 'field' | 'oldValue' | 'newValue'>,
+    why?: Removal,
   ): void {
     const fact = this.facts.get(entity)?.get(id)
     this.rows.push({
-      ...ROW_DEFAULTS, ...context, entity, sourcedId: id, outcome: fact?.outcome ?? '', recordSchoolId: fact?.schoolId ?? '',
-      date: fact?.date ?? this.endedAt, action, ...extra, message: why ? removalMessage(why) : '',
+      ...ROW_DEFAULTS,
+      ...context,
+      entity,
+      sourcedId: id,
+      outcome: fact?.outcome ?? '',
+      recordSchoolId: fact?.schoolId ?? '',
+      date: fact?.date ?? this.endedAt,
+      action,
+      ...extra,
+      message: why ? removalMessage(why) : '',
     })
   }
 
@@ -112,7 +156,16 @@ export class RowLog {
     if (!facts) this.facts.set(entity, (facts = new Map()))
     facts.set(id, { outcome, schoolId: recordSchoolId, date })
     if (!hasOutcomeRow(outcome, entity === 'enrollment' && str(fields.role) === 'student')) return null
-    return { ...ROW_DEFAULTS, ...contextOf(entity, id, fields, reader), entity, sourcedId: id, outcome, recordSchoolId, date, action: outcome as LogAction }
+    return {
+      ...ROW_DEFAULTS,
+      ...contextOf(entity, id, fields, reader),
+      entity,
+      sourcedId: id,
+      outcome,
+      recordSchoolId,
+      date,
+      action: outcome as LogAction,
+    }
   }
 
   /** The school a record is counted under (docs/sync-semantics.md, Counts). */
@@ -120,15 +173,19 @@ export class RowLog {
     const isSchool = (orgId: string): boolean =>
       orgId !== '' && (reader.get('org', orgId) ?? this.before.get('org', orgId))?.type === 'school'
     switch (entity) {
-      case 'org': return str(f.type) === 'school' ? id : ''
-      case 'academicSession': return ''
-      case 'course': return isSchool(str(f.orgSourcedId)) ? str(f.orgSourcedId) : ''
+      case 'org':
+        return str(f.type) === 'school' ? id : ''
+      case 'academicSession':
+        return ''
+      case 'course':
+        return isSchool(str(f.orgSourcedId)) ? str(f.orgSourcedId) : ''
       case 'user': {
         const home = homeSchoolId(reader, list(f.orgSourcedIds))
         return isSchool(home) ? home : ''
       }
       case 'class':
-      case 'enrollment': return str(f.schoolSourcedId)
+      case 'enrollment':
+        return str(f.schoolSourcedId)
     }
   }
 }
@@ -136,22 +193,35 @@ export class RowLog {
 /** Columns that place a record (student, section, schools), from its fields or record. */
 function contextOf(entity: EntityType, id: string, f: Fields, reader: RosterReader): Partial<DraftRow> {
   switch (entity) {
-    case 'org': return str(f.type) === 'school' ? servingColumns(placeOf(reader, id)) : {}
-    case 'academicSession': return {}
-    case 'course': return { courseNumber: str(f.courseCode), courseName: str(f.title), ...servingColumns(placeOf(reader, str(f.orgSourcedId))) }
+    case 'org':
+      return str(f.type) === 'school' ? servingColumns(placeOf(reader, id)) : {}
+    case 'academicSession':
+      return {}
+    case 'course':
+      return { courseNumber: str(f.courseCode), courseName: str(f.title), ...servingColumns(placeOf(reader, str(f.orgSourcedId))) }
     case 'user': {
       const home = homeColumns(placeOf(reader, homeSchoolId(reader, list(f.orgSourcedIds))))
       if (str(f.role) !== 'student') return home
-      return { studentNumber: str(f.identifier), studentName: displayName({ givenName: str(f.givenName), familyName: str(f.familyName) }), ...home }
+      return {
+        studentNumber: str(f.identifier),
+        studentName: displayName({ givenName: str(f.givenName), familyName: str(f.familyName) }),
+        ...home,
+      }
     }
     case 'class': {
       const course = reader.get('course', str(f.courseSourcedId))
       return {
-        sectionNumber: str(f.classCode), courseNumber: course?.courseCode ?? '', courseName: course?.title ?? '',
+        sectionNumber: str(f.classCode),
+        courseNumber: course?.courseCode ?? '',
+        courseName: course?.title ?? '',
         ...servingColumns(placeOf(reader, str(f.schoolSourcedId))),
       }
     }
     case 'enrollment':
-      return enrollmentColumns(reader, { classSourcedId: str(f.classSourcedId), userSourcedId: str(f.userSourcedId), schoolSourcedId: str(f.schoolSourcedId) })
+      return enrollmentColumns(reader, {
+        classSourcedId: str(f.classSourcedId),
+        userSourcedId: str(f.userSourcedId),
+        schoolSourcedId: str(f.schoolSourcedId),
+      })
   }
 }

@@ -3,8 +3,14 @@ import { ZERO_COUNTS, type Outcome, type OutcomeCounts } from '../events/sync-lo
 import { isError } from './outcome-rules.js'
 
 const FIELD: Record<Outcome, keyof OutcomeCounts> = {
-  New: 'new', Updated: 'updated', 'No Change': 'noChange', Deleted: 'deleted', Skipped: 'skipped',
-  Invalid: 'invalid', Merged: 'merged', Excluded: 'excluded',
+  New: 'new',
+  Updated: 'updated',
+  'No Change': 'noChange',
+  Deleted: 'deleted',
+  Skipped: 'skipped',
+  Invalid: 'invalid',
+  Merged: 'merged',
+  Excluded: 'excluded',
 }
 
 type MutableCounts = { -readonly [K in keyof OutcomeCounts]: number }

@@ -59,8 +59,16 @@ function perEntity<T>(make: () => T): PerEntity<T> {
 
 export function openPendingSync(syncId: string, app: string, startedAt: string, modes: PendingSync['modes']): PendingSync {
   return {
-    syncId, app, startedAt, modes, eventIds: new Set(), candidates: perEntity(() => new Map()),
-    enrollmentKeys: new Map(), early: [], seen: perEntity(() => new Set()), lastEventAt: startedAt,
+    syncId,
+    app,
+    startedAt,
+    modes,
+    eventIds: new Set(),
+    candidates: perEntity(() => new Map()),
+    enrollmentKeys: new Map(),
+    early: [],
+    seen: perEntity(() => new Set()),
+    lastEventAt: startedAt,
   }
 }
 
@@ -83,8 +91,13 @@ export function intakeUnreadable(sync: PendingSync, event: RecordUnreadable): vo
   noteTime(sync, event.occurredAt)
   if (event.sourcedId) sync.seen[event.entity].add(event.sourcedId)
   sync.early.push({
-    outcome: 'Skipped', reason: { kind: 'unreadable', field: event.field, text: event.message },
-    entity: event.entity, sourcedId: event.sourcedId ?? '', source: event.source, occurredAt: event.occurredAt, fields: {},
+    outcome: 'Skipped',
+    reason: { kind: 'unreadable', field: event.field, text: event.message },
+    entity: event.entity,
+    sourcedId: event.sourcedId ?? '',
+    source: event.source,
+    occurredAt: event.occurredAt,
+    fields: {},
   })
 }
 
@@ -132,7 +145,10 @@ const ARRIVAL_CHECKS: ArrivalChecks = {
     const other = otherId === undefined ? undefined : a.sync.candidates.enrollment.get(otherId)
     if (!other) return null
     const identical = sameContent(other.record, a.record)
-    return duplicate({ kind: 'duplicateEnrollment', field: 'userSourcedId', otherId: other.sourcedId, other: other.source, identical }, identical)
+    return duplicate(
+      { kind: 'duplicateEnrollment', field: 'userSourcedId', otherId: other.sourcedId, other: other.source, identical },
+      identical,
+    )
   },
 }
 
@@ -145,16 +161,27 @@ export function intakeRecord(sync: PendingSync, event: RecordChanged): void {
   const verdict = firstVerdict(ARRIVAL_RULES, ARRIVAL_CHECKS, arrival)
   if (verdict) {
     sync.early.push({
-      outcome: verdict.outcome, reason: verdict.reason, entity: event.entity, sourcedId: event.sourcedId,
-      source: event.source, occurredAt: event.occurredAt, fields,
+      outcome: verdict.outcome,
+      reason: verdict.reason,
+      entity: event.entity,
+      sourcedId: event.sourcedId,
+      source: event.source,
+      occurredAt: event.occurredAt,
+      fields,
     })
     return
   }
   if (arrival.enrollmentKey !== null) sync.enrollmentKeys.set(arrival.enrollmentKey, event.sourcedId)
   const record = arrival.record
   sync.candidates[event.entity].set(event.sourcedId, {
-    entity: event.entity, sourcedId: event.sourcedId, op: event.op, record, invalid: arrival.invalid,
+    entity: event.entity,
+    sourcedId: event.sourcedId,
+    op: event.op,
+    record,
+    invalid: arrival.invalid,
     dateLastModified: record ? record.dateLastModified : event.dateLastModified,
-    occurredAt: event.occurredAt, source: event.source, fields,
+    occurredAt: event.occurredAt,
+    source: event.source,
+    fields,
   })
 }

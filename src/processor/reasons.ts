@@ -7,7 +7,12 @@
 import type { EntityType, SourcePosition } from '../events/change-event.js'
 
 export const LABEL: Readonly<Record<EntityType, string>> = {
-  org: 'org', academicSession: 'academic session', course: 'course', user: 'user', class: 'class', enrollment: 'enrollment',
+  org: 'org',
+  academicSession: 'academic session',
+  course: 'course',
+  user: 'user',
+  class: 'class',
+  enrollment: 'enrollment',
 }
 
 /** A problem with one field of a record: the record is Skipped, or Invalid with the field left empty. */
@@ -25,8 +30,20 @@ export type FieldReason =
   | { readonly kind: 'endBeforeBegin'; readonly field: string; readonly beginDate: string; readonly endDate: string }
   /** A row the reader could not parse; `text` is the reader's own words. */
   | { readonly kind: 'unreadable'; readonly field: string; readonly text: string }
-  | { readonly kind: 'duplicateId'; readonly field: string; readonly id: string; readonly first: SourcePosition | null; readonly identical: boolean }
-  | { readonly kind: 'duplicateEnrollment'; readonly field: string; readonly otherId: string; readonly other: SourcePosition | null; readonly identical: boolean }
+  | {
+      readonly kind: 'duplicateId'
+      readonly field: string
+      readonly id: string
+      readonly first: SourcePosition | null
+      readonly identical: boolean
+    }
+  | {
+      readonly kind: 'duplicateEnrollment'
+      readonly field: string
+      readonly otherId: string
+      readonly other: SourcePosition | null
+      readonly identical: boolean
+    }
   | { readonly kind: 'noSuchRecord'; readonly field: string; readonly entity: EntityType; readonly id: string }
   | { readonly kind: 'stale'; readonly field: string; readonly incoming: string; readonly stored: string }
   | { readonly kind: 'schoolNotOnboarded'; readonly field: string }
@@ -64,12 +81,14 @@ const FIELD_MESSAGES: Templates<FieldReason> = {
   notBoolean: (r) => `${r.field} ${q(r.value)} is not true or false`,
   notInstant: (r) => `${r.field} ${q(r.value)} is not an ISO-8601 date-time`,
   notEmail: (r) => `${r.field} ${q(r.value)} is not an email address`,
-  staffEmail: (r) => `Email is required for users with teacher or administrator roles${r.value === null ? '' : `; ${q(r.value)} is not an email address`}`,
+  staffEmail: (r) =>
+    `Email is required for users with teacher or administrator roles${r.value === null ? '' : `; ${q(r.value)} is not an email address`}`,
   notGrades: (r) => `${r.field} ${r.values.map(q).join(', ')} not in the grade vocabulary`,
   endBeforeBegin: (r) => `endDate ${r.endDate} is before beginDate ${r.beginDate}`,
   unreadable: (r) => r.text,
   duplicateId: (r) => `duplicate of sourcedId ${q(r.id)}${where(r.first)}${r.identical ? '' : '; the first one wins'}`,
-  duplicateEnrollment: (r) => `same class, user and role as enrollment ${q(r.otherId)}${where(r.other)}${r.identical ? '' : '; the first one wins'}`,
+  duplicateEnrollment: (r) =>
+    `same class, user and role as enrollment ${q(r.otherId)}${where(r.other)}${r.identical ? '' : '; the first one wins'}`,
   noSuchRecord: (r) => `cannot delete ${LABEL[r.entity]} ${q(r.id)}: no such record`,
   stale: (r) => `stale update: dateLastModified ${r.incoming} is older than the stored ${r.stored}`,
   schoolNotOnboarded: () => 'school is not onboarded for this tenant; the school and all its records are not synced',

@@ -18,17 +18,28 @@ type Reference = readonly [field: string, target: EntityType, id: string]
 /** Required references of a record. */
 function references(entity: EntityType, r: AnyRecord): Reference[] {
   switch (entity) {
-    case 'org': case 'academicSession': return []
-    case 'course': return [['orgSourcedId', 'org', (r as { orgSourcedId: string }).orgSourcedId]]
-    case 'user': return (r as { orgSourcedIds: readonly string[] }).orgSourcedIds.map((id) => ['orgSourcedIds', 'org', id])
+    case 'org':
+    case 'academicSession':
+      return []
+    case 'course':
+      return [['orgSourcedId', 'org', (r as { orgSourcedId: string }).orgSourcedId]]
+    case 'user':
+      return (r as { orgSourcedIds: readonly string[] }).orgSourcedIds.map((id) => ['orgSourcedIds', 'org', id])
     case 'class': {
       const c = r as ClassRecord
-      return [['schoolSourcedId', 'org', c.schoolSourcedId], ['courseSourcedId', 'course', c.courseSourcedId],
-        ...c.termSourcedIds.map((t): Reference => ['termSourcedIds', 'academicSession', t])]
+      return [
+        ['schoolSourcedId', 'org', c.schoolSourcedId],
+        ['courseSourcedId', 'course', c.courseSourcedId],
+        ...c.termSourcedIds.map((t): Reference => ['termSourcedIds', 'academicSession', t]),
+      ]
     }
     case 'enrollment': {
       const e = r as EnrollmentRecord
-      return [['schoolSourcedId', 'org', e.schoolSourcedId], ['classSourcedId', 'class', e.classSourcedId], ['userSourcedId', 'user', e.userSourcedId]]
+      return [
+        ['schoolSourcedId', 'org', e.schoolSourcedId],
+        ['classSourcedId', 'class', e.classSourcedId],
+        ['userSourcedId', 'user', e.userSourcedId],
+      ]
     }
   }
 }
@@ -43,18 +54,36 @@ interface OptionalReference {
 }
 
 const OPTIONAL_REFERENCES: ReadonlyMap<EntityType, OptionalReference> = new Map<EntityType, OptionalReference>([
-  ['org', {
-    field: 'parentSourcedId', target: 'org', sameType: true,
-    id: (r) => (r as OrgRecord).parentSourcedId, emptied: (r) => ({ ...(r as OrgRecord), parentSourcedId: null }),
-  }],
-  ['academicSession', {
-    field: 'parentSourcedId', target: 'academicSession', sameType: true,
-    id: (r) => (r as AcademicSessionRecord).parentSourcedId, emptied: (r) => ({ ...(r as AcademicSessionRecord), parentSourcedId: null }),
-  }],
-  ['course', {
-    field: 'schoolYearSourcedId', target: 'academicSession', sameType: false,
-    id: (r) => (r as CourseRecord).schoolYearSourcedId, emptied: (r) => ({ ...(r as CourseRecord), schoolYearSourcedId: null }),
-  }],
+  [
+    'org',
+    {
+      field: 'parentSourcedId',
+      target: 'org',
+      sameType: true,
+      id: (r) => (r as OrgRecord).parentSourcedId,
+      emptied: (r) => ({ ...(r as OrgRecord), parentSourcedId: null }),
+    },
+  ],
+  [
+    'academicSession',
+    {
+      field: 'parentSourcedId',
+      target: 'academicSession',
+      sameType: true,
+      id: (r) => (r as AcademicSessionRecord).parentSourcedId,
+      emptied: (r) => ({ ...(r as AcademicSessionRecord), parentSourcedId: null }),
+    },
+  ],
+  [
+    'course',
+    {
+      field: 'schoolYearSourcedId',
+      target: 'academicSession',
+      sameType: false,
+      id: (r) => (r as CourseRecord).schoolYearSourcedId,
+      emptied: (r) => ({ ...(r as CourseRecord), schoolYearSourcedId: null }),
+    },
+  ],
 ])
 
 export class RecordChecks implements StateChecks {
@@ -101,7 +130,11 @@ export class RecordChecks implements StateChecks {
    * emptied and the reason (the record is Invalid). `willExist`: ids of the
    * record's own type that the sync leaves (parents of the same type).
    */
-  unresolvedOptional(entity: EntityType, r: AnyRecord, willExist: ReadonlySet<string>): { record: AnyRecord; reason: FieldReason } | undefined {
+  unresolvedOptional(
+    entity: EntityType,
+    r: AnyRecord,
+    willExist: ReadonlySet<string>,
+  ): { record: AnyRecord; reason: FieldReason } | undefined {
     const ref = OPTIONAL_REFERENCES.get(entity)
     if (!ref) return undefined
     const id = ref.id(r)

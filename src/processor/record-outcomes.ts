@@ -19,7 +19,16 @@ const asFields = (r: AnyRecord): Fields => r as unknown as Fields
 export function logEarly(work: SyncWork, early: EarlyOutcome): void {
   // A sync an earlier version left open in a snapshot holds `{ field, message }` and no source.
   const reason = storedReason((early as Partial<EarlyOutcome>).reason ?? (early as unknown as { field: string; message: string }))
-  work.log.notApplied(early.outcome, early.entity, early.sourcedId, early.fields, work.overlay, early.occurredAt, reason, early.source ?? null)
+  work.log.notApplied(
+    early.outcome,
+    early.entity,
+    early.sourcedId,
+    early.fields,
+    work.overlay,
+    early.occurredAt,
+    reason,
+    early.source ?? null,
+  )
 }
 
 function skip(work: SyncWork, c: Candidate, verdict: Verdict): void {

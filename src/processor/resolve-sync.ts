@@ -41,9 +41,10 @@ export function resolveSync(store: RosterTables, sync: PendingSync, end: SyncEnd
   for (const entity of ENTITY_TYPES) {
     const candidates = [...sync.candidates[entity].values()]
     // Only orgs and sessions refer to their own type (parents); they alone need to know what the sync leaves.
-    const willExist = entity === 'org' || entity === 'academicSession'
-      ? new Set([...overlay.ids(entity), ...candidates.filter((c) => c.op === 'upsert').map((c) => c.sourcedId)])
-      : NO_IDS
+    const willExist =
+      entity === 'org' || entity === 'academicSession'
+        ? new Set([...overlay.ids(entity), ...candidates.filter((c) => c.op === 'upsert').map((c) => c.sourcedId)])
+        : NO_IDS
     for (const c of candidates) {
       if (c.op === 'delete') resolveDelete(work, checks, c)
       else resolveUpsert(work, checks, c, willExist)

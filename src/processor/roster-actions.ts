@@ -19,7 +19,14 @@ export function writeRosterRows(work: SyncWork): void {
       return e ? enrollmentColumns(reader, e) : {}
     }
     if (was && (!is || is.classId !== was.classId)) {
-      log.action('Deleted Roster', columns(before), 'enrollment', id, {}, work.fates.removalOf('enrollment', id) ?? { kind: 'movedSection' })
+      log.action(
+        'Deleted Roster',
+        columns(before),
+        'enrollment',
+        id,
+        {},
+        work.fates.removalOf('enrollment', id) ?? { kind: 'movedSection' },
+      )
     }
     if (is && (!was || is.classId !== was.classId)) {
       log.action('Created Roster', columns(overlay), 'enrollment', id, {})
@@ -27,10 +34,18 @@ export function writeRosterRows(work: SyncWork): void {
     }
     if (!was || !is) continue
     if (was.beginDate !== is.beginDate) {
-      log.action('Updated Roster Start Date', columns(overlay), 'enrollment', id, { field: 'beginDate', oldValue: was.beginDate, newValue: is.beginDate })
+      log.action('Updated Roster Start Date', columns(overlay), 'enrollment', id, {
+        field: 'beginDate',
+        oldValue: was.beginDate,
+        newValue: is.beginDate,
+      })
     }
     if (was.endDate !== is.endDate) {
-      log.action('Updated Roster End Date', columns(overlay), 'enrollment', id, { field: 'endDate', oldValue: was.endDate, newValue: is.endDate })
+      log.action('Updated Roster End Date', columns(overlay), 'enrollment', id, {
+        field: 'endDate',
+        oldValue: was.endDate,
+        newValue: is.endDate,
+      })
     }
   }
 }

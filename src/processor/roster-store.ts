@@ -37,7 +37,13 @@ export function emptyTables(): Tables {
 }
 
 export function emptyIndexes(): Indexes {
-  return { classesByCourse: new Map(), classesBySchool: new Map(), classesByTerm: new Map(), enrollmentsByClass: new Map(), enrollmentsByUser: new Map() }
+  return {
+    classesByCourse: new Map(),
+    classesBySchool: new Map(),
+    classesByTerm: new Map(),
+    enrollmentsByClass: new Map(),
+    enrollmentsByUser: new Map(),
+  }
 }
 
 function addToIndexes(indexes: Indexes, entity: EntityType, record: AnyRecord): void {

@@ -59,7 +59,11 @@ export function writeSectionRows(work: SyncWork, asOf: string): void {
         const oldValue = was.fields[field]
         const newValue = is.fields[field]
         if (oldValue === newValue) continue
-        log.action('Updated Section Data', context, 'class', classId, { field, oldValue: `${field}: ${oldValue}`, newValue: `${field}: ${newValue}` })
+        log.action('Updated Section Data', context, 'class', classId, {
+          field,
+          oldValue: `${field}: ${oldValue}`,
+          newValue: `${field}: ${newValue}`,
+        })
       }
     } else if (activeRosters(before, classId, asOf) > 0) {
       const why = work.fates.removalOf('class', classId) ?? is?.brokenReference ?? { kind: 'sectionGone' }

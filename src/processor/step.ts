@@ -50,7 +50,12 @@ export interface StepResult {
 const isRecord = (e: ChangeEvent): boolean => e.type === 'RecordChanged' || e.type === 'RecordUnreadable'
 
 /** Decides the inputs from `from` on, as many as one step may (at least one), against `state`, without changing it. */
-export function step(state: ProcessorState, inputs: readonly StepInput[], options: FoldOptions = DEFAULT_FOLD_OPTIONS, from = 0): StepResult {
+export function step(
+  state: ProcessorState,
+  inputs: readonly StepInput[],
+  options: FoldOptions = DEFAULT_FOLD_OPTIONS,
+  from = 0,
+): StepResult {
   const changes: StateChange[] = []
   const outputs: SyncLogEvent[] = []
   const deadLetters: DeadLetter[] = []

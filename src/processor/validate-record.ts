@@ -9,9 +9,7 @@ import type { EntityFieldsMap, EntityType, RecordChanged } from '../events/chang
 import type { AnyRecord } from './records.js'
 import type { FieldReason } from './reasons.js'
 import { instantMillis, isCalendarDate } from './time.js'
-import {
-  CLASS_TYPES, EMAIL_RE, ENROLLMENT_ROLES, GRADES, ORG_TYPES, SESSION_TYPES, USER_ROLES, inVocabulary,
-} from './vocabulary.js'
+import { CLASS_TYPES, EMAIL_RE, ENROLLMENT_ROLES, GRADES, ORG_TYPES, SESSION_TYPES, USER_ROLES, inVocabulary } from './vocabulary.js'
 
 export type Validation =
   | { readonly ok: true; readonly record: AnyRecord; readonly invalid: readonly FieldReason[] }
@@ -104,7 +102,10 @@ class FieldReader<F> {
   }
 }
 
-function base(event: RecordChanged, invalid: FieldReason[]): { sourcedId: string; dateLastModified: string | null; metadata: Record<string, string> } {
+function base(
+  event: RecordChanged,
+  invalid: FieldReason[],
+): { sourcedId: string; dateLastModified: string | null; metadata: Record<string, string> } {
   let dateLastModified = event.dateLastModified
   if (dateLastModified !== null && dateLastModified.trim() !== '' && instantMillis(dateLastModified) === null) {
     invalid.push({ kind: 'notInstant', field: 'dateLastModified', value: dateLastModified })
@@ -157,8 +158,17 @@ const readers: { [E in EntityType]: (r: FieldReader<EntityFieldsMap[E]>, event: 
       r.skipWith({ kind: 'staffEmail', field: 'email', value: null })
     }
     return {
-      ...base(e, r.invalid), enabledUser, orgSourcedIds, role, username, givenName, familyName,
-      middleName: r.optional('middleName'), identifier: r.optional('identifier'), email: email?.trim() ?? null, grades: r.grades('grades'),
+      ...base(e, r.invalid),
+      enabledUser,
+      orgSourcedIds,
+      role,
+      username,
+      givenName,
+      familyName,
+      middleName: r.optional('middleName'),
+      identifier: r.optional('identifier'),
+      email: email?.trim() ?? null,
+      grades: r.grades('grades'),
     }
   },
   class: (r, e) => ({

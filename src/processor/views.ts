@@ -65,7 +65,8 @@ type BrokenReference = Extract<Removal, { kind: 'referenceGone' }>
 function brokenReference(reader: RosterReader, cls: ClassRecord): BrokenReference | null {
   if (!reader.get('course', cls.courseSourcedId)) return { kind: 'referenceGone', parent: 'course', id: cls.courseSourcedId }
   if (!reader.get('org', cls.schoolSourcedId)) return { kind: 'referenceGone', parent: 'school', id: cls.schoolSourcedId }
-  for (const term of cls.termSourcedIds) if (!reader.get('academicSession', term)) return { kind: 'referenceGone', parent: 'term', id: term }
+  for (const term of cls.termSourcedIds)
+    if (!reader.get('academicSession', term)) return { kind: 'referenceGone', parent: 'term', id: term }
   return null
 }
 
@@ -109,7 +110,12 @@ export function rosterView(reader: RosterReader, enrollmentId: string): RosterVi
 type Columns = Partial<Omit<LogRow, 'kind' | 'tenant' | 'syncId' | 'seq' | 'date' | 'action' | 'outcome' | 'app'>>
 
 export function servingColumns(place: Place): Columns {
-  return { servingSchoolId: place.schoolId, servingSchool: place.school, servingDistrictId: place.districtId, servingDistrict: place.district }
+  return {
+    servingSchoolId: place.schoolId,
+    servingSchool: place.school,
+    servingDistrictId: place.districtId,
+    servingDistrict: place.district,
+  }
 }
 
 export function homeColumns(place: Place): Columns {
@@ -137,7 +143,10 @@ export function userColumns(reader: RosterReader, user: UserRecord | undefined):
 }
 
 /** Every column an enrollment can fill: its student, its section, both sides. */
-export function enrollmentColumns(reader: RosterReader, e: Pick<EnrollmentRecord, 'classSourcedId' | 'userSourcedId' | 'schoolSourcedId'>): Columns {
+export function enrollmentColumns(
+  reader: RosterReader,
+  e: Pick<EnrollmentRecord, 'classSourcedId' | 'userSourcedId' | 'schoolSourcedId'>,
+): Columns {
   const cls = reader.get('class', e.classSourcedId)
   const columns = { ...userColumns(reader, reader.get('user', e.userSourcedId)), ...sectionColumns(reader, cls) }
   if (!cls && e.schoolSourcedId) Object.assign(columns, servingColumns(placeOf(reader, e.schoolSourcedId)))

@@ -6,7 +6,29 @@ export const CLASS_TYPES = ['homeroom', 'scheduled'] as const
 export const USER_ROLES = ['administrator', 'aide', 'guardian', 'parent', 'proctor', 'relative', 'student', 'teacher'] as const
 export const ENROLLMENT_ROLES = ['administrator', 'aide', 'proctor', 'student', 'teacher'] as const
 /** CEDS entry grade codes used by US OneRoster feeds. */
-export const GRADES = ['IT', 'PR', 'PK', 'TK', 'KG', '01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12', '13', 'PS', 'UG', 'Other'] as const
+export const GRADES = [
+  'IT',
+  'PR',
+  'PK',
+  'TK',
+  'KG',
+  '01',
+  '02',
+  '03',
+  '04',
+  '05',
+  '06',
+  '07',
+  '08',
+  '09',
+  '10',
+  '11',
+  '12',
+  '13',
+  'PS',
+  'UG',
+  'Other',
+] as const
 
 /** 1.2 lets any enumeration carry an extension token `ext:<name>`. */
 const EXTENSION_RE = /^ext:[A-Za-z0-9.\-_]+$/

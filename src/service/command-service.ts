@@ -61,8 +61,14 @@ export class CommandService {
   private stopping = false
 
   /** `path`: the socket, or the endpoint file (removed on close); `secret`: what a client proves it holds, at an address. */
-  private constructor(private readonly server: Server, readonly path: string, private readonly secret: Buffer | undefined, private readonly shared: SharedStore,
-    private readonly run: RunCommand, private readonly logger: Logger) {}
+  private constructor(
+    private readonly server: Server,
+    readonly path: string,
+    private readonly secret: Buffer | undefined,
+    private readonly shared: SharedStore,
+    private readonly run: RunCommand,
+    private readonly logger: Logger,
+  ) {}
 
   /**
    * Listens on `<data>/synclog.sock`, or, when that path is too long for a socket, on a
@@ -97,7 +103,10 @@ export class CommandService {
         server.close()
         throw e
       }
-      logger.debug({ file }, `the data directory's path is too long for a socket: CLI commands reach this service on ${LOOPBACK}, named with a secret in its endpoint file`)
+      logger.debug(
+        { file },
+        `the data directory's path is too long for a socket: CLI commands reach this service on ${LOOPBACK}, named with a secret in its endpoint file`,
+      )
     }
     server.on('connection', (socket: Socket) => service.accept(socket))
     server.on('error', (e) => logger.error({ err: e }, 'command socket error'))
@@ -117,7 +126,8 @@ export class CommandService {
         return
       }
       if (this.stopping || this.running.size >= MAX_RUNNING) {
-        const why = this.stopping ? 'the synclog service is stopping; run the command again when it is back (or without it)'
+        const why = this.stopping
+          ? 'the synclog service is stopping; run the command again when it is back (or without it)'
           : `the synclog service runs ${MAX_RUNNING} commands already; run it again in a moment`
         socket.end(Buffer.concat([frame(FRAME.stderr, `synclog: ${why}\n`), frame(FRAME.exit, '1')]))
         return
@@ -139,7 +149,9 @@ export class CommandService {
         return
       }
       this.start(socket, request, lines.detach())
-    })().catch(() => socket.destroy()).finally(() => clearTimeout(timer))
+    })()
+      .catch(() => socket.destroy())
+      .finally(() => clearTimeout(timer))
   }
 
   /**
@@ -157,10 +169,21 @@ export class CommandService {
       return true
     }
     if (invocation.writing === true) {
-      this.logger.error({ err: error }, 'error nothing handled in a CLI command in the middle of a write: the service stops, as its write may be half done')
+      this.logger.error(
+        { err: error },
+        'error nothing handled in a CLI command in the middle of a write: the service stops, as its write may be half done',
+      )
       if (!entry.socket.destroyed) {
-        entry.socket.end(Buffer.concat([frame(FRAME.stderr, `synclog: ${terminalText(unexpectedError(error))}; the synclog service stops, as this write may be half done: `
-          + 'run the command again (an import resumes under its first sync id)\n'), frame(FRAME.exit, '1')]))
+        entry.socket.end(
+          Buffer.concat([
+            frame(
+              FRAME.stderr,
+              `synclog: ${terminalText(unexpectedError(error))}; the synclog service stops, as this write may be half done: ` +
+                'run the command again (an import resumes under its first sync id)\n',
+            ),
+            frame(FRAME.exit, '1'),
+          ]),
+        )
       }
       return false
     }
@@ -169,17 +192,23 @@ export class CommandService {
   }
 
   private start(socket: Socket, request: ForwardedRequest, rest: Buffer): void {
-    const toClient = (kind: typeof FRAME.stdout | typeof FRAME.stderr): Writable => new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        if (socket.destroyed) return done(Object.assign(new Error('the client went away'), { code: 'EPIPE' }))
-        // Called once the frame is handed to the socket: a slow reader holds the command back.
-        socket.write(frame(kind, chunk), (e) => done(e ?? null))
-      },
-    })
+    const toClient = (kind: typeof FRAME.stdout | typeof FRAME.stderr): Writable =>
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          if (socket.destroyed) return done(Object.assign(new Error('the client went away'), { code: 'EPIPE' }))
+          // Called once the frame is handed to the socket: a slow reader holds the command back.
+          socket.write(frame(kind, chunk), (e) => done(e ?? null))
+        },
+      })
     const stdoutFrames = toClient(FRAME.stdout)
     const stderrFrames = toClient(FRAME.stderr)
     const invocation: Invocation = {
-      cwd: request.cwd, env: request.env, terminal: request.terminal, stdout: quiet(new CommandOutput(stdoutFrames)), stderr: quiet(new CommandOutput(stderrFrames)), shared: this.shared,
+      cwd: request.cwd,
+      env: request.env,
+      terminal: request.terminal,
+      stdout: quiet(new CommandOutput(stdoutFrames)),
+      stderr: quiet(new CommandOutput(stderrFrames)),
+      shared: this.shared,
     }
     // The CLI's reader went away (`| head`): its output ends here, quietly, as in a process of its own.
     const onNotice = (chunk: Buffer): void => {
@@ -203,7 +232,8 @@ export class CommandService {
       if (state.ended) return
       state.ended = true
       this.logger.error({ err: e }, 'forwarded command failed')
-      if (!socket.destroyed) socket.end(Buffer.concat([frame(FRAME.stderr, `synclog: ${terminalText((e as Error).message)}\n`), frame(FRAME.exit, '1')]))
+      if (!socket.destroyed)
+        socket.end(Buffer.concat([frame(FRAME.stderr, `synclog: ${terminalText((e as Error).message)}\n`), frame(FRAME.exit, '1')]))
     })
     const fail = (error: unknown): void => {
       if (state.ended) return
@@ -212,7 +242,8 @@ export class CommandService {
       this.logger.error({ err: error, command: request.argv[2] }, 'a CLI command failed with an error nothing handled; the service goes on')
       stdoutFrames.destroy()
       stderrFrames.destroy()
-      if (!socket.destroyed) socket.end(Buffer.concat([frame(FRAME.stderr, `synclog: ${terminalText(unexpectedError(error))}\n`), frame(FRAME.exit, '1')]))
+      if (!socket.destroyed)
+        socket.end(Buffer.concat([frame(FRAME.stderr, `synclog: ${terminalText(unexpectedError(error))}\n`), frame(FRAME.exit, '1')]))
       failed()
     }
     // Its own work may never settle (the callback that would have ended it threw): the command is over when it failed.
@@ -292,9 +323,13 @@ async function removeStaleSocket(path: string): Promise<void> {
   const found = await lstat(path).catch(() => undefined)
   if (found === undefined) return
   if (!found.isSocket()) {
-    throw new SynclogError('PATH_UNUSABLE', `${terminalText(path)} exists and is not a socket; remove it (synclog serve makes its socket there)`)
+    throw new SynclogError(
+      'PATH_UNUSABLE',
+      `${terminalText(path)} exists and is not a socket; remove it (synclog serve makes its socket there)`,
+    )
   }
-  if (await answers({ path })) throw new SynclogError('DATA_DIR_LOCKED', `another synclog service answers on ${terminalText(path)}; stop it first`)
+  if (await answers({ path }))
+    throw new SynclogError('DATA_DIR_LOCKED', `another synclog service answers on ${terminalText(path)}; stop it first`)
   await rm(path, { force: true })
 }
 
@@ -303,7 +338,10 @@ async function removeStaleEndpoint(path: string): Promise<void> {
   const found = await lstat(path).catch(() => undefined)
   if (found === undefined) return
   if (!found.isFile()) {
-    throw new SynclogError('PATH_UNUSABLE', `${terminalText(path)} exists and is not a regular file; remove it (synclog serve writes the address of its service there)`)
+    throw new SynclogError(
+      'PATH_UNUSABLE',
+      `${terminalText(path)} exists and is not a regular file; remove it (synclog serve writes the address of its service there)`,
+    )
   }
   let endpoint: ReturnType<typeof readEndpointFile>
   try {
@@ -311,7 +349,7 @@ async function removeStaleEndpoint(path: string): Promise<void> {
   } catch {
     endpoint = undefined
   }
-  if (endpoint !== undefined && await answers({ host: endpoint.host, port: endpoint.port }, endpoint.secret)) {
+  if (endpoint !== undefined && (await answers({ host: endpoint.host, port: endpoint.port }, endpoint.secret))) {
     throw new SynclogError('DATA_DIR_LOCKED', `another synclog service answers at the address in ${terminalText(path)}; stop it first`)
   }
   await rm(path, { force: true })

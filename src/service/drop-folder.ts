@@ -71,7 +71,10 @@ export class DropFolder {
     folder.watchDir(opts.dir)
     folder.timer = setInterval(() => folder.wake(), SCAN_MS).unref()
     folder.wake()
-    folder.log.info({ dir: opts.dir, settleSeconds: opts.settleMs / 1000 }, 'watching the drop folder: <dir>/<tenant>/<bundle>.zip or <dir>/<tenant>/<bundle>/')
+    folder.log.info(
+      { dir: opts.dir, settleSeconds: opts.settleMs / 1000 },
+      'watching the drop folder: <dir>/<tenant>/<bundle>.zip or <dir>/<tenant>/<bundle>/',
+    )
     return folder
   }
 
@@ -124,11 +127,14 @@ export class DropFolder {
     for (const tenantEntry of await readdir(this.opts.dir, { withFileTypes: true })) {
       const tenantDir = join(this.opts.dir, tenantEntry.name)
       if (!tenantEntry.isDirectory()) {
-        this.warnOnce(tenantDir, `the drop folder holds ${tenantEntry.name}, which is not a tenant's folder: deliver into <dir>/<tenant>/; it is left alone`)
+        this.warnOnce(
+          tenantDir,
+          `the drop folder holds ${tenantEntry.name}, which is not a tenant's folder: deliver into <dir>/<tenant>/; it is left alone`,
+        )
         continue
       }
       try {
-        checkTenant(tenantEntry.name, 'the drop folder\'s tenant folder')
+        checkTenant(tenantEntry.name, "the drop folder's tenant folder")
       } catch (e) {
         this.warnOnce(tenantDir, `${(e as Error).message}; the folder is left alone`)
         continue
@@ -162,13 +168,23 @@ export class DropFolder {
     const kind = await lstat(path)
     if (!kind.isDirectory() && !(kind.isFile() && extname(name).toLowerCase() === '.zip')) {
       const what = kind.isFile() ? 'a file that is not a .zip' : describeKind(kind)
-      await this.moveAway(tenantDir, name, FAILED_FOLDER, `${name} is ${what}; deliver a OneRoster .zip, or a folder holding manifest.csv and the CSV files`, log)
+      await this.moveAway(
+        tenantDir,
+        name,
+        FAILED_FOLDER,
+        `${name} is ${what}; deliver a OneRoster .zip, or a folder holding manifest.csv and the CSV files`,
+        log,
+      )
       return
     }
     this.taken.add(path)
     try {
       await this.opts.jobs.submit({
-        path, name, tenant, app: DEFAULT_APP, source: 'drop-folder',
+        path,
+        name,
+        tenant,
+        app: DEFAULT_APP,
+        source: 'drop-folder',
         afterwards: (record, stoppedBeforeStart) => this.finish(tenantDir, name, record, stoppedBeforeStart, log),
       })
     } catch (e) {
@@ -203,7 +219,10 @@ export class DropFolder {
     const moved = await freeName(target, name)
     await rename(join(tenantDir, name), join(target, moved))
     if (reason === undefined) return
-    await writeFile(join(target, `${moved}${REASON_SUFFIX}`), `${name} was not imported.\n${reason}\nAt ${new Date().toISOString()}.\n`, { flag: 'wx', mode: 0o644 })
+    await writeFile(join(target, `${moved}${REASON_SUFFIX}`), `${name} was not imported.\n${reason}\nAt ${new Date().toISOString()}.\n`, {
+      flag: 'wx',
+      mode: 0o644,
+    })
     log.warn({ reason, movedTo: folder }, 'drop-folder entry not imported; moved to failed/ with a reason file')
   }
 

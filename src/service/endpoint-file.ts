@@ -32,7 +32,11 @@ export function newSecret(): Buffer {
 
 /** Writes the endpoint file owner-only (mode 0600 from its creation), replacing any other in one rename. */
 export async function writeEndpointFile(path: string, endpoint: ServiceEndpoint): Promise<void> {
-  await replaceFile(path, `${JSON.stringify({ version: 1, host: endpoint.host, port: endpoint.port, secret: endpoint.secret.toString('hex') })}\n`, { mode: 0o600 })
+  await replaceFile(
+    path,
+    `${JSON.stringify({ version: 1, host: endpoint.host, port: endpoint.port, secret: endpoint.secret.toString('hex') })}\n`,
+    { mode: 0o600 },
+  )
 }
 
 function unusable(path: string, why: string): SynclogError {
@@ -49,7 +53,8 @@ export function readEndpointFile(path: string): ServiceEndpoint | undefined {
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw unusable(path, 'is a symbolic link; remove it (synclog serve writes the address of its service there)')
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP')
+      throw unusable(path, 'is a symbolic link; remove it (synclog serve writes the address of its service there)')
     // None there, or none this user may read: no service to reach; the command, run here, meets the directory as it is.
     return undefined
   }
@@ -58,11 +63,17 @@ export function readEndpointFile(path: string): ServiceEndpoint | undefined {
     if (!found.isFile()) throw unusable(path, 'is not a regular file; remove it (synclog serve writes the address of its service there)')
     const uid = process.getuid?.()
     if (uid !== undefined && found.uid !== uid) {
-      throw unusable(path, `belongs to another user (uid ${found.uid}), so it cannot name this data directory's synclog service; run the command as the user that runs synclog serve, or remove the file`)
+      throw unusable(
+        path,
+        `belongs to another user (uid ${found.uid}), so it cannot name this data directory's synclog service; run the command as the user that runs synclog serve, or remove the file`,
+      )
     }
     if ((found.mode & 0o077) !== 0) {
-      throw unusable(path, `can be read or written by other users (mode ${(found.mode & 0o777).toString(8).padStart(4, '0')}), and it holds the secret of the synclog service; `
-        + 'remove it and restart synclog serve, which writes it owner-only')
+      throw unusable(
+        path,
+        `can be read or written by other users (mode ${(found.mode & 0o777).toString(8).padStart(4, '0')}), and it holds the secret of the synclog service; ` +
+          'remove it and restart synclog serve, which writes it owner-only',
+      )
     }
     const bytes = Buffer.alloc(MAX_FILE_BYTES + 1)
     const length = readSync(fd, bytes, 0, bytes.length, 0)
@@ -80,8 +91,20 @@ function parseEndpoint(path: string, text: string): ServiceEndpoint {
     value = undefined
   }
   const e = value as { version?: unknown; host?: unknown; port?: unknown; secret?: unknown } | undefined
-  if (e === undefined || e === null || typeof e !== 'object' || e.version !== 1 || typeof e.host !== 'string' || !LOOPBACK.has(e.host)
-    || typeof e.port !== 'number' || !Number.isInteger(e.port) || e.port < 1 || e.port > 65_535 || typeof e.secret !== 'string' || !HEX_32_BYTES.test(e.secret)) {
+  if (
+    e === undefined ||
+    e === null ||
+    typeof e !== 'object' ||
+    e.version !== 1 ||
+    typeof e.host !== 'string' ||
+    !LOOPBACK.has(e.host) ||
+    typeof e.port !== 'number' ||
+    !Number.isInteger(e.port) ||
+    e.port < 1 ||
+    e.port > 65_535 ||
+    typeof e.secret !== 'string' ||
+    !HEX_32_BYTES.test(e.secret)
+  ) {
     throw unusable(path, 'is not the endpoint file of a synclog service of this version; remove it and restart synclog serve')
   }
   return { host: e.host, port: e.port, secret: Buffer.from(e.secret, 'hex') }

@@ -107,7 +107,10 @@ export async function forwardToService(argv: readonly string[]): Promise<number 
     return 1
   }
   if (socket === undefined) return undefined
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => FORWARDED_ENV.test(k) && v !== undefined)) as Record<string, string>
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => FORWARDED_ENV.test(k) && v !== undefined)) as Record<
+    string,
+    string
+  >
   const terminal = { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true }
   const request: ForwardedRequest = { version: 1, argv: [...argv], cwd: process.cwd(), env, terminal }
   socket.write(`${JSON.stringify(request)}\n`)
@@ -146,7 +149,9 @@ function relay(socket: Socket): Promise<number> {
     socket.on('error', () => socket.destroy())
     socket.on('close', () => {
       if (code === undefined || !Number.isInteger(code)) {
-        stderr.write('synclog: the synclog service stopped before the command finished; run it again (a write it had started completed or resumes on the next run)\n')
+        stderr.write(
+          'synclog: the synclog service stopped before the command finished; run it again (a write it had started completed or resumes on the next run)\n',
+        )
         resolve(1)
         return
       }

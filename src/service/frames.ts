@@ -36,7 +36,20 @@ export const FORWARDED_ENV = /^(SYNCLOG|CLICKHOUSE)_[A-Z0-9_]+$/
 
 /** The commands that work on the store, and so go to a running service. */
 const FORWARDED = new Set([
-  'import', 'ingest', 'syncs', 'summary', 'log', 'drilldown', 'history', 'daily', 'report', 'approve', 'reject', 'export', 'token', 'sql',
+  'import',
+  'ingest',
+  'syncs',
+  'summary',
+  'log',
+  'drilldown',
+  'history',
+  'daily',
+  'report',
+  'approve',
+  'reject',
+  'export',
+  'token',
+  'sql',
 ])
 
 /** The program's options that take a value (anything before the command name). */
@@ -83,7 +96,8 @@ export class FrameReader {
     const complete: { kind: FrameKind; payload: Buffer }[] = []
     while (this.pending.length >= 5) {
       const length = this.pending.readUInt32BE(1)
-      if (length > this.maxPayload) throw new SynclogError('INPUT_LIMIT_EXCEEDED', `a frame of ${length} bytes, more than the ${this.maxPayload} allowed`)
+      if (length > this.maxPayload)
+        throw new SynclogError('INPUT_LIMIT_EXCEEDED', `a frame of ${length} bytes, more than the ${this.maxPayload} allowed`)
       if (this.pending.length < 5 + length) break
       complete.push({ kind: this.pending.readUInt8(0) as FrameKind, payload: this.pending.subarray(5, 5 + length) })
       this.pending = this.pending.subarray(5 + length)
@@ -102,13 +116,25 @@ export function parseRequest(line: string): ForwardedRequest {
   }
   const r = value as Partial<ForwardedRequest> | null
   const strings = (a: unknown): a is string[] => Array.isArray(a) && a.every((s) => typeof s === 'string')
-  if (r === null || typeof r !== 'object' || r.version !== 1 || !strings(r.argv) || typeof r.cwd !== 'string' || !isAbsolute(r.cwd)
-    || typeof r.env !== 'object' || r.env === null) {
+  if (
+    r === null ||
+    typeof r !== 'object' ||
+    r.version !== 1 ||
+    !strings(r.argv) ||
+    typeof r.cwd !== 'string' ||
+    !isAbsolute(r.cwd) ||
+    typeof r.env !== 'object' ||
+    r.env === null
+  ) {
     throw new SynclogError('USAGE', 'the request is not a synclog command of this version; use the synclog of the running service')
   }
-  const env = Object.fromEntries(Object.entries(r.env).filter(([k, v]) => FORWARDED_ENV.test(k) && typeof v === 'string')) as Record<string, string>
+  const env = Object.fromEntries(Object.entries(r.env).filter(([k, v]) => FORWARDED_ENV.test(k) && typeof v === 'string')) as Record<
+    string,
+    string
+  >
   // Only the commands a CLI sends: never `serve` or `demo` inside the service.
-  if (!forwardedCommand(r.argv)) throw new SynclogError('USAGE', 'this command does not run in the service; run it with the service stopped')
+  if (!forwardedCommand(r.argv))
+    throw new SynclogError('USAGE', 'this command does not run in the service; run it with the service stopped')
   const terminal = { stdout: r.terminal?.stdout === true, stderr: r.terminal?.stderr === true }
   return { version: 1, argv: r.argv, cwd: r.cwd, env, terminal }
 }

@@ -67,7 +67,11 @@ export class ImportJobs {
   private readonly jobs = new Map<string, Job>()
   private readonly log: Logger
 
-  constructor(private readonly shared: SharedStore, private readonly config: Config, logger: Logger) {
+  constructor(
+    private readonly shared: SharedStore,
+    private readonly config: Config,
+    logger: Logger,
+  ) {
     this.log = logger.child({ component: 'imports' })
   }
 
@@ -83,8 +87,12 @@ export class ImportJobs {
     const record: ImportRecord = {
       importId: `imp_${randomBytes(12).toString('base64url')}`,
       syncId: await this.syncIdFor(delivery, accepted),
-      tenant: delivery.tenant, app: delivery.app, source: delivery.source, name: delivery.name,
-      state: 'queued', acceptedAt: at.toISOString(),
+      tenant: delivery.tenant,
+      app: delivery.app,
+      source: delivery.source,
+      name: delivery.name,
+      state: 'queued',
+      acceptedAt: at.toISOString(),
     }
     // The import adds tenant and sync id to its own lines.
     const log = this.log.child({ importId: record.importId, source: record.source })
@@ -92,32 +100,50 @@ export class ImportJobs {
     const work = this.shared.withPipeline(this.config, log, async (pipeline) => {
       record.state = 'running'
       record.startedAt = new Date().toISOString()
-      return importBundle(pipeline, { path: delivery.path, tenant: delivery.tenant, app: delivery.app, config: this.config, logger: log, accepted })
+      return importBundle(pipeline, {
+        path: delivery.path,
+        tenant: delivery.tenant,
+        app: delivery.app,
+        config: this.config,
+        logger: log,
+        accepted,
+      })
     })
-    const settled = work.then((done) => {
-      if (done.syncId !== record.syncId) log.info({ resumedSyncId: done.syncId }, 'the import resumed an earlier, interrupted import of the same bundle under its sync id')
-      record.syncId = done.syncId
-      record.result = { summary: done.summary, events: done.events, rowsWritten: done.rowsWritten, rejected: done.rejected }
-      record.state = 'done'
-      return false
-    }, (e: unknown) => {
-      const stoppedBeforeStart = record.state === 'queued'
-      record.error = stoppedBeforeStart
-        ? 'the service stopped before this import started; deliver the bundle again'
-        : isSynclogError(e) ? e.message : `the import failed (${e instanceof Error ? e.message : String(e)}); the service log has the details`
-      record.state = 'failed'
-      if (isSynclogError(e)) log.warn({ code: e.code }, record.error)
-      else log.error({ err: e }, 'import failed')
-      return stoppedBeforeStart
-    }).then(async (stoppedBeforeStart) => {
-      record.finishedAt = new Date().toISOString()
-      try {
-        await delivery.afterwards?.(record, stoppedBeforeStart)
-      } catch (e) {
-        log.warn({ err: e }, 'cleaning up after the import failed')
-      }
-      this.forgetOld()
-    })
+    const settled = work
+      .then(
+        (done) => {
+          if (done.syncId !== record.syncId)
+            log.info(
+              { resumedSyncId: done.syncId },
+              'the import resumed an earlier, interrupted import of the same bundle under its sync id',
+            )
+          record.syncId = done.syncId
+          record.result = { summary: done.summary, events: done.events, rowsWritten: done.rowsWritten, rejected: done.rejected }
+          record.state = 'done'
+          return false
+        },
+        (e: unknown) => {
+          const stoppedBeforeStart = record.state === 'queued'
+          record.error = stoppedBeforeStart
+            ? 'the service stopped before this import started; deliver the bundle again'
+            : isSynclogError(e)
+              ? e.message
+              : `the import failed (${e instanceof Error ? e.message : String(e)}); the service log has the details`
+          record.state = 'failed'
+          if (isSynclogError(e)) log.warn({ code: e.code }, record.error)
+          else log.error({ err: e }, 'import failed')
+          return stoppedBeforeStart
+        },
+      )
+      .then(async (stoppedBeforeStart) => {
+        record.finishedAt = new Date().toISOString()
+        try {
+          await delivery.afterwards?.(record, stoppedBeforeStart)
+        } catch (e) {
+          log.warn({ err: e }, 'cleaning up after the import failed')
+        }
+        this.forgetOld()
+      })
     this.jobs.set(record.importId, { record, settled })
     return record
   }
@@ -130,7 +156,10 @@ export class ImportJobs {
 
   /** The records the scope may see, newest first. */
   list(scope: Scope): ImportRecord[] {
-    return [...this.jobs.values()].map((j) => j.record).filter((r) => visibleTo(r, scope)).reverse()
+    return [...this.jobs.values()]
+      .map((j) => j.record)
+      .filter((r) => visibleTo(r, scope))
+      .reverse()
   }
 
   /** Resolves when the import is over, or after `ms`, whichever is first. */
@@ -153,7 +182,8 @@ export class ImportJobs {
    * import resumes it), unless that is an import of this service still under way; else a new one.
    */
   private syncIdFor(delivery: ImportDelivery, accepted: AcceptedBundle): Promise<string> {
-    const running = (syncId: string): boolean => [...this.jobs.values()].some((j) => j.record.syncId === syncId && j.record.finishedAt === undefined)
+    const running = (syncId: string): boolean =>
+      [...this.jobs.values()].some((j) => j.record.syncId === syncId && j.record.finishedAt === undefined)
     return acceptedSyncId(this.config, delivery.tenant, delivery.app, accepted, running)
   }
 

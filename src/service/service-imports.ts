@@ -18,7 +18,12 @@ export const UPLOAD_FOLDER = 'uploads'
 export class ServiceImports {
   private drop: DropFolder | undefined
 
-  private constructor(readonly jobs: ImportJobs, readonly uploadDir: string, readonly maxBytes: number, private readonly logger: Logger) {}
+  private constructor(
+    readonly jobs: ImportJobs,
+    readonly uploadDir: string,
+    readonly maxBytes: number,
+    private readonly logger: Logger,
+  ) {}
 
   /**
    * The service's imports. Uploads a stopped service left behind are removed: their

@@ -28,8 +28,12 @@ export class SharedStore {
    * `decideElsewhere`: where a decision on a sync the data directory's state does not know
    * goes (in `serve --stream`: the stream, whose processor holds it; src/stream/stream-decisions.ts).
    */
-  constructor(private readonly opened: OpenStore, readonly dataDir: string, readonly clickhouseUrl: string | undefined,
-    readonly decideElsewhere?: (req: DecisionRequest) => Promise<DecisionOutcome>) {}
+  constructor(
+    private readonly opened: OpenStore,
+    readonly dataDir: string,
+    readonly clickhouseUrl: string | undefined,
+    readonly decideElsewhere?: (req: DecisionRequest) => Promise<DecisionOutcome>,
+  ) {}
 
   get store(): SyncLogStore {
     return this.opened.store
@@ -37,7 +41,10 @@ export class SharedStore {
 
   /** Runs a write with a pipeline over the shared store, after the writes before it (and under the data directory's lock). */
   withPipeline<T>(config: Config, logger: Logger, work: (pipeline: EmbeddedPipeline) => Promise<T>): Promise<T> {
-    return this.writes.run(() => this.opened.writing(async () => work(await EmbeddedPipeline.over(this.opened, config, logger))), markWriting)
+    return this.writes.run(
+      () => this.opened.writing(async () => work(await EmbeddedPipeline.over(this.opened, config, logger))),
+      markWriting,
+    )
   }
 
   /** Runs work that changes files of the data directory (an export's checkpoint) after the writes before it. */

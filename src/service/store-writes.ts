@@ -50,36 +50,48 @@ interface Reply {
 }
 
 const unavailable = (dataDir: string, why: string): SynclogError =>
-  new SynclogError('STORE_UNAVAILABLE', `the synclog service that owns ${dataDir} ${why}; the projector retries until it answers (start synclog serve --data ${dataDir} again if it stopped)`)
+  new SynclogError(
+    'STORE_UNAVAILABLE',
+    `the synclog service that owns ${dataDir} ${why}; the projector retries until it answers (start synclog serve --data ${dataDir} again if it stopped)`,
+  )
 
 /** The error a reply names: its code when synclog knows it, else a store failure. */
 function replyError(reply: Reply): SynclogError {
-  const code = reply.code !== undefined && Object.hasOwn(ERROR_CODES, reply.code) ? reply.code as ErrorCode : 'STORE_FAILED'
+  const code = reply.code !== undefined && Object.hasOwn(ERROR_CODES, reply.code) ? (reply.code as ErrorCode) : 'STORE_FAILED'
   return new SynclogError(code, `the synclog service could not write the batch: ${reply.message ?? 'no reason given'}`)
 }
 
 /** The projector's side: each `write` goes to the service that owns the data directory. */
 export class ServiceStoreWriter implements SyncLogWriter {
-  constructor(private readonly dataDir: string, private readonly timeoutMs = WRITE_TIMEOUT_MS) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly timeoutMs = WRITE_TIMEOUT_MS,
+  ) {}
 
   async write(events: readonly SyncLogEvent[]): Promise<void> {
     const body = events.map((e) => frame(FRAME.event, encodeSyncLogEvent(e)))
     let socket: Socket | undefined
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(unavailable(this.dataDir, `did not answer within ${this.timeoutMs / 1000} s (stopped or hung)`)), this.timeoutMs)
+      timer = setTimeout(
+        () => reject(unavailable(this.dataDir, `did not answer within ${this.timeoutMs / 1000} s (stopped or hung)`)),
+        this.timeoutMs,
+      )
     })
     try {
-      await Promise.race([(async () => {
-        socket = await connectToService(this.dataDir)
-        if (socket === undefined) throw unavailable(this.dataDir, 'does not answer (it stopped)')
-        const replied = replyOf(socket, this.dataDir)
-        socket.write(`${STORE_WRITE_REQUEST}\n`)
-        for (const f of body) socket.write(f)
-        socket.write(frame(FRAME.write, ''))
-        const reply = await replied
-        if (!reply.ok) throw replyError(reply)
-      })(), timedOut])
+      await Promise.race([
+        (async () => {
+          socket = await connectToService(this.dataDir)
+          if (socket === undefined) throw unavailable(this.dataDir, 'does not answer (it stopped)')
+          const replied = replyOf(socket, this.dataDir)
+          socket.write(`${STORE_WRITE_REQUEST}\n`)
+          for (const f of body) socket.write(f)
+          socket.write(frame(FRAME.write, ''))
+          const reply = await replied
+          if (!reply.ok) throw replyError(reply)
+        })(),
+        timedOut,
+      ])
     } finally {
       clearTimeout(timer)
       socket?.destroy()
@@ -90,7 +102,8 @@ export class ServiceStoreWriter implements SyncLogWriter {
 function parseReply(payload: Buffer): Reply {
   try {
     const r = JSON.parse(payload.toString('utf8')) as Partial<Reply> | null
-    if (r !== null && typeof r === 'object' && typeof r.ok === 'boolean') return { ok: r.ok, code: String(r.code ?? ''), message: String(r.message ?? '') }
+    if (r !== null && typeof r === 'object' && typeof r.ok === 'boolean')
+      return { ok: r.ok, code: String(r.code ?? ''), message: String(r.message ?? '') }
   } catch {
     // answered below
   }
@@ -107,7 +120,8 @@ function replyOf(socket: Socket, dataDir: string): Promise<Reply> {
         if (kind === FRAME.reply) resolve(parseReply(payload))
         else if (kind === FRAME.stderr) said += payload.toString('utf8')
         // The service refused the connection before reading it (stopping, too busy): retriable.
-        else if (kind === FRAME.exit) reject(unavailable(dataDir, `refused the write (${said.replace(/^synclog: /, '').trim() || 'no reason given'})`))
+        else if (kind === FRAME.exit)
+          reject(unavailable(dataDir, `refused the write (${said.replace(/^synclog: /, '').trim() || 'no reason given'})`))
       }
     })
     socket.on('error', () => socket.destroy())
@@ -138,7 +152,7 @@ export async function serveStoreWrite(socket: Socket, rest: Buffer, store: SyncL
     answer({ ok: true })
   } catch (e) {
     const error = isSynclogError(e) ? e : new SynclogError('STORE_FAILED', (e as Error).message)
-    logger.warn({ err: error, events: events.length }, 'a projector\'s write through this service failed')
+    logger.warn({ err: error, events: events.length }, "a projector's write through this service failed")
     answer({ ok: false, code: error.code, message: terminalText(error.message) })
   }
 }
@@ -149,7 +163,10 @@ function readBatch(socket: Socket, rest: Buffer): Promise<SyncLogEvent[]> {
     const reader = new FrameReader(MAX_EVENT_BYTES)
     const events: SyncLogEvent[] = []
     let bytes = 0
-    const timer = setTimeout(() => finish(new SynclogError('INPUT_LIMIT_EXCEEDED', `the batch did not arrive within ${BODY_TIMEOUT_MS / 1000} s`)), BODY_TIMEOUT_MS)
+    const timer = setTimeout(
+      () => finish(new SynclogError('INPUT_LIMIT_EXCEEDED', `the batch did not arrive within ${BODY_TIMEOUT_MS / 1000} s`)),
+      BODY_TIMEOUT_MS,
+    )
     const finish = (error: SynclogError | undefined): void => {
       clearTimeout(timer)
       socket.off('data', onData)
@@ -163,12 +180,18 @@ function readBatch(socket: Socket, rest: Buffer): Promise<SyncLogEvent[]> {
         if (bytes > MAX_WRITE_BYTES) throw new SynclogError('INPUT_LIMIT_EXCEEDED', `a batch of more than ${MAX_WRITE_BYTES} bytes`)
         for (const { kind, payload } of reader.push(chunk)) {
           if (kind === FRAME.write) return finish(undefined)
-          if (kind !== FRAME.event) throw new SynclogError('USAGE', 'not a store write of this version; use the synclog of the running service')
-          if (events.length >= MAX_WRITE_EVENTS) throw new SynclogError('INPUT_LIMIT_EXCEEDED', `a batch of more than ${MAX_WRITE_EVENTS} events`)
+          if (kind !== FRAME.event)
+            throw new SynclogError('USAGE', 'not a store write of this version; use the synclog of the running service')
+          if (events.length >= MAX_WRITE_EVENTS)
+            throw new SynclogError('INPUT_LIMIT_EXCEEDED', `a batch of more than ${MAX_WRITE_EVENTS} events`)
           events.push(decodeSyncLogEvent(payload))
         }
       } catch (e) {
-        finish(isSynclogError(e) ? e : new SynclogError('DECODE_FAILED', `an event of the batch is not a sync-log event: ${(e as Error).message}`))
+        finish(
+          isSynclogError(e)
+            ? e
+            : new SynclogError('DECODE_FAILED', `an event of the batch is not a sync-log event: ${(e as Error).message}`),
+        )
       }
     }
     const onClose = (): void => finish(new SynclogError('STORE_UNAVAILABLE', 'the projector went away before its batch was complete'))
@@ -197,7 +220,10 @@ export async function openProjectorStore(config: Config, logger: Logger, command
   if (config.clickhouse.url === undefined) {
     const probe = await connectToService(dataDir)
     probe?.destroy()
-    const leftBehind = probe === undefined ? [serviceSocketPath(dataDir), serviceEndpointFilePath(dataDir)].find((p) => lstatSync(p, { throwIfNoEntry: false }) !== undefined) : undefined
+    const leftBehind =
+      probe === undefined
+        ? [serviceSocketPath(dataDir), serviceEndpointFilePath(dataDir)].find((p) => lstatSync(p, { throwIfNoEntry: false }) !== undefined)
+        : undefined
     if (probe !== undefined || leftBehind !== undefined) {
       const writer = new ServiceStoreWriter(dataDir)
       try {
@@ -205,8 +231,14 @@ export async function openProjectorStore(config: Config, logger: Logger, command
         logger.info({ dataDir }, 'a synclog service owns the data directory: the projector writes through it')
       } catch (e) {
         if (!isSynclogError(e) || !e.retriable) throw e
-        logger.warn({ err: e, left: leftBehind ?? null }, `the synclog service that owns the data directory does not answer: the projector writes through it once it does${leftBehind === undefined ? ''
-          : ` (if no service will run there again, remove ${leftBehind} and the projector opens the store itself)`}`)
+        logger.warn(
+          { err: e, left: leftBehind ?? null },
+          `the synclog service that owns the data directory does not answer: the projector writes through it once it does${
+            leftBehind === undefined
+              ? ''
+              : ` (if no service will run there again, remove ${leftBehind} and the projector opens the store itself)`
+          }`,
+        )
       }
       return { store: writer, via: 'service', close: async () => {} }
     }

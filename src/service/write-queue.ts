@@ -13,7 +13,10 @@ export class WriteQueue {
   run<T>(work: () => Promise<T>, onStart: () => void = () => {}): Promise<T> {
     const result = this.tail.then(() => {
       if (this.refusing) {
-        throw new SynclogError('STORE_UNAVAILABLE', 'the synclog service is stopping, so this write did not start; run the command again once the service is back (or stopped)')
+        throw new SynclogError(
+          'STORE_UNAVAILABLE',
+          'the synclog service is stopping, so this write did not start; run the command again once the service is back (or stopped)',
+        )
       }
       onStart()
       return work()

@@ -111,7 +111,10 @@ interface WhenHeld {
 
 /** A lock file naming its holder; see the top of this file. */
 export class LockFile {
-  private constructor(private readonly path: string, private readonly released: () => void) {}
+  private constructor(
+    private readonly path: string,
+    private readonly released: () => void,
+  ) {}
 
   /** Takes the lock at `path` for `command`. Held by another live process: refused at once, or waited for up to a bound. */
   static async acquire(path: string, command: string, whenHeld: WhenHeld): Promise<LockFile> {
@@ -129,9 +132,20 @@ export class LockFile {
     }
     for (let mine = held.get(path); mine !== undefined; mine = held.get(path)) await waitFor(mine.holder, mine.released)
 
-    const holder: Holder = { pid: process.pid, command, since: new Date().toISOString(), host: hostname(), started: startTicks(process.pid) }
+    const holder: Holder = {
+      pid: process.pid,
+      command,
+      since: new Date().toISOString(),
+      host: hostname(),
+      started: startTicks(process.pid),
+    }
     let release = (): void => {}
-    held.set(path, { holder, released: new Promise<void>((resolve) => { release = resolve }) })
+    held.set(path, {
+      holder,
+      released: new Promise<void>((resolve) => {
+        release = resolve
+      }),
+    })
     if (!process.listeners('exit').includes(releaseHeldOnExit)) process.on('exit', releaseHeldOnExit)
     try {
       for (let staleRemoved = 0; staleRemoved < 2;) {
@@ -192,11 +206,13 @@ export class LockFile {
 /** Why the directory cannot be had now: the holder, what to do, and what else runs instead where there is such a thing. */
 function lockedMessage(dataDir: string, path: string, holder: Holder, command: string): string {
   const service = holder.command.startsWith('serve')
-  return `The data directory ${dataDir} is in use by another synclog process (${describe(holder)}). ` +
+  return (
+    `The data directory ${dataDir} is in use by another synclog process (${describe(holder)}). ` +
     (service && command.startsWith('run ')
       ? 'It is a synclog service, and the stream services cannot run beside it on the embedded store: stop it and start it again as `synclog serve --stream` to run the processor and projector inside it (the log stays readable while they run).'
       : 'Embedded ClickHouse (chDB) allows one process per directory: wait for it to finish, stop it, or use --data to point at another directory.') +
     (holder.host !== undefined && holder.host !== hostname() ? ` If it no longer runs on host ${holder.host}, delete ${path}.` : '')
+  )
 }
 
 /**
@@ -211,9 +227,15 @@ export async function acquireDataDirLock(dataDir: string, command: string, wait?
     refused: (holder) => new SynclogError('DATA_DIR_LOCKED', lockedMessage(dataDir, path, holder, command)),
     wait: wait && {
       timeoutMs: wait.timeoutMs,
-      onWait: (holder) => wait.onWait(`the data directory ${dataDir} is in use by another synclog process (${describe(holder)}); waiting for it to finish (at most ${seconds} s)`),
-      gaveUp: (holder) => new SynclogError('DATA_DIR_LOCKED',
-        `waited ${seconds} s for the data directory ${dataDir}, and it is still in use by another synclog process (${describe(holder)}); run the command again once that one has finished`),
+      onWait: (holder) =>
+        wait.onWait(
+          `the data directory ${dataDir} is in use by another synclog process (${describe(holder)}); waiting for it to finish (at most ${seconds} s)`,
+        ),
+      gaveUp: (holder) =>
+        new SynclogError(
+          'DATA_DIR_LOCKED',
+          `waited ${seconds} s for the data directory ${dataDir}, and it is still in use by another synclog process (${describe(holder)}); run the command again once that one has finished`,
+        ),
     },
   })
 }
@@ -256,7 +278,12 @@ export interface StoreLock {
   release(): Promise<void>
 }
 
-export async function lockDataDir(dataDir: string, taking: LockTaking, command: string, onWait: (message: string) => void): Promise<StoreLock> {
+export async function lockDataDir(
+  dataDir: string,
+  taking: LockTaking,
+  command: string,
+  onWait: (message: string) => void,
+): Promise<StoreLock> {
   const wait: LockWait = { timeoutMs: LOCK_WAIT_MS, onWait }
   if (taking === 'per-write') {
     return {

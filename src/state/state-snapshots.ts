@@ -56,9 +56,14 @@ export class StateSnapshots {
       try {
         snapshot = deserialize(await readFile(path)) as SnapshotFile
       } catch (e) {
-        throw new SynclogError('STATE_CORRUPT', `state snapshot ${path} cannot be read (${(e as Error).message}); restore it from a backup or remove it and re-import the last full sync`, { cause: e })
+        throw new SynclogError(
+          'STATE_CORRUPT',
+          `state snapshot ${path} cannot be read (${(e as Error).message}); restore it from a backup or remove it and re-import the last full sync`,
+          { cause: e },
+        )
       }
-      if (snapshot.format !== FORMAT) throw new SynclogError('STATE_CORRUPT', `state snapshot ${path} has format ${String(snapshot.format)}, expected ${FORMAT}`)
+      if (snapshot.format !== FORMAT)
+        throw new SynclogError('STATE_CORRUPT', `state snapshot ${path} has format ${String(snapshot.format)}, expected ${FORMAT}`)
       state.tenants.set(snapshot.tenant.tenant, snapshot.tenant)
     }
     return state

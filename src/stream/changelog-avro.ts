@@ -60,15 +60,23 @@ function rosterRecordToAvro(entity: EntityType, record: AnyRecord): { record: Re
 /** The plain value avsc encodes with the processor-state schema. */
 export function changelogValueToAvro(v: ChangelogValue): unknown {
   switch (v.kind) {
-    case 'record': return { entry: wrap('RosterRecord', rosterRecordToAvro(v.entity, v.record)) }
-    case 'sync': return { entry: wrap('SyncInfo', { ...v.info }) }
-    case 'open': return { entry: wrap('OpenSync', { inputOffset: v.inputOffset }) }
-    case 'held': return { entry: wrap('HeldSync', { changes: v.changes, chunks: v.chunks }) }
+    case 'record':
+      return { entry: wrap('RosterRecord', rosterRecordToAvro(v.entity, v.record)) }
+    case 'sync':
+      return { entry: wrap('SyncInfo', { ...v.info }) }
+    case 'open':
+      return { entry: wrap('OpenSync', { inputOffset: v.inputOffset }) }
+    case 'held':
+      return { entry: wrap('HeldSync', { changes: v.changes, chunks: v.chunks }) }
     case 'heldChunk':
       return {
         entry: wrap('HeldChunk', {
           index: v.index,
-          changes: v.changes.map((c) => ({ entity: c.entity, sourcedId: c.sourcedId, record: c.record === null ? null : rosterRecordToAvro(c.entity, c.record) })),
+          changes: v.changes.map((c) => ({
+            entity: c.entity,
+            sourcedId: c.sourcedId,
+            record: c.record === null ? null : rosterRecordToAvro(c.entity, c.record),
+          })),
         }),
       }
     default: {
@@ -107,9 +115,12 @@ export function changelogValueFromAvro(v: unknown): ChangelogValue {
   const [name, body] = branch((v as Obj | null)?.entry, 'entry')
   switch (name) {
     // status, statusOnApproval and decision are strings in Avro, so a newer value still reads.
-    case `${AVRO_NAMESPACE}.SyncInfo`: return { kind: 'sync', info: { ...body } as unknown as SyncInfo }
-    case `${AVRO_NAMESPACE}.OpenSync`: return { kind: 'open', inputOffset: body.inputOffset as string }
-    case `${AVRO_NAMESPACE}.HeldSync`: return { kind: 'held', changes: body.changes as number, chunks: body.chunks as number }
+    case `${AVRO_NAMESPACE}.SyncInfo`:
+      return { kind: 'sync', info: { ...body } as unknown as SyncInfo }
+    case `${AVRO_NAMESPACE}.OpenSync`:
+      return { kind: 'open', inputOffset: body.inputOffset as string }
+    case `${AVRO_NAMESPACE}.HeldSync`:
+      return { kind: 'held', changes: body.changes as number, chunks: body.chunks as number }
     case `${AVRO_NAMESPACE}.HeldChunk`: {
       const changes = (body.changes as readonly Obj[]).map((c, i): HeldChange => ({
         entity: c.entity as EntityType,
@@ -122,6 +133,7 @@ export function changelogValueFromAvro(v: unknown): ChangelogValue {
       const { entity, record } = recordFromAvro(body, 'entry')
       return { kind: 'record', entity, record }
     }
-    default: throw unreadable(`entry is ${name}, not a known state entry`)
+    default:
+      throw unreadable(`entry is ${name}, not a known state entry`)
   }
 }

@@ -57,7 +57,9 @@ interface ReadMessage {
  * reaches the end of its range.
  */
 async function readRanges(
-  deps: RestoreDeps, topic: string, ranges: ReadonlyMap<number, Range>,
+  deps: RestoreDeps,
+  topic: string,
+  ranges: ReadonlyMap<number, Range>,
   onMessages: (partition: number, messages: readonly ReadMessage[]) => Promise<void>,
 ): Promise<void> {
   const pending = new Map([...ranges].filter(([, r]) => r.until > r.from))
@@ -74,8 +76,16 @@ async function readRanges(
       fail = reject
       const idle = (): void => {
         clearTimeout(idleTimer)
-        idleTimer = setTimeout(() => reject(new SynclogError('KAFKA_UNAVAILABLE',
-          `restoring the processor state: no progress reading ${topic} for ${Math.round(idleMs / 1000)} s (partitions ${[...pending.keys()].join(', ')} not read to their end)`)), idleMs)
+        idleTimer = setTimeout(
+          () =>
+            reject(
+              new SynclogError(
+                'KAFKA_UNAVAILABLE',
+                `restoring the processor state: no progress reading ${topic} for ${Math.round(idleMs / 1000)} s (partitions ${[...pending.keys()].join(', ')} not read to their end)`,
+              ),
+            ),
+          idleMs,
+        )
       }
       idle()
       if (deps.heartbeat) {
@@ -94,22 +104,28 @@ async function readRanges(
     // Handled here so a failure while connecting is no unhandled rejection; `await done` below still throws it.
     done.catch(() => undefined)
     await kafkaCall(`connecting to Kafka to read ${topic}`, () => admin.connect())
-    await kafkaCall(`setting where group ${groupId} starts reading ${topic}`, () => admin.setOffsets({
-      groupId, topic, partitions: [...pending].map(([partition, range]) => ({ partition, offset: String(range.from) })),
-    }))
+    await kafkaCall(`setting where group ${groupId} starts reading ${topic}`, () =>
+      admin.setOffsets({
+        groupId,
+        topic,
+        partitions: [...pending].map(([partition, range]) => ({ partition, offset: String(range.from) })),
+      }),
+    )
     await kafkaCall(`connecting a consumer to read ${topic}`, () => consumer.connect())
     // Partitions not in `ranges` start at their end and give nothing.
     await kafkaCall(`subscribing to ${topic}`, () => consumer.subscribe({ topic, fromBeginning: false }))
-    await kafkaCall(`reading ${topic}`, () => consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const range = ranges.get(batch.partition)
-        if (!range) return
-        const inRange = batch.messages.filter((m) => BigInt(m.offset) >= range.from && BigInt(m.offset) < range.until)
-        // A failure ends the read at once: kafkajs would retry the batch, then crash the consumer.
-        if (inRange.length > 0) await onMessages(batch.partition, inRange).catch(fail)
-      },
-    }))
+    await kafkaCall(`reading ${topic}`, () =>
+      consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          const range = ranges.get(batch.partition)
+          if (!range) return
+          const inRange = batch.messages.filter((m) => BigInt(m.offset) >= range.from && BigInt(m.offset) < range.until)
+          // A failure ends the read at once: kafkajs would retry the batch, then crash the consumer.
+          if (inRange.length > 0) await onMessages(batch.partition, inRange).catch(fail)
+        },
+      }),
+    )
     await done
   } finally {
     clearInterval(heartbeatTimer)
@@ -130,7 +146,9 @@ export async function restorePartitions(deps: RestoreDeps, partitions: readonly 
   try {
     changelogEnds = await kafkaCall(`reading the offsets of ${topics.processorState}`, () => admin.fetchTopicOffsets(topics.processorState))
     inputEnds = await kafkaCall(`reading the offsets of ${topics.changeEvents}`, () => admin.fetchTopicOffsets(topics.changeEvents))
-    const fetched = await kafkaCall(`reading the offsets of group ${deps.groupId}`, () => admin.fetchOffsets({ groupId: deps.groupId, topics: [topics.changeEvents] }))
+    const fetched = await kafkaCall(`reading the offsets of group ${deps.groupId}`, () =>
+      admin.fetchOffsets({ groupId: deps.groupId, topics: [topics.changeEvents] }),
+    )
     committed = fetched.find((t) => t.topic === topics.changeEvents)?.partitions ?? []
   } finally {
     await admin.disconnect()
@@ -138,8 +156,9 @@ export async function restorePartitions(deps: RestoreDeps, partitions: readonly 
 
   // 1. The changelog, to its high watermark.
   const records = new Map<number, ChangelogRecord[]>(partitions.map((p) => [p, []]))
-  const changelogRanges = new Map(changelogEnds.filter((o) => records.has(o.partition))
-    .map((o) => [o.partition, { from: BigInt(o.low), until: BigInt(o.high) }]))
+  const changelogRanges = new Map(
+    changelogEnds.filter((o) => records.has(o.partition)).map((o) => [o.partition, { from: BigInt(o.low), until: BigInt(o.high) }]),
+  )
   await readRanges(deps, topics.processorState, changelogRanges, async (partition, messages) => {
     const list = records.get(partition)
     for (const m of messages) {
@@ -150,8 +169,12 @@ export async function restorePartitions(deps: RestoreDeps, partitions: readonly 
           value = changelogValueFromAvro(await serde.decodeProcessorState(m.value))
         } catch (e) {
           if (e instanceof SynclogError && e.retriable) throw e
-          throw new SynclogError('STATE_CORRUPT', `${topics.processorState} partition ${partition} offset ${m.offset}: ${e instanceof Error ? e.message : String(e)}; `
-            + 'if the topic was written by an older synclog, delete it and reset the processor\'s consumer group on the change-events topic to the earliest offset so the state is rebuilt', { cause: e })
+          throw new SynclogError(
+            'STATE_CORRUPT',
+            `${topics.processorState} partition ${partition} offset ${m.offset}: ${e instanceof Error ? e.message : String(e)}; ` +
+              "if the topic was written by an older synclog, delete it and reset the processor's consumer group on the change-events topic to the earliest offset so the state is rebuilt",
+            { cause: e },
+          )
         }
       }
       list?.push({ key, value })
@@ -188,7 +211,10 @@ export async function restorePartitions(deps: RestoreDeps, partitions: readonly 
   const states = new Map<number, ProcessorState>()
   for (const [p, r] of restored) {
     states.set(p, r.state)
-    logger.info({ partition: p, entries: r.entries, openSyncs: r.open.length, recordsTakenInAgain: taken.get(p) ?? 0 }, 'state restored from changelog and input')
+    logger.info(
+      { partition: p, entries: r.entries, openSyncs: r.open.length, recordsTakenInAgain: taken.get(p) ?? 0 },
+      'state restored from changelog and input',
+    )
   }
   return states
 }

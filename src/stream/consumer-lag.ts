@@ -92,10 +92,7 @@ export class PartitionLag {
     try {
       const admin = (this.admin ??= kafka.admin())
       await admin.connect() // a no-op once connected
-      const [ends, [committed]] = await Promise.all([
-        admin.fetchTopicOffsets(topic),
-        admin.fetchOffsets({ groupId, topics: [topic] }),
-      ])
+      const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })])
       if (generation !== this.generation || this.stopped) return
       for (const partition of this.assigned) {
         const end = ends.find((o) => o.partition === partition)

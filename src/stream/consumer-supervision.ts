@@ -91,7 +91,10 @@ export class ConsumerSupervisor {
       return
     }
     const waitMs = backoffMs(this.crashes++, 1000, 60_000)
-    logger.error({ err: error, service, attempt: this.crashes, waitMs }, `${service} consumer crashed and kafkajs stopped it; restarting it in ${waitMs} ms`)
+    logger.error(
+      { err: error, service, attempt: this.crashes, waitMs },
+      `${service} consumer crashed and kafkajs stopped it; restarting it in ${waitMs} ms`,
+    )
     this.restartTimer = setTimeout(() => void this.restart(), waitMs)
   }
 

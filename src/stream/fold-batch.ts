@@ -64,7 +64,9 @@ export interface FoldBatchReport {
 
 /** Decodes every message; a message of another partition's tenant is marked to be forwarded there. */
 async function readInputs(
-  messages: readonly InputMessage[], partition: number, ports: FoldBatchPorts,
+  messages: readonly InputMessage[],
+  partition: number,
+  ports: FoldBatchPorts,
 ): Promise<{ inputs: StepInput[]; forwardTo: (number | undefined)[] }> {
   const inputs: StepInput[] = []
   const forwardTo: (number | undefined)[] = []
@@ -124,7 +126,14 @@ export async function foldBatch(
         forwards.push({ key: m.key, value: m.value, partition: to, headers: { 'synclog.forwarded.from': `${partition}/${m.offset}` } })
       }
     }
-    const out = await commitTransaction(ports, result.outputs, result.changes, dead, forwards, (BigInt(messages[end - 1]!.offset) + 1n).toString())
+    const out = await commitTransaction(
+      ports,
+      result.outputs,
+      result.changes,
+      dead,
+      forwards,
+      (BigInt(messages[end - 1]!.offset) + 1n).toString(),
+    )
     // Durable: only now does the state move.
     evolve(state, result.changes)
     transactions++
@@ -143,8 +152,12 @@ export async function foldBatch(
  * events and (with input) the next offset; aborted on any failure. Returns the outputs sent.
  */
 async function commitTransaction(
-  ports: FoldBatchPorts, events: readonly SyncLogEvent[], changes: readonly StateChange[],
-  dead: readonly OutputMessage[], forwards: readonly OutputMessage[], nextOffset: string | null,
+  ports: FoldBatchPorts,
+  events: readonly SyncLogEvent[],
+  changes: readonly StateChange[],
+  dead: readonly OutputMessage[],
+  forwards: readonly OutputMessage[],
+  nextOffset: string | null,
 ): Promise<number> {
   const out = await ports.encodeOutputs(events)
   const changelog = await ports.encodeChangelog(changes)
@@ -168,7 +181,10 @@ async function commitTransaction(
  * outputs and changelog in one transaction, no offsets; then evolves.
  */
 export async function commitWithoutInput(
-  state: ProcessorState, events: readonly SyncLogEvent[], changes: readonly StateChange[], ports: FoldBatchPorts,
+  state: ProcessorState,
+  events: readonly SyncLogEvent[],
+  changes: readonly StateChange[],
+  ports: FoldBatchPorts,
 ): Promise<void> {
   if (changes.length === 0 && events.length === 0) return
   await commitTransaction(ports, events, changes, [], [], null)

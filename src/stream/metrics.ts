@@ -27,7 +27,10 @@ export class StreamMetrics {
   readonly eventsProcessed = this.counter('synclog_events_processed_total', 'Change events folded by the processor.')
   readonly deadLetters = this.counter('synclog_dead_letters_total', 'Messages sent to the dead-letter topic.')
   /** Events that arrived on another partition than their tenant's and were forwarded there. */
-  readonly forwarded = this.counter('synclog_events_forwarded_total', "Change events forwarded to their tenant's partition (a producer with another partitioner).")
+  readonly forwarded = this.counter(
+    'synclog_events_forwarded_total',
+    "Change events forwarded to their tenant's partition (a producer with another partitioner).",
+  )
   readonly rowsProjected = this.counter('synclog_rows_projected_total', 'Sync-log events written to ClickHouse.')
   readonly projectorRetries = this.counter('synclog_projector_retries_total', 'ClickHouse writes retried.')
   /** Consumer crashes per service, each one followed by a restart. */
@@ -41,15 +44,26 @@ export class StreamMetrics {
   constructor() {
     const started = performance.now()
     // Gauges of state kept above, read when scraped.
-    this.gauge('synclog_projector_store_failing', '1 while the projector retries a ClickHouse write that failed.', [], (g) => g.set(this.projectorStoreFailing ? 1 : 0))
-    this.gauge('synclog_consumer_running', "1 while the service's Kafka consumer runs; 0 from a crash until it is back.", ['service'], (g) => {
-      for (const [service, running] of this.running) g.set({ service }, running ? 1 : 0)
-    })
-    this.gauge('synclog_consumer_lag', "Offsets from the group's position to the end of each assigned partition (from the broker every few seconds, and after each batch).",
-      ['service', 'partition'], (g) => {
+    this.gauge('synclog_projector_store_failing', '1 while the projector retries a ClickHouse write that failed.', [], (g) =>
+      g.set(this.projectorStoreFailing ? 1 : 0),
+    )
+    this.gauge(
+      'synclog_consumer_running',
+      "1 while the service's Kafka consumer runs; 0 from a crash until it is back.",
+      ['service'],
+      (g) => {
+        for (const [service, running] of this.running) g.set({ service }, running ? 1 : 0)
+      },
+    )
+    this.gauge(
+      'synclog_consumer_lag',
+      "Offsets from the group's position to the end of each assigned partition (from the broker every few seconds, and after each batch).",
+      ['service', 'partition'],
+      (g) => {
         for (const [partition, n] of this.lag) g.set({ service: 'processor', partition: String(partition) }, n)
         for (const [partition, n] of this.projectorLag) g.set({ service: 'projector', partition: String(partition) }, n)
-      })
+      },
+    )
     this.gauge('synclog_uptime_seconds', 'Seconds since start.', [], (g) => g.set(Math.round((performance.now() - started) / 100) / 10))
   }
 
@@ -69,7 +83,10 @@ export class StreamMetrics {
   /** A gauge set from the state above each time it is scraped (series no longer there are dropped). */
   private gauge(name: string, help: string, labelNames: string[], read: (gauge: Gauge) => void): void {
     const gauge: Gauge = new Gauge({
-      name, help, labelNames, registers: [this.registry],
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
       collect() {
         gauge.reset()
         read(gauge)
@@ -97,7 +114,13 @@ export function serveMetrics(metrics: StreamMetrics, port: number, host = '127.0
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
       const reason = e.code === 'EADDRINUSE' ? 'the port is in use' : e.message
-      reject(new SynclogError('USAGE', `cannot serve the stream metrics on ${host}:${port}: ${reason}; pick another port with --http-port of synclog run (--metrics-port of synclog serve --stream; 0 = none)`, { cause: e }))
+      reject(
+        new SynclogError(
+          'USAGE',
+          `cannot serve the stream metrics on ${host}:${port}: ${reason}; pick another port with --http-port of synclog run (--metrics-port of synclog serve --stream; 0 = none)`,
+          { cause: e },
+        ),
+      )
     })
     server.listen(port, host, () => resolve(server))
   })

@@ -10,7 +10,11 @@ import type { Kafka as KafkaClient } from 'kafkajs'
 import { ensureTopics, topicNames, type TopicNames } from '../kafka/topics.js'
 import type { Logger } from '../logging/logger.js'
 
-export async function prepareStream(kafka: KafkaClient, config: Pick<Config, 'kafka' | 'registry'>, logger: Logger): Promise<{ topics: TopicNames; serde: AvroSerde }> {
+export async function prepareStream(
+  kafka: KafkaClient,
+  config: Pick<Config, 'kafka' | 'registry'>,
+  logger: Logger,
+): Promise<{ topics: TopicNames; serde: AvroSerde }> {
   const topics = topicNames(config.kafka)
   const admin = kafka.admin()
   await admin.connect()

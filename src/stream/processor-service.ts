@@ -27,7 +27,14 @@ import { tenantPartition } from '../kafka/tenant-partition.js'
 import { changelogMessages } from './state-changelog.js'
 import { restorePartitions } from './changelog-restore.js'
 import { deadLetter } from './dead-letter.js'
-import { commitWithoutInput, foldBatch, type FoldBatchPorts, type OutputMessage, type OutputTopic, type TransactionPort } from './fold-batch.js'
+import {
+  commitWithoutInput,
+  foldBatch,
+  type FoldBatchPorts,
+  type OutputMessage,
+  type OutputTopic,
+  type TransactionPort,
+} from './fold-batch.js'
 import type { StreamMetrics } from './metrics.js'
 import { ConsumerSupervisor } from './consumer-supervision.js'
 import { backoffMs, sleep } from './backoff.js'
@@ -72,7 +79,10 @@ class PartitionQueue {
   run<T>(partition: number, task: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(partition) ?? Promise.resolve()
     const next = previous.then(task, task)
-    this.tails.set(partition, next.catch(() => undefined))
+    this.tails.set(
+      partition,
+      next.catch(() => undefined),
+    )
     return next
   }
 }
@@ -98,12 +108,24 @@ export class ProcessorService {
     const { kafka, topics, groupId, logger } = this.deps
     this.partitionCount = await this.countPartitions()
     const consumer = kafka.consumer({
-      groupId, readUncommitted: false, sessionTimeout: 20_000, rebalanceTimeout: 60_000, heartbeatInterval: 2000,
-      maxBytesPerPartition: 2 * 1024 * 1024, allowAutoTopicCreation: false,
+      groupId,
+      readUncommitted: false,
+      sessionTimeout: 20_000,
+      rebalanceTimeout: 60_000,
+      heartbeatInterval: 2000,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+      allowAutoTopicCreation: false,
     })
     // Restarts the consumer whatever stopped it, and keeps health, readiness and every partition's lag.
     this.supervisor = new ConsumerSupervisor({
-      service: 'processor', kafka, groupId, topic: topics.changeEvents, consumer, lagGauge: this.deps.metrics.lag, logger, metrics: this.deps.metrics,
+      service: 'processor',
+      kafka,
+      groupId,
+      topic: topics.changeEvents,
+      consumer,
+      lagGauge: this.deps.metrics.lag,
+      logger,
+      metrics: this.deps.metrics,
     })
     consumer.on(consumer.events.GROUP_JOIN, (e: { payload: { memberAssignment: Record<string, number[]> } }) => {
       this.assigned = ownValue(e.payload.memberAssignment, topics.changeEvents) ?? []
@@ -147,10 +169,18 @@ export class ProcessorService {
     if (known) this.forget(partition)
     // One read of the changelog restores every owned partition that needs it, not one read each.
     const missing = [...new Set([partition, ...this.assigned])].filter((p) => !this.states.has(p))
-    const restored = await restorePartitions({
-      kafka: this.deps.kafka, serde: this.deps.serde, topics: this.deps.topics, groupId: this.deps.groupId,
-      foldOptions: this.deps.foldOptions, logger: this.deps.logger, heartbeat,
-    }, missing)
+    const restored = await restorePartitions(
+      {
+        kafka: this.deps.kafka,
+        serde: this.deps.serde,
+        topics: this.deps.topics,
+        groupId: this.deps.groupId,
+        foldOptions: this.deps.foldOptions,
+        logger: this.deps.logger,
+        heartbeat,
+      },
+      missing,
+    )
     for (const [p, state] of restored) {
       // Restored to the group's committed offset, where the partition's next batch starts.
       this.states.set(p, state)
@@ -171,10 +201,14 @@ export class ProcessorService {
   private topicName(topic: OutputTopic): string {
     const t = this.deps.topics
     switch (topic) {
-      case 'syncLog': return t.syncLog
-      case 'changelog': return t.processorState
-      case 'deadLetter': return t.deadLetter
-      case 'changeEvents': return t.changeEvents
+      case 'syncLog':
+        return t.syncLog
+      case 'changelog':
+        return t.processorState
+      case 'deadLetter':
+        return t.deadLetter
+      case 'changeEvents':
+        return t.changeEvents
     }
   }
 
@@ -204,9 +238,13 @@ export class ProcessorService {
           await whileConcurrent(() => tx.send({ topic: this.topicName(topic), messages: chunk.map((m) => ({ ...m })), acks: -1 }))
         }
       },
-      sendOffset: (nextOffset) => whileConcurrent(() => tx.sendOffsets({
-        consumerGroupId: this.deps.groupId, topics: [{ topic: inputTopic, partitions: [{ partition, offset: nextOffset }] }],
-      })),
+      sendOffset: (nextOffset) =>
+        whileConcurrent(() =>
+          tx.sendOffsets({
+            consumerGroupId: this.deps.groupId,
+            topics: [{ topic: inputTopic, partitions: [{ partition, offset: nextOffset }] }],
+          }),
+        ),
       commit: () => tx.commit(),
       abort: async () => {
         try {
@@ -228,16 +266,27 @@ export class ProcessorService {
       const log = logger.child({ partition, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() })
       const state = await this.stateFor(partition, batch.messages[0]!.offset, heartbeat)
       try {
-        const report = await foldBatch(state, partition, batch.messages, this.portsFor(partition, batch.topic), foldOptions, async (last) => {
-          this.committedByUs.set(partition, (BigInt(last) + 1n).toString())
-          resolveOffset(last)
-          await heartbeat()
-        })
+        const report = await foldBatch(
+          state,
+          partition,
+          batch.messages,
+          this.portsFor(partition, batch.topic),
+          foldOptions,
+          async (last) => {
+            this.committedByUs.set(partition, (BigInt(last) + 1n).toString())
+            resolveOffset(last)
+            await heartbeat()
+          },
+        )
         metrics.eventsProcessed.inc(report.events)
         metrics.deadLetters.inc(report.deadLetters)
         metrics.forwarded.inc(report.forwarded)
         if (report.deadLetters > 0) log.warn({ deadLetters: report.deadLetters }, 'events sent to the dead-letter topic')
-        if (report.forwarded > 0) log.warn({ forwarded: report.forwarded }, "events forwarded to their tenant's partition (the producer's partitioner is not murmur2 of the tenant)")
+        if (report.forwarded > 0)
+          log.warn(
+            { forwarded: report.forwarded },
+            "events forwarded to their tenant's partition (the producer's partitioner is not murmur2 of the tenant)",
+          )
         log.debug({ events: report.events, logEvents: report.outputs, transactions: report.transactions }, 'batch committed')
       } catch (e) {
         // Whatever failed, the state is never ahead of Kafka; but a commit whose answer was lost may
@@ -254,20 +303,22 @@ export class ProcessorService {
   private async abandonSilentSyncs(): Promise<void> {
     const now = new Date().toISOString()
     for (const partition of [...this.states.keys()]) {
-      await this.queue.run(partition, async () => {
-        const state = this.states.get(partition)
-        if (!state) return
-        const decision = decideAbandoned(state, now, this.deps.foldOptions)
-        if (decision.changes.length === 0) return
-        try {
-          await commitWithoutInput(state, decision.events, decision.changes, this.portsFor(partition, this.deps.topics.changeEvents))
-          this.deps.logger.warn({ partition, syncs: decision.events.map((e) => e.syncId) }, 'abandoned syncs failed')
-        } catch (e) {
-          this.forget(partition)
-          if (isFenced(e)) this.dropProducer(partition)
-          this.deps.logger.warn({ err: e, partition }, 'failing abandoned syncs did not commit; retried at the next check')
-        }
-      }).catch(() => undefined)
+      await this.queue
+        .run(partition, async () => {
+          const state = this.states.get(partition)
+          if (!state) return
+          const decision = decideAbandoned(state, now, this.deps.foldOptions)
+          if (decision.changes.length === 0) return
+          try {
+            await commitWithoutInput(state, decision.events, decision.changes, this.portsFor(partition, this.deps.topics.changeEvents))
+            this.deps.logger.warn({ partition, syncs: decision.events.map((e) => e.syncId) }, 'abandoned syncs failed')
+          } catch (e) {
+            this.forget(partition)
+            if (isFenced(e)) this.dropProducer(partition)
+            this.deps.logger.warn({ err: e, partition }, 'failing abandoned syncs did not commit; retried at the next check')
+          }
+        })
+        .catch(() => undefined)
     }
   }
 

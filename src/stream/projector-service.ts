@@ -41,9 +41,25 @@ export class ProjectorService {
 
   async start(): Promise<void> {
     const { kafka, topics, groupId, logger, metrics } = this.deps
-    const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 20_000, heartbeatInterval: HEARTBEAT_MS, maxBytesPerPartition: 4 * 1024 * 1024, allowAutoTopicCreation: false })
+    const consumer = kafka.consumer({
+      groupId,
+      readUncommitted: false,
+      sessionTimeout: 20_000,
+      heartbeatInterval: HEARTBEAT_MS,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      allowAutoTopicCreation: false,
+    })
     this.consumer = consumer
-    this.supervisor = new ConsumerSupervisor({ service: 'projector', kafka, groupId, topic: topics.syncLog, consumer, lagGauge: metrics.projectorLag, logger, metrics })
+    this.supervisor = new ConsumerSupervisor({
+      service: 'projector',
+      kafka,
+      groupId,
+      topic: topics.syncLog,
+      consumer,
+      lagGauge: metrics.projectorLag,
+      logger,
+      metrics,
+    })
     await consumer.connect()
     await consumer.subscribe({ topic: topics.syncLog, fromBeginning: true })
     logger.info({ topic: topics.syncLog }, 'projector started')
@@ -82,7 +98,9 @@ export class ProjectorService {
     if (metrics.projectorStoreFailing) logger.info({ partition: batch.partition }, 'ClickHouse writes go through again')
     metrics.projectorStoreFailing = false
     resolveOffset(batch.lastOffset())
-    await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }])
+    await this.consumer!.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
+    ])
     await heartbeat()
     metrics.rowsProjected.inc(events.length)
   }

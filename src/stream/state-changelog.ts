@@ -15,8 +15,16 @@
 import { ENTITY_TYPES, type EntityType } from '../events/change-event.js'
 import { SynclogError } from '../errors.js'
 import {
-  createProcessorState, createTenantState, evolve, step,
-  type FoldOptions, type OverlayData, type ProcessorState, type StateChange, type StepInput, type TenantState,
+  createProcessorState,
+  createTenantState,
+  evolve,
+  step,
+  type FoldOptions,
+  type OverlayData,
+  type ProcessorState,
+  type StateChange,
+  type StepInput,
+  type TenantState,
 } from '../processor/index.js'
 import type { AnyRecord } from '../processor/records.js'
 import { emptyOverlay, Overlay } from '../processor/roster-store.js'
@@ -87,7 +95,8 @@ export function changelogRecords(changes: readonly StateChange[]): ChangelogReco
         break
       case 'released':
         out.push({ key: changelogKey('h', c.tenant, c.syncId), value: null })
-        for (let index = 0; index < chunkCount(c.size); index++) out.push({ key: changelogKey('hc', c.tenant, c.syncId, index), value: null })
+        for (let index = 0; index < chunkCount(c.size); index++)
+          out.push({ key: changelogKey('hc', c.tenant, c.syncId, index), value: null })
         break
       default: {
         const unknown: never = c
@@ -112,10 +121,18 @@ export interface ChangelogMessage {
 }
 
 /** The Kafka messages that record `changes` in the changelog partition `partition`. */
-export async function changelogMessages(serde: ChangelogEncoder, changes: readonly StateChange[], partition: number): Promise<ChangelogMessage[]> {
+export async function changelogMessages(
+  serde: ChangelogEncoder,
+  changes: readonly StateChange[],
+  partition: number,
+): Promise<ChangelogMessage[]> {
   const out: ChangelogMessage[] = []
   for (const { key, value } of changelogRecords(changes)) {
-    out.push({ key: Buffer.from(key, 'utf8'), value: value === null ? null : await serde.encodeProcessorState(changelogValueToAvro(value)), partition })
+    out.push({
+      key: Buffer.from(key, 'utf8'),
+      value: value === null ? null : await serde.encodeProcessorState(changelogValueToAvro(value)),
+      partition,
+    })
   }
   return out
 }
@@ -136,8 +153,11 @@ export interface RestoredState {
 }
 
 function corrupt(key: string, detail: string): SynclogError {
-  return new SynclogError('STATE_CORRUPT', `processor-state entry ${JSON.stringify(key)}: ${detail}; `
-    + 'if the topic was written by an older synclog, delete it and reset the processor\'s consumer group on the change-events topic to the earliest offset so the state is rebuilt')
+  return new SynclogError(
+    'STATE_CORRUPT',
+    `processor-state entry ${JSON.stringify(key)}: ${detail}; ` +
+      "if the topic was written by an older synclog, delete it and reset the processor's consumer group on the change-events topic to the earliest offset so the state is rebuilt",
+  )
 }
 
 type Parsed =
@@ -155,9 +175,11 @@ function parseKey(key: string): Parsed {
   if (!Array.isArray(parts)) throw corrupt(key, 'the key is not a JSON array')
   const [kind, tenant, a, b] = parts as unknown[]
   const text = (v: unknown): v is string => typeof v === 'string'
-  if (kind === 'r' && text(tenant) && ENTITY_TYPES.includes(a as EntityType) && text(b) && parts.length === 4) return { kind, tenant, entity: a as EntityType, id: b }
+  if (kind === 'r' && text(tenant) && ENTITY_TYPES.includes(a as EntityType) && text(b) && parts.length === 4)
+    return { kind, tenant, entity: a as EntityType, id: b }
   if ((kind === 's' || kind === 'o' || kind === 'h') && text(tenant) && text(a) && parts.length === 3) return { kind, tenant, syncId: a }
-  if (kind === 'hc' && text(tenant) && text(a) && Number.isSafeInteger(b) && parts.length === 4) return { kind, tenant, syncId: a, index: b as number }
+  if (kind === 'hc' && text(tenant) && text(a) && Number.isSafeInteger(b) && parts.length === 4)
+    return { kind, tenant, syncId: a, index: b as number }
   throw corrupt(key, 'not a key of the processor state')
 }
 
@@ -167,7 +189,12 @@ function asKind<K extends ChangelogValue['kind']>(key: string, value: ChangelogV
 }
 
 /** The overlay of a held sync from its chunks (indexes rebuilt as the sync built them). */
-function heldOverlay(t: TenantState, key: string, header: { changes: number; chunks: number }, chunks: ReadonlyMap<number, readonly HeldChange[]>): OverlayData {
+function heldOverlay(
+  t: TenantState,
+  key: string,
+  header: { changes: number; chunks: number },
+  chunks: ReadonlyMap<number, readonly HeldChange[]>,
+): OverlayData {
   const overlay = new Overlay(t, emptyOverlay())
   for (let index = 0; index < header.chunks; index++) {
     const changes = chunks.get(index)

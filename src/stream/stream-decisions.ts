@@ -32,10 +32,17 @@ export function streamDecisions(deps: StreamDecisionDeps): (req: DecisionRequest
     const run = await deps.getSync(req.scope, req.syncId)
     if (run === null) return { kind: 'not-found' }
     if (run.status !== 'On Hold') return { kind: 'not-on-hold', status: run.status }
-    await deps.publish([{
-      type: req.decision === 'approve' ? 'SyncApproved' : 'SyncRejected', eventId: `${req.syncId}:${req.decision}`, tenant: run.tenant,
-      syncId: req.syncId, app: run.app, occurredAt: req.at, by: req.by,
-    }])
+    await deps.publish([
+      {
+        type: req.decision === 'approve' ? 'SyncApproved' : 'SyncRejected',
+        eventId: `${req.syncId}:${req.decision}`,
+        tenant: run.tenant,
+        syncId: req.syncId,
+        app: run.app,
+        occurredAt: req.at,
+        by: req.by,
+      },
+    ])
     for (const until = Date.now() + waitMs; Date.now() < until;) {
       await sleep(pollMs)
       const now = await deps.getSync(req.scope, req.syncId)

@@ -36,7 +36,8 @@ export const STREAM_ROLES = ['processor', 'projector', 'all'] as const
 export type StreamRole = (typeof STREAM_ROLES)[number]
 
 export function parseStreamRole(role: string): StreamRole {
-  if (!(STREAM_ROLES as readonly string[]).includes(role)) throw new SynclogError('USAGE', `role must be one of ${STREAM_ROLES.join(', ')} (got '${role}')`)
+  if (!(STREAM_ROLES as readonly string[]).includes(role))
+    throw new SynclogError('USAGE', `role must be one of ${STREAM_ROLES.join(', ')} (got '${role}')`)
   return role as StreamRole
 }
 
@@ -46,7 +47,8 @@ export const projects = (role: StreamRole): boolean => role !== 'processor'
 /** A port for /healthz, /readyz and /metrics (0 = none); `option` names the flag in the message. */
 export function parseMetricsPort(value: string, option: string): number {
   const port = Number(value)
-  if (!/^\d+$/.test(value) || port > 65_535) throw new SynclogError('USAGE', `${option} must be a port number from 0 to 65535 (0 = none; got '${value}')`)
+  if (!/^\d+$/.test(value) || port > 65_535)
+    throw new SynclogError('USAGE', `${option} must be a port number from 0 to 65535 (0 = none; got '${value}')`)
   return port
 }
 
@@ -74,8 +76,9 @@ export interface StreamServices {
 export async function startStreamServices(opts: StreamServicesOptions): Promise<StreamServices> {
   const { role, config, logger, group } = opts
   const kafka = createKafka(config, logger)
-  const { topics, serde } = await prepareStream(kafka, config, logger)
-    .catch((e: unknown) => { throw kafkaError(e, `preparing the stream topics at ${config.kafka.brokers.join(',')} (--brokers, SYNCLOG_KAFKA_BROKERS)`) })
+  const { topics, serde } = await prepareStream(kafka, config, logger).catch((e: unknown) => {
+    throw kafkaError(e, `preparing the stream topics at ${config.kafka.brokers.join(',')} (--brokers, SYNCLOG_KAFKA_BROKERS)`)
+  })
   const metrics = new StreamMetrics()
   // In stop order: the processor first, so nothing it commits is left for a stopped projector to miss for long.
   const stoppers: (() => Promise<void>)[] = []
@@ -91,7 +94,8 @@ export async function startStreamServices(opts: StreamServicesOptions): Promise<
   }
   const stop = async (): Promise<void> => {
     for (const s of stoppers.splice(0)) await s().catch((e: unknown) => logger.error({ err: e }, 'error while stopping'))
-    if (producer !== undefined) await (await producer).disconnect().catch((e: unknown) => logger.warn({ err: e }, 'closing the Kafka producer failed'))
+    if (producer !== undefined)
+      await (await producer).disconnect().catch((e: unknown) => logger.warn({ err: e }, 'closing the Kafka producer failed'))
     producer = undefined
     await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())))
     server = undefined
@@ -99,13 +103,29 @@ export async function startStreamServices(opts: StreamServicesOptions): Promise<
   try {
     server = opts.metricsPort > 0 ? await serveMetrics(metrics, opts.metricsPort) : undefined
     if (role === 'processor' || role === 'all') {
-      const processor = new ProcessorService({ kafka, serde, topics, groupId: `${group}-processor`, foldOptions: foldOptionsOf(config), logger: logger.child({ component: 'processor' }), metrics })
+      const processor = new ProcessorService({
+        kafka,
+        serde,
+        topics,
+        groupId: `${group}-processor`,
+        foldOptions: foldOptionsOf(config),
+        logger: logger.child({ component: 'processor' }),
+        metrics,
+      })
       stoppers.push(() => processor.stop())
       await processor.start()
     }
     if (projects(role)) {
       if (opts.store === undefined) throw new Error(`the ${role} stream role needs a store`)
-      const projector = new ProjectorService({ kafka, serde, topics, groupId: `${group}-projector`, store: opts.store, logger: logger.child({ component: 'projector' }), metrics })
+      const projector = new ProjectorService({
+        kafka,
+        serde,
+        topics,
+        groupId: `${group}-projector`,
+        store: opts.store,
+        logger: logger.child({ component: 'projector' }),
+        metrics,
+      })
       stoppers.push(() => projector.stop())
       await projector.start()
     }

@@ -18,7 +18,10 @@ interface ClosedRun {
 /** Runs synclog and closes its stdout (or stderr) after the first line, like `| head -1`. */
 function readFirstLineThenClose(args: readonly string[], stream: 'stdout' | 'stderr' = 'stdout'): Promise<ClosedRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
     const closing = child[stream]
     const other = stream === 'stdout' ? child.stderr : child.stdout
@@ -65,12 +68,20 @@ describe('a reader that closes the output early', () => {
     ['log', '--from', '2000-01-01', '--format', 'csv'],
     ['log', '--from', '2000-01-01', '--format', 'json', '--limit', '3000'],
     ['log', '--from', '2000-01-01', '--format', 'csv', '--cursor', ''],
-    ['syncs'], ['syncs', '--format', 'json'], ['syncs', '--format', 'csv'],
-    ['summary', syncId, '--by-school'], ['summary', syncId, '--by-school', '--format', 'json'], ['summary', syncId, '--by-school', '--format', 'csv'],
-    ['history', '--record', 'e-1'], ['daily', '--from', '2000-01-01'], ['daily', '--from', '2000-01-01', '--format', 'csv'],
+    ['syncs'],
+    ['syncs', '--format', 'json'],
+    ['syncs', '--format', 'csv'],
+    ['summary', syncId, '--by-school'],
+    ['summary', syncId, '--by-school', '--format', 'json'],
+    ['summary', syncId, '--by-school', '--format', 'csv'],
+    ['history', '--record', 'e-1'],
+    ['daily', '--from', '2000-01-01'],
+    ['daily', '--from', '2000-01-01', '--format', 'csv'],
     ['drilldown', syncId, '--entity', 'enrollment', '--outcome', 'New', '--limit', '1000'],
     ['drilldown', syncId, '--entity', 'enrollment', '--outcome', 'New', '--limit', '1000', '--format', 'csv'],
-    ['token', 'list'], ['--help'], ['log', '--help'],
+    ['token', 'list'],
+    ['--help'],
+    ['log', '--help'],
   ]
 
   it('ends every printing command quietly with exit 0 and frees the data directory', async () => {

@@ -203,7 +203,9 @@ describe('a nightly export', () => {
     expect(afterReject.code, afterReject.stderr).toBe(0)
     expect(afterReject.stdout).toContain('1 rejected sync skipped')
     expect(await files(out())).toEqual(before)
-    const checkpoint = JSON.parse(await readFile(checkpointOf('nightly'), 'utf8')) as { syncs: { syncId: string; status: string; rows: number }[] }
+    const checkpoint = JSON.parse(await readFile(checkpointOf('nightly'), 'utf8')) as {
+      syncs: { syncId: string; status: string; rows: number }[]
+    }
     expect(checkpoint.syncs).toContainEqual(expect.objectContaining({ syncId: held.syncId, status: 'Rejected', rows: 0 }))
   })
 
@@ -251,7 +253,8 @@ describe('an Excel export', () => {
 describe('a per-school export', () => {
   /** The school files a row belongs to on the side, as file-name prefixes; rows with no school go to the district-level file. */
   function schoolsOf(row: Row, side: string): string[] {
-    const ids = side === 'home' ? [row.homeSchoolId!] : side === 'serving' ? [row.servingSchoolId!] : [row.homeSchoolId!, row.servingSchoolId!]
+    const ids =
+      side === 'home' ? [row.homeSchoolId!] : side === 'serving' ? [row.servingSchoolId!] : [row.homeSchoolId!, row.servingSchoolId!]
     const schools = [...new Set(ids.filter((id) => id !== ''))]
     return schools.length > 0 ? schools : ['district-level']
   }
@@ -281,9 +284,16 @@ describe('a per-school export', () => {
     const run = await cli(['export', '--name', 'logged', '--out', out, '--per-school', '--format', 'csv'], { SYNCLOG_LOG_LEVEL: 'info' })
     expect(run.code, run.stderr).toBe(0)
 
-    const lines = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+    const lines = run.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
     const perFile = lines.filter((l) => l.msg === 'export file written')
-    const listed = run.stdout.split('\n').filter((l) => l.includes('\t')).map((l) => l.split('\t')).map(([file, rows]) => [file, Number.parseInt(rows!, 10)])
+    const listed = run.stdout
+      .split('\n')
+      .filter((l) => l.includes('\t'))
+      .map((l) => l.split('\t'))
+      .map(([file, rows]) => [file, Number.parseInt(rows!, 10)])
     expect(perFile.map((l) => [l.file, l.rows])).toEqual(listed)
     for (const l of perFile) expect(typeof l.schoolId).toBe('string')
     const names = new Set((await rowsOf(await finalSyncs())).map((r) => r.studentName!).filter((n) => n !== ''))
@@ -294,7 +304,9 @@ describe('a per-school export', () => {
   it('names each school file after the school’s id and name', async () => {
     const written = await files(join(dir, 'schools-home'))
     const school = night1.orgs.find((o) => o.type === 'school')!
-    expect(written).toContainEqual(expect.stringMatching(new RegExp(`^schools-home-${school.sourcedId}-${school.name!.replace(/ /g, '-')}-\\d{8}T\\d{6}Z\\.csv$`)))
+    expect(written).toContainEqual(
+      expect.stringMatching(new RegExp(`^schools-home-${school.sourcedId}-${school.name!.replace(/ /g, '-')}-\\d{8}T\\d{6}Z\\.csv$`)),
+    )
   })
 })
 

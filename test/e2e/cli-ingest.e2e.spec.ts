@@ -20,6 +20,8 @@ it('folds every readable line of an NDJSON file and reports each bad line by num
   expect(run.stdout).toMatch(/\tCompleted\n/)
   expect(run.stdout).toContain(`${events.length} events folded`)
 
-  const created = jsonLines((await synclog(['log', '--action', 'Created Roster', '--from', '2000-01-01', '--format', 'json', '--data', join(dir, 'data')])).stdout)
+  const created = jsonLines(
+    (await synclog(['log', '--action', 'Created Roster', '--from', '2000-01-01', '--format', 'json', '--data', join(dir, 'data')])).stdout,
+  )
   expect(created.map((r) => r.sourcedId).sort()).toEqual(['e-stu1', 'e-stu2', 'e-stu3'])
 })

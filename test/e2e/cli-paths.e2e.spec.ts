@@ -13,9 +13,11 @@ import { synclog, tempDir, type CliRun } from '../support/cli.js'
 /** Runs `work` over `items`, `limit` at a time (each run is a process). */
 async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items]
-  await Promise.all(Array.from({ length: limit }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item)
-  }))
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item)
+    }),
+  )
 }
 
 function expectClearRefusal(run: CliRun, path: string, what: string): void {
@@ -32,7 +34,17 @@ function expectClearRefusal(run: CliRun, path: string, what: string): void {
 function kind(path: string): string {
   const s = lstatSync(path)
   if (s.isSymbolicLink()) return `link -> ${readlinkSync(path)}`
-  return s.isFIFO() ? 'fifo' : s.isSocket() ? 'socket' : s.isCharacterDevice() ? 'char' : s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other'
+  return s.isFIFO()
+    ? 'fifo'
+    : s.isSocket()
+      ? 'socket'
+      : s.isCharacterDevice()
+        ? 'char'
+        : s.isDirectory()
+          ? 'dir'
+          : s.isFile()
+            ? 'file'
+            : 'other'
 }
 
 describe('bad --data and --out paths', () => {
@@ -58,7 +70,24 @@ describe('bad --data and --out paths', () => {
     await symlink(p('dir'), p('link-to-dir'))
     await symlink('/proc/self', p('link-to-proc'))
     await symlink('/dev/null', p('link-to-null'))
-    specials.push('/dev/null', '/dev/zero', ...['fifo', 'socket', 'loop-a', 'loop-b', 'self-loop', 'dangling', 'link-to-file', 'link-to-dir', 'link-to-proc', 'link-to-null', 'file', 'dir'].map(p))
+    specials.push(
+      '/dev/null',
+      '/dev/zero',
+      ...[
+        'fifo',
+        'socket',
+        'loop-a',
+        'loop-b',
+        'self-loop',
+        'dangling',
+        'link-to-file',
+        'link-to-dir',
+        'link-to-proc',
+        'link-to-null',
+        'file',
+        'dir',
+      ].map(p),
+    )
     before = new Map(specials.map((s) => [s, kind(s)]))
   })
 
@@ -69,17 +98,49 @@ describe('bad --data and --out paths', () => {
 
   /** Not directories and not creatable, or on a pseudo-filesystem. */
   const badDataDirs = (): string[] => {
-    const base = ['', '/dev/null', '/dev/zero', p('fifo'), p('socket'), p('file'), p('loop-a'), p('self-loop'), p('dangling'), p('link-to-file'),
-      p('link-to-proc'), p('link-to-null'), '/proc/self/synclog', '/proc/self', '/proc/1/fd', '/sys/kernel/synclog', '/sys', '/dev/shm/synclog', '/dev']
+    const base = [
+      '',
+      '/dev/null',
+      '/dev/zero',
+      p('fifo'),
+      p('socket'),
+      p('file'),
+      p('loop-a'),
+      p('self-loop'),
+      p('dangling'),
+      p('link-to-file'),
+      p('link-to-proc'),
+      p('link-to-null'),
+      '/proc/self/synclog',
+      '/proc/self',
+      '/proc/1/fd',
+      '/sys/kernel/synclog',
+      '/sys',
+      '/dev/shm/synclog',
+      '/dev',
+    ]
     const nested = [p('file'), p('fifo'), p('loop-a'), p('dangling'), '/dev/null', p('link-to-file')].map((b) => join(b, 'sub', 'data'))
     return [...base, ...nested]
   }
 
   const COMMANDS: readonly (readonly string[])[] = [
-    ['syncs'], ['log'], ['summary', 's1'], ['history', '--student', '1'], ['daily'], ['drilldown', 's1', '--entity', 'user', '--outcome', 'New'],
-    ['import', 'in', '--tenant', 't'], ['ingest', 'events.ndjson'], ['approve', 's1'], ['reject', 's1'], ['report', 's1', '--out', 'reports'],
-    ['export', '--name', 'nightly', '--out', 'exports'], ['token', 'list'], ['token', 'create', '--name', 'n', '--tenant', 't'], ['token', 'revoke', 'n'],
-    ['demo'], ['serve', '--port', '0'],
+    ['syncs'],
+    ['log'],
+    ['summary', 's1'],
+    ['history', '--student', '1'],
+    ['daily'],
+    ['drilldown', 's1', '--entity', 'user', '--outcome', 'New'],
+    ['import', 'in', '--tenant', 't'],
+    ['ingest', 'events.ndjson'],
+    ['approve', 's1'],
+    ['reject', 's1'],
+    ['report', 's1', '--out', 'reports'],
+    ['export', '--name', 'nightly', '--out', 'exports'],
+    ['token', 'list'],
+    ['token', 'create', '--name', 'n', '--tenant', 't'],
+    ['token', 'revoke', 'n'],
+    ['demo'],
+    ['serve', '--port', '0'],
   ]
 
   it('refuses every bad --data in every command at once, in one line, with exit 1', async () => {
@@ -101,9 +162,28 @@ describe('bad --data and --out paths', () => {
   })
 
   it('refuses a --out file that is a directory, a special file, a link or on a pseudo-filesystem, and leaves it as it was', async () => {
-    const bad = ['', '/dev/null', '/dev/zero', '/dev/stdout', p('fifo'), p('socket'), p('dir'), p('loop-a'), p('self-loop'), p('dangling'),
-      p('link-to-file'), p('link-to-dir'), p('link-to-null'), '/proc/self/log.csv', join(p('link-to-proc'), 'log.csv'), '/sys/log.csv',
-      join(p('file'), 'log.csv'), join(p('fifo'), 'sub', 'log.csv'), '/dev/shm/log.csv', '/']
+    const bad = [
+      '',
+      '/dev/null',
+      '/dev/zero',
+      '/dev/stdout',
+      p('fifo'),
+      p('socket'),
+      p('dir'),
+      p('loop-a'),
+      p('self-loop'),
+      p('dangling'),
+      p('link-to-file'),
+      p('link-to-dir'),
+      p('link-to-null'),
+      '/proc/self/log.csv',
+      join(p('link-to-proc'), 'log.csv'),
+      '/sys/log.csv',
+      join(p('file'), 'log.csv'),
+      join(p('fifo'), 'sub', 'log.csv'),
+      '/dev/shm/log.csv',
+      '/',
+    ]
     const formats = ['table', 'json', 'csv', 'xlsx']
     // Each value with two formats, in turn: every format meets half the corpus.
     const runs = bad.flatMap((out, j) => [formats[j % 4]!, formats[(j + 1) % 4]!].map((format) => ({ format, out })))
@@ -115,9 +195,26 @@ describe('bad --data and --out paths', () => {
   }, 600_000)
 
   it('refuses a --out directory of export and report that is not a directory', async () => {
-    const bad = ['', '/dev/null', p('fifo'), p('socket'), p('file'), p('loop-a'), p('dangling'), p('link-to-file'), p('link-to-null'),
-      '/proc/self/reports', join(p('link-to-proc'), 'reports'), '/sys/reports', join(p('file'), 'reports'), '/dev/shm/reports']
-    const runs = [['report', 's1'], ['export', '--name', 'nightly']].flatMap((args) => bad.map((out) => ({ args, out })))
+    const bad = [
+      '',
+      '/dev/null',
+      p('fifo'),
+      p('socket'),
+      p('file'),
+      p('loop-a'),
+      p('dangling'),
+      p('link-to-file'),
+      p('link-to-null'),
+      '/proc/self/reports',
+      join(p('link-to-proc'), 'reports'),
+      '/sys/reports',
+      join(p('file'), 'reports'),
+      '/dev/shm/reports',
+    ]
+    const runs = [
+      ['report', 's1'],
+      ['export', '--name', 'nightly'],
+    ].flatMap((args) => bad.map((out) => ({ args, out })))
     await inParallel(runs, 4, async ({ args, out }) => {
       const run = await synclog([...args, '--out', out, '--data', p('data-out')], { cwd: dir, timeoutMs: 30_000 })
       expectClearRefusal(run, out, `${args.join(' ')} --out '${out}'`)

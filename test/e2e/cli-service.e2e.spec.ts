@@ -27,7 +27,9 @@ const night3: OneRosterTables = { ...night2, enrollments: night2.enrollments.fil
 
 /** A SIS's change events for a tenant of their own, as JSON lines, one of them unreadable. */
 const EVENTS = (() => {
-  const lines = smallDistrict(sync(), { students: 3 }).end().map((e) => JSON.stringify({ ...e, tenant: 'district-s' }))
+  const lines = smallDistrict(sync(), { students: 3 })
+    .end()
+    .map((e) => JSON.stringify({ ...e, tenant: 'district-s' }))
   lines.splice(2, 0, '{not json')
   return `${lines.join('\n')}\n`
 })()
@@ -35,7 +37,8 @@ const EVENTS = (() => {
 /** What differs between any two runs of the same commands: times (in sync ids, file names, dates), cursors, secrets, directories. */
 function normalize(text: string, dir: string): string {
   return text
-    .split(dir).join('<dir>')
+    .split(dir)
+    .join('<dir>')
     .replace(/\d{8}T\d{6}Z/g, '<stamp>')
     .replace(/\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?/g, '<time>')
     .replace(/--cursor \S+/g, '--cursor <cursor>')
@@ -65,7 +68,11 @@ function run(side: Side, args: readonly string[]): Promise<CliRun> {
 /** Runs the command like `… | head -1`: stdout closed after its first line. */
 function runUntilFirstLine(side: Side, args: readonly string[]): Promise<{ code: number | null; stderr: string; firstLine: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, '--data', 'data'], { cwd: side.dir, env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [CLI, ...args, '--data', 'data'], {
+      cwd: side.dir,
+      env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
     let firstLine = ''
     let stderr = ''
@@ -89,7 +96,11 @@ function runUntilFirstLine(side: Side, args: readonly string[]): Promise<{ code:
 async function filesIn(dir: string): Promise<Record<string, string>> {
   if (!existsSync(dir)) return {}
   const names = (await readdir(dir)).filter((n) => !n.endsWith('.xlsx')).sort()
-  return Object.fromEntries(await Promise.all(names.map(async (n) => [n.replace(/\d{8}T\d{6}Z/g, '<stamp>'), normalize(await readFile(join(dir, n), 'utf8'), dir)] as const)))
+  return Object.fromEntries(
+    await Promise.all(
+      names.map(async (n) => [n.replace(/\d{8}T\d{6}Z/g, '<stamp>'), normalize(await readFile(join(dir, n), 'utf8'), dir)] as const),
+    ),
+  )
 }
 
 async function xlsxRows(path: string): Promise<unknown[][]> {
@@ -166,7 +177,8 @@ describe('the CLI with and without a running service', () => {
 
   it('prints the same output with the same exit code for every command, through the service or not', async () => {
     for (const step of steps) {
-      const argsOf = (side: 'local' | 'served'): string[] => step.args.map((a) => a.replace(/^\{(\w+)\}$/, (_, name: string) => ids[name]![side]))
+      const argsOf = (side: 'local' | 'served'): string[] =>
+        step.args.map((a) => a.replace(/^\{(\w+)\}$/, (_, name: string) => ids[name]![side]))
       const [a, b] = await Promise.all([run(local, argsOf('local')), run(served, argsOf('served'))])
       const what = step.args.join(' ')
       expect(a.code, `${what} without a service: ${a.stderr}`).toBe(step.code)
@@ -182,7 +194,10 @@ describe('the CLI with and without a running service', () => {
     expect(await filesIn(join(served.dir, 'reports'))).toEqual(await filesIn(join(local.dir, 'reports')))
     expect(await filesIn(join(served.dir, 'exports'))).toEqual(await filesIn(join(local.dir, 'exports')))
     expect(Object.keys(await filesIn(join(served.dir, 'exports'))).length).toBeGreaterThan(2)
-    const [localXlsx, servedXlsx] = await Promise.all([xlsxRows(join(local.dir, 'out', 'log.xlsx')), xlsxRows(join(served.dir, 'out', 'log.xlsx'))])
+    const [localXlsx, servedXlsx] = await Promise.all([
+      xlsxRows(join(local.dir, 'out', 'log.xlsx')),
+      xlsxRows(join(served.dir, 'out', 'log.xlsx')),
+    ])
     expect(servedXlsx.length).toBeGreaterThan(100)
     expect(servedXlsx).toEqual(localXlsx)
   }, 600_000)
@@ -201,7 +216,10 @@ describe('the CLI with and without a running service', () => {
 
   it('streams a large output to a slow reader without holding it all (the reader sets the pace)', async () => {
     const rows = await new Promise<number>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, 'log', '--format', 'json', '--from', '2000-01-01', '--data', 'data'], { cwd: served.dir, stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(process.execPath, [CLI, 'log', '--format', 'json', '--from', '2000-01-01', '--data', 'data'], {
+        cwd: served.dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
       let lines = 0
       let paused = 0
       child.stdout.on('data', (d: Buffer) => {

@@ -14,7 +14,9 @@ const RAW_CONTROL = /(?![\n\t])[\p{Cc}\p{Zl}\p{Zp}\p{Cf}]/u
 const JOINERS = /[\u200c\u200d]/gu
 
 function rawControls(text: string): string[] {
-  return [...text.replace(JOINERS, '').matchAll(new RegExp(RAW_CONTROL, 'gu'))].map((m) => `U+${m[0].codePointAt(0)!.toString(16).padStart(4, '0')}`)
+  return [...text.replace(JOINERS, '').matchAll(new RegExp(RAW_CONTROL, 'gu'))].map(
+    (m) => `U+${m[0].codePointAt(0)!.toString(16).padStart(4, '0')}`,
+  )
 }
 
 function expectTerminalSafe(run: CliRun): void {
@@ -26,15 +28,48 @@ function expectTerminalSafe(run: CliRun): void {
 /** Hostile strings: every C0 and C1 control, DEL, ESC sequences a terminal obeys, bidi overrides, invisible format characters. */
 function hostileCorpus(): string[] {
   const sequences = [
-    '\x1b[31mred\x1b[0m', '\x1b[2J\x1b[H', '\x1b[1A\x1b[2K', '\x1b]0;pwned title\x07', '\x1b]2;title\x1b\\',
-    '\x1b]8;;https://evil.example/\x1b\\click me\x1b]8;;\x1b\\', '\x1b]52;c;ZWNobyBwd25lZA==\x07', '\x1bP+q544e\x1b\\',
-    '\x9b31m', '\x9d0;title\x9c', '\x1b[6n', '\x1b[?1049h', '\x1bc', '\x1b(0', '\x07\x07\x07', 'over\rwrite', 'back\b\b\bspace',
+    '\x1b[31mred\x1b[0m',
+    '\x1b[2J\x1b[H',
+    '\x1b[1A\x1b[2K',
+    '\x1b]0;pwned title\x07',
+    '\x1b]2;title\x1b\\',
+    '\x1b]8;;https://evil.example/\x1b\\click me\x1b]8;;\x1b\\',
+    '\x1b]52;c;ZWNobyBwd25lZA==\x07',
+    '\x1bP+q544e\x1b\\',
+    '\x9b31m',
+    '\x9d0;title\x9c',
+    '\x1b[6n',
+    '\x1b[?1049h',
+    '\x1bc',
+    '\x1b(0',
+    '\x07\x07\x07',
+    'over\rwrite',
+    'back\b\b\bspace',
   ]
   const singles: string[] = []
   for (let c = 0; c <= 0x1f; c++) singles.push(String.fromCharCode(c))
   for (let c = 0x7f; c <= 0x9f; c++) singles.push(String.fromCharCode(c))
-  singles.push('\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c',
-    '\u200b', '\u2060', '\ufeff', '\u00ad', '\u2028', '\u2029', '\u{e0041}')
+  singles.push(
+    '\u202a',
+    '\u202b',
+    '\u202c',
+    '\u202d',
+    '\u202e',
+    '\u2066',
+    '\u2067',
+    '\u2068',
+    '\u2069',
+    '\u200e',
+    '\u200f',
+    '\u061c',
+    '\u200b',
+    '\u2060',
+    '\ufeff',
+    '\u00ad',
+    '\u2028',
+    '\u2029',
+    '\u{e0041}',
+  )
   const corpus: string[] = []
   for (const [i, s] of [...singles, ...sequences].entries()) {
     corpus.push(`a${s}b`, `${s}start${i}`, `end${i}${s}`)
@@ -58,7 +93,9 @@ describe('terminal output of ingested text', () => {
     file = join(dir, 'events.ndjson')
     const lines: string[] = []
     // Field values: one student per hostile string, in a sync with a hostile id every few.
-    const script = smallDistrict(new SyncScript('district-a', 'plain-sync', 'sis', '2024-10-01T02:00:00.000Z', { user: 'delta' }), { students: 1 })
+    const script = smallDistrict(new SyncScript('district-a', 'plain-sync', 'sis', '2024-10-01T02:00:00.000Z', { user: 'delta' }), {
+      students: 1,
+    })
     CORPUS.forEach((h, i) => script.upsert('user', `u${i}`, student(h, `Fam${h}`, 'sch1', `N${i}${h}`)))
     lines.push(...script.end().map((e) => JSON.stringify(e)))
     hostileSyncIds.forEach((id, i) => {
@@ -99,7 +136,8 @@ describe('terminal output of ingested text', () => {
       ['approve', hostileSyncIds[5]!],
       ['log', '--format', CORPUS[40]!],
       ['log', `--unknown-${CORPUS[41]!}`],
-    ]) runs.push(await synclog([...args, '--data', data]))
+    ])
+      runs.push(await synclog([...args, '--data', data]))
     for (const run of runs) expectTerminalSafe(run)
     expect(runs[0]!.code).toBe(0)
     expect(runs[0]!.stdout).toContain('\\u202e')
@@ -115,7 +153,9 @@ describe('terminal output of ingested text', () => {
     const rows = jsonLines(run.stdout)
     const numbers = new Set(rows.map((r) => r.studentNumber))
     for (const [i, h] of CORPUS.entries()) expect(numbers.has(`N${i}${h}`), JSON.stringify(h)).toBe(true)
-    const syncs = JSON.parse((await synclog(['syncs', '--limit', '500', '--format', 'json', '--data', data])).stdout) as { syncId: string }[]
+    const syncs = JSON.parse((await synclog(['syncs', '--limit', '500', '--format', 'json', '--data', data])).stdout) as {
+      syncId: string
+    }[]
     expect(new Set(syncs.map((s) => s.syncId))).toEqual(new Set(['plain-sync', ...hostileSyncIds]))
   })
 })
@@ -127,14 +167,23 @@ describe('terminal output of an import', () => {
       const input = join(dir, 'in')
       await mkdir(input)
       const q = (v: string): string => `"${v.replace(/"/g, '""')}"`
-      const header = 'sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password'
+      const header =
+        'sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password'
       const users = CORPUS.map((h, i) => `s${i},,,true,sch1,student,${q(`u${h}`)},,${q(h)},${q(`F${h}`)},,${q(`N${h}`)},,,,,09,`)
       const broken = CORPUS.slice(0, 80).map((h, i) => `b${i},,,true,sch1,${q(h)}`)
-      await writeFile(join(input, 'manifest.csv'), ['propertyName,value', 'manifest.version,1.0', 'oneroster.version,1.1', 'file.orgs,bulk', 'file.users,bulk'].join('\n'))
-      await writeFile(join(input, 'orgs.csv'), `sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\nd1,,,${q(CORPUS[30]!)},district,,\nsch1,,,${q(`School${CORPUS[31]!}`)},school,,d1\n`)
+      await writeFile(
+        join(input, 'manifest.csv'),
+        ['propertyName,value', 'manifest.version,1.0', 'oneroster.version,1.1', 'file.orgs,bulk', 'file.users,bulk'].join('\n'),
+      )
+      await writeFile(
+        join(input, 'orgs.csv'),
+        `sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\nd1,,,${q(CORPUS[30]!)},district,,\nsch1,,,${q(`School${CORPUS[31]!}`)},school,,d1\n`,
+      )
       await writeFile(join(input, 'users.csv'), [header, ...users, ...broken].join('\r\n'))
       for (const format of ['table', 'json']) {
-        const run = await synclog(['import', input, '--tenant', 't', '--format', format, '--data', join(dir, `data-${format}`)], { env: { SYNCLOG_LOG_LEVEL: 'info' } })
+        const run = await synclog(['import', input, '--tenant', 't', '--format', format, '--data', join(dir, `data-${format}`)], {
+          env: { SYNCLOG_LOG_LEVEL: 'info' },
+        })
         expect([0, 2], run.stderr.slice(-500)).toContain(run.code) // Completed with Errors, or Failed: never a crash
         expectTerminalSafe(run)
       }

@@ -40,10 +40,23 @@ beforeAll(async () => {
 
 describe('importing two nightly OneRoster exports', () => {
   it('prints the documented JSON shape for each import', () => {
-    expect(Object.keys(sync1).sort()).toEqual(expect.arrayContaining(['syncId', 'tenant', 'app', 'status', 'startedAt', 'endedAt', 'counts']))
+    expect(Object.keys(sync1).sort()).toEqual(
+      expect.arrayContaining(['syncId', 'tenant', 'app', 'status', 'startedAt', 'endedAt', 'counts']),
+    )
     expect(sync1).toMatchObject({ tenant: 'district-a', app: 'oneroster-csv', status: 'Completed' })
     const users = (sync1.counts as Record<string, Record<string, number>>).user!
-    expect(Object.keys(users).sort()).toEqual(['deleted', 'duplicates', 'excluded', 'invalid', 'merged', 'new', 'noChange', 'skipped', 'total', 'updated'])
+    expect(Object.keys(users).sort()).toEqual([
+      'deleted',
+      'duplicates',
+      'excluded',
+      'invalid',
+      'merged',
+      'new',
+      'noChange',
+      'skipped',
+      'total',
+      'updated',
+    ])
     expect(users.total).toBe(night1.users.length)
     expect(users.new).toBe(night1.users.length)
   })
@@ -51,8 +64,11 @@ describe('importing two nightly OneRoster exports', () => {
   it('marks the second night Completed with Errors because of its bad rows', () => {
     expect(sync2.status).toBe('Completed with Errors')
     const counts = sync2.counts as Record<string, Record<string, number>>
-    expect(counts.enrollment!.total).toBe(night2.enrollments.length + studentEnrollments(night1).filter((e) => !ids(night2.enrollments).has(e.sourcedId!)).length
-      + night1.enrollments.filter((e) => e.role !== 'student' && !ids(night2.enrollments).has(e.sourcedId!)).length)
+    expect(counts.enrollment!.total).toBe(
+      night2.enrollments.length +
+        studentEnrollments(night1).filter((e) => !ids(night2.enrollments).has(e.sourcedId!)).length +
+        night1.enrollments.filter((e) => e.role !== 'student' && !ids(night2.enrollments).has(e.sourcedId!)).length,
+    )
   })
 
   it('creates a roster for every student enrollment of the first night', async () => {
@@ -64,25 +80,51 @@ describe('importing two nightly OneRoster exports', () => {
   it('deletes the roster of every student enrollment that is gone the second night', async () => {
     const run = await synclog(['log', '--sync', String(sync2.syncId), '--action', 'Deleted Roster', '--format', 'json', '--data', data])
     const deleted = ids(jsonLines(run.stdout))
-    const gone = studentEnrollments(night1).filter((e) => !ids(night2.enrollments).has(e.sourcedId!)).map((e) => e.sourcedId!)
+    const gone = studentEnrollments(night1)
+      .filter((e) => !ids(night2.enrollments).has(e.sourcedId!))
+      .map((e) => e.sourcedId!)
     expect(gone.length).toBeGreaterThan(0)
     for (const id of gone) expect(deleted.has(id), `Deleted Roster for ${id}`).toBe(true)
   })
 
   it('shows the renamed teacher on every section they primarily teach', async () => {
     const before = new Map(night1.users.map((u) => [u.sourcedId, `${u.familyName}, ${u.givenName}`]))
-    const renamed = night2.users.filter((u) => u.role === 'teacher' && before.has(u.sourcedId) && before.get(u.sourcedId) !== `${u.familyName}, ${u.givenName}`)
+    const renamed = night2.users.filter(
+      (u) => u.role === 'teacher' && before.has(u.sourcedId) && before.get(u.sourcedId) !== `${u.familyName}, ${u.givenName}`,
+    )
     expect(renamed).toHaveLength(1)
     const teacher = renamed[0]!
-    const sections = night2.enrollments.filter((e) => e.userSourcedId === teacher.sourcedId && e.role === 'teacher' && e.primary === 'true').map((e) => e.classSourcedId)
-    const run = await synclog(['log', '--sync', String(sync2.syncId), '--contains', `newValue=${teacher.familyName}, ${teacher.givenName}`, '--format', 'json', '--data', data])
+    const sections = night2.enrollments
+      .filter((e) => e.userSourcedId === teacher.sourcedId && e.role === 'teacher' && e.primary === 'true')
+      .map((e) => e.classSourcedId)
+    const run = await synclog([
+      'log',
+      '--sync',
+      String(sync2.syncId),
+      '--contains',
+      `newValue=${teacher.familyName}, ${teacher.givenName}`,
+      '--format',
+      'json',
+      '--data',
+      data,
+    ])
     const rows = jsonLines(run.stdout).filter((r) => r.action === 'Updated Section Data')
     expect(rows.map((r) => r.sourcedId).sort()).toEqual([...new Set(sections)].sort())
     expect(rows[0]!.oldValue).toBe(`Teacher Display Name: ${before.get(teacher.sourcedId)}`)
   })
 
   it('invalidates the removed section and deletes its active rosters', async () => {
-    const run = await synclog(['log', '--sync', String(sync2.syncId), '--action', 'Invalidated Section', '--format', 'json', '--data', data])
+    const run = await synclog([
+      'log',
+      '--sync',
+      String(sync2.syncId),
+      '--action',
+      'Invalidated Section',
+      '--format',
+      'json',
+      '--data',
+      data,
+    ])
     const rows = jsonLines(run.stdout)
     const removed = night1.classes.find((c) => c.sourcedId === changes.removedClass.classId)!
     expect(rows).toEqual([expect.objectContaining({ sourcedId: removed.sourcedId, sectionNumber: removed.classCode })])
@@ -111,7 +153,10 @@ describe('importing two nightly OneRoster exports', () => {
 
   it('sums the per-school statistics to the sync totals', async () => {
     const run = await synclog(['summary', String(sync2.syncId), '--by-school', '--format', 'json', '--data', data])
-    const summary = JSON.parse(run.stdout) as { counts: Record<string, Record<string, number>>; bySchool: Record<string, { counts: Record<string, Record<string, number>> }> }
+    const summary = JSON.parse(run.stdout) as {
+      counts: Record<string, Record<string, number>>
+      bySchool: Record<string, { counts: Record<string, Record<string, number>> }>
+    }
     for (const [entity, counts] of Object.entries(summary.counts)) {
       const summed = Object.values(summary.bySchool).reduce((n, s) => n + (s.counts[entity]?.total ?? 0), 0)
       expect(summed, entity).toBe(counts.total)
@@ -123,20 +168,49 @@ describe('importing two nightly OneRoster exports', () => {
     const schools = night1.orgs.filter((o) => o.type === 'school').map((o) => o.sourcedId!)
     let checked = 0
     for (const school of schools) {
-      const expected = new Set(night1.enrollments.filter((e) => !inNight2.has(e.sourcedId!) && e.schoolSourcedId === school).map((e) => e.sourcedId!))
-      const run = await synclog(['drilldown', String(sync2.syncId), '--entity', 'enrollment', '--outcome', 'Deleted', '--school', school, '--limit', '10000', '--format', 'json', '--data', data])
+      const expected = new Set(
+        night1.enrollments.filter((e) => !inNight2.has(e.sourcedId!) && e.schoolSourcedId === school).map((e) => e.sourcedId!),
+      )
+      const run = await synclog([
+        'drilldown',
+        String(sync2.syncId),
+        '--entity',
+        'enrollment',
+        '--outcome',
+        'Deleted',
+        '--school',
+        school,
+        '--limit',
+        '10000',
+        '--format',
+        'json',
+        '--data',
+        data,
+      ])
       expect(run.code, run.stderr).toBe(0)
       const drill = JSON.parse(run.stdout) as { count: number; rows: Record<string, string>[]; nextCursor: string | null }
       expect(drill.count, school).toBe(expected.size)
       expect(new Set(drill.rows.map((r) => r.sourcedId)), school).toEqual(expected)
-      for (const r of drill.rows) expect(r).toMatchObject({ syncId: sync2.syncId, entity: 'enrollment', outcome: 'Deleted', recordSchoolId: school })
+      for (const r of drill.rows)
+        expect(r).toMatchObject({ syncId: sync2.syncId, entity: 'enrollment', outcome: 'Deleted', recordSchoolId: school })
       checked += expected.size
     }
     expect(checked).toBeGreaterThan(0)
   })
 
   it('says why a No Change count has no rows', async () => {
-    const run = await synclog(['drilldown', String(sync2.syncId), '--entity', 'academicSession', '--outcome', 'No Change', '--format', 'json', '--data', data])
+    const run = await synclog([
+      'drilldown',
+      String(sync2.syncId),
+      '--entity',
+      'academicSession',
+      '--outcome',
+      'No Change',
+      '--format',
+      'json',
+      '--data',
+      data,
+    ])
     const drill = JSON.parse(run.stdout) as { count: number; rows: unknown[]; note: string }
     expect(drill.count).toBe(night2.academicSessions.length)
     expect(drill.rows).toEqual([])
@@ -144,9 +218,14 @@ describe('importing two nightly OneRoster exports', () => {
   })
 
   it('shows a student’s history across both nights: a Created Roster for each first-night section, newest first', async () => {
-    const student = night1.users.find((u) => u.role === 'student' && night1.enrollments.filter((e) => e.userSourcedId === u.sourcedId).length >= 2)!
-    const sections = new Set(night1.enrollments.filter((e) => e.userSourcedId === student.sourcedId && e.role === 'student')
-      .map((e) => night1.classes.find((c) => c.sourcedId === e.classSourcedId)!.classCode!))
+    const student = night1.users.find(
+      (u) => u.role === 'student' && night1.enrollments.filter((e) => e.userSourcedId === u.sourcedId).length >= 2,
+    )!
+    const sections = new Set(
+      night1.enrollments
+        .filter((e) => e.userSourcedId === student.sourcedId && e.role === 'student')
+        .map((e) => night1.classes.find((c) => c.sourcedId === e.classSourcedId)!.classCode!),
+    )
     const run = await synclog(['history', '--student', student.identifier!, '--limit', '1000', '--format', 'json', '--data', data])
     const rows = jsonLines(run.stdout)
     expect(rows.length).toBeGreaterThan(0)
@@ -173,7 +252,14 @@ describe('importing two nightly OneRoster exports', () => {
     const run = await synclog(['report', String(sync2.syncId), '--out', out, '--data', data])
     expect(run.code).toBe(0)
     const users = parse(await readFile(join(out, 'users_sync_report.csv')), { bom: true, columns: true }) as Record<string, string>[]
-    expect(users.some((r) => r.field === 'email' && r.status === 'Failure' && r.message!.startsWith('Email is required for users with teacher or administrator roles (users.csv:'))).toBe(true)
+    expect(
+      users.some(
+        (r) =>
+          r.field === 'email' &&
+          r.status === 'Failure' &&
+          r.message!.startsWith('Email is required for users with teacher or administrator roles (users.csv:'),
+      ),
+    ).toBe(true)
     expect(existsSync(join(out, 'enrollments_sync_report.csv'))).toBe(true)
   })
 

@@ -39,14 +39,33 @@ function nights(): string {
   const night1 = new SyncScript('district-a', NIGHT1, 'sis-nightly', '2024-10-01T02:00:00.000Z', FULL)
     .upsert('org', 'd1', { name: '=HYPERLINK("http://evil.example","district")', type: 'district' })
     .upsert('org', 'sch1', { name: "@SUM(1+1)*cmd|' /C calc'!A0", type: 'school', parentSourcedId: 'd1' })
-    .upsert('academicSession', 't1', { title: 'Fall 2024', type: 'semester', startDate: '2024-08-15', endDate: '2025-01-15', schoolYear: '2025' })
+    .upsert('academicSession', 't1', {
+      title: 'Fall 2024',
+      type: 'semester',
+      startDate: '2024-08-15',
+      endDate: '2025-01-15',
+      schoolYear: '2025',
+    })
   const night2 = new SyncScript('district-a', NIGHT2, 'sis-nightly', '2024-10-02T02:00:00.000Z', DELTA)
   corpus.forEach((value, i) => {
-    night1.upsert('course', `c${i}`, { title: value, courseCode: partner(i), orgSourcedId: 'sch1' })
+    night1
+      .upsert('course', `c${i}`, { title: value, courseCode: partner(i), orgSourcedId: 'sch1' })
       .upsert('class', `k${i}`, section(`c${i}`, 'sch1', value, { title: partner(i) }))
       .upsert('user', `u${i}`, student(value, partner(i), 'sch1', value))
-      .upsert('enrollment', `e${i}`, { classSourcedId: `k${i}`, schoolSourcedId: 'sch1', userSourcedId: `u${i}`, role: 'student', beginDate: '2024-08-15', endDate: '2025-01-15' })
-      .upsert('enrollment', asId(value, i), { classSourcedId: asId(partner(i), i), schoolSourcedId: 'sch1', userSourcedId: `u${i}`, role: 'student' })
+      .upsert('enrollment', `e${i}`, {
+        classSourcedId: `k${i}`,
+        schoolSourcedId: 'sch1',
+        userSourcedId: `u${i}`,
+        role: 'student',
+        beginDate: '2024-08-15',
+        endDate: '2025-01-15',
+      })
+      .upsert('enrollment', asId(value, i), {
+        classSourcedId: asId(partner(i), i),
+        schoolSourcedId: 'sch1',
+        userSourcedId: `u${i}`,
+        role: 'student',
+      })
     night2.upsert('class', `k${i}`, section(`c${i}`, 'sch1', value, { title: value }))
   })
   return [...night1.end(), ...night2.end()].map((e) => JSON.stringify(e)).join('\n') + '\n'

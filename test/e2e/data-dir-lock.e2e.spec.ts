@@ -35,15 +35,29 @@ async function closedUrl(): Promise<string> {
 /** Another live process holding the directory's lock, as a long import would. */
 async function heldByAnImport(dir: string): Promise<ChildProcess> {
   const holder = spawn('sleep', ['120'], { stdio: 'ignore' })
-  cleanup.push(async () => { holder.kill('SIGKILL') })
-  await writeFile(join(dir, 'synclog.lock'), JSON.stringify({ pid: holder.pid, command: 'import', since: new Date().toISOString(), host: hostname() }))
+  cleanup.push(async () => {
+    holder.kill('SIGKILL')
+  })
+  await writeFile(
+    join(dir, 'synclog.lock'),
+    JSON.stringify({ pid: holder.pid, command: 'import', since: new Date().toISOString(), host: hostname() }),
+  )
   return holder
 }
 
 /** Starts the CLI and resolves once its stderr says `text`, with what it printed and its exit. */
-function startCli(args: readonly string[]): { stderr: () => string; exited: Promise<number | null>; said: (text: string, timeoutMs: number) => Promise<void> } {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] })
-  cleanup.push(async () => { child.kill('SIGKILL') })
+function startCli(args: readonly string[]): {
+  stderr: () => string
+  exited: Promise<number | null>
+  said: (text: string, timeoutMs: number) => Promise<void>
+} {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  cleanup.push(async () => {
+    child.kill('SIGKILL')
+  })
   let err = ''
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
@@ -75,9 +89,15 @@ describe('with a ClickHouse server', () => {
     const holder = await heldByAnImport(data)
     const url = await closedUrl()
     const events = join(data, 'events.ndjson')
-    await writeFile(events, `${JSON.stringify({ type: 'SyncStarted', eventId: 's:start', tenant: 'd', syncId: 's', app: 'sis', occurredAt: '2026-10-18T02:00:00.000Z', modes: {} })}\n`)
-    const waiting = [['ingest', events], ['approve', 'night-1'], ['export', '--name', 'nightly', '--out', join(data, 'out')]]
-      .map((args) => ({ args, cli: startCli([...args, '--clickhouse-url', url, '--data', data]) }))
+    await writeFile(
+      events,
+      `${JSON.stringify({ type: 'SyncStarted', eventId: 's:start', tenant: 'd', syncId: 's', app: 'sis', occurredAt: '2026-10-18T02:00:00.000Z', modes: {} })}\n`,
+    )
+    const waiting = [
+      ['ingest', events],
+      ['approve', 'night-1'],
+      ['export', '--name', 'nightly', '--out', join(data, 'out')],
+    ].map((args) => ({ args, cli: startCli([...args, '--clickhouse-url', url, '--data', data]) }))
     for (const { cli } of waiting) await cli.said(`in use by another synclog process (pid ${holder.pid}, 'import'`, 30_000)
     for (const { args, cli } of waiting) expect(cli.stderr(), args[0]).toContain('waiting for it to finish')
     holder.kill('SIGKILL')

@@ -100,7 +100,21 @@ afterAll(async () => {
 describe('importing a district whose every id is a JavaScript property name or an odd string', () => {
   it('uses hundreds of distinct hostile ids', () => {
     expect(SCHOOLS.length).toBeGreaterThan(300)
-    for (const id of ['__proto__', 'constructor', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'length', 'prototype', 'then', 'toJSON', '0', 'NaN', '学生', 'say "hi"']) {
+    for (const id of [
+      '__proto__',
+      'constructor',
+      'hasOwnProperty',
+      'valueOf',
+      '__defineGetter__',
+      'length',
+      'prototype',
+      'then',
+      'toJSON',
+      '0',
+      'NaN',
+      '学生',
+      'say "hi"',
+    ]) {
       expect(SCHOOLS, id).toContain(id)
     }
     expect(otherDistrict.schools).toContain('toString')
@@ -110,8 +124,12 @@ describe('importing a district whose every id is a JavaScript property name or a
     const s = SCHOOLS.length
     expect(sync1.status).toBe('Completed')
     expect(sync1.counts).toEqual({
-      org: counts({ new: 1 + s }), academicSession: counts({ new: 1 + s }), course: counts({ new: s }),
-      class: counts({ new: s }), user: counts({ new: 2 * s }), enrollment: counts({ new: 2 * s }),
+      org: counts({ new: 1 + s }),
+      academicSession: counts({ new: 1 + s }),
+      course: counts({ new: s }),
+      class: counts({ new: s }),
+      user: counts({ new: 2 * s }),
+      enrollment: counts({ new: 2 * s }),
     })
     expect(syncOther.status).toBe('Completed')
     expect(syncOther.counts.org).toEqual(counts({ new: 1 + otherDistrict.schools.length }))
@@ -121,7 +139,9 @@ describe('importing a district whose every id is a JavaScript property name or a
     const s = SCHOOLS.length
     expect(sync2.status).toBe('Completed')
     expect(sync2.counts.org).toEqual(counts({ updated: RENAMED.size, noChange: 1 + s - RENAMED.size }))
-    expect(sync2.counts.user).toEqual(counts({ deleted: DELETED.size, updated: RETAGGED.size, noChange: 2 * s - DELETED.size - RETAGGED.size }))
+    expect(sync2.counts.user).toEqual(
+      counts({ deleted: DELETED.size, updated: RETAGGED.size, noChange: 2 * s - DELETED.size - RETAGGED.size }),
+    )
     expect(sync2.counts.enrollment).toEqual(counts({ deleted: DELETED.size, noChange: 2 * s - DELETED.size }))
     expect(sync2.counts.class).toEqual(counts({ noChange: s }))
   })
@@ -136,14 +156,21 @@ describe('importing a district whose every id is a JavaScript property name or a
 
 describe('the summary of such a sync', () => {
   it('gives the same counts by school as the generated tables, one entry per hostile school id', async () => {
-    for (const [sync, schools] of [[sync1, SCHOOLS], [syncOther, otherDistrict.schools]] as const) {
+    for (const [sync, schools] of [
+      [sync1, SCHOOLS],
+      [syncOther, otherDistrict.schools],
+    ] as const) {
       const summary = await summaryOf(sync.syncId)
       expect(summary.counts).toEqual(sync.counts)
       const bySchool = new Map(Object.entries(summary.bySchool!))
       expect(new Set(bySchool.keys())).toEqual(new Set([...schools, '(district)']))
       for (const id of schools) {
         expect(bySchool.get(id)?.counts, id).toEqual({
-          org: counts({ new: 1 }), course: counts({ new: 1 }), class: counts({ new: 1 }), user: counts({ new: 2 }), enrollment: counts({ new: 2 }),
+          org: counts({ new: 1 }),
+          course: counts({ new: 1 }),
+          class: counts({ new: 1 }),
+          user: counts({ new: 2 }),
+          enrollment: counts({ new: 2 }),
         })
       }
       expect(bySchool.get('(district)')?.counts).toEqual({ org: counts({ new: 1 }), academicSession: counts({ new: 1 + schools.length }) })
@@ -192,7 +219,9 @@ describe('the log of such a sync', () => {
     expect(new Set(rows.map((r) => r.sourcedId))).toEqual(RETAGGED)
     for (const r of rows) {
       expect(r).toMatchObject({
-        field: 'metadata.__proto__', oldValue: `metadata.__proto__: __proto__ of ${r.sourcedId}`, newValue: `metadata.__proto__: changed ${r.sourcedId}`,
+        field: 'metadata.__proto__',
+        oldValue: `metadata.__proto__: __proto__ of ${r.sourcedId}`,
+        newValue: `metadata.__proto__: changed ${r.sourcedId}`,
       })
     }
   })
@@ -229,7 +258,20 @@ describe('exports of such syncs', () => {
 
   it('writes the scheduled export per school, one file per hostile school plus the district level', async () => {
     const out = join(dir, 'exports')
-    const run = await cli(['export', '--name', 'hostile', '--out', out, '--per-school', '--format', 'csv', '--tenant', TENANT, '--since', '2000-01-01'])
+    const run = await cli([
+      'export',
+      '--name',
+      'hostile',
+      '--out',
+      out,
+      '--per-school',
+      '--format',
+      'csv',
+      '--tenant',
+      TENANT,
+      '--since',
+      '2000-01-01',
+    ])
     expect(run.code, run.stderr).toBe(0)
     const files = await readdir(out)
     expect(files.length).toBe(SCHOOLS.length + 1)
@@ -281,16 +323,26 @@ describe('the HTTP API over such syncs', () => {
     const picked = SCHOOLS.filter((id) => names.has(id) || DELETED.has(id) || ODD_IDS.includes(id))
     expect(picked.length).toBeGreaterThan(100)
     for (const id of picked) {
-      const drill = await getJson<{ count: number; rows: { sourcedId: string }[] }>(syncPath(sync2, `drilldown?${q({ entity: 'enrollment', school: id })}`), token.operator)
+      const drill = await getJson<{ count: number; rows: { sourcedId: string }[] }>(
+        syncPath(sync2, `drilldown?${q({ entity: 'enrollment', school: id })}`),
+        token.operator,
+      )
       expect(drill.count, id).toBe(2)
-      if (DELETED.has(id)) expect(drill.rows.map((r) => r.sourcedId), id).toEqual([id])
+      if (DELETED.has(id))
+        expect(
+          drill.rows.map((r) => r.sourcedId),
+          id,
+        ).toEqual([id])
     }
   })
 
   it('lists every hostile school and pages the whole log of a sync', async () => {
     const schools = await getJson<{ schools: { tenant: string; schoolId: string }[] }>('/api/v1/schools', token.operator)
     expect(new Set(schools.schools.filter((s) => s.tenant === TENANT).map((s) => s.schoolId))).toEqual(new Set(SCHOOLS))
-    const page = await getJson<{ rows: { sourcedId: string }[] }>(`/api/v1/log?${q({ sync: sync1.syncId, action: 'Created Roster', limit: '5000' })}`, token.operator)
+    const page = await getJson<{ rows: { sourcedId: string }[] }>(
+      `/api/v1/log?${q({ sync: sync1.syncId, action: 'Created Roster', limit: '5000' })}`,
+      token.operator,
+    )
     expect(new Set(page.rows.map((r) => r.sourcedId))).toEqual(new Set(SCHOOLS))
   })
 
@@ -313,7 +365,10 @@ describe('the HTTP API over such syncs', () => {
   })
 
   it('keeps teacher ids with a slash whole', async () => {
-    const page = await getJson<{ rows: { sourcedId: string }[] }>(`/api/v1/log?${q({ sync: sync1.syncId, entity: 'user', limit: '5000' })}`, token.operator)
+    const page = await getJson<{ rows: { sourcedId: string }[] }>(
+      `/api/v1/log?${q({ sync: sync1.syncId, entity: 'user', limit: '5000' })}`,
+      token.operator,
+    )
     const ids = new Set(page.rows.map((r) => r.sourcedId))
     for (const id of SCHOOLS) expect(ids.has(teacherIdOf(id)), teacherIdOf(id)).toBe(true)
   })

@@ -21,10 +21,18 @@ const END = `${YEAR}-06-15`
 
 /** Tenants and their two sync ids: hostile too, and every sync id distinct. ('.' and '..' are left out: a URL path cannot carry them.) */
 const TENANTS = [
-  ['__proto__', 'then', 'toJSON'], ['constructor', '__defineGetter__', 'length'], ['toString', 'prototype', 'hasOwnProperty'],
-  ['hasOwnProperty', '-1', '1e3'], ['valueOf', 'Infinity', 'NaN'], ['0', 'sch:001', 'a/b'], ['NaN', '学生', 'ученик'],
-  ['a/b', "o'brien", 'say "hi"'], ['ñandú', 'a b', '%2F'], ['say "hi"', '__lookupGetter__', 'isPrototypeOf'],
-  [' lead', 'valueOf', 'constructor'], ['x'.repeat(300), '__proto__', 'toString'],
+  ['__proto__', 'then', 'toJSON'],
+  ['constructor', '__defineGetter__', 'length'],
+  ['toString', 'prototype', 'hasOwnProperty'],
+  ['hasOwnProperty', '-1', '1e3'],
+  ['valueOf', 'Infinity', 'NaN'],
+  ['0', 'sch:001', 'a/b'],
+  ['NaN', '学生', 'ученик'],
+  ['a/b', "o'brien", 'say "hi"'],
+  ['ñandú', 'a b', '%2F'],
+  ['say "hi"', '__lookupGetter__', 'isPrototypeOf'],
+  [' lead', 'valueOf', 'constructor'],
+  ['x'.repeat(300), '__proto__', 'toString'],
 ] as const
 const IDS = hostileIds()
 /** Each tenant's schools: a share of the corpus, so every hostile id is a school somewhere. */
@@ -90,7 +98,8 @@ describe('ingesting change events whose tenants, sync ids and ids are hostile', 
     expect(run.code, run.stderr).toBe(0)
     const syncs = JSON.parse(run.stdout) as { tenant: string; syncId: string; status: string }[]
     const expected = TENANTS.flatMap(([tenant, first, second], k) => [
-      `${tenant}|${first}|${k === 0 ? 'Completed with Errors' : 'Completed'}`, `${tenant}|${second}|Completed`,
+      `${tenant}|${first}|${k === 0 ? 'Completed with Errors' : 'Completed'}`,
+      `${tenant}|${second}|Completed`,
     ])
     expect(syncs.map((s) => `${s.tenant}|${s.syncId}|${s.status}`).sort()).toEqual(expected.sort())
   })
@@ -102,14 +111,17 @@ describe('ingesting change events whose tenants, sync ids and ids are hostile', 
     for (const [k, [, first, second]] of TENANTS.entries()) {
       const created = rows.filter((r) => r.syncId === first && r.action === 'Created Roster')
       expect(new Set(created.map((r) => r.sourcedId)), first).toEqual(new Set(schoolsOf(k)))
-      for (const r of created) expect(r).toMatchObject({ studentNumber: r.sourcedId, sectionNumber: r.sourcedId, servingSchoolId: r.sourcedId })
+      for (const r of created)
+        expect(r).toMatchObject({ studentNumber: r.sourcedId, sectionNumber: r.sourcedId, servingSchoolId: r.sourcedId })
       const deleted = rows.filter((r) => r.syncId === second && r.action === 'Deleted Roster')
       expect(new Set(deleted.map((r) => r.sourcedId)), second).toEqual(deletedOf(k))
       const retagged = rows.filter((r) => r.syncId === second && r.entity === 'user' && r.field === 'metadata.__proto__')
       expect(new Set(retagged.map((r) => r.sourcedId)), second).toEqual(retaggedOf(k))
     }
     const blank = rows.filter((r) => r.syncId === TENANTS[0][1] && r.outcome === 'Skipped')
-    expect(blank).toEqual([expect.objectContaining({ entity: 'user', field: 'sourcedId', message: expect.stringContaining('sourcedId is required') })])
+    expect(blank).toEqual([
+      expect.objectContaining({ entity: 'user', field: 'sourcedId', message: expect.stringContaining('sourcedId is required') }),
+    ])
   })
 
   it('summarises a hostile tenant’s sync by school from the command line', async () => {
@@ -167,9 +179,14 @@ describe('the HTTP API over those syncs', () => {
   it('drills into each deleted enrollment’s school and downloads each sync’s report', async () => {
     for (const [k, [, first, second]] of TENANTS.entries()) {
       for (const id of deletedOf(k)) {
-        const drill = await getJson<{ count: number; rows: { sourcedId: string }[] }>(syncPath(second, `drilldown?${q({ entity: 'enrollment', outcome: 'Deleted', school: id })}`))
+        const drill = await getJson<{ count: number; rows: { sourcedId: string }[] }>(
+          syncPath(second, `drilldown?${q({ entity: 'enrollment', outcome: 'Deleted', school: id })}`),
+        )
         expect(drill.count, id).toBe(1)
-        expect(drill.rows.map((r) => r.sourcedId), id).toEqual([id])
+        expect(
+          drill.rows.map((r) => r.sourcedId),
+          id,
+        ).toEqual([id])
       }
       await get(syncPath(first, 'report.csv'))
       await get(syncPath(second, 'report.csv'))
@@ -180,7 +197,9 @@ describe('the HTTP API over those syncs', () => {
     const schools = await getJson<{ schools: { tenant: string; schoolId: string }[] }>('/api/v1/schools')
     for (const [k, [tenant, first]] of TENANTS.entries()) {
       expect(new Set(schools.schools.filter((s) => s.tenant === tenant).map((s) => s.schoolId)), tenant).toEqual(new Set(schoolsOf(k)))
-      const page = await getJson<{ rows: { tenant: string; syncId: string }[] }>(`/api/v1/log?${q({ tenant, sync: first, limit: '10000' })}`)
+      const page = await getJson<{ rows: { tenant: string; syncId: string }[] }>(
+        `/api/v1/log?${q({ tenant, sync: first, limit: '10000' })}`,
+      )
       expect(page.rows.length, tenant).toBeGreaterThan(0)
       for (const r of page.rows) expect(r).toMatchObject({ tenant, syncId: first })
       await get(`/api/v1/log.csv?${q({ tenant })}`)

@@ -21,7 +21,15 @@ import type { LogRecord, SyncRun } from '../../src/clickhouse/types.js'
 import { ApiTokens, TOKEN_FILE_NAME } from '../../src/http/api-tokens.js'
 import type { ReadStore } from '../../src/http/read-store.js'
 import {
-  DrillDownSchema, ErrorSchema, LogCountSchema, LogPageSchema, MeSchema, RollupListSchema, SchoolListSchema, SyncListSchema, SyncRunSchema,
+  DrillDownSchema,
+  ErrorSchema,
+  LogCountSchema,
+  LogPageSchema,
+  MeSchema,
+  RollupListSchema,
+  SchoolListSchema,
+  SyncListSchema,
+  SyncRunSchema,
   SyncSummarySchema,
 } from '../../src/http/schemas.js'
 import { buildServer, type SynclogServer } from '../../src/http/server.js'
@@ -63,7 +71,13 @@ interface Answer {
 async function get(path: string, bearer?: string): Promise<Answer> {
   const res = await fetch(`${base}${path}`, { headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` } })
   const body = Buffer.from(await res.arrayBuffer())
-  return { status: res.status, headers: res.headers, body, json: () => JSON.parse(body.toString('utf8')) as unknown, text: () => body.toString('utf8') }
+  return {
+    status: res.status,
+    headers: res.headers,
+    body,
+    json: () => JSON.parse(body.toString('utf8')) as unknown,
+    text: () => body.toString('utf8'),
+  }
 }
 
 async function getJson<T>(path: string, bearer: string | undefined, schema: { parse: (v: unknown) => T }): Promise<T> {
@@ -88,7 +102,11 @@ async function walk(path: string, bearer: string, limit: number): Promise<LogRec
   const sep = path.includes('?') ? '&' : '?'
   for (let pages = 0; ; pages++) {
     expect(pages).toBeLessThan(10_000)
-    const page: { rows: LogRecord[]; nextCursor: string | null } = await getJson(`${path}${sep}limit=${limit}${cursor === null ? '' : `&cursor=${cursor}`}`, bearer, LogPageSchema)
+    const page: { rows: LogRecord[]; nextCursor: string | null } = await getJson(
+      `${path}${sep}limit=${limit}${cursor === null ? '' : `&cursor=${cursor}`}`,
+      bearer,
+      LogPageSchema,
+    )
     expect(page.rows.length).toBeLessThanOrEqual(limit)
     rows.push(...page.rows)
     if (page.nextCursor === null) return rows
@@ -136,8 +154,9 @@ beforeAll(async () => {
   syncB = syncs.find((s) => s.tenant === 'district-b')!
 
   school = busiestCrossSchool(allRows, 'district-a')
-  otherSchool = [...new Set(allRows.filter((r) => r.tenant === 'district-a').map((r) => r.homeSchoolId))]
-    .find((s) => s !== '' && s !== school)!
+  otherSchool = [...new Set(allRows.filter((r) => r.tenant === 'district-a').map((r) => r.homeSchoolId))].find(
+    (s) => s !== '' && s !== school,
+  )!
   token.school = await createToken('school-either', '--tenant', 'district-a', '--school', school)
   token.schoolHome = await createToken('school-home', '--tenant', 'district-a', '--school', school, '--side', 'home')
   token.schoolServing = await createToken('school-serving', '--tenant', 'district-a', '--school', school, '--side', 'serving')
@@ -154,7 +173,9 @@ describe('the data set the tests run on', () => {
     expect(syncsA).toHaveLength(2)
     expect(syncB).toBeDefined()
     expect(new Set(allRows.map((r) => r.tenant))).toEqual(new Set(['district-a', 'district-b']))
-    const crossRows = allRows.filter((r) => r.tenant === 'district-a' && inSchool(r, school, 'either') && r.homeSchoolId !== r.servingSchoolId)
+    const crossRows = allRows.filter(
+      (r) => r.tenant === 'district-a' && inSchool(r, school, 'either') && r.homeSchoolId !== r.servingSchoolId,
+    )
     expect(crossRows.some((r) => r.homeSchoolId === school)).toBe(true)
     expect(crossRows.some((r) => r.servingSchoolId === school)).toBe(true)
   })
@@ -167,7 +188,7 @@ describe('tokens', () => {
     expect(answer.json()).toEqual({ status: 'ok' })
   })
 
-  it("tells a token its own name and scope", async () => {
+  it('tells a token its own name and scope', async () => {
     const me = await getJson('/api/v1/me', token.schoolHome, MeSchema)
     expect(me).toMatchObject({ name: 'school-home', scope: { tenant: 'district-a', school: { id: school, side: 'home' } } })
     expect((await getJson('/api/v1/me', token.operator, MeSchema)).scope).toEqual({})
@@ -177,7 +198,7 @@ describe('tokens', () => {
     const answer = await get('/api/v1/syncs')
     expect(answer.status).toBe(401)
     expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/)
-    expect((ErrorSchema.parse(answer.json())).error.code).toBe('UNAUTHORIZED')
+    expect(ErrorSchema.parse(answer.json()).error.code).toBe('UNAUTHORIZED')
   })
 
   it('refuses a malformed or unknown token with 401', async () => {
@@ -228,7 +249,7 @@ describe('tokens', () => {
 })
 
 describe('sync history, summaries and rollups', () => {
-  it('lists every tenant\'s syncs newest first for the operator', async () => {
+  it("lists every tenant's syncs newest first for the operator", async () => {
     const { syncs } = await getJson('/api/v1/syncs', token.operator, SyncListSchema)
     expect(syncs).toHaveLength(3)
     const starts = syncs.map((s) => s.startedAt)
@@ -260,29 +281,45 @@ describe('sync history, summaries and rollups', () => {
     await refused(`/api/v1/syncs/${encodeURIComponent(syncB.syncId)}/drilldown?entity=user&school=&outcome=New`, token.districtA, 404)
   })
 
-  it("summarises a sync with counts that match the generated files, per school when asked", async () => {
+  it('summarises a sync with counts that match the generated files, per school when asked', async () => {
     const first = syncsA[syncsA.length - 1]!
     const plain = await getJson(`/api/v1/syncs/${encodeURIComponent(first.syncId)}/summary`, token.districtA, SyncSummarySchema)
     expect(plain.bySchool).toBeUndefined()
     expect(plain.counts.user!.total).toBe(night1.users.length)
     expect(plain.counts.user!.new).toBe(night1.users.length)
     expect(plain.counts.class!.total).toBe(night1.classes.length)
-    const bySchool = await getJson(`/api/v1/syncs/${encodeURIComponent(first.syncId)}/summary?bySchool=true`, token.districtA, SyncSummarySchema)
+    const bySchool = await getJson(
+      `/api/v1/syncs/${encodeURIComponent(first.syncId)}/summary?bySchool=true`,
+      token.districtA,
+      SyncSummarySchema,
+    )
     expect(bySchool.bySchool).toBeDefined()
     const classes = Object.values(bySchool.bySchool!).reduce((n, s) => n + (s.counts.class?.total ?? 0), 0)
     expect(classes).toBe(night1.classes.length)
   })
 
   it("shows a school token only its own school's counts", async () => {
-    const summary = await getJson(`/api/v1/syncs/${encodeURIComponent(syncsA[0]!.syncId)}/summary?bySchool=true`, token.school, SyncSummarySchema)
+    const summary = await getJson(
+      `/api/v1/syncs/${encodeURIComponent(syncsA[0]!.syncId)}/summary?bySchool=true`,
+      token.school,
+      SyncSummarySchema,
+    )
     expect(Object.keys(summary.bySchool ?? {})).toEqual([school])
-    const all = await getJson(`/api/v1/syncs/${encodeURIComponent(syncsA[0]!.syncId)}/summary?bySchool=true`, token.districtA, SyncSummarySchema)
+    const all = await getJson(
+      `/api/v1/syncs/${encodeURIComponent(syncsA[0]!.syncId)}/summary?bySchool=true`,
+      token.districtA,
+      SyncSummarySchema,
+    )
     expect(summary.counts).toEqual(all.bySchool![school]!.counts)
   })
 
   it('drills down from a count to exactly the log rows behind it, page by page', async () => {
     const second = syncsA[0]!
-    const summary = await getJson(`/api/v1/syncs/${encodeURIComponent(second.syncId)}/summary?bySchool=true`, token.operator, SyncSummarySchema)
+    const summary = await getJson(
+      `/api/v1/syncs/${encodeURIComponent(second.syncId)}/summary?bySchool=true`,
+      token.operator,
+      SyncSummarySchema,
+    )
     const deletedHere = (s: string): number => summary.bySchool![s]?.counts.enrollment?.deleted ?? 0
     const cellSchool = Object.keys(summary.bySchool!).sort((a, b) => deletedHere(b) - deletedHere(a))[0]!
     expect(deletedHere(cellSchool)).toBeGreaterThan(1)
@@ -291,14 +328,17 @@ describe('sync history, summaries and rollups', () => {
     expect(first.count).toBe(deletedHere(cellSchool))
     expect(first.cell).toMatchObject({ syncId: second.syncId, entity: 'enrollment', outcomes: ['Deleted'], schoolId: cellSchool })
     const rows = await walk(path, token.operator, 1)
-    const expected = allRows.filter((r) => r.syncId === second.syncId && r.entity === 'enrollment' && r.outcome === 'Deleted' && r.recordSchoolId === cellSchool)
+    const expected = allRows.filter(
+      (r) => r.syncId === second.syncId && r.entity === 'enrollment' && r.outcome === 'Deleted' && r.recordSchoolId === cellSchool,
+    )
     expect(sortedKeys(rows)).toEqual(sortedKeys(expected))
     expect(new Set(rows.map((r) => r.sourcedId)).size).toBe(first.count)
   })
 
   it("drills into district-level records with school '(district)' or an empty school", async () => {
     const first = syncsA[syncsA.length - 1]!
-    const path = (s: string): string => `/api/v1/syncs/${encodeURIComponent(first.syncId)}/drilldown?${q({ entity: 'academicSession', school: s, outcome: 'New' })}`
+    const path = (s: string): string =>
+      `/api/v1/syncs/${encodeURIComponent(first.syncId)}/drilldown?${q({ entity: 'academicSession', school: s, outcome: 'New' })}`
     const named = await getJson(path('(district)'), token.operator, DrillDownSchema)
     const empty = await getJson(path(''), token.operator, DrillDownSchema)
     expect(named.count).toBe(night1.academicSessions.length)
@@ -308,7 +348,8 @@ describe('sync history, summaries and rollups', () => {
   it('drills into a total over every school, a Total over every outcome, and Duplicates as Merged plus Excluded', async () => {
     const sync = syncsA[0]!
     const summary = await getJson(`/api/v1/syncs/${encodeURIComponent(sync.syncId)}/summary`, token.operator, SyncSummarySchema)
-    const path = (params: Record<string, string | string[]>): string => `/api/v1/syncs/${encodeURIComponent(sync.syncId)}/drilldown?${q(params)}`
+    const path = (params: Record<string, string | string[]>): string =>
+      `/api/v1/syncs/${encodeURIComponent(sync.syncId)}/drilldown?${q(params)}`
     const ofSync = allRows.filter((r) => r.syncId === sync.syncId && r.tenant === sync.tenant)
 
     const deleted = await getJson(`${path({ entity: 'enrollment', outcome: 'Deleted' })}&limit=10000`, token.operator, DrillDownSchema)
@@ -326,13 +367,19 @@ describe('sync history, summaries and rollups', () => {
     expect(entity, 'the second night has duplicates').toBeDefined()
     const dups = await getJson(`${path({ entity: entity!, outcome: ['Merged', 'Excluded'] })}&limit=10000`, token.operator, DrillDownSchema)
     expect(dups.count).toBe(summary.counts[entity!]!.duplicates)
-    expect(sortedKeys(dups.rows)).toEqual(sortedKeys(ofSync.filter((r) => r.entity === entity && (r.outcome === 'Merged' || r.outcome === 'Excluded'))))
+    expect(sortedKeys(dups.rows)).toEqual(
+      sortedKeys(ofSync.filter((r) => r.entity === entity && (r.outcome === 'Merged' || r.outcome === 'Excluded'))),
+    )
   })
 
   it("counts a school token's total over its own school only", async () => {
     const sync = syncsA[0]!
     const all = await getJson(`/api/v1/syncs/${encodeURIComponent(sync.syncId)}/summary?bySchool=true`, token.districtA, SyncSummarySchema)
-    const drill = await getJson(`/api/v1/syncs/${encodeURIComponent(sync.syncId)}/drilldown?entity=enrollment&limit=10000`, token.school, DrillDownSchema)
+    const drill = await getJson(
+      `/api/v1/syncs/${encodeURIComponent(sync.syncId)}/drilldown?entity=enrollment&limit=10000`,
+      token.school,
+      DrillDownSchema,
+    )
     expect(drill.count).toBe(all.bySchool![school]!.counts.enrollment!.total)
     for (const r of drill.rows) expect(inSchool(r, school, 'either'), key(r)).toBe(true)
   })
@@ -386,8 +433,10 @@ describe('the log', () => {
       [{ school, side: 'home' }, (r) => inSchool(r, school, 'home')],
       [{ school, side: 'serving' }, (r) => inSchool(r, school, 'serving')],
       [{ 'contains.studentName': fragment }, (r) => r.studentName.toLowerCase().includes(fragment.toLowerCase())],
-      [{ 'contains.studentName': fragment, tenant: 'district-a', action: 'Created Roster' },
-        (r) => r.studentName.toLowerCase().includes(fragment.toLowerCase()) && r.tenant === 'district-a' && r.action === 'Created Roster'],
+      [
+        { 'contains.studentName': fragment, tenant: 'district-a', action: 'Created Roster' },
+        (r) => r.studentName.toLowerCase().includes(fragment.toLowerCase()) && r.tenant === 'district-a' && r.action === 'Created Roster',
+      ],
       [{ 'contains.homeSchool': 'SCHOOL' }, (r) => r.homeSchool.toLowerCase().includes('school')],
       [{ from: syncsA[0]!.startedAt }, (r) => r.date >= syncsA[0]!.startedAt],
       [{ to: syncsA[1]!.startedAt }, (r) => r.date <= syncsA[1]!.startedAt],
@@ -401,13 +450,21 @@ describe('the log', () => {
 
   it('shows only the last 30 days unless a date, a sync or a record is named', async () => {
     const later = await buildServer({
-      store: opened.store, tokens: ApiTokens.inDataDir(data), logger: silentLogger(), version: 'test', now: () => Date.now() + 40 * 86_400_000,
+      store: opened.store,
+      tokens: ApiTokens.inDataDir(data),
+      logger: silentLogger(),
+      version: 'test',
+      now: () => Date.now() + 40 * 86_400_000,
     })
     try {
       const headers = { authorization: `Bearer ${token.operator}` }
       const window = await later.app.inject({ method: 'GET', url: '/api/v1/log', headers })
       expect(LogPageSchema.parse(window.json()).rows).toEqual([])
-      const bySync = await later.app.inject({ method: 'GET', url: `/api/v1/log?sync=${encodeURIComponent(syncB.syncId)}&limit=10000`, headers })
+      const bySync = await later.app.inject({
+        method: 'GET',
+        url: `/api/v1/log?sync=${encodeURIComponent(syncB.syncId)}&limit=10000`,
+        headers,
+      })
       expect(LogPageSchema.parse(bySync.json()).rows.length).toBe(allRows.filter((r) => r.syncId === syncB.syncId).length)
       const byDate = await later.app.inject({ method: 'GET', url: '/api/v1/log?from=2000-01-01&limit=10000', headers })
       expect(LogPageSchema.parse(byDate.json()).rows.length).toBe(allRows.length)
@@ -515,7 +572,11 @@ describe('scopes', () => {
   })
 
   it('shows a school token exactly the rows of its school, on the side it was given', async () => {
-    for (const [name, side] of [['school', 'either'], ['schoolHome', 'home'], ['schoolServing', 'serving']] as const) {
+    for (const [name, side] of [
+      ['school', 'either'],
+      ['schoolHome', 'home'],
+      ['schoolServing', 'serving'],
+    ] as const) {
       const rows = await walk('/api/v1/log', token[name], 5000)
       expect(rows.length, side).toBeGreaterThan(0)
       expect(sortedKeys(rows), side).toEqual(sortedKeys(schoolRows(side)))
@@ -523,11 +584,27 @@ describe('scopes', () => {
   })
 
   const HOSTILE = [
-    'district-b', 'other-school', "'", "''", '"', '\\', "' OR 1=1 --", "x' OR '1'='1", '") OR ("1"="1', '%', '_', '%_%', '*',
-    '\u0000', 'Ω≈ç√ 学校 😀', '\u202eloohcs', 'sch\u0301ool', `${'x'.repeat(99_990)}' OR 1=1 --`,
+    'district-b',
+    'other-school',
+    "'",
+    "''",
+    '"',
+    '\\',
+    "' OR 1=1 --",
+    "x' OR '1'='1",
+    '") OR ("1"="1',
+    '%',
+    '_',
+    '%_%',
+    '*',
+    '\u0000',
+    'Ω≈ç√ 学校 😀',
+    '\u202eloohcs',
+    'sch\u0301ool',
+    `${'x'.repeat(99_990)}' OR 1=1 --`,
   ]
 
-  it('never shows a school token another school\'s rows, whatever the filters say', async () => {
+  it("never shows a school token another school's rows, whatever the filters say", async () => {
     const allowed = new Set(keys(schoolRows('either')))
     const hostileParams = ['tenant', 'school', 'sync', 'app', 'contains.homeSchoolId', 'contains.studentName']
     for (const value of [...HOSTILE, otherSchool]) {
@@ -543,14 +620,19 @@ describe('scopes', () => {
       const csv = await get(`/api/v1/log.csv?${q({ 'contains.homeSchoolId': value })}`, token.school)
       expect(csv.status).toBe(200)
       const records = parse(csv.body, { bom: true, columns: true }) as Record<string, string>[]
-      for (const r of records) expect(r[LOG_COLUMN_HEADERS.homeSchoolId] === school || r[LOG_COLUMN_HEADERS.servingSchoolId] === school).toBe(true)
+      for (const r of records)
+        expect(r[LOG_COLUMN_HEADERS.homeSchoolId] === school || r[LOG_COLUMN_HEADERS.servingSchoolId] === school).toBe(true)
       expect((await refused(`/api/v1/log?${q({ cursor: value })}`, token.school, 400)).message).toContain('cursor')
     }
   })
 
   it('keeps the school scope on the widest filters a caller can ask for', async () => {
     const allowed = new Set(keys(schoolRows('either')))
-    const wide = await walk(`/api/v1/log?${q({ tenant: 'district-a', school: otherSchool, side: 'either', includeRejected: 'true' })}`, token.school, 5000)
+    const wide = await walk(
+      `/api/v1/log?${q({ tenant: 'district-a', school: otherSchool, side: 'either', includeRejected: 'true' })}`,
+      token.school,
+      5000,
+    )
     expect(wide.filter((r) => !allowed.has(key(r)))).toEqual([])
     const everything = await walk(`/api/v1/log?${q({ from: '1900-01-01', includeRejected: 'true' })}`, token.school, 5000)
     expect(sortedKeys(everything)).toEqual(sortedKeys(schoolRows('either')))
@@ -559,13 +641,17 @@ describe('scopes', () => {
   it("never hands a school token another school's rows through drill-down, report or download", async () => {
     const allowed = new Set(keys(schoolRows('either')))
     const sync2 = encodeURIComponent(syncsA[0]!.syncId)
-    const drill = await getJson(`/api/v1/syncs/${sync2}/drilldown?${q({ entity: 'enrollment', school: otherSchool, outcome: 'Deleted', limit: '10000' })}`,
-      token.school, DrillDownSchema)
+    const drill = await getJson(
+      `/api/v1/syncs/${sync2}/drilldown?${q({ entity: 'enrollment', school: otherSchool, outcome: 'Deleted', limit: '10000' })}`,
+      token.school,
+      DrillDownSchema,
+    )
     expect(drill.rows.filter((r) => !allowed.has(key(r)))).toEqual([])
     const report = await get(`/api/v1/syncs/${sync2}/report.csv`, token.school)
     expect(report.status).toBe(200)
     const reportRows = parse(report.body, { bom: true, columns: true }) as Record<string, string>[]
-    for (const r of reportRows) expect(r[LOG_COLUMN_HEADERS.homeSchoolId] === school || r[LOG_COLUMN_HEADERS.servingSchoolId] === school).toBe(true)
+    for (const r of reportRows)
+      expect(r[LOG_COLUMN_HEADERS.homeSchoolId] === school || r[LOG_COLUMN_HEADERS.servingSchoolId] === school).toBe(true)
     const csv = await get(`/api/v1/log.csv?${q({ school: otherSchool, tenant: 'district-b' })}`, token.school)
     expect(csv.status).toBe(200)
     expect(parse(csv.body, { bom: true, columns: true })).toEqual([])
@@ -603,8 +689,9 @@ describe('downloads', () => {
     const records = parse(answer.body, { bom: true, columns: true }) as Record<string, string>[]
     const errors = allRows.filter((r) => r.syncId === sync2.syncId && ['Skipped', 'Invalid', 'Excluded', 'Merged'].includes(r.outcome))
     expect(errors.length).toBeGreaterThan(0)
-    expect(records.map((r) => `${r[LOG_COLUMN_HEADERS.sourcedId]}|${r[LOG_COLUMN_HEADERS.outcome]}`).sort())
-      .toEqual(errors.map((r) => `${r.sourcedId}|${r.outcome}`).sort())
+    expect(records.map((r) => `${r[LOG_COLUMN_HEADERS.sourcedId]}|${r[LOG_COLUMN_HEADERS.outcome]}`).sort()).toEqual(
+      errors.map((r) => `${r.sourcedId}|${r.outcome}`).sort(),
+    )
   })
 
   it('answers a download with a bad filter as a 400, not as a broken file', async () => {
@@ -646,11 +733,21 @@ describe('downloads', () => {
 describe('downloads whose client goes away', () => {
   /** A store whose log never ends, so only the client going away can stop a download. */
   function endlessStore(stopped: () => void): ReadStore {
-    const notUsed = (): never => { throw new Error('not used by this test') }
+    const notUsed = (): never => {
+      throw new Error('not used by this test')
+    }
     const sample = allRows[0]!
     return {
-      listSyncs: notUsed, getSync: notUsed, summary: notUsed, queryLog: notUsed, drillDown: notUsed,
-      recordHistory: notUsed, dailyRollups: notUsed, reportRows: notUsed, countLog: notUsed, listSchools: notUsed,
+      listSyncs: notUsed,
+      getSync: notUsed,
+      summary: notUsed,
+      queryLog: notUsed,
+      drillDown: notUsed,
+      recordHistory: notUsed,
+      dailyRollups: notUsed,
+      reportRows: notUsed,
+      countLog: notUsed,
+      listSchools: notUsed,
       async *streamLog() {
         try {
           for (let seq = 0; ; seq++) yield { ...sample, seq }
@@ -665,11 +762,19 @@ describe('downloads whose client goes away', () => {
     it(`stops reading the store when the client of a ${format} download goes away, and keeps serving`, async () => {
       let stopped!: () => void
       const sourceClosed = new Promise<void>((resolve) => (stopped = resolve))
-      const endless = await buildServer({ store: endlessStore(stopped), tokens: ApiTokens.inDataDir(data), logger: silentLogger(), version: 'test' })
+      const endless = await buildServer({
+        store: endlessStore(stopped),
+        tokens: ApiTokens.inDataDir(data),
+        logger: silentLogger(),
+        version: 'test',
+      })
       try {
         const url = await endless.app.listen({ host: '127.0.0.1', port: 0 })
         const abort = new AbortController()
-        const res = await fetch(`${url}/api/v1/log.${format}`, { headers: { authorization: `Bearer ${token.operator}` }, signal: abort.signal })
+        const res = await fetch(`${url}/api/v1/log.${format}`, {
+          headers: { authorization: `Bearer ${token.operator}` },
+          signal: abort.signal,
+        })
         expect(res.status).toBe(200)
         const reader = res.body!.getReader()
         expect((await reader.read()).done).toBe(false)
@@ -686,20 +791,36 @@ describe('downloads whose client goes away', () => {
 describe('request logging', () => {
   it('logs one debug line per request with the route and token name, never the query text', async () => {
     const lines: string[] = []
-    const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done() } })
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean))
+        done()
+      },
+    })
     const logged = await buildServer({
-      store: opened.store, tokens: ApiTokens.inDataDir(data), logger: createLogger({ level: 'debug', pretty: false, destination: sink }), version: 'test',
+      store: opened.store,
+      tokens: ApiTokens.inDataDir(data),
+      logger: createLogger({ level: 'debug', pretty: false, destination: sink }),
+      version: 'test',
     })
     try {
       const name = allRows.find((r) => r.studentName !== '')!.studentName
       const answer = await logged.app.inject({
-        method: 'GET', url: `/api/v1/log?${q({ 'contains.studentName': name, limit: '5' })}`, headers: { authorization: `Bearer ${token.districtA}` },
+        method: 'GET',
+        url: `/api/v1/log?${q({ 'contains.studentName': name, limit: '5' })}`,
+        headers: { authorization: `Bearer ${token.districtA}` },
       })
       expect(answer.statusCode).toBe(200)
       const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
       const requestLines = entries.filter((e) => e.msg === 'request')
       expect(requestLines).toHaveLength(1)
-      expect(requestLines[0]).toMatchObject({ level: 20, route: '/api/v1/log', status: 200, token: 'district-a', params: ['contains.studentName', 'limit'] })
+      expect(requestLines[0]).toMatchObject({
+        level: 20,
+        route: '/api/v1/log',
+        status: 200,
+        token: 'district-a',
+        params: ['contains.studentName', 'limit'],
+      })
       expect(entries.filter((e) => (e.level as number) >= 30)).toEqual([])
       expect(lines.join('\n')).not.toContain(name)
     } finally {
@@ -714,7 +835,11 @@ describe('what the web page needs: schools, counts, a browser session and the pa
       (await getJson('/api/v1/schools', bearer, SchoolListSchema)).schools.map((s) => `${s.tenant}|${s.schoolId}`).sort()
     const expected = new Set<string>()
     for (const sync of [...syncsA, syncB]) {
-      const summary = await getJson(`/api/v1/syncs/${encodeURIComponent(sync.syncId)}/summary?bySchool=true`, token.operator, SyncSummarySchema)
+      const summary = await getJson(
+        `/api/v1/syncs/${encodeURIComponent(sync.syncId)}/summary?bySchool=true`,
+        token.operator,
+        SyncSummarySchema,
+      )
       for (const id of Object.keys(summary.bySchool!)) if (id !== '(district)') expected.add(`${sync.tenant}|${id}`)
     }
     expect(await schoolsOf(token.operator)).toEqual([...expected].sort())
@@ -736,12 +861,20 @@ describe('what the web page needs: schools, counts, a browser session and the pa
   })
 
   it('signs a browser in with an HttpOnly, SameSite=Strict cookie that authorizes reads and downloads, and signs it out', async () => {
-    const wrong = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: `slk_${'B'.repeat(43)}` }) })
+    const wrong = await fetch(`${base}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: `slk_${'B'.repeat(43)}` }),
+    })
     expect(wrong.status).toBe(401)
     expect(wrong.headers.get('set-cookie')).toBeNull()
-    expect((ErrorSchema.parse(await wrong.json())).error.message).toContain('unknown or revoked')
+    expect(ErrorSchema.parse(await wrong.json()).error.message).toContain('unknown or revoked')
 
-    const res = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: token.school }) })
+    const res = await fetch(`${base}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: token.school }),
+    })
     expect(res.status).toBe(200)
     expect(MeSchema.parse(await res.json()).name).toBe('school-either')
     const setCookie = res.headers.get('set-cookie') ?? ''
@@ -750,10 +883,18 @@ describe('what the web page needs: schools, counts, a browser session and the pa
     expect(setCookie).toContain('SameSite=Strict')
     const cookie = setCookie.split(';')[0]!
     const withCookie = (path: string): Promise<Response> => fetch(`${base}${path}`, { headers: { cookie } })
-    expect(MeSchema.parse(await (await withCookie('/api/v1/me')).json()).scope).toEqual({ tenant: 'district-a', school: { id: school, side: 'either' } })
+    expect(MeSchema.parse(await (await withCookie('/api/v1/me')).json()).scope).toEqual({
+      tenant: 'district-a',
+      school: { id: school, side: 'either' },
+    })
     const csv = await withCookie('/api/v1/log.csv')
     expect(csv.status).toBe(200)
-    const rows = parse(Buffer.from(await csv.arrayBuffer()).toString('utf8').replace(/^\uFEFF/, ''), { columns: true }) as Record<string, string>[]
+    const rows = parse(
+      Buffer.from(await csv.arrayBuffer())
+        .toString('utf8')
+        .replace(/^\uFEFF/, ''),
+      { columns: true },
+    ) as Record<string, string>[]
     expect(rows.length).toBe(allRows.filter((r) => r.tenant === 'district-a' && inSchool(r, school, 'either')).length)
 
     const out = await fetch(`${base}/api/v1/session`, { method: 'DELETE', headers: { cookie } })
@@ -763,9 +904,13 @@ describe('what the web page needs: schools, counts, a browser session and the pa
   })
 
   it('refuses a sign-in without a token field, naming it', async () => {
-    const res = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tokn: 'x' }) })
+    const res = await fetch(`${base}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tokn: 'x' }),
+    })
     expect(res.status).toBe(400)
-    expect((ErrorSchema.parse(await res.json())).error.message).toMatch(/tokn.*did you mean "token"/)
+    expect(ErrorSchema.parse(await res.json()).error.message).toMatch(/tokn.*did you mean "token"/)
   })
 
   it('serves the page, its script and its style sheet with a policy that allows no other origin', async () => {
@@ -797,7 +942,9 @@ describe('the OpenAPI document', () => {
   it('describes every route Fastify registered, and nothing else', async () => {
     const doc = (await get('/openapi.json')).json() as { openapi: string; paths: Record<string, Record<string, unknown>> }
     expect(doc.openapi).toBe('3.1.0')
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort()
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort()
     const registered = server.registeredRoutes.map((r) => `${r.method} ${openApiPath(r.url)}`).sort()
     expect(registered.length).toBeGreaterThan(10)
     expect(documented).toEqual(registered)
@@ -805,19 +952,44 @@ describe('the OpenAPI document', () => {
 
   it('documents the parameters, errors and security of each operation, with every reference resolved', async () => {
     const doc = (await get('/openapi.json')).json() as {
-      paths: Record<string, Record<string, { operationId: string; parameters: { name: string; in: string }[]; responses: Record<string, unknown>; security: unknown[] }>>
+      paths: Record<
+        string,
+        Record<
+          string,
+          { operationId: string; parameters: { name: string; in: string }[]; responses: Record<string, unknown>; security: unknown[] }
+        >
+      >
       components: { schemas: Record<string, unknown> }
     }
     const log = doc.paths['/api/v1/log']!.get!
     const names = log.parameters.map((p) => p.name)
-    for (const n of ['tenant', 'sync', 'school', 'side', 'action', 'outcome', 'app', 'entity', 'from', 'to', 'includeRejected', 'limit', 'cursor']) {
+    for (const n of [
+      'tenant',
+      'sync',
+      'school',
+      'side',
+      'action',
+      'outcome',
+      'app',
+      'entity',
+      'from',
+      'to',
+      'includeRejected',
+      'limit',
+      'cursor',
+    ]) {
       expect(names).toContain(n)
     }
     for (const c of LOG_COLUMNS) expect(names).toContain(`contains.${c}`)
-    expect(doc.paths['/api/v1/syncs/{syncId}']!.get!.parameters).toContainEqual(expect.objectContaining({ name: 'syncId', in: 'path', required: true }))
+    expect(doc.paths['/api/v1/syncs/{syncId}']!.get!.parameters).toContainEqual(
+      expect.objectContaining({ name: 'syncId', in: 'path', required: true }),
+    )
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const op of Object.values(ops)) {
-        expect(Object.keys(op.responses).some((status) => status === '200' || status === '204'), path).toBe(true)
+        expect(
+          Object.keys(op.responses).some((status) => status === '200' || status === '204'),
+          path,
+        ).toBe(true)
         expect(op.responses, path).toHaveProperty('400')
         // Signing out needs no token: it only clears the cookie.
         if (path.startsWith('/api/') && op.operationId !== 'signOut') expect(op.responses, path).toHaveProperty('401')
@@ -847,7 +1019,8 @@ describe('synclog serve', () => {
     const run = await synclog(['token', 'create', '--name', 'cli', '--tenant', 'district-a', '--data', own])
     expect(run.code, run.stderr).toBe(0)
     const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', own], {
-      env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     })
     try {
       const url = await printedUrl(child)
@@ -857,7 +1030,7 @@ describe('synclog serve', () => {
       expect(existsSync(join(own, 'synclog.lock'))).toBe(true)
       const exited = once(child, 'exit')
       child.kill('SIGTERM')
-      const [code] = await exited as [number | null]
+      const [code] = (await exited) as [number | null]
       expect(code).toBe(0)
       expect(existsSync(join(own, 'synclog.lock'))).toBe(false)
     } finally {

@@ -40,8 +40,11 @@ function limitsFrom(http: Record<string, unknown>): HttpLimits {
 
 function envOf(http: Record<string, unknown>): Record<string, string> {
   const names: Record<string, string> = {
-    headersTimeoutSeconds: 'SYNCLOG_HTTP_HEADERS_TIMEOUT', requestTimeoutSeconds: 'SYNCLOG_HTTP_REQUEST_TIMEOUT',
-    idleTimeoutSeconds: 'SYNCLOG_HTTP_IDLE_TIMEOUT', keepAliveTimeoutSeconds: 'SYNCLOG_HTTP_KEEP_ALIVE_TIMEOUT', maxConnections: 'SYNCLOG_HTTP_MAX_CONNECTIONS',
+    headersTimeoutSeconds: 'SYNCLOG_HTTP_HEADERS_TIMEOUT',
+    requestTimeoutSeconds: 'SYNCLOG_HTTP_REQUEST_TIMEOUT',
+    idleTimeoutSeconds: 'SYNCLOG_HTTP_IDLE_TIMEOUT',
+    keepAliveTimeoutSeconds: 'SYNCLOG_HTTP_KEEP_ALIVE_TIMEOUT',
+    maxConnections: 'SYNCLOG_HTTP_MAX_CONNECTIONS',
   }
   return Object.fromEntries(Object.entries(http).map(([k, v]) => [names[k]!, String(v)]))
 }
@@ -71,7 +74,11 @@ function slowClient(port: number, kind: string, behave: (socket: Socket) => () =
     let stop = (): void => {}
     let resolveClosed!: () => void
     const client: SlowClient = {
-      kind, openedAt: Date.now(), closedAt: null, received: '', socket,
+      kind,
+      openedAt: Date.now(),
+      closedAt: null,
+      received: '',
+      socket,
       closed: new Promise<void>((r) => (resolveClosed = r)),
       stop: () => stop(),
     }
@@ -119,22 +126,29 @@ function slowBehaviours(prng: Prng): Behaviour[] {
   const timedOut = (name: string, start: Behaviour['start']): Behaviour => ({ name, answer: TIMED_OUT, start })
   return [
     timedOut('connects and says nothing', () => () => {}),
-    timedOut('sends its headers a byte at a time, never finishing',
-      (s) => trickle(s, bytes(`GET /api/v1/log?limit=${prng.below(1000)} HTTP/1.1\r\nHost: x\r\nX-Slow: ${'a'.repeat(200)}`), 20 + prng.below(40))),
-    timedOut('sends a sign-in\'s headers and part of its body, then nothing', (s) => {
+    timedOut('sends its headers a byte at a time, never finishing', (s) =>
+      trickle(s, bytes(`GET /api/v1/log?limit=${prng.below(1000)} HTTP/1.1\r\nHost: x\r\nX-Slow: ${'a'.repeat(200)}`), 20 + prng.below(40)),
+    ),
+    timedOut("sends a sign-in's headers and part of its body, then nothing", (s) => {
       const b = body(200)
-      s.write(`POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n\r\n${b.slice(0, prng.below(b.length - 1))}`)
+      s.write(
+        `POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n\r\n${b.slice(0, prng.below(b.length - 1))}`,
+      )
       return () => {}
     }),
     // Never silent for the idle timeout, too slow for the request timeout.
-    timedOut('sends a sign-in\'s body a byte every 150 ms', (s) => {
+    timedOut("sends a sign-in's body a byte every 150 ms", (s) => {
       const b = body(500)
       s.write(`POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n\r\n`)
       return trickle(s, bytes(b), 150)
     }),
     timedOut('sends a chunked body that never ends', (s) => {
       s.write('POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n')
-      return trickle(s, Array.from({ length: 200 }, () => '1\r\n \r\n'), 100)
+      return trickle(
+        s,
+        Array.from({ length: 200 }, () => '1\r\n \r\n'),
+        100,
+      )
     }),
     // Routed (and answered) from its headers; the body it never finishes still ends the connection.
     {
@@ -147,7 +161,9 @@ function slowBehaviours(prng: Prng): Behaviour[] {
     },
     timedOut('sends a sign-in body one byte short of its Content-Length', (s) => {
       const b = body(600)
-      s.write(`POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n\r\n${b.slice(0, -1)}`)
+      s.write(
+        `POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n\r\n${b.slice(0, -1)}`,
+      )
       return () => {}
     }),
   ]
@@ -159,19 +175,33 @@ function watchHealth(port: number, everyMs: number): { stop: () => Promise<numbe
   let running = true
   const loop = (async () => {
     while (running) {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, () => 0)
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
+        (r) => r.status,
+        () => 0,
+      )
       statuses.push(res)
       await new Promise((r) => setTimeout(r, everyMs))
     }
   })()
-  return { stop: async () => { running = false; await loop; return statuses } }
+  return {
+    stop: async () => {
+      running = false
+      await loop
+      return statuses
+    },
+  }
 }
 
 /** Samples the server's open connections every few ms until stopped; the largest count seen. */
 function watchConnections(server: SynclogServer): { stop: () => number } {
   let most = 0
   const timer = setInterval(() => server.app.server.getConnections((_e, n) => (most = Math.max(most, n))), 10)
-  return { stop: () => { clearInterval(timer); return most } }
+  return {
+    stop: () => {
+      clearInterval(timer)
+      return most
+    },
+  }
 }
 
 beforeAll(async () => {
@@ -194,7 +224,13 @@ afterAll(async () => {
 
 describe('slow clients', () => {
   it('answers hundreds of slow clients 408 and closes them within the timeouts, while /healthz keeps answering', async () => {
-    const limits = limitsFrom({ headersTimeoutSeconds: 1, requestTimeoutSeconds: 2, idleTimeoutSeconds: 1, keepAliveTimeoutSeconds: 1, maxConnections: 400 })
+    const limits = limitsFrom({
+      headersTimeoutSeconds: 1,
+      requestTimeoutSeconds: 2,
+      idleTimeoutSeconds: 1,
+      keepAliveTimeoutSeconds: 1,
+      maxConnections: 400,
+    })
     const { server, port } = await serve(limits)
     try {
       const prng = new Prng('slow-clients')
@@ -220,7 +256,10 @@ describe('slow clients', () => {
         expect(c.received, c.kind).toMatch(behaviourOf.get(c)!.answer)
       }
       expect(statuses.length).toBeGreaterThan(5)
-      expect(statuses.every((s) => s === 200), statuses.join(',')).toBe(true)
+      expect(
+        statuses.every((s) => s === 200),
+        statuses.join(','),
+      ).toBe(true)
       expect(most).toBeLessThanOrEqual(limits.maxConnections)
     } finally {
       await server.app.close()
@@ -272,7 +311,7 @@ function sendUntilAnswered(port: number, head: string, chunk: string, maxBytes: 
 }
 
 describe('request bodies', () => {
-  it('refuses a body over the route\'s limit with 413 from its Content-Length, before reading it', async () => {
+  it("refuses a body over the route's limit with 413 from its Content-Length, before reading it", async () => {
     const { server, port } = await serve(limitsFrom({ requestTimeoutSeconds: 5 }))
     try {
       const prng = new Prng('bodies')
@@ -284,8 +323,12 @@ describe('request bodies', () => {
         const route = routes[i % routes.length]!
         const size = route.limit + 1 + prng.below(i % 3 === 0 ? 10 : 50_000_000)
         const started = Date.now()
-        const { answer, sent } = await sendUntilAnswered(port,
-          `${route.method} ${route.path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`, 'x'.repeat(1024), size)
+        const { answer, sent } = await sendUntilAnswered(
+          port,
+          `${route.method} ${route.path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`,
+          'x'.repeat(1024),
+          size,
+        )
         expect(answer, `${route.method} ${size}`).toMatch(/^HTTP\/1\.1 413 /)
         expect(answer).toContain('"TOO_LARGE"')
         expect(answer).toContain(`larger than ${route.limit} bytes`)
@@ -301,13 +344,19 @@ describe('request bodies', () => {
     const { server, port } = await serve(limitsFrom({ requestTimeoutSeconds: 5 }))
     try {
       const chunk = `400\r\n${'x'.repeat(1024)}\r\n`
-      const { answer, sent } = await sendUntilAnswered(port,
-        'POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n', chunk, 10_000_000)
+      const { answer, sent } = await sendUntilAnswered(
+        port,
+        'POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+        chunk,
+        10_000_000,
+      )
       expect(answer).toMatch(/^HTTP\/1\.1 413 /)
       expect(sent).toBeLessThan(SIGN_IN_BODY_LIMIT + 64 * 1024)
       for (const size of [1, 10, 100, 500, SIGN_IN_BODY_LIMIT - 20]) {
         const res = await fetch(`http://127.0.0.1:${port}/api/v1/session`, {
-          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: 's'.repeat(size) }).slice(0, SIGN_IN_BODY_LIMIT),
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ token: 's'.repeat(size) }).slice(0, SIGN_IN_BODY_LIMIT),
         })
         expect([400, 401], String(size)).toContain(res.status)
       }
@@ -319,18 +368,28 @@ describe('request bodies', () => {
 
 describe('long downloads', () => {
   it('streams a 100,000-row CSV to a slow reader to the end, however much longer than the timeouts it takes', async () => {
-    const limits = limitsFrom({ headersTimeoutSeconds: 0.5, requestTimeoutSeconds: 0.5, idleTimeoutSeconds: 0.5, keepAliveTimeoutSeconds: 0.5 })
+    const limits = limitsFrom({
+      headersTimeoutSeconds: 0.5,
+      requestTimeoutSeconds: 0.5,
+      idleTimeoutSeconds: 0.5,
+      keepAliveTimeoutSeconds: 0.5,
+    })
     const { server, port } = await serve(limits)
     try {
       const expected = (await store.countLog({}, { from: '1900-01-01', includeRejected: true })).rows
       expect(expected).toBeGreaterThan(90_000)
       const started = Date.now()
-      const res = await fetch(`http://127.0.0.1:${port}/api/v1/log.csv?from=1900-01-01&includeRejected=true`, { headers: { authorization: `Bearer ${operator}` } })
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/log.csv?from=1900-01-01&includeRejected=true`, {
+        headers: { authorization: `Bearer ${operator}` },
+      })
       expect(res.status).toBe(200)
       let rows = 0
       const parser = parse({ bom: true, columns: true })
       parser.on('data', () => rows++)
-      const done = new Promise<void>((resolve, reject) => { parser.on('end', resolve); parser.on('error', reject) })
+      const done = new Promise<void>((resolve, reject) => {
+        parser.on('end', resolve)
+        parser.on('error', reject)
+      })
       const reader = res.body!.getReader()
       for (let n = 0; ; n++) {
         const { done: finished, value } = await reader.read()

@@ -20,7 +20,15 @@ import { loadConfig } from '../../src/config/config.js'
 import { OUTCOMES, type Outcome } from '../../src/events/sync-log-event.js'
 import { ENTITY_TYPES } from '../../src/events/change-event.js'
 import { ApiTokens } from '../../src/http/api-tokens.js'
-import { DrillDownSchema, LogCountSchema, LogPageSchema, SchoolListSchema, SyncListSchema, SyncRunSchema, SyncSummarySchema } from '../../src/http/schemas.js'
+import {
+  DrillDownSchema,
+  LogCountSchema,
+  LogPageSchema,
+  SchoolListSchema,
+  SyncListSchema,
+  SyncRunSchema,
+  SyncSummarySchema,
+} from '../../src/http/schemas.js'
 import { buildServer, type SynclogServer } from '../../src/http/server.js'
 import { silentLogger } from '../support/silent-logger.js'
 import { openStore, type OpenStore } from '../../src/pipeline/open-store.js'
@@ -92,14 +100,22 @@ const CELLS: { label: string; outcomes: readonly Outcome[] | undefined; of: (c: 
 
 function countOf(c: OutcomeCountsJson, outcome: Outcome): number {
   switch (outcome) {
-    case 'New': return c.new
-    case 'Updated': return c.updated
-    case 'No Change': return c.noChange
-    case 'Deleted': return c.deleted
-    case 'Skipped': return c.skipped
-    case 'Invalid': return c.invalid
-    case 'Merged': return c.merged
-    case 'Excluded': return c.excluded
+    case 'New':
+      return c.new
+    case 'Updated':
+      return c.updated
+    case 'No Change':
+      return c.noChange
+    case 'Deleted':
+      return c.deleted
+    case 'Skipped':
+      return c.skipped
+    case 'Invalid':
+      return c.invalid
+    case 'Merged':
+      return c.merged
+    case 'Excluded':
+      return c.excluded
   }
 }
 
@@ -121,7 +137,13 @@ beforeAll(async () => {
   operator = await createToken('operator', {})
 
   opened = await openStore(loadConfig({ data }, {}), silentLogger(), 'scope-leaks')
-  server = await buildServer({ store: opened.store, tokens: ApiTokens.inDataDir(data), logger: silentLogger(), version: 'test', dataDir: data })
+  server = await buildServer({
+    store: opened.store,
+    tokens: ApiTokens.inDataDir(data),
+    logger: silentLogger(),
+    version: 'test',
+    dataDir: data,
+  })
   base = await server.app.listen({ host: '127.0.0.1', port: 0 })
   syncs = (await getJson('/api/v1/syncs', operator, SyncListSchema)).syncs
   const held = syncs.find((s) => s.tenant === 'district-c' && s.status === 'On Hold')!
@@ -131,7 +153,13 @@ beforeAll(async () => {
   expect((await synclog(['approve', held.syncId, '--by', USER, '--data', data])).code).toBe(0)
 
   opened = await openStore(loadConfig({ data }, {}), silentLogger(), 'scope-leaks')
-  server = await buildServer({ store: opened.store, tokens: ApiTokens.inDataDir(data), logger: silentLogger(), version: 'test', dataDir: data })
+  server = await buildServer({
+    store: opened.store,
+    tokens: ApiTokens.inDataDir(data),
+    logger: silentLogger(),
+    version: 'test',
+    dataDir: data,
+  })
   base = await server.app.listen({ host: '127.0.0.1', port: 0 })
   syncs = (await getJson('/api/v1/syncs', operator, SyncListSchema)).syncs
   allRows = []
@@ -179,7 +207,10 @@ describe('what a school token reads', () => {
       const cross = busiestCrossSchool(allRows, 'district-a')
       for (const school of schools) {
         for (const side of tenant === 'district-a' && school === cross ? sides : (['either'] as const)) {
-          const token = await createToken(`${tenant}-${school}-${side}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64), { tenant, school: { id: school, side } })
+          const token = await createToken(`${tenant}-${school}-${side}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64), {
+            tenant,
+            school: { id: school, side },
+          })
           const own = (syncId: string): Record<string, OutcomeCountsJson> => bySchool.get(school)?.get(syncId) ?? {}
 
           const listed = (await getJson('/api/v1/syncs', token, SyncListSchema)).syncs
@@ -206,7 +237,11 @@ describe('what a school token reads', () => {
                 const expected = cell.of(own(sync.syncId)[entity] ?? ZERO)
                 const params: Record<string, string | readonly string[]> = { entity, limit: '1' }
                 if (cell.outcomes !== undefined) params.outcome = cell.outcomes
-                const drill = await getJson(`/api/v1/syncs/${encodeURIComponent(sync.syncId)}/drilldown?${q(params)}`, token, DrillDownSchema)
+                const drill = await getJson(
+                  `/api/v1/syncs/${encodeURIComponent(sync.syncId)}/drilldown?${q(params)}`,
+                  token,
+                  DrillDownSchema,
+                )
                 const label = `${school} ${sync.syncId} ${entity} ${cell.label}: ${drill.note}`
                 expect(drill.count, label).toBe(expected)
                 for (const n of numbersIn(drill.note)) expect(n, label).toBeLessThanOrEqual(expected)
@@ -235,13 +270,25 @@ describe('what a school token reads', () => {
   }, 600_000)
 })
 
-const ZERO: OutcomeCountsJson = { total: 0, new: 0, updated: 0, noChange: 0, deleted: 0, skipped: 0, invalid: 0, duplicates: 0, merged: 0, excluded: 0 }
+const ZERO: OutcomeCountsJson = {
+  total: 0,
+  new: 0,
+  updated: 0,
+  noChange: 0,
+  deleted: 0,
+  skipped: 0,
+  invalid: 0,
+  duplicates: 0,
+  merged: 0,
+  excluded: 0,
+}
 
 describe('what any token reads', () => {
   it('names no server directory, import path or OS user, in any answer, error, page or document', async () => {
     const district = await createToken('district-a', { tenant: 'district-a' })
     for (const token of [operator, district]) {
-      for (const path of ['/api/v1/syncs', '/api/v1/rollups/daily', '/api/v1/schools', '/api/v1/me', '/openapi.json', '/', '/ui/app.js']) await get(path, token)
+      for (const path of ['/api/v1/syncs', '/api/v1/rollups/daily', '/api/v1/schools', '/api/v1/me', '/openapi.json', '/', '/ui/app.js'])
+        await get(path, token)
       for (const sync of syncs) {
         await get(`/api/v1/syncs/${encodeURIComponent(sync.syncId)}`, token)
         await get(`/api/v1/syncs/${encodeURIComponent(sync.syncId)}/summary?bySchool=true`, token)

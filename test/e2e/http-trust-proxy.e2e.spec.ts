@@ -57,7 +57,22 @@ const SETTINGS: { readonly text: string; readonly trustsLoopback: boolean }[] = 
   { text: 'uniquelocal', trustsLoopback: false },
 ]
 
-const PROTOS = ['https', 'http', 'HTTPS', 'Https', ' https ', 'https, http', 'http, https', 'http,https', 'https,https', 'ws', 'wss', 'httpss', 'https;', '']
+const PROTOS = [
+  'https',
+  'http',
+  'HTTPS',
+  'Https',
+  ' https ',
+  'https, http',
+  'http, https',
+  'http,https',
+  'https,https',
+  'ws',
+  'wss',
+  'httpss',
+  'https;',
+  '',
+]
 const FORWARDED_FOR = ['10.0.0.1', '127.0.0.1', '10.1.2.3, 127.0.0.1', '::1', 'fd00::1', '192.168.1.1', 'unknown', '']
 
 /** What the cookie must be: Secure when a trusted proxy's last word is https. */
@@ -90,9 +105,14 @@ describe('the session cookie behind a reverse proxy', () => {
           expect(/;\s*Secure(;|$)/.test(cookie), label).toBe(secureExpected(setting.trustsLoopback, proto))
 
           const { 'content-type': _json, ...forwarded } = headers
-          const signOut = await fetch(`${base}/api/v1/session`, { method: 'DELETE', headers: { ...forwarded, cookie: cookie.split(';')[0]! } })
+          const signOut = await fetch(`${base}/api/v1/session`, {
+            method: 'DELETE',
+            headers: { ...forwarded, cookie: cookie.split(';')[0]! },
+          })
           expect(signOut.status, label).toBe(204)
-          expect(/;\s*Secure(;|$)/.test(signOut.headers.get('set-cookie') ?? ''), `sign-out ${label}`).toBe(secureExpected(setting.trustsLoopback, proto))
+          expect(/;\s*Secure(;|$)/.test(signOut.headers.get('set-cookie') ?? ''), `sign-out ${label}`).toBe(
+            secureExpected(setting.trustsLoopback, proto),
+          )
           checked++
         }
       } finally {

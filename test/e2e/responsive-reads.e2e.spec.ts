@@ -23,8 +23,9 @@ const ANALYST_SECONDS = 8
  * tables and allowed functions, so the endpoint's checks pass and it really runs; with a
  * query parameter, as analysts write them.
  */
-const ENDLESS_SCAN = 'SELECT count() FROM sync_log AS a CROSS JOIN sync_log AS b CROSS JOIN sync_log AS c '
-  + 'WHERE cityHash64(a.sourcedId, b.sourcedId, c.sourcedId) % {k:UInt64} = 0'
+const ENDLESS_SCAN =
+  'SELECT count() FROM sync_log AS a CROSS JOIN sync_log AS b CROSS JOIN sync_log AS c ' +
+  'WHERE cityHash64(a.sourcedId, b.sourcedId, c.sourcedId) % {k:UInt64} = 0'
 
 let dir: string
 let data: string
@@ -38,7 +39,14 @@ let token: string
  */
 async function pagesWhile(work: Promise<unknown>): Promise<number> {
   let settled = false
-  const done = work.then(() => { settled = true }, () => { settled = true })
+  const done = work.then(
+    () => {
+      settled = true
+    },
+    () => {
+      settled = true
+    },
+  )
   let answered = 0
   while (!settled) {
     const page = await apiJson<{ rows: LogRecord[] }>(serve!.base, FIRST_LOG_PAGE, token)
@@ -65,9 +73,12 @@ afterAll(async () => {
 })
 
 describe('reads while heavy work runs', () => {
-  it('the page\'s first log page keeps answering while an analyst\'s query with a parameter scans until its time limit', async () => {
-    const analyst = fetch(`${sqlBase}/?param_k=7`, { method: 'POST', body: ENDLESS_SCAN, headers: { 'x-clickhouse-user': 'analyst', 'x-clickhouse-key': token } })
-      .then(async (res) => ({ status: res.status, text: await res.text() }))
+  it("the page's first log page keeps answering while an analyst's query with a parameter scans until its time limit", async () => {
+    const analyst = fetch(`${sqlBase}/?param_k=7`, {
+      method: 'POST',
+      body: ENDLESS_SCAN,
+      headers: { 'x-clickhouse-user': 'analyst', 'x-clickhouse-key': token },
+    }).then(async (res) => ({ status: res.status, text: await res.text() }))
     const answered = await pagesWhile(analyst)
     const { status, text } = await analyst
     // The scan ran to the limit: it was in flight the whole time the pages were answered.
@@ -77,22 +88,30 @@ describe('reads while heavy work runs', () => {
     expect(answered).toBeGreaterThanOrEqual(10)
   }, 120_000)
 
-  it('refuses an analyst\'s query naming a parameter it was not given, also right after one that gave it', async () => {
+  it("refuses an analyst's query naming a parameter it was not given, also right after one that gave it", async () => {
     const ask = async (search: string): Promise<{ status: number; text: string }> => {
-      const res = await fetch(`${sqlBase}/?${search}`, { method: 'POST', body: 'SELECT {k:UInt64} + 1', headers: { 'x-clickhouse-user': 'analyst', 'x-clickhouse-key': token } })
+      const res = await fetch(`${sqlBase}/?${search}`, {
+        method: 'POST',
+        body: 'SELECT {k:UInt64} + 1',
+        headers: { 'x-clickhouse-user': 'analyst', 'x-clickhouse-key': token },
+      })
       return { status: res.status, text: await res.text() }
     }
     expect(await ask('param_k=41')).toEqual({ status: 200, text: '42\n' })
     const without = await ask('')
     expect(without.status).toBe(400)
-    expect(without.text).toMatch(/^Code: 456\. DB::Exception: Substitution `k` is not set: give its value as param_k\. \(UNKNOWN_QUERY_PARAMETER\)\n$/)
+    expect(without.text).toMatch(
+      /^Code: 456\. DB::Exception: Substitution `k` is not set: give its value as param_k\. \(UNKNOWN_QUERY_PARAMETER\)\n$/,
+    )
   })
 
-  it('the page\'s first log page keeps answering while an import sent by another process is written', async () => {
+  it("the page's first log page keeps answering while an import sent by another process is written", async () => {
     const before = await apiJson<{ syncs: unknown[] }>(serve!.base, '/api/v1/syncs?tenant=district-c', token)
     expect(before.syncs).toEqual([])
     const night = join(dir, 'night1')
-    const imported: Promise<CliRun> = synclog(['import', night, '--tenant', 'district-c', '--format', 'json', '--data', data], { timeoutMs: 120_000 })
+    const imported: Promise<CliRun> = synclog(['import', night, '--tenant', 'district-c', '--format', 'json', '--data', data], {
+      timeoutMs: 120_000,
+    })
     const answered = await pagesWhile(imported)
     const run = await imported
     expect(run.code, run.stderr).toBe(0)

@@ -29,24 +29,43 @@ describe('synclog run all under npx', () => {
     await symlink(CLI, join(root, 'node_modules', '.bin', 'synclog'))
     const port = await freePort()
     const env = {
-      ...process.env, SYNCLOG_LOG_LEVEL: 'warn', SYNCLOG_KAFKA_BROKERS: brokers.join(','), SYNCLOG_REGISTRY_URL: registryUrl,
-      SYNCLOG_TOPIC_PREFIX: `e2e-run-stop-${process.pid}-${Date.now()}.`, SYNCLOG_TOPIC_PARTITIONS: '1',
+      ...process.env,
+      SYNCLOG_LOG_LEVEL: 'warn',
+      SYNCLOG_KAFKA_BROKERS: brokers.join(','),
+      SYNCLOG_REGISTRY_URL: registryUrl,
+      SYNCLOG_TOPIC_PREFIX: `e2e-run-stop-${process.pid}-${Date.now()}.`,
+      SYNCLOG_TOPIC_PARTITIONS: '1',
     }
-    const npx = spawn('npx', ['--offline', '--no', 'synclog', 'run', 'all', '--http-port', String(port), '--group', `e2e-run-stop-${process.pid}`, '--data', data],
-      { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] })
+    const npx = spawn(
+      'npx',
+      ['--offline', '--no', 'synclog', 'run', 'all', '--http-port', String(port), '--group', `e2e-run-stop-${process.pid}`, '--data', data],
+      { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] },
+    )
     let err = ''
     npx.stderr.on('data', (d: Buffer) => (err += d.toString()))
     let pid: number | undefined
     try {
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 90_000,
-        () => `synclog run all under npx never became ready: ${err}`)
+      await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
+        90_000,
+        () => `synclog run all under npx never became ready: ${err}`,
+      )
       pid = (JSON.parse(readFileSync(join(data, 'synclog.lock'), 'utf8')) as { pid: number }).pid
       expect(pid).not.toBe(npx.pid)
 
       npx.kill('SIGTERM')
-      await waitFor(async () => !alive(pid!), 60_000, () => `synclog run all (pid ${pid}) kept running after npx was stopped: ${err}`)
+      await waitFor(
+        async () => !alive(pid!),
+        60_000,
+        () => `synclog run all (pid ${pid}) kept running after npx was stopped: ${err}`,
+      )
       expect(existsSync(join(data, 'synclog.lock'))).toBe(false)
-      expect(await fetch(`http://127.0.0.1:${port}/healthz`).then(() => 'answered', () => 'refused')).toBe('refused')
+      expect(
+        await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          () => 'answered',
+          () => 'refused',
+        ),
+      ).toBe('refused')
     } finally {
       if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL')
       if (npx.exitCode === null && npx.signalCode === null) npx.kill('SIGKILL')

@@ -28,7 +28,9 @@ afterEach(async () => {
 async function logOf(data: string, ...filter: string[]): Promise<string[]> {
   const run = await synclog(['log', '--format', 'json', '--include-rejected', '--from', '2000-01-01', ...filter, '--data', data])
   expect(run.code, run.stderr).toBe(0)
-  return jsonLines(run.stdout).map((r) => JSON.stringify(r)).sort()
+  return jsonLines(run.stdout)
+    .map((r) => JSON.stringify(r))
+    .sort()
 }
 
 /** The log `synclog ingest` of these events gives, in a data directory of its own. */
@@ -44,7 +46,12 @@ describe('synclog serve --stream', () => {
     const dir = await tempDir('serve-stream')
     cleanup.push(() => rm(dir, { recursive: true, force: true }))
     const prefix = `e2e-serve-${process.pid}-${Date.now()}.`
-    const env = { SYNCLOG_KAFKA_BROKERS: brokers.join(','), SYNCLOG_REGISTRY_URL: registryUrl, SYNCLOG_TOPIC_PREFIX: prefix, SYNCLOG_TOPIC_PARTITIONS: '3' }
+    const env = {
+      SYNCLOG_KAFKA_BROKERS: brokers.join(','),
+      SYNCLOG_REGISTRY_URL: registryUrl,
+      SYNCLOG_TOPIC_PREFIX: prefix,
+      SYNCLOG_TOPIC_PARTITIONS: '3',
+    }
     const { night1, night2 } = generateDemoNights({ seed: 21, schoolYear: currentSchoolYear(new Date()) })
     await writeOneRosterBundle(join(dir, 'night1'), night1)
     await writeOneRosterBundle(join(dir, 'night2'), night2)
@@ -59,11 +66,20 @@ describe('synclog serve --stream', () => {
     const data = join(dir, 'served')
     const token = await createToken(data, 'ops')
     const metricsPort = await freePort()
-    const serve: RunningServe = await startServe(data, { env, args: ['--stream', '--group', `e2e-serve-${process.pid}`, '--metrics-port', String(metricsPort)], timeoutMs: 120_000 })
+    const serve: RunningServe = await startServe(data, {
+      env,
+      args: ['--stream', '--group', `e2e-serve-${process.pid}`, '--metrics-port', String(metricsPort)],
+      timeoutMs: 120_000,
+    })
     let stopped = false
-    cleanup.push(async () => { if (!stopped) await serve.stop() })
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status === 200, 90_000,
-      () => `the stream services never became ready:\n${serve.stderr()}`)
+    cleanup.push(async () => {
+      if (!stopped) await serve.stop()
+    })
+    await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status === 200,
+      90_000,
+      () => `the stream services never became ready:\n${serve.stderr()}`,
+    )
 
     const publish = async (name: string, events: readonly ChangeEvent[]): Promise<void> => {
       const run = await synclog(['publish', await ndjson(join(dir, `${name}.ndjson`), events)], { env })
@@ -75,7 +91,11 @@ describe('synclog serve --stream', () => {
     // Batch 1: a whole sync. Its rows show up in the log while the service keeps running.
     await publish('first', first)
     const ofFirst = ['--tenant', 'district-a', '--sync', 'night-1']
-    await waitFor(async () => (await logOf(data, ...ofFirst)).length === firstRows.length, 90_000, () => `the first sync's rows never showed:\n${serve.stderr()}`)
+    await waitFor(
+      async () => (await logOf(data, ...ofFirst)).length === firstRows.length,
+      90_000,
+      () => `the first sync's rows never showed:\n${serve.stderr()}`,
+    )
 
     // Batch 2 (an open sync), published while the CLI and the API read the first one's rows.
     const publishing = publish('second-open', secondOpen)
@@ -92,14 +112,21 @@ describe('synclog serve --stream', () => {
     // The open sync is listed as Running as soon as its start is projected.
     const openSyncRunning = async (): Promise<boolean> => {
       const run = await synclog(['syncs', '--format', 'json', '--from', '2000-01-01', '--data', data])
-      return run.code === 0 && (JSON.parse(run.stdout) as { syncId: string; status: string }[]).some((s) => s.syncId === 'night-1b' && s.status === 'Running')
+      return (
+        run.code === 0 &&
+        (JSON.parse(run.stdout) as { syncId: string; status: string }[]).some((s) => s.syncId === 'night-1b' && s.status === 'Running')
+      )
     }
     await waitFor(openSyncRunning, 60_000, () => `the open sync never showed as Running:\n${serve.stderr()}`)
 
     // The rest: the end of district-b's sync, then another night of district-a.
     await publish('rest', [second.at(-1)!, ...third])
     const expected = await ingested(dir, 'all', all)
-    await waitFor(async () => (await logOf(data)).length === expected.length, 120_000, () => `the stream never caught up:\n${serve.stderr()}`)
+    await waitFor(
+      async () => (await logOf(data)).length === expected.length,
+      120_000,
+      () => `the stream never caught up:\n${serve.stderr()}`,
+    )
     expect(await logOf(data)).toEqual(expected)
     const apiAll = await walkPages(serve.base, '/api/v1/log?from=2000-01-01&includeRejected=true', token)
     expect(apiAll.length).toBe(expected.length)
@@ -115,18 +142,33 @@ describe('synclog serve --stream', () => {
     const dir = await tempDir('serve-stream-hold')
     cleanup.push(() => rm(dir, { recursive: true, force: true }))
     const prefix = `e2e-hold-${process.pid}-${Date.now()}.`
-    const env = { SYNCLOG_KAFKA_BROKERS: brokers.join(','), SYNCLOG_REGISTRY_URL: registryUrl, SYNCLOG_TOPIC_PREFIX: prefix, SYNCLOG_TOPIC_PARTITIONS: '3' }
+    const env = {
+      SYNCLOG_KAFKA_BROKERS: brokers.join(','),
+      SYNCLOG_REGISTRY_URL: registryUrl,
+      SYNCLOG_TOPIC_PREFIX: prefix,
+      SYNCLOG_TOPIC_PARTITIONS: '3',
+    }
     const { night1, night2 } = generateDemoNights({ seed: 23, schoolYear: currentSchoolYear(new Date()) })
     await writeOneRosterBundle(join(dir, 'night1'), night1)
     // Night 2 without a third of its student enrollments: a full sync deleting that many goes On Hold.
-    await writeOneRosterBundle(join(dir, 'night3'), { ...night2, enrollments: night2.enrollments.filter((e, i) => e.role !== 'student' || i % 3 !== 0) })
+    await writeOneRosterBundle(join(dir, 'night3'), {
+      ...night2,
+      enrollments: night2.enrollments.filter((e, i) => e.role !== 'student' || i % 3 !== 0),
+    })
     const data = join(dir, 'served')
     const reviewer = await createToken(data, 'reviewer', '--tenant', 'district-h', '--role', 'reviewer')
     const metricsPort = await freePort()
-    const serve: RunningServe = await startServe(data, { env, args: ['--stream', '--group', `e2e-hold-${process.pid}`, '--metrics-port', String(metricsPort)], timeoutMs: 120_000 })
+    const serve: RunningServe = await startServe(data, {
+      env,
+      args: ['--stream', '--group', `e2e-hold-${process.pid}`, '--metrics-port', String(metricsPort)],
+      timeoutMs: 120_000,
+    })
     cleanup.push(() => serve.stop())
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status === 200, 90_000,
-      () => `the stream services never became ready:\n${serve.stderr()}`)
+    await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status === 200,
+      90_000,
+      () => `the stream services never became ready:\n${serve.stderr()}`,
+    )
     const publish = async (name: string, events: readonly ChangeEvent[]): Promise<void> => {
       const run = await synclog(['publish', await ndjson(join(dir, `${name}.ndjson`), events)], { env })
       expect(run.code, run.stderr).toBe(0)
@@ -137,7 +179,11 @@ describe('synclog serve --stream', () => {
     }
     const held = async (syncId: string): Promise<void> => {
       await publish(syncId, await nightEvents(dir, 3, syncId, 'district-h'))
-      await waitFor(async () => (await statusOf(syncId)) === 'On Hold', 90_000, () => `${syncId} never showed On Hold:\n${serve.stderr()}`)
+      await waitFor(
+        async () => (await statusOf(syncId)) === 'On Hold',
+        90_000,
+        () => `${syncId} never showed On Hold:\n${serve.stderr()}`,
+      )
     }
     await publish('h-1', await nightEvents(dir, 1, 'h-1', 'district-h'))
     await held('h-2')
@@ -153,9 +199,11 @@ describe('synclog serve --stream', () => {
     // The same deletions again are held again (the rejection left the state as before), and a reviewer approves them over HTTP.
     await held('h-3')
     const res = await fetch(`${serve.base}/api/v1/syncs/h-3/approve`, {
-      method: 'POST', body: '{}', headers: { authorization: `Bearer ${reviewer}`, 'content-type': 'application/json' },
+      method: 'POST',
+      body: '{}',
+      headers: { authorization: `Bearer ${reviewer}`, 'content-type': 'application/json' },
     })
-    const body = await res.json() as { status: string; message: string }
+    const body = (await res.json()) as { status: string; message: string }
     expect(res.status, JSON.stringify(body)).toBe(200)
     expect(body.status).toMatch(/^Completed/)
     expect(body.message).toMatch(/approved by token reviewer/)

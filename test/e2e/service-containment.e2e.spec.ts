@@ -68,7 +68,10 @@ let child: ChildProcess | undefined
 let serviceLog = ''
 
 async function startService(): Promise<ChildProcess> {
-  const started = spawn(process.execPath, ['--input-type=module', '-e', SERVICE], { env: { ...process.env, DIST, DATA: data }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const started = spawn(process.execPath, ['--input-type=module', '-e', SERVICE], {
+    env: { ...process.env, DIST, DATA: data },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   serviceLog = ''
   started.stderr!.on('data', (d: Buffer) => (serviceLog += d.toString()))
   await new Promise<void>((ready, fail) => {
@@ -145,7 +148,9 @@ describe('a command that fails with an error nothing handled', () => {
     child = await startService()
     const failed = await command('throws-while-writing')
     expect(failed.code).toBe(1)
-    expect(failed.stderr).toContain('synclog: unexpected error: a write callback threw; the synclog service stops, as this write may be half done')
+    expect(failed.stderr).toContain(
+      'synclog: unexpected error: a write callback threw; the synclog service stops, as this write may be half done',
+    )
     expect(await exited(child)).toBe(1)
   }, 60_000)
 

@@ -60,7 +60,8 @@ describe('a data directory whose path is too long for a socket', () => {
   })
 
   it('runs import, log and syncs from other processes in the service', async () => {
-    const run = (args: readonly string[]): ReturnType<typeof synclog> => synclog([...args, '--data', data], { cwd: root, timeoutMs: 180_000 })
+    const run = (args: readonly string[]): ReturnType<typeof synclog> =>
+      synclog([...args, '--data', data], { cwd: root, timeoutMs: 180_000 })
     const imported = await run(['import', 'night1', '--tenant', 'district-a', '--format', 'json'])
     expect(imported.code, imported.stderr).toBe(0)
     expect(imported.stderr).not.toContain('in use by another synclog process')

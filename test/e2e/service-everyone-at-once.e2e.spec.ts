@@ -68,7 +68,9 @@ function expectOk(r: CliRun, what: string): CliRun {
 
 /** A sync as its summary and rows say, without what differs between two runs (its id and times). */
 async function describeSync(data: string, syncId: string): Promise<string> {
-  const summary = JSON.parse(expectOk(await synclog(['summary', syncId, '--by-school', '--format', 'json', '--data', data]), 'summary').stdout) as Record<string, unknown>
+  const summary = JSON.parse(
+    expectOk(await synclog(['summary', syncId, '--by-school', '--format', 'json', '--data', data]), 'summary').stdout,
+  ) as Record<string, unknown>
   const rows = jsonLines(expectOk(await synclog(['log', '--sync', syncId, '--format', 'json', '--data', data]), 'log').stdout)
   const { syncId: _id, startedAt: _s, endedAt: _e, ...rest } = summary
   const lines = rows.map(({ syncId: _r, date: _d, ...row }) => JSON.stringify(row)).sort()
@@ -77,7 +79,9 @@ async function describeSync(data: string, syncId: string): Promise<string> {
 
 /** The newest sync of a tenant (each import tenant gets one). */
 async function onlySyncOf(data: string, tenant: string): Promise<string> {
-  const syncs = JSON.parse(expectOk(await synclog(['syncs', '--tenant', tenant, '--format', 'json', '--data', data]), 'syncs').stdout) as { syncId: string }[]
+  const syncs = JSON.parse(expectOk(await synclog(['syncs', '--tenant', tenant, '--format', 'json', '--data', data]), 'syncs').stdout) as {
+    syncId: string
+  }[]
   expect(syncs, `the syncs of ${tenant}`).toHaveLength(1)
   return syncs[0]!.syncId
 }
@@ -89,12 +93,18 @@ async function zipOf(folder: string, zipPath: string): Promise<void> {
 /** POST the zip as an importer; resolves with the sync's id once the import is done. */
 async function uploadImport(base: string, zipPath: string, tenant: string): Promise<string> {
   const res = await fetch(`${base}/api/v1/imports?tenant=${tenant}`, {
-    method: 'POST', body: await readFile(zipPath), headers: { authorization: `Bearer ${tokens.importer}`, 'content-type': 'application/zip' },
+    method: 'POST',
+    body: await readFile(zipPath),
+    headers: { authorization: `Bearer ${tokens.importer}`, 'content-type': 'application/zip' },
   })
-  const accepted = await res.json() as { importId: string; syncId: string }
+  const accepted = (await res.json()) as { importId: string; syncId: string }
   expect(res.status, JSON.stringify(accepted)).toBe(202)
   for (let i = 0; i < 600; i++) {
-    const job = await (await apiGet(base, res.headers.get('location')! + '?wait=5', tokens.importer)).json() as { state: string; syncId: string; error?: string }
+    const job = (await (await apiGet(base, res.headers.get('location')! + '?wait=5', tokens.importer)).json()) as {
+      state: string
+      syncId: string
+      error?: string
+    }
     if (job.state === 'done') {
       expect(job.syncId, 'the sync id answered at acceptance').toBe(accepted.syncId)
       return job.syncId
@@ -137,8 +147,9 @@ async function downloadXlsx(base: string, out: string): Promise<{ rows: number; 
   return { rows, digest: hash.digest('hex') }
 }
 
-const ANALYST_SQL = 'SELECT tenant, entity, outcome, count() AS n, uniqExact(sourcedId) AS records FROM sync_log '
-  + `WHERE tenant IN (${TENANT_NAMES.map((t) => `'${t}'`).join(', ')}) GROUP BY tenant, entity, outcome ORDER BY tenant, entity, outcome`
+const ANALYST_SQL =
+  'SELECT tenant, entity, outcome, count() AS n, uniqExact(sourcedId) AS records FROM sync_log ' +
+  `WHERE tenant IN (${TENANT_NAMES.map((t) => `'${t}'`).join(', ')}) GROUP BY tenant, entity, outcome ORDER BY tenant, entity, outcome`
 
 async function sqlViaClient(sqlBase: string): Promise<string> {
   const client = createClient({ url: sqlBase, username: 'analyst', password: tokens.operator })
@@ -158,14 +169,25 @@ async function sqlViaJdbc(sqlBase: string): Promise<string> {
 
 /** The files a scheduled export of the generated tenants wrote, each as name and content. */
 async function exportFiles(data: string, out: string): Promise<string> {
-  expectOk(await synclog(['export', '--name', 'nightly', '--out', out, '--format', 'csv', '--tenant', READ_TENANT, '--since', '2000-01-01', '--data', data], { timeoutMs: 300_000 }), 'export')
+  expectOk(
+    await synclog(
+      ['export', '--name', 'nightly', '--out', out, '--format', 'csv', '--tenant', READ_TENANT, '--since', '2000-01-01', '--data', data],
+      { timeoutMs: 300_000 },
+    ),
+    'export',
+  )
   const names = (await readdir(out)).sort()
-  const files = await Promise.all(names.map(async (n) => `${n.replace(/\d{8}T\d{6}Z/g, '<stamp>')}\n${await readFile(join(out, n), 'utf8')}`))
+  const files = await Promise.all(
+    names.map(async (n) => `${n.replace(/\d{8}T\d{6}Z/g, '<stamp>')}\n${await readFile(join(out, n), 'utf8')}`),
+  )
   return files.join('\n--\n')
 }
 
 async function heldStatus(data: string): Promise<string> {
-  const summary = JSON.parse(expectOk(await synclog(['summary', heldSyncId, '--format', 'json', '--data', data]), 'summary').stdout) as { status: string; message: string }
+  const summary = JSON.parse(expectOk(await synclog(['summary', heldSyncId, '--format', 'json', '--data', data]), 'summary').stdout) as {
+    status: string
+    message: string
+  }
   return `${summary.status}: ${summary.message}`
 }
 
@@ -187,10 +209,23 @@ function sqlPortOf(serve: RunningServe): string {
 beforeAll(async () => {
   root = await tempDir('everyone-at-once')
   const base = join(root, 'base')
-  const { stdout } = await run(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'test', 'support', 'seed-generated-log.ts'),
-    join(base, 'data'), String(SEEDED_ROWS), 'everyone-at-once'], { timeout: 300_000 })
+  const { stdout } = await run(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+      join(ROOT, 'test', 'support', 'seed-generated-log.ts'),
+      join(base, 'data'),
+      String(SEEDED_ROWS),
+      'everyone-at-once',
+    ],
+    { timeout: 300_000 },
+  )
   expect(Number(stdout.trim())).toBeGreaterThanOrEqual(SEEDED_ROWS)
-  for (const [name, tables] of [['night1', night1], ['held', heldNight]] as const) await writeOneRosterBundle(join(root, name), tables)
+  for (const [name, tables] of [
+    ['night1', night1],
+    ['held', heldNight],
+  ] as const)
+    await writeOneRosterBundle(join(root, name), tables)
   await zipOf(join(root, 'night1'), join(root, 'night1.zip'))
   const data = join(base, 'data')
   expectOk(await synclog(['import', join(root, 'night1'), '--tenant', TENANTS.held, '--data', data]), 'import night 1')
@@ -213,7 +248,10 @@ afterAll(async () => {
 async function oneAtATime(dir: string): Promise<Outcome> {
   const data = join(dir, 'data')
   const watch = join(dir, 'drop')
-  const cli = expectOk(await synclog(['import', join(root, 'night1'), '--tenant', TENANTS.cli, '--format', 'json', '--data', data]), 'import')
+  const cli = expectOk(
+    await synclog(['import', join(root, 'night1'), '--tenant', TENANTS.cli, '--format', 'json', '--data', data]),
+    'import',
+  )
   const exported = await exportFiles(data, join(dir, 'exports'))
   const approve = await synclog(['approve', heldSyncId, '--by', 'the reviewer', '--data', data])
   await mkdir(watch, { recursive: true })
@@ -226,7 +264,17 @@ async function oneAtATime(dir: string): Promise<Outcome> {
     const sqlBase = sqlPortOf(serve)
     const sqlClient = await sqlViaClient(sqlBase)
     const sqlJdbc = await sqlViaJdbc(sqlBase)
-    return { imports: await importsOf(data, cli, uploadId), paged, xlsxRows: xlsx.rows, xlsxDigest: xlsx.digest, sqlClient, sqlJdbc, exported, approve, heldAfter: await heldStatus(data) }
+    return {
+      imports: await importsOf(data, cli, uploadId),
+      paged,
+      xlsxRows: xlsx.rows,
+      xlsxDigest: xlsx.digest,
+      sqlClient,
+      sqlJdbc,
+      exported,
+      approve,
+      heldAfter: await heldStatus(data),
+    }
   } finally {
     await serve.stop()
   }
@@ -252,7 +300,17 @@ async function allAtOnce(dir: string): Promise<Outcome> {
       synclog(['approve', heldSyncId, '--by', 'the reviewer', '--data', data]),
     ])
     expectOk(cli, 'import through the service')
-    return { imports: await importsOf(data, cli, uploadId), paged, xlsxRows: xlsx.rows, xlsxDigest: xlsx.digest, sqlClient, sqlJdbc, exported, approve, heldAfter: await heldStatus(data) }
+    return {
+      imports: await importsOf(data, cli, uploadId),
+      paged,
+      xlsxRows: xlsx.rows,
+      xlsxDigest: xlsx.digest,
+      sqlClient,
+      sqlJdbc,
+      exported,
+      approve,
+      heldAfter: await heldStatus(data),
+    }
   } finally {
     await serve.stop()
   }
@@ -307,4 +365,3 @@ describe('one service, everyone at once', () => {
     expect(together.heldAfter).toMatch(/^Completed/)
   })
 })
-

@@ -40,7 +40,9 @@ let reference: { summary: { status: string; counts: Record<string, unknown> }; r
 async function rowsOf(data: string, syncId: string): Promise<string[]> {
   const run = await synclog(['log', '--sync', syncId, '--format', 'json', '--data', data], { timeoutMs: 60_000 })
   if (run.code !== 0) throw new Error(`synclog log exited with ${run.code}: ${run.stderr}`)
-  return jsonLines(run.stdout).map(({ syncId: _syncId, date: _date, ...row }) => JSON.stringify(row)).sort()
+  return jsonLines(run.stdout)
+    .map(({ syncId: _syncId, date: _date, ...row }) => JSON.stringify(row))
+    .sort()
 }
 
 /** A bundle folder as a zip, as an SIS would deliver it. */
@@ -56,20 +58,38 @@ interface Sent {
 }
 
 /** POST a body with node:http (so an early answer to a large body is read, not lost to a reset). */
-function post(base: string, path: string, token: string, body: Buffer | (() => AsyncIterable<Buffer>), headers: Record<string, string> = {}): Promise<Sent> {
+function post(
+  base: string,
+  path: string,
+  token: string,
+  body: Buffer | (() => AsyncIterable<Buffer>),
+  headers: Record<string, string> = {},
+): Promise<Sent> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`, 'content-type': 'application/zip',
-        ...(Buffer.isBuffer(body) ? { 'content-length': String(body.length) } : {}), ...headers,
+    const req = httpRequest(
+      `${base}${path}`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/zip',
+          ...(Buffer.isBuffer(body) ? { 'content-length': String(body.length) } : {}),
+          ...headers,
+        },
       },
-    }, (res) => {
-      let text = ''
-      res.on('data', (d: Buffer) => (text += d.toString()))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, json: text === '' ? {} : JSON.parse(text) as Record<string, unknown> }))
-      res.on('error', reject)
-    })
+      (res) => {
+        let text = ''
+        res.on('data', (d: Buffer) => (text += d.toString()))
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+          }),
+        )
+        res.on('error', reject)
+      },
+    )
     // The server may answer and close before the whole body is sent: the answer is what counts.
     req.on('error', (e) => setTimeout(() => reject(e), 2_000))
     if (Buffer.isBuffer(body)) {
@@ -89,7 +109,7 @@ function post(base: string, path: string, token: string, body: Buffer | (() => A
 
 async function getJson<T>(base: string, path: string, token: string): Promise<{ status: number; json: T }> {
   const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } })
-  return { status: res.status, json: await res.json() as T }
+  return { status: res.status, json: (await res.json()) as T }
 }
 
 /** Polls the import with `?wait=` until it is over. */
@@ -162,7 +182,7 @@ describe('POST /api/v1/imports', () => {
     const started = Date.now()
     const sent = await post(serve!.base, '/api/v1/imports?tenant=district-slow', token.operator, async function* () {
       for (let i = 0; i < pieces; i++) {
-        yield zip.subarray(Math.floor(zip.length * i / pieces), Math.floor(zip.length * (i + 1) / pieces))
+        yield zip.subarray(Math.floor((zip.length * i) / pieces), Math.floor((zip.length * (i + 1)) / pieces))
         await sleep(200)
       }
     })
@@ -173,7 +193,7 @@ describe('POST /api/v1/imports', () => {
   }, 120_000)
 
   it('documents the imports in the OpenAPI document: the zip body, 202 and the errors', async () => {
-    const doc = await (await fetch(`${serve!.base}/openapi.json`)).json() as {
+    const doc = (await (await fetch(`${serve!.base}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> }; responses: Record<string, unknown> }>>
     }
     const create = doc.paths['/api/v1/imports']!.post!
@@ -208,7 +228,12 @@ describe('POST /api/v1/imports', () => {
   })
 
   it('refuses a malformed upload with 400 naming the problem, and keeps nothing of it', async () => {
-    const notZip = await post(serve!.base, '/api/v1/imports?tenant=district-z', token.operator, Buffer.from('sourcedId,name\n1,not a zip\n'))
+    const notZip = await post(
+      serve!.base,
+      '/api/v1/imports?tenant=district-z',
+      token.operator,
+      Buffer.from('sourcedId,name\n1,not a zip\n'),
+    )
     expect(notZip.status).toBe(400)
     expect(JSON.stringify(notZip.json)).toMatch(/the upload.*zip/)
 
@@ -235,9 +260,13 @@ describe('POST /api/v1/imports', () => {
 
   it('imports two uploads sent at once one after the other, each with every row once', async () => {
     const zip = await readFile(night1Zip)
-    const [b, c] = await Promise.all(['district-b', 'district-c'].map((tenant) => post(serve!.base, `/api/v1/imports?tenant=${tenant}`, token.operator, zip)))
+    const [b, c] = await Promise.all(
+      ['district-b', 'district-c'].map((tenant) => post(serve!.base, `/api/v1/imports?tenant=${tenant}`, token.operator, zip)),
+    )
     expect([b!.status, c!.status]).toEqual([202, 202])
-    const [doneB, doneC] = await Promise.all([b!, c!].map((s) => settled(serve!.base, (s.json as unknown as ImportAnswer).importId, token.operator)))
+    const [doneB, doneC] = await Promise.all(
+      [b!, c!].map((s) => settled(serve!.base, (s.json as unknown as ImportAnswer).importId, token.operator)),
+    )
     expect([doneB!.state, doneC!.state]).toEqual(['done', 'done'])
     const [first, second] = [doneB!, doneC!].sort((x, y) => x.startedAt!.localeCompare(y.startedAt!))
     expect(second!.startedAt! >= first!.finishedAt!).toBe(true)
@@ -260,11 +289,17 @@ describe('an upload that stalls', () => {
     try {
       const zip = await readFile(night1Zip)
       const started = Date.now()
-      const sent = post(serve.base, '/api/v1/imports?tenant=district-a', operator, async function* () {
-        yield zip.subarray(0, 1000)
-        await sleep(4_000)
-        yield zip.subarray(1000)
-      }, { 'content-length': String(zip.length) })
+      const sent = post(
+        serve.base,
+        '/api/v1/imports?tenant=district-a',
+        operator,
+        async function* () {
+          yield zip.subarray(0, 1000)
+          await sleep(4_000)
+          yield zip.subarray(1000)
+        },
+        { 'content-length': String(zip.length) },
+      )
       await expect(sent).rejects.toThrow()
       expect(Date.now() - started).toBeLessThan(8_000)
       expect(existsSync(join(data, 'uploads')) ? await readdir(join(data, 'uploads')) : []).toEqual([])
@@ -307,8 +342,8 @@ describe('serve --watch: the drop folder', () => {
     const pieces = 10
     for (let i = 0; i < pieces; i++) {
       await sleep(300)
-      const from = half + Math.floor((zip.length - half) * i / pieces)
-      const to = half + Math.floor((zip.length - half) * (i + 1) / pieces)
+      const from = half + Math.floor(((zip.length - half) * i) / pieces)
+      const to = half + Math.floor(((zip.length - half) * (i + 1)) / pieces)
       await handle.write(zip.subarray(from, to))
       expect(existsSync(join(drop, 'district-a', 'failed')), 'a file still being written was taken').toBe(false)
     }
@@ -351,7 +386,7 @@ describe('serve --watch: the drop folder', () => {
     expect(json.imports.map((i) => i.name)).not.toContain(name)
   }, 90_000)
 
-  it('imports a bundle folder delivered into another tenant\'s folder as that tenant', async () => {
+  it("imports a bundle folder delivered into another tenant's folder as that tenant", async () => {
     await mkdir(join(drop, 'district-b'))
     await cp(join(dir, 'night1'), join(drop, 'district-b', 'night1'), { recursive: true })
     await waitFor(join(drop, 'district-b', 'done', 'night1', 'manifest.csv'), 120_000)

@@ -21,7 +21,11 @@ const night3: OneRosterTables = { ...night2, enrollments: night2.enrollments.fil
 
 /** What differs between two runs of the same commands: times (in sync ids, file names, dates) and directories. */
 function normalize(text: string, dir: string): string {
-  return text.split(dir).join('<dir>').replace(/\d{8}T\d{6}Z/g, '<stamp>').replace(/\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?/g, '<time>')
+  return text
+    .split(dir)
+    .join('<dir>')
+    .replace(/\d{8}T\d{6}Z/g, '<stamp>')
+    .replace(/\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?/g, '<time>')
 }
 
 async function waitFor(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
@@ -33,7 +37,10 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs: number
 }
 
 async function portRefuses(base: string): Promise<boolean> {
-  return fetch(`${base}/openapi.json`).then(() => false, () => true)
+  return fetch(`${base}/openapi.json`).then(
+    () => false,
+    () => true,
+  )
 }
 
 let root = ''
@@ -53,10 +60,15 @@ describe('one running service, everyone at once', () => {
   it('runs a new night’s import, an API reader, an export and an approval at the same time, with the rows one-at-a-time runs give', async () => {
     const live = join(root, 'live')
     const reference = join(root, 'reference')
-    const cli = (dir: string, args: readonly string[]): Promise<CliRun> => synclog([...args, '--data', join(dir, 'data')], { cwd: dir, timeoutMs: 180_000 })
+    const cli = (dir: string, args: readonly string[]): Promise<CliRun> =>
+      synclog([...args, '--data', join(dir, 'data')], { cwd: dir, timeoutMs: 180_000 })
     await mkdir(live)
     // Before: district-a has two nights; district-c has a night On Hold.
-    for (const [night, tenant] of [['night1', 'district-a'], ['night2', 'district-a'], ['night1', 'district-c']]) {
+    for (const [night, tenant] of [
+      ['night1', 'district-a'],
+      ['night2', 'district-a'],
+      ['night1', 'district-c'],
+    ]) {
       expect((await cli(live, ['import', join(root, night!), '--tenant', tenant!])).code).toBe(0)
     }
     const held = await cli(live, ['import', join(root, 'night3'), '--tenant', 'district-c', '--format', 'json'])
@@ -74,33 +86,50 @@ describe('one running service, everyone at once', () => {
     let together: [CliRun, CliRun, CliRun, Record<string, unknown>[]]
     try {
       together = await Promise.all([
-        cli(live, steps.importB), cli(live, steps.exportA), cli(live, steps.approveC),
+        cli(live, steps.importB),
+        cli(live, steps.exportA),
+        cli(live, steps.approveC),
         walkPages(service.base, '/api/v1/log?from=2000-01-01', token) as unknown as Promise<Record<string, unknown>[]>,
       ])
     } finally {
       expect(await service.stop()).toBe(0)
     }
     const [importB, exportA, approveC, pagedA] = together
-    const one = { importB: await cli(reference, steps.importB), exportA: await cli(reference, steps.exportA), approveC: await cli(reference, steps.approveC) }
+    const one = {
+      importB: await cli(reference, steps.importB),
+      exportA: await cli(reference, steps.exportA),
+      approveC: await cli(reference, steps.approveC),
+    }
 
-    for (const [name, run] of [['importB', importB], ['exportA', exportA], ['approveC', approveC]] as const) {
+    for (const [name, run] of [
+      ['importB', importB],
+      ['exportA', exportA],
+      ['approveC', approveC],
+    ] as const) {
       expect(run.code, `${name}: ${run.stderr}`).toBe(one[name].code)
       expect(normalize(run.stdout, live), name).toBe(normalize(one[name].stdout, reference))
     }
     expect(importB.code).toBe(0)
     expect(approveC.stdout).toContain('Completed')
-    const files = async (dir: string): Promise<string[]> => Promise.all((await readdir(join(dir, 'exports'))).sort().map(async (f) => normalize(await readFile(join(dir, 'exports', f), 'utf8'), dir)))
+    const files = async (dir: string): Promise<string[]> =>
+      Promise.all(
+        (await readdir(join(dir, 'exports'))).sort().map(async (f) => normalize(await readFile(join(dir, 'exports', f), 'utf8'), dir)),
+      )
     expect(await files(live)).toEqual(await files(reference))
 
     // The reader saw exactly district-a's rows, none lost or doubled while the others wrote.
     const key = (r: Record<string, unknown>): string => JSON.stringify(LOG_COLUMNS.filter((c) => c !== 'date').map((c) => r[c]))
-    const expectedA = jsonLines((await cli(reference, ['log', '--tenant', 'district-a', '--from', '2000-01-01', '--format', 'json'])).stdout)
+    const expectedA = jsonLines(
+      (await cli(reference, ['log', '--tenant', 'district-a', '--from', '2000-01-01', '--format', 'json'])).stdout,
+    )
     expect(expectedA.length).toBeGreaterThan(100)
     expect(pagedA.map(key).sort()).toEqual(expectedA.map(key).sort())
 
     // And the whole log is the one the same commands give one at a time.
     const everything = async (dir: string): Promise<string[]> =>
-      jsonLines((await cli(dir, ['log', '--from', '2000-01-01', '--include-rejected', '--format', 'json'])).stdout).map((r) => normalize(key(r), dir)).sort()
+      jsonLines((await cli(dir, ['log', '--from', '2000-01-01', '--include-rejected', '--format', 'json'])).stdout)
+        .map((r) => normalize(key(r), dir))
+        .sort()
     expect(await everything(live)).toEqual(await everything(reference))
   }, 900_000)
 })
@@ -124,7 +153,9 @@ describe('stopping the service', () => {
     const service = await startServe(data)
     let importing: Promise<CliRun> | undefined
     try {
-      importing = synclog(['import', join(root, 'night1'), '--tenant', 'district-a', '--format', 'json', '--data', data], { timeoutMs: 180_000 })
+      importing = synclog(['import', join(root, 'night1'), '--tenant', 'district-a', '--format', 'json', '--data', data], {
+        timeoutMs: 180_000,
+      })
       await waitFor('the import to start in the service', () => existsSync(join(data, 'import-in-progress.json')), 60_000)
     } finally {
       expect(await service.stop(120_000)).toBe(0)
@@ -147,7 +178,9 @@ describe('stopping the service', () => {
     await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'district-scripts', version: '1.0.0', private: true }))
     await symlink(CLI, join(project, 'node_modules', '.bin', 'synclog'))
     const npx = spawn('npx', ['--offline', '--no', 'synclog', 'serve', '--port', '0', '--data', data], {
-      cwd: project, env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: project,
+      env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     })
     let servicePid: number | undefined
     try {

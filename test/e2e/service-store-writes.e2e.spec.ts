@@ -55,7 +55,10 @@ describe('store writes sent to the service', () => {
     serves.push(serve)
     const socketPath = serviceSocketPath(data)
 
-    const garbage = await storeWrite(socketPath, Buffer.concat([frame(FRAME.event, Buffer.from('not avro at all')), frame(FRAME.write, '')]))
+    const garbage = await storeWrite(
+      socketPath,
+      Buffer.concat([frame(FRAME.event, Buffer.from('not avro at all')), frame(FRAME.write, '')]),
+    )
     expect(garbage.ok).toBe(false)
     expect(garbage.message).toMatch(/sync-log event|decode/i)
 

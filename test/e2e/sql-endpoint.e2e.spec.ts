@@ -24,8 +24,9 @@ let client: ClickHouseClient
 const token = { operator: '', tenant: '' }
 /** district-a's log rows as `synclog log --format json` prints them, each as one key (see keyOf). */
 let logKeys: string[]
-const COUNTS = 'SELECT (SELECT count() FROM sync_log) AS log, (SELECT count() FROM sync_runs) AS runs, (SELECT count() FROM sync_counts) AS counts, '
-  + '(SELECT count() FROM sync_outcomes) AS outcomes, (SELECT count() FROM sync_daily) AS daily FORMAT JSONEachRow'
+const COUNTS =
+  'SELECT (SELECT count() FROM sync_log) AS log, (SELECT count() FROM sync_runs) AS runs, (SELECT count() FROM sync_counts) AS counts, ' +
+  '(SELECT count() FROM sync_outcomes) AS outcomes, (SELECT count() FROM sync_daily) AS daily FORMAT JSONEachRow'
 let countsBefore: string
 
 const KEY_COLUMNS = 'syncId, action, entity, sourcedId, field'
@@ -67,7 +68,19 @@ beforeAll(async () => {
   ;({ data } = await importDemoDataSet(dir))
   token.operator = await createToken(data, 'analyst')
   token.tenant = await createToken(data, 'district-a-analyst', '--tenant', 'district-a')
-  const log = await synclog(['log', '--tenant', 'district-a', '--from', '2000-01-01', '--to', '2100-12-31', '--format', 'json', '--data', data])
+  const log = await synclog([
+    'log',
+    '--tenant',
+    'district-a',
+    '--from',
+    '2000-01-01',
+    '--to',
+    '2100-12-31',
+    '--format',
+    'json',
+    '--data',
+    data,
+  ])
   expect(log.code, log.stderr).toBe(0)
   logKeys = jsonLines(log.stdout).map(keyOf).sort()
   const counts = await synclog(['sql', COUNTS, '--data', data])
@@ -82,15 +95,33 @@ afterAll(async () => {
 })
 
 describe('synclog sql', () => {
-  it('prints a query\'s result as tab-separated values with a header when the output is not a terminal', async () => {
-    const run = await synclog(['sql', "SELECT tenant, count() AS syncs FROM sync_runs FINAL GROUP BY tenant ORDER BY tenant", '--data', data])
+  it("prints a query's result as tab-separated values with a header when the output is not a terminal", async () => {
+    const run = await synclog([
+      'sql',
+      'SELECT tenant, count() AS syncs FROM sync_runs FINAL GROUP BY tenant ORDER BY tenant',
+      '--data',
+      data,
+    ])
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout.split('\n')[0]).toBe('tenant\tsyncs')
-    expect(run.stdout.split('\n').slice(1).filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['district-a', 'district-b'])
+    expect(
+      run.stdout
+        .split('\n')
+        .slice(1)
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]),
+    ).toEqual(['district-a', 'district-b'])
   })
 
   it('binds --param_name values and honours a FORMAT clause, giving the rows synclog log gives', async () => {
-    const run = await synclog(['sql', `SELECT ${KEY_COLUMNS} FROM sync_log FINAL WHERE tenant = {tenant:String} FORMAT JSONEachRow`, '--param_tenant', 'district-a', '--data', data])
+    const run = await synclog([
+      'sql',
+      `SELECT ${KEY_COLUMNS} FROM sync_log FINAL WHERE tenant = {tenant:String} FORMAT JSONEachRow`,
+      '--param_tenant',
+      'district-a',
+      '--data',
+      data,
+    ])
     expect(run.code, run.stderr).toBe(0)
     expect(jsonLines(run.stdout).map(keyOf).sort()).toEqual(logKeys)
   })
@@ -107,7 +138,9 @@ describe('synclog sql', () => {
     const run = await synclog(['sql', 'SELECT * FROM sync_log', '--data', data], { env: { SYNCLOG_SQL_MAX_RESULT_ROWS: '1000' } })
     expect(run.code, run.stderr).toBe(1)
     expect(run.stderr).toMatch(/Limit for result exceeded, max rows: 1\.00 thousand.*\(TOO_MANY_ROWS_OR_BYTES\)/)
-    expect(run.stderr).toMatch(/raise it with sql\.maxResultRows in synclog\.config\.json or the environment variable SYNCLOG_SQL_MAX_RESULT_ROWS/)
+    expect(run.stderr).toMatch(
+      /raise it with sql\.maxResultRows in synclog\.config\.json or the environment variable SYNCLOG_SQL_MAX_RESULT_ROWS/,
+    )
   })
 })
 
@@ -129,13 +162,18 @@ describe('synclog serve --sql-port', () => {
 
   it('gives @clickhouse/client the rows synclog log gives, with query parameters', async () => {
     const result = await client.query({
-      query: `SELECT ${KEY_COLUMNS} FROM sync_log FINAL WHERE tenant = {tenant:String}`, format: 'JSONEachRow', query_params: { tenant: 'district-a' },
+      query: `SELECT ${KEY_COLUMNS} FROM sync_log FINAL WHERE tenant = {tenant:String}`,
+      format: 'JSONEachRow',
+      query_params: { tenant: 'district-a' },
     })
     expect((await result.json<Record<string, string>>()).map(keyOf).sort()).toEqual(logKeys)
   })
 
   it('sends the headers ClickHouse clients read, and 64-bit integers quoted in JSON as ClickHouse does', async () => {
-    const answer = await post('SELECT count() AS n FROM sync_log FINAL FORMAT JSON', { password: token.operator, query: { query_id: 'q-1' } })
+    const answer = await post('SELECT count() AS n FROM sync_log FINAL FORMAT JSON', {
+      password: token.operator,
+      query: { query_id: 'q-1' },
+    })
     expect(answer.status, answer.text).toBe(200)
     expect(answer.headers.get('x-clickhouse-format')).toBe('JSON')
     expect(answer.headers.get('x-clickhouse-query-id')).toBe('q-1')
@@ -148,8 +186,14 @@ describe('synclog serve --sql-port', () => {
   })
 
   it('takes the query in the URL, default_format, basic auth and ?user=&password=', async () => {
-    const search = new URLSearchParams({ query: "SELECT count() FROM sync_runs FINAL WHERE tenant = {t:String}", param_t: 'district-a', default_format: 'CSV' })
-    const basic = await fetch(`${sqlBase}/?${search}`, { headers: { authorization: `Basic ${Buffer.from(`analyst:${token.operator}`).toString('base64')}` } })
+    const search = new URLSearchParams({
+      query: 'SELECT count() FROM sync_runs FINAL WHERE tenant = {t:String}',
+      param_t: 'district-a',
+      default_format: 'CSV',
+    })
+    const basic = await fetch(`${sqlBase}/?${search}`, {
+      headers: { authorization: `Basic ${Buffer.from(`analyst:${token.operator}`).toString('base64')}` },
+    })
     expect(basic.status).toBe(200)
     expect(basic.headers.get('x-clickhouse-format')).toBe('CSV')
     const count = Number((await basic.text()).trim())
@@ -169,7 +213,9 @@ describe('synclog serve --sql-port', () => {
     }
     try {
       const url = `jdbc:clickhouse:${sqlBase}/synclog`
-      const rows = await jdbc.query(url, 'analyst', token.operator, `SELECT ${KEY_COLUMNS} FROM sync_log FINAL WHERE tenant = ?`, ['district-a'])
+      const rows = await jdbc.query(url, 'analyst', token.operator, `SELECT ${KEY_COLUMNS} FROM sync_log FINAL WHERE tenant = ?`, [
+        'district-a',
+      ])
       expect(rows.map(keyOf).sort()).toEqual(logKeys)
       await expect(jdbc.query(url, 'analyst', token.operator, 'DROP TABLE sync_log')).rejects.toThrow(/read-only/)
       await expect(jdbc.query(url, 'analyst', token.tenant, 'SELECT 1')).rejects.toThrow(/operator tokens only/)
@@ -178,7 +224,7 @@ describe('synclog serve --sql-port', () => {
     }
   }, 600_000)
 
-  it('refuses a tenant token, a wrong password and none with ClickHouse\'s errors', async () => {
+  it("refuses a tenant token, a wrong password and none with ClickHouse's errors", async () => {
     expect(expectRefused(await post('SELECT 1', { password: token.tenant }), 'tenant')).toBe('ACCESS_DENIED')
     expect((await post('SELECT 1', { password: token.tenant })).text).toMatch(/SQL is for operator tokens only/)
     expect(expectRefused(await post('SELECT 1', { password: 'slk_' + 'x'.repeat(43) }), 'wrong')).toBe('AUTHENTICATION_FAILED')
@@ -192,7 +238,13 @@ describe('synclog serve --sql-port', () => {
   })
 
   it('refuses settings in the URL that would lift the read-only mode or the limits', async () => {
-    for (const [name, value] of [['readonly', '0'], ['max_execution_time', '0'], ['max_result_rows', '0'], ['allow_ddl', '1'], ['max_memory_usage', '0']] as const) {
+    for (const [name, value] of [
+      ['readonly', '0'],
+      ['max_execution_time', '0'],
+      ['max_result_rows', '0'],
+      ['allow_ddl', '1'],
+      ['max_memory_usage', '0'],
+    ] as const) {
       const answer = await post('SELECT 1', { password: token.operator, query: { [name]: value } })
       expect(['READONLY', 'UNKNOWN_SETTING']).toContain(expectRefused(answer, `${name}=${value}`))
     }
@@ -224,11 +276,17 @@ describe('synclog serve --sql-port', () => {
 
   it('stops a query over the time limit with a clear error, and answers the next one', async () => {
     const started = Date.now()
-    await expect(client.query({
-      query: 'SELECT count() FROM sync_log AS a, sync_log AS b, sync_log AS c, sync_log AS d', format: 'JSONEachRow',
-    })).rejects.toMatchObject({ type: 'TIMEOUT_EXCEEDED', message: expect.stringMatching(/Timeout exceeded: elapsed .* maximum: 2000 ms.*sql\.maxExecutionSeconds/) as unknown })
+    await expect(
+      client.query({
+        query: 'SELECT count() FROM sync_log AS a, sync_log AS b, sync_log AS c, sync_log AS d',
+        format: 'JSONEachRow',
+      }),
+    ).rejects.toMatchObject({
+      type: 'TIMEOUT_EXCEEDED',
+      message: expect.stringMatching(/Timeout exceeded: elapsed .* maximum: 2000 ms.*sql\.maxExecutionSeconds/) as unknown,
+    })
     expect(Date.now() - started).toBeLessThan(15_000)
-    expect((await (await client.query({ query: 'SELECT 1 AS one', format: 'JSONEachRow' })).json())).toEqual([{ one: 1 }])
+    expect(await (await client.query({ query: 'SELECT 1 AS one', format: 'JSONEachRow' })).json()).toEqual([{ one: 1 }])
   }, 60_000)
 
   it('stops on SIGTERM with the API, closing the SQL port too', async () => {
@@ -238,6 +296,12 @@ describe('synclog serve --sql-port', () => {
 })
 
 async function countOf(tenant: string): Promise<number> {
-  const rows = await (await client.query({ query: 'SELECT count() AS n FROM sync_log FINAL WHERE tenant = {t:String}', format: 'JSONEachRow', query_params: { t: tenant } })).json<{ n: string }>()
+  const rows = await (
+    await client.query({
+      query: 'SELECT count() AS n FROM sync_log FINAL WHERE tenant = {t:String}',
+      format: 'JSONEachRow',
+      query_params: { t: tenant },
+    })
+  ).json<{ n: string }>()
   return Number(rows[0]!.n)
 }

@@ -24,7 +24,12 @@ afterEach(() => {
 })
 
 function envFor(prefix: string): Record<string, string> {
-  return { SYNCLOG_KAFKA_BROKERS: brokers.join(','), SYNCLOG_REGISTRY_URL: registryUrl, SYNCLOG_TOPIC_PREFIX: prefix, SYNCLOG_TOPIC_PARTITIONS: '3' }
+  return {
+    SYNCLOG_KAFKA_BROKERS: brokers.join(','),
+    SYNCLOG_REGISTRY_URL: registryUrl,
+    SYNCLOG_TOPIC_PREFIX: prefix,
+    SYNCLOG_TOPIC_PARTITIONS: '3',
+  }
 }
 
 /** Starts `synclog run <role>` and resolves with it once its /readyz answers. */
@@ -32,19 +37,27 @@ async function startService(role: string, env: Record<string, string>, args: str
   // A consumer group per topic prefix: other test files running at once use groups of their own.
   const group = ['--group', `e2e-${env.SYNCLOG_TOPIC_PREFIX ?? ''}${process.pid}`]
   const child = spawn(process.execPath, [CLI, 'run', role, '--http-port', String(port), ...group, ...args], {
-    env: { ...process.env, SYNCLOG_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, SYNCLOG_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
   })
   let log = ''
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()))
   child.on('exit', () => void writeFile(`/tmp/synclog-${role}-${port}.log`, log).catch(() => undefined))
   children.push(child)
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 90_000, () => `${role} never became ready:\n${log}`)
+  await waitFor(
+    async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
+    90_000,
+    () => `${role} never became ready:\n${log}`,
+  )
   return child
 }
 
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-  return text.split('\n').filter((l) => l.startsWith(name)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0)
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0)
 }
 
 async function twoNights(dir: string): Promise<ChangeEvent[][]> {
@@ -55,7 +68,9 @@ async function twoNights(dir: string): Promise<ChangeEvent[][]> {
 }
 
 const logOf = async (data: string): Promise<string[]> =>
-  jsonLines((await synclog(['log', '--format', 'json', '--include-rejected', '--from', '2000-01-01', '--data', data])).stdout).map((r) => JSON.stringify(r)).sort()
+  jsonLines((await synclog(['log', '--format', 'json', '--include-rejected', '--from', '2000-01-01', '--data', data])).stdout)
+    .map((r) => JSON.stringify(r))
+    .sort()
 
 async function embeddedReference(dir: string, events: readonly ChangeEvent[]): Promise<string[]> {
   const data = join(dir, 'embedded')
@@ -78,8 +93,13 @@ describe('stream mode', () => {
     const service = await startService('all', env, ['--data', data], metricsPort)
     const pub = await synclog(['publish', await ndjson(join(dir, 'all.ndjson'), all)], { env })
     expect(pub.code, pub.stderr).toBe(0)
-    await waitFor(async () => (await metric(metricsPort, 'synclog_events_processed_total')) >= all.length
-      && (await metric(metricsPort, 'synclog_consumer_lag')) === 0, 90_000, () => 'stream never caught up')
+    await waitFor(
+      async () =>
+        (await metric(metricsPort, 'synclog_events_processed_total')) >= all.length &&
+        (await metric(metricsPort, 'synclog_consumer_lag')) === 0,
+      90_000,
+      () => 'stream never caught up',
+    )
     service.kill('SIGTERM')
     await new Promise((r) => service.once('exit', r))
     expect(await logOf(data)).toEqual(await embeddedReference(dir, all))
@@ -95,13 +115,21 @@ describe('stream mode', () => {
     let processorPort = nextPort()
     let processor = await startService('processor', env, [], processorPort)
     expect((await synclog(['publish', await ndjson(join(dir, 'p1.ndjson'), [...n1!, ...n2!.slice(0, half)])], { env })).code).toBe(0)
-    await waitFor(async () => (await metric(processorPort, 'synclog_events_processed_total')) >= n1!.length + half, 60_000, () => 'processor did not take the first half')
+    await waitFor(
+      async () => (await metric(processorPort, 'synclog_events_processed_total')) >= n1!.length + half,
+      60_000,
+      () => 'processor did not take the first half',
+    )
     processor.kill('SIGKILL')
     await new Promise((r) => processor.once('exit', r))
     expect((await synclog(['publish', await ndjson(join(dir, 'p2.ndjson'), n2!.slice(half))], { env })).code).toBe(0)
     processorPort = nextPort()
     processor = await startService('processor', env, [], processorPort)
-    await waitFor(async () => (await metric(processorPort, 'synclog_events_processed_total')) >= n2!.length - half, 60_000, () => 'restarted processor did not finish')
+    await waitFor(
+      async () => (await metric(processorPort, 'synclog_events_processed_total')) >= n2!.length - half,
+      60_000,
+      () => 'restarted processor did not finish',
+    )
     // The projector keeps up; give it the time to drain, then stop it to read the tables.
     await new Promise((r) => setTimeout(r, 3000))
     projector.kill('SIGTERM')
@@ -120,37 +148,77 @@ describe('stream mode', () => {
     let projectorPort = nextPort()
     let projector = await startService('projector', env, ['--data', data], projectorPort)
     expect((await synclog(['publish', await ndjson(join(dir, 'all.ndjson'), [...n1!, ...n2!])], { env })).code).toBe(0)
-    await waitFor(async () => (await metric(projectorPort, 'synclog_rows_projected_total')) > 0, 60_000, () => 'projector wrote nothing')
+    await waitFor(
+      async () => (await metric(projectorPort, 'synclog_rows_projected_total')) > 0,
+      60_000,
+      () => 'projector wrote nothing',
+    )
     projector.kill('SIGKILL')
     await new Promise((r) => projector.once('exit', r))
-    await waitFor(async () => (await metric(processorPort, 'synclog_events_processed_total')) >= n1!.length + n2!.length, 60_000, () => 'processor did not finish')
+    await waitFor(
+      async () => (await metric(processorPort, 'synclog_events_processed_total')) >= n1!.length + n2!.length,
+      60_000,
+      () => 'processor did not finish',
+    )
     projectorPort = nextPort()
     projector = await startService('projector', env, ['--data', data], projectorPort)
-    await waitFor(async () => (await metric(projectorPort, 'synclog_rows_projected_total')) > 0
-      && (await metric(projectorPort, 'synclog_consumer_lag{service="projector"')) === 0, 60_000, () => 'restarted projector did not drain')
+    await waitFor(
+      async () =>
+        (await metric(projectorPort, 'synclog_rows_projected_total')) > 0 &&
+        (await metric(projectorPort, 'synclog_consumer_lag{service="projector"')) === 0,
+      60_000,
+      () => 'restarted projector did not drain',
+    )
     projector.kill('SIGTERM')
     processor.kill('SIGTERM')
     await new Promise((r) => projector.once('exit', r))
     expect(await logOf(data)).toEqual(await embeddedReference(dir, [...n1!, ...n2!]))
   })
 
-  it.skipIf(spawnSync('kcat', ['-V']).status !== 0)('writes Confluent-framed records that kcat reads and whose schema id resolves in the registry', async () => {
-    const dir = await tempDir('kcat')
-    const prefix = `e2e-${process.pid}-e.`
-    const env = envFor(prefix)
-    const [n1] = await twoNights(dir)
-    const processorPort = nextPort()
-    await startService('processor', env, [], processorPort)
-    expect((await synclog(['publish', await ndjson(join(dir, 'n1.ndjson'), n1!)], { env })).code).toBe(0)
-    await waitFor(async () => (await metric(processorPort, 'synclog_events_processed_total')) >= n1!.length, 60_000, () => 'processor did not finish')
-    const kcat = spawnSync('kcat', ['-C', '-b', brokers[0]!, '-t', `${prefix}sync-log`, '-o', 'beginning', '-c', '1', '-e', '-q', '-X', 'isolation.level=read_committed', '-f', '%s'], { timeout: 30_000 })
-    expect(kcat.status, kcat.stderr.toString()).toBe(0)
-    const value = kcat.stdout
-    expect(value[0]).toBe(0) // Confluent magic byte
-    const schemaId = value.readUInt32BE(1)
-    const schema = await (await fetch(`${registryUrl}/schemas/ids/${schemaId}`)).json() as { schema: string }
-    expect(JSON.parse(schema.schema)).toMatchObject({ name: 'SyncLogEvent' })
-  })
+  it.skipIf(spawnSync('kcat', ['-V']).status !== 0)(
+    'writes Confluent-framed records that kcat reads and whose schema id resolves in the registry',
+    async () => {
+      const dir = await tempDir('kcat')
+      const prefix = `e2e-${process.pid}-e.`
+      const env = envFor(prefix)
+      const [n1] = await twoNights(dir)
+      const processorPort = nextPort()
+      await startService('processor', env, [], processorPort)
+      expect((await synclog(['publish', await ndjson(join(dir, 'n1.ndjson'), n1!)], { env })).code).toBe(0)
+      await waitFor(
+        async () => (await metric(processorPort, 'synclog_events_processed_total')) >= n1!.length,
+        60_000,
+        () => 'processor did not finish',
+      )
+      const kcat = spawnSync(
+        'kcat',
+        [
+          '-C',
+          '-b',
+          brokers[0]!,
+          '-t',
+          `${prefix}sync-log`,
+          '-o',
+          'beginning',
+          '-c',
+          '1',
+          '-e',
+          '-q',
+          '-X',
+          'isolation.level=read_committed',
+          '-f',
+          '%s',
+        ],
+        { timeout: 30_000 },
+      )
+      expect(kcat.status, kcat.stderr.toString()).toBe(0)
+      const value = kcat.stdout
+      expect(value[0]).toBe(0) // Confluent magic byte
+      const schemaId = value.readUInt32BE(1)
+      const schema = (await (await fetch(`${registryUrl}/schemas/ids/${schemaId}`)).json()) as { schema: string }
+      expect(JSON.parse(schema.schema)).toMatchObject({ name: 'SyncLogEvent' })
+    },
+  )
 
   it('sends poison messages to the dead-letter topic with their reason and keeps going', async () => {
     const dir = await tempDir('poison')
@@ -163,17 +231,32 @@ describe('stream mode', () => {
     const producer = kafka.producer()
     await producer.connect()
     await producer.send({ topic: `${prefix}change-events`, messages: [{ key: 'district-a', value: Buffer.from('not avro at all') }] })
-    const orphan: ChangeEvent = { type: 'SyncEnded', eventId: 'x', tenant: 'district-a', syncId: 'never-started', app: 'sis', occurredAt: '2026-10-01T00:00:00.000Z' }
+    const orphan: ChangeEvent = {
+      type: 'SyncEnded',
+      eventId: 'x',
+      tenant: 'district-a',
+      syncId: 'never-started',
+      app: 'sis',
+      occurredAt: '2026-10-01T00:00:00.000Z',
+    }
     expect((await synclog(['publish', await ndjson(join(dir, 'orphan.ndjson'), [orphan, ...n1!])], { env })).code).toBe(0)
     await producer.disconnect()
-    await waitFor(async () => (await metric(metricsPort, 'synclog_events_processed_total')) >= n1!.length + 2, 60_000, () => 'processor stalled after poison')
+    await waitFor(
+      async () => (await metric(metricsPort, 'synclog_events_processed_total')) >= n1!.length + 2,
+      60_000,
+      () => 'processor stalled after poison',
+    )
 
     const reasons: string[] = []
     const consumer = kafka.consumer({ groupId: `dlq-reader-${process.pid}` })
     await consumer.connect()
     await consumer.subscribe({ topic: `${prefix}dead-letter`, fromBeginning: true })
     await consumer.run({ eachMessage: async ({ message }) => void reasons.push(message.headers?.['synclog.reason']?.toString() ?? '') })
-    await waitFor(async () => reasons.length >= 2, 30_000, () => `dead letters: ${reasons.join(' | ')}`)
+    await waitFor(
+      async () => reasons.length >= 2,
+      30_000,
+      () => `dead letters: ${reasons.join(' | ')}`,
+    )
     await consumer.disconnect()
     expect(reasons.some((r) => /Confluent|magic/i.test(r))).toBe(true)
     expect(reasons.some((r) => r.includes('no SyncStarted for sync never-started'))).toBe(true)

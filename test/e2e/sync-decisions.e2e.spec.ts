@@ -15,7 +15,16 @@ import { generateDemoNights, type OneRosterTables } from '../../src/demo/distric
 import { currentSchoolYear } from '../../src/demo/school-year.js'
 import { writeOneRosterBundle } from '../../src/demo/write-oneroster.js'
 import {
-  CHROMIUM_MISSING, CHROMIUM_PATH, apiJson, axeViolations, createToken, describeViolations, launchBrowser, signIn, startServe, type RunningServe,
+  CHROMIUM_MISSING,
+  CHROMIUM_PATH,
+  apiJson,
+  axeViolations,
+  createToken,
+  describeViolations,
+  launchBrowser,
+  signIn,
+  startServe,
+  type RunningServe,
 } from '../support/browser.js'
 import { synclog, tempDir } from '../support/cli.js'
 
@@ -54,7 +63,12 @@ interface Answer {
 }
 
 /** POSTs a decision; by default as a script does it: a bearer token and the JSON body {}. */
-async function decide(syncId: string, decision: 'approve' | 'reject', auth: Record<string, string>, body: { type?: string; text?: string } = {}): Promise<Answer> {
+async function decide(
+  syncId: string,
+  decision: 'approve' | 'reject',
+  auth: Record<string, string>,
+  body: { type?: string; text?: string } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { ...auth }
   if (body.type !== '') headers['content-type'] = body.type ?? 'application/json'
   const init: RequestInit = { method: 'POST', headers }
@@ -64,7 +78,8 @@ async function decide(syncId: string, decision: 'approve' | 'reject', auth: Reco
 }
 
 const bearer = (name: string): Record<string, string> => ({ authorization: `Bearer ${token[name]}` })
-const syncOf = async (syncId: string): Promise<SyncRun> => apiJson<SyncRun>(base, `/api/v1/syncs/${encodeURIComponent(syncId)}`, token['operator']!)
+const syncOf = async (syncId: string): Promise<SyncRun> =>
+  apiJson<SyncRun>(base, `/api/v1/syncs/${encodeURIComponent(syncId)}`, token['operator']!)
 
 beforeAll(async () => {
   dir = await tempDir('decisions')
@@ -78,7 +93,16 @@ beforeAll(async () => {
   token['viewer-a'] = await createToken(data, 'viewer-a', '--tenant', 'district-a')
   token['reviewer-a'] = await createToken(data, 'reviewer-a', '--tenant', 'district-a', '--role', 'reviewer')
   token['reviewer-all'] = await createToken(data, 'reviewer-all', '--role', 'reviewer')
-  token['school-reviewer'] = await createToken(data, 'school-reviewer', '--tenant', 'district-a', '--school', night1.orgs.find((o) => o.type === 'school')!.sourcedId!, '--role', 'reviewer')
+  token['school-reviewer'] = await createToken(
+    data,
+    'school-reviewer',
+    '--tenant',
+    'district-a',
+    '--school',
+    night1.orgs.find((o) => o.type === 'school')!.sourcedId!,
+    '--role',
+    'reviewer',
+  )
   serve = await startServe(data)
   base = serve.base
 }, 300_000)
@@ -93,7 +117,18 @@ afterAll(async () => {
 
 describe('token roles on the command line', () => {
   it('creates a token with a role, says the role once, and lists it', async () => {
-    const created = await synclog(['token', 'create', '--name', 'importer-a', '--tenant', 'district-a', '--role', 'importer', '--data', data])
+    const created = await synclog([
+      'token',
+      'create',
+      '--name',
+      'importer-a',
+      '--tenant',
+      'district-a',
+      '--role',
+      'importer',
+      '--data',
+      data,
+    ])
     expect(created.code, created.stderr).toBe(0)
     expect(created.stderr).toContain("Token 'importer-a' (tenant district-a, importer)")
     const table = await synclog(['token', 'list', '--data', data])
@@ -104,7 +139,15 @@ describe('token roles on the command line', () => {
     expect(table.stdout.split('\n').find((l) => l.startsWith('operator '))).toMatch(/every tenant\s+operator\s/)
     const json = await synclog(['token', 'list', '--format', 'json', '--data', data])
     const roles = (JSON.parse(json.stdout) as { name: string; role: string }[]).map((t) => [t.name, t.role])
-    expect(roles).toEqual(expect.arrayContaining([['viewer-a', 'viewer'], ['reviewer-a', 'reviewer'], ['reviewer-all', 'reviewer'], ['importer-a', 'importer'], ['operator', 'operator']]))
+    expect(roles).toEqual(
+      expect.arrayContaining([
+        ['viewer-a', 'viewer'],
+        ['reviewer-a', 'reviewer'],
+        ['reviewer-all', 'reviewer'],
+        ['importer-a', 'importer'],
+        ['operator', 'operator'],
+      ]),
+    )
   })
 
   it('refuses a role it does not know as a usage error, naming the roles, and creates nothing', async () => {
@@ -118,7 +161,11 @@ describe('token roles on the command line', () => {
   })
 
   it('reports the role and what it allows at GET /api/v1/me', async () => {
-    expect(await apiJson(base, '/api/v1/me', token['reviewer-a']!)).toMatchObject({ name: 'reviewer-a', role: 'reviewer', permissions: ['review'] })
+    expect(await apiJson(base, '/api/v1/me', token['reviewer-a']!)).toMatchObject({
+      name: 'reviewer-a',
+      role: 'reviewer',
+      permissions: ['review'],
+    })
     expect(await apiJson(base, '/api/v1/me', token['viewer-a']!)).toMatchObject({ role: 'viewer', permissions: [] })
     expect(await apiJson(base, '/api/v1/me', token['school-reviewer']!)).toMatchObject({ role: 'reviewer', permissions: [] })
   })
@@ -129,7 +176,9 @@ describe('deciding a held sync over HTTP', () => {
     const answer = await decide(held.a, 'approve', bearer('viewer-a'))
     expect(answer.status).toBe(403)
     expect(answer.body.error?.code).toBe('FORBIDDEN')
-    expect(answer.body.error?.message).toBe("token 'viewer-a' is a viewer and may not approve or reject syncs; that needs a reviewer or operator token (synclog token create --role ...)")
+    expect(answer.body.error?.message).toBe(
+      "token 'viewer-a' is a viewer and may not approve or reject syncs; that needs a reviewer or operator token (synclog token create --role ...)",
+    )
     expect((await syncOf(held.a)).status).toBe('On Hold')
   })
 
@@ -151,7 +200,11 @@ describe('deciding a held sync over HTTP', () => {
   })
 
   it('refuses a decision a cross-site form could send with the session cookie: no JSON body, no decision', async () => {
-    const signIn = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: token['reviewer-a'] }) })
+    const signIn = await fetch(`${base}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: token['reviewer-a'] }),
+    })
     expect(signIn.status).toBe(200)
     expect(await signIn.json()).toMatchObject({ role: 'reviewer', permissions: ['review'] })
     const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!
@@ -166,7 +219,8 @@ describe('deciding a held sync over HTTP', () => {
       expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(500)
     }
     const preflight = await fetch(`${base}/api/v1/syncs/${encodeURIComponent(held.a)}/approve`, {
-      method: 'OPTIONS', headers: { origin: 'http://127.0.0.1:1', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      method: 'OPTIONS',
+      headers: { origin: 'http://127.0.0.1:1', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
     })
     expect(preflight.headers.get('access-control-allow-origin'), 'a CORS preflight is never granted').toBeNull()
     expect(tries[0]!.status).toBe(415)
@@ -191,7 +245,10 @@ describe('deciding a held sync over HTTP', () => {
     const { status } = await syncOf(held.a)
     for (const answer of [again, reject]) {
       expect(answer.status).toBe(409)
-      expect(answer.body.error).toEqual({ code: 'NOT_ON_HOLD', message: `sync "${held.a}" is ${status}, not On Hold: only a sync On Hold can be approved or rejected` })
+      expect(answer.body.error).toEqual({
+        code: 'NOT_ON_HOLD',
+        message: `sync "${held.a}" is ${status}, not On Hold: only a sync On Hold can be approved or rejected`,
+      })
     }
     expect((await syncOf(held.a)).message).toBe('approved by token reviewer-a')
   })
@@ -210,10 +267,14 @@ describe('deciding a held sync over HTTP', () => {
   })
 
   it('documents both routes in the OpenAPI document with their refusals', async () => {
-    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>
+    }
     for (const decision of ['approve', 'reject']) {
       const op = doc.paths[`/api/v1/syncs/{syncId}/${decision}`]?.['post']
-      expect(Object.keys(op?.responses ?? {}).sort(), decision).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404', '409', '415']))
+      expect(Object.keys(op?.responses ?? {}).sort(), decision).toEqual(
+        expect.arrayContaining(['200', '400', '401', '403', '404', '409', '415']),
+      )
     }
   })
 })
@@ -278,7 +339,9 @@ describe('deciding a held sync on the page', () => {
     await confirm.getByRole('button', { name: 'Yes, approve' }).click()
     const announced = page.locator('#decision-status')
     expect(await announced.getAttribute('role')).toBe('status')
-    await expect.poll(async () => (await announced.textContent()) ?? '', { timeout: WAIT }).toMatch(new RegExp(`^Sync ${held.c} approved: it is now Completed`))
+    await expect
+      .poll(async () => (await announced.textContent()) ?? '', { timeout: WAIT })
+      .toMatch(new RegExp(`^Sync ${held.c} approved: it is now Completed`))
     await expect.poll(async () => (await row.locator('.status').first().textContent()) ?? '', { timeout: WAIT }).toMatch(/^Completed/)
     await row.getByText('approved by token reviewer-c').waitFor()
     expect(await row.getByRole('button', { name: /^(Approve|Reject)/ }).count()).toBe(0)

@@ -28,7 +28,17 @@ import { DISTRICT_KEY, type LogRecord, type OutcomeCountsJson, type SyncRun, typ
 import { LOG_COLUMN_HEADERS, LOG_COLUMNS, type LogColumn } from '../../src/events/sync-log-event.js'
 import { neutralizeFormula } from '../../src/export/spreadsheet-safety.js'
 import {
-  CHROMIUM_MISSING, CHROMIUM_PATH, apiGet, apiJson, axeViolations, createToken, describeViolations, launchBrowser, signIn, startServe, walkPages,
+  CHROMIUM_MISSING,
+  CHROMIUM_PATH,
+  apiGet,
+  apiJson,
+  axeViolations,
+  createToken,
+  describeViolations,
+  launchBrowser,
+  signIn,
+  startServe,
+  walkPages,
   type RunningServe,
 } from '../support/browser.js'
 import { busiestCrossSchool, importDemoDataSet } from '../support/demo-data-set.js'
@@ -44,21 +54,60 @@ const WAIT = 15_000
 
 /** The log table's columns, in order (a last column "Row" holds the "Full row" button). */
 const TABLE_COLUMNS: readonly LogColumn[] = [
-  'date', 'action', 'studentNumber', 'studentName', 'courseNumber', 'courseName', 'sectionNumber', 'field', 'oldValue', 'newValue',
-  'servingDistrict', 'servingSchool', 'homeDistrict', 'homeSchool', 'message',
+  'date',
+  'action',
+  'studentNumber',
+  'studentName',
+  'courseNumber',
+  'courseName',
+  'sectionNumber',
+  'field',
+  'oldValue',
+  'newValue',
+  'servingDistrict',
+  'servingSchool',
+  'homeDistrict',
+  'homeSchool',
+  'message',
 ]
 const TABLE_HEADERS = [...TABLE_COLUMNS.map((c) => LOG_COLUMN_HEADERS[c]), 'Row']
 
 /** The drill-down's columns: what happened to each record and why first, then who and where. */
-const DRILL_HEADERS = [...([
-  'date', 'action', 'outcome', 'message', 'sourcedId', 'studentNumber', 'studentName', 'courseNumber', 'courseName', 'sectionNumber',
-  'field', 'oldValue', 'newValue', 'servingSchool', 'homeSchool',
-] as const).map((c) => LOG_COLUMN_HEADERS[c]), 'Row']
+const DRILL_HEADERS = [
+  ...(
+    [
+      'date',
+      'action',
+      'outcome',
+      'message',
+      'sourcedId',
+      'studentNumber',
+      'studentName',
+      'courseNumber',
+      'courseName',
+      'sectionNumber',
+      'field',
+      'oldValue',
+      'newValue',
+      'servingSchool',
+      'homeSchool',
+    ] as const
+  ).map((c) => LOG_COLUMN_HEADERS[c]),
+  'Row',
+]
 
 /** The columns of "Summary by record type" after "Record type", and the counter each shows. */
 const SUMMARY_COLUMNS: readonly (readonly [string, keyof OutcomeCountsJson])[] = [
-  ['Total', 'total'], ['No Change', 'noChange'], ['New', 'new'], ['Updated', 'updated'], ['Deleted', 'deleted'],
-  ['Skipped', 'skipped'], ['Duplicates', 'duplicates'], ['Merged', 'merged'], ['Excluded', 'excluded'], ['Invalid', 'invalid'],
+  ['Total', 'total'],
+  ['No Change', 'noChange'],
+  ['New', 'new'],
+  ['Updated', 'updated'],
+  ['Deleted', 'deleted'],
+  ['Skipped', 'skipped'],
+  ['Duplicates', 'duplicates'],
+  ['Merged', 'merged'],
+  ['Excluded', 'excluded'],
+  ['Invalid', 'invalid'],
 ]
 
 const TOKEN_NAME = { operator: 'operator', districtA: 'district-a', school: 'one-school' } as const
@@ -127,7 +176,10 @@ const isFocused = (locator: Locator): Promise<boolean> => locator.evaluate((el) 
 
 /** Scrolls the window and every scrolling box to the bottom, and the last row into view. */
 async function scrollToBottom(page: Page, rows: Locator): Promise<void> {
-  await rows.last().scrollIntoViewIfNeeded().catch(() => undefined)
+  await rows
+    .last()
+    .scrollIntoViewIfNeeded()
+    .catch(() => undefined)
   await page.evaluate(() => {
     window.scrollTo(0, document.documentElement.scrollHeight)
     for (const el of document.querySelectorAll<HTMLElement>('*')) {
@@ -166,33 +218,46 @@ async function cellAt(table: Locator, row: string | { button: string }, column: 
   const index = headers.indexOf(column)
   expect(index, `column ${column} among ${headers.join(', ')}`).toBeGreaterThan(0)
   const page = table.page()
-  const rowHeader = typeof row === 'string'
-    ? page.getByRole('rowheader', { name: row, exact: true })
-    : page.getByRole('rowheader').filter({ has: page.getByRole('button', { name: row.button, exact: true }) })
+  const rowHeader =
+    typeof row === 'string'
+      ? page.getByRole('rowheader', { name: row, exact: true })
+      : page.getByRole('rowheader').filter({ has: page.getByRole('button', { name: row.button, exact: true }) })
   const found = ownBodyRows(table).filter({ has: rowHeader })
   await found.first().waitFor()
   expect(await found.count(), `rows headed ${JSON.stringify(row)}`).toBe(1)
   return found.locator(':scope > th, :scope > td').nth(index)
 }
 
-interface Cell { text: string; title: string | null; links: number }
+interface Cell {
+  text: string
+  title: string | null
+  links: number
+}
 
 /** The body rows of a table (not of tables inside it): each row's cells. */
 function tableCells(table: Locator): Promise<Cell[][]> {
-  return table.evaluate((t) => [...(t as HTMLTableElement).rows].filter((tr) => !['THEAD', 'TFOOT'].includes(tr.parentElement?.tagName ?? '')).map((tr) => [...tr.cells].map((c) => ({
-    text: (c.textContent ?? '').trim(),
-    title: c.getAttribute('title') ?? c.querySelector('[title]')?.getAttribute('title') ?? null,
-    links: c.querySelectorAll('a').length,
-  }))))
+  return table.evaluate((t) =>
+    [...(t as HTMLTableElement).rows]
+      .filter((tr) => !['THEAD', 'TFOOT'].includes(tr.parentElement?.tagName ?? ''))
+      .map((tr) =>
+        [...tr.cells].map((c) => ({
+          text: (c.textContent ?? '').trim(),
+          title: c.getAttribute('title') ?? c.querySelector('[title]')?.getAttribute('title') ?? null,
+          links: c.querySelectorAll('a').length,
+        })),
+      ),
+  )
 }
 
 /** The cells of one row, with each cell's title (the full value). */
 function rowCells(row: Locator): Promise<Cell[]> {
-  return row.evaluate((tr) => [...(tr as HTMLTableRowElement).cells].map((c) => ({
-    text: (c.textContent ?? '').trim(),
-    title: c.getAttribute('title') ?? c.querySelector('[title]')?.getAttribute('title') ?? null,
-    links: c.querySelectorAll('a').length,
-  })))
+  return row.evaluate((tr) =>
+    [...(tr as HTMLTableRowElement).cells].map((c) => ({
+      text: (c.textContent ?? '').trim(),
+      title: c.getAttribute('title') ?? c.querySelector('[title]')?.getAttribute('title') ?? null,
+      links: c.querySelectorAll('a').length,
+    })),
+  )
 }
 
 const COLUMN_OF_HEADER = new Map(LOG_COLUMNS.map((c) => [LOG_COLUMN_HEADERS[c], c]))
@@ -228,7 +293,10 @@ async function expectCellsShowRecords(table: Locator, max = 25): Promise<void> {
 
 // ---------------------------------------------------------------- the log view
 
-interface LogStatus { shown: number; total: number }
+interface LogStatus {
+  shown: number
+  total: number
+}
 const STATUS = /Showing ([\d,]+) of ([\d,]+) matching rows?/
 
 async function logStatus(page: Page): Promise<LogStatus | null> {
@@ -239,7 +307,9 @@ async function logStatus(page: Page): Promise<LogStatus | null> {
 
 /** Waits until the status counts `rows.length` matching rows and the table shows the first of them. */
 async function expectLogShows(page: Page, rows: readonly LogRecord[], label: string): Promise<void> {
-  await expect.poll(async () => (await logStatus(page))?.total, { timeout: WAIT, message: `${label}: matching total in the status` }).toBe(rows.length)
+  await expect
+    .poll(async () => (await logStatus(page))?.total, { timeout: WAIT, message: `${label}: matching total in the status` })
+    .toBe(rows.length)
   const first = keys(rows).slice(0, 100)
   await expect.poll(() => shownKeys(logTable(page)), { timeout: WAIT, message: `${label}: the first rows` }).toEqual(first)
   expect((await logStatus(page))?.shown, `${label}: rows shown in the status`).toBe(first.length)
@@ -289,7 +359,10 @@ async function readXlsx(path: string): Promise<{ sheets: number; rows: XlsxCell[
   const { stdout } = await promisify(execFile)(PYTHON, ['-c', script, path], { maxBuffer: 256 * 1024 * 1024 })
   const book = JSON.parse(stdout) as { sheets: number; rows: XlsxCell[][] }
   // A row read back may stop at its last non-empty cell.
-  return { sheets: book.sheets, rows: book.rows.map((r) => [...r, ...Array<XlsxCell>(Math.max(0, LOG_COLUMNS.length - r.length)).fill('')]) }
+  return {
+    sheets: book.sheets,
+    rows: book.rows.map((r) => [...r, ...Array<XlsxCell>(Math.max(0, LOG_COLUMNS.length - r.length)).fill('')]),
+  }
 }
 
 /** A log record as the Excel export writes it: every LOG_COLUMN, the date a date cell, text neutralized against formulas. */
@@ -351,7 +424,8 @@ function pickNameFragment(rows: readonly LogRecord[]): string {
   const candidates: { fragment: string; n: number }[] = []
   for (const fragment of new Set([...words].map((w) => w.slice(0, 3).toLowerCase()))) {
     const matching = rows.filter((r) => containsCi(r.studentName, fragment))
-    if (matching.length >= 5 && matching.length < 100 && new Set(matching.map((r) => r.action)).size >= 2) candidates.push({ fragment, n: matching.length })
+    if (matching.length >= 5 && matching.length < 100 && new Set(matching.map((r) => r.action)).size >= 2)
+      candidates.push({ fragment, n: matching.length })
   }
   candidates.sort((a, b) => Math.abs(a.n - 40) - Math.abs(b.n - 40) || a.fragment.localeCompare(b.fragment))
   if (candidates.length === 0) throw new Error('no student-name fragment matches several rows of district-a')
@@ -388,7 +462,8 @@ beforeAll(async () => {
   schoolName = rowsA.find((r) => r.homeSchoolId === school)?.homeSchool ?? rowsA.find((r) => r.servingSchoolId === school)!.servingSchool
   // The school with the most rows that do not involve `school` at all.
   const others = new Map<string, number>()
-  for (const r of rowsA) if (!inSchool(r, school) && r.homeSchoolId !== '') others.set(r.homeSchoolId, (others.get(r.homeSchoolId) ?? 0) + 1)
+  for (const r of rowsA)
+    if (!inSchool(r, school) && r.homeSchoolId !== '') others.set(r.homeSchoolId, (others.get(r.homeSchoolId) ?? 0) + 1)
   otherSchool = [...others.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0]
   nameFragment = pickNameFragment(rowsA)
   // `synclog token` does not need the data directory's lock: the running server reads new tokens.
@@ -432,7 +507,9 @@ describe('signing in', () => {
     const field = page.getByLabel('API token', { exact: true })
     await field.fill(`slk_${'A'.repeat(43)}`)
     await page.getByRole('button', { name: 'Sign in', exact: true }).click()
-    await expect.poll(async () => (await page.getByRole('alert').allTextContents()).join(' '), { timeout: WAIT }).toContain('unknown or revoked')
+    await expect
+      .poll(async () => (await page.getByRole('alert').allTextContents()).join(' '), { timeout: WAIT })
+      .toContain('unknown or revoked')
     expect.soft(await page.getByRole('button', { name: 'Sign out' }).count(), 'a "Sign out" button while signed out').toBe(0)
 
     await field.fill(token.districtA)
@@ -443,8 +520,16 @@ describe('signing in', () => {
 
     const cookies = await page.context().cookies(base)
     expect(cookies.length, 'a session cookie').toBeGreaterThan(0)
-    for (const cookie of cookies) expect({ name: cookie.name, httpOnly: cookie.httpOnly, sameSite: cookie.sameSite }).toEqual({ name: cookie.name, httpOnly: true, sameSite: 'Strict' })
-    const visibleToScripts = await page.evaluate(() => ({ cookie: document.cookie, storage: JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) }))
+    for (const cookie of cookies)
+      expect({ name: cookie.name, httpOnly: cookie.httpOnly, sameSite: cookie.sameSite }).toEqual({
+        name: cookie.name,
+        httpOnly: true,
+        sameSite: 'Strict',
+      })
+    const visibleToScripts = await page.evaluate(() => ({
+      cookie: document.cookie,
+      storage: JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+    }))
     expect(visibleToScripts.cookie, 'the session is not readable by scripts').toBe('')
     expect(visibleToScripts.storage, 'the token is not kept in web storage').not.toContain(token.districtA)
 
@@ -453,7 +538,12 @@ describe('signing in', () => {
 
     await page.getByRole('button', { name: 'Sign out' }).click()
     await page.getByLabel('API token', { exact: true }).waitFor()
-    expect.soft(await page.getByText(`Signed in as ${TOKEN_NAME.districtA}`).filter({ visible: true }).count(), '"Signed in as" once signed out').toBe(0)
+    expect
+      .soft(
+        await page.getByText(`Signed in as ${TOKEN_NAME.districtA}`).filter({ visible: true }).count(),
+        '"Signed in as" once signed out',
+      )
+      .toBe(0)
     await page.reload()
     await page.getByLabel('API token', { exact: true }).waitFor()
     await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor()
@@ -481,7 +571,9 @@ describe('the sync history', () => {
       expect(toNumber(cells[headers.indexOf('Records')]!.text)).toBe(sync.total)
       expect(toNumber(cells[headers.indexOf('Errors')]!.text)).toBe(sync.errors)
       const report = syncRow(page, sync.syncId).getByRole('link', { name: 'Error report (CSV)' })
-      expect(decodeURIComponent(new URL((await report.getAttribute('href'))!, base).pathname)).toBe(`/api/v1/syncs/${sync.syncId}/report.csv`)
+      expect(decodeURIComponent(new URL((await report.getAttribute('href'))!, base).pathname)).toBe(
+        `/api/v1/syncs/${sync.syncId}/report.csv`,
+      )
     }
   })
 
@@ -507,7 +599,11 @@ describe('the sync history', () => {
     const sync = syncsA[0]!
     const page = await pageAt('districtA', '#/syncs')
     await syncRow(page, sync.syncId).waitFor()
-    const { path, suggested } = await download(page, syncRow(page, sync.syncId).getByRole('link', { name: 'Error report (CSV)' }), 'report.csv')
+    const { path, suggested } = await download(
+      page,
+      syncRow(page, sync.syncId).getByRole('link', { name: 'Error report (CSV)' }),
+      'report.csv',
+    )
     expect(suggested).toMatch(/\.csv$/)
     const fromPage = await readFile(path)
     const fromApi = Buffer.from(await (await apiGet(base, `/api/v1/syncs/${enc(sync.syncId)}/report.csv`, token.districtA)).arrayBuffer())
@@ -552,8 +648,12 @@ describe('drill-down from a count to the records behind it', () => {
     await page.getByRole('heading', { level: 1, name: 'Deleted enrollment records' }).waitFor()
     expect(hashView(page.url())).toBe('#/drill')
     const params = hashParams(page.url())
-    expect({ sync: params.get('sync'), entity: params.get('entity'), outcome: params.get('outcome'), school: params.get('school') })
-      .toEqual({ sync: sync.syncId, entity: 'enrollment', outcome: 'Deleted', school: null })
+    expect({
+      sync: params.get('sync'),
+      entity: params.get('entity'),
+      outcome: params.get('outcome'),
+      school: params.get('school'),
+    }).toEqual({ sync: sync.syncId, entity: 'enrollment', outcome: 'Deleted', school: null })
     const status = await drillStatus(page)
     expect(saysNumber(status, count, 'counted'), status).toBe(true)
     const drilled = await loadAllRows(page, drillTable(page), expected.length)
@@ -561,7 +661,8 @@ describe('drill-down from a count to the records behind it', () => {
     const api = await walkPages(base, `/api/v1/syncs/${enc(sync.syncId)}/drilldown?entity=enrollment&outcome=Deleted`, token.operator)
     expect(drilled).toEqual(keys(api))
     expect([...drilled].sort()).toEqual(keys(expected).sort())
-    for (const k of drilled) expect({ k, outcome: byKey.get(k)?.outcome, entity: byKey.get(k)?.entity }).toEqual({ k, outcome: 'Deleted', entity: 'enrollment' })
+    for (const k of drilled)
+      expect({ k, outcome: byKey.get(k)?.outcome, entity: byKey.get(k)?.entity }).toEqual({ k, outcome: 'Deleted', entity: 'enrollment' })
     await expectCellsShowRecords(drillTable(page))
     expect(await headerTexts(drillTable(page)), 'the drill-down shows outcome and message first').toEqual(DRILL_HEADERS)
   })
@@ -582,7 +683,8 @@ describe('drill-down from a count to the records behind it', () => {
     expect(buttons.map((b) => b.trim()).sort()).toEqual(schoolIds.map((id) => schoolLabel(id, summary)).sort())
 
     // The school with the most enrollments counted this night.
-    const id = schoolIds.filter((s) => s !== DISTRICT_KEY)
+    const id = schoolIds
+      .filter((s) => s !== DISTRICT_KEY)
       .sort((a, b) => (summary.bySchool![b]!.counts.enrollment?.total ?? 0) - (summary.bySchool![a]!.counts.enrollment?.total ?? 0))[0]!
     const name = schoolLabel(id, summary)
     const total = summary.bySchool![id]!.counts.enrollment!.total
@@ -600,7 +702,9 @@ describe('drill-down from a count to the records behind it', () => {
     for (const cells of await tableCells(bySchool)) {
       const counts = summary.bySchool![id]!.counts[cells[0]!.text]!
       expect(counts, cells[0]!.text).toBeDefined()
-      SUMMARY_COLUMNS.forEach(([header, counter], i) => expect(toNumber(cells[i + 1]!.text), `${name} ${cells[0]!.text} ${header}`).toBe(counts[counter]))
+      SUMMARY_COLUMNS.forEach(([header, counter], i) =>
+        expect(toNumber(cells[i + 1]!.text), `${name} ${cells[0]!.text} ${header}`).toBe(counts[counter]),
+      )
     }
     const link = (await cellAt(bySchool, 'enrollment', 'Total')).getByRole('link')
     expect(toNumber((await link.textContent()) ?? '')).toBe(total)
@@ -608,8 +712,12 @@ describe('drill-down from a count to the records behind it', () => {
 
     await expect.poll(() => hashView(page.url()), { timeout: WAIT }).toBe('#/drill')
     const params = hashParams(page.url())
-    expect({ sync: params.get('sync'), entity: params.get('entity'), outcome: params.get('outcome'), school: params.get('school') })
-      .toEqual({ sync: sync.syncId, entity: 'enrollment', outcome: null, school: id })
+    expect({
+      sync: params.get('sync'),
+      entity: params.get('entity'),
+      outcome: params.get('outcome'),
+      school: params.get('school'),
+    }).toEqual({ sync: sync.syncId, entity: 'enrollment', outcome: null, school: id })
     await page.getByRole('heading', { level: 1, name: /enrollment/ }).waitFor()
     const status = await drillStatus(page)
     expect(saysNumber(status, total, 'counted'), status).toBe(true)
@@ -635,7 +743,9 @@ describe('drill-down from a count to the records behind it', () => {
     const status = await drillStatus(page)
     expect(saysNumber(status, count, 'counted'), status).toBe(true)
     expect(saysNumber(status, 0, 'shown'), status).toBe(true)
-    await expect.poll(async () => (await page.locator('p.note').allTextContents()).join(' '), { timeout: WAIT }).toContain('counted but not logged')
+    await expect
+      .poll(async () => (await page.locator('p.note').allTextContents()).join(' '), { timeout: WAIT })
+      .toContain('counted but not logged')
     expect(await bodyRows(drillTable(page)).count()).toBe(0)
   })
 })
@@ -658,7 +768,8 @@ describe('the sync log', () => {
     await searchField(page, 'studentName').pressSequentially(nameFragment, { delay: 60 })
     await expectLogShows(page, byName, `Student Name contains ${nameFragment}`)
     const nameColumn = TABLE_COLUMNS.indexOf('studentName')
-    for (const cells of await tableCells(table)) expect(containsCi(cells[nameColumn]!.text, nameFragment), cells[nameColumn]!.text).toBe(true)
+    for (const cells of await tableCells(table))
+      expect(containsCi(cells[nameColumn]!.text, nameFragment), cells[nameColumn]!.text).toBe(true)
     await expectCellsShowRecords(table, 100)
     await expect.poll(() => hashParams(page.url()).get('contains.studentName'), { timeout: WAIT }).toBe(nameFragment)
     expect(hashView(page.url())).toBe('#/log')
@@ -667,7 +778,10 @@ describe('the sync log', () => {
     // An action some, not all, of those rows have, typed in lower case.
     const actionCounts = new Map<string, number>()
     for (const r of byName) actionCounts.set(r.action, (actionCounts.get(r.action) ?? 0) + 1)
-    const action = [...actionCounts.entries()].filter(([, n]) => n < byName.length).sort((a, b) => b[1] - a[1])[0]![0].toLowerCase()
+    const action = [...actionCounts.entries()]
+      .filter(([, n]) => n < byName.length)
+      .sort((a, b) => b[1] - a[1])[0]![0]
+      .toLowerCase()
     const both = byName.filter((r) => containsCi(r.action, action))
     expect(both.length).toBeGreaterThan(0)
     expect(both.length).toBeLessThan(byName.length)
@@ -683,10 +797,17 @@ describe('the sync log', () => {
     expect(await searchField(page, 'action').inputValue()).toBe(action)
 
     await clearName.click()
-    await expectLogShows(page, rowsA.filter((r) => containsCi(r.action, action)), 'Student Name search cleared')
+    await expectLogShows(
+      page,
+      rowsA.filter((r) => containsCi(r.action, action)),
+      'Student Name search cleared',
+    )
     expect(await searchField(page, 'studentName').inputValue()).toBe('')
     await expect.poll(() => hashParams(page.url()).has('contains.studentName'), { timeout: WAIT }).toBe(false)
-    const clearHides = await clearName.waitFor({ state: 'hidden', timeout: WAIT }).then(() => true, () => false)
+    const clearHides = await clearName.waitFor({ state: 'hidden', timeout: WAIT }).then(
+      () => true,
+      () => false,
+    )
     expect.soft(clearHides, '"Clear Student Name search" hides once the field is empty again').toBe(true)
   })
 
@@ -708,7 +829,11 @@ describe('the sync log', () => {
     const dates = (await tableCells(table)).map((cells) => cells[dateColumn]!.text)
     expect(dates).toEqual([...dates].sort().reverse())
     await expect.poll(async () => await logStatus(page), { timeout: WAIT }).toEqual({ shown: rowsA.length, total: rowsA.length })
-    await expect.poll(() => page.getByRole('button', { name: 'Load more rows' }).isVisible(), { timeout: WAIT, message: '"Load more rows" once every row is shown' })
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Load more rows' }).isVisible(), {
+        timeout: WAIT,
+        message: '"Load more rows" once every row is shown',
+      })
       .toBe(false)
   })
 
@@ -718,14 +843,25 @@ describe('the sync log', () => {
     const scope = page.getByRole('group', { name: 'Scope' })
     const district = scope.getByLabel('District', { exact: true })
     expect(await district.isDisabled()).toBe(false)
-    const options = await district.locator('option').evaluateAll((os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, text: (o.textContent ?? '').trim() })))
+    const options = await district
+      .locator('option')
+      .evaluateAll((os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, text: (o.textContent ?? '').trim() })))
     expect(options[0]!.text).toBe('All districts')
     expect(options.slice(1).map((o) => o.value)).toEqual(['district-a', 'district-b'])
     const side = scope.getByLabel('Match school on', { exact: true })
-    expect(await side.locator('option').evaluateAll((os) => os.map((o) => [(o as HTMLOptionElement).value, (o.textContent ?? '').trim()])))
-      .toEqual([['either', 'Home or serving school'], ['home', 'Home school'], ['serving', 'Serving school']])
+    expect(
+      await side.locator('option').evaluateAll((os) => os.map((o) => [(o as HTMLOptionElement).value, (o.textContent ?? '').trim()])),
+    ).toEqual([
+      ['either', 'Home or serving school'],
+      ['home', 'Home school'],
+      ['serving', 'Serving school'],
+    ])
     await district.selectOption('district-b')
-    await expectLogShows(page, allRows.filter((r) => r.tenant === 'district-b'), 'district-b')
+    await expectLogShows(
+      page,
+      allRows.filter((r) => r.tenant === 'district-b'),
+      'district-b',
+    )
   })
 
   it.skipIf(!HAS_OPENPYXL)(`exports exactly the searched rows to a valid Excel file${NO_OPENPYXL}`, async () => {
@@ -751,17 +887,24 @@ describe('the sync log', () => {
     await page.keyboard.press('Enter')
     const dialog = page.getByRole('dialog', { name: 'Row details' })
     await dialog.waitFor()
-    await expect.poll(() => dialog.evaluate((d) => d.contains(document.activeElement)), { timeout: WAIT, message: 'focus inside the dialog' }).toBe(true)
-    const fields = new Map(await dialog.locator('dt').evaluateAll((dts) => dts.map((dt) => [
-      (dt.textContent ?? '').trim(), (dt.nextElementSibling?.textContent ?? '').trim(),
-    ] as [string, string])))
+    await expect
+      .poll(() => dialog.evaluate((d) => d.contains(document.activeElement)), { timeout: WAIT, message: 'focus inside the dialog' })
+      .toBe(true)
+    const fields = new Map(
+      await dialog
+        .locator('dt')
+        .evaluateAll((dts) =>
+          dts.map((dt) => [(dt.textContent ?? '').trim(), (dt.nextElementSibling?.textContent ?? '').trim()] as [string, string]),
+        ),
+    )
     // An empty value may be shown as a visible "(blank)" marker.
     const shownAs = (column: LogColumn): string | undefined => {
       const value = fields.get(LOG_COLUMN_HEADERS[column])
       return record[column] === '' && value === '(blank)' ? '' : value
     }
     for (const column of TABLE_COLUMNS) expect(shownAs(column), LOG_COLUMN_HEADERS[column]).toBe(record[column])
-    for (const column of LOG_COLUMNS) if (fields.has(LOG_COLUMN_HEADERS[column])) expect(shownAs(column), LOG_COLUMN_HEADERS[column]).toBe(record[column])
+    for (const column of LOG_COLUMNS)
+      if (fields.has(LOG_COLUMN_HEADERS[column])) expect(shownAs(column), LOG_COLUMN_HEADERS[column]).toBe(record[column])
     await page.keyboard.press('Escape')
     await dialog.waitFor({ state: 'hidden' })
     await expect.poll(() => isFocused(button), { timeout: WAIT, message: 'focus back on the Full row button' }).toBe(true)
@@ -773,7 +916,7 @@ describe('the sync log', () => {
   })
 })
 
-describe("a token scoped to one school", () => {
+describe('a token scoped to one school', () => {
   const schoolRows = (): LogRecord[] => rowsA.filter((r) => inSchool(r, school))
 
   it("shows only its school's rows, with the scope fixed, whatever the URL asks for", async () => {
@@ -794,10 +937,15 @@ describe("a token scoped to one school", () => {
 
     const allowed = new Set(keys(expected))
     await page.goto(`${base}/#/log?school=${enc(otherSchool)}`)
-    await expect.poll(async () => (await logStatus(page)) !== null || (await page.getByRole('alert').count()) > 0, { timeout: WAIT }).toBe(true)
+    await expect
+      .poll(async () => (await logStatus(page)) !== null || (await page.getByRole('alert').count()) > 0, { timeout: WAIT })
+      .toBe(true)
     await page.waitForTimeout(1_000)
     const afterOther = await shownKeys(logTable(page))
-    expect(afterOther.filter((k) => !allowed.has(k)), `rows of ${otherSchool} only`).toEqual([])
+    expect(
+      afterOther.filter((k) => !allowed.has(k)),
+      `rows of ${otherSchool} only`,
+    ).toEqual([])
     const status = await logStatus(page)
     if (status !== null) expect(status.total).toBeLessThanOrEqual(expected.length)
   })
@@ -815,7 +963,10 @@ describe("a token scoped to one school", () => {
   it('sees only its own school in the sync summaries and their drill-downs', async () => {
     const page = await pageAt('school', '#/syncs')
     const table = page.getByRole('table', { name: 'Syncs' })
-    await expect.poll(() => table.locator('tr[data-sync-id]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-sync-id'))), { timeout: WAIT })
+    await expect
+      .poll(() => table.locator('tr[data-sync-id]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-sync-id'))), {
+        timeout: WAIT,
+      })
       .toEqual(syncsA.map((s) => s.syncId))
     const sync = syncsA[0]!
     const region = await openDetails(page, sync.syncId)
@@ -836,7 +987,10 @@ describe("a token scoped to one school", () => {
     expect(api.length).toBeGreaterThan(0)
     const drilled = await loadAllRows(page, drillTable(page), api.length)
     expect(drilled).toEqual(keys(api))
-    expect(drilled.filter((k) => !allowed.has(k)), 'rows outside the school').toEqual([])
+    expect(
+      drilled.filter((k) => !allowed.has(k)),
+      'rows outside the school',
+    ).toEqual([])
   })
 })
 
@@ -876,13 +1030,20 @@ describe('keyboard and accessibility', () => {
     await expectLogShows(page, rowsA, 'no search')
     await page.reload()
     await expectLogShows(page, rowsA, 'after a reload')
-    const labelOfFocus = (): Promise<string> => page.evaluate(() => {
-      const el = document.activeElement as HTMLInputElement | null
-      if (el === null) return ''
-      const labelledBy = el.getAttribute('aria-labelledby')
-      const byIds = labelledBy === null ? '' : labelledBy.split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? '').join(' ')
-      return (el.getAttribute('aria-label') ?? (byIds || (el.labels?.[0]?.textContent ?? ''))).trim()
-    })
+    const labelOfFocus = (): Promise<string> =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLInputElement | null
+        if (el === null) return ''
+        const labelledBy = el.getAttribute('aria-labelledby')
+        const byIds =
+          labelledBy === null
+            ? ''
+            : labelledBy
+                .split(/\s+/)
+                .map((id) => document.getElementById(id)?.textContent ?? '')
+                .join(' ')
+        return (el.getAttribute('aria-label') ?? (byIds || (el.labels?.[0]?.textContent ?? ''))).trim()
+      })
     const first = searchField(page, 'date')
     let presses = 0
     while (!(await isFocused(first))) {
@@ -896,9 +1057,18 @@ describe('keyboard and accessibility', () => {
       await page.keyboard.press('Tab')
       visited.push(await labelOfFocus())
     }
-    expect(visited.filter((l) => l.startsWith('Search '))).toEqual(['Search Date', 'Search Action', 'Search Student Number', 'Search Student Name'])
+    expect(visited.filter((l) => l.startsWith('Search '))).toEqual([
+      'Search Date',
+      'Search Action',
+      'Search Student Number',
+      'Search Student Name',
+    ])
     await page.keyboard.type(nameFragment, { delay: 60 })
-    await expectLogShows(page, rowsA.filter((r) => containsCi(r.studentName, nameFragment)), 'typed after tabbing')
+    await expectLogShows(
+      page,
+      rowsA.filter((r) => containsCi(r.studentName, nameFragment)),
+      'typed after tabbing',
+    )
   })
 })
 

@@ -35,8 +35,16 @@ const ACCESS_SQL = readFileSync(join(ROOT, 'sql/clickhouse-server/analyst-access
 
 // ---- the page's SQL blocks ----------------------------------------------------------------
 
-interface Expectation { kind: 'rows' | 'runs' | 'server-only'; mentions: string[] }
-interface SqlBlock { line: number; heading: string; sql: string; expect: Expectation | null }
+interface Expectation {
+  kind: 'rows' | 'runs' | 'server-only'
+  mentions: string[]
+}
+interface SqlBlock {
+  line: number
+  heading: string
+  sql: string
+  expect: Expectation | null
+}
 
 function parseExpectation(text: string): Expectation {
   const [kind, ...options] = text.split(';').map((s) => s.trim())
@@ -59,7 +67,12 @@ function sqlBlocks(markdown: string): SqlBlock[] {
     let k = i - 1
     while (k >= 0 && (lines[k] ?? '').trim() === '') k--
     const comment = /^<!--\s*expect:\s*(.+?)\s*-->$/.exec((lines[k] ?? '').trim())
-    blocks.push({ line: i + 1, heading, sql: lines.slice(i + 1, end).join('\n'), expect: comment?.[1] === undefined ? null : parseExpectation(comment[1]) })
+    blocks.push({
+      line: i + 1,
+      heading,
+      sql: lines.slice(i + 1, end).join('\n'),
+      expect: comment?.[1] === undefined ? null : parseExpectation(comment[1]),
+    })
     i = end
   }
   return blocks
@@ -67,8 +80,13 @@ function sqlBlocks(markdown: string): SqlBlock[] {
 
 /** SQL text without `--` comment lines, split into statements (the files here have no ';' inside strings). */
 function statements(sql: string): string[] {
-  return sql.split('\n').filter((l) => !l.trim().startsWith('--')).join('\n')
-    .split(';').map((s) => s.trim()).filter((s) => s !== '')
+  return sql
+    .split('\n')
+    .filter((l) => !l.trim().startsWith('--'))
+    .join('\n')
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
 }
 
 const BLOCKS = sqlBlocks(DOC)
@@ -80,15 +98,22 @@ const SERVER_ONLY = BLOCKS.filter((b) => b.expect?.kind === 'server-only')
 const SCOPED_TABLES = ['sync_log', 'sync_runs', 'sync_counts', 'sync_outcomes', 'sync_daily'] as const
 type ScopedTable = (typeof SCOPED_TABLES)[number]
 
-interface Policy { name: string; table: string; using: string; to: string }
+interface Policy {
+  name: string
+  table: string
+  using: string
+  to: string
+}
 
 const POLICY = /^CREATE ROW POLICY (?:OR REPLACE )?(\w+) ON synclog\.(\w+) FOR SELECT\s+USING\s+([\s\S]+?)\s+TO\s+([\s\S]+)$/
 
-const POLICIES: Policy[] = statements(ACCESS_SQL).filter((s) => s.startsWith('CREATE ROW POLICY')).map((s) => {
-  const m = POLICY.exec(s)
-  if (m === null) throw new Error(`cannot read the row policy: ${s}`)
-  return { name: m[1]!, table: m[2]!, using: m[3]!, to: m[4]!.trim() }
-})
+const POLICIES: Policy[] = statements(ACCESS_SQL)
+  .filter((s) => s.startsWith('CREATE ROW POLICY'))
+  .map((s) => {
+    const m = POLICY.exec(s)
+    if (m === null) throw new Error(`cannot read the row policy: ${s}`)
+    return { name: m[1]!, table: m[2]!, using: m[3]!, to: m[4]!.trim() }
+  })
 
 /** The analyst policy's USING expression on a table, exactly as the file has it. */
 function analystUsing(table: ScopedTable): string {
@@ -126,7 +151,11 @@ const SECTION = DEMO.night1.classes.find((c) => c.schoolSourcedId === HIGH_SCHOO
 const NEIGHBOUR_SCHOOL = DEMO.night1.orgs.filter((o) => o.type === 'school').at(-1)!.sourcedId!
 /** Values of the page's named parameters, all present in the data. */
 const PARAMS: Record<string, string> = {
-  tenant: 'emerson', school: HIGH_SCHOOL, sync: 'emerson-night-2', student: STUDENT, section: SECTION,
+  tenant: 'emerson',
+  school: HIGH_SCHOOL,
+  sync: 'emerson-night-2',
+  student: STUDENT,
+  section: SECTION,
 }
 
 async function bundleEvents(path: string, tenant: string, syncId: string, occurredAt: string): Promise<ChangeEvent[]> {
@@ -155,7 +184,8 @@ beforeAll(async () => {
   const given = new Given()
   const events: SyncLogEvent[] = []
   for (const [night, tenant, syncId, at] of [
-    ['night1', 'emerson', 'emerson-night-1', night1], ['night2', 'emerson', 'emerson-night-2', night2],
+    ['night1', 'emerson', 'emerson-night-1', night1],
+    ['night2', 'emerson', 'emerson-night-2', night2],
     ['night1', 'lakeside', 'lakeside-night-1', night2],
   ] as const) {
     events.push(...given.when(await bundleEvents(join(dataDir, 'input', night), tenant, syncId, iso(at))).events)
@@ -178,11 +208,13 @@ async function select<T>(query: string, params: Record<string, unknown> = {}): P
 /** The named parameters a query uses, from PARAMS; an unknown one fails the test. */
 function paramsOf(sql: string): Record<string, string> {
   const names = [...sql.matchAll(/\{(\w+):[A-Za-z0-9()]+\}/g)].map((m) => m[1]!)
-  return Object.fromEntries(names.map((n) => {
-    const value = PARAMS[n]
-    if (value === undefined) throw new Error(`the page uses a parameter {${n}} that the test has no value for`)
-    return [n, value]
-  }))
+  return Object.fromEntries(
+    names.map((n) => {
+      const value = PARAMS[n]
+      if (value === undefined) throw new Error(`the page uses a parameter {${n}} that the test has no value for`)
+      return [n, value]
+    }),
+  )
 }
 
 // ---- the page --------------------------------------------------------------------------------
@@ -204,9 +236,12 @@ describe('docs/analysts.md', () => {
     for (const m of block.expect?.mentions ?? []) expect(text, sql).toContain(m)
   })
 
-  it.each(SERVER_ONLY.map((b) => [`${b.heading} (line ${b.line})`, b] as const))('server-only statements of "%s" parse', async (_, block) => {
-    for (const s of statements(block.sql)) await expect(parses(s), s).resolves.toBe(true)
-  })
+  it.each(SERVER_ONLY.map((b) => [`${b.heading} (line ${b.line})`, b] as const))(
+    'server-only statements of "%s" parse',
+    async (_, block) => {
+      for (const s of statements(block.sql)) await expect(parses(s), s).resolves.toBe(true)
+    },
+  )
 })
 
 async function parses(statement: string): Promise<boolean> {
@@ -249,7 +284,10 @@ describe('sql/clickhouse-server/analyst-access.sql', () => {
   it('a school scope with a side that is not home, serving or either sees nothing', async () => {
     const params = { synclog_tenant: 'emerson', synclog_school: HIGH_SCHOOL, synclog_side: 'Home' }
     for (const table of SCOPED_TABLES) {
-      const [row] = await select<{ n: number }>(`SELECT toUInt32(count()) AS n FROM ${table} WHERE ${withParameters(analystUsing(table))}`, params)
+      const [row] = await select<{ n: number }>(
+        `SELECT toUInt32(count()) AS n FROM ${table} WHERE ${withParameters(analystUsing(table))}`,
+        params,
+      )
       expect(row?.n, table).toBe(0)
     }
   })
@@ -263,9 +301,21 @@ const SCOPES: { name: string; scope: Scope; nonEmptyLog: boolean }[] = [
   { name: 'a high school, home side', scope: { tenant: 'emerson', school: { id: HIGH_SCHOOL, side: 'home' } }, nonEmptyLog: true },
   { name: 'a high school, serving side', scope: { tenant: 'emerson', school: { id: HIGH_SCHOOL, side: 'serving' } }, nonEmptyLog: true },
   { name: 'a high school, either side', scope: { tenant: 'emerson', school: { id: HIGH_SCHOOL, side: 'either' } }, nonEmptyLog: true },
-  { name: 'Garrison Valley HS (another district), home side', scope: { tenant: 'emerson', school: { id: NEIGHBOUR_SCHOOL, side: 'home' } }, nonEmptyLog: true },
-  { name: 'Garrison Valley HS, serving side', scope: { tenant: 'emerson', school: { id: NEIGHBOUR_SCHOOL, side: 'serving' } }, nonEmptyLog: true },
-  { name: 'a high school of the other tenant', scope: { tenant: 'lakeside', school: { id: HIGH_SCHOOL, side: 'either' } }, nonEmptyLog: true },
+  {
+    name: 'Garrison Valley HS (another district), home side',
+    scope: { tenant: 'emerson', school: { id: NEIGHBOUR_SCHOOL, side: 'home' } },
+    nonEmptyLog: true,
+  },
+  {
+    name: 'Garrison Valley HS, serving side',
+    scope: { tenant: 'emerson', school: { id: NEIGHBOUR_SCHOOL, side: 'serving' } },
+    nonEmptyLog: true,
+  },
+  {
+    name: 'a high school of the other tenant',
+    scope: { tenant: 'lakeside', school: { id: HIGH_SCHOOL, side: 'either' } },
+    nonEmptyLog: true,
+  },
   { name: 'a tenant name with SQL in it', scope: { tenant: "emerson' OR '1'='1" }, nonEmptyLog: false },
 ]
 
@@ -273,14 +323,25 @@ const logKey = (r: Pick<LogRecord, 'tenant' | 'syncId' | 'seq'>) => `${r.tenant}
 const byLogKey = (a: LogRecord, b: LogRecord) => logKey(a).localeCompare(logKey(b))
 
 type Counts = Record<(typeof COUNT_FIELDS)[number], number>
-interface CountRow extends Counts { tenant: string; syncId: string; entity: string; schoolId: string }
-
-const OUTCOME_OF: Record<Exclude<(typeof COUNT_FIELDS)[number], 'total' | 'duplicates'>, string> = {
-  new: 'New', updated: 'Updated', noChange: 'No Change', deleted: 'Deleted', skipped: 'Skipped', invalid: 'Invalid', merged: 'Merged', excluded: 'Excluded',
+interface CountRow extends Counts {
+  tenant: string
+  syncId: string
+  entity: string
+  schoolId: string
 }
 
-const numbers = (r: Record<string, unknown>): Counts =>
-  Object.fromEntries(COUNT_FIELDS.map((f) => [f, Number(r[f])])) as Counts
+const OUTCOME_OF: Record<Exclude<(typeof COUNT_FIELDS)[number], 'total' | 'duplicates'>, string> = {
+  new: 'New',
+  updated: 'Updated',
+  noChange: 'No Change',
+  deleted: 'Deleted',
+  skipped: 'Skipped',
+  invalid: 'Invalid',
+  merged: 'Merged',
+  excluded: 'Excluded',
+}
+
+const numbers = (r: Record<string, unknown>): Counts => Object.fromEntries(COUNT_FIELDS.map((f) => [f, Number(r[f])])) as Counts
 
 /** The store's count rows in the scope: every sync it lists, summed by school. */
 async function storeCounts(scope: Scope): Promise<CountRow[]> {
@@ -289,7 +350,13 @@ async function storeCounts(scope: Scope): Promise<CountRow[]> {
     const summary = await store.summary(scope, run.syncId, { bySchool: true })
     for (const [school, { counts }] of Object.entries(summary?.bySchool ?? {})) {
       for (const [entity, c] of Object.entries(counts)) {
-        rows.push({ tenant: run.tenant, syncId: run.syncId, entity, schoolId: school === DISTRICT_KEY ? '' : school, ...numbers(c as unknown as Record<string, unknown>) })
+        rows.push({
+          tenant: run.tenant,
+          syncId: run.syncId,
+          entity,
+          schoolId: school === DISTRICT_KEY ? '' : school,
+          ...numbers(c as unknown as Record<string, unknown>),
+        })
       }
     }
   }
@@ -303,35 +370,61 @@ describe.each(SCOPES)('the row policies for $name', ({ scope, nonEmptyLog }) => 
   it('sync_log: the rows of store.streamLog with includeRejected', async () => {
     const expected: LogRecord[] = []
     for await (const r of store.streamLog(scope, { includeRejected: true })) expected.push(r)
-    const got = (await select<SyncLogTableRow>(`SELECT ${SYNC_LOG_COLUMNS.join(', ')} FROM sync_log FINAL WHERE ${where('sync_log')}`, params()))
-      .map(toLogRecord)
+    const got = (
+      await select<SyncLogTableRow>(`SELECT ${SYNC_LOG_COLUMNS.join(', ')} FROM sync_log FINAL WHERE ${where('sync_log')}`, params())
+    ).map(toLogRecord)
     expect(got.sort(byLogKey)).toEqual(expected.sort(byLogKey))
     expect(got.length > 0).toBe(nonEmptyLog)
   })
 
   it('sync_runs: the syncs of store.listSyncs, at their current status', async () => {
     const expected = (await store.listSyncs(scope, {})).map((r) => `${r.tenant}/${r.syncId}/${r.status}`).sort()
-    const got = (await select<{ k: string }>(`SELECT concat(tenant, '/', syncId, '/', status) AS k FROM sync_runs FINAL WHERE ${where('sync_runs')}`, params()))
-      .map((r) => r.k).sort()
+    const got = (
+      await select<{ k: string }>(
+        `SELECT concat(tenant, '/', syncId, '/', status) AS k FROM sync_runs FINAL WHERE ${where('sync_runs')}`,
+        params(),
+      )
+    )
+      .map((r) => r.k)
+      .sort()
     expect(got).toEqual(expected)
   })
 
   it('sync_counts: the counts of store.summary by school, for every sync in the scope', async () => {
     const expected = await storeCounts(scope)
-    const got = (await select<Record<string, unknown>>(
-      `SELECT tenant, syncId, entity, schoolId, ${COUNT_FIELDS.join(', ')} FROM sync_counts FINAL WHERE ${where('sync_counts')}`, params()))
-      .map((r) => ({ tenant: String(r.tenant), syncId: String(r.syncId), entity: String(r.entity), schoolId: String(r.schoolId), ...numbers(r) }))
+    const got = (
+      await select<Record<string, unknown>>(
+        `SELECT tenant, syncId, entity, schoolId, ${COUNT_FIELDS.join(', ')} FROM sync_counts FINAL WHERE ${where('sync_counts')}`,
+        params(),
+      )
+    )
+      .map((r) => ({
+        tenant: String(r.tenant),
+        syncId: String(r.syncId),
+        entity: String(r.entity),
+        schoolId: String(r.schoolId),
+        ...numbers(r),
+      }))
       .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))
     expect(got).toEqual(expected)
   })
 
   it('sync_outcomes: one cell per non-zero outcome of those counts', async () => {
-    const expected = (await storeCounts(scope)).flatMap((c) => Object.entries(OUTCOME_OF)
-      .filter(([field]) => c[field as keyof Counts] > 0)
-      .map(([field, outcome]) => `${c.tenant}/${c.syncId}/${c.entity}/${c.schoolId}/${outcome}/${c[field as keyof Counts]}`)).sort()
-    const got = (await select<{ k: string }>(
-      `SELECT concat(tenant, '/', syncId, '/', entity, '/', schoolId, '/', outcome, '/', toString(records)) AS k FROM sync_outcomes FINAL WHERE ${where('sync_outcomes')}`, params()))
-      .map((r) => r.k).sort()
+    const expected = (await storeCounts(scope))
+      .flatMap((c) =>
+        Object.entries(OUTCOME_OF)
+          .filter(([field]) => c[field as keyof Counts] > 0)
+          .map(([field, outcome]) => `${c.tenant}/${c.syncId}/${c.entity}/${c.schoolId}/${outcome}/${c[field as keyof Counts]}`),
+      )
+      .sort()
+    const got = (
+      await select<{ k: string }>(
+        `SELECT concat(tenant, '/', syncId, '/', entity, '/', schoolId, '/', outcome, '/', toString(records)) AS k FROM sync_outcomes FINAL WHERE ${where('sync_outcomes')}`,
+        params(),
+      )
+    )
+      .map((r) => r.k)
+      .sort()
     expect(got).toEqual(expected)
   })
 
@@ -339,16 +432,26 @@ describe.each(SCOPES)('the row policies for $name', ({ scope, nonEmptyLog }) => 
     const expected = await store.dailyRollups(scope, {})
     const daily = await select<{ tenant: string; app: string; day: string; syncs: number; cells: Record<string, unknown>[] }>(
       `SELECT tenant, app, toString(day) AS day, toUInt32(uniqExactMerge(syncs)) AS syncs, groupUniqArrayMerge(cells) AS cells
-       FROM sync_daily WHERE ${where('sync_daily')} GROUP BY tenant, app, day`, params())
+       FROM sync_daily WHERE ${where('sync_daily')} GROUP BY tenant, app, day`,
+      params(),
+    )
     const fromDaily = daily.map((d) => ({
-      tenant: d.tenant, app: d.app, day: d.day, syncs: Number(d.syncs), counts: sumCounts(d.cells.map(numbers)),
+      tenant: d.tenant,
+      app: d.app,
+      day: d.day,
+      syncs: Number(d.syncs),
+      counts: sumCounts(d.cells.map(numbers)),
     }))
-    const fromCounts = (await select<Record<string, unknown>>(
-      `SELECT tenant, app, toString(toDate(startedAt)) AS day, toUInt32(uniqExact(syncId)) AS syncs,
+    const fromCounts = (
+      await select<Record<string, unknown>>(
+        `SELECT tenant, app, toString(toDate(startedAt)) AS day, toUInt32(uniqExact(syncId)) AS syncs,
          ${COUNT_FIELDS.map((f) => `toUInt32(sum(${f})) AS ${f}`).join(', ')}
-       FROM sync_counts FINAL WHERE ${where('sync_counts')} GROUP BY tenant, app, day`, params()))
-      .map((r) => ({ tenant: String(r.tenant), app: String(r.app), day: String(r.day), syncs: Number(r.syncs), counts: numbers(r) }))
-    const order = (a: { tenant: string; app: string; day: string }, b: typeof a) => `${a.day}/${a.tenant}/${a.app}`.localeCompare(`${b.day}/${b.tenant}/${b.app}`)
+       FROM sync_counts FINAL WHERE ${where('sync_counts')} GROUP BY tenant, app, day`,
+        params(),
+      )
+    ).map((r) => ({ tenant: String(r.tenant), app: String(r.app), day: String(r.day), syncs: Number(r.syncs), counts: numbers(r) }))
+    const order = (a: { tenant: string; app: string; day: string }, b: typeof a) =>
+      `${a.day}/${a.tenant}/${a.app}`.localeCompare(`${b.day}/${b.tenant}/${b.app}`)
     if (scope.school === undefined) expect(fromDaily.sort(order)).toEqual([...expected].sort(order))
     else expect(fromDaily).toEqual([])
     expect(fromCounts.sort(order)).toEqual([...expected].sort(order))

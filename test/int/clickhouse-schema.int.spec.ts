@@ -41,20 +41,45 @@ const COUNT_ZERO = { total: 0, new: 0, updated: 0, noChange: 0, deleted: 0, skip
 
 function countsEvent(syncId: string, startedAt: string, schoolId: string, c: Partial<typeof COUNT_ZERO>): SyncCounts {
   const counts = { ...COUNT_ZERO, ...c }
-  counts.total = counts.new + counts.updated + counts.noChange + counts.deleted + counts.skipped + counts.invalid + counts.merged + counts.excluded
+  counts.total =
+    counts.new + counts.updated + counts.noChange + counts.deleted + counts.skipped + counts.invalid + counts.merged + counts.excluded
   counts.duplicates = counts.merged + counts.excluded
-  return { kind: 'SyncCounts', tenant: 'd1', syncId, app: 'sis', entity: 'user', schoolId, schoolName: `School ${schoolId}`, startedAt, counts }
+  return {
+    kind: 'SyncCounts',
+    tenant: 'd1',
+    syncId,
+    app: 'sis',
+    entity: 'user',
+    schoolId,
+    schoolName: `School ${schoolId}`,
+    startedAt,
+    counts,
+  }
 }
 
 function completed(syncId: string, startedAt: string): SyncStatusChanged {
-  return { kind: 'SyncStatusChanged', tenant: 'd1', syncId, app: 'sis', status: 'Completed', version: 1, startedAt, endedAt: startedAt, message: '', modes: '' }
+  return {
+    kind: 'SyncStatusChanged',
+    tenant: 'd1',
+    syncId,
+    app: 'sis',
+    status: 'Completed',
+    version: 1,
+    startedAt,
+    endedAt: startedAt,
+    message: '',
+    modes: '',
+  }
 }
 
 describe('upgrading a version-1 store', () => {
   it('keeps every row, blanks the new column and backfills sync_outcomes and sync_daily', async () => {
     const ch = await freshClickHouse()
     const v1 = MIGRATIONS.find((m) => m.version === 1)!
-    await ch.client.command({ query: 'CREATE TABLE schema_migrations (version UInt32, name String, appliedAt DateTime) ENGINE = ReplacingMergeTree ORDER BY version' })
+    await ch.client.command({
+      query:
+        'CREATE TABLE schema_migrations (version UInt32, name String, appliedAt DateTime) ENGINE = ReplacingMergeTree ORDER BY version',
+    })
     for (const statement of v1.statements) await ch.client.command({ query: statement })
     await ch.client.command({ query: `INSERT INTO schema_migrations VALUES (1, '${v1.name}', now())` })
     await ch.client.command({
@@ -70,9 +95,12 @@ describe('upgrading a version-1 store', () => {
 
     const versions = await rows<{ version: number }>(ch, 'SELECT version FROM schema_migrations FINAL ORDER BY version')
     expect(versions.map((v) => Number(v.version))).toEqual(MIGRATIONS.map((m) => m.version))
-    expect(await rows(ch, 'SELECT syncId, studentName, recordSchoolId FROM sync_log FINAL')).toEqual([{ syncId: 's1', studentName: 'Smith, Ann', recordSchoolId: '' }])
+    expect(await rows(ch, 'SELECT syncId, studentName, recordSchoolId FROM sync_log FINAL')).toEqual([
+      { syncId: 's1', studentName: 'Smith, Ann', recordSchoolId: '' },
+    ])
     expect(await rows(ch, 'SELECT outcome, records FROM sync_outcomes FINAL ORDER BY outcome')).toEqual([
-      { outcome: 'No Change', records: 4 }, { outcome: 'Skipped', records: 1 },
+      { outcome: 'No Change', records: 4 },
+      { outcome: 'Skipped', records: 1 },
     ])
     const store = new SyncLogStore(ch.client, logger)
     // Counts written before startedAt existed roll up under the epoch's day.
@@ -85,7 +113,23 @@ describe('upgrading a version-1 store', () => {
     const ch = await freshClickHouse()
     await migrate(ch.client, logger)
     // 200,000 rows of common names, and one student with a rare one.
-    const family = ['Smith', 'Johnson', 'Garcia', 'Miller', 'Davis', 'Lopez', 'Wilson', 'Moore', 'Taylor', 'Thomas', 'Lee', 'Harris', 'Clark', 'Lewis', 'Young']
+    const family = [
+      'Smith',
+      'Johnson',
+      'Garcia',
+      'Miller',
+      'Davis',
+      'Lopez',
+      'Wilson',
+      'Moore',
+      'Taylor',
+      'Thomas',
+      'Lee',
+      'Harris',
+      'Clark',
+      'Lewis',
+      'Young',
+    ]
     const given = ['Ann', 'Ben', 'Cara', 'Dev', 'Eli', 'Fay', 'Gus', 'Ida', 'Joe', 'Kim', 'Liv', 'Max', 'Noa', 'Pia', 'Ray']
     await ch.client.command({
       query: `INSERT INTO sync_log (tenant, syncId, seq, date, action, studentName)
@@ -97,8 +141,11 @@ describe('upgrading a version-1 store', () => {
     const store = new SyncLogStore(ch.client, logger)
     const filter = { contains: [{ column: 'studentName' as const, text: 'ZWAAG' }] }
     expect((await store.queryLog(UNSCOPED, filter)).rows.map((r) => r.seq)).toEqual([123456])
-    const explain = await rows<{ explain: string }>(ch, `EXPLAIN indexes = 1 SELECT seq FROM sync_log
-      WHERE multiSearchAny(lowerUTF8(studentName), ['zwaag']) AND positionCaseInsensitiveUTF8(studentName, 'zwaag') > 0`)
+    const explain = await rows<{ explain: string }>(
+      ch,
+      `EXPLAIN indexes = 1 SELECT seq FROM sync_log
+      WHERE multiSearchAny(lowerUTF8(studentName), ['zwaag']) AND positionCaseInsensitiveUTF8(studentName, 'zwaag') > 0`,
+    )
     const text = explain.map((e) => e.explain).join('\n')
     const skip = /Name: ix_studentName_ngrams[\s\S]*?Granules: (\d+)\/(\d+)/.exec(text)
     expect(skip, text).not.toBeNull()
@@ -117,12 +164,20 @@ describe('daily rollups', () => {
       countsEvent('s1', '2024-09-01T06:00:00.000Z', 'sch2', { noChange: 7 }),
       countsEvent('s2', '2024-09-01T18:00:00.000Z', 'sch1', { updated: 2, excluded: 1 }),
       countsEvent('s3', '2024-09-02T06:00:00.000Z', 'sch2', { deleted: 4 }),
-      completed('s1', '2024-09-01T06:00:00.000Z'), completed('s2', '2024-09-01T18:00:00.000Z'), completed('s3', '2024-09-02T06:00:00.000Z'),
+      completed('s1', '2024-09-01T06:00:00.000Z'),
+      completed('s2', '2024-09-01T18:00:00.000Z'),
+      completed('s3', '2024-09-02T06:00:00.000Z'),
     ]
     await store.write(events)
     const expected = [
       { tenant: 'd1', app: 'sis', day: '2024-09-02', syncs: 1, counts: { ...COUNT_ZERO, total: 4, deleted: 4 } },
-      { tenant: 'd1', app: 'sis', day: '2024-09-01', syncs: 2, counts: { ...COUNT_ZERO, total: 14, new: 3, skipped: 1, noChange: 7, updated: 2, excluded: 1, duplicates: 1 } },
+      {
+        tenant: 'd1',
+        app: 'sis',
+        day: '2024-09-01',
+        syncs: 2,
+        counts: { ...COUNT_ZERO, total: 14, new: 3, skipped: 1, noChange: 7, updated: 2, excluded: 1, duplicates: 1 },
+      },
     ]
     expect(await store.dailyRollups(UNSCOPED, {})).toEqual(expected)
     await store.write(events)

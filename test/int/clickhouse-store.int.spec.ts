@@ -11,7 +11,13 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type {
-  LogColumn, LogRow, OutcomeCounts, SyncCounts, SyncLogEvent, SyncStatus, SyncStatusChanged,
+  LogColumn,
+  LogRow,
+  OutcomeCounts,
+  SyncCounts,
+  SyncLogEvent,
+  SyncStatus,
+  SyncStatusChanged,
 } from '../../src/events/sync-log-event.js'
 import { isSynclogError } from '../../src/errors.js'
 import { silentLogger } from '../support/silent-logger.js'
@@ -19,17 +25,48 @@ import { MIGRATIONS } from '../../src/clickhouse/ddl.js'
 import { migrate } from '../../src/clickhouse/migrations.js'
 import { openClickHouse, type ClickHouse } from '../../src/clickhouse/open.js'
 import { FULL, Given, SyncScript, smallDistrict, student } from '../support/sis.js'
-import { MAX_INSERT_ROWS, SyncLogStore, UNSCOPED, type LogFilter, type LogRecord, type OutcomeCountsJson } from '../../src/clickhouse/sync-log-store.js'
+import {
+  MAX_INSERT_ROWS,
+  SyncLogStore,
+  UNSCOPED,
+  type LogFilter,
+  type LogRecord,
+  type OutcomeCountsJson,
+} from '../../src/clickhouse/sync-log-store.js'
 
 // ---- fixtures ---------------------------------------------------------------------
 
 const BLANK_ROW: Omit<LogRow, 'tenant' | 'syncId' | 'seq' | 'date' | 'action' | 'app'> = {
-  kind: 'LogRow', studentNumber: '', studentName: '', courseNumber: '', courseName: '', sectionNumber: '',
-  field: '', oldValue: '', newValue: '', servingDistrictId: '', servingDistrict: '', servingSchoolId: '', servingSchool: '',
-  homeDistrictId: '', homeDistrict: '', homeSchoolId: '', homeSchool: '', entity: '', sourcedId: '', outcome: '', message: '', recordSchoolId: '',
+  kind: 'LogRow',
+  studentNumber: '',
+  studentName: '',
+  courseNumber: '',
+  courseName: '',
+  sectionNumber: '',
+  field: '',
+  oldValue: '',
+  newValue: '',
+  servingDistrictId: '',
+  servingDistrict: '',
+  servingSchoolId: '',
+  servingSchool: '',
+  homeDistrictId: '',
+  homeDistrict: '',
+  homeSchoolId: '',
+  homeSchool: '',
+  entity: '',
+  sourcedId: '',
+  outcome: '',
+  message: '',
+  recordSchoolId: '',
 }
 
-interface SyncFixture { tenant: string; syncId: string; app: string; startedAt: string }
+interface SyncFixture {
+  tenant: string
+  syncId: string
+  app: string
+  startedAt: string
+}
 
 const A1: SyncFixture = { tenant: 'district-a', syncId: 'a-2024-09-01', app: 'sis-nightly', startedAt: '2024-09-01T06:00:00.000Z' }
 const A2: SyncFixture = { tenant: 'district-a', syncId: 'a-2024-09-03', app: 'oneroster-csv', startedAt: '2024-09-03T06:00:00.000Z' }
@@ -43,36 +80,189 @@ function row(s: SyncFixture, seq: number, fields: Partial<LogRow> & Pick<LogRow,
 }
 
 const roster = (school: { home: string; serving: string }) => ({
-  homeSchoolId: school.home, homeSchool: `School ${school.home}`, servingSchoolId: school.serving, servingSchool: `School ${school.serving}`,
-  homeDistrictId: 'd1', homeDistrict: 'Emerson Unified', servingDistrictId: 'd1', servingDistrict: 'Emerson Unified',
+  homeSchoolId: school.home,
+  homeSchool: `School ${school.home}`,
+  servingSchoolId: school.serving,
+  servingSchool: `School ${school.serving}`,
+  homeDistrictId: 'd1',
+  homeDistrict: 'Emerson Unified',
+  servingDistrictId: 'd1',
+  servingDistrict: 'Emerson Unified',
 })
 
 const LOG_ROWS: LogRow[] = [
-  row(A1, 1, { action: 'Created Roster', studentNumber: 'S001', studentName: 'Ünal, Zoë', courseNumber: 'M101', courseName: 'Algebra I', sectionNumber: '101', ...roster({ home: 'hs-1', serving: 'sch-1' }), entity: 'enrollment', sourcedId: 'e1', outcome: 'New' }),
-  row(A1, 2, { action: 'Created Roster', studentNumber: 'S002', studentName: "O'Brien, Seán", courseNumber: 'B200', courseName: 'Biology', sectionNumber: '7', ...roster({ home: 'sch-2', serving: 'sch-1' }), entity: 'enrollment', sourcedId: 'e2', outcome: 'New' }),
-  row(A1, 3, { action: 'Skipped', studentName: 'Back\\slash, Bob', field: 'email', message: 'Email is required for users with teacher or administrator roles', ...roster({ home: 'sch-2', serving: '' }), entity: 'user', sourcedId: 'u3', outcome: 'Skipped' }),
-  row(A1, 4, { action: 'Invalid', studentName: 'Smith, Anna', field: 'email', oldValue: '', newValue: 'anna@', message: "email 'anna@' is not an address", ...roster({ home: 'sch-1', serving: '' }), entity: 'user', sourcedId: 'u4', outcome: 'Invalid' }),
-  row(A1, 5, { action: 'Updated Section Data', courseNumber: 'M101', courseName: 'Algebra I', sectionNumber: '101', field: 'Room', oldValue: 'Room: 101', newValue: 'Room: 202', ...roster({ home: '', serving: 'sch-1' }), entity: 'class', sourcedId: 'k1', outcome: 'Updated' }),
-  row(A1, 6, { action: 'Merged', studentName: 'Smith, Anna', message: 'identical duplicate of u4', ...roster({ home: 'sch-1', serving: '' }), entity: 'user', sourcedId: 'u4', outcome: 'Merged' }),
-  row(A1, 7, { action: 'Excluded', studentName: "Robert'); DROP TABLE sync_log;--", message: 'conflicting duplicate; the first record wins', ...roster({ home: 'sch-3', serving: '' }), entity: 'user', sourcedId: 'u7', outcome: 'Excluded' }),
-  row(A1, 8, { action: 'Deleted Roster', studentName: "') OR 1=1 --", courseName: 'Chemistry', message: 'student deleted', ...roster({ home: 'sch-3', serving: 'sch-3' }), entity: 'enrollment', sourcedId: 'e8', outcome: 'Deleted' }),
-  row(A1, 9, { action: 'Skipped', field: 'teacher', message: 'primary teacher is required', courseName: 'Tab\there "quoted" {tenant:String}', ...roster({ home: '', serving: 'sch-2' }), entity: 'class', sourcedId: 'k9', outcome: 'Skipped' }),
-  row(A2, 1, { action: 'Created Roster', studentName: 'Ünal, Zoë', courseName: 'Geometry', ...roster({ home: 'hs-1', serving: 'sch-1' }), entity: 'enrollment', sourcedId: 'e20', outcome: 'New' }),
-  row(A2, 2, { action: 'Skipped', studentName: 'Nguyen, Tam', field: 'grades', message: "grade '14' is not in the vocabulary", ...roster({ home: 'sch-1', serving: '' }), entity: 'user', sourcedId: 'u21', outcome: 'Skipped' }),
-  row(B1, 1, { action: 'Created Roster', studentName: 'Ünal, Zoë', courseName: 'Algebra I', ...roster({ home: 'sch-1', serving: 'b-sch' }), entity: 'enrollment', sourcedId: 'e1', outcome: 'New' }),
-  row(B1, 2, { action: 'Deleted Roster', studentName: 'García, Lucía', courseName: 'Art', message: 'section invalidated', ...roster({ home: 'b-sch', serving: 'b-sch' }), entity: 'enrollment', sourcedId: 'e5', outcome: '' }),
-  row(A3, 1, { action: 'Updated Roster End Date', studentName: 'Li, Wei', courseName: 'Algebra I', field: 'endDate', oldValue: '2025-06-01', newValue: '2025-05-30', ...roster({ home: 'sch-1', serving: 'sch-2' }), entity: 'enrollment', sourcedId: 'e30', outcome: 'Updated' }),
+  row(A1, 1, {
+    action: 'Created Roster',
+    studentNumber: 'S001',
+    studentName: 'Ünal, Zoë',
+    courseNumber: 'M101',
+    courseName: 'Algebra I',
+    sectionNumber: '101',
+    ...roster({ home: 'hs-1', serving: 'sch-1' }),
+    entity: 'enrollment',
+    sourcedId: 'e1',
+    outcome: 'New',
+  }),
+  row(A1, 2, {
+    action: 'Created Roster',
+    studentNumber: 'S002',
+    studentName: "O'Brien, Seán",
+    courseNumber: 'B200',
+    courseName: 'Biology',
+    sectionNumber: '7',
+    ...roster({ home: 'sch-2', serving: 'sch-1' }),
+    entity: 'enrollment',
+    sourcedId: 'e2',
+    outcome: 'New',
+  }),
+  row(A1, 3, {
+    action: 'Skipped',
+    studentName: 'Back\\slash, Bob',
+    field: 'email',
+    message: 'Email is required for users with teacher or administrator roles',
+    ...roster({ home: 'sch-2', serving: '' }),
+    entity: 'user',
+    sourcedId: 'u3',
+    outcome: 'Skipped',
+  }),
+  row(A1, 4, {
+    action: 'Invalid',
+    studentName: 'Smith, Anna',
+    field: 'email',
+    oldValue: '',
+    newValue: 'anna@',
+    message: "email 'anna@' is not an address",
+    ...roster({ home: 'sch-1', serving: '' }),
+    entity: 'user',
+    sourcedId: 'u4',
+    outcome: 'Invalid',
+  }),
+  row(A1, 5, {
+    action: 'Updated Section Data',
+    courseNumber: 'M101',
+    courseName: 'Algebra I',
+    sectionNumber: '101',
+    field: 'Room',
+    oldValue: 'Room: 101',
+    newValue: 'Room: 202',
+    ...roster({ home: '', serving: 'sch-1' }),
+    entity: 'class',
+    sourcedId: 'k1',
+    outcome: 'Updated',
+  }),
+  row(A1, 6, {
+    action: 'Merged',
+    studentName: 'Smith, Anna',
+    message: 'identical duplicate of u4',
+    ...roster({ home: 'sch-1', serving: '' }),
+    entity: 'user',
+    sourcedId: 'u4',
+    outcome: 'Merged',
+  }),
+  row(A1, 7, {
+    action: 'Excluded',
+    studentName: "Robert'); DROP TABLE sync_log;--",
+    message: 'conflicting duplicate; the first record wins',
+    ...roster({ home: 'sch-3', serving: '' }),
+    entity: 'user',
+    sourcedId: 'u7',
+    outcome: 'Excluded',
+  }),
+  row(A1, 8, {
+    action: 'Deleted Roster',
+    studentName: "') OR 1=1 --",
+    courseName: 'Chemistry',
+    message: 'student deleted',
+    ...roster({ home: 'sch-3', serving: 'sch-3' }),
+    entity: 'enrollment',
+    sourcedId: 'e8',
+    outcome: 'Deleted',
+  }),
+  row(A1, 9, {
+    action: 'Skipped',
+    field: 'teacher',
+    message: 'primary teacher is required',
+    courseName: 'Tab\there "quoted" {tenant:String}',
+    ...roster({ home: '', serving: 'sch-2' }),
+    entity: 'class',
+    sourcedId: 'k9',
+    outcome: 'Skipped',
+  }),
+  row(A2, 1, {
+    action: 'Created Roster',
+    studentName: 'Ünal, Zoë',
+    courseName: 'Geometry',
+    ...roster({ home: 'hs-1', serving: 'sch-1' }),
+    entity: 'enrollment',
+    sourcedId: 'e20',
+    outcome: 'New',
+  }),
+  row(A2, 2, {
+    action: 'Skipped',
+    studentName: 'Nguyen, Tam',
+    field: 'grades',
+    message: "grade '14' is not in the vocabulary",
+    ...roster({ home: 'sch-1', serving: '' }),
+    entity: 'user',
+    sourcedId: 'u21',
+    outcome: 'Skipped',
+  }),
+  row(B1, 1, {
+    action: 'Created Roster',
+    studentName: 'Ünal, Zoë',
+    courseName: 'Algebra I',
+    ...roster({ home: 'sch-1', serving: 'b-sch' }),
+    entity: 'enrollment',
+    sourcedId: 'e1',
+    outcome: 'New',
+  }),
+  row(B1, 2, {
+    action: 'Deleted Roster',
+    studentName: 'García, Lucía',
+    courseName: 'Art',
+    message: 'section invalidated',
+    ...roster({ home: 'b-sch', serving: 'b-sch' }),
+    entity: 'enrollment',
+    sourcedId: 'e5',
+    outcome: '',
+  }),
+  row(A3, 1, {
+    action: 'Updated Roster End Date',
+    studentName: 'Li, Wei',
+    courseName: 'Algebra I',
+    field: 'endDate',
+    oldValue: '2025-06-01',
+    newValue: '2025-05-30',
+    ...roster({ home: 'sch-1', serving: 'sch-2' }),
+    entity: 'enrollment',
+    sourcedId: 'e30',
+    outcome: 'Updated',
+  }),
 ]
 
 function status(s: SyncFixture, version: number, st: SyncStatus, endedAt = '', message = ''): SyncStatusChanged {
-  return { kind: 'SyncStatusChanged', tenant: s.tenant, syncId: s.syncId, app: s.app, status: st, version, startedAt: s.startedAt, endedAt, message, modes: 'user:full,enrollment:delta' }
+  return {
+    kind: 'SyncStatusChanged',
+    tenant: s.tenant,
+    syncId: s.syncId,
+    app: s.app,
+    status: st,
+    version,
+    startedAt: s.startedAt,
+    endedAt,
+    message,
+    modes: 'user:full,enrollment:delta',
+  }
 }
 
 const STATUSES: SyncStatusChanged[] = [
-  status(A1, 0, 'Running'), status(A1, 1, 'Completed with Errors', '2024-09-01T06:30:00.000Z'),
-  status(A2, 0, 'Running'), status(A2, 1, 'On Hold', '2024-09-03T06:20:00.000Z', 'would delete 40 % of users'),
+  status(A1, 0, 'Running'),
+  status(A1, 1, 'Completed with Errors', '2024-09-01T06:30:00.000Z'),
+  status(A2, 0, 'Running'),
+  status(A2, 1, 'On Hold', '2024-09-03T06:20:00.000Z', 'would delete 40 % of users'),
   status(A2, 2, 'Rejected', '2024-09-03T09:00:00.000Z', 'rejected by admin@district-a'),
-  status(B1, 0, 'Running'), status(B1, 1, 'Completed', '2024-09-02T06:05:00.000Z'),
+  status(B1, 0, 'Running'),
+  status(B1, 1, 'Completed', '2024-09-02T06:05:00.000Z'),
   status(A3, 0, 'Running'),
 ]
 
@@ -84,7 +274,17 @@ function counts(c: Partial<OutcomeCounts>): OutcomeCounts {
 }
 
 function countsEvent(s: SyncFixture, entity: SyncCounts['entity'], schoolId: string, c: Partial<OutcomeCounts>): SyncCounts {
-  return { kind: 'SyncCounts', tenant: s.tenant, syncId: s.syncId, app: s.app, entity, schoolId, schoolName: schoolId === '' ? '' : `School ${schoolId}`, startedAt: s.startedAt, counts: counts(c) }
+  return {
+    kind: 'SyncCounts',
+    tenant: s.tenant,
+    syncId: s.syncId,
+    app: s.app,
+    entity,
+    schoolId,
+    schoolName: schoolId === '' ? '' : `School ${schoolId}`,
+    startedAt: s.startedAt,
+    counts: counts(c),
+  }
 }
 
 const COUNTS: SyncCounts[] = [
@@ -108,7 +308,8 @@ const SYNCS = [A1, A2, B1, A3]
 // ---- independent expectations ---------------------------------------------------------
 
 const record = ({ kind: _kind, ...rest }: LogRow): LogRecord => rest
-const newestFirst = (a: LogRow, b: LogRow) => b.date.localeCompare(a.date) || b.syncId.localeCompare(a.syncId) || b.seq - a.seq || b.tenant.localeCompare(a.tenant)
+const newestFirst = (a: LogRow, b: LogRow) =>
+  b.date.localeCompare(a.date) || b.syncId.localeCompare(a.syncId) || b.seq - a.seq || b.tenant.localeCompare(a.tenant)
 const latestStatus = (s: SyncFixture) => STATUSES.filter((e) => e.syncId === s.syncId).reduce((a, b) => (b.version > a.version ? b : a))
 const rejectedSyncs = new Set(SYNCS.filter((s) => latestStatus(s).status === 'Rejected').map((s) => s.syncId))
 const icontains = (value: string, text: string) => value.toLowerCase().includes(text.toLowerCase())
@@ -122,11 +323,24 @@ async function readLog(filter: LogFilter): Promise<LogRecord[]> {
 }
 
 function expectedLog(keep: (r: LogRow) => boolean, includeRejected = false): LogRecord[] {
-  return LOG_ROWS.filter((r) => (includeRejected || !rejectedSyncs.has(r.syncId)) && keep(r)).sort(newestFirst).map(record)
+  return LOG_ROWS.filter((r) => (includeRejected || !rejectedSyncs.has(r.syncId)) && keep(r))
+    .sort(newestFirst)
+    .map(record)
 }
 
 function sumCounts(list: readonly OutcomeCounts[]): OutcomeCountsJson {
-  const sum: OutcomeCountsJson = { total: 0, new: 0, updated: 0, noChange: 0, deleted: 0, skipped: 0, invalid: 0, duplicates: 0, merged: 0, excluded: 0 }
+  const sum: OutcomeCountsJson = {
+    total: 0,
+    new: 0,
+    updated: 0,
+    noChange: 0,
+    deleted: 0,
+    skipped: 0,
+    invalid: 0,
+    duplicates: 0,
+    merged: 0,
+    excluded: 0,
+  }
   for (const c of list) for (const k of Object.keys(sum) as (keyof OutcomeCountsJson)[]) sum[k] += c[k]
   return sum
 }
@@ -136,8 +350,16 @@ function expectedRun(s: SyncFixture) {
   const mine = COUNTS.filter((c) => c.syncId === s.syncId).map((c) => c.counts)
   const sum = sumCounts(mine)
   return {
-    syncId: s.syncId, tenant: s.tenant, app: s.app, status: st.status, startedAt: st.startedAt, endedAt: st.endedAt,
-    message: st.message, modes: st.modes, total: sum.total, errors: sum.skipped + sum.invalid + sum.excluded,
+    syncId: s.syncId,
+    tenant: s.tenant,
+    app: s.app,
+    status: st.status,
+    startedAt: st.startedAt,
+    endedAt: st.endedAt,
+    message: st.message,
+    modes: st.modes,
+    total: sum.total,
+    errors: sum.skipped + sum.invalid + sum.excluded,
   }
 }
 
@@ -149,7 +371,11 @@ let ch: ClickHouse
 let store: SyncLogStore
 
 async function rowCount(table: string): Promise<number> {
-  const rs = await ch.client.query({ query: 'SELECT toUInt32(count()) AS n FROM {t:Identifier} FINAL', query_params: { t: table }, format: 'JSONEachRow' })
+  const rs = await ch.client.query({
+    query: 'SELECT toUInt32(count()) AS n FROM {t:Identifier} FINAL',
+    query_params: { t: table },
+    format: 'JSONEachRow',
+  })
   const [first] = await rs.json<{ n: number }>()
   return Number(first?.n)
 }
@@ -183,8 +409,20 @@ describe('opening and migrating', () => {
     await migrate(ch.client, logger)
     await migrate(ch.client, logger)
     expect(await showTables()).toEqual(tablesBefore)
-    expect(tablesBefore).toEqual(['schema_migrations', 'sync_counts', 'sync_daily', 'sync_daily_mv', 'sync_log', 'sync_outcomes', 'sync_outcomes_mv', 'sync_runs'])
-    const rs = await ch.client.query({ query: 'SELECT toUInt32(version) AS version, name FROM schema_migrations ORDER BY version', format: 'JSONEachRow' })
+    expect(tablesBefore).toEqual([
+      'schema_migrations',
+      'sync_counts',
+      'sync_daily',
+      'sync_daily_mv',
+      'sync_log',
+      'sync_outcomes',
+      'sync_outcomes_mv',
+      'sync_runs',
+    ])
+    const rs = await ch.client.query({
+      query: 'SELECT toUInt32(version) AS version, name FROM schema_migrations ORDER BY version',
+      format: 'JSONEachRow',
+    })
     expect(await rs.json()).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })))
     expect(await rowCount('sync_log')).toBe(LOG_ROWS.length)
   })
@@ -200,11 +438,18 @@ describe('opening and migrating', () => {
       } catch (e) {
         console.log(JSON.stringify({ code: e.code, retriable: e.retriable, message: e.message }))
       }`
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dataDir], { cwd: CHECKOUT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dataDir], {
+      cwd: CHECKOUT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let out = ''
     let err = ''
-    child.stdout.on('data', (b: Buffer) => { out += b.toString() })
-    child.stderr.on('data', (b: Buffer) => { err += b.toString() })
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString()
+    })
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString()
+    })
     const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve))
     // chDB itself reports the lock on stderr; what synclog says is on stdout.
     expect(exitCode, err).toBe(0)
@@ -217,7 +462,10 @@ describe('opening and migrating', () => {
 
   it('an unreachable server is STORE_UNAVAILABLE naming the URL without its password', async () => {
     const port = await freePort()
-    const error = await openClickHouse({ dataDir, url: `http://synclog:s3cret@127.0.0.1:${port}`, logger }).then(() => null, (e: unknown) => e)
+    const error = await openClickHouse({ dataDir, url: `http://synclog:s3cret@127.0.0.1:${port}`, logger }).then(
+      () => null,
+      (e: unknown) => e,
+    )
     expect(isSynclogError(error, 'STORE_UNAVAILABLE')).toBe(true)
     expect((error as Error).message).toContain(`http://127.0.0.1:${port}/`)
     expect((error as Error).message).not.toContain('s3cret')
@@ -225,7 +473,10 @@ describe('opening and migrating', () => {
 })
 
 async function showTables(): Promise<string[]> {
-  const rs = await ch.client.query({ query: 'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name', format: 'JSONEachRow' })
+  const rs = await ch.client.query({
+    query: 'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
+    format: 'JSONEachRow',
+  })
   return (await rs.json<{ name: string }>()).map((r) => r.name)
 }
 
@@ -288,7 +539,9 @@ describe('syncs and summaries', () => {
     expect(await store.listSyncs(UNSCOPED, { tenant: 'district-a' })).toEqual(byStart(SYNCS.filter((s) => s.tenant === 'district-a')))
     expect(await store.listSyncs(UNSCOPED, { tenant: 'district-a', app: 'sis-nightly' })).toEqual(byStart([A1, A3]))
     expect(await store.listSyncs(UNSCOPED, { tenant: 'district-a', from: '2024-09-02', to: '2024-09-30' })).toEqual(byStart([A2]))
-    expect(await store.listSyncs(UNSCOPED, { tenant: 'district-a', from: '2024-09-01T06:00:00Z', to: '2024-09-03T05:59:59Z' })).toEqual(byStart([A1]))
+    expect(await store.listSyncs(UNSCOPED, { tenant: 'district-a', from: '2024-09-01T06:00:00Z', to: '2024-09-03T05:59:59Z' })).toEqual(
+      byStart([A1]),
+    )
     expect(await store.listSyncs(UNSCOPED, { tenant: 'district-a', limit: 1 })).toEqual(byStart([A3]))
   })
 
@@ -303,9 +556,13 @@ describe('syncs and summaries', () => {
 
   it('summary sums schools into entity totals, and bySchool keeps each school', async () => {
     const mine = COUNTS.filter((c) => c.syncId === A1.syncId)
-    const byEntity = (list: SyncCounts[]) => Object.fromEntries(
-      [...new Set(list.map((c) => c.entity))].map((entity) => [entity, sumCounts(list.filter((c) => c.entity === entity).map((c) => c.counts))]),
-    )
+    const byEntity = (list: SyncCounts[]) =>
+      Object.fromEntries(
+        [...new Set(list.map((c) => c.entity))].map((entity) => [
+          entity,
+          sumCounts(list.filter((c) => c.entity === entity).map((c) => c.counts)),
+        ]),
+      )
     const expectedBySchool = Object.fromEntries(
       [...new Set(mine.map((c) => c.schoolId))].map((id) => {
         const list = mine.filter((c) => c.schoolId === id)
@@ -313,7 +570,15 @@ describe('syncs and summaries', () => {
       }),
     )
     const st = latestStatus(A1)
-    const head = { syncId: A1.syncId, tenant: A1.tenant, app: A1.app, status: st.status, startedAt: st.startedAt, endedAt: st.endedAt, message: st.message }
+    const head = {
+      syncId: A1.syncId,
+      tenant: A1.tenant,
+      app: A1.app,
+      status: st.status,
+      startedAt: st.startedAt,
+      endedAt: st.endedAt,
+      message: st.message,
+    }
 
     const summary = await store.summary(UNSCOPED, A1.syncId, { bySchool: true })
     expect(summary).toEqual({ ...head, counts: byEntity(mine), bySchool: expectedBySchool })
@@ -360,10 +625,20 @@ describe('reading the log', () => {
     const one = await readLog({ contains: [{ column: 'studentName', text: 'ZOË' }] })
     expect(one).toEqual(expectedLog((r) => icontains(r.studentName, 'zoë')))
     expect(one.length).toBe(2)
-    const both = await readLog({ contains: [{ column: 'studentName', text: 'ÜNAL' }, { column: 'courseName', text: 'algebra' }] })
+    const both = await readLog({
+      contains: [
+        { column: 'studentName', text: 'ÜNAL' },
+        { column: 'courseName', text: 'algebra' },
+      ],
+    })
     expect(both).toEqual(expectedLog((r) => icontains(r.studentName, 'ünal') && icontains(r.courseName, 'algebra')))
     expect(both.map((r) => r.syncId).sort()).toEqual([A1.syncId, B1.syncId])
-    const ascii = await readLog({ contains: [{ column: 'studentName', text: 'SMITH, ANN' }, { column: 'message', text: 'DUPLICATE' }] })
+    const ascii = await readLog({
+      contains: [
+        { column: 'studentName', text: 'SMITH, ANN' },
+        { column: 'message', text: 'DUPLICATE' },
+      ],
+    })
     expect(ascii).toEqual(expectedLog((r) => icontains(r.studentName, 'smith, ann') && icontains(r.message, 'duplicate')))
     expect(ascii.length).toBe(1)
   })
@@ -376,9 +651,13 @@ describe('reading the log', () => {
 
   it('from and to bound the date, inclusive; a bare date covers its whole UTC day', async () => {
     const inRange = (lo: string, hi: string) => (r: LogRow) => r.date >= lo && r.date <= hi
-    expect(await readLog({ from: '2024-09-02', to: '2024-09-30' })).toEqual(expectedLog(inRange('2024-09-02T00:00:00.000Z', '2024-09-30T23:59:59.999Z')))
+    expect(await readLog({ from: '2024-09-02', to: '2024-09-30' })).toEqual(
+      expectedLog(inRange('2024-09-02T00:00:00.000Z', '2024-09-30T23:59:59.999Z')),
+    )
     expect(await readLog({ to: '2024-09-01' })).toEqual(expectedLog(inRange('0000', '2024-09-01T23:59:59.999Z')))
-    expect(await readLog({ from: '2024-09-01T06:03:00Z', to: '2024-09-01T08:05:00+02:00' })).toEqual(expectedLog(inRange('2024-09-01T06:03:00.000Z', '2024-09-01T06:05:00.000Z')))
+    expect(await readLog({ from: '2024-09-01T06:03:00Z', to: '2024-09-01T08:05:00+02:00' })).toEqual(
+      expectedLog(inRange('2024-09-01T06:03:00.000Z', '2024-09-01T06:05:00.000Z')),
+    )
     expect((await readLog({ from: '2024-09-01T06:03:00Z', to: '2024-09-01T08:05:00+02:00' })).map((r) => r.seq)).toEqual([5, 4, 3])
   })
 
@@ -404,8 +683,7 @@ describe('reading the log', () => {
   })
 
   it('reportRows lists the Skipped, Invalid, Excluded and Merged rows of a sync by entity, then seq', async () => {
-    const expected = LOG_ROWS
-      .filter((r) => r.syncId === A1.syncId && ['Skipped', 'Invalid', 'Excluded', 'Merged'].includes(r.outcome))
+    const expected = LOG_ROWS.filter((r) => r.syncId === A1.syncId && ['Skipped', 'Invalid', 'Excluded', 'Merged'].includes(r.outcome))
       .sort((a, b) => a.entity.localeCompare(b.entity) || a.seq - b.seq)
       .map(record)
     expect(await store.reportRows(UNSCOPED, A1.syncId)).toEqual(expected)
@@ -418,9 +696,32 @@ describe('reading the log', () => {
 
 describe('hostile filter input', () => {
   const HOSTILE = [
-    "'", '"', "') OR 1=1 --", "' OR ''='", '\\', "\\'", 'Back\\slash', "o'brien", "Robert'); DROP TABLE sync_log;--",
-    '%', '_', '*', '{tenant:String}', '{c0_text:String}', '`', '\t', 'Tab\there', '\n', '\u0000', 'é', 'ÜNAL, ZOË', '🙂', 'ʼ',
-    'x'.repeat(100 * 1024), "'".repeat(100 * 1024), 'ü'.repeat(50 * 1024),
+    "'",
+    '"',
+    "') OR 1=1 --",
+    "' OR ''='",
+    '\\',
+    "\\'",
+    'Back\\slash',
+    "o'brien",
+    "Robert'); DROP TABLE sync_log;--",
+    '%',
+    '_',
+    '*',
+    '{tenant:String}',
+    '{c0_text:String}',
+    '`',
+    '\t',
+    'Tab\there',
+    '\n',
+    '\u0000',
+    'é',
+    'ÜNAL, ZOË',
+    '🙂',
+    'ʼ',
+    'x'.repeat(100 * 1024),
+    "'".repeat(100 * 1024),
+    'ü'.repeat(50 * 1024),
   ]
   const columns: LogColumn[] = ['studentName', 'courseName', 'message']
 
@@ -431,7 +732,9 @@ describe('hostile filter input', () => {
         expect(got, `${column} contains ${JSON.stringify(text.slice(0, 40))}`).toEqual(expectedLog((r) => icontains(r[column], text), true))
       }
     }
-    expect(await readLog({ contains: [{ column: 'studentName', text: "') OR 1=1 --" }] })).toEqual(expectedLog((r) => r.studentName === "') OR 1=1 --"))
+    expect(await readLog({ contains: [{ column: 'studentName', text: "') OR 1=1 --" }] })).toEqual(
+      expectedLog((r) => r.studentName === "') OR 1=1 --"),
+    )
   })
 
   it('never widens a tenant or school scope', async () => {
@@ -439,7 +742,12 @@ describe('hostile filter input', () => {
       const filter: LogFilter = { tenant: 'district-b', school: 'b-sch', contains: [{ column: 'studentName', text }] }
       const got = await readLog(filter)
       expect(got.every((r) => r.tenant === 'district-b' && (r.homeSchoolId === 'b-sch' || r.servingSchoolId === 'b-sch'))).toBe(true)
-      expect(got).toEqual(expectedLog((r) => r.tenant === 'district-b' && (r.homeSchoolId === 'b-sch' || r.servingSchoolId === 'b-sch') && icontains(r.studentName, text)))
+      expect(got).toEqual(
+        expectedLog(
+          (r) =>
+            r.tenant === 'district-b' && (r.homeSchoolId === 'b-sch' || r.servingSchoolId === 'b-sch') && icontains(r.studentName, text),
+        ),
+      )
     }
     for (const tenant of ["district-b' OR 1=1 --", 'district-b\\', '%']) {
       expect(await readLog({ tenant })).toEqual([])
@@ -450,14 +758,22 @@ describe('hostile filter input', () => {
 
   it('an unknown contains column is a USAGE error listing the columns', async () => {
     const filter = { contains: [{ column: 'studentName) OR (1' as LogColumn, text: 'x' }] }
-    const error = await readLog(filter).then(() => null, (e: unknown) => e)
+    const error = await readLog(filter).then(
+      () => null,
+      (e: unknown) => e,
+    )
     expect(isSynclogError(error, 'USAGE')).toBe(true)
-    expect((error as Error).message).toBe(`unknown column 'studentName) OR (1'; columns are: date, action, studentNumber, studentName, courseNumber, courseName, sectionNumber, field, oldValue, newValue, servingDistrictId, servingDistrict, servingSchoolId, servingSchool, homeDistrictId, homeDistrict, homeSchoolId, homeSchool, syncId, app, entity, sourcedId, outcome, message`)
+    expect((error as Error).message).toBe(
+      `unknown column 'studentName) OR (1'; columns are: date, action, studentNumber, studentName, courseNumber, courseName, sectionNumber, field, oldValue, newValue, servingDistrictId, servingDistrict, servingSchoolId, servingSchool, homeDistrictId, homeDistrict, homeSchoolId, homeSchool, syncId, app, entity, sourcedId, outcome, message`,
+    )
     await expect(readLog({ contains: [{ column: 'tenant' as LogColumn, text: 'x' }] })).rejects.toMatchObject({ code: 'USAGE' })
   })
 
   it('an unreadable from, to or limit is a USAGE error', async () => {
-    await expect(readLog({ from: 'last tuesday' })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining("from 'last tuesday'") })
+    await expect(readLog({ from: 'last tuesday' })).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringContaining("from 'last tuesday'"),
+    })
     await expect(readLog({ to: '2024-02-30' })).rejects.toMatchObject({ code: 'USAGE' })
     await expect(store.queryLog(UNSCOPED, {}, { limit: -1 })).rejects.toMatchObject({ code: 'USAGE' })
     await expect(store.queryLog(UNSCOPED, {}, { limit: 10_001 })).rejects.toMatchObject({ code: 'USAGE' })
@@ -470,8 +786,12 @@ describe('hostile filter input', () => {
 describe('events of the real fold', () => {
   it('round-trip: the log holds every row the fold emitted, and the summary its counts', async () => {
     const given = new Given()
-    const first = smallDistrict(new SyncScript('district-fold', 'fold-1', 'oneroster-csv', '2024-12-01T07:00:00.000Z', FULL), { students: 3 })
-    const second = smallDistrict(new SyncScript('district-fold', 'fold-2', 'oneroster-csv', '2024-12-02T07:00:00.000Z', FULL), { students: 2 })
+    const first = smallDistrict(new SyncScript('district-fold', 'fold-1', 'oneroster-csv', '2024-12-01T07:00:00.000Z', FULL), {
+      students: 3,
+    })
+    const second = smallDistrict(new SyncScript('district-fold', 'fold-2', 'oneroster-csv', '2024-12-02T07:00:00.000Z', FULL), {
+      students: 2,
+    })
       .upsert('user', 'stu9', student('Nine', "D'Arcy", 'sch1', 'S009'))
       .upsert('user', 'bad', { role: 'teacher', givenName: 'No', familyName: 'Email', orgSourcedIds: ['sch1'], enabledUser: 'true' })
     const events = [...given.when(first.end()).events, ...given.when(second.end()).events]
@@ -486,7 +806,9 @@ describe('events of the real fold', () => {
       const mine = events.filter((e): e is SyncCounts => e.kind === 'SyncCounts' && e.syncId === syncId)
       const summary = await store.summary(UNSCOPED, syncId, { bySchool: false })
       const entities = [...new Set(mine.map((c) => c.entity))]
-      expect(summary?.counts).toEqual(Object.fromEntries(entities.map((en) => [en, sumCounts(mine.filter((c) => c.entity === en).map((c) => c.counts))])))
+      expect(summary?.counts).toEqual(
+        Object.fromEntries(entities.map((en) => [en, sumCounts(mine.filter((c) => c.entity === en).map((c) => c.counts))])),
+      )
       const last = events.filter((e): e is SyncStatusChanged => e.kind === 'SyncStatusChanged' && e.syncId === syncId).at(-1)
       expect(summary?.status).toBe(last?.status)
     }
@@ -498,7 +820,9 @@ describe('events of the real fold', () => {
 describe('large writes', () => {
   it(`splits a large write into inserts of at most ${MAX_INSERT_ROWS} rows`, async () => {
     const big: SyncFixture = { tenant: 'district-big', syncId: 'big-1', app: 'sis-nightly', startedAt: '2024-11-01T00:00:00.000Z' }
-    const rows = Array.from({ length: MAX_INSERT_ROWS + 1234 }, (_, i) => row(big, i + 1, { action: 'Created Roster', studentName: `Student ${i}`, entity: 'enrollment', outcome: 'New' }))
+    const rows = Array.from({ length: MAX_INSERT_ROWS + 1234 }, (_, i) =>
+      row(big, i + 1, { action: 'Created Roster', studentName: `Student ${i}`, entity: 'enrollment', outcome: 'New' }),
+    )
     const insert = vi.spyOn(ch.client, 'insert')
     try {
       await store.write(rows)
@@ -508,7 +832,10 @@ describe('large writes', () => {
       insert.mockRestore()
     }
     expect((await store.queryLog(UNSCOPED, { tenant: big.tenant }, { limit: 1 })).rows[0]?.seq).toBe(MAX_INSERT_ROWS + 1234)
-    const rs = await ch.client.query({ query: `SELECT toUInt32(count()) AS n FROM sync_log FINAL WHERE tenant = 'district-big'`, format: 'JSONEachRow' })
+    const rs = await ch.client.query({
+      query: `SELECT toUInt32(count()) AS n FROM sync_log FINAL WHERE tenant = 'district-big'`,
+      format: 'JSONEachRow',
+    })
     expect(await rs.json()).toEqual([{ n: MAX_INSERT_ROWS + 1234 }])
   })
 })

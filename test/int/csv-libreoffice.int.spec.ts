@@ -17,8 +17,11 @@ import { HAS_OPENPYXL, checkSpreadsheet, dangerousValues } from '../support/dang
 
 const run = promisify(execFile)
 /** soffice on PATH, as Debian installs it. */
-const SOFFICE = (process.env['PATH'] ?? '').split(delimiter).map((d) => join(d, 'soffice')).find((p) => existsSync(p))
-const MISSING = "LibreOffice is needed to open the CSV as a spreadsheet would: apt-get install libreoffice-calc-nogui python3-openpyxl"
+const SOFFICE = (process.env['PATH'] ?? '')
+  .split(delimiter)
+  .map((d) => join(d, 'soffice'))
+  .find((p) => existsSync(p))
+const MISSING = 'LibreOffice is needed to open the CSV as a spreadsheet would: apt-get install libreoffice-calc-nogui python3-openpyxl'
 const SKIP = (!SOFFICE || !HAS_OPENPYXL) && process.env['CI'] !== 'true'
 if (SKIP) console.warn(`csv-libreoffice tests skipped: ${MISSING}`)
 
@@ -37,19 +40,43 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true })
 })
 
-it.skipIf(SKIP)('opens every dangerous value as text in LibreOffice: no formula cell, no cell starting with =, numbers still numbers', async () => {
-  const corpus = dangerousValues()
-  const csv = join(dir, 'corpus.csv')
-  const rows = corpus.map((value, n) => ({ n, value, other: corpus[(n * 11 + 5) % corpus.length]!, tail: 'end' }))
-  await writeCsv(createWriteStream(csv), rows, [['n', 'Row'], ['value', 'Value'], ['other', 'Other value'], ['tail', 'Tail']], { end: true })
+it.skipIf(SKIP)(
+  'opens every dangerous value as text in LibreOffice: no formula cell, no cell starting with =, numbers still numbers',
+  async () => {
+    const corpus = dangerousValues()
+    const csv = join(dir, 'corpus.csv')
+    const rows = corpus.map((value, n) => ({ n, value, other: corpus[(n * 11 + 5) % corpus.length]!, tail: 'end' }))
+    await writeCsv(
+      createWriteStream(csv),
+      rows,
+      [
+        ['n', 'Row'],
+        ['value', 'Value'],
+        ['other', 'Other value'],
+        ['tail', 'Tail'],
+      ],
+      { end: true },
+    )
 
-  await run(SOFFICE ?? 'soffice', [
-    `-env:UserInstallation=${pathToFileURL(join(dir, 'profile')).href}`,
-    '--headless', `--infilter=${CSV_IMPORT}`, '--convert-to', 'xlsx', '--outdir', join(dir, 'out'), csv,
-  ], { timeout: 90_000 })
-  const check = await checkSpreadsheet('xlsx', join(dir, 'out', 'corpus.xlsx'))
+    await run(
+      SOFFICE ?? 'soffice',
+      [
+        `-env:UserInstallation=${pathToFileURL(join(dir, 'profile')).href}`,
+        '--headless',
+        `--infilter=${CSV_IMPORT}`,
+        '--convert-to',
+        'xlsx',
+        '--outdir',
+        join(dir, 'out'),
+        csv,
+      ],
+      { timeout: 90_000 },
+    )
+    const check = await checkSpreadsheet('xlsx', join(dir, 'out', 'corpus.xlsx'))
 
-  expect(check.failures).toEqual([])
-  expect(check.rows).toBe(corpus.length + 1)
-  expect(check.numbers).toBe(corpus.length)
-}, 120_000)
+    expect(check.failures).toEqual([])
+    expect(check.rows).toBe(corpus.length + 1)
+    expect(check.numbers).toBe(corpus.length)
+  },
+  120_000,
+)

@@ -57,7 +57,10 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: () => 
 }
 
 async function decodeFailure(p: Promise<unknown>): Promise<DecodeError> {
-  const e = await p.then(() => undefined, (err: unknown) => err)
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  )
   expect(e).toBeInstanceOf(DecodeError)
   return e as DecodeError
 }
@@ -74,11 +77,15 @@ describe('topics', () => {
     expect(metadata.topics.map((t) => t.partitions.length)).toEqual([3, 3, 3, 3])
     const described = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: Object.values(topics).map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['cleanup.policy', 'max.message.bytes'] })),
+      resources: Object.values(topics).map((name) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name,
+        configNames: ['cleanup.policy', 'max.message.bytes'],
+      })),
     })
-    const settings = Object.fromEntries(described.resources.map((r) => [
-      r.resourceName, Object.fromEntries(r.configEntries.map((c) => [c.configName, c.configValue])),
-    ]))
+    const settings = Object.fromEntries(
+      described.resources.map((r) => [r.resourceName, Object.fromEntries(r.configEntries.map((c) => [c.configName, c.configValue]))]),
+    )
     expect(settings[topics.processorState]).toEqual({ 'cleanup.policy': 'compact', 'max.message.bytes': '16777216' })
     expect(settings[topics.changeEvents]?.['cleanup.policy']).toBe('delete')
     expect(settings[topics.syncLog]?.['cleanup.policy']).toBe('delete')
@@ -100,7 +107,10 @@ describe('schemas', () => {
 /** Four tenants' syncs, interleaved event by event, as several SIS publishing at once would. */
 function multiTenantStream(): ChangeEvent[] {
   const perTenant = ['district-a', 'district-b', 'district-c', 'district-d'].map((tenant, i) =>
-    smallDistrict(new SyncScript(tenant, `${tenant}.sync-1`, 'sis-nightly', `2024-10-0${i + 1}T02:00:00.000Z`, FULL), { students: 3 + i }).end())
+    smallDistrict(new SyncScript(tenant, `${tenant}.sync-1`, 'sis-nightly', `2024-10-0${i + 1}T02:00:00.000Z`, FULL), {
+      students: 3 + i,
+    }).end(),
+  )
   const out: ChangeEvent[] = []
   for (let i = 0; i < Math.max(...perTenant.map((s) => s.length)); i++) {
     for (const s of perTenant) if (s[i]) out.push(s[i]!)
@@ -117,8 +127,10 @@ describe('publish and read back', () => {
     const producer = idempotentProducer(kafka)
     await producer.connect()
     const progress: number[] = []
-    const result = await publishChangeEvents(producer, serde, topics.changeEvents, events, { batchSize: 7, onProgress: (p) => progress.push(p.events) })
-      .finally(() => producer.disconnect())
+    const result = await publishChangeEvents(producer, serde, topics.changeEvents, events, {
+      batchSize: 7,
+      onProgress: (p) => progress.push(p.events),
+    }).finally(() => producer.disconnect())
     expect(result.events).toBe(events.length)
     expect(result.tenants.size).toBe(4)
     expect(progress.at(-1)).toBe(events.length)
@@ -134,7 +146,11 @@ describe('publish and read back', () => {
           received.push({ partition, key: message.key?.toString() ?? '', event: await reader.decodeChangeEvent(message.value) })
         },
       })
-      await waitFor(() => received.length >= events.length, 60_000, () => `received ${received.length} of ${events.length}`)
+      await waitFor(
+        () => received.length >= events.length,
+        60_000,
+        () => `received ${received.length} of ${events.length}`,
+      )
     } finally {
       await consumer.disconnect()
     }
@@ -153,8 +169,10 @@ describe('publish and read back', () => {
 })
 
 describe('schema evolution', () => {
-  const user = (): ChangeEvent => smallDistrict(new SyncScript('district-e', 'e.sync-1', 'sis', '2024-10-01T02:00:00.000Z', FULL)).end()
-    .find((e) => e.type === 'RecordChanged' && e.entity === 'user')!
+  const user = (): ChangeEvent =>
+    smallDistrict(new SyncScript('district-e', 'e.sync-1', 'sis', '2024-10-01T02:00:00.000Z', FULL))
+      .end()
+      .find((e) => e.type === 'RecordChanged' && e.entity === 'user')!
 
   it('a newer schema with one more optional user field is BACKWARD-compatible; old and new records read both ways', async () => {
     const registry = new ConfluentRegistryClient(config.registry.url)
@@ -175,7 +193,9 @@ describe('schema evolution', () => {
     // A record written by the current schema is read by a reader built from the newer one: the field is null.
     const currentRecord = unframe(await registry.encode(currentId, changeEventToAvro(event)))
     const newerType = avroTypeFor(newer)
-    const read = newerType.fromBuffer(currentRecord.body, newerType.createResolver(changeEventType)) as { payload: Record<string, { fields: Record<string, unknown> }> }
+    const read = newerType.fromBuffer(currentRecord.body, newerType.createResolver(changeEventType)) as {
+      payload: Record<string, { fields: Record<string, unknown> }>
+    }
     expect(read.payload['synclog.v1.UserChanged']?.fields).toMatchObject({ pronouns: null, givenName: 'James', familyName: 'Staff' })
   })
 
@@ -186,7 +206,9 @@ describe('schema evolution', () => {
     const breaking = structuredClone(changeEventSchema) as unknown as { fields: object[] }
     breaking.fields.push({ name: 'region', type: 'string' })
     await expect(registry.register(subject, breaking)).rejects.toMatchObject({
-      code: 'REGISTRY_FAILED', retriable: false, message: expect.stringMatching(/not BACKWARD-compatible.*409/),
+      code: 'REGISTRY_FAILED',
+      retriable: false,
+      message: expect.stringMatching(/not BACKWARD-compatible.*409/),
     })
   })
 })
@@ -195,9 +217,18 @@ describe('values that do not fit the registered schema', () => {
   it('are refused by the registry client with EVENT_REJECTED naming the bad field, not a registry error', async () => {
     const registry = new ConfluentRegistryClient(config.registry.url)
     const id = await registry.register(`${PREFIX}misfit-value`, changeEventSchema)
-    const value = { eventId: 'e', tenant: 't', syncId: 's', app: 'a', occurredAt: '2024-10-01T02:00:00.000Z', payload: { 'synclog.v1.SyncFailed': { reason: 5 } } }
+    const value = {
+      eventId: 'e',
+      tenant: 't',
+      syncId: 's',
+      app: 'a',
+      occurredAt: '2024-10-01T02:00:00.000Z',
+      payload: { 'synclog.v1.SyncFailed': { reason: 5 } },
+    }
     await expect(registry.encode(id, value)).rejects.toMatchObject({
-      code: 'EVENT_REJECTED', retriable: false, message: expect.stringContaining(`value does not fit schema id ${id} at payload`),
+      code: 'EVENT_REJECTED',
+      retriable: false,
+      message: expect.stringContaining(`value does not fit schema id ${id} at payload`),
     })
   })
 })
@@ -208,7 +239,12 @@ describe('records a consumer cannot use', () => {
     const ids = await serde.register(topics)
 
     const unknown = await decodeFailure(serde.decodeChangeEvent(frame(2_000_000_000, Buffer.from([2, 0x61]))))
-    expect([unknown.reason, unknown.schemaId, unknown.code, unknown.retriable]).toEqual(['schema-unknown', 2_000_000_000, 'SCHEMA_UNKNOWN', false])
+    expect([unknown.reason, unknown.schemaId, unknown.code, unknown.retriable]).toEqual([
+      'schema-unknown',
+      2_000_000_000,
+      'SCHEMA_UNKNOWN',
+      false,
+    ])
     expect(unknown.message).toMatch(/schema id 2000000000 is unknown to the registry/)
 
     const garbage = await decodeFailure(serde.decodeChangeEvent(frame(ids.changeEvent, Buffer.from([0xff, 0xff, 0xff]))))
@@ -220,8 +256,16 @@ describe('records a consumer cannot use', () => {
 
     // A sync-log record on the change-events path: its writer schema cannot be read as a change event.
     const row = await serde.encodeSyncLogEvent({
-      kind: 'SyncStatusChanged', tenant: 't', syncId: 's', app: 'a', status: 'Completed', version: 1,
-      startedAt: '2024-10-01T02:00:00.000Z', endedAt: '', message: '', modes: '',
+      kind: 'SyncStatusChanged',
+      tenant: 't',
+      syncId: 's',
+      app: 'a',
+      status: 'Completed',
+      version: 1,
+      startedAt: '2024-10-01T02:00:00.000Z',
+      endedAt: '',
+      message: '',
+      modes: '',
     })
     expect((await decodeFailure(serde.decodeChangeEvent(row))).reason).toBe('schema-unusable')
     expect((await serde.decode(row)).kind).toBe('syncLog')

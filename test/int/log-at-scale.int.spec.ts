@@ -23,7 +23,13 @@ import { silentLogger } from '../support/silent-logger.js'
 import { migrate } from '../../src/clickhouse/migrations.js'
 import { openClickHouse, type ClickHouse } from '../../src/clickhouse/open.js'
 import {
-  SyncLogStore, UNSCOPED, type CountCell, type LogFilter, type LogRecord, type RecordKey, type Scope,
+  SyncLogStore,
+  UNSCOPED,
+  type CountCell,
+  type LogFilter,
+  type LogRecord,
+  type RecordKey,
+  type Scope,
 } from '../../src/clickhouse/sync-log-store.js'
 import { writeCsv } from '../../src/export/csv-writer.js'
 import { LOG_EXPORT_COLUMNS } from '../../src/export/log-columns.js'
@@ -83,7 +89,10 @@ function syncWhere(what: string, keep: (s: GeneratedSync) => boolean): Generated
   return s
 }
 const nightly = (tenant: number, day: string) =>
-  syncWhere(`nightly of ${T[tenant]} on ${day}`, (s) => s.tenant === tenant && s.app === 'sis-nightly' && new Date(s.startedMs).toISOString().startsWith(day))
+  syncWhere(
+    `nightly of ${T[tenant]} on ${day}`,
+    (s) => s.tenant === tenant && s.app === 'sis-nightly' && new Date(s.startedMs).toISOString().startsWith(day),
+  )
 const REJECTED = syncWhere('rejected sync', (s) => s.status === 'Rejected')
 const ON_HOLD = syncWhere('sync on hold', (s) => s.status === 'On Hold')
 const FAILED = syncWhere('failed sync', (s) => s.status === 'Failed')
@@ -105,7 +114,8 @@ const SERVED_ELSEWHERE = (() => {
   for (const s of log.syncs.filter((sync) => sync.tenant === 1)) {
     for (let i = s.firstRow; i < s.firstRow + s.rowCount; i++) {
       const serving = log.value(i, 'servingSchoolId')
-      if (log.value(i, 'homeSchoolId') === SCOPE_SCHOOL && serving !== '' && serving !== SCOPE_SCHOOL) seen.set(serving, (seen.get(serving) ?? 0) + 1)
+      if (log.value(i, 'homeSchoolId') === SCOPE_SCHOOL && serving !== '' && serving !== SCOPE_SCHOOL)
+        seen.set(serving, (seen.get(serving) ?? 0) + 1)
     }
   }
   const [top] = [...seen].sort((a, b) => b[1] - a[1])
@@ -118,10 +128,19 @@ const studentNumber = (tenant: number, s: number) => log.tenants[tenant]?.studen
 // ---- helpers -------------------------------------------------------------------------------
 
 const keyOf = (r: Pick<LogRecord, 'tenant' | 'syncId' | 'seq'>) => `${r.tenant}|${r.syncId}|${r.seq}`
-const RECORD_KEYS = ['tenant', 'syncId', 'seq', 'date', ...LOG_COLUMNS.filter((c) => c !== 'date' && c !== 'syncId'), 'recordSchoolId'] as const
+const RECORD_KEYS = [
+  'tenant',
+  'syncId',
+  'seq',
+  'date',
+  ...LOG_COLUMNS.filter((c) => c !== 'date' && c !== 'syncId'),
+  'recordSchoolId',
+] as const
 
 function describeFilter(value: unknown): string {
-  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' && v.length > 60 ? `${v.slice(0, 30)}…(${v.length} chars)` : v))
+  const text = JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === 'string' && v.length > 60 ? `${v.slice(0, 30)}…(${v.length} chars)` : v,
+  )
   return text.length > 300 ? `${text.slice(0, 300)}…` : text
 }
 
@@ -178,7 +197,9 @@ describe('the generated log', () => {
   })
 
   it('has every status, action, outcome, entity, interdistrict rows and cascades', () => {
-    expect(new Set(log.syncs.map((s) => s.status))).toEqual(new Set(['Completed', 'Completed with Errors', 'Rejected', 'On Hold', 'Failed']))
+    expect(new Set(log.syncs.map((s) => s.status))).toEqual(
+      new Set(['Completed', 'Completed with Errors', 'Rejected', 'On Hold', 'Failed']),
+    )
     const seen = (column: LogColumn) => {
       const values = new Set<string>()
       for (let i = 0; i < log.size; i += 7) values.add(log.value(i, column))
@@ -204,7 +225,15 @@ describe('the generated log', () => {
   it('counts are consistent with the rows: every counted record but No Change has a row under its school', () => {
     // The approved sync also counts 3 enrollment updates per school (its first three) that left no roster row.
     const unloggedSchools = log.tenants[3]!.schools.slice(0, 3).map((school) => school.id)
-    const fields = [['New', 'new'], ['Updated', 'updated'], ['Deleted', 'deleted'], ['Skipped', 'skipped'], ['Invalid', 'invalid'], ['Merged', 'merged'], ['Excluded', 'excluded']] as const
+    const fields = [
+      ['New', 'new'],
+      ['Updated', 'updated'],
+      ['Deleted', 'deleted'],
+      ['Skipped', 'skipped'],
+      ['Invalid', 'invalid'],
+      ['Merged', 'merged'],
+      ['Excluded', 'excluded'],
+    ] as const
     for (const s of log.syncs) {
       /** entity × school × outcome → the records with a row there. */
       const records = new Map<number, Set<number>>()
@@ -225,13 +254,29 @@ describe('the generated log', () => {
       for (const c of s.counts) {
         for (const [outcome, field] of fields) {
           const rows = logged.get(`${c.entity}|${c.schoolId}|${outcome}`) ?? 0
-          const unlogged = s === APPROVED && c.entity === 'enrollment' && outcome === 'Updated' && unloggedSchools.includes(c.schoolId) ? 3 : 0
+          const unlogged =
+            s === APPROVED && c.entity === 'enrollment' && outcome === 'Updated' && unloggedSchools.includes(c.schoolId) ? 3 : 0
           if (c.counts[field] !== rows + unlogged) {
-            expect({ sync: s.syncId, entity: c.entity, school: c.schoolId, outcome, counted: c.counts[field] }).toEqual({ sync: s.syncId, entity: c.entity, school: c.schoolId, outcome, counted: rows + unlogged })
+            expect({ sync: s.syncId, entity: c.entity, school: c.schoolId, outcome, counted: c.counts[field] }).toEqual({
+              sync: s.syncId,
+              entity: c.entity,
+              school: c.schoolId,
+              outcome,
+              counted: rows + unlogged,
+            })
           }
           if (rows > 0) counted++
         }
-        expect(c.counts.total).toBe(c.counts.new + c.counts.updated + c.counts.noChange + c.counts.deleted + c.counts.skipped + c.counts.invalid + c.counts.merged + c.counts.excluded)
+        expect(c.counts.total).toBe(
+          c.counts.new +
+            c.counts.updated +
+            c.counts.noChange +
+            c.counts.deleted +
+            c.counts.skipped +
+            c.counts.invalid +
+            c.counts.merged +
+            c.counts.excluded,
+        )
         expect(c.counts.duplicates).toBe(c.counts.merged + c.counts.excluded)
       }
       // Every cell with rows is counted.
@@ -243,7 +288,9 @@ describe('the generated log', () => {
   it('gives every (tenant, entity, record) its own sourcedId, as the oracle counts records by index', () => {
     for (const [t, p] of log.tenants.entries()) {
       expect(new Set(p.enrollmentIds).size, T[t]).toBe(p.enrollmentIds.length)
-      expect(new Set([...p.students.map((s) => s.sourcedId), ...p.teachers.map((s) => s.sourcedId)]).size).toBe(p.students.length + p.teachers.length)
+      expect(new Set([...p.students.map((s) => s.sourcedId), ...p.teachers.map((s) => s.sourcedId)]).size).toBe(
+        p.students.length + p.teachers.length,
+      )
       expect(new Set(p.sections.map((s) => s.sourcedId)).size).toBe(p.sections.length)
       expect(new Set([...p.schools.slice(0, p.ownSchools).map((s) => s.id), p.districtId]).size).toBe(p.ownSchools + 1)
       expect(new Set(p.courses.map((c) => c.sourcedId)).size).toBe(p.courses.length)
@@ -285,16 +332,50 @@ describe('filters', () => {
   })
 
   const COMBINED: LogFilter[] = [
-    { tenant: EMERSON, school: 'sch-05', schoolSide: 'home', actions: ['Created Roster', 'Deleted Roster'], from: '2024-10-01', to: '2024-10-07' },
+    {
+      tenant: EMERSON,
+      school: 'sch-05',
+      schoolSide: 'home',
+      actions: ['Created Roster', 'Deleted Roster'],
+      from: '2024-10-01',
+      to: '2024-10-07',
+    },
     { syncId: N_LU.syncId, outcomes: ['Skipped', 'Invalid', 'Merged', 'Excluded'], entities: ['user', 'enrollment'] },
     { tenant: SIERRA, apps: ['oneroster-csv'], contains: [{ column: 'courseName', text: 'algebra' }], to: '2024-10-15' },
-    { tenant: LINCOLN_COUNTY, school: 'sch-11', schoolSide: 'serving', outcomes: ['New'], contains: [{ column: 'sectionNumber', text: '52' }] },
-    { tenant: LINCOLN_USD, contains: [{ column: 'studentName', text: 'zoë' }, { column: 'homeSchool', text: 'MÜLLER' }], from: '2024-09-01', to: '2024-09-20' },
+    {
+      tenant: LINCOLN_COUNTY,
+      school: 'sch-11',
+      schoolSide: 'serving',
+      outcomes: ['New'],
+      contains: [{ column: 'sectionNumber', text: '52' }],
+    },
+    {
+      tenant: LINCOLN_USD,
+      contains: [
+        { column: 'studentName', text: 'zoë' },
+        { column: 'homeSchool', text: 'MÜLLER' },
+      ],
+      from: '2024-09-01',
+      to: '2024-09-20',
+    },
     { tenant: EMERSON, outcomes: [''], from: '2024-10-20' },
     { syncId: REJECTED.syncId, actions: ['Deleted Roster', 'Skipped'], includeRejected: true },
     { tenant: SIERRA, school: 'SV-07', entities: ['user'], outcomes: ['Skipped', 'Invalid'], from: '2024-09-01' },
-    { apps: ['sis-nightly', 'sftp-drop'], entities: ['academicSession', 'course'], outcomes: ['Updated'], from: '2024-10-10', to: '2024-10-12T23:59:59.999Z' },
-    { actions: ['Updated Section Data'], contains: [{ column: 'oldValue', text: 'ROOM: GYM' }, { column: 'newValue', text: 'salón' }], to: '2024-09-10' },
+    {
+      apps: ['sis-nightly', 'sftp-drop'],
+      entities: ['academicSession', 'course'],
+      outcomes: ['Updated'],
+      from: '2024-10-10',
+      to: '2024-10-12T23:59:59.999Z',
+    },
+    {
+      actions: ['Updated Section Data'],
+      contains: [
+        { column: 'oldValue', text: 'ROOM: GYM' },
+        { column: 'newValue', text: 'salón' },
+      ],
+      to: '2024-09-10',
+    },
   ]
   for (const filter of COMBINED) {
     it(`${describeFilter(filter)} returns exactly the oracle's rows`, async () => {
@@ -305,13 +386,27 @@ describe('filters', () => {
   describe('contains', () => {
     const DAY: LogFilter = { tenant: LINCOLN_COUNTY, from: '2024-10-08', to: '2024-10-08' }
     const CONTAINS: { column: LogColumn; text: string }[] = [
-      { column: 'studentName', text: 'ÑÚÑEZ' }, { column: 'studentName', text: 'çelik' }, { column: 'studentName', text: "O'BRIEN" },
-      { column: 'studentName', text: 'zoË' }, { column: 'studentName', text: 'NA' }, { column: 'courseName', text: 'ESPAÑOL' },
-      { column: 'homeSchool', text: 'ñandú' }, { column: 'servingSchool', text: 'O\'CONNOR' }, { column: 'message', text: 'IS NOT AN ADDRESS' },
-      { column: 'oldValue', text: 'muller' }, { column: 'newValue', text: 'MÜLLER@' }, { column: 'action', text: 'roster end' },
-      { column: 'outcome', text: 'XCLUD' }, { column: 'entity', text: 'SESSION' }, { column: 'syncId', text: 'lc-20241008t02' },
-      { column: 'sourcedId', text: 'ENR-S0001' }, { column: 'field', text: 'EMAIL' }, { column: 'homeDistrictId', text: 'd900' },
-      { column: 'studentNumber', text: 's0000' }, { column: 'date', text: '2024-10-08t02:00:0' }, { column: 'homeDistrict', text: 'VALLEY' },
+      { column: 'studentName', text: 'ÑÚÑEZ' },
+      { column: 'studentName', text: 'çelik' },
+      { column: 'studentName', text: "O'BRIEN" },
+      { column: 'studentName', text: 'zoË' },
+      { column: 'studentName', text: 'NA' },
+      { column: 'courseName', text: 'ESPAÑOL' },
+      { column: 'homeSchool', text: 'ñandú' },
+      { column: 'servingSchool', text: "O'CONNOR" },
+      { column: 'message', text: 'IS NOT AN ADDRESS' },
+      { column: 'oldValue', text: 'muller' },
+      { column: 'newValue', text: 'MÜLLER@' },
+      { column: 'action', text: 'roster end' },
+      { column: 'outcome', text: 'XCLUD' },
+      { column: 'entity', text: 'SESSION' },
+      { column: 'syncId', text: 'lc-20241008t02' },
+      { column: 'sourcedId', text: 'ENR-S0001' },
+      { column: 'field', text: 'EMAIL' },
+      { column: 'homeDistrictId', text: 'd900' },
+      { column: 'studentNumber', text: 's0000' },
+      { column: 'date', text: '2024-10-08t02:00:0' },
+      { column: 'homeDistrict', text: 'VALLEY' },
     ]
     for (const c of CONTAINS) {
       it(`on ${c.column} '${c.text}' is a case-insensitive substring`, async () => {
@@ -321,7 +416,11 @@ describe('filters', () => {
     }
 
     it('several contains filters are ANDed', async () => {
-      const contains = [{ column: 'studentName' as const, text: 'ü' }, { column: 'courseName' as const, text: 'ALGEBRA' }, { column: 'action' as const, text: 'roster' }]
+      const contains = [
+        { column: 'studentName' as const, text: 'ü' },
+        { column: 'courseName' as const, text: 'ALGEBRA' },
+        { column: 'action' as const, text: 'roster' },
+      ]
       const n = await expectLog(UNSCOPED, { tenant: EMERSON, from: '2024-09-01', to: '2024-09-15', contains })
       expect(n).toBeGreaterThan(0)
       const rows = oracle.select(UNSCOPED, { tenant: EMERSON, from: '2024-09-01', to: '2024-09-15', contains })
@@ -393,7 +492,8 @@ describe('cursor pagination', () => {
     return { rows, pages }
   }
 
-  const sizes = (total: number, limit: number) => Array.from({ length: Math.max(1, Math.ceil(total / limit)) }, (_, k) => Math.min(limit, total - k * limit))
+  const sizes = (total: number, limit: number) =>
+    Array.from({ length: Math.max(1, Math.ceil(total / limit)) }, (_, k) => Math.min(limit, total - k * limit))
 
   it('walking every page equals the full ordered result, with no gap or repeat, for several page sizes', async () => {
     const filter: LogFilter = { tenant: EMERSON, from: '2024-10-02', to: '2024-10-03' }
@@ -413,7 +513,11 @@ describe('cursor pagination', () => {
     const cascades: LogFilter = { syncId: N_LU.syncId, outcomes: [''] }
     // The twins share sync id, start and dates: only the tenant orders them.
     const twins: LogFilter = { syncId: 'manual-2024-10-15', to: '2024-10-15T15:00:00.250Z' }
-    for (const [filter, limits] of [[ties, [1, 3]], [cascades, [7]], [twins, [1, 3]]] as const) {
+    for (const [filter, limits] of [
+      [ties, [1, 3]],
+      [cascades, [7]],
+      [twins, [1, 3]],
+    ] as const) {
       const expected = oracle.select(UNSCOPED, filter)
       expect(expected.length, describeFilter(filter)).toBeGreaterThan(4)
       for (const limit of limits) {
@@ -422,7 +526,10 @@ describe('cursor pagination', () => {
         expectRecords(rows, expected, `${describeFilter(filter)} pages of ${limit}`)
       }
     }
-    const twinTenants = oracle.select(UNSCOPED, twins).slice(0, 4).map((i) => log.value(i, 'tenant'))
+    const twinTenants = oracle
+      .select(UNSCOPED, twins)
+      .slice(0, 4)
+      .map((i) => log.value(i, 'tenant'))
     expect(twinTenants).toEqual([LINCOLN_USD, LINCOLN_COUNTY, LINCOLN_USD, LINCOLN_COUNTY])
   })
 
@@ -431,7 +538,11 @@ describe('cursor pagination', () => {
     expectRecords(page.rows, oracle.select(UNSCOPED, {}, { limit: 2_000 }), 'first page')
     expect(page.nextCursor).not.toBeNull()
     const next = await store.queryLog(UNSCOPED, {}, { limit: 2_000, cursor: page.nextCursor ?? undefined })
-    expectRecords(next.rows, oracle.select(UNSCOPED, {}, { limit: 2_000, after: oracle.select(UNSCOPED, {}, { limit: 2_000 }).at(-1)! }), 'second page')
+    expectRecords(
+      next.rows,
+      oracle.select(UNSCOPED, {}, { limit: 2_000, after: oracle.select(UNSCOPED, {}, { limit: 2_000 }).at(-1)! }),
+      'second page',
+    )
   })
 
   it('a cursor that was not handed out is a USAGE error', async () => {
@@ -466,26 +577,38 @@ describe('scopes', () => {
       for (const filter of FILTERS) {
         seen += await expectLog(scope, filter)
         const rows = oracle.select(scope, filter)
-        expect(rows.every((i) => log.value(i, 'tenant') === LINCOLN_COUNTY
-          && ((side !== 'serving' && log.value(i, 'homeSchoolId') === SCOPE_SCHOOL) || (side !== 'home' && log.value(i, 'servingSchoolId') === SCOPE_SCHOOL)))).toBe(true)
+        expect(
+          rows.every(
+            (i) =>
+              log.value(i, 'tenant') === LINCOLN_COUNTY &&
+              ((side !== 'serving' && log.value(i, 'homeSchoolId') === SCOPE_SCHOOL) ||
+                (side !== 'home' && log.value(i, 'servingSchoolId') === SCOPE_SCHOOL)),
+          ),
+        ).toBe(true)
       }
       expect(seen).toBeGreaterThan(100)
     })
   }
 
-  it('a partner district\'s school sees its interdistrict students on the home side only', async () => {
+  it("a partner district's school sees its interdistrict students on the home side only", async () => {
     const home = await expectLog(schoolScope(EMERSON, 'P-01', 'home'), { from: '2024-10-01', to: '2024-10-10' })
     expect(home).toBeGreaterThan(0)
     expect(await expectLog(schoolScope(EMERSON, 'P-01', 'serving'), { from: '2024-10-01', to: '2024-10-10' })).toBe(0)
   })
 
-  it('a tenant-scoped caller sees exactly its tenant\'s rows for every filter', async () => {
+  it("a tenant-scoped caller sees exactly its tenant's rows for every filter", async () => {
     const scope: Scope = { tenant: LINCOLN_USD }
     let seen = 0
     const DAY: LogFilter = { from: '2024-09-12', to: '2024-09-12' }
     const filters: LogFilter[] = [
-      DAY, { ...DAY, actions: ['Created Roster', 'Updated Roster End Date'], outcomes: ['New', 'Updated'] }, { ...DAY, entities: ['user'], contains: [{ column: 'studentName', text: 'a' }] },
-      { syncId: N_LC.syncId }, { syncId: N_LU.syncId }, { studentNumber: studentNumber(2, 63) }, { tenant: EMERSON, ...DAY }, { ...DAY, school: '103' },
+      DAY,
+      { ...DAY, actions: ['Created Roster', 'Updated Roster End Date'], outcomes: ['New', 'Updated'] },
+      { ...DAY, entities: ['user'], contains: [{ column: 'studentName', text: 'a' }] },
+      { syncId: N_LC.syncId },
+      { syncId: N_LU.syncId },
+      { studentNumber: studentNumber(2, 63) },
+      { tenant: EMERSON, ...DAY },
+      { ...DAY, school: '103' },
       { tenant: LINCOLN_USD, from: '2024-09-01', to: '2024-09-30', apps: ['oneroster-csv'], outcomes: ['Skipped'] },
     ]
     for (const filter of filters) {
@@ -501,9 +624,31 @@ describe('scopes', () => {
 
   describe('hostile filter text', () => {
     const HOSTILE: string[] = [
-      "'", '"', "' OR 1=1 --", "') OR ('1'='1", "' OR ''='", '\\', "\\'", 'Back\\slash', '{scope_tenant:String}', '{scope_school:String}',
-      "{f_tenant:String}' OR tenant = 'emerson-unified", '%', '_', '`', '\u0000', 'a\u0000b', 'ÑÚÑEZ', 'é', '😀', '😀 Emoji', 'ʼ',
-      `${EMERSON}`, "Robert'); DROP TABLE sync_log;--", `${'x'.repeat(100 * 1024)}`, `${"'".repeat(50 * 1024)}`,
+      "'",
+      '"',
+      "' OR 1=1 --",
+      "') OR ('1'='1",
+      "' OR ''='",
+      '\\',
+      "\\'",
+      'Back\\slash',
+      '{scope_tenant:String}',
+      '{scope_school:String}',
+      "{f_tenant:String}' OR tenant = 'emerson-unified",
+      '%',
+      '_',
+      '`',
+      '\u0000',
+      'a\u0000b',
+      'ÑÚÑEZ',
+      'é',
+      '😀',
+      '😀 Emoji',
+      'ʼ',
+      `${EMERSON}`,
+      "Robert'); DROP TABLE sync_log;--",
+      `${'x'.repeat(100 * 1024)}`,
+      `${"'".repeat(50 * 1024)}`,
     ]
     /** A few of them for the filters that take whole values. */
     const HOSTILE_VALUES = ["' OR 1=1 --", '{scope_tenant:String}', '\u0000', EMERSON, 'sch-04', 'x'.repeat(100 * 1024)]
@@ -517,7 +662,13 @@ describe('scopes', () => {
           found += await expectLog(scope, { ...MONTH, contains: [{ column: 'studentName', text }] })
         }
         for (const text of HOSTILE.filter((_, k) => k % 4 === 0)) {
-          await expectLog(scope, { ...MONTH, contains: [{ column: 'message', text }, { column: 'courseName', text: text.slice(0, 3) }] })
+          await expectLog(scope, {
+            ...MONTH,
+            contains: [
+              { column: 'message', text },
+              { column: 'courseName', text: text.slice(0, 3) },
+            ],
+          })
         }
       }
       // The hostile names are in the data: the texts find them, and only inside the scope.
@@ -528,8 +679,13 @@ describe('scopes', () => {
       const scope = SCOPES[0]!
       for (const text of HOSTILE_VALUES) {
         const filters: LogFilter[] = [
-          { tenant: text, syncId: N_LC.syncId }, { syncId: text }, { ...MONTH, school: text }, { actions: [text, 'Created Roster'], syncId: N_LC.syncId },
-          { ...MONTH, outcomes: [text], apps: [text], entities: [text] }, { sourcedId: text }, { ...MONTH, recordSchoolId: text },
+          { tenant: text, syncId: N_LC.syncId },
+          { syncId: text },
+          { ...MONTH, school: text },
+          { actions: [text, 'Created Roster'], syncId: N_LC.syncId },
+          { ...MONTH, outcomes: [text], apps: [text], entities: [text] },
+          { sourcedId: text },
+          { ...MONTH, recordSchoolId: text },
         ]
         for (const filter of filters) await expectLog(scope, filter)
         expect((await store.recordHistory(scope, { kind: 'student', id: text })).rows).toEqual([])
@@ -549,19 +705,31 @@ describe('scopes', () => {
 
     it('only bad dates, limits, columns and over-long text are errors, and they are USAGE errors', async () => {
       const scope = SCOPES[0]!
-      for (const filter of [{ from: "2024-01-01' OR 1=1 --" }, { to: '{scope_tenant:String}' }, { from: '2024-02-30' }, { schoolSide: "home' OR 1=1" as 'home', school: 'x' }]) {
+      for (const filter of [
+        { from: "2024-01-01' OR 1=1 --" },
+        { to: '{scope_tenant:String}' },
+        { from: '2024-02-30' },
+        { schoolSide: "home' OR 1=1" as 'home', school: 'x' },
+      ]) {
         await expect(store.queryLog(scope, filter), describeFilter(filter)).rejects.toMatchObject({ code: 'USAGE' })
       }
-      await expect(store.queryLog(scope, { contains: [{ column: 'tenant' as LogColumn, text: 'x' }] })).rejects.toMatchObject({ code: 'USAGE' })
-      await expect(store.queryLog(scope, { contains: [{ column: 'studentName', text: 'x'.repeat(200_001) }] })).rejects.toMatchObject({ code: 'USAGE' })
+      await expect(store.queryLog(scope, { contains: [{ column: 'tenant' as LogColumn, text: 'x' }] })).rejects.toMatchObject({
+        code: 'USAGE',
+      })
+      await expect(store.queryLog(scope, { contains: [{ column: 'studentName', text: 'x'.repeat(200_001) }] })).rejects.toMatchObject({
+        code: 'USAGE',
+      })
       await expect(store.queryLog(scope, {}, { limit: 10_001 })).rejects.toMatchObject({ code: 'USAGE' })
       await expect(store.listSyncs(scope, { to: "2024' OR 1=1" })).rejects.toMatchObject({ code: 'USAGE' })
       await expect(store.dailyRollups(scope, { from: 'yesterday' })).rejects.toMatchObject({ code: 'USAGE' })
-      const error = await store.queryLog({ tenant: '' }, {}).then(() => null, (e: unknown) => e)
+      const error = await store.queryLog({ tenant: '' }, {}).then(
+        () => null,
+        (e: unknown) => e,
+      )
       expect(isSynclogError(error, 'USAGE')).toBe(true)
     })
 
-    it('never reaches another tenant\'s syncs, summaries, drill-downs or reports', async () => {
+    it("never reaches another tenant's syncs, summaries, drill-downs or reports", async () => {
       const scope = SCOPES[0]!
       for (const syncId of [N_EM.syncId, ...HOSTILE_VALUES]) {
         expect(await store.getSync(scope, syncId)).toBeNull()
@@ -583,10 +751,20 @@ describe('scopes', () => {
 // ---- syncs, summaries, drill-down, history, rollups, reports ---------------------------------------
 
 describe('sync history', () => {
-  const SCOPES: Scope[] = [UNSCOPED, { tenant: SIERRA }, schoolScope(LINCOLN_COUNTY, 'sch-03', 'either'), schoolScope(EMERSON, 'P-02', 'home')]
+  const SCOPES: Scope[] = [
+    UNSCOPED,
+    { tenant: SIERRA },
+    schoolScope(LINCOLN_COUNTY, 'sch-03', 'either'),
+    schoolScope(EMERSON, 'P-02', 'home'),
+  ]
   const FILTERS = [
-    {}, { app: 'oneroster-csv' }, { tenant: LINCOLN_USD, from: '2024-09-30', to: '2024-10-31T23:59:10Z' }, { from: '2024-10-15T17:00:00+02:00', to: '2024-10-15T15:00:00Z' },
-    { limit: 7 }, { app: 'sftp-drop', limit: 3 }, { tenant: LINCOLN_COUNTY, from: '2024-11-04' },
+    {},
+    { app: 'oneroster-csv' },
+    { tenant: LINCOLN_USD, from: '2024-09-30', to: '2024-10-31T23:59:10Z' },
+    { from: '2024-10-15T17:00:00+02:00', to: '2024-10-15T15:00:00Z' },
+    { limit: 7 },
+    { app: 'sftp-drop', limit: 3 },
+    { tenant: LINCOLN_COUNTY, from: '2024-11-04' },
   ]
   for (const scope of SCOPES) {
     it(`listSyncs in scope ${describeFilter(scope)} lists every run newest first, with totals and errors summed from its counts`, async () => {
@@ -601,16 +779,25 @@ describe('sync history', () => {
   it('a failed sync has no totals, a rejected sync keeps them, and a sync on hold shows its hold', async () => {
     expect(await store.getSync(UNSCOPED, FAILED.syncId)).toMatchObject({ status: 'Failed', total: 0, errors: 0 })
     expect(await store.getSync(UNSCOPED, REJECTED.syncId)).toEqual(oracle.getSync(UNSCOPED, REJECTED.syncId))
-    expect(await store.getSync({ tenant: LINCOLN_COUNTY }, ON_HOLD.syncId)).toEqual(oracle.getSync({ tenant: LINCOLN_COUNTY }, ON_HOLD.syncId))
-    expect(await store.getSync({ tenant: LINCOLN_USD }, TWINS[0]!.syncId)).toEqual(oracle.getSync({ tenant: LINCOLN_USD }, TWINS[0]!.syncId))
+    expect(await store.getSync({ tenant: LINCOLN_COUNTY }, ON_HOLD.syncId)).toEqual(
+      oracle.getSync({ tenant: LINCOLN_COUNTY }, ON_HOLD.syncId),
+    )
+    expect(await store.getSync({ tenant: LINCOLN_USD }, TWINS[0]!.syncId)).toEqual(
+      oracle.getSync({ tenant: LINCOLN_USD }, TWINS[0]!.syncId),
+    )
   })
 })
 
 describe('summaries', () => {
   const SYNCS = [INITIAL, REJECTED, ON_HOLD, FAILED, APPROVED, MONTH_END, CLEAN, N_LC, N_LU, ...TWINS]
   const SCOPES: Scope[] = [
-    UNSCOPED, { tenant: LINCOLN_COUNTY }, { tenant: LINCOLN_USD }, schoolScope(LINCOLN_COUNTY, 'sch-03', 'serving'), schoolScope(LINCOLN_USD, '107', 'home'),
-    schoolScope(SIERRA, 'SV-20', 'either'), schoolScope(EMERSON, 'P-03', 'home'),
+    UNSCOPED,
+    { tenant: LINCOLN_COUNTY },
+    { tenant: LINCOLN_USD },
+    schoolScope(LINCOLN_COUNTY, 'sch-03', 'serving'),
+    schoolScope(LINCOLN_USD, '107', 'home'),
+    schoolScope(SIERRA, 'SV-20', 'either'),
+    schoolScope(EMERSON, 'P-03', 'home'),
   ]
   for (const scope of SCOPES) {
     it(`by entity and by school equal the oracle in scope ${describeFilter(scope)}`, async () => {
@@ -654,8 +841,12 @@ describe('drill-down', () => {
       return 0
     }
     expect(got, label).not.toBeNull()
-    expect({ count: got?.count, note: got?.note, cell: got?.cell, more: got?.nextCursor }, label)
-      .toEqual({ count: expected.count, note: expected.note, cell: { ...cell, schoolId: expected.schoolId }, more: null })
+    expect({ count: got?.count, note: got?.note, cell: got?.cell, more: got?.nextCursor }, label).toEqual({
+      count: expected.count,
+      note: expected.note,
+      cell: { ...cell, schoolId: expected.schoolId },
+      more: null,
+    })
     expectRecords(got?.rows ?? [], expected.rows, label)
     return expected.rows.length
   }
@@ -676,13 +867,23 @@ describe('drill-down', () => {
   })
 
   it('explains enrollment updates counted without a roster row', async () => {
-    const cell: CountCell = { syncId: APPROVED.syncId, entity: 'enrollment', schoolId: log.tenants[3]!.schools[1]!.id, outcomes: ['Updated'] }
+    const cell: CountCell = {
+      syncId: APPROVED.syncId,
+      entity: 'enrollment',
+      schoolId: log.tenants[3]!.schools[1]!.id,
+      outcomes: ['Updated'],
+    }
     await expectDrillDown(UNSCOPED, cell)
-    expect((await store.drillDown(UNSCOPED, cell))?.note).toMatch(/^3 of \d+ records have no row: a student enrollment is logged by its roster rows/)
+    expect((await store.drillDown(UNSCOPED, cell))?.note).toMatch(
+      /^3 of \d+ records have no row: a student enrollment is logged by its roster rows/,
+    )
   })
 
   it('district-level cells (courses, orgs, terms) drill down with (district) or a blank school', async () => {
-    for (const cell of oracle.cells(N_SV).filter((c) => c.schoolId === '' && c.outcomes?.[0] !== 'No Change').slice(0, 4)) {
+    for (const cell of oracle
+      .cells(N_SV)
+      .filter((c) => c.schoolId === '' && c.outcomes?.[0] !== 'No Change')
+      .slice(0, 4)) {
       await expectDrillDown(UNSCOPED, cell)
       await expectDrillDown(UNSCOPED, { ...cell, schoolId: '(district)' })
     }
@@ -694,7 +895,11 @@ describe('drill-down', () => {
       const own = oracle.cells(N_LU).filter((c) => c.schoolId === '107' && c.outcomes?.[0] !== 'No Change')
       expect(own.length).toBeGreaterThan(3)
       for (const cell of own.filter((_, k) => k % 3 === (side === 'home' ? 0 : 1))) await expectDrillDown(scope, cell)
-      for (const cell of oracle.cells(N_LU).filter((c) => c.schoolId === '108' && c.entity === 'enrollment').slice(0, 2)) await expectDrillDown(scope, cell)
+      for (const cell of oracle
+        .cells(N_LU)
+        .filter((c) => c.schoolId === '108' && c.entity === 'enrollment')
+        .slice(0, 2))
+        await expectDrillDown(scope, cell)
     }
   })
 
@@ -704,8 +909,15 @@ describe('drill-down', () => {
       const tenant = T[twin.tenant]!
       for (const cell of sampleCells(twin, 1).slice(0, 3)) await expectDrillDown({ tenant }, cell)
     }
-    for (const cell of oracle.cells(N_EM).filter((c) => (c.schoolId ?? '').startsWith('P-')).slice(0, 3)) await expectDrillDown(UNSCOPED, cell)
-    for (const cell of sampleCells(INITIAL, 1).filter((c) => c.outcomes?.[0] !== 'New').slice(0, 4)) await expectDrillDown(UNSCOPED, cell)
+    for (const cell of oracle
+      .cells(N_EM)
+      .filter((c) => (c.schoolId ?? '').startsWith('P-'))
+      .slice(0, 3))
+      await expectDrillDown(UNSCOPED, cell)
+    for (const cell of sampleCells(INITIAL, 1)
+      .filter((c) => c.outcomes?.[0] !== 'New')
+      .slice(0, 4))
+      await expectDrillDown(UNSCOPED, cell)
   })
 
   it('tells a home-side school that counted enrollment updates are outside its scope, not unlogged, when each has a roster row', async () => {
@@ -717,7 +929,8 @@ describe('drill-down', () => {
     const hiddenBySchool = new Map<string, Set<number>>()
     for (let i = N_LU.firstRow; i < N_LU.firstRow + N_LU.rowCount; i++) {
       const school = log.value(i, 'recordSchoolId')
-      if (log.value(i, 'entity') !== 'enrollment' || log.value(i, 'outcome') !== 'Updated' || log.value(i, 'homeSchoolId') === school) continue
+      if (log.value(i, 'entity') !== 'enrollment' || log.value(i, 'outcome') !== 'Updated' || log.value(i, 'homeSchoolId') === school)
+        continue
       hiddenBySchool.set(school, (hiddenBySchool.get(school) ?? new Set<number>()).add(log.rec[i]!))
     }
     const [school] = [...hiddenBySchool].sort((a, b) => b[1].size - a[1].size)[0] ?? []
@@ -769,7 +982,7 @@ describe('record history', () => {
     return expected.length
   }
 
-  it('lists every row about a student across syncs, and the scope keeps other tenants\' namesakes out', async () => {
+  it("lists every row about a student across syncs, and the scope keeps other tenants' namesakes out", async () => {
     // S00001 is a student of two tenants.
     const key: RecordKey = { kind: 'student', id: studentNumber(0, 0) }
     const all = await expectHistory(UNSCOPED, key)
@@ -782,15 +995,24 @@ describe('record history', () => {
     // An interdistrict student (homed at a partner school) seen from the school that serves them.
     const partnerStudent = 7
     const served = log.tenants[2]!.sections[log.tenants[2]!.enrollmentSection[partnerStudent * ENROLLMENTS_PER_STUDENT]!]!.school
-    expect(await expectHistory(schoolScope(LINCOLN_USD, log.tenants[2]!.schools[served]!.id, 'serving'), { kind: 'student', id: studentNumber(2, partnerStudent) })).toBeGreaterThan(0)
+    expect(
+      await expectHistory(schoolScope(LINCOLN_USD, log.tenants[2]!.schools[served]!.id, 'serving'), {
+        kind: 'student',
+        id: studentNumber(2, partnerStudent),
+      }),
+    ).toBeGreaterThan(0)
   })
 
   it('lists every row about a section and about one record', async () => {
     const section = log.tenants[1]!.sections[FAMOUS_SECTION]!.number
     expect(await expectHistory({ tenant: LINCOLN_COUNTY }, { kind: 'section', id: section })).toBeGreaterThan(100)
     expect(await expectHistory(UNSCOPED, { kind: 'record', id: log.tenants[3]!.students[1]!.sourcedId })).toBeGreaterThan(50)
-    expect(await expectHistory({ tenant: LINCOLN_USD }, { kind: 'record', id: log.tenants[2]!.enrollmentIds[2 * ENROLLMENTS_PER_STUDENT]! })).toBeGreaterThan(50)
-    expect(await expectHistory(schoolScope(SIERRA, 'SV-05', 'serving'), { kind: 'record', id: log.tenants[3]!.sections[4 * 40 + 3]!.sourcedId })).toBeGreaterThan(0)
+    expect(
+      await expectHistory({ tenant: LINCOLN_USD }, { kind: 'record', id: log.tenants[2]!.enrollmentIds[2 * ENROLLMENTS_PER_STUDENT]! }),
+    ).toBeGreaterThan(50)
+    expect(
+      await expectHistory(schoolScope(SIERRA, 'SV-05', 'serving'), { kind: 'record', id: log.tenants[3]!.sections[4 * 40 + 3]!.sourcedId }),
+    ).toBeGreaterThan(0)
   })
 
   it('an empty id is a USAGE error', async () => {
@@ -801,8 +1023,14 @@ describe('record history', () => {
 describe('reports', () => {
   it('reportRows lists the Skipped, Invalid, Excluded and Merged rows of a sync by entity, then seq', async () => {
     const cases: [Scope, GeneratedSync][] = [
-      [UNSCOPED, N_LU], [UNSCOPED, REJECTED], [UNSCOPED, INITIAL], [{ tenant: SIERRA }, N_SV], [schoolScope(LINCOLN_COUNTY, 'sch-03', 'home'), N_LC],
-      [{ tenant: LINCOLN_COUNTY }, TWINS.find((s) => s.tenant === 1)!], [UNSCOPED, CLEAN], [{ tenant: EMERSON }, N_LC],
+      [UNSCOPED, N_LU],
+      [UNSCOPED, REJECTED],
+      [UNSCOPED, INITIAL],
+      [{ tenant: SIERRA }, N_SV],
+      [schoolScope(LINCOLN_COUNTY, 'sch-03', 'home'), N_LC],
+      [{ tenant: LINCOLN_COUNTY }, TWINS.find((s) => s.tenant === 1)!],
+      [UNSCOPED, CLEAN],
+      [{ tenant: EMERSON }, N_LC],
     ]
     let rows = 0
     for (const [scope, s] of cases) {
@@ -828,7 +1056,9 @@ describe('daily rollups', () => {
 
   async function expectRollups(): Promise<void> {
     for (const [scope, filter] of CASES) {
-      expect(await store.dailyRollups(scope, filter), `${describeFilter(scope)} ${describeFilter(filter)}`).toEqual(oracle.dailyRollups(scope, filter))
+      expect(await store.dailyRollups(scope, filter), `${describeFilter(scope)} ${describeFilter(filter)}`).toEqual(
+        oracle.dailyRollups(scope, filter),
+      )
     }
   }
 
@@ -844,7 +1074,9 @@ describe('daily rollups', () => {
     await store.write(log.logBatches(5_000).next().value ?? [])
     await expectRollups()
     expect(await store.listSyncs(UNSCOPED, {})).toEqual(oracle.listSyncs(UNSCOPED, {}))
-    expect(await store.countLog(UNSCOPED, { tenant: EMERSON, includeRejected: true })).toEqual(oracle.count(UNSCOPED, { tenant: EMERSON, includeRejected: true }))
+    expect(await store.countLog(UNSCOPED, { tenant: EMERSON, includeRejected: true })).toEqual(
+      oracle.count(UNSCOPED, { tenant: EMERSON, includeRejected: true }),
+    )
   })
 })
 
@@ -922,7 +1154,12 @@ describe('exports', () => {
       const { stdout } = await promisify(execFile)(PYTHON, ['-c', script, path, String(sample)], { maxBuffer: 512 * 1024 * 1024 })
       timings['openpyxl read (ms)'] = Math.round(performance.now() - reading)
       const book = JSON.parse(stdout) as {
-        sheets: string[]; header: string[]; keys: unknown[][]; rows: unknown[][]; dateTypes: string[]; formats: string[]
+        sheets: string[]
+        header: string[]
+        keys: unknown[][]
+        rows: unknown[][]
+        dateTypes: string[]
+        formats: string[]
       }
       expect(book.sheets).toEqual(['Sync Log'])
       expect(book.header).toEqual(LOG_COLUMNS.map((c) => LOG_COLUMN_HEADERS[c]))
@@ -931,7 +1168,9 @@ describe('exports', () => {
       expect(book.formats).toEqual(['yyyy-mm-dd hh:mm'])
       const cell = (i: number, c: LogColumn) => asSpreadsheetText(log.value(i, c))
       // Every row's key, in order: its date to the millisecond, sync, record, action and outcome.
-      expect(book.keys).toEqual(expected.map((i) => [log.dateMs[i], cell(i, 'syncId'), cell(i, 'sourcedId'), cell(i, 'action'), cell(i, 'outcome')]))
+      expect(book.keys).toEqual(
+        expected.map((i) => [log.dateMs[i], cell(i, 'syncId'), cell(i, 'sourcedId'), cell(i, 'action'), cell(i, 'outcome')]),
+      )
       // A sample of rows, every column.
       const sampled = expected.filter((_, k) => k % sample === 0)
       expect(book.rows).toEqual(sampled.map((i) => [log.dateMs[i], ...LOG_COLUMNS.slice(1).map((c) => cell(i, c))]))
@@ -941,7 +1180,7 @@ describe('exports', () => {
     180_000,
   )
 
-  it('a CSV of the same rows parses back to the oracle\'s rows, every column', async () => {
+  it("a CSV of the same rows parses back to the oracle's rows, every column", async () => {
     const path = join(exportDir, 'log.csv')
     const out = createWriteStream(path)
     const exporting = performance.now()

@@ -32,13 +32,39 @@ afterAll(async () => {
 })
 
 /** A row of a sync-log event as a newer synclog writes it (the Avro value, without `kind`). */
-function newerRow(seq: number, action: string, outcome: string): Omit<LogRow, 'kind' | 'action' | 'outcome'> & { action: string; outcome: string } {
+function newerRow(
+  seq: number,
+  action: string,
+  outcome: string,
+): Omit<LogRow, 'kind' | 'action' | 'outcome'> & { action: string; outcome: string } {
   return {
-    tenant: 'district-newer', syncId: 'n-1', seq, date: `2026-10-18T02:00:0${seq}.000Z`, action,
-    studentNumber: 'S1', studentName: 'Ünal, Zoë', courseNumber: 'M101', courseName: 'Algebra I', sectionNumber: '101',
-    field: '', oldValue: '', newValue: '', servingDistrictId: 'd1', servingDistrict: 'Emerson', servingSchoolId: 'sch-1', servingSchool: 'School 1',
-    homeDistrictId: 'd1', homeDistrict: 'Emerson', homeSchoolId: 'sch-1', homeSchool: 'School 1', app: 'sis-nightly',
-    entity: 'enrollment', sourcedId: `e${seq}`, outcome, message: 'from a newer synclog', recordSchoolId: 'sch-1',
+    tenant: 'district-newer',
+    syncId: 'n-1',
+    seq,
+    date: `2026-10-18T02:00:0${seq}.000Z`,
+    action,
+    studentNumber: 'S1',
+    studentName: 'Ünal, Zoë',
+    courseNumber: 'M101',
+    courseName: 'Algebra I',
+    sectionNumber: '101',
+    field: '',
+    oldValue: '',
+    newValue: '',
+    servingDistrictId: 'd1',
+    servingDistrict: 'Emerson',
+    servingSchoolId: 'sch-1',
+    servingSchool: 'School 1',
+    homeDistrictId: 'd1',
+    homeDistrict: 'Emerson',
+    homeSchoolId: 'sch-1',
+    homeSchool: 'School 1',
+    app: 'sis-nightly',
+    entity: 'enrollment',
+    sourcedId: `e${seq}`,
+    outcome,
+    message: 'from a newer synclog',
+    recordSchoolId: 'sch-1',
   }
 }
 
@@ -48,7 +74,10 @@ describe('rows of actions and outcomes a newer synclog wrote', () => {
     const writer = avroTypeFor(syncLogEventSchema)
     const written = [newerRow(1, 'Moved Roster', 'New'), newerRow(2, 'Created Roster', 'Quarantined')]
     const events = written.map((row) => decodeSyncLogEvent(writer.toBuffer({ payload: { 'synclog.v1.LogRow': row } })))
-    expect(events.map((e) => e.kind === 'LogRow' && [e.action, e.outcome])).toEqual([['Moved Roster', 'New'], ['Created Roster', 'Quarantined']])
+    expect(events.map((e) => e.kind === 'LogRow' && [e.action, e.outcome])).toEqual([
+      ['Moved Roster', 'New'],
+      ['Created Roster', 'Quarantined'],
+    ])
 
     await store.write(events)
     const page = await store.queryLog(UNSCOPED, { tenant: 'district-newer' })

@@ -60,12 +60,14 @@ async function readCommitted(topic: string, expected: number): Promise<{ key: st
   const got: { key: string; value: Buffer; partition: number }[] = []
   await new Promise<void>((done, fail) => {
     consumer.on(consumer.events.CRASH, (e) => fail(e.payload.error))
-    consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        got.push({ key: message.key?.toString() ?? '', value: message.value ?? Buffer.alloc(0), partition })
-        if (got.length >= expected) done()
-      },
-    }).catch(fail)
+    consumer
+      .run({
+        eachMessage: async ({ partition, message }) => {
+          got.push({ key: message.key?.toString() ?? '', value: message.value ?? Buffer.alloc(0), partition })
+          if (got.length >= expected) done()
+        },
+      })
+      .catch(fail)
   })
   await consumer.disconnect()
   return got
@@ -94,7 +96,9 @@ describe('the local Kafka', () => {
     const topic = topicName('partitions')
     await createTopic(topic, 3)
 
-    const { topics: [metadata] } = await admin.fetchTopicMetadata({ topics: [topic] })
+    const {
+      topics: [metadata],
+    } = await admin.fetchTopicMetadata({ topics: [topic] })
     expect(metadata?.partitions.map((p) => p.partitionId).sort()).toEqual([0, 1, 2])
     expect(metadata?.partitions.every((p) => p.leader === 1)).toBe(true)
   })
@@ -131,7 +135,7 @@ describe('the local schema registry', () => {
     const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(ROSTER_SCHEMA) }, { subject })
     expect(id).toBeGreaterThan(0)
     expect(await registry.getLatestSchemaId(subject)).toBe(id)
-    const subjects = await (await fetch(`${registryUrl}/subjects`)).json() as string[]
+    const subjects = (await (await fetch(`${registryUrl}/subjects`)).json()) as string[]
     expect(subjects).toContain(subject)
 
     const record = { studentId: 's-1', sectionId: 'sec-9', active: true, grade: 7 }
@@ -147,6 +151,6 @@ describe('the local schema registry', () => {
     await tx.send({ topic, messages: [{ key: record.studentId, value: encoded }] })
     await tx.commit()
     const [message] = await readCommitted(topic, 1)
-    expect(message && await registry.decode(message.value)).toEqual(record)
+    expect(message && (await registry.decode(message.value))).toEqual(record)
   })
 })

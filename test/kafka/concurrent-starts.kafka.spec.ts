@@ -56,7 +56,11 @@ afterAll(async () => {
 describe('stream processes starting at once', () => {
   it('all prepare the same fresh topics and schemas, and the subjects end up BACKWARD', async () => {
     const base = loadConfig({})
-    const config: Config = { ...base, kafka: { ...base.kafka, brokers, topicPrefix: freshPrefix('prepare'), partitions: 3 }, registry: { ...base.registry, url: registryUrl } }
+    const config: Config = {
+      ...base,
+      kafka: { ...base.kafka, brokers, topicPrefix: freshPrefix('prepare'), partitions: 3 },
+      registry: { ...base.registry, url: registryUrl },
+    }
 
     const starts = await Promise.allSettled(Array.from({ length: 6 }, () => prepareStream(createKafka(config, logger), config, logger)))
 
@@ -87,22 +91,34 @@ describe('stream processes starting at once', () => {
   it('synclog publish started with synclog run processor against a fresh registry both succeed', async () => {
     const dir = await tempDir('concurrent-cli')
     dirs.push(dir)
-    const env = { SYNCLOG_KAFKA_BROKERS: brokers.join(','), SYNCLOG_REGISTRY_URL: registryUrl, SYNCLOG_TOPIC_PREFIX: freshPrefix('cli'), SYNCLOG_TOPIC_PARTITIONS: '2' }
+    const env = {
+      SYNCLOG_KAFKA_BROKERS: brokers.join(','),
+      SYNCLOG_REGISTRY_URL: registryUrl,
+      SYNCLOG_TOPIC_PREFIX: freshPrefix('cli'),
+      SYNCLOG_TOPIC_PARTITIONS: '2',
+    }
     const events = smallDistrict(new SyncScript('district-a', 'night-1', 'sis-nightly', '2026-10-01T02:00:00.000Z', FULL)).end()
     const file = await ndjson(join(dir, 'night1.ndjson'), events)
     const port = await freePort()
 
     const processor = spawn(process.execPath, [CLI, 'run', 'processor', '--http-port', String(port), '--group', `concurrent-${RUN}`], {
-      env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
     })
     children.push(processor)
     let processorLog = ''
     processor.stderr!.on('data', (d: Buffer) => (processorLog += d.toString()))
-    const publishes = await Promise.all([synclog(['publish', file], { env, timeoutMs: 90_000 }), synclog(['publish', file], { env, timeoutMs: 90_000 })])
+    const publishes = await Promise.all([
+      synclog(['publish', file], { env, timeoutMs: 90_000 }),
+      synclog(['publish', file], { env, timeoutMs: 90_000 }),
+    ])
 
     for (const p of publishes) expect(p.code, p.stderr).toBe(0)
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200
-      || processor.exitCode !== null, 90_000, () => `the processor never became ready:\n${processorLog}`)
+    await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200 || processor.exitCode !== null,
+      90_000,
+      () => `the processor never became ready:\n${processorLog}`,
+    )
     expect(processor.exitCode, processorLog).toBeNull()
     expect(processorLog).not.toMatch(/HTTP 409|already exists/)
   })

@@ -42,7 +42,11 @@ afterAll(async () => {
 /** Runs the example with Node and tsx, as its comment says; resolves with what it printed. */
 function runExample(file: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', EXAMPLE, file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 90_000 })
+    const child = spawn(process.execPath, ['--import', 'tsx', EXAMPLE, file], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 90_000,
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -53,10 +57,14 @@ function runExample(file: string, env: Record<string, string>): Promise<{ code: 
 }
 
 describe('the Node producer example', () => {
-  it('publishes a sync that synclog reads back whole, in the tenant\'s partition, and folds without a rejection', async () => {
+  it("publishes a sync that synclog reads back whole, in the tenant's partition, and folds without a rejection", async () => {
     dir = await tempDir('node-producer')
     const base = loadConfig({})
-    const config: Config = { ...base, kafka: { ...base.kafka, brokers, topicPrefix: PREFIX, partitions: PARTITIONS }, registry: { ...base.registry, url: registryUrl } }
+    const config: Config = {
+      ...base,
+      kafka: { ...base.kafka, brokers, topicPrefix: PREFIX, partitions: PARTITIONS },
+      registry: { ...base.registry, url: registryUrl },
+    }
     const kafka = createKafka(config, logger)
     // What a stream service or `synclog publish` does when it starts: topics and schemas.
     const { topics, serde } = await prepareStream(kafka, config, logger)
@@ -64,13 +72,18 @@ describe('the Node producer example', () => {
     const events = smallDistrict(new SyncScript(tenant, 'nightly-2026-10-18', 'sis-nightly', '2026-10-18T02:00:00.000Z', FULL)).end()
 
     const run = await runExample(await ndjson(join(dir, 'events.ndjson'), events), {
-      SYNCLOG_KAFKA_BROKERS: brokers.join(','), SYNCLOG_REGISTRY_URL: registryUrl, SYNCLOG_TOPIC_PREFIX: PREFIX,
+      SYNCLOG_KAFKA_BROKERS: brokers.join(','),
+      SYNCLOG_REGISTRY_URL: registryUrl,
+      SYNCLOG_TOPIC_PREFIX: PREFIX,
     })
 
     expect(run.code, run.stderr).toBe(0)
-    expect(run.stdout).toContain(`published ${events.length} events to ${topics.changeEvents} with schema id ${serde.schemaIds?.changeEvent}`)
+    expect(run.stdout).toContain(
+      `published ${events.length} events to ${topics.changeEvents} with schema id ${serde.schemaIds?.changeEvent}`,
+    )
     const read = []
-    for (const r of await readTopic(kafka, topics.changeEvents, events.length, `${PREFIX}reader`)) read.push({ partition: r.partition, event: await serde.decodeChangeEvent(r.value) })
+    for (const r of await readTopic(kafka, topics.changeEvents, events.length, `${PREFIX}reader`))
+      read.push({ partition: r.partition, event: await serde.decodeChangeEvent(r.value) })
     expect(read.map((r) => r.event)).toEqual(events)
     expect(new Set(read.map((r) => r.partition))).toEqual(new Set([tenantPartition(tenant, PARTITIONS)]))
     const folded = new Given().when(read.map((r) => r.event))
@@ -85,7 +98,10 @@ describe('the Node producer example', () => {
     const excerpt = /The heart of it:\s*```ts\n([\s\S]*?)```/.exec(doc)?.[1]
     expect(excerpt, 'docs/stream-mode.md has no "The heart of it:" excerpt').toBeDefined()
     const fileLines = new Set((await readFile(EXAMPLE, 'utf8')).split('\n').map((l) => l.trim()))
-    const lines = excerpt!.split('\n').map((l) => l.trim()).filter((l) => l !== '')
+    const lines = excerpt!
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '')
     expect(lines.length).toBeGreaterThan(5)
     expect(lines.filter((l) => !fileLines.has(l))).toEqual([])
   })

@@ -26,20 +26,33 @@ describe('two stream roles on one metrics port', () => {
     const dir = await tempDir('run-ports')
     dirs.push(dir)
     const env = {
-      SYNCLOG_KAFKA_BROKERS: brokers.join(','), SYNCLOG_REGISTRY_URL: registryUrl,
-      SYNCLOG_TOPIC_PREFIX: `run-ports-${process.pid}-${Date.now()}.`, SYNCLOG_TOPIC_PARTITIONS: '1',
+      SYNCLOG_KAFKA_BROKERS: brokers.join(','),
+      SYNCLOG_REGISTRY_URL: registryUrl,
+      SYNCLOG_TOPIC_PREFIX: `run-ports-${process.pid}-${Date.now()}.`,
+      SYNCLOG_TOPIC_PARTITIONS: '1',
     }
     const port = await freePort()
-    const processor = spawn(process.execPath, [CLI, 'run', 'processor', '--http-port', String(port), '--group', `run-ports-${process.pid}`], {
-      env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'pipe'],
-    })
+    const processor = spawn(
+      process.execPath,
+      [CLI, 'run', 'processor', '--http-port', String(port), '--group', `run-ports-${process.pid}`],
+      {
+        env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn', ...env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    )
     children.push(processor)
     let processorLog = ''
     processor.stderr!.on('data', (d: Buffer) => (processorLog += d.toString()))
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 90_000,
-      () => `the processor never became ready:\n${processorLog}`)
+    await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
+      90_000,
+      () => `the processor never became ready:\n${processorLog}`,
+    )
 
-    const projector = await synclog(['run', 'projector', '--http-port', String(port), '--group', `run-ports-${process.pid}`, '--data', join(dir, 'data')], { env, timeoutMs: 90_000 })
+    const projector = await synclog(
+      ['run', 'projector', '--http-port', String(port), '--group', `run-ports-${process.pid}`, '--data', join(dir, 'data')],
+      { env, timeoutMs: 90_000 },
+    )
 
     expect(projector.timedOut).toBeUndefined()
     expect(projector.code).not.toBe(0)

@@ -32,6 +32,9 @@ describe('the short soak', () => {
       log: { lost: 0, duplicated: 0, wrong: 0, actual: report.log.expected },
       syncs: { lost: 0, duplicated: 0, wrong: 0, actual: report.syncs.expected },
     })
-    expect(report.faults.filter((f) => f.recoveryS === null && f.superseded !== true), text).toEqual([])
+    expect(
+      report.faults.filter((f) => f.recoveryS === null && f.superseded !== true),
+      text,
+    ).toEqual([])
   }, 900_000)
 })

@@ -17,7 +17,8 @@ import { CLI, synclog } from './cli.js'
 /** The Chromium binary the tests drive: Debian's, unless SYNCLOG_CHROMIUM names another. */
 export const CHROMIUM_PATH = process.env.SYNCLOG_CHROMIUM ?? '/usr/bin/chromium'
 
-export const CHROMIUM_MISSING = "Debian's chromium is needed for the browser tests: apt-get install chromium (or set SYNCLOG_CHROMIUM to a Chromium binary)"
+export const CHROMIUM_MISSING =
+  "Debian's chromium is needed for the browser tests: apt-get install chromium (or set SYNCLOG_CHROMIUM to a Chromium binary)"
 
 /** Headless Chromium that stays off the network except for the pages it is sent to. */
 export async function launchBrowser(): Promise<Browser> {
@@ -26,8 +27,14 @@ export async function launchBrowser(): Promise<Browser> {
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
     ],
   })
 }
@@ -65,14 +72,19 @@ const LISTENING = /synclog API listening on (http:\/\/\S+)/
  * resolved with the URL it prints once it listens. The server holds the data
  * directory's lock until it is stopped.
  */
-export async function startServe(dataDir: string, opts: { timeoutMs?: number; args?: readonly string[]; env?: Record<string, string> } = {}): Promise<RunningServe> {
+export async function startServe(
+  dataDir: string,
+  opts: { timeoutMs?: number; args?: readonly string[]; env?: Record<string, string> } = {},
+): Promise<RunningServe> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`)
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data', dataDir, ...(opts.args ?? [])], {
     env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   // A test run that dies must not leave a server holding the data directory.
-  const killOnExit = (): void => { child.kill('SIGKILL') }
+  const killOnExit = (): void => {
+    child.kill('SIGKILL')
+  }
   process.once('exit', killOnExit)
   let out = ''
   let err = ''
@@ -99,14 +111,25 @@ export async function startServe(dataDir: string, opts: { timeoutMs?: number; ar
         fail(new Error(`synclog serve exited with ${code} before listening: ${err}`))
       })
     })
-    return { base, stderr: () => err, stdout: () => out, stop: (graceMs) => stopChild(child, exited, killOnExit, graceMs ?? 20_000), pid: child.pid! }
+    return {
+      base,
+      stderr: () => err,
+      stdout: () => out,
+      stop: (graceMs) => stopChild(child, exited, killOnExit, graceMs ?? 20_000),
+      pid: child.pid!,
+    }
   } catch (e) {
     await stopChild(child, exited, killOnExit, 5_000)
     throw e
   }
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<number | null>, killOnExit: () => void, graceMs: number): Promise<number | null> {
+async function stopChild(
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  killOnExit: () => void,
+  graceMs: number,
+): Promise<number | null> {
   if (child.exitCode === null && child.signalCode === null) {
     child.kill('SIGTERM')
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
@@ -149,8 +172,11 @@ export async function walkPages(base: string, path: string, token: string): Prom
   const sep = path.includes('?') ? '&' : '?'
   let cursor: string | null = null
   for (let pages = 0; pages < 10_000; pages++) {
-    const page: { rows: LogRecord[]; nextCursor: string | null } =
-      await apiJson(base, `${path}${sep}limit=10000${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`, token)
+    const page: { rows: LogRecord[]; nextCursor: string | null } = await apiJson(
+      base,
+      `${path}${sep}limit=10000${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+      token,
+    )
     rows.push(...page.rows)
     if (page.nextCursor === null) return rows
     cursor = page.nextCursor
@@ -178,16 +204,23 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   const loaded = await page.evaluate(() => 'axe' in window)
   if (!loaded) await page.addScriptTag({ path: AXE_SCRIPT })
   return page.evaluate(async () => {
-    interface AxeResult { violations: { id: string; impact?: string | null; help: string; nodes: { target: unknown[] }[] }[] }
+    interface AxeResult {
+      violations: { id: string; impact?: string | null; help: string; nodes: { target: unknown[] }[] }[]
+    }
     const axe = (window as unknown as { axe: { run: (context?: unknown) => Promise<AxeResult> } }).axe
     const result = await axe.run(document)
     return result.violations.map((v) => ({
-      id: v.id, impact: v.impact ?? null, help: v.help, targets: v.nodes.map((n) => n.target.map(String).join(' ')),
+      id: v.id,
+      impact: v.impact ?? null,
+      help: v.help,
+      targets: v.nodes.map((n) => n.target.map(String).join(' ')),
     }))
   })
 }
 
 /** One line per violation, for a failure message. */
 export function describeViolations(violations: readonly AxeViolation[]): string {
-  return violations.map((v) => `${v.id} (${v.impact ?? '?'}): ${v.help} at ${v.targets.slice(0, 5).join(', ')}${v.targets.length > 5 ? ', …' : ''}`).join('\n')
+  return violations
+    .map((v) => `${v.id} (${v.impact ?? '?'}): ${v.help} at ${v.targets.slice(0, 5).join(', ')}${v.targets.length > 5 ? ', …' : ''}`)
+    .join('\n')
 }

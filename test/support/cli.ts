@@ -14,7 +14,10 @@ export interface CliRun {
   readonly timedOut?: boolean
 }
 
-export function synclog(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+export function synclog(
+  args: readonly string[],
+  opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? process.cwd(),
@@ -26,10 +29,13 @@ export function synclog(args: readonly string[], opts: { env?: Record<string, st
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     let timedOut = false
-    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
-      timedOut = true
-      child.kill('SIGKILL')
-    }, opts.timeoutMs)
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true
+            child.kill('SIGKILL')
+          }, opts.timeoutMs)
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(timer)
@@ -44,7 +50,10 @@ export async function tempDir(prefix: string): Promise<string> {
 
 /** Parses `log --format json` output: one object per line. */
 export function jsonLines(text: string): Record<string, string>[] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, string>)
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, string>)
 }
 
 /** Whether a process with this pid still runs. */

@@ -18,8 +18,20 @@ import { Readable } from 'node:stream'
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection'
 
 /** URL parameters that are HTTP options, not settings for the engine. */
-const HTTP_ONLY = new Set(['query', 'query_id', 'database', 'session_id', 'role', 'default_format', 'enable_http_compression',
-  'wait_end_of_query', 'send_progress_in_http_headers', 'http_headers_progress_interval_ms', 'user', 'password'])
+const HTTP_ONLY = new Set([
+  'query',
+  'query_id',
+  'database',
+  'session_id',
+  'role',
+  'default_format',
+  'enable_http_compression',
+  'wait_end_of_query',
+  'send_progress_in_http_headers',
+  'http_headers_progress_interval_ms',
+  'user',
+  'password',
+])
 
 type Mode = { kind: 'answer' } | { kind: 'hang' } | { kind: 'down' } | { kind: 'refuse'; code: number }
 
@@ -90,7 +102,9 @@ export async function startClickHouseFacade(dataDir: string): Promise<ClickHouse
     } catch (e) {
       const code = exceptionCode(e)
       const message = e instanceof Error ? e.message : String(e)
-      response.writeHead(500, { 'X-ClickHouse-Exception-Code': code }).end(message.startsWith('Code:') ? message : `Code: ${code}. DB::Exception: ${message}\n`)
+      response
+        .writeHead(500, { 'X-ClickHouse-Exception-Code': code })
+        .end(message.startsWith('Code:') ? message : `Code: ${code}. DB::Exception: ${message}\n`)
     }
   }
 
@@ -121,19 +135,28 @@ export async function startClickHouseFacade(dataDir: string): Promise<ClickHouse
       mode = { kind: 'answer' }
       release()
     },
-    hang: () => { mode = { kind: 'hang' } },
+    hang: () => {
+      mode = { kind: 'hang' }
+    },
     down: () => {
       mode = { kind: 'down' }
       release()
       for (const socket of sockets) socket.resetAndDestroy()
     },
-    refuse: (code) => { mode = { kind: 'refuse', code } },
-    get faults() { return faults },
+    refuse: (code) => {
+      mode = { kind: 'refuse', code }
+    },
+    get faults() {
+      return faults
+    },
     async query<T>(sql: string): Promise<T[]> {
       const result = await connection.query({ query: `${sql} FORMAT JSONEachRow` })
       let text = ''
       for await (const chunk of result.stream) text += (chunk as Buffer).toString('utf8')
-      return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as T)
+      return text
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as T)
     },
     async close(): Promise<void> {
       release()

@@ -14,7 +14,7 @@ export const FORMULA_PAYLOADS = [
   '=1+1',
   '+1',
   '-2+3',
-  '@SUM(1+1)*cmd|\' /C calc\'!A0',
+  "@SUM(1+1)*cmd|' /C calc'!A0",
   "=cmd|' /C calc'!A0",
   "+cmd|' /C calc'!A0",
   "-cmd|' /C calc'!A0",
@@ -32,15 +32,45 @@ export const FORMULA_PAYLOADS = [
 ] as const
 
 /** What may sit before a payload on its line: whitespace, and characters a reader drops or does not show. */
-export const INVISIBLE_PREFIXES = ['', ' ', '   ', '\t', '\u00a0', '\u3000', '\u2003', '\0', '\x01', '\x1f', '\uFEFF', '\u200b', '\u202e', ' \t '] as const
+export const INVISIBLE_PREFIXES = [
+  '',
+  ' ',
+  '   ',
+  '\t',
+  '\u00a0',
+  '\u3000',
+  '\u2003',
+  '\0',
+  '\x01',
+  '\x1f',
+  '\uFEFF',
+  '\u200b',
+  '\u202e',
+  ' \t ',
+] as const
 
 /** Every way a line can end inside a value. */
 export const LINE_BREAKS = ['\n', '\r', '\r\n', '\n\r', '\r\r\n', '\n\n', '\u2028', '\u2029', '\u0085', '\v', '\f'] as const
 
 /** Values that must come out exactly as they went in: text with signs, but none starting a line. */
 export const HARMLESS = [
-  'Smith, John', "O'Brien", 'a=b', '2024-10-01', 'e-stu1', 'x+y', 'Room 12; east wing', 'said "hi"', '',
-  'café', '山田 太郎', 'emoji 🎒', "'=already neutral", 'two\nlines', 'tab\tinside', 'trailing space ', ' leading space',
+  'Smith, John',
+  "O'Brien",
+  'a=b',
+  '2024-10-01',
+  'e-stu1',
+  'x+y',
+  'Room 12; east wing',
+  'said "hi"',
+  '',
+  'café',
+  '山田 太郎',
+  'emoji 🎒',
+  "'=already neutral",
+  'two\nlines',
+  'tab\tinside',
+  'trailing space ',
+  ' leading space',
 ] as const
 
 /**
@@ -96,7 +126,11 @@ export interface SpreadsheetCheck {
  * handed to the writer), also checks the row and column counts and that every cell equals
  * its value neutralized by the Python rule.
  */
-export async function checkSpreadsheet(kind: 'csv' | 'xlsx', file: string, written?: readonly (readonly (string | number)[])[]): Promise<SpreadsheetCheck> {
+export async function checkSpreadsheet(
+  kind: 'csv' | 'xlsx',
+  file: string,
+  written?: readonly (readonly (string | number)[])[],
+): Promise<SpreadsheetCheck> {
   const args = [CHECKER, kind, file]
   if (written) {
     const expected = `${file}.expected.json`

@@ -30,7 +30,11 @@ export async function importDemoDataSet(dir: string, nights: DemoNights = demoNi
   const data = join(dir, 'data')
   await writeOneRosterBundle(join(dir, 'night1'), nights.night1)
   await writeOneRosterBundle(join(dir, 'night2'), nights.night2)
-  for (const [bundle, tenant] of [['night1', 'district-a'], ['night2', 'district-a'], ['night1', 'district-b']] as const) {
+  for (const [bundle, tenant] of [
+    ['night1', 'district-a'],
+    ['night2', 'district-a'],
+    ['night1', 'district-b'],
+  ] as const) {
     const run = await synclog(['import', join(dir, bundle), '--tenant', tenant, '--format', 'json', '--data', data])
     if (run.code !== 0) throw new Error(`synclog import ${bundle} --tenant ${tenant} exited with ${run.code}: ${run.stderr}`)
   }

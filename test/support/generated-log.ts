@@ -15,14 +15,33 @@
  */
 import { ENTITY_TYPES, type EntityType } from '../../src/events/change-event.js'
 import {
-  OUTCOMES, ROSTER_ACTIONS, SECTION_ACTIONS,
-  type LogAction, type LogColumn, type LogRow, type Outcome, type OutcomeCounts, type SyncCounts, type SyncStatus, type SyncStatusChanged,
+  OUTCOMES,
+  ROSTER_ACTIONS,
+  SECTION_ACTIONS,
+  type LogAction,
+  type LogColumn,
+  type LogRow,
+  type Outcome,
+  type OutcomeCounts,
+  type SyncCounts,
+  type SyncStatus,
+  type SyncStatusChanged,
 } from '../../src/events/sync-log-event.js'
 import { Prng } from '../../src/generate/prng.js'
 import { DistinctPicker } from './scale/distinct-picker.js'
 import {
-  DETAIL_KINDS, DETAIL_START, DETAILS, ENROLLMENTS_PER_STUDENT, TENANT_NAMES, tenantPools,
-  type Course, type DetailKind, type School, type Section, type Student, type TenantPools,
+  DETAIL_KINDS,
+  DETAIL_START,
+  DETAILS,
+  ENROLLMENTS_PER_STUDENT,
+  TENANT_NAMES,
+  tenantPools,
+  type Course,
+  type DetailKind,
+  type School,
+  type Section,
+  type Student,
+  type TenantPools,
 } from './scale/roster-pools.js'
 
 export type { TenantPools } from './scale/roster-pools.js'
@@ -30,7 +49,15 @@ export type { TenantPools } from './scale/roster-pools.js'
 /** Codes of the typed-array columns. */
 export const ENTITY_CODES: readonly EntityType[] = ENTITY_TYPES
 export const ACTION_CODES: readonly LogAction[] = [
-  ...ROSTER_ACTIONS, ...SECTION_ACTIONS, 'New', 'Updated', 'Deleted', 'Skipped', 'Invalid', 'Merged', 'Excluded',
+  ...ROSTER_ACTIONS,
+  ...SECTION_ACTIONS,
+  'New',
+  'Updated',
+  'Deleted',
+  'Skipped',
+  'Invalid',
+  'Merged',
+  'Excluded',
 ]
 export const OUTCOME_CODES: readonly (Outcome | '')[] = ['', ...OUTCOMES]
 
@@ -79,7 +106,13 @@ const SYNC_ID_PREFIX = ['em', 'LC', 'lu', 'sv_'] as const
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 const COUNT_FIELD: Record<Exclude<Outcome, 'No Change'>, keyof OutcomeCounts> = {
-  New: 'new', Updated: 'updated', Deleted: 'deleted', Skipped: 'skipped', Invalid: 'invalid', Merged: 'merged', Excluded: 'excluded',
+  New: 'new',
+  Updated: 'updated',
+  Deleted: 'deleted',
+  Skipped: 'skipped',
+  Invalid: 'invalid',
+  Merged: 'merged',
+  Excluded: 'excluded',
 }
 
 function iso(ms: number): string {
@@ -108,7 +141,14 @@ function planSyncs(prng: Prng, tenants: number): PlannedSync[] {
       const day = FIRST_DAY + d * DAY_MS
       // Every tenant's nightly starts at 02:00:00.000 with the same row spacing: dates tie across syncs.
       const nightly = day + 2 * 3_600_000
-      plans.push({ tenant: t, app: 'sis-nightly', startedMs: nightly, kind: d === 0 ? 'initial' : 'regular', syncId: id(t, 'sis-nightly', nightly), weight: 1 })
+      plans.push({
+        tenant: t,
+        app: 'sis-nightly',
+        startedMs: nightly,
+        kind: d === 0 ? 'initial' : 'regular',
+        syncId: id(t, 'sis-nightly', nightly),
+        weight: 1,
+      })
       if ((d + 2 * t) % 9 === 4) {
         const ms = day + 13 * 3_600_000 + t * 17 * 60_000 + prng.below(3_600_000)
         plans.push({ tenant: t, app: 'oneroster-csv', startedMs: ms, kind: 'regular', syncId: id(t, 'oneroster-csv', ms), weight: 0.6 })
@@ -128,7 +168,8 @@ function planSyncs(prng: Prng, tenants: number): PlannedSync[] {
   if (tenants > 2) {
     // Two tenants with the same sync id, start and row dates: only the tenant orders their rows.
     const ms = Date.UTC(2024, 9, 15, 15)
-    for (const t of [1, 2]) plans.push({ tenant: t, app: 'oneroster-csv', startedMs: ms, kind: 'twin', syncId: 'manual-2024-10-15', weight: 0.4 })
+    for (const t of [1, 2])
+      plans.push({ tenant: t, app: 'oneroster-csv', startedMs: ms, kind: 'twin', syncId: 'manual-2024-10-15', weight: 0.4 })
   }
   // Tenant 0: one csv sync is held, then rejected.
   const rejected = plans.find((p) => p.tenant === 0 && p.app === 'oneroster-csv' && p.startedMs >= Date.UTC(2024, 8, 15))
@@ -144,7 +185,14 @@ function planSyncs(prng: Prng, tenants: number): PlannedSync[] {
     const later = plans.filter((p) => p.tenant === 1 && p.startedMs > holdMs)
     for (const p of later) plans.splice(plans.indexOf(p), 1)
     const failedMs = holdMs + 14 * 3_600_000
-    plans.push({ tenant: 1, app: 'oneroster-csv', startedMs: failedMs, kind: 'failed', syncId: id(1, 'oneroster-csv', failedMs), weight: 0 })
+    plans.push({
+      tenant: 1,
+      app: 'oneroster-csv',
+      startedMs: failedMs,
+      kind: 'failed',
+      syncId: id(1, 'oneroster-csv', failedMs),
+      weight: 0,
+    })
   }
   if (tenants > 3) {
     const approved = plans.find((p) => p.tenant === 3 && p.app === 'sis-nightly' && p.startedMs === FIRST_DAY + 40 * DAY_MS + 2 * 3_600_000)
@@ -218,7 +266,10 @@ export class GeneratedLog {
     this.tenants = Array.from({ length: tenantCount }, (_, t) => tenantPools(seed, t, studentsPerTenant))
     const plans = planSyncs(prng, tenantCount)
 
-    const initialRows = this.tenants.reduce((n, t) => n + t.enrollmentIds.length + t.students.length + t.teachers.length + t.sections.length + t.courses.length + 30, 0)
+    const initialRows = this.tenants.reduce(
+      (n, t) => n + t.enrollmentIds.length + t.students.length + t.teachers.length + t.sections.length + t.courses.length + 30,
+      0,
+    )
     const weights = plans.filter((p) => p.kind !== 'initial').reduce((n, p) => n + p.weight, 0)
     const perWeight = Math.max(50, (opts.rows - initialRows) / weights)
     const budgets = plans.map((p) => (p.kind === 'initial' ? 0 : Math.round(perWeight * p.weight * (0.5 + prng.next()))))
@@ -312,8 +363,15 @@ export class GeneratedLog {
       for (const c of cells.entries()) {
         const school = c.school < 0 ? undefined : pools.schools[c.school]
         counts.push({
-          kind: 'SyncCounts', tenant: pools.name, syncId: plan.syncId, app: plan.app, entity: ENTITY_CODES[c.entity] ?? 'org',
-          schoolId: school?.id ?? '', schoolName: school?.name ?? '', startedAt: iso(plan.startedMs), counts: c.counts,
+          kind: 'SyncCounts',
+          tenant: pools.name,
+          syncId: plan.syncId,
+          app: plan.app,
+          entity: ENTITY_CODES[c.entity] ?? 'org',
+          schoolId: school?.id ?? '',
+          schoolName: school?.name ?? '',
+          startedAt: iso(plan.startedMs),
+          counts: c.counts,
         })
       }
     }
@@ -321,8 +379,18 @@ export class GeneratedLog {
     const latest = statuses[statuses.length - 1]
     if (latest === undefined) throw new Error('unreachable')
     return {
-      index, tenant: plan.tenant, syncId: plan.syncId, app: plan.app, startedMs: plan.startedMs, endedMs, status: latest.status,
-      statuses, counts, firstRow, rowCount: this.size - firstRow, kind: plan.kind,
+      index,
+      tenant: plan.tenant,
+      syncId: plan.syncId,
+      app: plan.app,
+      startedMs: plan.startedMs,
+      endedMs,
+      status: latest.status,
+      statuses,
+      counts,
+      firstRow,
+      rowCount: this.size - firstRow,
+      kind: plan.kind,
     }
   }
 
@@ -330,7 +398,8 @@ export class GeneratedLog {
   private initialRows(prng: Prng, p: TenantPools, record: RecordFn): void {
     const put = (entity: EntityType, rec: number, roster: boolean) => {
       const x = prng.next()
-      const o: Exclude<Outcome, 'No Change'> = x < 0.004 ? 'Skipped' : x < 0.007 ? 'Invalid' : x < 0.008 ? 'Merged' : x < 0.009 ? 'Excluded' : 'New'
+      const o: Exclude<Outcome, 'No Change'> =
+        x < 0.004 ? 'Skipped' : x < 0.007 ? 'Invalid' : x < 0.008 ? 'Merged' : x < 0.009 ? 'Excluded' : 'New'
       if (o === 'New') record(entity, rec, 'New', [[roster ? 'Created Roster' : 'New', 'none']])
       else record(entity, rec, o, [[o, errorDetail(o)]])
     }
@@ -344,7 +413,13 @@ export class GeneratedLog {
 
   /** A nightly (or csv, sftp) delta: roughly `budget` rows of every kind. */
   private deltaRows(
-    prng: Prng, p: TenantPools, plan: PlannedSync, budget: number, rowsSoFar: () => number, record: RecordFn, cascades: Cascade[],
+    prng: Prng,
+    p: TenantPools,
+    plan: PlannedSync,
+    budget: number,
+    rowsSoFar: () => number,
+    record: RecordFn,
+    cascades: Cascade[],
   ): void {
     const users = p.students.length + p.teachers.length
     const pick = {
@@ -357,7 +432,8 @@ export class GeneratedLog {
     }
     // About one sync in seven has nothing Skipped, Invalid or Excluded: it ends Completed.
     const clean = prng.chance(0.15)
-    const err = (): Exclude<Outcome, 'No Change'> => (clean ? 'Merged' : prng.pick(['Skipped', 'Skipped', 'Invalid', 'Merged', 'Excluded'] as const))
+    const err = (): Exclude<Outcome, 'No Change'> =>
+      clean ? 'Merged' : prng.pick(['Skipped', 'Skipped', 'Invalid', 'Merged', 'Excluded'] as const)
     /** An error outcome's rows: Invalid may log several problems of one record. */
     const errorRows = (o: Exclude<Outcome, 'No Change'>, several: number): RowSpec[] =>
       Array.from({ length: o === 'Invalid' && prng.chance(several) ? 2 : 1 }, () => [o, errorDetail(o)] as const)
@@ -386,7 +462,11 @@ export class GeneratedLog {
           else if (x < (heavyDeletes ? 0.8 : 0.7)) record('enrollment', e, 'Deleted', [['Deleted Roster', 'rosterDeleted']])
           else if (x < 0.8) record('enrollment', e, 'Updated', [['Updated Roster Start Date', 'startDate']])
           else if (x < 0.93) record('enrollment', e, 'Updated', [['Updated Roster End Date', 'endDate']])
-          else record('enrollment', e, 'Updated', [['Updated Roster Start Date', 'startDate'], ['Updated Roster End Date', 'endDate']])
+          else
+            record('enrollment', e, 'Updated', [
+              ['Updated Roster Start Date', 'startDate'],
+              ['Updated Roster End Date', 'endDate'],
+            ])
           break
         }
         case 1: {
@@ -440,7 +520,8 @@ export class GeneratedLog {
           const u = pick.user.next()
           if (u < 0 || u >= p.students.length) break
           record('user', u, 'Deleted', [['Deleted', 'none']])
-          for (let k = 0; k < ENROLLMENTS_PER_STUDENT; k++) cascades.push({ rec: u * ENROLLMENTS_PER_STUDENT + k, detail: DETAIL_START.cascadeStudent })
+          for (let k = 0; k < ENROLLMENTS_PER_STUDENT; k++)
+            cascades.push({ rec: u * ENROLLMENTS_PER_STUDENT + k, detail: DETAIL_START.cascadeStudent })
           break
         }
         case 8: {
@@ -449,7 +530,8 @@ export class GeneratedLog {
           if (c < 0) break
           record('class', c, 'Deleted', [['Invalidated Section', 'sectionInvalidated']])
           const detail = DETAIL_START.cascadeSection + prng.below(DETAIL_KINDS.cascadeSection.length)
-          for (let k = p.sectionStart[c] ?? 0; k < (p.sectionStart[c + 1] ?? 0); k++) cascades.push({ rec: p.sectionEnrollments[k] ?? 0, detail })
+          for (let k = p.sectionStart[c] ?? 0; k < (p.sectionStart[c + 1] ?? 0); k++)
+            cascades.push({ rec: p.sectionEnrollments[k] ?? 0, detail })
           break
         }
       }
@@ -461,8 +543,12 @@ export class GeneratedLog {
   private addNoChange(prng: Prng, p: TenantPools, cells: CellCounts): void {
     const own = Array.from({ length: p.ownSchools }, (_, k) => k)
     const domains: [EntityType, number[]][] = [
-      ['enrollment', own], ['class', own], ['user', Array.from({ length: p.schools.length }, (_, k) => k)],
-      ['course', [-1, ...own]], ['org', [-1, ...own]], ['academicSession', [-1]],
+      ['enrollment', own],
+      ['class', own],
+      ['user', Array.from({ length: p.schools.length }, (_, k) => k)],
+      ['course', [-1, ...own]],
+      ['org', [-1, ...own]],
+      ['academicSession', [-1]],
     ]
     for (const [entity, schools] of domains) {
       for (const school of schools) if (prng.chance(0.5)) cells.noChange(E[entity], school, prng.int(1, 400))
@@ -471,13 +557,21 @@ export class GeneratedLog {
 
   private statuses(plan: PlannedSync, p: TenantPools, endedMs: number, errors: boolean): SyncStatusChanged[] {
     const base = {
-      kind: 'SyncStatusChanged', tenant: p.name, syncId: plan.syncId, app: plan.app, startedAt: iso(plan.startedMs),
-      modes: plan.kind === 'initial' ? 'org:full,academicSession:full,course:full,user:full,class:full,enrollment:full' : 'user:delta,class:delta,enrollment:full',
+      kind: 'SyncStatusChanged',
+      tenant: p.name,
+      syncId: plan.syncId,
+      app: plan.app,
+      startedAt: iso(plan.startedMs),
+      modes:
+        plan.kind === 'initial'
+          ? 'org:full,academicSession:full,course:full,user:full,class:full,enrollment:full'
+          : 'user:delta,class:delta,enrollment:full',
     } as const
     const done: SyncStatus = errors ? 'Completed with Errors' : 'Completed'
     const ended = iso(endedMs)
     const list: SyncStatusChanged[] = [{ ...base, status: 'Running', version: 0, endedAt: '', message: '' }]
-    const add = (status: SyncStatus, endedAt: string, message: string) => list.push({ ...base, status, version: list.length, endedAt, message })
+    const add = (status: SyncStatus, endedAt: string, message: string) =>
+      list.push({ ...base, status, version: list.length, endedAt, message })
     switch (plan.kind) {
       case 'rejected':
         add('On Hold', ended, 'a full enrollment sync would delete 14 % of the enrollments')
@@ -516,9 +610,12 @@ export class GeneratedLog {
         const school = p.sections[rec]?.school ?? -1
         return [-1, school, school]
       }
-      case 'course': return [-1, -1, p.courses[rec]?.school ?? -1]
-      case 'org': return [-1, -1, rec < p.ownSchools ? rec : -1]
-      case 'academicSession': return [-1, -1, -1]
+      case 'course':
+        return [-1, -1, p.courses[rec]?.school ?? -1]
+      case 'org':
+        return [-1, -1, rec < p.ownSchools ? rec : -1]
+      case 'academicSession':
+        return [-1, -1, -1]
     }
   }
 
@@ -547,32 +644,58 @@ export class GeneratedLog {
     const entity = ENTITY_CODES[this.entity[i] ?? 0]
     const rec = this.rec[i] ?? 0
     switch (column) {
-      case 'tenant': return p.name
-      case 'date': return iso(this.dateMs[i] ?? 0)
-      case 'action': return ACTION_CODES[this.action[i] ?? 0] ?? ''
-      case 'studentNumber': return studentOf(p, entity, rec)?.number ?? ''
-      case 'studentName': return studentOf(p, entity, rec)?.name ?? ''
-      case 'courseNumber': return courseOf(p, entity, rec)?.number ?? ''
-      case 'courseName': return courseOf(p, entity, rec)?.name ?? ''
-      case 'sectionNumber': return sectionOf(p, entity, rec)?.number ?? ''
-      case 'field': return DETAILS[this.detail[i] ?? 0]?.field ?? ''
-      case 'oldValue': return DETAILS[this.detail[i] ?? 0]?.oldValue ?? ''
-      case 'newValue': return DETAILS[this.detail[i] ?? 0]?.newValue ?? ''
-      case 'message': return DETAILS[this.detail[i] ?? 0]?.message ?? ''
-      case 'servingDistrictId': return schoolAt(p, this.serving[i])?.districtId ?? ''
-      case 'servingDistrict': return schoolAt(p, this.serving[i])?.district ?? ''
-      case 'servingSchoolId': return schoolAt(p, this.serving[i])?.id ?? ''
-      case 'servingSchool': return schoolAt(p, this.serving[i])?.name ?? ''
-      case 'homeDistrictId': return schoolAt(p, this.home[i])?.districtId ?? ''
-      case 'homeDistrict': return schoolAt(p, this.home[i])?.district ?? ''
-      case 'homeSchoolId': return schoolAt(p, this.home[i])?.id ?? ''
-      case 'homeSchool': return schoolAt(p, this.home[i])?.name ?? ''
-      case 'syncId': return s.syncId
-      case 'app': return s.app
-      case 'entity': return entity ?? ''
-      case 'sourcedId': return sourcedIdOf(p, entity, rec)
-      case 'outcome': return OUTCOME_CODES[this.outcome[i] ?? 0] ?? ''
-      case 'recordSchoolId': return schoolAt(p, this.recSchool[i])?.id ?? ''
+      case 'tenant':
+        return p.name
+      case 'date':
+        return iso(this.dateMs[i] ?? 0)
+      case 'action':
+        return ACTION_CODES[this.action[i] ?? 0] ?? ''
+      case 'studentNumber':
+        return studentOf(p, entity, rec)?.number ?? ''
+      case 'studentName':
+        return studentOf(p, entity, rec)?.name ?? ''
+      case 'courseNumber':
+        return courseOf(p, entity, rec)?.number ?? ''
+      case 'courseName':
+        return courseOf(p, entity, rec)?.name ?? ''
+      case 'sectionNumber':
+        return sectionOf(p, entity, rec)?.number ?? ''
+      case 'field':
+        return DETAILS[this.detail[i] ?? 0]?.field ?? ''
+      case 'oldValue':
+        return DETAILS[this.detail[i] ?? 0]?.oldValue ?? ''
+      case 'newValue':
+        return DETAILS[this.detail[i] ?? 0]?.newValue ?? ''
+      case 'message':
+        return DETAILS[this.detail[i] ?? 0]?.message ?? ''
+      case 'servingDistrictId':
+        return schoolAt(p, this.serving[i])?.districtId ?? ''
+      case 'servingDistrict':
+        return schoolAt(p, this.serving[i])?.district ?? ''
+      case 'servingSchoolId':
+        return schoolAt(p, this.serving[i])?.id ?? ''
+      case 'servingSchool':
+        return schoolAt(p, this.serving[i])?.name ?? ''
+      case 'homeDistrictId':
+        return schoolAt(p, this.home[i])?.districtId ?? ''
+      case 'homeDistrict':
+        return schoolAt(p, this.home[i])?.district ?? ''
+      case 'homeSchoolId':
+        return schoolAt(p, this.home[i])?.id ?? ''
+      case 'homeSchool':
+        return schoolAt(p, this.home[i])?.name ?? ''
+      case 'syncId':
+        return s.syncId
+      case 'app':
+        return s.app
+      case 'entity':
+        return entity ?? ''
+      case 'sourcedId':
+        return sourcedIdOf(p, entity, rec)
+      case 'outcome':
+        return OUTCOME_CODES[this.outcome[i] ?? 0] ?? ''
+      case 'recordSchoolId':
+        return schoolAt(p, this.recSchool[i])?.id ?? ''
     }
   }
 
@@ -590,15 +713,34 @@ export class GeneratedLog {
     const home = schoolAt(p, this.home[i])
     const detail = DETAILS[this.detail[i] ?? 0]
     return {
-      kind: 'LogRow', tenant: p.name, syncId: s.syncId, seq: this.seq[i] ?? 0, date: iso(this.dateMs[i] ?? 0),
+      kind: 'LogRow',
+      tenant: p.name,
+      syncId: s.syncId,
+      seq: this.seq[i] ?? 0,
+      date: iso(this.dateMs[i] ?? 0),
       action: ACTION_CODES[this.action[i] ?? 0] ?? 'New',
-      studentNumber: student?.number ?? '', studentName: student?.name ?? '',
-      courseNumber: course?.number ?? '', courseName: course?.name ?? '', sectionNumber: section?.number ?? '',
-      field: detail?.field ?? '', oldValue: detail?.oldValue ?? '', newValue: detail?.newValue ?? '',
-      servingDistrictId: serving?.districtId ?? '', servingDistrict: serving?.district ?? '', servingSchoolId: serving?.id ?? '', servingSchool: serving?.name ?? '',
-      homeDistrictId: home?.districtId ?? '', homeDistrict: home?.district ?? '', homeSchoolId: home?.id ?? '', homeSchool: home?.name ?? '',
-      app: s.app, entity: entity ?? '', sourcedId: sourcedIdOf(p, entity, rec), outcome: OUTCOME_CODES[this.outcome[i] ?? 0] ?? '',
-      message: detail?.message ?? '', recordSchoolId: schoolAt(p, this.recSchool[i])?.id ?? '',
+      studentNumber: student?.number ?? '',
+      studentName: student?.name ?? '',
+      courseNumber: course?.number ?? '',
+      courseName: course?.name ?? '',
+      sectionNumber: section?.number ?? '',
+      field: detail?.field ?? '',
+      oldValue: detail?.oldValue ?? '',
+      newValue: detail?.newValue ?? '',
+      servingDistrictId: serving?.districtId ?? '',
+      servingDistrict: serving?.district ?? '',
+      servingSchoolId: serving?.id ?? '',
+      servingSchool: serving?.name ?? '',
+      homeDistrictId: home?.districtId ?? '',
+      homeDistrict: home?.district ?? '',
+      homeSchoolId: home?.id ?? '',
+      homeSchool: home?.name ?? '',
+      app: s.app,
+      entity: entity ?? '',
+      sourcedId: sourcedIdOf(p, entity, rec),
+      outcome: OUTCOME_CODES[this.outcome[i] ?? 0] ?? '',
+      message: detail?.message ?? '',
+      recordSchoolId: schoolAt(p, this.recSchool[i])?.id ?? '',
     }
   }
 
@@ -625,15 +767,23 @@ type RowSpec = readonly [LogAction, DetailKind]
 /** Writes one input record's rows and counts the record once, under its outcome and school. */
 type RecordFn = (entity: EntityType, rec: number, outcome: Exclude<Outcome, 'No Change'>, rows: readonly RowSpec[]) => void
 /** A cascaded roster row to write at the sync's end. */
-interface Cascade { rec: number; detail: number }
+interface Cascade {
+  rec: number
+  detail: number
+}
 
 function errorDetail(o: Exclude<Outcome, 'No Change'>): DetailKind {
   switch (o) {
-    case 'Skipped': return 'skipped'
-    case 'Invalid': return 'invalid'
-    case 'Merged': return 'merged'
-    case 'Excluded': return 'excluded'
-    default: return 'none'
+    case 'Skipped':
+      return 'skipped'
+    case 'Invalid':
+      return 'invalid'
+    case 'Merged':
+      return 'merged'
+    case 'Excluded':
+      return 'excluded'
+    default:
+      return 'none'
   }
 }
 
@@ -659,12 +809,19 @@ function courseOf(p: TenantPools, entity: EntityType | undefined, rec: number): 
 
 function sourcedIdOf(p: TenantPools, entity: EntityType | undefined, rec: number): string {
   switch (entity) {
-    case 'enrollment': return p.enrollmentIds[rec] ?? ''
-    case 'user': return rec < p.students.length ? (p.students[rec]?.sourcedId ?? '') : (p.teachers[rec - p.students.length]?.sourcedId ?? '')
-    case 'class': return p.sections[rec]?.sourcedId ?? ''
-    case 'course': return p.courses[rec]?.sourcedId ?? ''
-    case 'org': return rec < p.ownSchools ? (p.schools[rec]?.id ?? '') : p.districtId
-    case 'academicSession': return p.terms[rec] ?? ''
-    default: return ''
+    case 'enrollment':
+      return p.enrollmentIds[rec] ?? ''
+    case 'user':
+      return rec < p.students.length ? (p.students[rec]?.sourcedId ?? '') : (p.teachers[rec - p.students.length]?.sourcedId ?? '')
+    case 'class':
+      return p.sections[rec]?.sourcedId ?? ''
+    case 'course':
+      return p.courses[rec]?.sourcedId ?? ''
+    case 'org':
+      return rec < p.ownSchools ? (p.schools[rec]?.id ?? '') : p.districtId
+    case 'academicSession':
+      return p.terms[rec] ?? ''
+    default:
+      return ''
   }
 }

@@ -13,9 +13,26 @@ import { section, student, teacher, type SyncScript } from './sis.js'
 /** Own property names of the built-in prototypes and constructors (and of the global object). */
 export function builtinPropertyNames(): string[] {
   const holders: object[] = [
-    Object.prototype, Function.prototype, Array.prototype, String.prototype, Number.prototype, Boolean.prototype,
-    Symbol.prototype, BigInt.prototype, Date.prototype, RegExp.prototype, Error.prototype, Promise.prototype,
-    Map.prototype, Set.prototype, WeakMap.prototype, ArrayBuffer.prototype, Object, Function, Array, globalThis,
+    Object.prototype,
+    Function.prototype,
+    Array.prototype,
+    String.prototype,
+    Number.prototype,
+    Boolean.prototype,
+    Symbol.prototype,
+    BigInt.prototype,
+    Date.prototype,
+    RegExp.prototype,
+    Error.prototype,
+    Promise.prototype,
+    Map.prototype,
+    Set.prototype,
+    WeakMap.prototype,
+    ArrayBuffer.prototype,
+    Object,
+    Function,
+    Array,
+    globalThis,
   ]
   const names = new Set<string>(['__proto__', 'prototype', 'then', 'toJSON', 'constructor'])
   for (const holder of holders) for (const name of Object.getOwnPropertyNames(holder)) names.add(name)
@@ -24,12 +41,64 @@ export function builtinPropertyNames(): string[] {
 
 /** Opaque ids that are not property names: numbers as text, spacing, scripts, quotes, separators. */
 export const ODD_IDS: readonly string[] = [
-  '0', '1', '-1', '00', '1e3', '1.5', '-0', 'NaN', 'Infinity', '-Infinity', '4294967295', '4294967296', '9007199254740993', '0x10',
-  'a b', 'a  b', 'a\u00a0b', 'zero\u200bwidth', 'tab\tinside',
-  'ñandú', 'Zoë', 'e\u0301', 'é', '学生', 'ученик', 'طالب', '😀', '👩‍🎓',
-  'sch:001', 'district/school/42', 'C:\\temp', '../..', '.', '..', 'a.b.c', '%2F', '%00', '?x=1&y=2', '#frag',
-  'say "hi"', "o'brien", '`tick`', '<script>', '&amp;', '{}', '[]', 'null', 'undefined', 'true', 'false',
-  '=1+1', '+1', '@sum', '-cmd', 'a;b', 'a|b', '${x}', '\\u0000',
+  '0',
+  '1',
+  '-1',
+  '00',
+  '1e3',
+  '1.5',
+  '-0',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '4294967295',
+  '4294967296',
+  '9007199254740993',
+  '0x10',
+  'a b',
+  'a  b',
+  'a\u00a0b',
+  'zero\u200bwidth',
+  'tab\tinside',
+  'ñandú',
+  'Zoë',
+  'e\u0301',
+  'é',
+  '学生',
+  'ученик',
+  'طالب',
+  '😀',
+  '👩‍🎓',
+  'sch:001',
+  'district/school/42',
+  'C:\\temp',
+  '../..',
+  '.',
+  '..',
+  'a.b.c',
+  '%2F',
+  '%00',
+  '?x=1&y=2',
+  '#frag',
+  'say "hi"',
+  "o'brien",
+  '`tick`',
+  '<script>',
+  '&amp;',
+  '{}',
+  '[]',
+  'null',
+  'undefined',
+  'true',
+  'false',
+  '=1+1',
+  '+1',
+  '@sum',
+  '-cmd',
+  'a;b',
+  'a|b',
+  '${x}',
+  '\\u0000',
 ]
 
 /** Ids with a comma or outer whitespace: fine as a record's own sourcedId, but a OneRoster CSV list splits on commas and trims. */
@@ -46,7 +115,18 @@ export function hostileIds(opts: { csvLists?: boolean } = {}): string[] {
 
 /** Extension column names (after `metadata.`) that are property names too. */
 export const HOSTILE_METADATA_NAMES: readonly string[] = [
-  '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'length', 'prototype', 'then', 'toJSON', '0', 'ñ a',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '__defineGetter__',
+  'length',
+  'prototype',
+  'then',
+  'toJSON',
+  '0',
+  'ñ a',
 ]
 
 /**
@@ -84,32 +164,90 @@ export function hostileDistrict(ids: readonly string[], schoolYear: number, opts
   const tables: OneRosterTables = {
     orgs: [
       oneRosterRow('orgs', { sourcedId: districtId, name: `District ${districtId}`, type: 'district' }),
-      ...schools.map((id, i) => oneRosterRow('orgs', { sourcedId: id, name: schoolName(id, i), type: 'school', identifier: id, parentSourcedId: districtId })),
+      ...schools.map((id, i) =>
+        oneRosterRow('orgs', { sourcedId: id, name: schoolName(id, i), type: 'school', identifier: id, parentSourcedId: districtId }),
+      ),
     ],
     academicSessions: [
-      oneRosterRow('academicSessions', { sourcedId: districtId, title: `${schoolYear}`, type: 'schoolYear', startDate: start, endDate: end, schoolYear: `${schoolYear}` }),
-      ...schools.map((id) => oneRosterRow('academicSessions', {
-        sourcedId: id, title: `Term ${id}`, type: 'term', startDate: start, endDate: end, parentSourcedId: districtId, schoolYear: `${schoolYear}`,
-      })),
+      oneRosterRow('academicSessions', {
+        sourcedId: districtId,
+        title: `${schoolYear}`,
+        type: 'schoolYear',
+        startDate: start,
+        endDate: end,
+        schoolYear: `${schoolYear}`,
+      }),
+      ...schools.map((id) =>
+        oneRosterRow('academicSessions', {
+          sourcedId: id,
+          title: `Term ${id}`,
+          type: 'term',
+          startDate: start,
+          endDate: end,
+          parentSourcedId: districtId,
+          schoolYear: `${schoolYear}`,
+        }),
+      ),
     ],
-    courses: schools.map((id) => oneRosterRow('courses', { sourcedId: id, schoolYearSourcedId: districtId, title: `Course ${id}`, courseCode: id, orgSourcedId: id })),
-    classes: schools.map((id) => oneRosterRow('classes', {
-      sourcedId: id, title: `Section ${id}`, courseSourcedId: id, classCode: id, classType: 'scheduled', location: 'Room 1',
-      schoolSourcedId: id, termSourcedIds: id, periods: '1',
-    })),
+    courses: schools.map((id) =>
+      oneRosterRow('courses', { sourcedId: id, schoolYearSourcedId: districtId, title: `Course ${id}`, courseCode: id, orgSourcedId: id }),
+    ),
+    classes: schools.map((id) =>
+      oneRosterRow('classes', {
+        sourcedId: id,
+        title: `Section ${id}`,
+        courseSourcedId: id,
+        classCode: id,
+        classType: 'scheduled',
+        location: 'Room 1',
+        schoolSourcedId: id,
+        termSourcedIds: id,
+        periods: '1',
+      }),
+    ),
     users: schools.flatMap((id, i) => [
       oneRosterRow('users', {
-        sourcedId: teacherIdOf(id), enabledUser: 'true', orgSourcedIds: id, role: 'teacher', username: `t${i}`,
-        givenName: 'Pat', familyName: `Teacher ${i}`, email: `t${i}@district.example`,
+        sourcedId: teacherIdOf(id),
+        enabledUser: 'true',
+        orgSourcedIds: id,
+        role: 'teacher',
+        username: `t${i}`,
+        givenName: 'Pat',
+        familyName: `Teacher ${i}`,
+        email: `t${i}@district.example`,
       }),
       oneRosterRow('users', {
-        sourcedId: id, enabledUser: 'true', orgSourcedIds: id, role: 'student', username: `s${i}`,
-        givenName: 'Sam', familyName: `Student ${i}`, identifier: id, grades: '09', ...metadata(id, i),
+        sourcedId: id,
+        enabledUser: 'true',
+        orgSourcedIds: id,
+        role: 'student',
+        username: `s${i}`,
+        givenName: 'Sam',
+        familyName: `Student ${i}`,
+        identifier: id,
+        grades: '09',
+        ...metadata(id, i),
       }),
     ]),
     enrollments: schools.flatMap((id) => [
-      oneRosterRow('enrollments', { sourcedId: teacherIdOf(id), classSourcedId: id, schoolSourcedId: id, userSourcedId: teacherIdOf(id), role: 'teacher', primary: 'true' }),
-      oneRosterRow('enrollments', { sourcedId: id, classSourcedId: id, schoolSourcedId: id, userSourcedId: id, role: 'student', primary: 'false', beginDate: start, endDate: end }),
+      oneRosterRow('enrollments', {
+        sourcedId: teacherIdOf(id),
+        classSourcedId: id,
+        schoolSourcedId: id,
+        userSourcedId: teacherIdOf(id),
+        role: 'teacher',
+        primary: 'true',
+      }),
+      oneRosterRow('enrollments', {
+        sourcedId: id,
+        classSourcedId: id,
+        schoolSourcedId: id,
+        userSourcedId: id,
+        role: 'student',
+        primary: 'false',
+        beginDate: start,
+        endDate: end,
+      }),
     ]),
   }
   return { districtId, schools, tables }
@@ -126,7 +264,9 @@ export const hostileMetadata = (id: string, changed = false): Record<string, str
  * sync deletes them); students in `retagged` get a new `metadata.__proto__`.
  */
 export function hostileSchoolEvents(
-  s: SyncScript, districtId: string, schools: readonly string[],
+  s: SyncScript,
+  districtId: string,
+  schools: readonly string[],
   opts: { without?: ReadonlySet<string>; retagged?: ReadonlySet<string>; start?: string; end?: string } = {},
 ): SyncScript {
   const start = opts.start ?? '2024-08-15'
@@ -138,10 +278,19 @@ export function hostileSchoolEvents(
       .upsert('course', id, { title: `Course ${id}`, courseCode: id, orgSourcedId: id })
       .upsert('user', teacherIdOf(id), teacher('Pat', `Teacher${i}`, id))
       .upsert('class', id, section(id, id, id, { termSourcedIds: [id] }))
-      .upsert('enrollment', teacherIdOf(id), { classSourcedId: id, schoolSourcedId: id, userSourcedId: teacherIdOf(id), role: 'teacher', primary: 'true' })
+      .upsert('enrollment', teacherIdOf(id), {
+        classSourcedId: id,
+        schoolSourcedId: id,
+        userSourcedId: teacherIdOf(id),
+        role: 'teacher',
+        primary: 'true',
+      })
     if (opts.without?.has(id)) continue
-    s.upsert('user', id, student('Sam', `Student ${id}`, id, id), { metadata: hostileMetadata(id, opts.retagged?.has(id)) })
-      .upsert('enrollment', id, { classSourcedId: id, schoolSourcedId: id, userSourcedId: id, role: 'student', beginDate: start, endDate: end })
+    s.upsert('user', id, student('Sam', `Student ${id}`, id, id), { metadata: hostileMetadata(id, opts.retagged?.has(id)) }).upsert(
+      'enrollment',
+      id,
+      { classSourcedId: id, schoolSourcedId: id, userSourcedId: id, role: 'student', beginDate: start, endDate: end },
+    )
   }
   return s
 }
@@ -151,7 +300,19 @@ export type Summary = SyncSummary
 
 /** Outcome counts with the given outcomes, the rest 0, Total and Duplicates summed as the docs define them. */
 export function outcomeCounts(c: Partial<Omit<OutcomeCountsJson, 'total' | 'duplicates'>>): OutcomeCountsJson {
-  const out: OutcomeCountsJson = { total: 0, new: 0, updated: 0, noChange: 0, deleted: 0, skipped: 0, invalid: 0, duplicates: 0, merged: 0, excluded: 0, ...c }
+  const out: OutcomeCountsJson = {
+    total: 0,
+    new: 0,
+    updated: 0,
+    noChange: 0,
+    deleted: 0,
+    skipped: 0,
+    invalid: 0,
+    duplicates: 0,
+    merged: 0,
+    excluded: 0,
+    ...c,
+  }
   out.duplicates = out.merged + out.excluded
   out.total = out.new + out.updated + out.noChange + out.deleted + out.skipped + out.invalid + out.merged + out.excluded
   return out

@@ -35,7 +35,9 @@ export async function jdbcClient(): Promise<JdbcClient | { missing: string }> {
   }
   if (!hasDriver()) {
     try {
-      await run('mvn', ['-q', '-B', '-f', join(SOURCE_DIR, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${JARS}`], { timeout: 300_000 })
+      await run('mvn', ['-q', '-B', '-f', join(SOURCE_DIR, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${JARS}`], {
+        timeout: 300_000,
+      })
     } catch (e) {
       return { missing: `Maven could not fetch com.clickhouse:clickhouse-jdbc: ${(e as Error).message.split('\n')[0]}` }
     }
@@ -46,8 +48,13 @@ export async function jdbcClient(): Promise<JdbcClient | { missing: string }> {
   return {
     async query(url, user, password, sql, params = []) {
       try {
-        const { stdout } = await run('java', ['-cp', `${classes}:${classpath}`, 'JdbcQuery', url, user, password, sql, ...params], { timeout: 60_000 })
-        return stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, string | null>)
+        const { stdout } = await run('java', ['-cp', `${classes}:${classpath}`, 'JdbcQuery', url, user, password, sql, ...params], {
+          timeout: 60_000,
+        })
+        return stdout
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .map((l) => JSON.parse(l) as Record<string, string | null>)
       } catch (e) {
         const stderr = (e as { stderr?: string }).stderr ?? ''
         throw new Error(/SQLException: .*/.exec(stderr)?.[0] ?? `java exited: ${stderr.slice(-2000)}`, { cause: e })

@@ -14,7 +14,8 @@ import { PYTHON } from './dangerous-cells.js'
 const PRODUCER = resolve(import.meta.dirname, 'librdkafka_produce.py')
 
 export const HAS_CONFLUENT_KAFKA = spawnSync(PYTHON, ['-c', 'import confluent_kafka'], { stdio: 'ignore' }).status === 0
-export const CONFLUENT_KAFKA_MISSING = "Debian's python3-confluent-kafka is needed for the librdkafka producer tests: apt-get install python3-confluent-kafka"
+export const CONFLUENT_KAFKA_MISSING =
+  "Debian's python3-confluent-kafka is needed for the librdkafka producer tests: apt-get install python3-confluent-kafka"
 
 /**
  * librdkafka's `partitioner` setting: `consistent_random` is its default (CRC32 of the key),
@@ -37,9 +38,17 @@ export interface Delivered {
  * Produces `records` in order to `topic` with librdkafka (idempotent, acks=all) and resolves
  * with where each one landed, in input order. `partitioner` undefined: librdkafka's default.
  */
-export function produceWithLibrdkafka(brokers: readonly string[], topic: string, records: readonly LibrdkafkaRecord[], partitioner?: LibrdkafkaPartitioner): Promise<Delivered[]> {
+export function produceWithLibrdkafka(
+  brokers: readonly string[],
+  topic: string,
+  records: readonly LibrdkafkaRecord[],
+  partitioner?: LibrdkafkaPartitioner,
+): Promise<Delivered[]> {
   return new Promise((done, fail) => {
-    const child = spawn(PYTHON, [PRODUCER, brokers.join(','), topic, partitioner ?? ''], { stdio: ['pipe', 'pipe', 'pipe'], timeout: 120_000 })
+    const child = spawn(PYTHON, [PRODUCER, brokers.join(','), topic, partitioner ?? ''], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: 120_000,
+    })
     let out = ''
     let err = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
@@ -47,7 +56,12 @@ export function produceWithLibrdkafka(brokers: readonly string[], topic: string,
     child.on('error', fail)
     child.on('close', (code, signal) => {
       if (code !== 0) return fail(new Error(`librdkafka_produce.py to ${topic} failed (${signal ?? `exit ${code}`}): ${err}`))
-      done(out.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Delivered))
+      done(
+        out
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .map((l) => JSON.parse(l) as Delivered),
+      )
     })
     child.stdin.end(records.map((r) => `${JSON.stringify({ key: r.key, value: r.value.toString('base64') })}\n`).join(''))
   })
@@ -59,7 +73,11 @@ export function produceWithLibrdkafka(brokers: readonly string[], topic: string,
  * registered the topics' schemas), librdkafka's default partitioner unless told otherwise.
  */
 export async function publishWithLibrdkafka(
-  brokers: readonly string[], serde: Pick<AvroSerde, 'encodeChangeEvent'>, topic: string, events: readonly ChangeEvent[], partitioner?: LibrdkafkaPartitioner,
+  brokers: readonly string[],
+  serde: Pick<AvroSerde, 'encodeChangeEvent'>,
+  topic: string,
+  events: readonly ChangeEvent[],
+  partitioner?: LibrdkafkaPartitioner,
 ): Promise<Delivered[]> {
   const records: LibrdkafkaRecord[] = []
   for (const e of events) records.push({ key: e.tenant, value: await serde.encodeChangeEvent(e) })

@@ -31,7 +31,10 @@ export interface ServiceEndpoints {
 }
 
 export function serviceEndpoints(): ServiceEndpoints {
-  const brokers = (process.env.SYNCLOG_KAFKA_BROKERS ?? DEFAULT_BROKERS).split(',').map((b) => b.trim()).filter((b) => b !== '')
+  const brokers = (process.env.SYNCLOG_KAFKA_BROKERS ?? DEFAULT_BROKERS)
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '')
   const registryUrl = (process.env.SYNCLOG_REGISTRY_URL ?? DEFAULT_REGISTRY_URL).replace(/\/+$/, '')
   return { brokers, registryUrl }
 }
@@ -82,14 +85,15 @@ function scriptFlags(service: Service, endpoints: ServiceEndpoints): string[] | 
     const [first, ...more] = endpoints.brokers
     const m = first !== undefined && more.length === 0 ? /^(.+):(\d+)$/.exec(first) : null
     const port = m?.[1] !== undefined && m[2] !== undefined ? localPort(m[1], m[2]) : null
-    if (port === null) return `Kafka at ${endpoints.brokers.join(',')} (SYNCLOG_KAFKA_BROKERS) does not answer, and only one local broker can be started here`
+    if (port === null)
+      return `Kafka at ${endpoints.brokers.join(',')} (SYNCLOG_KAFKA_BROKERS) does not answer, and only one local broker can be started here`
     return ['--kafka-port', String(port)]
   }
   const url = URL.canParse(endpoints.registryUrl) ? new URL(endpoints.registryUrl) : null
-  const port = url && url.protocol === 'http:' && url.pathname.replace(/\/+$/, '') === CCOMPAT_PATH
-    ? localPort(url.hostname, url.port || '80')
-    : null
-  if (port === null) return `the registry at ${endpoints.registryUrl} (SYNCLOG_REGISTRY_URL) does not answer, and only http://127.0.0.1:<port>${CCOMPAT_PATH} can be started here`
+  const port =
+    url && url.protocol === 'http:' && url.pathname.replace(/\/+$/, '') === CCOMPAT_PATH ? localPort(url.hostname, url.port || '80') : null
+  if (port === null)
+    return `the registry at ${endpoints.registryUrl} (SYNCLOG_REGISTRY_URL) does not answer, and only http://127.0.0.1:<port>${CCOMPAT_PATH} can be started here`
   return ['--registry-port', String(port)]
 }
 

@@ -2,9 +2,7 @@
  * Given/when/then for the fold: a tiny SIS that publishes syncs of change events,
  * and a runner that folds them and hands back what a reviewer would see.
  */
-import {
-  EMPTY_FIELDS, type ChangeEvent, type EntityFieldsMap, type EntityType, type SyncMode,
-} from '../../src/events/change-event.js'
+import { EMPTY_FIELDS, type ChangeEvent, type EntityFieldsMap, type EntityType, type SyncMode } from '../../src/events/change-event.js'
 import type { LogRow, OutcomeCounts, SyncCounts, SyncLogEvent, SyncStatusChanged } from '../../src/events/sync-log-event.js'
 import { applyEvent, createProcessorState, type FoldOptions, type ProcessorState } from '../../src/processor/index.js'
 import { DEFAULT_FOLD_OPTIONS } from '../../src/processor/fold.js'
@@ -28,29 +26,59 @@ export class SyncScript {
     return { eventId: `${this.syncId}:${++this.n}`, tenant: this.tenant, syncId: this.syncId, app: this.app, occurredAt: this.at }
   }
 
-  upsert<E extends EntityType>(entity: E, sourcedId: string, fields: Fields<E>, extra: { dateLastModified?: string; metadata?: Record<string, string> } = {}): this {
+  upsert<E extends EntityType>(
+    entity: E,
+    sourcedId: string,
+    fields: Fields<E>,
+    extra: { dateLastModified?: string; metadata?: Record<string, string> } = {},
+  ): this {
     this.events.push({
-      type: 'RecordChanged', ...this.meta(), entity, sourcedId, op: 'upsert', dateLastModified: extra.dateLastModified ?? null,
-      fields: { ...EMPTY_FIELDS[entity], ...fields }, metadata: extra.metadata ?? {}, source: null,
+      type: 'RecordChanged',
+      ...this.meta(),
+      entity,
+      sourcedId,
+      op: 'upsert',
+      dateLastModified: extra.dateLastModified ?? null,
+      fields: { ...EMPTY_FIELDS[entity], ...fields },
+      metadata: extra.metadata ?? {},
+      source: null,
     } as ChangeEvent)
     return this
   }
 
   delete(entity: EntityType, sourcedId: string, dateLastModified: string | null = null): this {
     this.events.push({
-      type: 'RecordChanged', ...this.meta(), entity, sourcedId, op: 'delete', dateLastModified,
-      fields: EMPTY_FIELDS[entity], metadata: {}, source: null,
+      type: 'RecordChanged',
+      ...this.meta(),
+      entity,
+      sourcedId,
+      op: 'delete',
+      dateLastModified,
+      fields: EMPTY_FIELDS[entity],
+      metadata: {},
+      source: null,
     } as ChangeEvent)
     return this
   }
 
   unreadable(entity: EntityType, field: string, message: string): this {
-    this.events.push({ type: 'RecordUnreadable', ...this.meta(), entity, sourcedId: null, field, message, source: { file: `${entity}s.csv`, line: 7 } })
+    this.events.push({
+      type: 'RecordUnreadable',
+      ...this.meta(),
+      entity,
+      sourcedId: null,
+      field,
+      message,
+      source: { file: `${entity}s.csv`, line: 7 },
+    })
     return this
   }
 
   end(): ChangeEvent[] {
-    return [...this.events, { type: 'SyncEnded', eventId: `${this.syncId}:end`, tenant: this.tenant, syncId: this.syncId, app: this.app, occurredAt: this.at }]
+    return [
+      ...this.events,
+      { type: 'SyncEnded', eventId: `${this.syncId}:end`, tenant: this.tenant, syncId: this.syncId, app: this.app, occurredAt: this.at },
+    ]
   }
 }
 
@@ -58,43 +86,93 @@ export class SyncScript {
 export function smallDistrict(s: SyncScript, opts: { students?: number } = {}): SyncScript {
   s.upsert('org', 'd1', { name: 'Emerson Unified', type: 'district' })
     .upsert('org', 'sch1', { name: 'Fremont High', type: 'school', parentSourcedId: 'd1' })
-    .upsert('academicSession', 't1', { title: 'Fall 2024', type: 'semester', startDate: '2024-08-15', endDate: '2025-01-15', schoolYear: '2025' })
+    .upsert('academicSession', 't1', {
+      title: 'Fall 2024',
+      type: 'semester',
+      startDate: '2024-08-15',
+      endDate: '2025-01-15',
+      schoolYear: '2025',
+    })
     .upsert('course', 'c1', { title: 'English', courseCode: '0001', orgSourcedId: 'sch1' })
     .upsert('user', 'tch1', teacher('James', 'Staff', 'sch1'))
     .upsert('class', 'k1', section('c1', 'sch1', '101'))
-    .upsert('enrollment', 'e-tch1', { classSourcedId: 'k1', schoolSourcedId: 'sch1', userSourcedId: 'tch1', role: 'teacher', primary: 'true' })
+    .upsert('enrollment', 'e-tch1', {
+      classSourcedId: 'k1',
+      schoolSourcedId: 'sch1',
+      userSourcedId: 'tch1',
+      role: 'teacher',
+      primary: 'true',
+    })
   for (let i = 1; i <= (opts.students ?? 2); i++) {
     s.upsert('user', `stu${i}`, student(`Student${i}`, 'Smith', 'sch1', `S00${i}`))
-    s.upsert('enrollment', `e-stu${i}`, { classSourcedId: 'k1', schoolSourcedId: 'sch1', userSourcedId: `stu${i}`, role: 'student', beginDate: '2024-08-15', endDate: '2025-01-15' })
+    s.upsert('enrollment', `e-stu${i}`, {
+      classSourcedId: 'k1',
+      schoolSourcedId: 'sch1',
+      userSourcedId: `stu${i}`,
+      role: 'student',
+      beginDate: '2024-08-15',
+      endDate: '2025-01-15',
+    })
   }
   return s
 }
 
 export const teacher = (given: string, family: string, school: string): Fields<'user'> => ({
-  enabledUser: 'true', orgSourcedIds: [school], role: 'teacher', username: `${given}.${family}`.toLowerCase(),
-  givenName: given, familyName: family, email: `${given}.${family}@emerson.example`.toLowerCase(),
+  enabledUser: 'true',
+  orgSourcedIds: [school],
+  role: 'teacher',
+  username: `${given}.${family}`.toLowerCase(),
+  givenName: given,
+  familyName: family,
+  email: `${given}.${family}@emerson.example`.toLowerCase(),
 })
 
 export const student = (given: string, family: string, school: string, number: string): Fields<'user'> => ({
-  enabledUser: 'true', orgSourcedIds: [school], role: 'student', username: `${given}${family}`.toLowerCase(),
-  givenName: given, familyName: family, identifier: number, grades: ['09'],
+  enabledUser: 'true',
+  orgSourcedIds: [school],
+  role: 'student',
+  username: `${given}${family}`.toLowerCase(),
+  givenName: given,
+  familyName: family,
+  identifier: number,
+  grades: ['09'],
 })
 
 export const section = (course: string, school: string, code: string, extra: Fields<'class'> = {}): Fields<'class'> => ({
-  title: `Section ${code}`, courseSourcedId: course, classCode: code, classType: 'scheduled', location: 'Room 12',
-  schoolSourcedId: school, termSourcedIds: ['t1'], periods: ['1'], ...extra,
+  title: `Section ${code}`,
+  courseSourcedId: course,
+  classCode: code,
+  classType: 'scheduled',
+  location: 'Room 12',
+  schoolSourcedId: school,
+  termSourcedIds: ['t1'],
+  periods: ['1'],
+  ...extra,
 })
 
 export const FULL: Partial<Record<EntityType, SyncMode>> = {
-  org: 'full', academicSession: 'full', course: 'full', user: 'full', class: 'full', enrollment: 'full',
+  org: 'full',
+  academicSession: 'full',
+  course: 'full',
+  user: 'full',
+  class: 'full',
+  enrollment: 'full',
 }
 export const DELTA: Partial<Record<EntityType, SyncMode>> = {
-  org: 'delta', academicSession: 'delta', course: 'delta', user: 'delta', class: 'delta', enrollment: 'delta',
+  org: 'delta',
+  academicSession: 'delta',
+  course: 'delta',
+  user: 'delta',
+  class: 'delta',
+  enrollment: 'delta',
 }
 
 /** What the fold produced for the events of one `when`. */
 export class Outcome {
-  constructor(readonly events: SyncLogEvent[], readonly rejections: string[]) {}
+  constructor(
+    readonly events: SyncLogEvent[],
+    readonly rejections: string[],
+  ) {}
 
   get rows(): LogRow[] {
     return this.events.filter((e): e is LogRow => e.kind === 'LogRow')

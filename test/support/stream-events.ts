@@ -12,7 +12,13 @@ import { readOneRosterBundle } from '../../src/oneroster/read-bundle.js'
 /** The change events of `<dir>/night<n>` (written with writeOneRosterBundle) as one sync of `tenant`. */
 export async function nightEvents(dir: string, night: number, syncId: string, tenant = 'district-a'): Promise<ChangeEvent[]> {
   const out: ChangeEvent[] = []
-  for await (const e of readOneRosterBundle({ path: join(dir, `night${night}`), tenant, syncId, occurredAt: `2026-10-0${night}T02:00:00.000Z` })) out.push(e)
+  for await (const e of readOneRosterBundle({
+    path: join(dir, `night${night}`),
+    tenant,
+    syncId,
+    occurredAt: `2026-10-0${night}T02:00:00.000Z`,
+  }))
+    out.push(e)
   return out
 }
 

@@ -108,8 +108,12 @@ export async function writeZip(path: string, entries: readonly ZipEntrySpec[]): 
     }
     const { data, crc, size } = await compress(e.content, e.stored === true)
     const w = {
-      name, offset, crc, method: e.stored === true ? 0 : 8,
-      compressed: e.claim?.compressed ?? data.length, uncompressed: e.claim?.uncompressed ?? size,
+      name,
+      offset,
+      crc,
+      method: e.stored === true ? 0 : 8,
+      compressed: e.claim?.compressed ?? data.length,
+      uncompressed: e.claim?.uncompressed ?? size,
     }
     await put(localHeader(name, w))
     await put(data)

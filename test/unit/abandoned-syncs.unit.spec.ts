@@ -10,7 +10,9 @@ describe('a sync whose publisher died half-way', () => {
   function halfPublished() {
     const state = createProcessorState()
     for (const e of smallDistrict(sync(undefined, 'night-1'), { students: 3 }).end()) applyEvent(state, e)
-    const night2 = sync(DELTA, 'night-2').upsert('user', 'stu9', student('Half', 'Way', 'sch1', 'S9')).end()
+    const night2 = sync(DELTA, 'night-2')
+      .upsert('user', 'stu9', student('Half', 'Way', 'sch1', 'S9'))
+      .end()
     night2.pop() // never ended
     for (const e of night2) applyEvent(state, e)
     return { state, startedAt: night2[0]!.occurredAt }

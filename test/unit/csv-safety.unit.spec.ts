@@ -17,7 +17,12 @@ import { FORMULA_PAYLOADS, HARMLESS, HAS_OPENPYXL, checkSpreadsheet, dangerousVa
 const NO_OPENPYXL = HAS_OPENPYXL ? '' : ' (skipped: python3-openpyxl is not installed; apt-get install python3-openpyxl)'
 
 const corpus = dangerousValues()
-const COLUMNS = [['n', 'Row'], ['value', 'Value'], ['other', 'Other value'], ['tail', 'Tail']] as const
+const COLUMNS = [
+  ['n', 'Row'],
+  ['value', 'Value'],
+  ['other', 'Other value'],
+  ['tail', 'Tail'],
+] as const
 /** Each value once in `value` and once in `other` next to a different one, with a number first and a sentinel last. */
 const corpusRows = corpus.map((value, n) => ({ n, value, other: corpus[(n * 7 + 3) % corpus.length]!, tail: 'end' }))
 
@@ -84,7 +89,8 @@ describe('formula neutralization', () => {
   })
 
   it('sees a formula behind characters a spreadsheet drops or does not show: NUL, BOM, zero-width space, bidi marks', () => {
-    for (const prefix of ['\0', '\uFEFF', '\u200b', '\u202e', '\x01', '\u3000']) expect(neutralizeFormula(`${prefix}=1+1`)).toBe(`'${prefix}=1+1`)
+    for (const prefix of ['\0', '\uFEFF', '\u200b', '\u202e', '\x01', '\u3000'])
+      expect(neutralizeFormula(`${prefix}=1+1`)).toBe(`'${prefix}=1+1`)
   })
 
   it('marks a value that starts with a line break, the OWASP carriage-return rule', () => {
@@ -94,26 +100,50 @@ describe('formula neutralization', () => {
 })
 
 describe('the Excel writer', () => {
-  it.skipIf(!HAS_OPENPYXL)(`shows no formula and no line starting one in any cell of ${corpus.length} dangerous values${NO_OPENPYXL}`, async () => {
-    const file = join(dir, 'corpus.xlsx')
-    const records = corpus.map((value, seq) => logRecord(seq, value, corpus[(seq * 7 + 3) % corpus.length]!))
-    await writeLogXlsx(file, records)
+  it.skipIf(!HAS_OPENPYXL)(
+    `shows no formula and no line starting one in any cell of ${corpus.length} dangerous values${NO_OPENPYXL}`,
+    async () => {
+      const file = join(dir, 'corpus.xlsx')
+      const records = corpus.map((value, seq) => logRecord(seq, value, corpus[(seq * 7 + 3) % corpus.length]!))
+      await writeLogXlsx(file, records)
 
-    const check = await checkSpreadsheet('xlsx', file)
+      const check = await checkSpreadsheet('xlsx', file)
 
-    expect(check.failures).toEqual([])
-    expect(check.rows).toBe(corpus.length + 1)
-  })
+      expect(check.failures).toEqual([])
+      expect(check.rows).toBe(corpus.length + 1)
+    },
+  )
 })
 
 /** A log row whose user-supplied text columns hold `value` and `other`. */
 function logRecord(seq: number, value: string, other: string): LogRecord {
   return {
-    tenant: 'emerson', syncId: 'sync-1', seq, date: '2024-10-18T02:00:00.000Z', action: 'Created Roster',
-    studentNumber: value, studentName: value, courseNumber: other, courseName: other, sectionNumber: value,
-    field: 'title', oldValue: other, newValue: value,
-    servingDistrictId: 'D1', servingDistrict: value, servingSchoolId: 'sch1', servingSchool: other,
-    homeDistrictId: 'D1', homeDistrict: other, homeSchoolId: 'sch1', homeSchool: value,
-    app: 'sis-import', entity: 'enrollment', sourcedId: value, outcome: 'New', message: other, recordSchoolId: 'sch1',
+    tenant: 'emerson',
+    syncId: 'sync-1',
+    seq,
+    date: '2024-10-18T02:00:00.000Z',
+    action: 'Created Roster',
+    studentNumber: value,
+    studentName: value,
+    courseNumber: other,
+    courseName: other,
+    sectionNumber: value,
+    field: 'title',
+    oldValue: other,
+    newValue: value,
+    servingDistrictId: 'D1',
+    servingDistrict: value,
+    servingSchoolId: 'sch1',
+    servingSchool: other,
+    homeDistrictId: 'D1',
+    homeDistrict: other,
+    homeSchoolId: 'sch1',
+    homeSchool: value,
+    app: 'sis-import',
+    entity: 'enrollment',
+    sourcedId: value,
+    outcome: 'New',
+    message: other,
+    recordSchoolId: 'sch1',
   }
 }

@@ -26,8 +26,13 @@ async function dataDir(): Promise<string> {
 /** A live process of its own named as the lock's holder, as another synclog command would be. */
 async function heldByAnother(dir: string, command: string): Promise<ChildProcess> {
   const holder = spawn('sleep', ['60'], { stdio: 'ignore' })
-  cleanup.push(async () => { holder.kill('SIGKILL') })
-  await writeFile(join(dir, 'synclog.lock'), JSON.stringify({ pid: holder.pid, command, since: '2026-10-18T02:00:00.000Z', host: hostname() }))
+  cleanup.push(async () => {
+    holder.kill('SIGKILL')
+  })
+  await writeFile(
+    join(dir, 'synclog.lock'),
+    JSON.stringify({ pid: holder.pid, command, since: '2026-10-18T02:00:00.000Z', host: hostname() }),
+  )
   return holder
 }
 
@@ -39,7 +44,12 @@ describe('which processes take the data directory lock', () => {
   })
 
   it('with a ClickHouse server, commands that change the state wait their turn, and readers, projectors and the service take it only around their own writes', () => {
-    expect(Object.fromEntries(uses.map((use) => [use, lockFor('server', use)]))).toEqual({ read: 'per-write', state: 'wait', project: 'per-write', serve: 'per-write' })
+    expect(Object.fromEntries(uses.map((use) => [use, lockFor('server', use)]))).toEqual({
+      read: 'per-write',
+      state: 'wait',
+      project: 'per-write',
+      serve: 'per-write',
+    })
   })
 })
 
@@ -48,7 +58,9 @@ describe('the data directory lock', () => {
     const dir = await dataDir()
     const lock = await lockDataDir(dir, 'per-write', 'serve', () => {})
     expect(existsSync(join(dir, 'synclog.lock'))).toBe(false)
-    const during = await lock.writing(async () => JSON.parse(await readFile(join(dir, 'synclog.lock'), 'utf8')) as { pid: number; command: string })
+    const during = await lock.writing(
+      async () => JSON.parse(await readFile(join(dir, 'synclog.lock'), 'utf8')) as { pid: number; command: string },
+    )
     expect(during).toMatchObject({ pid: process.pid, command: 'serve' })
     expect(existsSync(join(dir, 'synclog.lock'))).toBe(false)
     await lock.release()
@@ -58,14 +70,17 @@ describe('the data directory lock', () => {
     const dir = await dataDir()
     const holder = await heldByAnother(dir, 'import')
     await expect(lockDataDir(dir, 'hold', 'log', () => {})).rejects.toMatchObject({
-      code: 'DATA_DIR_LOCKED', message: expect.stringContaining(`in use by another synclog process (pid ${holder.pid}, 'import'`),
+      code: 'DATA_DIR_LOCKED',
+      message: expect.stringContaining(`in use by another synclog process (pid ${holder.pid}, 'import'`),
     })
   })
 
   it('held by a service, tells a stream service to run inside it with serve --stream', async () => {
     const dir = await dataDir()
     await heldByAnother(dir, 'serve')
-    await expect(lockDataDir(dir, 'hold', 'run projector', () => {})).rejects.toMatchObject({ message: expect.stringContaining('synclog serve --stream') })
+    await expect(lockDataDir(dir, 'hold', 'run projector', () => {})).rejects.toMatchObject({
+      message: expect.stringContaining('synclog serve --stream'),
+    })
   })
 
   it('waited for, says once who holds it and is taken as soon as the holder is gone', async () => {
@@ -91,7 +106,8 @@ describe('the data directory lock', () => {
     const holder = await heldByAnother(dir, 'import')
     const started = Date.now()
     await expect(acquireDataDirLock(dir, 'ingest', { timeoutMs: 1000, onWait: () => {} })).rejects.toMatchObject({
-      code: 'DATA_DIR_LOCKED', message: expect.stringMatching(new RegExp(`waited 1 s .* still in use by another synclog process \\(pid ${holder.pid}, 'import'`)),
+      code: 'DATA_DIR_LOCKED',
+      message: expect.stringMatching(new RegExp(`waited 1 s .* still in use by another synclog process \\(pid ${holder.pid}, 'import'`)),
     })
     expect(Date.now() - started).toBeLessThan(5000)
   })

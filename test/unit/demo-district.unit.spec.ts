@@ -11,7 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LogRow, SyncLogEvent } from '../../src/events/sync-log-event.js'
 import { DEMO_DEFAULT_SEED, FORMULA_NAME, generateDemoNights, type OneRosterTables, type Row } from '../../src/demo/district.js'
 import {
-  ONEROSTER_11_COLUMNS, ONEROSTER_11_FILES, ROSTER_FILES, oneRosterCsv, writeOneRosterBundle, type RosterFile,
+  ONEROSTER_11_COLUMNS,
+  ONEROSTER_11_FILES,
+  ROSTER_FILES,
+  oneRosterCsv,
+  writeOneRosterBundle,
+  type RosterFile,
 } from '../../src/demo/write-oneroster.js'
 import { createProcessorState, DEFAULT_FOLD_OPTIONS, evolve, step } from '../../src/processor/index.js'
 import { nightEvents } from '../support/stream-events.js'
@@ -34,16 +39,21 @@ function diff(a: readonly Row[], b: readonly Row[]): { removed: string[]; added:
   return {
     removed: sorted([...before.keys()].filter((id) => !after.has(id))),
     added: sorted([...after.keys()].filter((id) => !before.has(id))),
-    changed: sorted([...before.keys()].filter((id) => {
-      const first = b.find((r) => r.sourcedId === id)
-      return first !== undefined && JSON.stringify(first) !== JSON.stringify(before.get(id))
-    })),
+    changed: sorted(
+      [...before.keys()].filter((id) => {
+        const first = b.find((r) => r.sourcedId === id)
+        return first !== undefined && JSON.stringify(first) !== JSON.stringify(before.get(id))
+      }),
+    ),
     repeated: sorted([...counts].filter(([, n]) => n > 1).map(([id]) => id)),
   }
 }
 
 /** The sync-log rows of folding night 1 and then night 2 as syncs of one tenant, and every sync's last status. */
-interface Folded { readonly rows: readonly LogRow[]; readonly statuses: ReadonlyMap<string, string> }
+interface Folded {
+  readonly rows: readonly LogRow[]
+  readonly statuses: ReadonlyMap<string, string>
+}
 
 async function foldNights(tables: readonly OneRosterTables[]): Promise<Folded> {
   const dir = await mkdtemp(join(tmpdir(), 'synclog-demo-fold-'))
@@ -142,8 +152,10 @@ describe('night 1: the district', () => {
     for (const s of own) {
       expect(s.identifier).toMatch(/^\d{6}$/)
       const home = list(s.orgSourcedIds)[0]
-      expect(night1.enrollments.filter((e) => e.userSourcedId === s.sourcedId && e.schoolSourcedId === home).length, s.sourcedId)
-        .toBeGreaterThanOrEqual(3)
+      expect(
+        night1.enrollments.filter((e) => e.userSourcedId === s.sourcedId && e.schoolSourcedId === home).length,
+        s.sourcedId,
+      ).toBeGreaterThanOrEqual(3)
     }
     for (const e of night1.enrollments) {
       const terms = list(classes.get(e.classSourcedId ?? '')?.termSourcedIds).map((t) => sessions.get(t))
@@ -155,8 +167,9 @@ describe('night 1: the district', () => {
   })
 
   it('cross-site students, some visiting from Garrison Valley, take sections at an Emerson school away from home', () => {
-    const crossSite = students(night1).filter((s) => night1.enrollments.some((e) =>
-      e.userSourcedId === s.sourcedId && e.schoolSourcedId !== list(s.orgSourcedIds)[0]))
+    const crossSite = students(night1).filter((s) =>
+      night1.enrollments.some((e) => e.userSourcedId === s.sourcedId && e.schoolSourcedId !== list(s.orgSourcedIds)[0]),
+    )
     const homes = crossSite.map((s) => orgs.get(list(s.orgSourcedIds)[0] ?? ''))
     expect(homes.filter((h) => h?.parentSourcedId === garrison.sourcedId).length).toBeGreaterThanOrEqual(2)
     for (const s of crossSite) {
@@ -167,20 +180,28 @@ describe('night 1: the district', () => {
   })
 })
 
-describe('night 2 differs from night 1 in exactly the story\'s ways', () => {
+describe("night 2 differs from night 1 in exactly the story's ways", () => {
   it('orgs and sessions are unchanged', () => {
     expect(night2.orgs).toStrictEqual(night1.orgs)
     expect(night2.academicSessions).toStrictEqual(night1.academicSessions)
   })
 
   it('courses: one retitled', () => {
-    expect(diff(night1.courses, night2.courses)).toEqual({ removed: [], added: [], changed: [changes.courseRetitle.courseId], repeated: [] })
+    expect(diff(night1.courses, night2.courses)).toEqual({
+      removed: [],
+      added: [],
+      changed: [changes.courseRetitle.courseId],
+      repeated: [],
+    })
     expect(byId(night2.courses).get(changes.courseRetitle.courseId)?.title).toBe(changes.courseRetitle.to)
   })
 
   it('classes: one removed, one moved to another room', () => {
     expect(diff(night1.classes, night2.classes)).toEqual({
-      removed: [changes.removedClass.classId], added: [], changed: [changes.roomChange.classId], repeated: [],
+      removed: [changes.removedClass.classId],
+      added: [],
+      changed: [changes.roomChange.classId],
+      repeated: [],
     })
     expect(byId(night2.classes).get(changes.roomChange.classId)?.location).toBe(changes.roomChange.to)
   })
@@ -224,7 +245,11 @@ describe('night 2 differs from night 1 in exactly the story\'s ways', () => {
     expect(d).toEqual({
       removed: sorted([...changes.droppedEnrollments, ...changes.removedClass.deletedEnrollments, ...changes.removedStudent.enrollmentIds]),
       added: sorted([
-        ...changes.addedEnrollments, ...changes.newStudent.enrollmentIds, ...b.formulaStudent.enrollmentIds, b.endBeforeBegin, b.unknownUserEnrollment,
+        ...changes.addedEnrollments,
+        ...changes.newStudent.enrollmentIds,
+        ...b.formulaStudent.enrollmentIds,
+        b.endBeforeBegin,
+        b.unknownUserEnrollment,
       ]),
       changed: sorted([...changes.endDateChanges, ...changes.beginDateChanges].map((c) => c.enrollmentId)),
       repeated: [b.duplicateEnrollment],
@@ -249,8 +274,9 @@ describe('night 2 differs from night 1 in exactly the story\'s ways', () => {
     const users = byId(night2.users)
     const garrison = night1.orgs.filter((o) => o.type === 'district')[1]!
     const garrisonSchools = new Set(night1.orgs.filter((o) => o.parentSourcedId === garrison.sourcedId).map((o) => o.sourcedId))
-    const visiting = changes.addedEnrollments.map((id) => byId(night2.enrollments).get(id)).filter((e) =>
-      garrisonSchools.has(list(users.get(e?.userSourcedId ?? '')?.orgSourcedIds)[0]))
+    const visiting = changes.addedEnrollments
+      .map((id) => byId(night2.enrollments).get(id))
+      .filter((e) => garrisonSchools.has(list(users.get(e?.userSourcedId ?? '')?.orgSourcedIds)[0]))
     expect(visiting).toHaveLength(1)
     expect(list(users.get(visiting[0]?.userSourcedId ?? '')?.orgSourcedIds)).toContain(visiting[0]?.schoolSourcedId)
   })
@@ -285,11 +311,15 @@ describe('imported, the nights show what the story tells', () => {
   const enrollments1 = byId(night1.enrollments)
   const enrollments2 = byId(night2.enrollments)
   const enrollment = (id: string): Row => enrollments2.get(id) ?? enrollments1.get(id)!
-  const studentOf = (enrollmentId: string): string => (users2.get(enrollment(enrollmentId).userSourcedId!) ?? users1.get(enrollment(enrollmentId).userSourcedId!))!.identifier!
+  const studentOf = (enrollmentId: string): string =>
+    (users2.get(enrollment(enrollmentId).userSourcedId!) ?? users1.get(enrollment(enrollmentId).userSourcedId!))!.identifier!
   const codeOf = (enrollmentId: string): string => classes1.get(enrollment(enrollmentId).classSourcedId!)!.classCode!
   /** The night-2 rows about one record, as `action/outcome` (and the field, when the row names one). */
-  const rowsOf = (sourcedId: string): string[] => log.rows.filter((r) => r.syncId === 'night-2' && r.sourcedId === sourcedId)
-    .map((r) => [r.action, r.outcome, r.field].filter((x) => x !== '').join('/')).sort()
+  const rowsOf = (sourcedId: string): string[] =>
+    log.rows
+      .filter((r) => r.syncId === 'night-2' && r.sourcedId === sourcedId)
+      .map((r) => [r.action, r.outcome, r.field].filter((x) => x !== '').join('/'))
+      .sort()
   const told = new Set<string>()
   /** The one story line that names every one of `facts`. */
   const lineNaming = (...facts: string[]): string => {
@@ -329,8 +359,9 @@ describe('imported, the nights show what the story tells', () => {
     }
   })
 
-  it('the visiting student\'s add shows their home school in Garrison Valley and the Emerson school serving them', () => {
-    const visiting = changes.addedEnrollments.map((id) => log.rows.find((r) => r.syncId === 'night-2' && r.sourcedId === id)!)
+  it("the visiting student's add shows their home school in Garrison Valley and the Emerson school serving them", () => {
+    const visiting = changes.addedEnrollments
+      .map((id) => log.rows.find((r) => r.syncId === 'night-2' && r.sourcedId === id)!)
       .filter((r) => r.homeSchoolId !== r.servingSchoolId)
     expect(visiting).toHaveLength(1)
     expect(visiting[0]!.homeDistrict).toMatch(/^Garrison Valley /)
@@ -349,16 +380,24 @@ describe('imported, the nights show what the story tells', () => {
   it('the renamed teacher, the moved room and the retitled course show as Updated Section Data on their sections', () => {
     const t = changes.renamedTeacher
     const teacher = users1.get(t.userId)!
-    lineNaming(teacher.identifier!, `"${t.from}, ${teacher.givenName}"`, `"${t.to}, ${teacher.givenName}"`, ...t.classIds.map((c) => classes1.get(c)!.classCode!))
+    lineNaming(
+      teacher.identifier!,
+      `"${t.from}, ${teacher.givenName}"`,
+      `"${t.to}, ${teacher.givenName}"`,
+      ...t.classIds.map((c) => classes1.get(c)!.classCode!),
+    )
     for (const c of t.classIds) {
-      expect(log.rows.find((r) => r.sourcedId === c && r.field === 'Teacher Display Name')?.newValue).toContain(`${t.to}, ${teacher.givenName}`)
+      expect(log.rows.find((r) => r.sourcedId === c && r.field === 'Teacher Display Name')?.newValue).toContain(
+        `${t.to}, ${teacher.givenName}`,
+      )
     }
     const room = changes.roomChange
     lineNaming(classes1.get(room.classId)!.classCode!, room.from, room.to)
     expect(log.rows.find((r) => r.sourcedId === room.classId && r.field === 'Room')?.newValue).toContain(room.to)
     const course = changes.courseRetitle
     lineNaming(`"${course.from}" -> "${course.to}"`)
-    for (const c of course.classIds) expect(log.rows.find((r) => r.sourcedId === c && r.field === 'Course Name')?.newValue).toContain(course.to)
+    for (const c of course.classIds)
+      expect(log.rows.find((r) => r.sourcedId === c && r.field === 'Course Name')?.newValue).toContain(course.to)
   })
 
   it('the new student arrives with their enrollments; the student who left is deleted with theirs', () => {
@@ -378,17 +417,29 @@ describe('imported, the nights show what the story tells', () => {
     expect(rowsOf(b.teacherWithoutEmail)).toEqual(['Skipped/Skipped/email'])
     lineNaming(`(student ${users1.get(b.malformedEmail.userId)!.identifier})`, `"${b.malformedEmail.email}"`, 'Invalid')
     expect(rowsOf(b.malformedEmail.userId)).toEqual(['Invalid/Invalid/email'])
-    lineNaming(`(student ${studentOf(b.endBeforeBegin)})`, ` ${codeOf(b.endBeforeBegin)} `, enrollment(b.endBeforeBegin).endDate!, 'Invalid')
+    lineNaming(
+      `(student ${studentOf(b.endBeforeBegin)})`,
+      ` ${codeOf(b.endBeforeBegin)} `,
+      enrollment(b.endBeforeBegin).endDate!,
+      'Invalid',
+    )
     expect(rowsOf(b.endBeforeBegin)).toEqual(['Created Roster/Invalid', 'Invalid/Invalid/endDate'])
     lineNaming(enrollment(b.unknownUserEnrollment).userSourcedId!, 'Skipped')
     expect(rowsOf(b.unknownUserEnrollment)).toEqual(['Skipped/Skipped/userSourcedId'])
     lineNaming(`(student ${studentOf(b.duplicateEnrollment)})`, ` ${codeOf(b.duplicateEnrollment)} `, 'Merged')
     expect(rowsOf(b.duplicateEnrollment)).toEqual(['Merged/Merged/sourcedId'])
-    lineNaming(b.conflictingUser.userId, ` ${users1.get(b.conflictingUser.userId)!.givenName} `, ` ${b.conflictingUser.givenName} `, 'Excluded')
+    lineNaming(
+      b.conflictingUser.userId,
+      ` ${users1.get(b.conflictingUser.userId)!.givenName} `,
+      ` ${b.conflictingUser.givenName} `,
+      'Excluded',
+    )
     expect(rowsOf(b.conflictingUser.userId)).toEqual(['Excluded/Excluded/sourcedId'])
     lineNaming(users2.get(b.formulaStudent.userId)!.identifier!, FORMULA_NAME, `in ${b.formulaStudent.enrollmentIds.length} sections`)
     expect(rowsOf(b.formulaStudent.userId)).toEqual(['New/New'])
-    expect(log.rows.filter((r) => b.formulaStudent.enrollmentIds.includes(r.sourcedId)).every((r) => r.studentName.includes(FORMULA_NAME))).toBe(true)
+    expect(
+      log.rows.filter((r) => b.formulaStudent.enrollmentIds.includes(r.sourcedId)).every((r) => r.studentName.includes(FORMULA_NAME)),
+    ).toBe(true)
   })
 
   it('the story has no line beyond the changes above', () => {
@@ -423,8 +474,14 @@ describe('writeOneRosterBundle', () => {
     for (const file of ROSTER_FILES) {
       const [header, ...rows] = await readCsv(dir, `${file}.csv`)
       expect(header, file).toEqual(ONEROSTER_11_COLUMNS[file])
-      expect(rows.map((r) => Object.fromEntries(r.map((v, i) => [header?.[i] ?? '', v]))), file).toEqual(night2[file])
-      expect(rows.every((r) => r[1] === '' && r[2] === ''), `${file}: bulk rows leave status and dateLastModified blank`).toBe(true)
+      expect(
+        rows.map((r) => Object.fromEntries(r.map((v, i) => [header?.[i] ?? '', v]))),
+        file,
+      ).toEqual(night2[file])
+      expect(
+        rows.every((r) => r[1] === '' && r[2] === ''),
+        `${file}: bulk rows leave status and dateLastModified blank`,
+      ).toBe(true)
     }
   })
 
@@ -461,8 +518,24 @@ describe('writeOneRosterBundle', () => {
   it('header order matches the spec column order for users (1.1, docs/oneroster.md#columns)', () => {
     const file: RosterFile = 'users'
     expect(ONEROSTER_11_COLUMNS[file]).toEqual([
-      'sourcedId', 'status', 'dateLastModified', 'enabledUser', 'orgSourcedIds', 'role', 'username', 'userIds', 'givenName', 'familyName',
-      'middleName', 'identifier', 'email', 'sms', 'phone', 'agentSourcedIds', 'grades', 'password',
+      'sourcedId',
+      'status',
+      'dateLastModified',
+      'enabledUser',
+      'orgSourcedIds',
+      'role',
+      'username',
+      'userIds',
+      'givenName',
+      'familyName',
+      'middleName',
+      'identifier',
+      'email',
+      'sms',
+      'phone',
+      'agentSourcedIds',
+      'grades',
+      'password',
     ])
   })
 })

@@ -4,8 +4,16 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { isSynclogError, type SynclogError } from '../../src/errors.js'
 import {
-  CHECKPOINT_RETENTION_DAYS, advanceCheckpoint, checkExportName, checkpointPath, exportedKeys, pruneCheckpoint, readCheckpoint, syncKey,
-  writeCheckpoint, type ExportCheckpoint,
+  CHECKPOINT_RETENTION_DAYS,
+  advanceCheckpoint,
+  checkExportName,
+  checkpointPath,
+  exportedKeys,
+  pruneCheckpoint,
+  readCheckpoint,
+  syncKey,
+  writeCheckpoint,
+  type ExportCheckpoint,
 } from '../../src/export/export-checkpoint.js'
 import { exportFileName, fileStamp, idPart, sanitizePart } from '../../src/export/export-file-names.js'
 
@@ -15,13 +23,26 @@ const RUN = { name: 'nightly', startedAtMs: NOW - 60_000, sinceMs: Date.UTC(2024
 
 function checkpoint(syncs: { syncId: string; daysAgo: number }[]): ExportCheckpoint {
   return {
-    format: 1, name: 'nightly', lastRunAt: new Date(NOW - DAY).toISOString(), since: null, options: {},
-    syncs: syncs.map((s) => ({ tenant: 'district-a', syncId: s.syncId, status: 'Completed', rows: 3, exportedAt: new Date(NOW - s.daysAgo * DAY).toISOString() })),
+    format: 1,
+    name: 'nightly',
+    lastRunAt: new Date(NOW - DAY).toISOString(),
+    since: null,
+    options: {},
+    syncs: syncs.map((s) => ({
+      tenant: 'district-a',
+      syncId: s.syncId,
+      status: 'Completed',
+      rows: 3,
+      exportedAt: new Date(NOW - s.daysAgo * DAY).toISOString(),
+    })),
   }
 }
 
 async function failure(promise: Promise<unknown>): Promise<SynclogError> {
-  const error: unknown = await promise.then(() => undefined, (e: unknown) => e)
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   if (!isSynclogError(error)) throw new Error(`expected a SynclogError, got ${String(error)}`)
   return error
 }
@@ -56,7 +77,13 @@ describe('the export checkpoint file', () => {
   it('replaces the old file by renaming a new one over it, so the old file is never rewritten in place', async () => {
     await writeCheckpoint(path, checkpoint([{ syncId: 's1', daysAgo: 1 }]))
     const before = await stat(path)
-    await writeCheckpoint(path, checkpoint([{ syncId: 's1', daysAgo: 1 }, { syncId: 's2', daysAgo: 0 }]))
+    await writeCheckpoint(
+      path,
+      checkpoint([
+        { syncId: 's1', daysAgo: 1 },
+        { syncId: 's2', daysAgo: 0 },
+      ]),
+    )
 
     expect((await stat(path)).ino).not.toBe(before.ino)
     expect((await readCheckpoint(path))?.syncs.map((s) => s.syncId)).toEqual(['s1', 's2'])
@@ -69,7 +96,9 @@ describe('the export checkpoint file', () => {
     await writeFile(longest, `${JSON.stringify(old, null, 2)}\n`)
     const bytes = await readFile(longest)
 
-    await expect(writeCheckpoint(longest, checkpoint([{ syncId: 's2', daysAgo: 0 }]))).rejects.toThrow(`export checkpoint ${longest} cannot be written`)
+    await expect(writeCheckpoint(longest, checkpoint([{ syncId: 's2', daysAgo: 0 }]))).rejects.toThrow(
+      `export checkpoint ${longest} cannot be written`,
+    )
 
     expect(await readFile(longest)).toEqual(bytes)
     expect(await readCheckpoint(longest)).toEqual(old)
@@ -89,7 +118,10 @@ describe('the export checkpoint file', () => {
 
   it('reports JSON of the wrong shape as damaged, naming the file and the bad field', async () => {
     await mkdir(join(dir, 'exports'))
-    const bad = { ...checkpoint([{ syncId: 's1', daysAgo: 1 }]), syncs: [{ tenant: 'district-a', syncId: 's1', status: 'Completed', rows: 3, exportedAt: 'yesterday' }] }
+    const bad = {
+      ...checkpoint([{ syncId: 's1', daysAgo: 1 }]),
+      syncs: [{ tenant: 'district-a', syncId: 's1', status: 'Completed', rows: 3, exportedAt: 'yesterday' }],
+    }
     await writeFile(path, JSON.stringify(bad))
 
     const error = await failure(readCheckpoint(path))
@@ -109,25 +141,37 @@ describe('the export checkpoint file', () => {
 
 describe('advancing the checkpoint', () => {
   it('adds the syncs of the run, stamped with the time the run finished, and records when the run started and its --since', () => {
-    const next = advanceCheckpoint(checkpoint([{ syncId: 's1', daysAgo: 1 }]), RUN, [
-      { tenant: 'district-a', syncId: 's2', status: 'Completed with Errors', rows: 40 },
-      { tenant: 'district-a', syncId: 's3', status: 'Rejected', rows: 0 },
-    ], NOW)
+    const next = advanceCheckpoint(
+      checkpoint([{ syncId: 's1', daysAgo: 1 }]),
+      RUN,
+      [
+        { tenant: 'district-a', syncId: 's2', status: 'Completed with Errors', rows: 40 },
+        { tenant: 'district-a', syncId: 's3', status: 'Rejected', rows: 0 },
+      ],
+      NOW,
+    )
 
     expect(next.lastRunAt).toBe(new Date(RUN.startedAtMs).toISOString())
     expect(next.since).toBe('2024-09-01T00:00:00.000Z')
     expect(next.options).toEqual(RUN.options)
     expect(next.syncs.map((s) => [s.syncId, s.status, s.rows])).toEqual([
-      ['s1', 'Completed', 3], ['s2', 'Completed with Errors', 40], ['s3', 'Rejected', 0],
+      ['s1', 'Completed', 3],
+      ['s2', 'Completed with Errors', 40],
+      ['s3', 'Rejected', 0],
     ])
     expect(next.syncs.slice(1).every((s) => s.exportedAt === new Date(NOW).toISOString())).toBe(true)
   })
 
   it('keys syncs by tenant and sync id, so the same id in two tenants is two syncs', () => {
-    const next = advanceCheckpoint(null, RUN, [
-      { tenant: 'district-a', syncId: 's1', status: 'Completed', rows: 1 },
-      { tenant: 'district-b', syncId: 's1', status: 'Completed', rows: 1 },
-    ], NOW)
+    const next = advanceCheckpoint(
+      null,
+      RUN,
+      [
+        { tenant: 'district-a', syncId: 's1', status: 'Completed', rows: 1 },
+        { tenant: 'district-b', syncId: 's1', status: 'Completed', rows: 1 },
+      ],
+      NOW,
+    )
 
     expect(exportedKeys(next)).toEqual(new Set([syncKey('district-a', 's1'), syncKey('district-b', 's1')]))
   })
@@ -161,9 +205,15 @@ describe('export names and file names', () => {
 
   it('names a school file after its id and readable name, with the tenant when the export spans tenants', () => {
     const school = { tenant: 'district-a', schoolId: 'sch-emerson-hs', schoolName: 'Emerson High School' }
-    expect(exportFileName('nightly', NOW, 'csv', { ...school, withTenant: false })).toBe('nightly-sch-emerson-hs-Emerson-High-School-20250301T021500Z.csv')
-    expect(exportFileName('nightly', NOW, 'csv', { ...school, withTenant: true })).toBe('nightly-district-a-sch-emerson-hs-Emerson-High-School-20250301T021500Z.csv')
-    expect(exportFileName('nightly', NOW, 'csv', { ...school, schoolId: '', schoolName: '', withTenant: false })).toBe('nightly-district-level-20250301T021500Z.csv')
+    expect(exportFileName('nightly', NOW, 'csv', { ...school, withTenant: false })).toBe(
+      'nightly-sch-emerson-hs-Emerson-High-School-20250301T021500Z.csv',
+    )
+    expect(exportFileName('nightly', NOW, 'csv', { ...school, withTenant: true })).toBe(
+      'nightly-district-a-sch-emerson-hs-Emerson-High-School-20250301T021500Z.csv',
+    )
+    expect(exportFileName('nightly', NOW, 'csv', { ...school, schoolId: '', schoolName: '', withTenant: false })).toBe(
+      'nightly-district-level-20250301T021500Z.csv',
+    )
   })
 
   it('reduces names from data to portable characters', () => {

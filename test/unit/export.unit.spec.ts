@@ -26,12 +26,33 @@ const CALC_PAYLOAD = "=cmd|' /C calc'!A0"
 
 function logRecord(overrides: Partial<LogRecord> = {}): LogRecord {
   return {
-    tenant: 'emerson', syncId: 'sync-1', seq: 1, date: '2024-10-18T02:00:00.000Z', action: 'Created Roster',
-    studentNumber: 'S001', studentName: 'Smith, Student1', courseNumber: '0001', courseName: 'English', sectionNumber: '101',
-    field: '', oldValue: '', newValue: '',
-    servingDistrictId: 'D1', servingDistrict: 'Emerson Unified', servingSchoolId: 'sch1', servingSchool: 'Fremont High',
-    homeDistrictId: 'D1', homeDistrict: 'Emerson Unified', homeSchoolId: 'sch1', homeSchool: 'Fremont High',
-    app: 'sis-import', entity: 'enrollment', sourcedId: 'e-stu1', outcome: 'New', message: '', recordSchoolId: 'sch1',
+    tenant: 'emerson',
+    syncId: 'sync-1',
+    seq: 1,
+    date: '2024-10-18T02:00:00.000Z',
+    action: 'Created Roster',
+    studentNumber: 'S001',
+    studentName: 'Smith, Student1',
+    courseNumber: '0001',
+    courseName: 'English',
+    sectionNumber: '101',
+    field: '',
+    oldValue: '',
+    newValue: '',
+    servingDistrictId: 'D1',
+    servingDistrict: 'Emerson Unified',
+    servingSchoolId: 'sch1',
+    servingSchool: 'Fremont High',
+    homeDistrictId: 'D1',
+    homeDistrict: 'Emerson Unified',
+    homeSchoolId: 'sch1',
+    homeSchool: 'Fremont High',
+    app: 'sis-import',
+    entity: 'enrollment',
+    sourcedId: 'e-stu1',
+    outcome: 'New',
+    message: '',
+    recordSchoolId: 'sch1',
     ...overrides,
   }
 }
@@ -85,7 +106,11 @@ describe('neutralizeFormula', () => {
 })
 
 describe('writeCsv', () => {
-  const columns = [['name', 'Student Name'], ['note', 'Note'], ['count', 'Count']] as const
+  const columns = [
+    ['name', 'Student Name'],
+    ['note', 'Note'],
+    ['count', 'Count'],
+  ] as const
 
   it('writes a BOM, the human headers and CRLF line ends, and quotes commas, quotes and newlines', async () => {
     const out = new PassThrough()
@@ -253,7 +278,10 @@ describe('writeLogXlsx', () => {
         'print(json.dumps([[ws.title, ws.max_row] for ws in wb.worksheets]))',
       ].join('\n')
       const { stdout } = await promisify(execFile)(PYTHON, ['-c', script, path])
-      expect(JSON.parse(stdout)).toEqual([['Sync Log', 1001], ['Sync Log (2)', 201]])
+      expect(JSON.parse(stdout)).toEqual([
+        ['Sync Log', 1001],
+        ['Sync Log (2)', 201],
+      ])
     },
   )
 })
@@ -322,7 +350,11 @@ describe('writeSyncReports', () => {
 })
 
 describe('formatTextTable', () => {
-  const columns = [['name', 'Name'], ['count', 'Count'], ['school', 'School']] as const
+  const columns = [
+    ['name', 'Name'],
+    ['count', 'Count'],
+    ['school', 'School'],
+  ] as const
 
   it('aligns text to the left and numbers to the right under a rule', () => {
     const table = formatTextTable(

@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest'
 import type { ChangeEvent } from '../../src/events/change-event.js'
 import { createProcessorState, DEFAULT_FOLD_OPTIONS, type FoldOptions, type ProcessorState } from '../../src/processor/index.js'
 import {
-  foldBatch, type FoldBatchPorts, type InputMessage, type OutputMessage, type OutputTopic, type TransactionPort,
+  foldBatch,
+  type FoldBatchPorts,
+  type InputMessage,
+  type OutputMessage,
+  type OutputTopic,
+  type TransactionPort,
 } from '../../src/stream/fold-batch.js'
 import { DELTA, smallDistrict, student, sync } from '../support/sis.js'
 
@@ -24,7 +29,10 @@ class MemoryLog {
   /** Fails the first time the point is reached, after `skip` earlier passes. */
   failure: { point: FailurePoint; skip: number } | undefined
 
-  constructor(private readonly partition = 0, private readonly owners: ReadonlyMap<string, number> = new Map()) {}
+  constructor(
+    private readonly partition = 0,
+    private readonly owners: ReadonlyMap<string, number> = new Map(),
+  ) {}
 
   private reach(point: FailurePoint): void {
     if (this.failure?.point !== point) return
@@ -81,12 +89,20 @@ class MemoryLog {
 
 function asInput(events: readonly (ChangeEvent | string)[]): InputMessage[] {
   return events.map((e, i) => ({
-    offset: String(i), key: Buffer.from(typeof e === 'string' ? 'x' : e.tenant), value: Buffer.from(typeof e === 'string' ? e : JSON.stringify(e)),
+    offset: String(i),
+    key: Buffer.from(typeof e === 'string' ? 'x' : e.tenant),
+    value: Buffer.from(typeof e === 'string' ? e : JSON.stringify(e)),
   }))
 }
 
 /** Consumes the partition as the consumer would: every failure is followed by a redelivery from the committed offset. */
-async function consume(log: MemoryLog, state: ProcessorState, input: InputMessage[], options: FoldOptions = DEFAULT_FOLD_OPTIONS, batchSize = 7): Promise<number> {
+async function consume(
+  log: MemoryLog,
+  state: ProcessorState,
+  input: InputMessage[],
+  options: FoldOptions = DEFAULT_FOLD_OPTIONS,
+  batchSize = 7,
+): Promise<number> {
   let failures = 0
   for (let attempts = 0; log.committed < BigInt(input.length); attempts++) {
     if (attempts > 100) throw new Error('the partition never got through')
@@ -106,7 +122,10 @@ const syncLog = (log: MemoryLog): string[] => log.read('syncLog').map((m) => m.v
 function history(): ChangeEvent[] {
   return [
     ...smallDistrict(sync(undefined, 'night-1'), { students: 5 }).end(),
-    ...sync(DELTA, 'night-2').upsert('user', 'stu9', student('New', 'Kid', 'sch1', 'S009')).delete('user', 'stu2').end(),
+    ...sync(DELTA, 'night-2')
+      .upsert('user', 'stu9', student('New', 'Kid', 'sch1', 'S009'))
+      .delete('user', 'stu2')
+      .end(),
   ]
 }
 
@@ -151,7 +170,10 @@ describe('a batch that fails at any point, redelivered', () => {
     const onboarded = new Map<string, readonly string[]>()
     const flaky = new Proxy(onboarded, {
       get(target, prop) {
-        if (prop === 'get' && throws-- > 0) return () => { throw new Unavailable('fold failed') }
+        if (prop === 'get' && throws-- > 0)
+          return () => {
+            throw new Unavailable('fold failed')
+          }
         const value = Reflect.get(target, prop, target) as unknown
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
       },

@@ -10,8 +10,15 @@ describe('a first full sync', () => {
     const created = out.rowsWith('Created Roster')
     expect(created.map((r) => r.studentNumber).sort()).toEqual(['S001', 'S002', 'S003'])
     expect(created[0]).toMatchObject({
-      studentName: 'Smith, Student1', courseNumber: '0001', courseName: 'English', sectionNumber: '101',
-      servingSchool: 'Fremont High', servingDistrict: 'Emerson Unified', homeSchool: 'Fremont High', outcome: 'New', entity: 'enrollment',
+      studentName: 'Smith, Student1',
+      courseNumber: '0001',
+      courseName: 'English',
+      sectionNumber: '101',
+      servingSchool: 'Fremont High',
+      servingDistrict: 'Emerson Unified',
+      homeSchool: 'Fremont High',
+      outcome: 'New',
+      entity: 'enrollment',
     })
     expect(out.rowsWith('Updated Section Data')).toEqual([])
     expect(out.status).toMatchObject({ status: 'Completed', syncId: expect.any(String) })
@@ -47,7 +54,9 @@ describe('guarantees', () => {
 
   it('produces identical sync-log events when the same input is replayed from scratch', () => {
     const night1 = smallDistrict(sync()).end()
-    const night2 = smallDistrict(sync()).upsert('user', 'tch1', teacher('Jordan', 'Staff', 'sch1')).end()
+    const night2 = smallDistrict(sync())
+      .upsert('user', 'tch1', teacher('Jordan', 'Staff', 'sch1'))
+      .end()
     const a = new Given()
     const b = new Given()
     const outA = [a.when(night1).events, a.when(night2).events]
@@ -76,16 +85,31 @@ describe('guarantees', () => {
     given.when(events.slice(0, -1))
     // An earlier version kept each problem of an open sync as its finished message: `{ field, message }`.
     const open = [...given.state.tenants.get('district-a')!.pending.values()][0]!
-    const stored = (sourcedId: string) => expected.filter((r) => r.sourcedId === sourcedId).map((r) => ({ field: r.field, message: r.message }))
+    const stored = (sourcedId: string) =>
+      expected.filter((r) => r.sourcedId === sourcedId).map((r) => ({ field: r.field, message: r.message }))
     const early = open.early as unknown as Record<string, unknown>[]
-    for (const [i, e] of open.early.entries()) early[i] = { outcome: e.outcome, entity: e.entity, sourcedId: e.sourcedId, occurredAt: e.occurredAt, fields: e.fields, ...stored(e.sourcedId)[0] }
+    for (const [i, e] of open.early.entries())
+      early[i] = {
+        outcome: e.outcome,
+        entity: e.entity,
+        sourcedId: e.sourcedId,
+        occurredAt: e.occurredAt,
+        fields: e.fields,
+        ...stored(e.sourcedId)[0],
+      }
     const invalid = open.candidates.user.get('stu9')!
     open.candidates.user.set('stu9', { ...invalid, invalid: stored('stu9') as never })
 
     const out = given.when(events.slice(-1))
     expect(out.rows).toEqual(expected)
-    expect(out.rowsWith('Skipped')[0]).toMatchObject({ sourcedId: 'tch9', message: 'Email is required for users with teacher or administrator roles' })
-    expect(out.rowsWith('Invalid')[0]).toMatchObject({ sourcedId: 'stu9', message: "email 'not-an-email' is not an email address; left empty" })
+    expect(out.rowsWith('Skipped')[0]).toMatchObject({
+      sourcedId: 'tch9',
+      message: 'Email is required for users with teacher or administrator roles',
+    })
+    expect(out.rowsWith('Invalid')[0]).toMatchObject({
+      sourcedId: 'stu9',
+      message: "email 'not-an-email' is not an email address; left empty",
+    })
   })
 
   it('rejects records of a sync that never started', () => {
@@ -98,43 +122,77 @@ describe('guarantees', () => {
 
 describe('Skipped records', () => {
   it('skips a user with a required field missing, naming the field', () => {
-    const out = new Given().when(smallDistrict(sync()).upsert('user', 'stu9', { ...student('Ann', 'Lee', 'sch1', 'S9'), givenName: null }).end())
-    expect(out.rowsWith('Skipped')).toEqual([expect.objectContaining({ entity: 'user', sourcedId: 'stu9', field: 'givenName', message: 'givenName is required' })])
+    const out = new Given().when(
+      smallDistrict(sync())
+        .upsert('user', 'stu9', { ...student('Ann', 'Lee', 'sch1', 'S9'), givenName: null })
+        .end(),
+    )
+    expect(out.rowsWith('Skipped')).toEqual([
+      expect.objectContaining({ entity: 'user', sourcedId: 'stu9', field: 'givenName', message: 'givenName is required' }),
+    ])
     expect(out.counts('user')).toMatchObject({ skipped: 1, new: 3 })
   })
 
   it('skips a teacher without email with the Clever message', () => {
-    const out = new Given().when(smallDistrict(sync()).upsert('user', 'tch2', { ...teacher('Ann', 'Lee', 'sch1'), email: null }).end())
+    const out = new Given().when(
+      smallDistrict(sync())
+        .upsert('user', 'tch2', { ...teacher('Ann', 'Lee', 'sch1'), email: null })
+        .end(),
+    )
     expect(out.rowsWith('Skipped')[0]).toMatchObject({
-      sourcedId: 'tch2', field: 'email', message: 'Email is required for users with teacher or administrator roles',
+      sourcedId: 'tch2',
+      field: 'email',
+      message: 'Email is required for users with teacher or administrator roles',
     })
   })
 
   it('skips an unknown enum value and an unparsable required date', () => {
-    const out = new Given().when(smallDistrict(sync())
-      .upsert('user', 'x1', { ...student('A', 'B', 'sch1', '1'), role: 'Student' })
-      .upsert('academicSession', 't9', { title: 'T', type: 'term', startDate: '2024-13-01', endDate: '2025-01-01', schoolYear: '2025' })
-      .end())
-    expect(out.rowsWith('Skipped').map((r) => r.field).sort()).toEqual(['role', 'startDate'])
+    const out = new Given().when(
+      smallDistrict(sync())
+        .upsert('user', 'x1', { ...student('A', 'B', 'sch1', '1'), role: 'Student' })
+        .upsert('academicSession', 't9', { title: 'T', type: 'term', startDate: '2024-13-01', endDate: '2025-01-01', schoolYear: '2025' })
+        .end(),
+    )
+    expect(
+      out
+        .rowsWith('Skipped')
+        .map((r) => r.field)
+        .sort(),
+    ).toEqual(['role', 'startDate'])
   })
 
   it('skips an enrollment that points at an unknown user', () => {
-    const out = new Given().when(smallDistrict(sync())
-      .upsert('enrollment', 'e-ghost', { classSourcedId: 'k1', schoolSourcedId: 'sch1', userSourcedId: 'ghost', role: 'student' })
-      .end())
-    expect(out.rowsWith('Skipped')).toEqual([expect.objectContaining({ sourcedId: 'e-ghost', field: 'userSourcedId', message: "unknown user 'ghost'" })])
+    const out = new Given().when(
+      smallDistrict(sync())
+        .upsert('enrollment', 'e-ghost', { classSourcedId: 'k1', schoolSourcedId: 'sch1', userSourcedId: 'ghost', role: 'student' })
+        .end(),
+    )
+    expect(out.rowsWith('Skipped')).toEqual([
+      expect.objectContaining({ sourcedId: 'e-ghost', field: 'userSourcedId', message: "unknown user 'ghost'" }),
+    ])
     expect(out.rowsWith('Created Roster').some((r) => r.sourcedId === 'e-ghost')).toBe(false)
   })
 
   it('skips a school that is not onboarded together with all its records', () => {
-    const given = new Given({ holdThresholds: { deletePercent: 10, updatePercent: 75 }, onboardedSchools: new Map([['district-a', ['sch1']]]) })
-    const out = given.when(smallDistrict(sync())
-      .upsert('org', 'sch2', { name: 'Garrison High', type: 'school', parentSourcedId: 'd1' })
-      .upsert('course', 'c2', { title: 'Art', orgSourcedId: 'sch2' })
-      .upsert('user', 'tch2', teacher('Ann', 'Lee', 'sch2'))
-      .upsert('class', 'k2', section('c2', 'sch2', '201'))
-      .upsert('enrollment', 'e-k2', { classSourcedId: 'k2', schoolSourcedId: 'sch2', userSourcedId: 'tch2', role: 'teacher', primary: 'true' })
-      .end())
+    const given = new Given({
+      holdThresholds: { deletePercent: 10, updatePercent: 75 },
+      onboardedSchools: new Map([['district-a', ['sch1']]]),
+    })
+    const out = given.when(
+      smallDistrict(sync())
+        .upsert('org', 'sch2', { name: 'Garrison High', type: 'school', parentSourcedId: 'd1' })
+        .upsert('course', 'c2', { title: 'Art', orgSourcedId: 'sch2' })
+        .upsert('user', 'tch2', teacher('Ann', 'Lee', 'sch2'))
+        .upsert('class', 'k2', section('c2', 'sch2', '201'))
+        .upsert('enrollment', 'e-k2', {
+          classSourcedId: 'k2',
+          schoolSourcedId: 'sch2',
+          userSourcedId: 'tch2',
+          role: 'teacher',
+          primary: 'true',
+        })
+        .end(),
+    )
     const skipped = out.rowsWith('Skipped')
     expect(skipped.map((r) => r.sourcedId).sort()).toEqual(['c2', 'e-k2', 'k2', 'sch2', 'tch2'])
     expect(skipped.find((r) => r.sourcedId === 'sch2')?.message).toMatch(/not onboarded/)
@@ -142,10 +200,12 @@ describe('Skipped records', () => {
   })
 
   it('skips a class that ends the sync with no primary teacher, and its rosters', () => {
-    const out = new Given().when(smallDistrict(sync())
-      .upsert('class', 'k2', section('c1', 'sch1', '102'))
-      .upsert('enrollment', 'e-k2', { classSourcedId: 'k2', schoolSourcedId: 'sch1', userSourcedId: 'stu1', role: 'student' })
-      .end())
+    const out = new Given().when(
+      smallDistrict(sync())
+        .upsert('class', 'k2', section('c1', 'sch1', '102'))
+        .upsert('enrollment', 'e-k2', { classSourcedId: 'k2', schoolSourcedId: 'sch1', userSourcedId: 'stu1', role: 'student' })
+        .end(),
+    )
     const skipped = out.rowsWith('Skipped')
     expect(skipped.find((r) => r.sourcedId === 'k2')).toMatchObject({ field: 'teacher', message: 'primary teacher is required' })
     expect(skipped.find((r) => r.sourcedId === 'e-k2')?.message).toBe("class 'k2' was skipped in this sync")
@@ -155,13 +215,19 @@ describe('Skipped records', () => {
     const given = new Given()
     given.when(smallDistrict(sync()).end())
     const out = given.when(sync(DELTA).delete('user', 'nobody').end())
-    expect(out.rowsWith('Skipped')[0]).toMatchObject({ sourcedId: 'nobody', field: 'sourcedId', message: expect.stringMatching(/no such record/) })
+    expect(out.rowsWith('Skipped')[0]).toMatchObject({
+      sourcedId: 'nobody',
+      field: 'sourcedId',
+      message: expect.stringMatching(/no such record/),
+    })
   })
 
   it('skips an update older than the stored dateLastModified', () => {
     const given = new Given()
     given.when(sync(DELTA).upsert('org', 'd1', { name: 'Emerson', type: 'district' }, { dateLastModified: '2024-10-02T00:00:00Z' }).end())
-    const out = given.when(sync(DELTA).upsert('org', 'd1', { name: 'Old name', type: 'district' }, { dateLastModified: '2024-10-01T23:59:59.999Z' }).end())
+    const out = given.when(
+      sync(DELTA).upsert('org', 'd1', { name: 'Old name', type: 'district' }, { dateLastModified: '2024-10-01T23:59:59.999Z' }).end(),
+    )
     expect(out.rowsWith('Skipped')[0]).toMatchObject({ field: 'dateLastModified', message: expect.stringMatching(/^stale update/) })
     const later = given.when(sync(DELTA).upsert('org', 'd1', { name: 'Emerson', type: 'district' }).end())
     expect(later.counts('org')).toMatchObject({ noChange: 1 })
@@ -176,10 +242,12 @@ describe('Skipped records', () => {
 
 describe('duplicates within a sync', () => {
   it('merges an identical duplicate and excludes a conflicting one, the first winning', () => {
-    const out = new Given().when(smallDistrict(sync())
-      .upsert('user', 'stu1', student('Student1', 'Smith', 'sch1', 'S001'))
-      .upsert('user', 'stu2', student('Changed', 'Name', 'sch1', 'S002'))
-      .end())
+    const out = new Given().when(
+      smallDistrict(sync())
+        .upsert('user', 'stu1', student('Student1', 'Smith', 'sch1', 'S001'))
+        .upsert('user', 'stu2', student('Changed', 'Name', 'sch1', 'S002'))
+        .end(),
+    )
     expect(out.rowsWith('Merged').map((r) => r.sourcedId)).toEqual(['stu1'])
     expect(out.rowsWith('Excluded').map((r) => r.sourcedId)).toEqual(['stu2'])
     expect(out.counts('user')).toMatchObject({ total: 5, new: 3, merged: 1, excluded: 1, duplicates: 2 })
@@ -187,33 +255,66 @@ describe('duplicates within a sync', () => {
   })
 
   it('treats two enrollments of the same user in the same class and role as duplicates', () => {
-    const out = new Given().when(smallDistrict(sync())
-      .upsert('enrollment', 'e-copy', { classSourcedId: 'k1', schoolSourcedId: 'sch1', userSourcedId: 'stu1', role: 'student', beginDate: '2024-08-15', endDate: '2025-01-15' })
-      .end())
-    expect(out.rowsWith('Merged')).toEqual([expect.objectContaining({ sourcedId: 'e-copy', message: expect.stringMatching(/same class, user and role/) })])
+    const out = new Given().when(
+      smallDistrict(sync())
+        .upsert('enrollment', 'e-copy', {
+          classSourcedId: 'k1',
+          schoolSourcedId: 'sch1',
+          userSourcedId: 'stu1',
+          role: 'student',
+          beginDate: '2024-08-15',
+          endDate: '2025-01-15',
+        })
+        .end(),
+    )
+    expect(out.rowsWith('Merged')).toEqual([
+      expect.objectContaining({ sourcedId: 'e-copy', message: expect.stringMatching(/same class, user and role/) }),
+    ])
   })
 })
 
 describe('Invalid records', () => {
   it('applies a student with a malformed email, leaves the email empty and counts it Invalid', () => {
     const given = new Given()
-    const out = given.when(smallDistrict(sync()).upsert('user', 'stu9', { ...student('Ann', 'Lee', 'sch1', 'S9'), email: 'jdoe@' }).end())
-    expect(out.rowsWith('Invalid')).toEqual([expect.objectContaining({ sourcedId: 'stu9', field: 'email', message: expect.stringMatching(/not an email/) })])
+    const out = given.when(
+      smallDistrict(sync())
+        .upsert('user', 'stu9', { ...student('Ann', 'Lee', 'sch1', 'S9'), email: 'jdoe@' })
+        .end(),
+    )
+    expect(out.rowsWith('Invalid')).toEqual([
+      expect.objectContaining({ sourcedId: 'stu9', field: 'email', message: expect.stringMatching(/not an email/) }),
+    ])
     expect(out.counts('user')).toMatchObject({ invalid: 1, new: 3 })
     expect(given.state.tenants.get('district-a')?.tables.user.get('stu9')?.email).toBeNull()
   })
 
   it('creates the roster of an enrollment whose end date is before its begin date, flagged Invalid', () => {
-    const out = new Given().when(smallDistrict(sync())
-      .upsert('user', 'stu9', student('Ann', 'Lee', 'sch1', 'S9'))
-      .upsert('enrollment', 'e-stu9', { classSourcedId: 'k1', schoolSourcedId: 'sch1', userSourcedId: 'stu9', role: 'student', beginDate: '2024-09-01', endDate: '2024-08-01' })
-      .end())
+    const out = new Given().when(
+      smallDistrict(sync())
+        .upsert('user', 'stu9', student('Ann', 'Lee', 'sch1', 'S9'))
+        .upsert('enrollment', 'e-stu9', {
+          classSourcedId: 'k1',
+          schoolSourcedId: 'sch1',
+          userSourcedId: 'stu9',
+          role: 'student',
+          beginDate: '2024-09-01',
+          endDate: '2024-08-01',
+        })
+        .end(),
+    )
     expect(out.rowsWith('Invalid')).toEqual([expect.objectContaining({ sourcedId: 'e-stu9', field: 'endDate' })])
-    expect(out.rowsWith('Created Roster').find((r) => r.sourcedId === 'e-stu9')).toMatchObject({ outcome: 'Invalid', studentName: 'Lee, Ann' })
+    expect(out.rowsWith('Created Roster').find((r) => r.sourcedId === 'e-stu9')).toMatchObject({
+      outcome: 'Invalid',
+      studentName: 'Lee, Ann',
+    })
   })
 
   it('flags a grade outside the vocabulary', () => {
-    const out = new Given().when(smallDistrict(sync()).upsert('user', 'stu9', { ...student('A', 'B', 'sch1', '9'), grades: ['9th'] }).end())
+    const out = new Given().when(
+      smallDistrict(sync())
+        .upsert('user', 'stu9', { ...student('A', 'B', 'sch1', '9'), grades: ['9th'] })
+        .end(),
+    )
     expect(out.rowsWith('Invalid')[0]).toMatchObject({ field: 'grades' })
   })
 })
@@ -222,10 +323,21 @@ describe('roster actions', () => {
   it('logs start and end date changes with old and new value', () => {
     const given = new Given()
     given.when(smallDistrict(sync()).end())
-    const out = given.when(sync(DELTA)
-      .upsert('enrollment', 'e-stu1', { classSourcedId: 'k1', schoolSourcedId: 'sch1', userSourcedId: 'stu1', role: 'student', beginDate: '2024-09-01', endDate: '2024-12-20' })
-      .end())
-    expect(out.rowsWith('Updated Roster Start Date')).toEqual([expect.objectContaining({ oldValue: '2024-08-15', newValue: '2024-09-01', studentNumber: 'S001' })])
+    const out = given.when(
+      sync(DELTA)
+        .upsert('enrollment', 'e-stu1', {
+          classSourcedId: 'k1',
+          schoolSourcedId: 'sch1',
+          userSourcedId: 'stu1',
+          role: 'student',
+          beginDate: '2024-09-01',
+          endDate: '2024-12-20',
+        })
+        .end(),
+    )
+    expect(out.rowsWith('Updated Roster Start Date')).toEqual([
+      expect.objectContaining({ oldValue: '2024-08-15', newValue: '2024-09-01', studentNumber: 'S001' }),
+    ])
     expect(out.rowsWith('Updated Roster End Date')).toEqual([expect.objectContaining({ oldValue: '2025-01-15', newValue: '2024-12-20' })])
     expect(out.counts('enrollment')).toMatchObject({ updated: 1 })
   })
@@ -234,7 +346,9 @@ describe('roster actions', () => {
     const given = new Given()
     given.when(smallDistrict(sync()).end())
     const out = given.when(sync(DELTA).delete('user', 'stu2').end())
-    expect(out.rowsWith('Deleted Roster')).toEqual([expect.objectContaining({ sourcedId: 'e-stu2', studentNumber: 'S002', outcome: '', message: "student 'stu2' deleted by the source" })])
+    expect(out.rowsWith('Deleted Roster')).toEqual([
+      expect.objectContaining({ sourcedId: 'e-stu2', studentNumber: 'S002', outcome: '', message: "student 'stu2' deleted by the source" }),
+    ])
     expect(out.rowsWith('Deleted')).toEqual([expect.objectContaining({ entity: 'user', sourcedId: 'stu2' })])
   })
 
@@ -245,9 +359,14 @@ describe('roster actions', () => {
     const delta = given.when(script.end())
     expect(delta.rows).toEqual([])
     const full = smallDistrict(sync(), { students: 20 })
-    full.events.splice(full.events.findIndex((e) => 'sourcedId' in e && e.sourcedId === 'e-stu3'), 1)
+    full.events.splice(
+      full.events.findIndex((e) => 'sourcedId' in e && e.sourcedId === 'e-stu3'),
+      1,
+    )
     const out = given.when(full.end())
-    expect(out.rowsWith('Deleted Roster')).toEqual([expect.objectContaining({ sourcedId: 'e-stu3', outcome: 'Deleted', message: 'absent from the full enrollment file' })])
+    expect(out.rowsWith('Deleted Roster')).toEqual([
+      expect.objectContaining({ sourcedId: 'e-stu3', outcome: 'Deleted', message: 'absent from the full enrollment file' }),
+    ])
     expect(out.counts('enrollment')).toMatchObject({ deleted: 1, noChange: 20 })
   })
 })
@@ -255,41 +374,80 @@ describe('roster actions', () => {
 describe('section actions', () => {
   it('updates the teacher display name of every section a renamed teacher primarily teaches', () => {
     const given = new Given()
-    given.when(smallDistrict(sync())
-      .upsert('class', 'k2', section('c1', 'sch1', '102'))
-      .upsert('enrollment', 'e-tch1-k2', { classSourcedId: 'k2', schoolSourcedId: 'sch1', userSourcedId: 'tch1', role: 'teacher', primary: 'true' })
-      .end())
-    const out = given.when(sync(DELTA).upsert('user', 'tch1', teacher('Jordan', 'Staff', 'sch1')).end())
+    given.when(
+      smallDistrict(sync())
+        .upsert('class', 'k2', section('c1', 'sch1', '102'))
+        .upsert('enrollment', 'e-tch1-k2', {
+          classSourcedId: 'k2',
+          schoolSourcedId: 'sch1',
+          userSourcedId: 'tch1',
+          role: 'teacher',
+          primary: 'true',
+        })
+        .end(),
+    )
+    const out = given.when(
+      sync(DELTA)
+        .upsert('user', 'tch1', teacher('Jordan', 'Staff', 'sch1'))
+        .end(),
+    )
     const rows = out.rowsWith('Updated Section Data')
     expect(rows.map((r) => r.sectionNumber).sort()).toEqual(['101', '102'])
     expect(rows[0]).toMatchObject({
-      field: 'Teacher Display Name', oldValue: 'Teacher Display Name: Staff, James', newValue: 'Teacher Display Name: Staff, Jordan',
-      courseNumber: '0001', courseName: 'English', servingSchool: 'Fremont High', studentName: '',
+      field: 'Teacher Display Name',
+      oldValue: 'Teacher Display Name: Staff, James',
+      newValue: 'Teacher Display Name: Staff, Jordan',
+      courseNumber: '0001',
+      courseName: 'English',
+      servingSchool: 'Fremont High',
+      studentName: '',
     })
-    expect(out.rowsWith('Updated')).toEqual([expect.objectContaining({ entity: 'user', sourcedId: 'tch1', field: expect.stringContaining('givenName') })])
+    expect(out.rowsWith('Updated')).toEqual([
+      expect.objectContaining({ entity: 'user', sourcedId: 'tch1', field: expect.stringContaining('givenName') }),
+    ])
   })
 
   it('logs one row per changed section field and none for unchanged ones', () => {
     const given = new Given()
     given.when(smallDistrict(sync()).end())
-    const out = given.when(sync(DELTA).upsert('class', 'k1', section('c1', 'sch1', '101', { location: 'Room 40' })).end())
-    expect(out.rowsWith('Updated Section Data')).toEqual([expect.objectContaining({ field: 'Room', oldValue: 'Room: Room 12', newValue: 'Room: Room 40', outcome: 'Updated' })])
+    const out = given.when(
+      sync(DELTA)
+        .upsert('class', 'k1', section('c1', 'sch1', '101', { location: 'Room 40' }))
+        .end(),
+    )
+    expect(out.rowsWith('Updated Section Data')).toEqual([
+      expect.objectContaining({ field: 'Room', oldValue: 'Room: Room 12', newValue: 'Room: Room 40', outcome: 'Updated' }),
+    ])
   })
 
   it('updates the course name on the sections of a renamed course', () => {
     const given = new Given()
     given.when(smallDistrict(sync()).end())
     const out = given.when(sync(DELTA).upsert('course', 'c1', { title: 'English I', courseCode: '0001', orgSourcedId: 'sch1' }).end())
-    expect(out.rowsWith('Updated Section Data')).toEqual([expect.objectContaining({ field: 'Course Name', newValue: 'Course Name: English I', outcome: '' })])
+    expect(out.rowsWith('Updated Section Data')).toEqual([
+      expect.objectContaining({ field: 'Course Name', newValue: 'Course Name: English I', outcome: '' }),
+    ])
   })
 
   it('changes the teacher display name when the primary teacher enrollment moves to another teacher', () => {
     const given = new Given()
-    given.when(smallDistrict(sync()).upsert('user', 'tch2', teacher('Ann', 'Lee', 'sch1')).end())
-    const out = given.when(sync(DELTA)
-      .delete('enrollment', 'e-tch1')
-      .upsert('enrollment', 'e-tch2', { classSourcedId: 'k1', schoolSourcedId: 'sch1', userSourcedId: 'tch2', role: 'teacher', primary: 'true' })
-      .end())
+    given.when(
+      smallDistrict(sync())
+        .upsert('user', 'tch2', teacher('Ann', 'Lee', 'sch1'))
+        .end(),
+    )
+    const out = given.when(
+      sync(DELTA)
+        .delete('enrollment', 'e-tch1')
+        .upsert('enrollment', 'e-tch2', {
+          classSourcedId: 'k1',
+          schoolSourcedId: 'sch1',
+          userSourcedId: 'tch2',
+          role: 'teacher',
+          primary: 'true',
+        })
+        .end(),
+    )
     expect(out.rowsWith('Updated Section Data')).toEqual([expect.objectContaining({ newValue: 'Teacher Display Name: Lee, Ann' })])
   })
 
@@ -297,7 +455,9 @@ describe('section actions', () => {
     const given = new Given()
     given.when(smallDistrict(sync()).end())
     const out = given.when(sync(DELTA).delete('class', 'k1').end())
-    expect(out.rowsWith('Invalidated Section')).toEqual([expect.objectContaining({ sectionNumber: '101', courseName: 'English', servingSchool: 'Fremont High' })])
+    expect(out.rowsWith('Invalidated Section')).toEqual([
+      expect.objectContaining({ sectionNumber: '101', courseName: 'English', servingSchool: 'Fremont High' }),
+    ])
     expect(out.rowsWith('Deleted Roster').map((r) => r.message)).toEqual(['section deleted by the source', 'section deleted by the source'])
   })
 
@@ -312,8 +472,14 @@ describe('section actions', () => {
   it('does not invalidate a section whose rosters have all ended', () => {
     const given = new Given()
     const s = smallDistrict(sync(), { students: 0 })
-    s.upsert('user', 'stu1', student('A', 'B', 'sch1', '1'))
-      .upsert('enrollment', 'e-old', { classSourcedId: 'k1', schoolSourcedId: 'sch1', userSourcedId: 'stu1', role: 'student', beginDate: '2024-01-01', endDate: '2024-06-01' })
+    s.upsert('user', 'stu1', student('A', 'B', 'sch1', '1')).upsert('enrollment', 'e-old', {
+      classSourcedId: 'k1',
+      schoolSourcedId: 'sch1',
+      userSourcedId: 'stu1',
+      role: 'student',
+      beginDate: '2024-01-01',
+      endDate: '2024-06-01',
+    })
     given.when(s.end())
     const out = given.when(sync(DELTA).delete('class', 'k1').end())
     expect(out.rowsWith('Invalidated Section')).toEqual([])
@@ -323,15 +489,23 @@ describe('section actions', () => {
 
 describe('home and serving sides', () => {
   it('carries the home district and school of a cross-site student and the serving ones of the section', () => {
-    const out = new Given().when(smallDistrict(sync())
-      .upsert('org', 'd2', { name: 'Garrison Valley', type: 'district' })
-      .upsert('org', 'sch9', { name: 'Garrison High', type: 'school', parentSourcedId: 'd2' })
-      .upsert('user', 'x1', student('Cross', 'Site', 'sch9', 'X1'))
-      .upsert('enrollment', 'e-x1', { classSourcedId: 'k1', schoolSourcedId: 'sch1', userSourcedId: 'x1', role: 'student' })
-      .end())
+    const out = new Given().when(
+      smallDistrict(sync())
+        .upsert('org', 'd2', { name: 'Garrison Valley', type: 'district' })
+        .upsert('org', 'sch9', { name: 'Garrison High', type: 'school', parentSourcedId: 'd2' })
+        .upsert('user', 'x1', student('Cross', 'Site', 'sch9', 'X1'))
+        .upsert('enrollment', 'e-x1', { classSourcedId: 'k1', schoolSourcedId: 'sch1', userSourcedId: 'x1', role: 'student' })
+        .end(),
+    )
     expect(out.rowsWith('Created Roster').find((r) => r.sourcedId === 'e-x1')).toMatchObject({
-      homeDistrictId: 'd2', homeDistrict: 'Garrison Valley', homeSchoolId: 'sch9', homeSchool: 'Garrison High',
-      servingDistrictId: 'd1', servingDistrict: 'Emerson Unified', servingSchoolId: 'sch1', servingSchool: 'Fremont High',
+      homeDistrictId: 'd2',
+      homeDistrict: 'Garrison Valley',
+      homeSchoolId: 'sch9',
+      homeSchool: 'Garrison High',
+      servingDistrictId: 'd1',
+      servingDistrict: 'Emerson Unified',
+      servingSchoolId: 'sch1',
+      servingSchool: 'Fremont High',
     })
   })
 })
@@ -345,11 +519,13 @@ describe('sync status and summary counts', () => {
   it('keeps Total equal to the sum of outcomes and Duplicates to Merged plus Excluded, per school', () => {
     const given = new Given()
     given.when(smallDistrict(sync(), { students: 5 }).end())
-    const out = given.when(smallDistrict(sync(), { students: 4 })
-      .upsert('user', 'stu1', student('Other', 'Name', 'sch1', 'S001'))
-      .upsert('user', 'stu9', { ...student('Ann', 'Lee', 'sch1', 'S9'), email: 'x@' })
-      .upsert('user', 'bad', { role: 'student', orgSourcedIds: ['sch1'] })
-      .end())
+    const out = given.when(
+      smallDistrict(sync(), { students: 4 })
+        .upsert('user', 'stu1', student('Other', 'Name', 'sch1', 'S001'))
+        .upsert('user', 'stu9', { ...student('Ann', 'Lee', 'sch1', 'S9'), email: 'x@' })
+        .upsert('user', 'bad', { role: 'student', orgSourcedIds: ['sch1'] })
+        .end(),
+    )
     const counts = out.events.filter((e) => e.kind === 'SyncCounts')
     expect(counts.length).toBeGreaterThan(0)
     for (const c of counts) {
@@ -364,7 +540,18 @@ describe('sync status and summary counts', () => {
   it('fails a sync the source could not complete and applies nothing of it', () => {
     const given = new Given()
     const s = smallDistrict(sync())
-    const out = given.when([...s.events, { type: 'SyncFailed', eventId: 'f', tenant: s.tenant, syncId: s.syncId, app: s.app, occurredAt: s.at, reason: 'manifest.csv is missing' }])
+    const out = given.when([
+      ...s.events,
+      {
+        type: 'SyncFailed',
+        eventId: 'f',
+        tenant: s.tenant,
+        syncId: s.syncId,
+        app: s.app,
+        occurredAt: s.at,
+        reason: 'manifest.csv is missing',
+      },
+    ])
     expect(out.status).toMatchObject({ status: 'Failed', message: 'manifest.csv is missing' })
     expect(given.state.tenants.get('district-a')?.tables.user.size).toBe(0)
   })
@@ -379,7 +566,10 @@ describe('safety thresholds', () => {
   it('holds a full sync that would delete more than 10% of a type, applying nothing', () => {
     const given = new Given()
     const out = heldNight(given)
-    expect(out.status).toMatchObject({ status: 'On Hold', message: expect.stringMatching(/would delete 2 of 11 user records \(18\.2% > 10%\)/) })
+    expect(out.status).toMatchObject({
+      status: 'On Hold',
+      message: expect.stringMatching(/would delete 2 of 11 user records \(18\.2% > 10%\)/),
+    })
     expect(out.rowsWith('Deleted Roster')).toHaveLength(2)
     expect(given.state.tenants.get('district-a')?.tables.user.has('stu10')).toBe(true)
   })
@@ -388,7 +578,9 @@ describe('safety thresholds', () => {
     const given = new Given()
     heldNight(given)
     const s = sync(FULL)
-    const approved = given.when([{ type: 'SyncApproved', eventId: 'a1', tenant: s.tenant, syncId: 'big-drop', app: 'cli', occurredAt: s.at, by: 'registrar' }])
+    const approved = given.when([
+      { type: 'SyncApproved', eventId: 'a1', tenant: s.tenant, syncId: 'big-drop', app: 'cli', occurredAt: s.at, by: 'registrar' },
+    ])
     expect(approved.status).toMatchObject({ status: 'Completed', message: 'approved by registrar' })
     expect(given.state.tenants.get('district-a')?.tables.user.has('stu10')).toBe(false)
     expect(given.when(smallDistrict(sync(), { students: 8 }).end()).rows).toEqual([])
@@ -398,7 +590,9 @@ describe('safety thresholds', () => {
     const given = new Given()
     heldNight(given)
     const s = sync(FULL)
-    const out = given.when([{ type: 'SyncRejected', eventId: 'r1', tenant: s.tenant, syncId: 'big-drop', app: 'cli', occurredAt: s.at, by: 'registrar' }])
+    const out = given.when([
+      { type: 'SyncRejected', eventId: 'r1', tenant: s.tenant, syncId: 'big-drop', app: 'cli', occurredAt: s.at, by: 'registrar' },
+    ])
     expect(out.status?.status).toBe('Rejected')
     expect(given.when(smallDistrict(sync(), { students: 10 }).end()).rows).toEqual([])
   })

@@ -19,7 +19,12 @@ import type { SyncLogEvent } from '../../src/events/sync-log-event.js'
 import { parseNdjsonLine } from '../../src/ndjson/read-ndjson.js'
 import { readOneRosterBundle } from '../../src/oneroster/read-bundle.js'
 import {
-  createProcessorState, DEFAULT_FOLD_OPTIONS, evolve, step, type FoldOptions, type ProcessorState,
+  createProcessorState,
+  DEFAULT_FOLD_OPTIONS,
+  evolve,
+  step,
+  type FoldOptions,
+  type ProcessorState,
 } from '../../src/processor/index.js'
 import { generateDemoNights } from '../../src/demo/district.js'
 import { writeOneRosterBundle } from '../../src/demo/write-oneroster.js'
@@ -31,10 +36,15 @@ const NIGHTS = 3
 /** JSON with object keys sorted and Maps/Sets as sorted arrays: the same data always gives the same text. */
 function canonical(value: unknown): unknown {
   if (value instanceof Map) {
-    return [...value.entries()].map(([k, v]) => [canonical(k), canonical(v)] as const)
+    return [...value.entries()]
+      .map(([k, v]) => [canonical(k), canonical(v)] as const)
       .sort((a, b) => (JSON.stringify(a[0]) < JSON.stringify(b[0]) ? -1 : 1))
   }
-  if (value instanceof Set) return [...value].map(canonical).map((v) => JSON.stringify(v)).sort()
+  if (value instanceof Set)
+    return [...value]
+      .map(canonical)
+      .map((v) => JSON.stringify(v))
+      .sort()
   if (Array.isArray(value)) return value.map(canonical)
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {}
@@ -57,9 +67,15 @@ class Digest {
   }
   /** The roster, the syncs and the holds of every tenant: what the state means, not how it is laid out. */
   finish(state: ProcessorState): { events: number; log: string; state: string } {
-    const tenants = [...state.tenants.values()].sort((a, b) => (a.tenant < b.tenant ? -1 : 1)).map((t) => ({
-      tenant: t.tenant, tables: canonical(t.tables), syncs: canonical(t.syncs), held: canonical(t.held), pending: [...t.pending.keys()].sort(),
-    }))
+    const tenants = [...state.tenants.values()]
+      .sort((a, b) => (a.tenant < b.tenant ? -1 : 1))
+      .map((t) => ({
+        tenant: t.tenant,
+        tables: canonical(t.tables),
+        syncs: canonical(t.syncs),
+        held: canonical(t.held),
+        pending: [...t.pending.keys()].sort(),
+      }))
     const stateHash = createHash('sha256').update(JSON.stringify(tenants)).digest('hex')
     return { events: this.events, log: this.hash.digest('hex').slice(0, 16), state: stateHash.slice(0, 16) }
   }
@@ -95,7 +111,13 @@ async function bundleNight(path: string, tenant: string, syncId: string, occurre
 }
 
 const syncEnd = (type: 'SyncApproved' | 'SyncRejected', held: { tenant: string; syncId: string }, n: number): ChangeEvent => ({
-  type, eventId: `golden-${type}-${n}`, tenant: held.tenant, syncId: held.syncId, app: 'reviewer', occurredAt: '2030-01-01T00:00:00Z', by: 'golden',
+  type,
+  eventId: `golden-${type}-${n}`,
+  tenant: held.tenant,
+  syncId: held.syncId,
+  app: 'reviewer',
+  occurredAt: '2030-01-01T00:00:00Z',
+  by: 'golden',
 })
 
 let out: string
@@ -169,13 +191,21 @@ describe('the fold gives the same output as before on the generated nights', () 
     const first = tenants[0]!
     const files = await readdir(bundleDir(out, first, 1))
     expect(files).toContain('orgs.csv')
-    const orgs = (await readFile(join(bundleDir(out, first, 1), 'orgs.csv'), 'utf8')).split('\n').slice(1)
-      .filter((l) => l.includes(',school,')).map((l) => l.split(',')[0]!.replace(/"/g, '')).sort()
+    const orgs = (await readFile(join(bundleDir(out, first, 1), 'orgs.csv'), 'utf8'))
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.includes(',school,'))
+      .map((l) => l.split(',')[0]!.replace(/"/g, ''))
+      .sort()
     const onboarded = new Map([[first, orgs.slice(1)]])
-    expect(await foldNdjson({ ...DEFAULT_FOLD_OPTIONS, onboardedSchools: onboarded })).toEqual({ events: 3749, log: '92f5487e084d325f', state: '438c06e863ccdbcb' })
+    expect(await foldNdjson({ ...DEFAULT_FOLD_OPTIONS, onboardedSchools: onboarded })).toEqual({
+      events: 3749,
+      log: '92f5487e084d325f',
+      state: '438c06e863ccdbcb',
+    })
   })
 
-  it('folds the demo district\'s two nights to the pinned log and state', async () => {
+  it("folds the demo district's two nights to the pinned log and state", async () => {
     const demo = generateDemoNights({ seed: 7, schoolYear: 2026 })
     const dir = join(out, 'demo')
     await writeOneRosterBundle(join(dir, 'night1'), demo.night1)

@@ -43,7 +43,8 @@ describe('folding a district whose every id is a JavaScript property name or an 
 
   it('uses hundreds of distinct ids, the reported ones among them', () => {
     expect(SCHOOLS.length).toBeGreaterThan(300)
-    for (const id of ['__proto__', 'constructor', 'hasOwnProperty', 'valueOf', 'length', 'then', 'toJSON', 'a,b', ' both ']) expect(SCHOOLS).toContain(id)
+    for (const id of ['__proto__', 'constructor', 'hasOwnProperty', 'valueOf', 'length', 'then', 'toJSON', 'a,b', ' both '])
+      expect(SCHOOLS).toContain(id)
   })
 
   it('completes the first sync with every record New and every id whole in its roster row', () => {
@@ -54,7 +55,13 @@ describe('folding a district whose every id is a JavaScript property name or an 
     const created = first.rowsWith('Created Roster')
     expect(new Set(created.map((r) => r.sourcedId))).toEqual(new Set(SCHOOLS))
     for (const r of created) {
-      expect(r).toMatchObject({ studentNumber: r.sourcedId, sectionNumber: r.sourcedId, courseNumber: r.sourcedId, servingSchoolId: r.sourcedId, homeSchoolId: r.sourcedId })
+      expect(r).toMatchObject({
+        studentNumber: r.sourcedId,
+        sectionNumber: r.sourcedId,
+        courseNumber: r.sourcedId,
+        servingSchoolId: r.sourcedId,
+        homeSchoolId: r.sourcedId,
+      })
     }
   })
 
@@ -75,8 +82,13 @@ describe('folding a district whose every id is a JavaScript property name or an 
     expect(new Set(second.rowsWith('Deleted Roster').map((r) => r.sourcedId))).toEqual(DELETED)
     const updated = second.rows.filter((r) => r.entity === 'user' && r.outcome === 'Updated')
     expect(new Set(updated.map((r) => r.sourcedId))).toEqual(RETAGGED)
-    for (const r of updated) expect(r).toMatchObject({ field: 'metadata.__proto__', newValue: `metadata.__proto__: changed ${r.sourcedId}` })
-    expect(second.counts('user')).toMatchObject({ deleted: DELETED.size, updated: RETAGGED.size, noChange: 2 * SCHOOLS.length - DELETED.size - RETAGGED.size })
+    for (const r of updated)
+      expect(r).toMatchObject({ field: 'metadata.__proto__', newValue: `metadata.__proto__: changed ${r.sourcedId}` })
+    expect(second.counts('user')).toMatchObject({
+      deleted: DELETED.size,
+      updated: RETAGGED.size,
+      noChange: 2 * SCHOOLS.length - DELETED.size - RETAGGED.size,
+    })
     expect(second.counts('enrollment')).toMatchObject({ deleted: DELETED.size, new: 0 })
   })
 
@@ -94,7 +106,10 @@ describe('tenants and sync ids are data too', () => {
   const TENANTS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '0', 'NaN', 'a/b', 'ñandú', 'say "hi"']
 
   it('keeps each hostile tenant’s rosters apart in one state, with onboarded schools looked up by tenant', () => {
-    const onboarded = new Map([['constructor', ['sch1']], ['__proto__', ['sch1', 'sch2']]])
+    const onboarded = new Map([
+      ['constructor', ['sch1']],
+      ['__proto__', ['sch1', 'sch2']],
+    ])
     const given = new Given({ ...DEFAULT_FOLD_OPTIONS, onboardedSchools: onboarded })
     for (const [i, tenant] of TENANTS.entries()) {
       const s = new SyncScript(tenant, TENANTS[(i + 1) % TENANTS.length]!, 'sis', '2024-10-01T02:00:00.000Z', FULL)
@@ -118,7 +133,13 @@ describe('tenants and sync ids are data too', () => {
       s.upsert('course', id, { title: id, courseCode: id, orgSourcedId: 'sch' })
         .upsert('user', teacherIdOf(id), teacher('T', `Teacher${i}`, 'sch'))
         .upsert('class', id, section(id, 'sch', id))
-        .upsert('enrollment', teacherIdOf(id), { classSourcedId: id, schoolSourcedId: 'sch', userSourcedId: teacherIdOf(id), role: 'teacher', primary: 'true' })
+        .upsert('enrollment', teacherIdOf(id), {
+          classSourcedId: id,
+          schoolSourcedId: 'sch',
+          userSourcedId: teacherIdOf(id),
+          role: 'teacher',
+          primary: 'true',
+        })
     }
     for (const id of ['c', 'b\u0000c', 'b","c']) s.upsert('user', id, student('S', id, 'sch', id))
     s.upsert('enrollment', 'e1', { classSourcedId: 'a\u0000b', userSourcedId: 'c', schoolSourcedId: 'sch', role: 'student' })
@@ -127,7 +148,12 @@ describe('tenants and sync ids are data too', () => {
       .upsert('enrollment', 'e4', { classSourcedId: 'a', userSourcedId: 'b","c', schoolSourcedId: 'sch', role: 'student' })
     const out = new Given().when(s.end())
     expect(out.counts('enrollment')).toMatchObject({ total: 7, new: 7, duplicates: 0 })
-    expect(out.rowsWith('Created Roster').map((r) => r.sourcedId).sort()).toEqual(['e1', 'e2', 'e3', 'e4'])
+    expect(
+      out
+        .rowsWith('Created Roster')
+        .map((r) => r.sourcedId)
+        .sort(),
+    ).toEqual(['e1', 'e2', 'e3', 'e4'])
   })
 })
 
@@ -144,8 +170,16 @@ describe('reading hostile field names', () => {
   it('keeps every metadata key of an NDJSON change event, __proto__ included', () => {
     const metadata = Object.fromEntries(HOSTILE_METADATA_NAMES.map((n) => [n, `value of ${n}`]))
     const line = JSON.stringify({
-      type: 'RecordChanged', eventId: 'e1', tenant: '__proto__', syncId: 'constructor', app: 'sis', occurredAt: '2024-10-01T02:00:00Z',
-      entity: 'user', sourcedId: 'hasOwnProperty', op: 'upsert', metadata,
+      type: 'RecordChanged',
+      eventId: 'e1',
+      tenant: '__proto__',
+      syncId: 'constructor',
+      app: 'sis',
+      occurredAt: '2024-10-01T02:00:00Z',
+      entity: 'user',
+      sourcedId: 'hasOwnProperty',
+      op: 'upsert',
+      metadata,
     }).replace('"metadata":{', '"metadata":{"__proto__":"value of __proto__",')
     const item = parseNdjsonLine(line, 1)
     expect(item.kind).toBe('event')
@@ -156,21 +190,48 @@ describe('reading hostile field names', () => {
   })
 
   it('refuses a metadata value that is not a string, naming the key', () => {
-    const item = parseNdjsonLine(JSON.stringify({
-      type: 'RecordChanged', eventId: 'e1', tenant: 't', syncId: 's', app: 'sis', occurredAt: '2024-10-01T02:00:00Z',
-      entity: 'user', sourcedId: 'u', op: 'upsert', metadata: { constructor: 1 },
-    }), 3)
+    const item = parseNdjsonLine(
+      JSON.stringify({
+        type: 'RecordChanged',
+        eventId: 'e1',
+        tenant: 't',
+        syncId: 's',
+        app: 'sis',
+        occurredAt: '2024-10-01T02:00:00Z',
+        entity: 'user',
+        sourcedId: 'u',
+        op: 'upsert',
+        metadata: { constructor: 1 },
+      }),
+      3,
+    )
     expect(item).toMatchObject({ kind: 'issue', line: 3, field: 'metadata.constructor' })
   })
 
   it('diffs records field by field whatever the metadata names', () => {
-    const user = (meta: Record<string, string>): UserRecord => ({
-      sourcedId: 'u', dateLastModified: null, metadata: meta, enabledUser: true, orgSourcedIds: [], role: 'student', username: '',
-      givenName: '', familyName: '', middleName: null, identifier: null, email: null, grades: [],
-    } as unknown as UserRecord)
+    const user = (meta: Record<string, string>): UserRecord =>
+      ({
+        sourcedId: 'u',
+        dateLastModified: null,
+        metadata: meta,
+        enabledUser: true,
+        orgSourcedIds: [],
+        role: 'student',
+        username: '',
+        givenName: '',
+        familyName: '',
+        middleName: null,
+        identifier: null,
+        email: null,
+        grades: [],
+      }) as unknown as UserRecord
     const before = user(Object.fromEntries(HOSTILE_METADATA_NAMES.map((n) => [n, 'a'])))
     const after = user(Object.fromEntries(HOSTILE_METADATA_NAMES.map((n) => [n, 'b'])))
-    expect(changedFields(before, after).map((c) => c.field).sort()).toEqual(HOSTILE_METADATA_NAMES.map((n) => `metadata.${n}`).sort())
+    expect(
+      changedFields(before, after)
+        .map((c) => c.field)
+        .sort(),
+    ).toEqual(HOSTILE_METADATA_NAMES.map((n) => `metadata.${n}`).sort())
   })
 })
 
@@ -186,7 +247,9 @@ describe('state snapshots of hostile tenants', () => {
     const tenants = [...IDS.slice(0, 40), '..', '.', 'a/b', 'x'.repeat(300), 'é'.repeat(200), `sha256-${'0'.repeat(64)}`]
     const given = new Given()
     for (const tenant of tenants) {
-      given.when(new SyncScript(tenant, 's', 'sis', '2024-10-01T02:00:00.000Z', FULL).upsert('org', 'd1', { name: tenant, type: 'district' }).end())
+      given.when(
+        new SyncScript(tenant, 's', 'sis', '2024-10-01T02:00:00.000Z', FULL).upsert('org', 'd1', { name: tenant, type: 'district' }).end(),
+      )
     }
     const snapshots = new StateSnapshots(dir)
     for (const t of given.state.tenants.values()) await snapshots.save(t)

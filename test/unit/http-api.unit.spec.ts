@@ -30,7 +30,12 @@ describe('API tokens', () => {
   it('authenticates a created token to its name and scope, and nothing else', async () => {
     const tokens = new ApiTokens(join(dir, 'a', TOKEN_FILE_NAME), () => new Date('2024-09-01T06:00:00Z'))
     const { token, info } = await tokens.create('nightly', { tenant: 'd1', school: { id: 's1', side: 'home' } })
-    expect(info).toEqual({ name: 'nightly', scope: { tenant: 'd1', school: { id: 's1', side: 'home' } }, role: 'viewer', createdAt: '2024-09-01T06:00:00.000Z' })
+    expect(info).toEqual({
+      name: 'nightly',
+      scope: { tenant: 'd1', school: { id: 's1', side: 'home' } },
+      role: 'viewer',
+      createdAt: '2024-09-01T06:00:00.000Z',
+    })
     expect(await tokens.authenticate(token)).toEqual(info)
     expect(await tokens.authenticate(token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A'))).toBeNull()
     expect(await tokens.authenticate('')).toBeNull()
@@ -72,7 +77,7 @@ describe('API tokens', () => {
   })
 })
 
-describe('the token command\'s scope flags', () => {
+describe("the token command's scope flags", () => {
   it('makes no tenant an operator scope, a tenant a district scope, and a school a school scope on either side by default', () => {
     expect(scopeOfFlags({})).toEqual({})
     expect(scopeOfFlags({ tenant: 'd1' })).toEqual({ tenant: 'd1' })
@@ -89,7 +94,11 @@ describe('the token command\'s scope flags', () => {
 
 describe('errors as HTTP answers', () => {
   it('maps usage to 400, an unknown sync to 404 and an unavailable store to 503 with Retry-After', () => {
-    expect(problemOf(new SynclogError('USAGE', 'limit must be …'), 'r1').problem).toMatchObject({ status: 400, code: 'BAD_PARAMETER', message: 'limit must be …' })
+    expect(problemOf(new SynclogError('USAGE', 'limit must be …'), 'r1').problem).toMatchObject({
+      status: 400,
+      code: 'BAD_PARAMETER',
+      message: 'limit must be …',
+    })
     expect(problemOf(new SynclogError('SYNC_NOT_FOUND', 'no sync x'), 'r1').problem).toMatchObject({ status: 404, code: 'SYNC_NOT_FOUND' })
     for (const code of ['STORE_UNAVAILABLE', 'DATA_DIR_LOCKED'] as const) {
       const { problem, level } = problemOf(new SynclogError(code, 'ClickHouse at 10.0.0.7:8123 refused'), 'r2')
@@ -110,24 +119,46 @@ describe('errors as HTTP answers', () => {
   })
 
   it('answers 503 with Retry-After when the store is down, and 500 when the token file is damaged', async () => {
-    const down = (): never => { throw new SynclogError('STORE_UNAVAILABLE', 'ClickHouse at 10.0.0.7:8123 refused') }
+    const down = (): never => {
+      throw new SynclogError('STORE_UNAVAILABLE', 'ClickHouse at 10.0.0.7:8123 refused')
+    }
     const store: ReadStore = {
-      listSyncs: down, getSync: down, summary: down, queryLog: down, drillDown: down, recordHistory: down, dailyRollups: down, reportRows: down,
-      countLog: down, listSchools: down,
+      listSyncs: down,
+      getSync: down,
+      summary: down,
+      queryLog: down,
+      drillDown: down,
+      recordHistory: down,
+      dailyRollups: down,
+      reportRows: down,
+      countLog: down,
+      listSchools: down,
       // eslint-disable-next-line require-yield
-      async *streamLog() { down() },
+      async *streamLog() {
+        down()
+      },
     }
     const path = join(dir, 'f', TOKEN_FILE_NAME)
     const { token } = await new ApiTokens(path).create('ops', {})
     const server = await buildServer({ store, tokens: new ApiTokens(path), logger: silentLogger(), version: 'test' })
     try {
       const headers = { authorization: `Bearer ${token}` }
-      for (const url of ['/api/v1/syncs', '/api/v1/log', '/api/v1/log/count', '/api/v1/schools', '/api/v1/log.csv', '/api/v1/log.xlsx', '/api/v1/syncs/x/report.csv']) {
+      for (const url of [
+        '/api/v1/syncs',
+        '/api/v1/log',
+        '/api/v1/log/count',
+        '/api/v1/schools',
+        '/api/v1/log.csv',
+        '/api/v1/log.xlsx',
+        '/api/v1/syncs/x/report.csv',
+      ]) {
         const answer = await server.app.inject({ method: 'GET', url, headers })
         expect(answer.statusCode, url).toBe(503)
         expect(answer.headers['retry-after'], url).toBe('5')
         expect(answer.headers['content-disposition'], url).toBeUndefined()
-        expect(answer.json(), url).toEqual({ error: { code: 'UNAVAILABLE', message: expect.stringMatching(/^the sync-log store is unavailable/) } })
+        expect(answer.json(), url).toEqual({
+          error: { code: 'UNAVAILABLE', message: expect.stringMatching(/^the sync-log store is unavailable/) },
+        })
       }
       await writeFile(path, 'not json')
       const damaged = await server.app.inject({ method: 'GET', url: '/api/v1/me', headers })

@@ -42,14 +42,32 @@ describe('the HTTP settings', () => {
 
   it('are read from the config file, then the environment, then the flags', async () => {
     const file = join(dir, 'synclog.config.json')
-    await writeFile(file, JSON.stringify({ http: { headersTimeoutSeconds: 4, requestTimeoutSeconds: 9, idleTimeoutSeconds: 3, keepAliveTimeoutSeconds: 2, maxConnections: 77, trustProxy: ['10.0.0.0/8'] } }))
+    await writeFile(
+      file,
+      JSON.stringify({
+        http: {
+          headersTimeoutSeconds: 4,
+          requestTimeoutSeconds: 9,
+          idleTimeoutSeconds: 3,
+          keepAliveTimeoutSeconds: 2,
+          maxConnections: 77,
+          trustProxy: ['10.0.0.0/8'],
+        },
+      }),
+    )
     const fromFile = httpSettingsOf(loadConfig({ data: dir, config: file }, {}), undefined)
-    expect(fromFile).toEqual({ limits: { headersTimeoutMs: 4000, requestTimeoutMs: 9000, idleTimeoutMs: 3000, keepAliveTimeoutMs: 2000, maxConnections: 77 }, trustProxy: ['10.0.0.0/8'] })
+    expect(fromFile).toEqual({
+      limits: { headersTimeoutMs: 4000, requestTimeoutMs: 9000, idleTimeoutMs: 3000, keepAliveTimeoutMs: 2000, maxConnections: 77 },
+      trustProxy: ['10.0.0.0/8'],
+    })
     const env = { SYNCLOG_HTTP_REQUEST_TIMEOUT: '12.5', SYNCLOG_HTTP_MAX_CONNECTIONS: '88', SYNCLOG_TRUST_PROXY: '127.0.0.1, ::1' }
     const fromEnv = httpSettingsOf(loadConfig({ data: dir, config: file }, env), undefined)
     expect(fromEnv.limits).toMatchObject({ requestTimeoutMs: 12_500, maxConnections: 88 })
     expect(fromEnv.trustProxy).toEqual(['127.0.0.1', '::1'])
-    const fromFlags = httpSettingsOf(loadConfig({ data: dir, config: file, requestTimeout: '2', maxConnections: '5', trustProxy: 'false' }, env), undefined)
+    const fromFlags = httpSettingsOf(
+      loadConfig({ data: dir, config: file, requestTimeout: '2', maxConnections: '5', trustProxy: 'false' }, env),
+      undefined,
+    )
     expect(fromFlags.limits).toMatchObject({ requestTimeoutMs: 2000, headersTimeoutMs: 2000, maxConnections: 5 })
     expect(fromFlags.trustProxy).toBe(false)
   })
@@ -57,8 +75,12 @@ describe('the HTTP settings', () => {
   it('refuse every value that is not a timeout or a connection count, naming the key', () => {
     const bad = ['0', '-1', 'abc', '1e9', 'NaN', '', ' ']
     for (const value of bad) {
-      for (const [env, key] of [['SYNCLOG_HTTP_REQUEST_TIMEOUT', 'http.requestTimeoutSeconds'], ['SYNCLOG_HTTP_HEADERS_TIMEOUT', 'http.headersTimeoutSeconds'],
-        ['SYNCLOG_HTTP_IDLE_TIMEOUT', 'http.idleTimeoutSeconds'], ['SYNCLOG_HTTP_MAX_CONNECTIONS', 'http.maxConnections']] as const) {
+      for (const [env, key] of [
+        ['SYNCLOG_HTTP_REQUEST_TIMEOUT', 'http.requestTimeoutSeconds'],
+        ['SYNCLOG_HTTP_HEADERS_TIMEOUT', 'http.headersTimeoutSeconds'],
+        ['SYNCLOG_HTTP_IDLE_TIMEOUT', 'http.idleTimeoutSeconds'],
+        ['SYNCLOG_HTTP_MAX_CONNECTIONS', 'http.maxConnections'],
+      ] as const) {
         if (value === '' && env === 'SYNCLOG_HTTP_MAX_CONNECTIONS') continue
         expect(() => loadConfig({ data: dir }, { ...noFile(), [env]: value }), `${env}=${value}`).toThrow(key)
       }
@@ -84,9 +106,23 @@ describe('the trusted proxies', () => {
   it('refuse true, hop counts and anything that is not an address, saying what to give instead', () => {
     expect(() => parseTrustProxy(true)).toThrow(/believe every client/)
     expect(() => parseTrustProxy('true')).toThrow(/believe every client/)
-    for (const hops of [1, 2, '1', '3', 99]) expect(() => parseTrustProxy(hops), String(hops)).toThrow(/hop count .* cannot tell a proxy from a client/)
+    for (const hops of [1, 2, '1', '3', 99])
+      expect(() => parseTrustProxy(hops), String(hops)).toThrow(/hop count .* cannot tell a proxy from a client/)
     const prng = new Prng('not-proxies')
-    const bad = ['256.0.0.1', '10.0.0.0/33', '::1/129', '10.0.0', 'localhost', 'proxy.example', '10.0.0.1/', '/8', '10.0.0.1/a', '*', 'all', '0x7f.0.0.1']
+    const bad = [
+      '256.0.0.1',
+      '10.0.0.0/33',
+      '::1/129',
+      '10.0.0',
+      'localhost',
+      'proxy.example',
+      '10.0.0.1/',
+      '/8',
+      '10.0.0.1/a',
+      '*',
+      'all',
+      '0x7f.0.0.1',
+    ]
     for (let i = 0; i < 200; i++) bad.push(`${prng.below(1000)}.${prng.below(1000)}.${prng.below(1000)}.${256 + prng.below(1000)}`)
     for (const entry of bad) {
       expect(isProxyAddress(entry), entry).toBe(false)
@@ -110,8 +146,11 @@ describe('sync messages as tokens read them', () => {
       const sep = root.includes('\\') ? '\\' : '/'
       const path = `${root}${parts.join(sep)}${parts.length > 0 ? sep : ''}${file}`
       const message = prng.pick([
-        `cannot read the bundle ${path}: ENOENT`, `cannot open the bundle ${path}: EACCES: permission denied, open '${path}'`,
-        `the zip ${path} holds users.csv more than once`, `(${path}) failed`, `${path}`,
+        `cannot read the bundle ${path}: ENOENT`,
+        `cannot open the bundle ${path}: EACCES: permission denied, open '${path}'`,
+        `the zip ${path} holds users.csv more than once`,
+        `(${path}) failed`,
+        `${path}`,
       ])
       const shown = withoutServerPaths(message, identity)
       expect(shown, message).not.toMatch(/\/home|\/var\/lib|\/tmp\/|C:\\|D:\\|~\//)
@@ -121,15 +160,26 @@ describe('sync messages as tokens read them', () => {
   })
 
   it('leave text without paths as it was', () => {
-    for (const text of ['sync 2024-09-01T02:00:00Z/abc of this tenant is On Hold: approve or reject it first', 'would delete 12 of 400 user records (3.0% > 1%)',
-      'see https://example.org/x/y', 'a/b and 3/4', 'approved by Dana (IT)', 'users.csv line 4: too many columns']) {
+    for (const text of [
+      'sync 2024-09-01T02:00:00Z/abc of this tenant is On Hold: approve or reject it first',
+      'would delete 12 of 400 user records (3.0% > 1%)',
+      'see https://example.org/x/y',
+      'a/b and 3/4',
+      'approved by Dana (IT)',
+      'users.csv line 4: too many columns',
+    ]) {
       expect(withoutServerPaths(text, identity)).toBe(text)
     }
   })
 
   it('tell a school token what happened in words with no number, path or name, and others who decided only by a chosen name', () => {
     const school = { tenant: 'd', school: { id: 's', side: 'either' as const } }
-    const messages = ['would delete 865 of 4080 user records (21.2% > 10%)', 'cannot read the bundle /home/dana/x.zip: ENOENT', 'approved by dana', 'rejected by Dana (IT)']
+    const messages = [
+      'would delete 865 of 4080 user records (21.2% > 10%)',
+      'cannot read the bundle /home/dana/x.zip: ENOENT',
+      'approved by dana',
+      'rejected by Dana (IT)',
+    ]
     for (const status of SYNC_STATUSES) {
       for (const message of messages) {
         const shown = publicSyncMessage({ status, message }, school, identity)
@@ -137,7 +187,9 @@ describe('sync messages as tokens read them', () => {
       }
       expect(publicSyncMessage({ status, message: '' }, school, identity)).toBe('')
     }
-    expect(publicSyncMessage({ status: 'Completed', message: 'approved by dana' }, { tenant: 'd' }, identity)).toBe('approved by an operator')
+    expect(publicSyncMessage({ status: 'Completed', message: 'approved by dana' }, { tenant: 'd' }, identity)).toBe(
+      'approved by an operator',
+    )
     expect(publicSyncMessage({ status: 'Rejected', message: 'rejected by Dana (IT)' }, {}, identity)).toBe('rejected by Dana (IT)')
     expect(publicSyncMessage({ status: 'On Hold', message: messages[0]! }, { tenant: 'd' }, identity)).toBe(messages[0])
   })

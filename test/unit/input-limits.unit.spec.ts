@@ -50,7 +50,8 @@ describe('zip limits', () => {
       const kind = (['ratio', 'liar', 'file', 'total', 'entries', 'honest'] as const)[i % 6]!
       const path = join(dir, `z${i}.zip`)
       const set = limits({ zipRatio: 50, fileBytes: 4 * MiB, bundleBytes: 6 * MiB, zipEntries: 20 })
-      const noisy = (bytes: number): Buffer => Buffer.from(Array.from({ length: bytes }, () => 'abcdefghijklmnopqrstuvwxyz0123456789,\n'[Math.floor(random() * 38)]).join(''))
+      const noisy = (bytes: number): Buffer =>
+        Buffer.from(Array.from({ length: bytes }, () => 'abcdefghijklmnopqrstuvwxyz0123456789,\n'[Math.floor(random() * 38)]).join(''))
       let expected: RegExp | null = null
       switch (kind) {
         case 'ratio':
@@ -64,17 +65,25 @@ describe('zip limits', () => {
           break
         }
         case 'file':
-          await writeZip(path, [{ name: 'users.csv', content: noisy(1000), claim: { uncompressed: 4 * MiB + 1 + Math.floor(random() * MiB) } }])
+          await writeZip(path, [
+            { name: 'users.csv', content: noisy(1000), claim: { uncompressed: 4 * MiB + 1 + Math.floor(random() * MiB) } },
+          ])
           expected = /users\.csv in the zip .* more than the limit fileBytes \(4 MiB\)/
           break
         case 'total': {
           const copies = 10 + Math.floor(random() * 10)
-          await writeZip(path, [{ name: 'a.csv', content: noisy(700_000) }, ...Array.from({ length: copies }, (_, k) => ({ name: `b${k}.csv`, content: '', sameDataAs: 'a.csv' }))])
+          await writeZip(path, [
+            { name: 'a.csv', content: noisy(700_000) },
+            ...Array.from({ length: copies }, (_, k) => ({ name: `b${k}.csv`, content: '', sameDataAs: 'a.csv' })),
+          ])
           expected = /the files of the zip .* more than the limit bundleBytes \(6 MiB\)/
           break
         }
         case 'entries':
-          await writeZip(path, Array.from({ length: 21 + Math.floor(random() * 30) }, (_, k) => ({ name: `f${k}.csv`, content: 'x', stored: true })))
+          await writeZip(
+            path,
+            Array.from({ length: 21 + Math.floor(random() * 30) }, (_, k) => ({ name: `f${k}.csv`, content: 'x', stored: true })),
+          )
           expected = /holds \d+ entries, more than the limit zipEntries \(20\)/
           break
         case 'honest':
@@ -111,9 +120,17 @@ describe('CSV limits', () => {
       const max = 1 + Math.floor(random() * 200)
       const columns = Math.max(1, max - 3 + Math.floor(random() * 7))
       const header = Array.from({ length: columns }, (_, k) => `metadata.c${k}`).join(',')
-      const open = openCsvTable('users.csv', chunked(Buffer.from(`\n${header}\n`), 1 + Math.floor(random() * 64)), limits({ csvColumns: max }))
+      const open = openCsvTable(
+        'users.csv',
+        chunked(Buffer.from(`\n${header}\n`), 1 + Math.floor(random() * 64)),
+        limits({ csvColumns: max }),
+      )
       if (columns <= max) await expect(open).resolves.toMatchObject({ columns: expect.any(Array) })
-      else await expect(open).rejects.toMatchObject({ code: 'INPUT_LIMIT_EXCEEDED', message: `users.csv: the header row (line 2) has ${columns} columns, more than the limit csvColumns (${max}); raise it with limits.csvColumns in synclog.config.json or the environment variable SYNCLOG_LIMIT_CSV_COLUMNS` })
+      else
+        await expect(open).rejects.toMatchObject({
+          code: 'INPUT_LIMIT_EXCEEDED',
+          message: `users.csv: the header row (line 2) has ${columns} columns, more than the limit csvColumns (${max}); raise it with limits.csvColumns in synclog.config.json or the environment variable SYNCLOG_LIMIT_CSV_COLUMNS`,
+        })
     }
   })
 
@@ -132,19 +149,34 @@ describe('CSV limits', () => {
       // A line over both limits is reported by the first one met while reading it.
       const longLine = Buffer.byteLength(line) > 256
       const longValue = field > 64 || fill > 64
-      expected.push([i + 2, longLine && longValue ? expect.stringMatching(/^csv(LineBytes|FieldChars)$/) : longLine ? 'csvLineBytes' : longValue ? 'csvFieldChars' : null])
+      expected.push([
+        i + 2,
+        longLine && longValue
+          ? expect.stringMatching(/^csv(LineBytes|FieldChars)$/)
+          : longLine
+            ? 'csvLineBytes'
+            : longValue
+              ? 'csvFieldChars'
+              : null,
+      ])
     }
     const table = await openCsvTable('t.csv', chunked(Buffer.from(`${lines.join('\n')}\n`), 100), set)
     const items: CsvItem[] = []
     for await (const batch of table.rows()) items.push(...batch)
-    expect(items.map((it) => [it.line, it.kind === 'row' ? null : /limit (csv\w+)/.exec(it.message)?.[1] ?? it.message])).toEqual(expected)
+    expect(items.map((it) => [it.line, it.kind === 'row' ? null : (/limit (csv\w+)/.exec(it.message)?.[1] ?? it.message)])).toEqual(
+      expected,
+    )
   })
 
   it('reads a quote left open up to the end of the file as one unreadable line', async () => {
     const table = await openCsvTable('t.csv', chunked(Buffer.from('a,b\n1,2\n3,"open\n4,5'), 3), DEFAULT_LIMITS)
     const items: CsvItem[] = []
     for await (const batch of table.rows()) items.push(...batch)
-    expect(items.map((it) => [it.line, it.kind])).toEqual([[2, 'row'], [3, 'unreadable'], [4, 'row']])
+    expect(items.map((it) => [it.line, it.kind])).toEqual([
+      [2, 'row'],
+      [3, 'unreadable'],
+      [4, 'row'],
+    ])
   })
 })
 
@@ -156,7 +188,15 @@ describe('NDJSON limits', () => {
     const over: number[] = []
     for (let i = 0; i < 300; i++) {
       const reason = 'r'.repeat(Math.floor(random() * 600))
-      const line = JSON.stringify({ type: 'SyncFailed', eventId: `e${i}`, tenant: 't', syncId: 's', app: 'a', occurredAt: '2025-01-31T02:00:00Z', reason })
+      const line = JSON.stringify({
+        type: 'SyncFailed',
+        eventId: `e${i}`,
+        tenant: 't',
+        syncId: 's',
+        app: 'a',
+        occurredAt: '2025-01-31T02:00:00Z',
+        reason,
+      })
       lines.push(line)
       if (Buffer.byteLength(line) > cap) over.push(i + 1)
     }
@@ -178,10 +218,15 @@ describe('NDJSON limits', () => {
   it('refuses an event with more metadata keys than metadataKeys', async () => {
     const path = join(dir, 'meta.ndjson')
     const metadata = Object.fromEntries(Array.from({ length: 11 }, (_, k) => [`k${k}`, 'v']))
-    await writeFile(path, `${JSON.stringify({ type: 'RecordChanged', eventId: 'e', tenant: 't', syncId: 's', app: 'a', occurredAt: '2025-01-31T02:00:00Z', entity: 'org', sourcedId: 'o', op: 'upsert', metadata })}\n`)
+    await writeFile(
+      path,
+      `${JSON.stringify({ type: 'RecordChanged', eventId: 'e', tenant: 't', syncId: 's', app: 'a', occurredAt: '2025-01-31T02:00:00Z', entity: 'org', sourcedId: 'o', op: 'upsert', metadata })}\n`,
+    )
     const items = []
     for await (const item of readChangeEventsNdjson(path, { ...DEFAULT_LIMITS, metadataKeys: 10 })) items.push(item)
-    expect(items).toEqual([{ kind: 'issue', line: 1, field: 'metadata', message: '11 metadata keys, more than the limit metadataKeys (10)' }])
+    expect(items).toEqual([
+      { kind: 'issue', line: 1, field: 'metadata', message: '11 metadata keys, more than the limit metadataKeys (10)' },
+    ])
   })
 })
 
@@ -192,7 +237,12 @@ describe('limit settings', () => {
     expect(parseSize('12')).toBe(12)
     expect(Number.isNaN(parseSize('lots'))).toBe(true)
     const raw = rawLimits({ csvColumns: 5, zipRatio: 10 }, { SYNCLOG_LIMIT_ZIP_RATIO: '30', SYNCLOG_LIMIT_CSV_LINE_BYTES: '2MiB' })
-    expect(LimitsSchema.parse(raw)).toMatchObject({ csvColumns: 5, zipRatio: 30, csvLineBytes: 2 * 1024 * 1024, fileBytes: DEFAULT_LIMITS.fileBytes })
+    expect(LimitsSchema.parse(raw)).toMatchObject({
+      csvColumns: 5,
+      zipRatio: 30,
+      csvLineBytes: 2 * 1024 * 1024,
+      fileBytes: DEFAULT_LIMITS.fileBytes,
+    })
     expect(LimitsSchema.safeParse(rawLimits({ csvLineBytes: 'huge' }, {})).success).toBe(false)
   })
 })

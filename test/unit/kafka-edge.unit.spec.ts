@@ -14,10 +14,21 @@ import { ensureTopics, topicConfigEntries, topicNames } from '../../src/kafka/to
 import { silentLogger } from '../support/silent-logger.js'
 import { smallDistrict, sync, SyncScript } from '../support/sis.js'
 
-const { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSNonRetriableError, KafkaJSProtocolError, KafkaJSAggregateError, logLevel, ConfigResourceTypes } = kafkajs
+const {
+  KafkaJSConnectionError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSNonRetriableError,
+  KafkaJSProtocolError,
+  KafkaJSAggregateError,
+  logLevel,
+  ConfigResourceTypes,
+} = kafkajs
 
 /** What kafkajs' retrier throws for a non-retriable error (its typings omit the cause argument). */
-const NonRetriable = KafkaJSNonRetriableError as unknown as new (e: Error, m: { cause: Error }) => InstanceType<typeof KafkaJSNonRetriableError>
+const NonRetriable = KafkaJSNonRetriableError as unknown as new (
+  e: Error,
+  m: { cause: Error },
+) => InstanceType<typeof KafkaJSNonRetriableError>
 
 function protocolError(type: string, code: number, retriable: boolean, message: string): InstanceType<typeof KafkaJSProtocolError> {
   return new KafkaJSProtocolError(Object.assign(new Error(message), { type, code, retriable }))
@@ -25,14 +36,19 @@ function protocolError(type: string, code: number, retriable: boolean, message: 
 
 describe('kafkajs errors map to SynclogError once', () => {
   it('a broker unreachable for the whole retry budget is retriable, with its cause kept', () => {
-    const refused = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:1', { broker: '127.0.0.1:1', code: 'ECONNREFUSED' })
+    const refused = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:1', {
+      broker: '127.0.0.1:1',
+      code: 'ECONNREFUSED',
+    })
     const gaveUp = new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 8, retryTime: 30000 })
     expect(gaveUp.retriable).toBe(false) // kafkajs' own flag on the wrapper
     const e = kafkaError(gaveUp, 'connecting to Kafka')
     expect(isSynclogError(e, 'KAFKA_UNAVAILABLE')).toBe(true)
     expect(e.retriable).toBe(true)
     expect(e.cause).toBe(gaveUp)
-    expect(e.message).toBe('Kafka: connecting to Kafka failed (gave up after 8 retries): Connection error: connect ECONNREFUSED 127.0.0.1:1')
+    expect(e.message).toBe(
+      'Kafka: connecting to Kafka failed (gave up after 8 retries): Connection error: connect ECONNREFUSED 127.0.0.1:1',
+    )
   })
 
   it('a non-retriable broker error stays non-retriable and names the broker error type', () => {
@@ -63,8 +79,12 @@ describe('kafkajs errors map to SynclogError once', () => {
 })
 
 describe('kafkajs log levels map to pino levels', () => {
-  const entry = (level: number, message: string, extra: Record<string, unknown> = {}, namespace = 'Runner'): LogEntry =>
-    ({ namespace, level, label: 'X', log: { timestamp: '', message, ...extra } })
+  const entry = (level: number, message: string, extra: Record<string, unknown> = {}, namespace = 'Runner'): LogEntry => ({
+    namespace,
+    level,
+    label: 'X',
+    log: { timestamp: '', message, ...extra },
+  })
   it.each([
     [logLevel.ERROR, 'The coordinator is not aware of this member, re-joining the group', {}, 'info'],
     [logLevel.WARN, 'The group is rebalancing, re-joining', {}, 'warn'],
@@ -78,7 +98,9 @@ describe('kafkajs log levels map to pino levels', () => {
     expect(pinoLevelOf(entry(level, message, extra))).toBe(expected)
   })
   it('a broken connection, which the broker pool retries, is a warning', () => {
-    expect(pinoLevelOf(entry(logLevel.ERROR, 'Connection error: connect ECONNREFUSED 127.0.0.1:1', { broker: '127.0.0.1:1' }, 'Connection'))).toBe('warn')
+    expect(
+      pinoLevelOf(entry(logLevel.ERROR, 'Connection error: connect ECONNREFUSED 127.0.0.1:1', { broker: '127.0.0.1:1' }, 'Connection')),
+    ).toBe('warn')
   })
 })
 
@@ -87,15 +109,22 @@ describe('topics', () => {
 
   it('are named after the prefix', () => {
     expect(topicNames(kafka)).toEqual({
-      changeEvents: 'acme.change-events', syncLog: 'acme.sync-log', processorState: 'acme.processor-state', deadLetter: 'acme.dead-letter',
+      changeEvents: 'acme.change-events',
+      syncLog: 'acme.sync-log',
+      processorState: 'acme.processor-state',
+      deadLetter: 'acme.dead-letter',
     })
   })
 
   it('processor-state is compacted with 16 MiB records; min.insync.replicas 2 from 3 replicas', () => {
     expect(topicConfigEntries('processorState', 1)).toEqual([
-      { name: 'cleanup.policy', value: 'compact' }, { name: 'max.message.bytes', value: '16777216' },
+      { name: 'cleanup.policy', value: 'compact' },
+      { name: 'max.message.bytes', value: '16777216' },
     ])
-    expect(topicConfigEntries('syncLog', 3)).toEqual([{ name: 'cleanup.policy', value: 'delete' }, { name: 'min.insync.replicas', value: '2' }])
+    expect(topicConfigEntries('syncLog', 3)).toEqual([
+      { name: 'cleanup.policy', value: 'delete' },
+      { name: 'min.insync.replicas', value: '2' },
+    ])
   })
 
   function fakeAdmin(existing: string[], stateCleanupPolicy = 'compact') {
@@ -108,12 +137,31 @@ describe('topics', () => {
       },
       describeConfigs: async () => ({
         throttleTime: 0,
-        resources: [{ errorCode: 0, errorMessage: '', resourceName: 'x', resourceType: ConfigResourceTypes.TOPIC, configEntries: [
-          { configName: 'cleanup.policy', configValue: stateCleanupPolicy, isDefault: false, configSource: 1, isSensitive: false, readOnly: false, configSynonyms: [] },
-        ] }],
+        resources: [
+          {
+            errorCode: 0,
+            errorMessage: '',
+            resourceName: 'x',
+            resourceType: ConfigResourceTypes.TOPIC,
+            configEntries: [
+              {
+                configName: 'cleanup.policy',
+                configValue: stateCleanupPolicy,
+                isDefault: false,
+                configSource: 1,
+                isSensitive: false,
+                readOnly: false,
+                configSynonyms: [],
+              },
+            ],
+          },
+        ],
       }),
       fetchTopicMetadata: async (options) => ({
-        topics: (options?.topics ?? []).map((name) => ({ name, partitions: [{ partitionId: 0, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }] })),
+        topics: (options?.topics ?? []).map((name) => ({
+          name,
+          partitions: [{ partitionId: 0, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }],
+        })),
       }),
     }
     return { admin, created }
@@ -126,7 +174,9 @@ describe('topics', () => {
     expect(created).toHaveLength(1)
     expect(created[0]?.waitForLeaders).toBe(true)
     expect(created[0]?.topics.map((t) => [t.topic, t.numPartitions, t.replicationFactor])).toEqual([
-      ['acme.change-events', 6, 1], ['acme.processor-state', 6, 1], ['acme.dead-letter', 6, 1],
+      ['acme.change-events', 6, 1],
+      ['acme.processor-state', 6, 1],
+      ['acme.dead-letter', 6, 1],
     ])
   })
 
@@ -137,7 +187,10 @@ describe('topics', () => {
       ...admin,
       createTopics: async () => false, // kafkajs: every topic already existed
       fetchTopicMetadata: async (options) => ({
-        topics: (options?.topics ?? []).map((name) => ({ name, partitions: [{ partitionId: 0, leader: ++asked > 4 ? 1 : -1, partitionErrorCode: 0, replicas: [1], isr: [1] }] })),
+        topics: (options?.topics ?? []).map((name) => ({
+          name,
+          partitions: [{ partitionId: 0, leader: ++asked > 4 ? 1 : -1, partitionErrorCode: 0, replicas: [1], isr: [1] }],
+        })),
       }),
     }
     expect((await ensureTopics(racing, kafka, silentLogger())).created).toHaveLength(4)
@@ -151,7 +204,8 @@ describe('topics', () => {
     expect(ok.created).toHaveLength(0)
     const bad = fakeAdmin(all, 'delete')
     await expect(ensureTopics(bad.admin, kafka, silentLogger())).rejects.toMatchObject({
-      code: 'CONFIG_INVALID', message: expect.stringMatching(/acme\.processor-state exists with cleanup\.policy=delete/),
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/acme\.processor-state exists with cleanup\.policy=delete/),
     })
   })
 })
@@ -173,7 +227,10 @@ describe('publishChangeEvents', () => {
           await new Promise((r) => setTimeout(r, 1))
           inFlight--
           if (sends.length + 1 === failOnCall) {
-            throw new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('Connection error: ECONNREFUSED'), { retryCount: 10, retryTime: 30000 })
+            throw new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('Connection error: ECONNREFUSED'), {
+              retryCount: 10,
+              retryTime: 30000,
+            })
           }
           sends.push(record)
           return []
@@ -193,11 +250,17 @@ describe('publishChangeEvents', () => {
         if (b[i]) yield b[i]!
       }
     }
-    const result = await publishChangeEvents(producer, encoder, 'acme.change-events', interleaved(), { batchSize: 4, onProgress: (p) => progress.push(p.events) })
+    const result = await publishChangeEvents(producer, encoder, 'acme.change-events', interleaved(), {
+      batchSize: 4,
+      onProgress: (p) => progress.push(p.events),
+    })
     const total = a.length + b.length
     expect(result.events).toBe(total)
     expect(result.batches).toBe(Math.ceil(total / 4))
-    expect([...result.syncs]).toEqual([[a[0]!.syncId, a.length], ['sync-b', b.length]])
+    expect([...result.syncs]).toEqual([
+      [a[0]!.syncId, a.length],
+      ['sync-b', b.length],
+    ])
     expect([...result.tenants]).toEqual(['district-a', 'district-b'])
     expect(maxInFlight()).toBe(1)
     expect(sends.every((s) => s.acks === -1 && s.topic === 'acme.change-events' && s.messages.length <= 4)).toBe(true)

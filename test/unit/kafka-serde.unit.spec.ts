@@ -19,7 +19,10 @@ import { newerChangeEventSchema, withUserField } from '../support/evolved-schema
 const TOPICS = { changeEvents: 't.change-events', syncLog: 't.sync-log' }
 
 async function failure(p: Promise<unknown>): Promise<DecodeError> {
-  const e = await p.then(() => undefined, (err: unknown) => err)
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  )
   expect(e).toBeInstanceOf(DecodeError)
   return e as DecodeError
 }
@@ -31,11 +34,34 @@ function serdeWith(client = new MemoryRegistry(), now?: () => number): { serde: 
 const events = (): ChangeEvent[] => smallDistrict(sync()).end()
 
 const logRow: LogRow = {
-  kind: 'LogRow', tenant: 'district-a', syncId: 's1', seq: 1, date: '2024-10-01T02:00:00.000Z', action: 'Created Roster',
-  studentNumber: 'S001', studentName: 'Smith, Ann', courseNumber: '0001', courseName: 'English', sectionNumber: '101',
-  field: '', oldValue: '', newValue: '', servingDistrictId: 'd1', servingDistrict: 'Emerson', servingSchoolId: 'sch1',
-  servingSchool: 'Fremont', homeDistrictId: 'd1', homeDistrict: 'Emerson', homeSchoolId: 'sch1', homeSchool: 'Fremont',
-  app: 'sis', entity: 'enrollment', sourcedId: 'e1', outcome: 'New', message: '', recordSchoolId: 'sch1',
+  kind: 'LogRow',
+  tenant: 'district-a',
+  syncId: 's1',
+  seq: 1,
+  date: '2024-10-01T02:00:00.000Z',
+  action: 'Created Roster',
+  studentNumber: 'S001',
+  studentName: 'Smith, Ann',
+  courseNumber: '0001',
+  courseName: 'English',
+  sectionNumber: '101',
+  field: '',
+  oldValue: '',
+  newValue: '',
+  servingDistrictId: 'd1',
+  servingDistrict: 'Emerson',
+  servingSchoolId: 'sch1',
+  servingSchool: 'Fremont',
+  homeDistrictId: 'd1',
+  homeDistrict: 'Emerson',
+  homeSchoolId: 'sch1',
+  homeSchool: 'Fremont',
+  app: 'sis',
+  entity: 'enrollment',
+  sourcedId: 'e1',
+  outcome: 'New',
+  message: '',
+  recordSchoolId: 'sch1',
 }
 
 describe('Confluent framing errors are clear SynclogErrors, without asking the registry', () => {
@@ -151,7 +177,9 @@ describe('decoding through a registry (in memory)', () => {
 
     const newerType = avroTypeFor(newer)
     const current = unframe(await serde.encodeChangeEvent(user))
-    const read = newerType.fromBuffer(current.body, newerType.createResolver(changeEventType)) as { payload: Record<string, { fields: Record<string, unknown> }> }
+    const read = newerType.fromBuffer(current.body, newerType.createResolver(changeEventType)) as {
+      payload: Record<string, { fields: Record<string, unknown> }>
+    }
     expect(read.payload['synclog.v1.UserChanged']?.fields.pronouns).toBeNull()
     expect(read.payload['synclog.v1.UserChanged']?.fields.givenName).toBe('James')
   })
@@ -172,10 +200,15 @@ describe('a registry that cannot be reached', () => {
     const url = `http://127.0.0.1:${await closedPort()}/apis/ccompat/v7`
     const serde = new AvroSerde(url, silentLogger())
     for (let i = 0; i < 2; i++) {
-      const e = await serde.decodeChangeEvent(frame(7, Buffer.from([1]))).then(() => undefined, (err: unknown) => err)
+      const e = await serde.decodeChangeEvent(frame(7, Buffer.from([1]))).then(
+        () => undefined,
+        (err: unknown) => err,
+      )
       expect(e).not.toBeInstanceOf(DecodeError)
       expect(isSynclogError(e, 'REGISTRY_UNAVAILABLE')).toBe(true)
-      expect((e as Error).message).toContain(`schema registry ${url} unavailable: looking up schema id 7 failed: fetch failed: connect ECONNREFUSED`)
+      expect((e as Error).message).toContain(
+        `schema registry ${url} unavailable: looking up schema id 7 failed: fetch failed: connect ECONNREFUSED`,
+      )
     }
     await expect(serde.register(TOPICS)).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE', retriable: true })
   })

@@ -30,9 +30,16 @@ describe('readChangeEventsNdjson', () => {
     const events: ChangeEvent[] = [
       { type: 'SyncStarted', eventId: 's1:start', ...meta, modes: { user: 'full', enrollment: 'delta' } },
       {
-        type: 'RecordChanged', eventId: 's1:1', ...meta, entity: 'user', sourcedId: 'u1', op: 'upsert', dateLastModified: '2025-01-30T00:00:00Z',
+        type: 'RecordChanged',
+        eventId: 's1:1',
+        ...meta,
+        entity: 'user',
+        sourcedId: 'u1',
+        op: 'upsert',
+        dateLastModified: '2025-01-30T00:00:00Z',
         fields: { ...EMPTY_FIELDS.user, givenName: 'Ann', familyName: 'Lee', role: 'student', orgSourcedIds: ['sch1'] },
-        metadata: { house: 'red' }, source: { file: 'users.csv', line: 2 },
+        metadata: { house: 'red' },
+        source: { file: 'users.csv', line: 2 },
       },
       { type: 'RecordUnreadable', eventId: 's1:2', ...meta, entity: 'class', sourcedId: null, field: '', message: 'broken', source: null },
       { type: 'SyncFailed', eventId: 's1:failed', ...meta, reason: 'export aborted' },
@@ -45,12 +52,23 @@ describe('readChangeEventsNdjson', () => {
   })
 
   it('fills in empty lists, metadata, source and omitted fields', async () => {
-    const [item] = await readLines([line({ type: 'RecordChanged', eventId: 'e1', ...meta, entity: 'class', sourcedId: 'k1', op: 'delete', fields: { title: 'Gone' } })])
+    const [item] = await readLines([
+      line({ type: 'RecordChanged', eventId: 'e1', ...meta, entity: 'class', sourcedId: 'k1', op: 'delete', fields: { title: 'Gone' } }),
+    ])
     expect(item).toEqual({
-      kind: 'event', line: 1,
+      kind: 'event',
+      line: 1,
       event: {
-        type: 'RecordChanged', eventId: 'e1', ...meta, entity: 'class', sourcedId: 'k1', op: 'delete', dateLastModified: null,
-        fields: { ...EMPTY_FIELDS.class, title: 'Gone' }, metadata: {}, source: null,
+        type: 'RecordChanged',
+        eventId: 'e1',
+        ...meta,
+        entity: 'class',
+        sourcedId: 'k1',
+        op: 'delete',
+        dateLastModified: null,
+        fields: { ...EMPTY_FIELDS.class, title: 'Gone' },
+        metadata: {},
+        source: null,
       },
     })
   })
@@ -62,16 +80,32 @@ describe('readChangeEventsNdjson', () => {
   })
 
   it('names the field of a value of the wrong type by its path', async () => {
-    const [item] = await readLines([line({
-      type: 'RecordChanged', eventId: 'e1', ...meta, entity: 'course', sourcedId: 'c1', op: 'upsert', fields: { grades: ['09', 10] },
-    })])
+    const [item] = await readLines([
+      line({
+        type: 'RecordChanged',
+        eventId: 'e1',
+        ...meta,
+        entity: 'course',
+        sourcedId: 'c1',
+        op: 'upsert',
+        fields: { grades: ['09', 10] },
+      }),
+    ])
     expect(item).toMatchObject({ kind: 'issue', line: 1, field: 'fields.grades.1' })
   })
 
   it('names a misspelt key rather than reading it as null', async () => {
-    const [item] = await readLines([line({
-      type: 'RecordChanged', eventId: 'e1', ...meta, entity: 'user', sourcedId: 'u1', op: 'upsert', fields: { givenname: 'Ann' },
-    })])
+    const [item] = await readLines([
+      line({
+        type: 'RecordChanged',
+        eventId: 'e1',
+        ...meta,
+        entity: 'user',
+        sourcedId: 'u1',
+        op: 'upsert',
+        fields: { givenname: 'Ann' },
+      }),
+    ])
     expect(item).toMatchObject({ kind: 'issue', field: 'fields.givenname', message: expect.stringContaining('Unrecognized key') })
   })
 
@@ -85,17 +119,34 @@ describe('readChangeEventsNdjson', () => {
       line({ type: 'SyncEnded', eventId: '', ...meta }),
       line([1, 2]),
     ])
-    expect(items.map((i) => (i.kind === 'issue' ? i.field : 'event'))).toEqual(['type', 'entity', 'op', 'occurredAt', 'modes.student', 'eventId', ''])
+    expect(items.map((i) => (i.kind === 'issue' ? i.field : 'event'))).toEqual([
+      'type',
+      'entity',
+      'op',
+      'occurredAt',
+      'modes.student',
+      'eventId',
+      '',
+    ])
   })
 
   it('skips blank lines but keeps counting them, and reads CRLF and a BOM', async () => {
-    const items = await readLines(['\uFEFF' + line({ type: 'SyncEnded', eventId: 'a', ...meta }), '', '   ', line({ type: 'SyncEnded', eventId: 'b', ...meta }), ''], '\r\n')
-    expect(items.map((i) => [i.kind, i.line])).toEqual([['event', 1], ['event', 4]])
+    const items = await readLines(
+      ['\uFEFF' + line({ type: 'SyncEnded', eventId: 'a', ...meta }), '', '   ', line({ type: 'SyncEnded', eventId: 'b', ...meta }), ''],
+      '\r\n',
+    )
+    expect(items.map((i) => [i.kind, i.line])).toEqual([
+      ['event', 1],
+      ['event', 4],
+    ])
   })
 
   it('throws INPUT_UNREADABLE naming a file that does not exist', async () => {
     const path = join(dir, 'missing.ndjson')
-    await expect(readChangeEventsNdjson(path).next()).rejects.toMatchObject({ code: 'INPUT_UNREADABLE', message: expect.stringContaining(path) })
+    await expect(readChangeEventsNdjson(path).next()).rejects.toMatchObject({
+      code: 'INPUT_UNREADABLE',
+      message: expect.stringContaining(path),
+    })
   })
 
   it('throws INPUT_UNREADABLE for a folder', async () => {

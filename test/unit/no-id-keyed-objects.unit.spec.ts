@@ -68,21 +68,34 @@ let eslint: ESLint
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'synclog-lint-'))
-  await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noUncheckedIndexedAccess: true, lib: ['ES2022'], types: [] },
-    include: ['*.ts'],
-  }))
+  await writeFile(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noUncheckedIndexedAccess: true,
+        lib: ['ES2022'],
+        types: [],
+      },
+      include: ['*.ts'],
+    }),
+  )
   for (const [name, code] of Object.entries(REINTRODUCED)) await writeFile(join(dir, name), code)
   await writeFile(join(dir, 'safe.ts'), SAFE)
   eslint = new ESLint({
     cwd: dir,
     overrideConfigFile: true,
-    overrideConfig: [{
-      files: ['**/*.ts'],
-      languageOptions: { parser: tseslint.parser, parserOptions: { project: './tsconfig.json', tsconfigRootDir: dir } },
-      plugins: { synclog: { rules: { 'no-id-keyed-objects': noIdKeyedObjects } } },
-      rules: { 'synclog/no-id-keyed-objects': 'error' },
-    }],
+    overrideConfig: [
+      {
+        files: ['**/*.ts'],
+        languageOptions: { parser: tseslint.parser, parserOptions: { project: './tsconfig.json', tsconfigRootDir: dir } },
+        plugins: { synclog: { rules: { 'no-id-keyed-objects': noIdKeyedObjects } } },
+        rules: { 'synclog/no-id-keyed-objects': 'error' },
+      },
+    ],
   })
 }, 60_000)
 
@@ -96,11 +109,15 @@ async function problems(file: string): Promise<{ line: number; message: string }
 }
 
 describe('the no-id-keyed-objects lint rule', () => {
-  it.each(Object.keys(REINTRODUCED))('fails lint when %s indexes a plain object by an id again', async (file) => {
-    const found = await problems(file)
-    expect(found.length, JSON.stringify(found)).toBeGreaterThan(0)
-    for (const p of found) expect(p.message).toMatch(/__proto__|Object\.hasOwn|Map/)
-  }, 60_000)
+  it.each(Object.keys(REINTRODUCED))(
+    'fails lint when %s indexes a plain object by an id again',
+    async (file) => {
+      const found = await problems(file)
+      expect(found.length, JSON.stringify(found)).toBeGreaterThan(0)
+      for (const p of found) expect(p.message).toMatch(/__proto__|Object\.hasOwn|Map/)
+    },
+    60_000,
+  )
 
   it('flags both the read and the write of the reported by-school summary', async () => {
     expect((await problems('summary-by-school.ts')).map((p) => p.line)).toEqual([6, 8])

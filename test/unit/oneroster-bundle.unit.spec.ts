@@ -4,7 +4,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ChangeEvent, RecordChanged, RecordUnreadable, SyncFailed, SyncStarted, UserFields } from '../../src/events/change-event.js'
 import { bundleFingerprint, readOneRosterBundle, type BundleIssue, type BundleOptions } from '../../src/oneroster/read-bundle.js'
 import {
-  ENROLLMENTS, ORGS, csv, district11, district12, manifest, tempDir, writeFolder, zipOf, type BundleFiles,
+  ENROLLMENTS,
+  ORGS,
+  csv,
+  district11,
+  district12,
+  manifest,
+  tempDir,
+  writeFolder,
+  zipOf,
+  type BundleFiles,
 } from '../fixtures/oneroster/bundles.js'
 
 const AT = '2025-01-31T02:00:00Z'
@@ -23,7 +32,15 @@ type Options = Partial<BundleOptions>
 async function read(path: string, opts: Options = {}): Promise<{ events: ChangeEvent[]; issues: BundleIssue[] }> {
   const issues: BundleIssue[] = []
   const events: ChangeEvent[] = []
-  for await (const e of readOneRosterBundle({ path, tenant: 'emerson', syncId: 's1', occurredAt: AT, onIssue: (i) => issues.push(i), ...opts })) events.push(e)
+  for await (const e of readOneRosterBundle({
+    path,
+    tenant: 'emerson',
+    syncId: 's1',
+    occurredAt: AT,
+    onIssue: (i) => issues.push(i),
+    ...opts,
+  }))
+    events.push(e)
   return { events, issues }
 }
 
@@ -32,7 +49,8 @@ async function readFiles(files: BundleFiles, opts: Options = {}): Promise<{ even
 }
 
 const records = (events: ChangeEvent[]): RecordChanged[] => events.filter((e): e is RecordChanged => e.type === 'RecordChanged')
-const unreadables = (events: ChangeEvent[]): RecordUnreadable[] => events.filter((e): e is RecordUnreadable => e.type === 'RecordUnreadable')
+const unreadables = (events: ChangeEvent[]): RecordUnreadable[] =>
+  events.filter((e): e is RecordUnreadable => e.type === 'RecordUnreadable')
 const record = (events: ChangeEvent[], sourcedId: string): RecordChanged => {
   const found = records(events).find((e) => e.sourcedId === sourcedId)
   if (!found) throw new Error(`no record ${sourcedId}`)
@@ -57,12 +75,33 @@ describe('a OneRoster 1.1 bulk folder', () => {
   it('yields SyncStarted with a full mode per file, every row in dependency order, then SyncEnded', async () => {
     const { events } = await readFiles(district11())
     expect(events[0]).toEqual({
-      type: 'SyncStarted', eventId: 's1:start', tenant: 'emerson', syncId: 's1', app: 'oneroster-csv', occurredAt: AT,
+      type: 'SyncStarted',
+      eventId: 's1:start',
+      tenant: 'emerson',
+      syncId: 's1',
+      app: 'oneroster-csv',
+      occurredAt: AT,
       modes: { org: 'full', academicSession: 'full', course: 'full', user: 'full', class: 'full', enrollment: 'full' },
     })
-    expect(events.at(-1)).toEqual({ type: 'SyncEnded', eventId: 's1:end', tenant: 'emerson', syncId: 's1', app: 'oneroster-csv', occurredAt: AT })
+    expect(events.at(-1)).toEqual({
+      type: 'SyncEnded',
+      eventId: 's1:end',
+      tenant: 'emerson',
+      syncId: 's1',
+      app: 'oneroster-csv',
+      occurredAt: AT,
+    })
     expect(records(events).map((e) => `${e.entity}:${e.sourcedId}`)).toEqual([
-      'org:d1', 'org:sch1', 'academicSession:y2025', 'academicSession:t1', 'course:c1', 'user:u-t1', 'user:u-s1', 'class:k1', 'enrollment:e1', 'enrollment:e2',
+      'org:d1',
+      'org:sch1',
+      'academicSession:y2025',
+      'academicSession:t1',
+      'course:c1',
+      'user:u-t1',
+      'user:u-s1',
+      'class:k1',
+      'enrollment:e1',
+      'enrollment:e2',
     ])
     expect(unreadables(events)).toEqual([])
   })
@@ -70,27 +109,68 @@ describe('a OneRoster 1.1 bulk folder', () => {
   it('maps each row onto the fields of its entity, with blanks as null and the file and line as source', async () => {
     const { events } = await readFiles(district11())
     expect(record(events, 'sch1')).toEqual({
-      type: 'RecordChanged', eventId: 's1:orgs.csv:3', tenant: 'emerson', syncId: 's1', app: 'oneroster-csv', occurredAt: AT,
-      entity: 'org', sourcedId: 'sch1', op: 'upsert', dateLastModified: null,
+      type: 'RecordChanged',
+      eventId: 's1:orgs.csv:3',
+      tenant: 'emerson',
+      syncId: 's1',
+      app: 'oneroster-csv',
+      occurredAt: AT,
+      entity: 'org',
+      sourcedId: 'sch1',
+      op: 'upsert',
+      dateLastModified: null,
       fields: { name: 'Fremont High', type: 'school', identifier: '061234500001', parentSourcedId: 'd1' },
-      metadata: {}, source: { file: 'orgs.csv', line: 3 },
+      metadata: {},
+      source: { file: 'orgs.csv', line: 3 },
     })
     expect(record(events, 'y2025').fields).toEqual({
-      title: '2024-25', type: 'schoolYear', startDate: '2024-07-01', endDate: '2025-07-01', parentSourcedId: null, schoolYear: '2025',
+      title: '2024-25',
+      type: 'schoolYear',
+      startDate: '2024-07-01',
+      endDate: '2025-07-01',
+      parentSourcedId: null,
+      schoolYear: '2025',
     })
     expect(record(events, 'c1').fields).toEqual({
-      title: 'Algebra I', schoolYearSourcedId: 'y2025', courseCode: 'MATH-101', grades: ['09', '10'], orgSourcedId: 'sch1', subjects: ['Mathematics'],
+      title: 'Algebra I',
+      schoolYearSourcedId: 'y2025',
+      courseCode: 'MATH-101',
+      grades: ['09', '10'],
+      orgSourcedId: 'sch1',
+      subjects: ['Mathematics'],
     })
     expect(record(events, 'k1').fields).toEqual({
-      title: 'Algebra I - P1', courseSourcedId: 'c1', classCode: 'ALG1-01', classType: 'scheduled', location: 'Room 101',
-      schoolSourcedId: 'sch1', termSourcedIds: ['t1'], periods: ['1', '3'], grades: ['09'], subjects: ['Mathematics'],
+      title: 'Algebra I - P1',
+      courseSourcedId: 'c1',
+      classCode: 'ALG1-01',
+      classType: 'scheduled',
+      location: 'Room 101',
+      schoolSourcedId: 'sch1',
+      termSourcedIds: ['t1'],
+      periods: ['1', '3'],
+      grades: ['09'],
+      subjects: ['Mathematics'],
     })
     expect(record(events, 'u-s1').fields).toEqual({
-      enabledUser: 'true', orgSourcedIds: ['sch1', 'd1'], role: 'student', username: 'jsmith', givenName: 'John', familyName: 'Smith',
-      middleName: 'Q', identifier: 'S2001', email: null, grades: ['09'],
+      enabledUser: 'true',
+      orgSourcedIds: ['sch1', 'd1'],
+      role: 'student',
+      username: 'jsmith',
+      givenName: 'John',
+      familyName: 'Smith',
+      middleName: 'Q',
+      identifier: 'S2001',
+      email: null,
+      grades: ['09'],
     })
     expect(record(events, 'e1').fields).toEqual({
-      classSourcedId: 'k1', schoolSourcedId: 'sch1', userSourcedId: 'u-t1', role: 'teacher', primary: 'true', beginDate: '2024-08-20', endDate: null,
+      classSourcedId: 'k1',
+      schoolSourcedId: 'sch1',
+      userSourcedId: 'u-t1',
+      role: 'teacher',
+      primary: 'true',
+      beginDate: '2024-08-20',
+      endDate: null,
     })
   })
 
@@ -123,7 +203,14 @@ describe('a OneRoster 1.1 bulk folder', () => {
   it('ignores files outside rostering, such as demographics and results', async () => {
     const files = district11()
     files['manifest.csv'] = manifest('1.1', {
-      orgs: 'bulk', academicSessions: 'bulk', courses: 'bulk', classes: 'bulk', users: 'bulk', enrollments: 'bulk', demographics: 'bulk', results: 'delta',
+      orgs: 'bulk',
+      academicSessions: 'bulk',
+      courses: 'bulk',
+      classes: 'bulk',
+      users: 'bulk',
+      enrollments: 'bulk',
+      demographics: 'bulk',
+      results: 'delta',
     })
     files['demographics.csv'] = csv('sourcedId,status,dateLastModified,birthDate', 'u-s1,,,2010-01-01')
     files['results.csv'] = 'not even csv "'
@@ -186,8 +273,16 @@ describe('a OneRoster 1.2 bundle with roles.csv', () => {
   it('ignores the preferred names and the other 1.2 columns without a field', async () => {
     const { events } = await readFiles(district12())
     expect(record(events, 'u-p1').fields).toEqual({
-      enabledUser: 'true', orgSourcedIds: ['sch1', 'sch2'], role: 'administrator', username: 'pjones', givenName: 'Pat', familyName: 'Jones',
-      middleName: null, identifier: 'A1', email: 'pjones@emerson.k12.ca.us', grades: [],
+      enabledUser: 'true',
+      orgSourcedIds: ['sch1', 'sch2'],
+      role: 'administrator',
+      username: 'pjones',
+      givenName: 'Pat',
+      familyName: 'Jones',
+      middleName: null,
+      identifier: 'A1',
+      email: 'pjones@emerson.k12.ca.us',
+      grades: [],
     })
     expect(JSON.stringify(events)).not.toContain('Patty')
   })
@@ -206,9 +301,15 @@ describe('a OneRoster 1.2 bundle with roles.csv', () => {
       'r2,,,u-c1,primary,counselor,,,sch1,',
     )
     const { events } = await readFiles(files)
-    expect(unreadables(events)).toEqual([expect.objectContaining({
-      entity: 'user', sourcedId: 'u-p1', field: 'role', eventId: 's1:roles.csv:2', source: { file: 'roles.csv', line: 2 },
-    })])
+    expect(unreadables(events)).toEqual([
+      expect.objectContaining({
+        entity: 'user',
+        sourcedId: 'u-p1',
+        field: 'role',
+        eventId: 's1:roles.csv:2',
+        source: { file: 'roles.csv', line: 2 },
+      }),
+    ])
     expect(userFields(events, 'u-c1').role).toBe('administrator')
   })
 
@@ -223,7 +324,10 @@ describe('a OneRoster 1.2 bundle with roles.csv', () => {
   it('uses role and orgSourcedIds columns directly when a users.csv has them', async () => {
     const { events } = await readFiles({
       'manifest.csv': manifest('1.2', { users: 'delta' }),
-      'users.csv': csv('sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,givenName,familyName', 'u1,active,2025-01-01T00:00:00Z,true,"sch1, sch2",teacher,t,T,One'),
+      'users.csv': csv(
+        'sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,givenName,familyName',
+        'u1,active,2025-01-01T00:00:00Z,true,"sch1, sch2",teacher,t,T,One',
+      ),
     })
     expect(record(events, 'u1').fields).toMatchObject({ role: 'teacher', orgSourcedIds: ['sch1', 'sch2'] })
   })
@@ -277,7 +381,8 @@ describe('a zip bundle', () => {
 
 describe('the CSV dialect', () => {
   it('skips a UTF-8 BOM and reads CRLF line ends', async () => {
-    const text = '\uFEFFsourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\r\nsch1,,,Fremont High,school,,d1\r\nsch2,,,Lincoln,school,,d1\r\n'
+    const text =
+      '\uFEFFsourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\r\nsch1,,,Fremont High,school,,d1\r\nsch2,,,Lincoln,school,,d1\r\n'
     const { events } = await readFiles(orgsBundle(text))
     expect(records(events).map((e) => [e.sourcedId, e.fields, e.source])).toEqual([
       ['sch1', { name: 'Fremont High', type: 'school', identifier: null, parentSourcedId: 'd1' }, { file: 'orgs.csv', line: 2 }],
@@ -295,12 +400,22 @@ describe('the CSV dialect', () => {
       'manifest.csv': manifest('1.1', { courses: 'bulk' }),
       'courses.csv': csv('sourcedId,title,grades,orgSourcedId,subjects', 'c1, Algebra I ," 09 , 10,,11 ",sch1,"Math, ""Advanced"" Topics"'),
     })
-    expect(record(events, 'c1').fields).toMatchObject({ title: ' Algebra I ', grades: ['09', '10', '11'], subjects: ['Math', '"Advanced" Topics'] })
+    expect(record(events, 'c1').fields).toMatchObject({
+      title: ' Algebra I ',
+      grades: ['09', '10', '11'],
+      subjects: ['Math', '"Advanced" Topics'],
+    })
   })
 
   it('passes a formula-looking value through unchanged', async () => {
-    const { events } = await readFiles(orgsBundle(csv('sourcedId,name,type', 'sch1,"=HYPERLINK(""http://x"",""y"")",school', 'sch2,+1-2,school', 'sch3,@SUM(A1),school')))
-    expect(records(events).map((e) => e.fields).map((f) => ('name' in f ? f.name : null))).toEqual(['=HYPERLINK("http://x","y")', '+1-2', '@SUM(A1)'])
+    const { events } = await readFiles(
+      orgsBundle(csv('sourcedId,name,type', 'sch1,"=HYPERLINK(""http://x"",""y"")",school', 'sch2,+1-2,school', 'sch3,@SUM(A1),school')),
+    )
+    expect(
+      records(events)
+        .map((e) => e.fields)
+        .map((f) => ('name' in f ? f.name : null)),
+    ).toEqual(['=HYPERLINK("http://x","y")', '+1-2', '@SUM(A1)'])
   })
 
   it('reads a header-only file as zero rows and still ends the sync', async () => {
@@ -317,34 +432,60 @@ describe('the CSV dialect', () => {
 
 describe('rows that cannot be read', () => {
   it('reports a row with the wrong number of values by file and line and keeps its neighbours', async () => {
-    const { events } = await readFiles(orgsBundle(csv('sourcedId,name,type', 'sch1,A,school', 'sch2,B,school,extra', 'sch3,C', 'sch4,D,school')))
+    const { events } = await readFiles(
+      orgsBundle(csv('sourcedId,name,type', 'sch1,A,school', 'sch2,B,school,extra', 'sch3,C', 'sch4,D,school')),
+    )
     expect(records(events).map((e) => e.sourcedId)).toEqual(['sch1', 'sch4'])
     expect(unreadables(events)).toEqual([
       {
-        type: 'RecordUnreadable', eventId: 's1:orgs.csv:3', tenant: 'emerson', syncId: 's1', app: 'oneroster-csv', occurredAt: AT,
-        entity: 'org', sourcedId: 'sch2', field: '', message: 'expected 3 values as in the header, found 4', source: { file: 'orgs.csv', line: 3 },
+        type: 'RecordUnreadable',
+        eventId: 's1:orgs.csv:3',
+        tenant: 'emerson',
+        syncId: 's1',
+        app: 'oneroster-csv',
+        occurredAt: AT,
+        entity: 'org',
+        sourcedId: 'sch2',
+        field: '',
+        message: 'expected 3 values as in the header, found 4',
+        source: { file: 'orgs.csv', line: 3 },
       },
-      expect.objectContaining({ sourcedId: 'sch3', field: '', message: 'expected 3 values as in the header, found 2', source: { file: 'orgs.csv', line: 4 } }),
+      expect.objectContaining({
+        sourcedId: 'sch3',
+        field: '',
+        message: 'expected 3 values as in the header, found 2',
+        source: { file: 'orgs.csv', line: 4 },
+      }),
     ])
     expect(events.at(-1)?.type).toBe('SyncEnded')
   })
 
   it('reports a row with a broken quote by file and line and still reads the rows after it', async () => {
-    const { events } = await readFiles(orgsBundle(csv(
-      'sourcedId,name,type',
-      'sch1,"Fremont "High",school',
-      'sch2,"Lincoln,school',
-      'sch3,Wash"ington,school',
-      'sch4,"Jefferson",school',
-    )))
-    expect(unreadables(events).map((e) => [e.source?.line, e.sourcedId, e.field])).toEqual([[2, 'sch1', 'name'], [3, 'sch2', 'name'], [4, 'sch3', 'name']])
+    const { events } = await readFiles(
+      orgsBundle(
+        csv(
+          'sourcedId,name,type',
+          'sch1,"Fremont "High",school',
+          'sch2,"Lincoln,school',
+          'sch3,Wash"ington,school',
+          'sch4,"Jefferson",school',
+        ),
+      ),
+    )
+    expect(unreadables(events).map((e) => [e.source?.line, e.sourcedId, e.field])).toEqual([
+      [2, 'sch1', 'name'],
+      [3, 'sch2', 'name'],
+      [4, 'sch3', 'name'],
+    ])
     expect(unreadables(events)[1]?.message).toContain('not closed')
     expect(records(events).map((e) => [e.sourcedId, e.source?.line])).toEqual([['sch4', 5]])
   })
 
   it('reports a 10 MB value as an unreadable row naming the column, and reads on', async () => {
     const huge = 'x'.repeat(10 * 1024 * 1024)
-    const { events } = await readFiles(orgsBundle(csv('sourcedId,name,type', 'sch1,A,school', `sch2,"${huge}",school`, `sch3,${huge},school`, 'sch4,D,school')))
+    const { events } = await readFiles(
+      orgsBundle(csv('sourcedId,name,type', 'sch1,A,school', `sch2,"${huge}",school`, `sch3,${huge},school`, 'sch4,D,school')),
+    )
     expect(unreadables(events).map((e) => [e.source?.line, e.sourcedId, e.field, e.message])).toEqual([
       [3, 'sch2', 'name', 'value is longer than the limit csvFieldChars (65536 characters)'],
       [4, 'sch3', 'name', 'value is longer than the limit csvFieldChars (65536 characters)'],
@@ -353,9 +494,15 @@ describe('rows that cannot be read', () => {
   })
 
   it('reports a row that is not valid UTF-8', async () => {
-    const bytes = Buffer.concat([Buffer.from('sourcedId,name,type\nsch1,Jos'), Buffer.from([0xe9]), Buffer.from(',school\nsch2,B,school\n')])
+    const bytes = Buffer.concat([
+      Buffer.from('sourcedId,name,type\nsch1,Jos'),
+      Buffer.from([0xe9]),
+      Buffer.from(',school\nsch2,B,school\n'),
+    ])
     const { events } = await readFiles(orgsBundle(bytes))
-    expect(unreadables(events)).toEqual([expect.objectContaining({ sourcedId: null, message: 'the line is not valid UTF-8', source: { file: 'orgs.csv', line: 2 } })])
+    expect(unreadables(events)).toEqual([
+      expect.objectContaining({ sourcedId: null, message: 'the line is not valid UTF-8', source: { file: 'orgs.csv', line: 2 } }),
+    ])
     expect(records(events).map((e) => e.sourcedId)).toEqual(['sch2'])
   })
 })
@@ -394,16 +541,23 @@ describe('a bundle that cannot be read as a whole fails the sync', () => {
   })
 
   it('when a required property is missing', async () => {
-    expect(failure((await readFiles(withManifest(base(['manifest.version,1.0', ...bulkRostering])))).events))
-      .toBe(`manifest.csv: required property 'oneroster.version' is missing`)
-    expect(failure((await readFiles(withManifest(base(['oneroster.version,1.1', ...bulkRostering])))).events))
-      .toBe(`manifest.csv: required property 'manifest.version' is missing`)
-    expect(failure((await readFiles(withManifest(base(['manifest.version,1.0', 'oneroster.version,1.1', ...bulkRostering.slice(0, -1)])))).events))
-      .toBe(`manifest.csv: required property 'file.enrollments' is missing`)
+    expect(failure((await readFiles(withManifest(base(['manifest.version,1.0', ...bulkRostering])))).events)).toBe(
+      `manifest.csv: required property 'oneroster.version' is missing`,
+    )
+    expect(failure((await readFiles(withManifest(base(['oneroster.version,1.1', ...bulkRostering])))).events)).toBe(
+      `manifest.csv: required property 'manifest.version' is missing`,
+    )
+    expect(
+      failure(
+        (await readFiles(withManifest(base(['manifest.version,1.0', 'oneroster.version,1.1', ...bulkRostering.slice(0, -1)])))).events,
+      ),
+    ).toBe(`manifest.csv: required property 'file.enrollments' is missing`)
   })
 
   it('when the manifest version is not 1.0', async () => {
-    const reason = failure((await readFiles(withManifest(base(['manifest.version,2.0', 'oneroster.version,1.1', ...bulkRostering])))).events)
+    const reason = failure(
+      (await readFiles(withManifest(base(['manifest.version,2.0', 'oneroster.version,1.1', ...bulkRostering])))).events,
+    )
     expect(reason).toContain(`'2.0' is not a valid manifest version`)
   })
 
@@ -419,19 +573,25 @@ describe('a bundle that cannot be read as a whole fails the sync', () => {
 
   it('when a file lacks a required column, naming file and column, before any record is emitted', async () => {
     const files = district11()
-    files['users.csv'] = csv('sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,familyName', 'u1,,,true,sch1,student,u,One')
+    files['users.csv'] = csv(
+      'sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,familyName',
+      'u1,,,true,sch1,student,u,One',
+    )
     const { events } = await readFiles(files)
     expect(failure(events)).toBe(`users.csv: required column 'givenName' is missing from the header`)
     expect((events[0] as SyncStarted).modes).toEqual({})
   })
 
   it('when a file has no sourcedId column', async () => {
-    expect(failure((await readFiles(orgsBundle(csv('id,name,type', 'sch1,A,school')))).events)).toBe(`orgs.csv: required column 'sourcedId' is missing from the header`)
+    expect(failure((await readFiles(orgsBundle(csv('id,name,type', 'sch1,A,school')))).events)).toBe(
+      `orgs.csv: required column 'sourcedId' is missing from the header`,
+    )
   })
 
   it('when a header names a column twice', async () => {
-    expect(failure((await readFiles(orgsBundle(csv('sourcedId,name,type,name', 'sch1,A,school,B')))).events))
-      .toBe(`orgs.csv: column 'name' appears more than once in the header`)
+    expect(failure((await readFiles(orgsBundle(csv('sourcedId,name,type,name', 'sch1,A,school,B')))).events)).toBe(
+      `orgs.csv: column 'name' appears more than once in the header`,
+    )
   })
 
   it('when a file marked bulk is empty, without even a header', async () => {
@@ -445,7 +605,12 @@ describe('notes that do not fail the sync', () => {
     const { events, issues } = await readFiles(files)
     expect((events[0] as SyncStarted).modes).toEqual({ org: 'full' })
     expect(records(events).every((e) => e.entity === 'org')).toBe(true)
-    expect(issues).toContainEqual({ file: 'manifest.csv', line: null, field: 'file.users', message: `users.csv is in the bundle but 'file.users' is 'absent'; the file is ignored` })
+    expect(issues).toContainEqual({
+      file: 'manifest.csv',
+      line: null,
+      field: 'file.users',
+      message: `users.csv is in the bundle but 'file.users' is 'absent'; the file is ignored`,
+    })
   })
 
   it('notes an unknown manifest property', async () => {
@@ -459,9 +624,13 @@ describe('progress', () => {
     const updates: { file: string; rows: number; bytes: number; totalBytes: number }[] = []
     await readFiles(district11(), { onProgress: (p) => updates.push(p) })
     const total = updates[0]?.totalBytes
-    const expected = Object.entries(district11()).filter(([n]) => n !== 'manifest.csv').reduce((s, [, c]) => s + Buffer.byteLength(c), 0)
+    const expected = Object.entries(district11())
+      .filter(([n]) => n !== 'manifest.csv')
+      .reduce((s, [, c]) => s + Buffer.byteLength(c), 0)
     expect(total).toBe(expected)
-    expect(new Set(updates.map((u) => u.file))).toEqual(new Set(['orgs.csv', 'academicSessions.csv', 'courses.csv', 'users.csv', 'classes.csv', 'enrollments.csv']))
+    expect(new Set(updates.map((u) => u.file))).toEqual(
+      new Set(['orgs.csv', 'academicSessions.csv', 'courses.csv', 'users.csv', 'classes.csv', 'enrollments.csv']),
+    )
     expect(updates.at(-1)).toEqual({ file: 'enrollments.csv', rows: 2, bytes: expected, totalBytes: expected })
   })
 })

@@ -10,7 +10,11 @@ async function* chunked(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size)
 }
 
-async function linesOf(bytes: Buffer, chunkSize: number, maxLineBytes = 1024): Promise<{ line: number; text: string; overLong: boolean }[]> {
+async function linesOf(
+  bytes: Buffer,
+  chunkSize: number,
+  maxLineBytes = 1024,
+): Promise<{ line: number; text: string; overLong: boolean }[]> {
   const out = []
   for await (const batch of physicalLineBatches(chunked(bytes, chunkSize), maxLineBytes)) {
     expect(batch.length).toBeGreaterThan(0)
@@ -41,7 +45,12 @@ describe('splitCsvLine', () => {
 
   it('reports a quote in an unquoted value, a character after a closing quote and an unclosed quote, naming the field', () => {
     expect(splitCsvLine('a,b"c,d', MAX)).toMatchObject({ ok: false, column: 1, problem: 'malformed', fields: ['a'] })
-    expect(splitCsvLine('a,"b"c,d', MAX)).toMatchObject({ ok: false, column: 1, problem: 'malformed', message: 'unexpected character "c" after a closing quote' })
+    expect(splitCsvLine('a,"b"c,d', MAX)).toMatchObject({
+      ok: false,
+      column: 1,
+      problem: 'malformed',
+      message: 'unexpected character "c" after a closing quote',
+    })
     expect(splitCsvLine('a,b,"c', MAX)).toMatchObject({ ok: false, column: 2, problem: 'malformed', fields: ['a', 'b'] })
     expect(splitCsvLine('a, "b"', MAX)).toMatchObject({ ok: false, column: 1 })
   })
@@ -97,6 +106,9 @@ describe('openCsvTable', () => {
   })
 
   it('refuses a header with a broken quote', async () => {
-    await expect(openCsvTable('t.csv', chunked(Buffer.from('a,"b\n1,2\n'), 64))).rejects.toMatchObject({ code: 'INPUT_UNREADABLE', message: expect.stringContaining('t.csv') })
+    await expect(openCsvTable('t.csv', chunked(Buffer.from('a,"b\n1,2\n'), 64))).rejects.toMatchObject({
+      code: 'INPUT_UNREADABLE',
+      message: expect.stringContaining('t.csv'),
+    })
   })
 })

@@ -39,29 +39,68 @@ const NOW = Date.UTC(2025, 2, 1, 2, 15)
 
 function logRecord(seq: number): LogRecord {
   return {
-    tenant: 'emerson', syncId: 'sync-1', seq, date: '2025-02-28T02:00:00.000Z', action: 'Created Roster',
-    studentNumber: 'S001', studentName: 'Smith, Student1', courseNumber: '0001', courseName: 'English', sectionNumber: '101',
-    field: '', oldValue: '', newValue: '',
-    servingDistrictId: 'D1', servingDistrict: 'Emerson Unified', servingSchoolId: 'sch1', servingSchool: 'Fremont High',
-    homeDistrictId: 'D1', homeDistrict: 'Emerson Unified', homeSchoolId: 'sch1', homeSchool: 'Fremont High',
-    app: 'sis-import', entity: 'enrollment', sourcedId: `e-${seq}`, outcome: 'New', message: '', recordSchoolId: 'sch1',
+    tenant: 'emerson',
+    syncId: 'sync-1',
+    seq,
+    date: '2025-02-28T02:00:00.000Z',
+    action: 'Created Roster',
+    studentNumber: 'S001',
+    studentName: 'Smith, Student1',
+    courseNumber: '0001',
+    courseName: 'English',
+    sectionNumber: '101',
+    field: '',
+    oldValue: '',
+    newValue: '',
+    servingDistrictId: 'D1',
+    servingDistrict: 'Emerson Unified',
+    servingSchoolId: 'sch1',
+    servingSchool: 'Fremont High',
+    homeDistrictId: 'D1',
+    homeDistrict: 'Emerson Unified',
+    homeSchoolId: 'sch1',
+    homeSchool: 'Fremont High',
+    app: 'sis-import',
+    entity: 'enrollment',
+    sourcedId: `e-${seq}`,
+    outcome: 'New',
+    message: '',
+    recordSchoolId: 'sch1',
   }
 }
 
 const ROWS = [logRecord(1), logRecord(2)]
 const RUN: SyncRun = {
-  syncId: 'sync-1', tenant: 'emerson', app: 'sis-import', status: 'Completed', startedAt: '2025-02-28T02:00:00.000Z',
-  endedAt: '2025-02-28T02:01:00.000Z', message: '', modes: '', total: 2, errors: 0,
+  syncId: 'sync-1',
+  tenant: 'emerson',
+  app: 'sis-import',
+  status: 'Completed',
+  startedAt: '2025-02-28T02:00:00.000Z',
+  endedAt: '2025-02-28T02:01:00.000Z',
+  message: '',
+  modes: '',
+  total: 2,
+  errors: 0,
 }
 
 /** A store of one finished sync and its two rows, enough for an export run and a download. */
-const notUsed = (): never => { throw new Error('not used by this test') }
+const notUsed = (): never => {
+  throw new Error('not used by this test')
+}
 const store: ReadStore & ExportSource = {
   listSyncs: async () => [RUN],
   queryLog: async () => ({ rows: ROWS, nextCursor: null }),
-  async *streamLog() { yield* ROWS },
-  getSync: notUsed, summary: notUsed, drillDown: notUsed, recordHistory: notUsed, dailyRollups: notUsed, reportRows: notUsed,
-  countLog: notUsed, listSchools: notUsed,
+  async *streamLog() {
+    yield* ROWS
+  },
+  getSync: notUsed,
+  summary: notUsed,
+  drillDown: notUsed,
+  recordHistory: notUsed,
+  dailyRollups: notUsed,
+  reportRows: notUsed,
+  countLog: notUsed,
+  listSchools: notUsed,
 }
 
 let dir: string
@@ -100,16 +139,25 @@ describe('a format registered in one place', () => {
 
   it('is written by a scheduled export, named with its extension', async () => {
     const outDir = join(dir, 'exports')
-    const result = await runScheduledExport(store, {
-      name: 'nightly', outDir, dataDir: join(dir, 'data'), format: formatNamed('tsv', 'log file'),
-      perSchool: false, side: 'either', dryRun: false,
-    }, { logger: silentLogger(), now: () => NOW })
+    const result = await runScheduledExport(
+      store,
+      {
+        name: 'nightly',
+        outDir,
+        dataDir: join(dir, 'data'),
+        format: formatNamed('tsv', 'log file'),
+        perSchool: false,
+        side: 'either',
+        dryRun: false,
+      },
+      { logger: silentLogger(), now: () => NOW },
+    )
     expect(result.outcome).toBe('written')
     expect(await readdir(outDir)).toEqual(['nightly-20250301T021500Z.tsv'])
     expect(await readFile(join(outDir, 'nightly-20250301T021500Z.tsv'), 'utf8')).toBe('e-1\tCreated Roster\ne-2\tCreated Roster\n')
   })
 
-  it('is downloaded from the API, documented in OpenAPI and listed in the page\'s download menu', async () => {
+  it("is downloaded from the API, documented in OpenAPI and listed in the page's download menu", async () => {
     const path = join(dir, TOKEN_FILE_NAME)
     const { token } = await new ApiTokens(path).create('ops', {})
     const server = await buildServer({ store, tokens: new ApiTokens(path), logger: silentLogger(), version: 'test', now: () => NOW })
@@ -121,7 +169,9 @@ describe('a format registered in one place', () => {
       expect(download.headers['content-disposition']).toMatch(/^attachment; filename="sync-log-\d{8}-\d{6}\.tsv"$/)
       expect(download.body).toBe('e-1\tCreated Roster\ne-2\tCreated Roster\n')
 
-      const doc = (await server.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, { get?: { operationId: string } }> }
+      const doc = (await server.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+        paths: Record<string, { get?: { operationId: string } }>
+      }
       expect(doc.paths['/api/v1/log.tsv']?.get?.operationId).toBe('downloadLogTsv')
 
       const menu = await server.app.inject({ method: 'GET', url: '/api/v1/log/downloads', headers })

@@ -40,7 +40,10 @@ describe('replaceFile', () => {
     await writeFile(target, 'untouched')
     const path = join(dir, 'synclog.endpoint')
     await symlink(target, path)
-    await expect(replaceFile(path, 'x')).rejects.toMatchObject({ code: 'PATH_UNUSABLE', message: expect.stringContaining('only replaces regular files') })
+    await expect(replaceFile(path, 'x')).rejects.toMatchObject({
+      code: 'PATH_UNUSABLE',
+      message: expect.stringContaining('only replaces regular files'),
+    })
     expect(await readFile(target, 'utf8')).toBe('untouched')
     expect((await lstat(path)).isSymbolicLink()).toBe(true)
   })

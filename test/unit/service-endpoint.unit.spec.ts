@@ -37,7 +37,9 @@ describe('the endpoint file', () => {
     await symlink(join(dir, 'synclog.endpoint'), link)
     expect(() => readEndpointFile(link)).toThrow(/is a symbolic link/)
     const remote = join(dir, 'remote.endpoint')
-    await writeFile(remote, JSON.stringify({ version: 1, host: '10.0.0.5', port: 40_125, secret: newSecret().toString('hex') }), { mode: 0o600 })
+    await writeFile(remote, JSON.stringify({ version: 1, host: '10.0.0.5', port: 40_125, secret: newSecret().toString('hex') }), {
+      mode: 0o600,
+    })
     expect(() => readEndpointFile(remote)).toThrow(/is not the endpoint file of a synclog service/)
   })
 
@@ -61,11 +63,13 @@ async function handshake(serviceSecret: Buffer, clientSecret: Buffer): Promise<{
     const [service, proved] = await Promise.all([
       answerHandshake(serverSide, serviceLines, serviceSecret).catch(() => false),
       // As the CLI does: a service that did not prove itself gets nothing more, and the connection ends.
-      offerHandshake(client, new SocketLines(client), clientSecret).catch(() => false).then((ok) => {
-        if (ok) client.write('request\n')
-        else client.end()
-        return ok
-      }),
+      offerHandshake(client, new SocketLines(client), clientSecret)
+        .catch(() => false)
+        .then((ok) => {
+          if (ok) client.write('request\n')
+          else client.end()
+          return ok
+        }),
     ])
     const afterwards = service ? await serviceLines.next(100) : ''
     serverSide.destroy()

@@ -43,7 +43,10 @@ describe('the SQL limits', () => {
 
 describe('a ClickHouse HTTP request', () => {
   it('joins ?query= and the body, and takes param_* values and output settings', () => {
-    const q = queryFromParams(new URLSearchParams('query=SELECT&param_tenant=a&default_format=JSON&date_time_output_format=iso&enable_http_compression=1'), '1')
+    const q = queryFromParams(
+      new URLSearchParams('query=SELECT&param_tenant=a&default_format=JSON&date_time_output_format=iso&enable_http_compression=1'),
+      '1',
+    )
     expect(q.sql).toBe('SELECT\n1')
     expect({ ...q.params }).toEqual({ tenant: 'a' })
     expect(q.defaultFormat).toBe('JSON')
@@ -65,7 +68,9 @@ describe('a ClickHouse HTTP request', () => {
 
 describe('the parse of EXPLAIN AST', () => {
   it('is a tree by indentation, with names and without aliases', () => {
-    const root = parseAstDump('SelectWithUnionQuery (children 1)\n ExpressionList (children 1)\n  SelectQuery (children 2)\n   ExpressionList (children 1)\n    Asterisk\n   TablesInSelectQuery (children 1)\n    TablesInSelectQueryElement (children 1)\n     TableExpression (children 1)\n      TableIdentifier system.one (alias t)\n')!
+    const root = parseAstDump(
+      'SelectWithUnionQuery (children 1)\n ExpressionList (children 1)\n  SelectQuery (children 2)\n   ExpressionList (children 1)\n    Asterisk\n   TablesInSelectQuery (children 1)\n    TablesInSelectQueryElement (children 1)\n     TableExpression (children 1)\n      TableIdentifier system.one (alias t)\n',
+    )!
     expect(root.kind).toBe('SelectWithUnionQuery')
     const table = [...walk(root)].find((n) => n.kind === 'TableIdentifier')!
     expect(table.text).toBe('system.one')
@@ -77,7 +82,7 @@ describe('the parse of EXPLAIN AST', () => {
   })
 })
 
-describe('ClickHouse\'s compressed framing', () => {
+describe("ClickHouse's compressed framing", () => {
   it('splits the answer into blocks of at most 1 MiB, each with its LZ4 header and sizes', () => {
     const data = Buffer.alloc(2.5 * 1024 * 1024, 'a')
     const blocks = [...compressedBlocks(data)]

@@ -11,14 +11,26 @@ import type { SyncLogEvent } from '../../src/events/sync-log-event.js'
 import { AvroSerde } from '../../src/kafka/avro-serde.js'
 import { silentLogger } from '../support/silent-logger.js'
 import {
-  createProcessorState, createTenantState, decide, DEFAULT_FOLD_OPTIONS, evolve,
-  type ProcessorState, type StateChange, type StepInput, type SyncInfo,
+  createProcessorState,
+  createTenantState,
+  decide,
+  DEFAULT_FOLD_OPTIONS,
+  evolve,
+  type ProcessorState,
+  type StateChange,
+  type StepInput,
+  type SyncInfo,
 } from '../../src/processor/index.js'
 import type { EnrollmentRecord } from '../../src/processor/records.js'
 import { emptyOverlay, Overlay } from '../../src/processor/roster-store.js'
 import { changelogValueFromAvro } from '../../src/stream/changelog-avro.js'
 import {
-  changelogMessages, changelogRecords, firstInputOffset, HELD_CHUNK_CHANGES, restoreFromRecords, takeInAgain,
+  changelogMessages,
+  changelogRecords,
+  firstInputOffset,
+  HELD_CHUNK_CHANGES,
+  restoreFromRecords,
+  takeInAgain,
   type ChangelogRecord,
 } from '../../src/stream/state-changelog.js'
 import { classroomRoster } from '../support/classroom-roster.js'
@@ -63,9 +75,12 @@ async function changelog(changes: readonly StateChange[]): Promise<{ records: Ch
   const records: ChangelogRecord[] = []
   for (const m of messages) {
     expect(m.partition).toBe(3)
-    records.push({ key: m.key.toString('utf8'), value: m.value === null ? null : changelogValueFromAvro(await s.decodeProcessorState(m.value)) })
+    records.push({
+      key: m.key.toString('utf8'),
+      value: m.value === null ? null : changelogValueFromAvro(await s.decodeProcessorState(m.value)),
+    })
   }
-  return { records, sizes: messages.map((m) => (m.key.length + (m.value?.length ?? 0))) }
+  return { records, sizes: messages.map((m) => m.key.length + (m.value?.length ?? 0)) }
 }
 
 /** A processor restored from the changelog of `original` and completed from its input. */
@@ -73,22 +88,41 @@ async function restored(original: Processor, compact = (r: ChangelogRecord[]) =>
   const { records } = await changelog(original.changes)
   const r = restoreFromRecords(compact(records))
   const from = firstInputOffset(r.open)
-  if (from !== null) takeInAgain(r, original.input.filter((i) => BigInt(i.offset) >= BigInt(from)), OPTIONS)
+  if (from !== null)
+    takeInAgain(
+      r,
+      original.input.filter((i) => BigInt(i.offset) >= BigInt(from)),
+      OPTIONS,
+    )
   return new Processor(r.state, [...original.input])
 }
 
 const json = (events: readonly SyncLogEvent[]): string => JSON.stringify(events)
 
-const approve = (syncId: string, tenant = 'district-a'): ChangeEvent => (
-  { type: 'SyncApproved', eventId: `${syncId}:ok`, tenant, syncId, app: 'cli', occurredAt: '2024-11-01T00:00:00Z', by: 'reviewer' })
+const approve = (syncId: string, tenant = 'district-a'): ChangeEvent => ({
+  type: 'SyncApproved',
+  eventId: `${syncId}:ok`,
+  tenant,
+  syncId,
+  app: 'cli',
+  occurredAt: '2024-11-01T00:00:00Z',
+  by: 'reviewer',
+})
 
 describe('the changelog of deltas', () => {
   it('restores a state that folds the next sync exactly as the original does', async () => {
     const original = new Processor()
     original.when(smallDistrict(sync(), { students: 12 }).end())
-    original.when(sync(DELTA).upsert('user', 'tch1', teacher('Jordan', 'Staff', 'sch1')).delete('user', 'stu3').end())
+    original.when(
+      sync(DELTA)
+        .upsert('user', 'tch1', teacher('Jordan', 'Staff', 'sch1'))
+        .delete('user', 'stu3')
+        .end(),
+    )
     const copy = await restored(original)
-    const next = smallDistrict(sync(), { students: 10 }).upsert('user', 'stu99', student('New', 'Kid', 'sch1', 'S99')).end()
+    const next = smallDistrict(sync(), { students: 10 })
+      .upsert('user', 'stu99', student('New', 'Kid', 'sch1', 'S99'))
+      .end()
     expect(json(copy.when(next))).toBe(json(original.when(next)))
   })
 
@@ -108,10 +142,13 @@ describe('the changelog of deltas', () => {
   it('does not take in again a record that came before its sync started (it was refused then)', async () => {
     const original = new Processor()
     original.when(smallDistrict(sync(), { students: 2 }).end())
-    const early = sync(DELTA, 'late-start').upsert('user', 'stu7', student('Early', 'Bird', 'sch1', 'S07')).events.slice(1)
+    const early = sync(DELTA, 'late-start')
+      .upsert('user', 'stu7', student('Early', 'Bird', 'sch1', 'S07'))
+      .events.slice(1)
     original.when(early)
     const late = new SyncScript('district-a', 'late-start', 'sis-nightly', '2024-10-30T02:00:00.000Z', DELTA)
-      .upsert('user', 'stu8', student('On', 'Time', 'sch1', 'S08')).end()
+      .upsert('user', 'stu8', student('On', 'Time', 'sch1', 'S08'))
+      .end()
     const ending = late.pop()!
     original.when(late)
     const copy = await restored(original)
@@ -158,8 +195,9 @@ describe('the changelog of deltas', () => {
   it('refuses an entry of an older format with a message that says how to rebuild the state', () => {
     const old = { key: 's\u0000district-a\u0000sync-1', value: null }
     expect(restoreFromRecords([old]).state.tenants.size).toBe(0)
-    expect(() => restoreFromRecords([{ ...old, value: { kind: 'open', inputOffset: '0' } }]))
-      .toThrow(/not a JSON array.*delete it and reset the processor's consumer group/)
+    expect(() => restoreFromRecords([{ ...old, value: { kind: 'open', inputOffset: '0' } }])).toThrow(
+      /not a JSON array.*delete it and reset the processor's consumer group/,
+    )
   })
 
   it('leaves no entry of a hold once it is decided: its header and every chunk are tombstoned', async () => {
@@ -180,13 +218,31 @@ describe('identifiers are opaque in the changelog', () => {
   function oddDistrict(s: SyncScript): SyncScript {
     s.upsert('org', 'd1', { name: 'Odd District', type: 'district' })
       .upsert('org', 'sch:1', { name: 'Odd School', type: 'school', parentSourcedId: 'd1' })
-      .upsert('academicSession', 't/1', { title: 'Fall', type: 'semester', startDate: '2024-08-15', endDate: '2025-01-15', schoolYear: '2025' })
+      .upsert('academicSession', 't/1', {
+        title: 'Fall',
+        type: 'semester',
+        startDate: '2024-08-15',
+        endDate: '2025-01-15',
+        schoolYear: '2025',
+      })
       .upsert('course', 'c 1', { title: 'English', orgSourcedId: 'sch:1' })
       .upsert('user', 'tch/1', teacher('Odd', 'Teacher', 'sch:1'))
       .upsert('class', 'k\u00001', section('c 1', 'sch:1', '101', { termSourcedIds: ['t/1'] }))
-      .upsert('enrollment', 'enr tch/1', { classSourcedId: 'k\u00001', schoolSourcedId: 'sch:1', userSourcedId: 'tch/1', role: 'teacher', primary: 'true' })
+      .upsert('enrollment', 'enr tch/1', {
+        classSourcedId: 'k\u00001',
+        schoolSourcedId: 'sch:1',
+        userSourcedId: 'tch/1',
+        role: 'teacher',
+        primary: 'true',
+      })
     for (const id of ODD) {
-      s.upsert('user', id, student('Odd', id, 'sch:1', id), { metadata: Object.fromEntries([['__proto__', id], ['constructor', 'c'], ['a:b/c d', 'ü']]) })
+      s.upsert('user', id, student('Odd', id, 'sch:1', id), {
+        metadata: Object.fromEntries([
+          ['__proto__', id],
+          ['constructor', 'c'],
+          ['a:b/c d', 'ü'],
+        ]),
+      })
       s.upsert('enrollment', `enr ${id}`, { classSourcedId: 'k\u00001', schoolSourcedId: 'sch:1', userSourcedId: id, role: 'student' })
     }
     return s
@@ -243,19 +299,39 @@ describe('a held full sync is stored in chunks', () => {
 
     const copy = await restored(original)
     expect(json(copy.when([approve('night-2')]))).toBe(json(original.when([approve('night-2')])))
-    const after = sync(DELTA).delete('enrollment', 'e-1-7').upsert('enrollment', 'e-0-0', { classSourcedId: 'k0', schoolSourcedId: 'sch1', userSourcedId: 'stu0', role: 'student' }).end()
+    const after = sync(DELTA)
+      .delete('enrollment', 'e-1-7')
+      .upsert('enrollment', 'e-0-0', { classSourcedId: 'k0', schoolSourcedId: 'sch1', userSourcedId: 'stu0', role: 'student' })
+      .end()
     expect(json(copy.when(after))).toBe(json(original.when(after)))
   })
 
   it('200,000 enrollment changes On Hold make records far below 1 MiB and restore to a state that approves them identically', async () => {
     const ENROLLMENTS = 200_000
     const enrollment = (i: number, endDate: string): EnrollmentRecord => ({
-      sourcedId: `e-${i}`, dateLastModified: null, metadata: {}, classSourcedId: `k${i % 100}`, schoolSourcedId: 'sch1',
-      userSourcedId: `stu${Math.floor(i / 100)}`, role: 'student', primary: false, beginDate: '2024-08-15', endDate,
+      sourcedId: `e-${i}`,
+      dateLastModified: null,
+      metadata: {},
+      classSourcedId: `k${i % 100}`,
+      schoolSourcedId: 'sch1',
+      userSourcedId: `stu${Math.floor(i / 100)}`,
+      role: 'student',
+      primary: false,
+      beginDate: '2024-08-15',
+      endDate,
     })
     const info = (syncId: string, status: SyncInfo['status']): SyncInfo => ({
-      syncId, app: 'sis-nightly', startEventId: `${syncId}:start`, startedAt: '2024-10-02T02:00:00.000Z', modes: 'enrollment=full',
-      status, version: 2, endedAt: '2024-10-02T02:10:00.000Z', message: '', statusOnApproval: 'Completed', decision: '',
+      syncId,
+      app: 'sis-nightly',
+      startEventId: `${syncId}:start`,
+      startedAt: '2024-10-02T02:00:00.000Z',
+      modes: 'enrollment=full',
+      status,
+      version: 2,
+      endedAt: '2024-10-02T02:10:00.000Z',
+      message: '',
+      statusOnApproval: 'Completed',
+      decision: '',
     })
     // Given a full sync of enrollments On Hold (built directly: folding 200,000 events takes a minute).
     const original = new Processor()

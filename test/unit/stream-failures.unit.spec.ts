@@ -15,7 +15,10 @@ import { heartbeatWhile } from '../../src/stream/consumer-supervision.js'
 const { KafkaJSProtocolError, KafkaJSNonRetriableError, KafkaJSConnectionError } = kafkajs
 
 /** What kafkajs' retrier throws for a non-retriable error (its typings omit the cause argument). */
-const NonRetriable = KafkaJSNonRetriableError as unknown as new (e: Error, m: { cause: Error }) => InstanceType<typeof KafkaJSNonRetriableError>
+const NonRetriable = KafkaJSNonRetriableError as unknown as new (
+  e: Error,
+  m: { cause: Error },
+) => InstanceType<typeof KafkaJSNonRetriableError>
 
 function protocolError(type: string, code: number): InstanceType<typeof KafkaJSProtocolError> {
   return new KafkaJSProtocolError(Object.assign(new Error(`broker said ${type}`), { type, code, retriable: false }))
@@ -47,7 +50,10 @@ describe('store errors are classified by kind', () => {
     hung = await silentServer()
     const client = createClient({ url: hung.url, request_timeout: 300, log: { level: ClickHouseLogLevel.OFF } })
     try {
-      const error = await client.insert({ table: 'sync_log', values: [{ a: 1 }], format: 'JSONEachRow' }).then(() => null, (e: unknown) => e)
+      const error = await client.insert({ table: 'sync_log', values: [{ a: 1 }], format: 'JSONEachRow' }).then(
+        () => null,
+        (e: unknown) => e,
+      )
       expect(isTransient(error)).toBe(true)
       const mapped = toStoreError(error, 'write 1 rows to sync_log')
       expect([mapped.code, mapped.retriable]).toEqual(['STORE_UNAVAILABLE', true])
@@ -58,7 +64,9 @@ describe('store errors are classified by kind', () => {
   })
 
   it('a refused connection is unavailable; a query ClickHouse refuses is a failure; a bug is a failure', () => {
-    expect(toStoreError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'write').code).toBe('STORE_UNAVAILABLE')
+    expect(toStoreError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'write').code).toBe(
+      'STORE_UNAVAILABLE',
+    )
     expect(toStoreError(Object.assign(new Error('Cannot parse DateTime'), { code: '41' }), 'write').code).toBe('STORE_FAILED')
     expect(toStoreError(new TypeError('Timeout error.x'), 'write').code).toBe('STORE_FAILED')
     expect(toStoreError(Object.assign(new Error('Timeout error.'), { code: '62' }), 'write').code).toBe('STORE_FAILED')
@@ -75,7 +83,9 @@ describe('a fenced transactional producer is recognised, however kafkajs wraps i
   })
 
   it('an unreachable broker or another broker error is not', () => {
-    expect(isFenced(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED', { broker: '127.0.0.1:1', code: 'ECONNREFUSED' }))).toBe(false)
+    expect(
+      isFenced(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED', { broker: '127.0.0.1:1', code: 'ECONNREFUSED' })),
+    ).toBe(false)
     expect(isFenced(protocolError('TOPIC_AUTHORIZATION_FAILED', 29))).toBe(false)
     expect(isFenced(new Error('INVALID_PRODUCER_EPOCH'))).toBe(false)
   })
@@ -85,8 +95,16 @@ describe('heartbeats while a batch waits', () => {
   it('beats while the work is pending and stops once it is done', async () => {
     let beats = 0
     let finish: (v: string) => void = () => undefined
-    const work = new Promise<string>((resolve) => { finish = resolve })
-    const waiting = heartbeatWhile(work, async () => { beats++ }, 20)
+    const work = new Promise<string>((resolve) => {
+      finish = resolve
+    })
+    const waiting = heartbeatWhile(
+      work,
+      async () => {
+        beats++
+      },
+      20,
+    )
     await expect.poll(() => beats, { timeout: 2000, interval: 10 }).toBeGreaterThanOrEqual(3)
     finish('written')
     await expect(waiting).resolves.toBe('written')
@@ -95,16 +113,22 @@ describe('heartbeats while a batch waits', () => {
     expect(beats).toBe(after)
   })
 
-  it('ends the wait with the heartbeat\'s error when the group rebalances', async () => {
+  it("ends the wait with the heartbeat's error when the group rebalances", async () => {
     const rebalancing = protocolError('REBALANCE_IN_PROGRESS', 27)
     const work = new Promise<never>(() => undefined)
-    const waited = await heartbeatWhile(work, () => Promise.reject(rebalancing), 10).then(() => null, (e: unknown) => e)
+    const waited = await heartbeatWhile(work, () => Promise.reject(rebalancing), 10).then(
+      () => null,
+      (e: unknown) => e,
+    )
     expect(waited).toBe(rebalancing)
   })
 
-  it('passes the work\'s own failure through', async () => {
+  it("passes the work's own failure through", async () => {
     const failed = toStoreError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'write')
-    const waited = await heartbeatWhile(Promise.reject(failed), async () => undefined, 10).then(() => null, (e: unknown) => e)
+    const waited = await heartbeatWhile(Promise.reject(failed), async () => undefined, 10).then(
+      () => null,
+      (e: unknown) => e,
+    )
     expect(isSynclogError(waited, 'STORE_UNAVAILABLE')).toBe(true)
   })
 })

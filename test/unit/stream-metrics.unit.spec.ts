@@ -16,7 +16,7 @@ async function get(metrics: StreamMetrics, path: string): Promise<{ status: numb
   return { status: response.status, type: response.headers.get('content-type'), text: await response.text() }
 }
 
-describe('the stream services\' metrics endpoint', () => {
+describe("the stream services' metrics endpoint", () => {
   it('answers /metrics in the Prometheus text format with the names, help texts and labels dashboards use', async () => {
     const metrics = new StreamMetrics()
     metrics.running.set('processor', true)
@@ -36,25 +36,27 @@ describe('the stream services\' metrics endpoint', () => {
     expect(status).toBe(200)
     expect(type).toMatch(/^text\/plain; version=0\.0\.4/)
     const lines = text.split('\n')
-    expect(lines).toEqual(expect.arrayContaining([
-      '# HELP synclog_events_processed_total Change events folded by the processor.',
-      '# TYPE synclog_events_processed_total counter',
-      'synclog_events_processed_total 12',
-      'synclog_dead_letters_total 2',
-      'synclog_events_forwarded_total 1',
-      'synclog_rows_projected_total 30',
-      'synclog_projector_retries_total 1',
-      '# TYPE synclog_projector_store_failing gauge',
-      'synclog_projector_store_failing 1',
-      'synclog_consumer_running{service="processor"} 1',
-      'synclog_consumer_running{service="projector"} 0',
-      'synclog_consumer_crashes_total{service="processor"} 0',
-      'synclog_consumer_crashes_total{service="projector"} 1',
-      '# TYPE synclog_consumer_lag gauge',
-      'synclog_consumer_lag{service="processor",partition="0"} 5',
-      'synclog_consumer_lag{service="projector",partition="3"} 7',
-      '# TYPE synclog_uptime_seconds gauge',
-    ]))
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        '# HELP synclog_events_processed_total Change events folded by the processor.',
+        '# TYPE synclog_events_processed_total counter',
+        'synclog_events_processed_total 12',
+        'synclog_dead_letters_total 2',
+        'synclog_events_forwarded_total 1',
+        'synclog_rows_projected_total 30',
+        'synclog_projector_retries_total 1',
+        '# TYPE synclog_projector_store_failing gauge',
+        'synclog_projector_store_failing 1',
+        'synclog_consumer_running{service="processor"} 1',
+        'synclog_consumer_running{service="projector"} 0',
+        'synclog_consumer_crashes_total{service="processor"} 0',
+        'synclog_consumer_crashes_total{service="projector"} 1',
+        '# TYPE synclog_consumer_lag gauge',
+        'synclog_consumer_lag{service="processor",partition="0"} 5',
+        'synclog_consumer_lag{service="projector",partition="3"} 7',
+        '# TYPE synclog_uptime_seconds gauge',
+      ]),
+    )
   })
 
   it('drops the lag of a partition once it is no longer assigned', async () => {
@@ -64,7 +66,9 @@ describe('the stream services\' metrics endpoint', () => {
     await get(metrics, '/metrics')
     metrics.lag.delete(0)
     const { text } = await get(metrics, '/metrics')
-    expect(text.split('\n').filter((l) => l.startsWith('synclog_consumer_lag{'))).toEqual(['synclog_consumer_lag{service="processor",partition="1"} 2'])
+    expect(text.split('\n').filter((l) => l.startsWith('synclog_consumer_lag{'))).toEqual([
+      'synclog_consumer_lag{service="processor",partition="1"} 2',
+    ])
   })
 
   it('is healthy while every consumer runs and ready once every service has joined its group', async () => {

@@ -66,14 +66,29 @@ describe('paths', () => {
   it('makes nested directories, and ends with an error under /proc/self or past a dangling link instead of spinning', async () => {
     await makeDirectory(join(dir, 'a', 'b', 'c'))
     expect(lstatSync(join(dir, 'a', 'b', 'c')).isDirectory()).toBe(true)
-    for (const bad of ['/proc/self/synclog/x', '/proc/self/synclog', join(dir, 'dangling', 'x'), join(dir, 'file', 'x'), join(dir, 'fifo', 'x')]) {
+    for (const bad of [
+      '/proc/self/synclog/x',
+      '/proc/self/synclog',
+      join(dir, 'dangling', 'x'),
+      join(dir, 'file', 'x'),
+      join(dir, 'fifo', 'x'),
+    ]) {
       await expect(makeDirectory(bad), bad).rejects.toThrow(/cannot create the directory/)
     }
   })
 
   it('accepts a data directory that exists or can be made, and refuses the rest by name', () => {
     expect(checkDataDir(join(dir, 'new', 'data'))).toBe(join(dir, 'new', 'data'))
-    for (const bad of ['', '/dev/null', join(dir, 'file'), join(dir, 'fifo'), join(dir, 'dangling'), '/proc/self/x', '/sys/x', join(dir, 'file', 'x')]) {
+    for (const bad of [
+      '',
+      '/dev/null',
+      join(dir, 'file'),
+      join(dir, 'fifo'),
+      join(dir, 'dangling'),
+      '/proc/self/x',
+      '/sys/x',
+      join(dir, 'file', 'x'),
+    ]) {
       expect(() => checkDataDir(bad), bad).toThrow(/^--data /)
     }
   })
@@ -83,12 +98,18 @@ describe('paths', () => {
     for (const target of ['link', 'fifo', 'dangling']) {
       const path = join(dir, target)
       const before = lstatSync(path)
-      await expect(writeFileAtomically(path, async (out) => { out.write('x') })).rejects.toThrow(/only replaces regular files/)
+      await expect(
+        writeFileAtomically(path, async (out) => {
+          out.write('x')
+        }),
+      ).rejects.toThrow(/only replaces regular files/)
       expect(lstatSync(path).mode).toBe(before.mode)
     }
     // A link planted where the temp file goes is removed, not written through.
     await symlink(join(dir, 'file'), join(dir, 'planted.csv.tmp'))
-    await writeFileAtomically(join(dir, 'planted.csv'), async (out) => { out.write('new') })
+    await writeFileAtomically(join(dir, 'planted.csv'), async (out) => {
+      out.write('new')
+    })
     expect(lstatSync(join(dir, 'file')).size).toBe(1)
   })
 })

@@ -6,14 +6,29 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ApiTokens, PERMISSIONS, TOKEN_FILE_NAME, allows, meOf, refusal, type ApiTokenInfo, type Permission, type TokenRole } from '../../src/http/api-tokens.js'
+import {
+  ApiTokens,
+  PERMISSIONS,
+  TOKEN_FILE_NAME,
+  allows,
+  meOf,
+  refusal,
+  type ApiTokenInfo,
+  type Permission,
+  type TokenRole,
+} from '../../src/http/api-tokens.js'
 import type { Scope } from '../../src/clickhouse/types.js'
 
 const EVERY_TENANT: Scope = {}
 const TENANT: Scope = { tenant: 'district-a' }
 const SCHOOL: Scope = { tenant: 'district-a', school: { id: 'sch-1', side: 'either' } }
 
-const tokenOf = (role: TokenRole, scope: Scope, name = `${role}-token`): ApiTokenInfo => ({ name, scope, role, createdAt: '2026-01-01T00:00:00.000Z' })
+const tokenOf = (role: TokenRole, scope: Scope, name = `${role}-token`): ApiTokenInfo => ({
+  name,
+  scope,
+  role,
+  createdAt: '2026-01-01T00:00:00.000Z',
+})
 const allowed = (token: ApiTokenInfo): Permission[] => PERMISSIONS.filter((p) => allows(token, p))
 
 describe('what each role may do beyond reading', () => {
@@ -46,7 +61,7 @@ describe('what each role may do beyond reading', () => {
 })
 
 describe('the words of a refusal', () => {
-  it("names the token, its role and the roles that may, and how to make one", () => {
+  it('names the token, its role and the roles that may, and how to make one', () => {
     const text = refusal(tokenOf('viewer', TENANT, 'front-desk'), 'review')
     expect(text).toContain("token 'front-desk' is a viewer")
     expect(text).toContain('approve or reject syncs')
@@ -72,7 +87,13 @@ describe('the words of a refusal', () => {
 describe('what GET /api/v1/me reports', () => {
   it('gives the role and the permissions the page shows its buttons by, never a secret', () => {
     const me = meOf(tokenOf('reviewer', TENANT, 'reviewer-a'))
-    expect(me).toEqual({ name: 'reviewer-a', scope: TENANT, role: 'reviewer', permissions: ['review'], createdAt: '2026-01-01T00:00:00.000Z' })
+    expect(me).toEqual({
+      name: 'reviewer-a',
+      scope: TENANT,
+      role: 'reviewer',
+      permissions: ['review'],
+      createdAt: '2026-01-01T00:00:00.000Z',
+    })
   })
 })
 
@@ -96,7 +117,11 @@ describe('token files', () => {
     for (const t of file.tokens) delete t['role']
     await writeFile(path, JSON.stringify(file), { mode: 0o600 })
 
-    expect((await tokens.list()).map((t) => [t.name, t.role])).toEqual([['old-operator', 'operator'], ['old-district', 'viewer'], ['old-school', 'viewer']])
+    expect((await tokens.list()).map((t) => [t.name, t.role])).toEqual([
+      ['old-operator', 'operator'],
+      ['old-district', 'viewer'],
+      ['old-school', 'viewer'],
+    ])
     expect((await tokens.authenticate(everyTenant))?.role).toBe('operator')
     expect((await tokens.authenticate(tenant))?.role).toBe('viewer')
     expect((await tokens.authenticate(school))?.role).toBe('viewer')
@@ -106,7 +131,10 @@ describe('token files', () => {
     const { token } = await tokens.create('reviewer-a', TENANT, 'reviewer')
     await tokens.create('importer-all', EVERY_TENANT, 'importer')
     expect((await tokens.authenticate(token))?.role).toBe('reviewer')
-    expect((await tokens.list()).map((t) => [t.name, t.role])).toEqual([['reviewer-a', 'reviewer'], ['importer-all', 'importer']])
+    expect((await tokens.list()).map((t) => [t.name, t.role])).toEqual([
+      ['reviewer-a', 'reviewer'],
+      ['importer-all', 'importer'],
+    ])
     const stored = JSON.parse(await readFile(join(dir, TOKEN_FILE_NAME), 'utf8')) as { tokens: { role?: string }[] }
     expect(stored.tokens.map((t) => t.role)).toEqual(['reviewer', 'importer'])
   })

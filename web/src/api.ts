@@ -3,11 +3,18 @@
  * cookie (set by POST /api/v1/session), JSON in and out. A 401 anywhere sends
  * the reader back to the sign-in form.
  */
-import type {
-  DrillDown, LogPage, SchoolEntry, Scope, SyncRun, SyncSummary,
-} from '../../src/clickhouse/types.js'
+import type { DrillDown, LogPage, SchoolEntry, Scope, SyncRun, SyncSummary } from '../../src/clickhouse/types.js'
 
-export type { DrillDown, LogPage, LogRecord, OutcomeCountsJson, SchoolEntry, Scope, SyncRun, SyncSummary } from '../../src/clickhouse/types.js'
+export type {
+  DrillDown,
+  LogPage,
+  LogRecord,
+  OutcomeCountsJson,
+  SchoolEntry,
+  Scope,
+  SyncRun,
+  SyncSummary,
+} from '../../src/clickhouse/types.js'
 
 export const API = '/api/v1'
 
@@ -34,7 +41,11 @@ export interface LogDownload {
 }
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message)
     this.name = 'ApiError'
   }
@@ -95,7 +106,8 @@ export const api = {
   count: (q: string, signal?: AbortSignal) => request<{ rows: number; records: number }>('GET', `/log/count${q}`, signal ? { signal } : {}),
   logDownloads: () => request<{ downloads: LogDownload[] }>('GET', '/log/downloads'),
   /** Approves or rejects a sync On Hold; the answer is the sync at its new status. */
-  decide: (syncId: string, decision: 'approve' | 'reject') => request<SyncRun>('POST', `/syncs/${encodeURIComponent(syncId)}/${decision}`, { body: {} }),
+  decide: (syncId: string, decision: 'approve' | 'reject') =>
+    request<SyncRun>('POST', `/syncs/${encodeURIComponent(syncId)}/${decision}`, { body: {} }),
 }
 
 /** The URL of a sync's error report (a CSV download the session cookie authorizes). */

@@ -33,7 +33,8 @@ function numberCell(n: number, href: string, label: string): HTMLTableCellElemen
 }
 
 /** Counts by entity name. A Map: names and school ids are data ('__proto__' is an id like any other). */
-const byName = (counts: Readonly<Record<string, OutcomeCountsJson>>): ReadonlyMap<string, OutcomeCountsJson> => new Map(Object.entries(counts))
+const byName = (counts: Readonly<Record<string, OutcomeCountsJson>>): ReadonlyMap<string, OutcomeCountsJson> =>
+  new Map(Object.entries(counts))
 
 function entitiesOf(counts: ReadonlyMap<string, OutcomeCountsJson>): string[] {
   const known: string[] = ENTITY_TYPES.filter((e) => counts.has(e))
@@ -47,17 +48,44 @@ let detailsSeq = 0
 export function summaryTable(caption: string, syncId: string, counts: Record<string, OutcomeCountsJson>, school?: string): HTMLElement {
   const where = school === undefined ? '' : ` in ${school === '' ? '(district)' : school}`
   const byEntity = byName(counts)
-  return h('div', { class: 'table-scroll', role: 'region', 'aria-label': caption, tabindex: 0 },
-    h('table', { class: 'counts' },
+  return h(
+    'div',
+    { class: 'table-scroll', role: 'region', 'aria-label': caption, tabindex: 0 },
+    h(
+      'table',
+      { class: 'counts' },
       h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Record type'), COUNT_COLUMNS.map((c) => h('th', { scope: 'col', class: 'num' }, c.header)))),
-      h('tbody', {}, entitiesOf(byEntity).map((entity) => {
-        const c = byEntity.get(entity)!
-        return h('tr', {},
-          h('th', { scope: 'row' }, entity),
-          COUNT_COLUMNS.map((col) => numberCell(c[col.field], drillHref(syncId, entity, col.outcomes, school),
-            `${col.header === 'Total' ? '' : `${col.header} `}${entity} records${where}`.trim())))
-      }))))
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, 'Record type'),
+          COUNT_COLUMNS.map((c) => h('th', { scope: 'col', class: 'num' }, c.header)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        entitiesOf(byEntity).map((entity) => {
+          const c = byEntity.get(entity)!
+          return h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, entity),
+            COUNT_COLUMNS.map((col) =>
+              numberCell(
+                c[col.field],
+                drillHref(syncId, entity, col.outcomes, school),
+                `${col.header === 'Total' ? '' : `${col.header} `}${entity} records${where}`.trim(),
+              ),
+            ),
+          )
+        }),
+      ),
+    ),
+  )
 }
 
 /** One row per school: its total per record type (each a link), and its own summary when its name is pressed. */
@@ -85,17 +113,36 @@ export function schoolsTable(syncId: string, summary: SyncSummary): HTMLElement 
       }
     })
     tbody.append(
-      h('tr', {},
+      h(
+        'tr',
+        {},
         h('th', { scope: 'row' }, toggle, id === '(district)' || id === name ? null : h('span', { class: 'school-id' }, ` ${id}`)),
         entities.map((entity) => {
           const n = schoolCounts.get(entity)?.total ?? 0
           return numberCell(n, drillHref(syncId, entity, undefined, id), `${entity} records in ${name}`)
-        })),
-      detailsRow)
+        }),
+      ),
+      detailsRow,
+    )
   }
-  return h('div', { class: 'table-scroll', role: 'region', 'aria-label': 'Statistics by school', tabindex: 0 },
-    h('table', { class: 'counts' },
+  return h(
+    'div',
+    { class: 'table-scroll', role: 'region', 'aria-label': 'Statistics by school', tabindex: 0 },
+    h(
+      'table',
+      { class: 'counts' },
       h('caption', {}, 'Statistics by school'),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'School'), entities.map((e) => h('th', { scope: 'col', class: 'num' }, e)))),
-      tbody))
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, 'School'),
+          entities.map((e) => h('th', { scope: 'col', class: 'num' }, e)),
+        ),
+      ),
+      tbody,
+    ),
+  )
 }

@@ -4,7 +4,11 @@ type Child = Node | string | number | null | undefined | false
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>
 
 /** `h('a', { href: '#/log' }, 'Sync log')`: attributes (on* are listeners), then children. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: (Child | Child[])[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: (Child | Child[])[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag)
   for (const [name, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue

@@ -17,7 +17,8 @@ export function renderDrillDown(main: HTMLElement, params: URLSearchParams, _ses
   const entity = params.get('entity') ?? ''
   const outcomes = params.getAll('outcome').filter((o): o is Outcome => (OUTCOMES as readonly string[]).includes(o))
   const school = params.get('school') ?? undefined
-  const where = school === undefined ? 'every school' : school === '(district)' || school === '' ? 'district-level records' : `school ${school}`
+  const where =
+    school === undefined ? 'every school' : school === '(district)' || school === '' ? 'district-level records' : `school ${school}`
 
   const status = h('p', { role: 'status', id: 'drill-status' }, 'Loading…')
   const note = h('p', { class: 'note', hidden: true })
@@ -33,10 +34,14 @@ export function renderDrillDown(main: HTMLElement, params: URLSearchParams, _ses
     const total = counted === null ? '' : `${count(counted)} counted · `
     status.textContent = `${total}${count(pager.shown)} shown${pager.more ? ' (scroll for more)' : ''}`
   }
-  const table = new LogTable('Records behind the count', (state) => {
-    pager = state
-    show()
-  }, { columns: DRILL_COLUMNS })
+  const table = new LogTable(
+    'Records behind the count',
+    (state) => {
+      pager = state
+      show()
+    },
+    { columns: DRILL_COLUMNS },
+  )
   const q = { entity, outcome: outcomes, school }
   void table.reset(async (cursor, signal) => {
     const page = await api.drillDown(syncId, queryString({ ...q, limit: '100', ...(cursor === null ? {} : { cursor }) }), signal)
@@ -46,7 +51,8 @@ export function renderDrillDown(main: HTMLElement, params: URLSearchParams, _ses
     return page
   })
 
-  fill(main,
+  fill(
+    main,
     h('p', { class: 'breadcrumb' }, h('a', { href: hrefOf('syncs', { open: syncId }) }, 'Back to sync history')),
     h('h1', { tabindex: -1 }, `${countName(outcomes)} ${entity} records`),
     h('p', { class: 'intro' }, `Sync ${syncId}, ${where}.`),

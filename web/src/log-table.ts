@@ -11,23 +11,65 @@ import { append, h } from './dom.js'
 
 /** The columns of the Interdistrict Data Sync Log, then what the record was and why. */
 export const SHOWN_COLUMNS: readonly LogColumn[] = [
-  'date', 'action', 'studentNumber', 'studentName', 'courseNumber', 'courseName', 'sectionNumber',
-  'field', 'oldValue', 'newValue', 'servingDistrict', 'servingSchool', 'homeDistrict', 'homeSchool', 'message',
+  'date',
+  'action',
+  'studentNumber',
+  'studentName',
+  'courseNumber',
+  'courseName',
+  'sectionNumber',
+  'field',
+  'oldValue',
+  'newValue',
+  'servingDistrict',
+  'servingSchool',
+  'homeDistrict',
+  'homeSchool',
+  'message',
 ]
 
 /** The records behind a count: what happened to each and why first, then who and where. */
 export const DRILL_COLUMNS: readonly LogColumn[] = [
-  'date', 'action', 'outcome', 'message', 'sourcedId', 'studentNumber', 'studentName', 'courseNumber', 'courseName', 'sectionNumber',
-  'field', 'oldValue', 'newValue', 'servingSchool', 'homeSchool',
+  'date',
+  'action',
+  'outcome',
+  'message',
+  'sourcedId',
+  'studentNumber',
+  'studentName',
+  'courseNumber',
+  'courseName',
+  'sectionNumber',
+  'field',
+  'oldValue',
+  'newValue',
+  'servingSchool',
+  'homeSchool',
 ]
 
 /** Every field, in the dialog's order: the shown columns, then ids and the record. */
 const DIALOG_FIELDS: readonly (keyof LogRecord)[] = [
-  ...SHOWN_COLUMNS, 'outcome', 'entity', 'sourcedId', 'app', 'syncId', 'tenant', 'seq',
-  'servingDistrictId', 'servingSchoolId', 'homeDistrictId', 'homeSchoolId', 'recordSchoolId',
+  ...SHOWN_COLUMNS,
+  'outcome',
+  'entity',
+  'sourcedId',
+  'app',
+  'syncId',
+  'tenant',
+  'seq',
+  'servingDistrictId',
+  'servingSchoolId',
+  'homeDistrictId',
+  'homeSchoolId',
+  'recordSchoolId',
 ]
 
-const FIELD_LABELS: Record<string, string> = { ...LOG_COLUMN_HEADERS, tenant: 'District (tenant)', seq: 'Row in sync', recordSchoolId: 'Counted under school ID' }
+const FIELD_LABELS: Record<string, string> = {
+  ...LOG_COLUMN_HEADERS,
+  tenant: 'District (tenant)',
+  seq: 'Row in sync',
+  recordSchoolId: 'Counted under school ID',
+}
 
 export const columnLabel = (c: LogColumn): string => LOG_COLUMN_HEADERS[c]
 
@@ -66,19 +108,28 @@ export class LogTable {
     this.columns = opts.columns ?? SHOWN_COLUMNS
     const searchRow = opts.searchRow
     this.tbody = h('tbody')
-    const headRow = h('tr', {}, this.columns.map((c) => h('th', { scope: 'col' }, columnLabel(c))), h('th', { scope: 'col' }, 'Row'))
-    const table = h('table', { class: 'log' },
-      h('caption', {}, caption),
-      h('thead', {}, headRow, searchRow),
-      this.tbody)
+    const headRow = h(
+      'tr',
+      {},
+      this.columns.map((c) => h('th', { scope: 'col' }, columnLabel(c))),
+      h('th', { scope: 'col' }, 'Row'),
+    )
+    const table = h('table', { class: 'log' }, h('caption', {}, caption), h('thead', {}, headRow, searchRow), this.tbody)
     this.moreButton = h('button', { type: 'button', class: 'more', hidden: true, onclick: () => void this.loadMore() }, 'Load more rows')
     const sentinel = h('div', { class: 'sentinel', 'aria-hidden': 'true' })
-    this.element = h('div', { class: 'log-table' },
+    this.element = h(
+      'div',
+      { class: 'log-table' },
       h('div', { class: 'table-scroll', role: 'region', 'aria-label': caption, tabindex: 0 }, table),
-      this.moreButton, sentinel)
-    this.observer = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) void this.loadMore()
-    }, { rootMargin: '800px 0px' })
+      this.moreButton,
+      sentinel,
+    )
+    this.observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) void this.loadMore()
+      },
+      { rootMargin: '800px 0px' },
+    )
     this.observer.observe(sentinel)
   }
 
@@ -180,10 +231,13 @@ export class LogTable {
   }
 
   private createDialog(): HTMLDialogElement {
-    const dialog: HTMLDialogElement = h('dialog', { class: 'row-dialog', 'aria-labelledby': 'row-dialog-title' },
+    const dialog: HTMLDialogElement = h(
+      'dialog',
+      { class: 'row-dialog', 'aria-labelledby': 'row-dialog-title' },
       h('h2', { id: 'row-dialog-title' }, 'Row details'),
       h('dl'),
-      h('p', {}, h('button', { type: 'button', class: 'close', onclick: () => dialog.close() }, 'Close')))
+      h('p', {}, h('button', { type: 'button', class: 'close', onclick: () => dialog.close() }, 'Close')),
+    )
     this.element.appendChild(dialog)
     this.dialog = dialog
     return dialog

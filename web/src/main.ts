@@ -38,7 +38,8 @@ function show(moveFocus: boolean): void {
   if (session === null) return
   const route = currentRoute()
   for (const link of nav.querySelectorAll('a')) {
-    if (link.dataset['view'] === route.view || (route.view === 'drill' && link.dataset['view'] === 'syncs')) link.setAttribute('aria-current', 'page')
+    if (link.dataset['view'] === route.view || (route.view === 'drill' && link.dataset['view'] === 'syncs'))
+      link.setAttribute('aria-current', 'page')
     else link.removeAttribute('aria-current')
   }
   document.title = `${TITLES[route.view]} · synclog`
@@ -69,12 +70,18 @@ whenSignedOut(() => {
 })
 
 signOutButton.addEventListener('click', () => {
-  api.signOut().then(() => signedOut(), (e: unknown) => main.prepend(alertBox((e as Error).message)))
+  api.signOut().then(
+    () => signedOut(),
+    (e: unknown) => main.prepend(alertBox((e as Error).message)),
+  )
 })
 
 window.addEventListener('hashchange', () => show(true))
 
-api.me().then((me) => signedIn(me, false), (e: unknown) => {
-  if ((e as { status?: number }).status === 401) signedOut()
-  else main.replaceChildren(alertBox(`The server could not be reached: ${(e as Error).message}`))
-})
+api.me().then(
+  (me) => signedIn(me, false),
+  (e: unknown) => {
+    if ((e as { status?: number }).status === 401) signedOut()
+    else main.replaceChildren(alertBox(`The server could not be reached: ${(e as Error).message}`))
+  },
+)

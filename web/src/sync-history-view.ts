@@ -11,7 +11,10 @@ import { schoolsTable, summaryTable } from './counts-table.js'
 import type { Session } from './session.js'
 
 const STATUS_CLASS: Readonly<Record<string, string>> = {
-  Completed: 'ok', 'Completed with Errors': 'warn', Failed: 'bad', Rejected: 'bad',
+  Completed: 'ok',
+  'Completed with Errors': 'warn',
+  Failed: 'bad',
+  Rejected: 'bad',
 }
 
 /** The outcomes a sync's Errors count sums (sync-semantics: skipped + invalid + excluded). */
@@ -49,8 +52,10 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, se
       for (const s of syncs) apps.add(s.app)
       drawApps(filters.app)
       tbody.replaceChildren(...syncs.flatMap((s) => syncRows(s)))
-      status.textContent = syncs.length === 0 ? 'No syncs match.'
-        : `${count(syncs.length)} sync${syncs.length === 1 ? '' : 's'}${syncs.length === HISTORY_LIMIT ? ` (the newest ${HISTORY_LIMIT}; narrow the dates to see older ones)` : ''}`
+      status.textContent =
+        syncs.length === 0
+          ? 'No syncs match.'
+          : `${count(syncs.length)} sync${syncs.length === 1 ? '' : 's'}${syncs.length === HISTORY_LIMIT ? ` (the newest ${HISTORY_LIMIT}; narrow the dates to see older ones)` : ''}`
     } catch (e) {
       if (isAbort(e)) return
       status.textContent = 'The sync history could not be read.'
@@ -73,20 +78,46 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, se
       details.hidden = !expand
       open = expand ? s.syncId : open === s.syncId ? '' : open
       replaceHash(hrefOf('syncs', { app: appSelect.value, from: fromInput.value, to: toInput.value, open }))
-      if (expand && details.firstElementChild!.childElementCount === 0) void fillDetails(details.firstElementChild as HTMLElement, s, detailsId)
+      if (expand && details.firstElementChild!.childElementCount === 0)
+        void fillDetails(details.firstElementChild as HTMLElement, s, detailsId)
     }
     toggle.addEventListener('click', () => show(toggle.getAttribute('aria-expanded') !== 'true'))
-    const syncLog = (extra: Record<string, string | string[]>): string => hrefOf('log', { sync: s.syncId, tenant: s.tenant, includeRejected: 'true', ...extra })
-    const row = h('tr', { 'data-sync-id': s.syncId },
+    const syncLog = (extra: Record<string, string | string[]>): string =>
+      hrefOf('log', { sync: s.syncId, tenant: s.tenant, includeRejected: 'true', ...extra })
+    const row = h(
+      'tr',
+      { 'data-sync-id': s.syncId },
       h('td', {}, timeEl(s.startedAt)),
       h('td', {}, timeEl(s.endedAt, 'running')),
-      h('td', {}, h('span', { class: `status ${STATUS_CLASS[s.status] ?? ''}` }, s.status), s.message === '' ? null : h('span', { class: 'status-message' }, s.message),
-        canReview && s.status === 'On Hold' ? decisionControls(s) : null),
+      h(
+        'td',
+        {},
+        h('span', { class: `status ${STATUS_CLASS[s.status] ?? ''}` }, s.status),
+        s.message === '' ? null : h('span', { class: 'status-message' }, s.message),
+        canReview && s.status === 'On Hold' ? decisionControls(s) : null,
+      ),
       h('td', {}, s.tenant),
       h('td', {}, s.app),
-      h('td', { class: 'num' }, s.total === 0 ? '0' : h('a', { href: syncLog({}), 'aria-label': `${count(s.total)} records: the log rows of this sync` }, count(s.total))),
-      h('td', { class: 'num' }, s.errors === 0 ? '0' : h('a', { href: syncLog({ outcome: ERROR_OUTCOMES }), 'aria-label': `${count(s.errors)} errors: the error rows of this sync` }, count(s.errors))),
-      h('td', { class: 'actions' }, toggle, ' ', h('a', { href: reportUrl(s.syncId), download: '' }, 'Error report (CSV)')))
+      h(
+        'td',
+        { class: 'num' },
+        s.total === 0
+          ? '0'
+          : h('a', { href: syncLog({}), 'aria-label': `${count(s.total)} records: the log rows of this sync` }, count(s.total)),
+      ),
+      h(
+        'td',
+        { class: 'num' },
+        s.errors === 0
+          ? '0'
+          : h(
+              'a',
+              { href: syncLog({ outcome: ERROR_OUTCOMES }), 'aria-label': `${count(s.errors)} errors: the error rows of this sync` },
+              count(s.errors),
+            ),
+      ),
+      h('td', { class: 'actions' }, toggle, ' ', h('a', { href: reportUrl(s.syncId), download: '' }, 'Error report (CSV)')),
+    )
     if (open === s.syncId) queueMicrotask(() => show(true))
     return [row, details]
   }
@@ -103,16 +134,26 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, se
       if (focus !== undefined) (focus === 'approve' ? approve : reject).focus()
     }
     const ask = (decision: 'approve' | 'reject'): void => {
-      const question = decision === 'approve'
-        ? `Approve sync ${s.syncId}? Its changes are applied to ${s.tenant}'s roster.`
-        : `Reject sync ${s.syncId}? Its changes are discarded; ${s.tenant}'s roster stays as before it.`
+      const question =
+        decision === 'approve'
+          ? `Approve sync ${s.syncId}? Its changes are applied to ${s.tenant}'s roster.`
+          : `Reject sync ${s.syncId}? Its changes are discarded; ${s.tenant}'s roster stays as before it.`
       const questionId = `${box.id}-question`
       const yes = h('button', { type: 'button', 'aria-describedby': questionId }, decision === 'approve' ? 'Yes, approve' : 'Yes, reject')
       const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel')
       cancel.addEventListener('click', () => choices(decision))
       yes.addEventListener('click', () => void decide(decision, yes, cancel))
-      box.replaceChildren(h('div', { role: 'group', 'aria-label': `Confirm: ${decision} sync ${s.syncId}`, class: 'confirm' },
-        h('span', { id: questionId }, question), ' ', yes, ' ', cancel))
+      box.replaceChildren(
+        h(
+          'div',
+          { role: 'group', 'aria-label': `Confirm: ${decision} sync ${s.syncId}`, class: 'confirm' },
+          h('span', { id: questionId }, question),
+          ' ',
+          yes,
+          ' ',
+          cancel,
+        ),
+      )
       yes.focus()
     }
     const decide = async (decision: 'approve' | 'reject', ...buttons: HTMLButtonElement[]): Promise<void> => {
@@ -139,11 +180,16 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, se
     cell.replaceChildren(h('p', { role: 'status' }, 'Loading the summary…'))
     try {
       const summary = await api.summary(s.syncId)
-      cell.replaceChildren(h('section', { id, class: 'details', 'aria-label': `Details of sync ${s.syncId}` },
-        h('h2', {}, `Sync ${s.syncId}`),
-        h('p', { class: 'hint' }, 'Every number opens the records behind it.', s.modes === '' ? '' : ` Modes: ${s.modes}.`),
-        summaryTable('Summary by record type', s.syncId, summary.counts),
-        schoolsTable(s.syncId, summary)))
+      cell.replaceChildren(
+        h(
+          'section',
+          { id, class: 'details', 'aria-label': `Details of sync ${s.syncId}` },
+          h('h2', {}, `Sync ${s.syncId}`),
+          h('p', { class: 'hint' }, 'Every number opens the records behind it.', s.modes === '' ? '' : ` Modes: ${s.modes}.`),
+          summaryTable('Summary by record type', s.syncId, summary.counts),
+          schoolsTable(s.syncId, summary),
+        ),
+      )
     } catch (e) {
       cell.replaceChildren(alertBox((e as Error).message))
     }
@@ -151,23 +197,45 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, se
 
   for (const el of [appSelect, fromInput, toInput]) el.addEventListener('change', () => void load())
 
-  fill(main,
+  fill(
+    main,
     h('h1', { tabindex: -1 }, 'Sync history'),
-    h('div', { class: 'filters' },
-      h('fieldset', {},
+    h(
+      'div',
+      { class: 'filters' },
+      h(
+        'fieldset',
+        {},
         h('legend', {}, 'Filter'),
         h('div', { class: 'field' }, h('label', { for: 'h-app' }, 'App'), appSelect),
         h('div', { class: 'field' }, h('label', { for: 'h-from' }, 'From'), fromInput),
-        h('div', { class: 'field' }, h('label', { for: 'h-to' }, 'To'), toInput))),
+        h('div', { class: 'field' }, h('label', { for: 'h-to' }, 'To'), toInput),
+      ),
+    ),
     status,
     decisionStatus,
     errorSlot,
-    h('div', { class: 'table-scroll', role: 'region', 'aria-label': 'Syncs', tabindex: 0 },
-      h('table', { class: 'syncs' },
+    h(
+      'div',
+      { class: 'table-scroll', role: 'region', 'aria-label': 'Syncs', tabindex: 0 },
+      h(
+        'table',
+        { class: 'syncs' },
         h('caption', {}, 'Syncs'),
-        h('thead', {}, h('tr', {}, ['Started', 'Completed', 'Status', 'District', 'App', 'Records', 'Errors', 'Details']
-          .map((c) => h('th', { scope: 'col', class: c === 'Records' || c === 'Errors' ? 'num' : '' }, c)))),
-        tbody)),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Started', 'Completed', 'Status', 'District', 'App', 'Records', 'Errors', 'Details'].map((c) =>
+              h('th', { scope: 'col', class: c === 'Records' || c === 'Errors' ? 'num' : '' }, c),
+            ),
+          ),
+        ),
+        tbody,
+      ),
+    ),
   )
   void load()
   return () => controller?.abort()

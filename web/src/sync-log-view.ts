@@ -13,7 +13,12 @@ import { LogTable, SHOWN_COLUMNS, columnLabel, type PagerState } from './log-tab
 
 /** Filters a link may set that have no field of their own (from the sync history's numbers); shown as removable chips. */
 const FIXED_FILTERS: ReadonlyMap<string, string> = new Map([
-  ['sync', 'Sync'], ['action', 'Action'], ['outcome', 'Outcome'], ['entity', 'Record type'], ['app', 'App'], ['includeRejected', 'Include rejected syncs'],
+  ['sync', 'Sync'],
+  ['action', 'Action'],
+  ['outcome', 'Outcome'],
+  ['entity', 'Record type'],
+  ['app', 'App'],
+  ['includeRejected', 'Include rejected syncs'],
 ])
 
 const SIDES = [
@@ -35,17 +40,26 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
   else tenantSelect.appendChild(h('option', { value: scope.tenant }, scope.tenant))
   const schoolList = h('datalist', { id: 'f-school-list' })
   const schoolInput = h('input', {
-    id: 'f-school', type: 'text', list: 'f-school-list', autocomplete: 'off', spellcheck: 'false',
-    disabled: scope.school !== undefined, 'aria-describedby': 'f-school-hint',
+    id: 'f-school',
+    type: 'text',
+    list: 'f-school-list',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    disabled: scope.school !== undefined,
+    'aria-describedby': 'f-school-hint',
   })
-  const sideSelect = h('select', { id: 'f-side', disabled: scope.school !== undefined && scope.school.side !== 'either' },
-    SIDES.map(([value, label]) => h('option', { value }, label)))
+  const sideSelect = h(
+    'select',
+    { id: 'f-side', disabled: scope.school !== undefined && scope.school.side !== 'either' },
+    SIDES.map(([value, label]) => h('option', { value }, label)),
+  )
   const fromInput = h('input', { id: 'f-from', type: 'date' })
   const toInput = h('input', { id: 'f-to', type: 'date' })
 
   let notice: string | undefined
   if (scope.school !== undefined) {
-    if ((params.get('school') ?? scope.school.id) !== scope.school.id) notice = `This token sees school ${scope.school.id} only; the log shows that school.`
+    if ((params.get('school') ?? scope.school.id) !== scope.school.id)
+      notice = `This token sees school ${scope.school.id} only; the log shows that school.`
     schoolInput.value = scope.school.id
     sideSelect.value = scope.school.side === 'either' ? (params.get('side') ?? 'either') : scope.school.side
   } else {
@@ -64,7 +78,11 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
     const label = columnLabel(column)
     const input = h('input', { type: 'text', class: 'search', 'aria-label': `Search ${label}`, autocomplete: 'off', spellcheck: 'false' })
     input.value = params.get(`contains.${column}`) ?? ''
-    const clear = h('button', { type: 'button', class: 'clear', 'aria-label': `Clear ${label} search`, title: `Clear ${label} search`, hidden: input.value === '' }, '×')
+    const clear = h(
+      'button',
+      { type: 'button', class: 'clear', 'aria-label': `Clear ${label} search`, title: `Clear ${label} search`, hidden: input.value === '' },
+      '×',
+    )
     clear.addEventListener('click', () => {
       input.value = ''
       clear.hidden = true
@@ -94,13 +112,19 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
   let downloads: LogDownload[] = []
   let downloadQuery = ''
   const drawDownloads = (): void => {
-    downloadMenu.replaceChildren(...downloads.map((d, i) =>
-      h('a', { class: i === 0 ? 'button' : 'button secondary', download: '', href: `${d.url}${downloadQuery}` }, `Export to ${d.label}`)))
+    downloadMenu.replaceChildren(
+      ...downloads.map((d, i) =>
+        h('a', { class: i === 0 ? 'button' : 'button secondary', download: '', href: `${d.url}${downloadQuery}` }, `Export to ${d.label}`),
+      ),
+    )
   }
-  void api.logDownloads().then((list) => {
-    downloads = list.downloads
-    drawDownloads()
-  }, () => {})
+  void api.logDownloads().then(
+    (list) => {
+      downloads = list.downloads
+      drawDownloads()
+    },
+    () => {},
+  )
 
   let counted: number | null = null
   let pager: PagerState = { shown: 0, more: false, loading: true }
@@ -112,15 +136,20 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
     }
     errorSlot.replaceChildren()
     const windowNote = fromInput.value === '' && toInput.value === '' && !fixed.has('sync') ? ' in the last 30 days' : ''
-    if (pager.loading && pager.shown === 0) status.textContent = counted === null ? 'Loading rows…' : `${count(counted)} matching rows${windowNote}; loading…`
+    if (pager.loading && pager.shown === 0)
+      status.textContent = counted === null ? 'Loading rows…' : `${count(counted)} matching rows${windowNote}; loading…`
     else if (pager.shown === 0) status.textContent = `No rows match${windowNote}.`
     else if (counted === null) status.textContent = `Showing ${count(pager.shown)} rows${pager.more || pager.loading ? '…' : ''}`
     else status.textContent = `Showing ${count(pager.shown)} of ${count(counted)} matching rows${windowNote}`
   }
-  const table = new LogTable('Sync log rows', (state) => {
-    pager = state
-    showStatus()
-  }, { searchRow })
+  const table = new LogTable(
+    'Sync log rows',
+    (state) => {
+      pager = state
+      showStatus()
+    },
+    { searchRow },
+  )
 
   const chips = h('ul', { class: 'chips', 'aria-label': 'Other filters' })
   const drawChips = (): void => {
@@ -128,14 +157,29 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
     for (const key of [...new Set(fixed.keys())]) {
       const values = fixed.getAll(key)
       const text = `${FIXED_FILTERS.get(key) ?? key}: ${values.join(' or ')}`
-      chips.appendChild(h('li', {}, text, ' ', h('button', {
-        type: 'button', class: 'clear', 'aria-label': `Remove filter ${text}`, title: 'Remove this filter',
-        onclick: () => {
-          fixed.delete(key)
-          drawChips()
-          refresh()
-        },
-      }, '×')))
+      chips.appendChild(
+        h(
+          'li',
+          {},
+          text,
+          ' ',
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'clear',
+              'aria-label': `Remove filter ${text}`,
+              title: 'Remove this filter',
+              onclick: () => {
+                fixed.delete(key)
+                drawChips()
+                refresh()
+              },
+            },
+            '×',
+          ),
+        ),
+      )
     }
     chips.hidden = chips.childElementCount === 0
   }
@@ -170,13 +214,16 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
     countController?.abort()
     const controller = new AbortController()
     countController = controller
-    api.count(qs, controller.signal).then((c) => {
-      if (controller.signal.aborted) return
-      counted = c.rows
-      showStatus()
-    }, (e: unknown) => {
-      if (!isAbort(e)) counted = null
-    })
+    api.count(qs, controller.signal).then(
+      (c) => {
+        if (controller.signal.aborted) return
+        counted = c.rows
+        showStatus()
+      },
+      (e: unknown) => {
+        if (!isAbort(e)) counted = null
+      },
+    )
     void table.reset((cursor, signal) => api.log(queryString({ ...q, limit: '100', ...(cursor === null ? {} : { cursor }) }), signal))
   }
   const refreshSoon = debounce(refresh, TYPING_DELAY_MS)
@@ -187,37 +234,68 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
 
   let schools: SchoolEntry[] = []
   const fillSchools = (): void => {
-    schoolList.replaceChildren(...schools
-      .filter((s) => tenantSelect.value === '' || s.tenant === tenantSelect.value)
-      .map((s) => h('option', { value: s.schoolId }, scope.tenant === undefined ? `${s.schoolName} (${s.tenant})` : s.schoolName)))
+    schoolList.replaceChildren(
+      ...schools
+        .filter((s) => tenantSelect.value === '' || s.tenant === tenantSelect.value)
+        .map((s) => h('option', { value: s.schoolId }, scope.tenant === undefined ? `${s.schoolName} (${s.tenant})` : s.schoolName)),
+    )
   }
   if (scope.school === undefined) {
-    void api.schools().then((list) => {
-      schools = list.schools
-      if (scope.tenant === undefined) {
-        for (const tenant of [...new Set(schools.map((s) => s.tenant))]) tenantSelect.appendChild(h('option', { value: tenant }, tenant))
-        tenantSelect.value = params.get('tenant') ?? ''
-      }
-      fillSchools()
-    }, () => {})
+    void api.schools().then(
+      (list) => {
+        schools = list.schools
+        if (scope.tenant === undefined) {
+          for (const tenant of [...new Set(schools.map((s) => s.tenant))]) tenantSelect.appendChild(h('option', { value: tenant }, tenant))
+          tenantSelect.value = params.get('tenant') ?? ''
+        }
+        fillSchools()
+      },
+      () => {},
+    )
   }
 
-  fill(main,
+  fill(
+    main,
     h('h1', { tabindex: -1 }, 'Sync log'),
-    h('p', { class: 'intro' }, 'Newest first. Type in any column\'s search field to narrow the rows: every field must match, ignoring case. Without dates, the last 30 days.'),
+    h(
+      'p',
+      { class: 'intro' },
+      "Newest first. Type in any column's search field to narrow the rows: every field must match, ignoring case. Without dates, the last 30 days.",
+    ),
     notice === undefined ? null : h('p', { class: 'notice' }, notice),
-    fixed.has('sync') ? h('p', { class: 'hint' }, 'A sync\'s No Change records are counted in its summary but have no row in the log.') : null,
-    h('div', { class: 'filters' },
-      h('fieldset', {},
+    fixed.has('sync')
+      ? h('p', { class: 'hint' }, "A sync's No Change records are counted in its summary but have no row in the log.")
+      : null,
+    h(
+      'div',
+      { class: 'filters' },
+      h(
+        'fieldset',
+        {},
         h('legend', {}, 'Scope'),
         h('div', { class: 'field' }, h('label', { for: 'f-tenant' }, 'District'), tenantSelect),
-        h('div', { class: 'field' }, h('label', { for: 'f-school' }, 'School'), schoolInput, schoolList,
-          h('span', { id: 'f-school-hint', class: 'hint' }, scope.school === undefined ? 'School ID; empty for all schools' : 'Set by your token')),
-        h('div', { class: 'field' }, h('label', { for: 'f-side' }, 'Match school on'), sideSelect)),
-      h('fieldset', {},
+        h(
+          'div',
+          { class: 'field' },
+          h('label', { for: 'f-school' }, 'School'),
+          schoolInput,
+          schoolList,
+          h(
+            'span',
+            { id: 'f-school-hint', class: 'hint' },
+            scope.school === undefined ? 'School ID; empty for all schools' : 'Set by your token',
+          ),
+        ),
+        h('div', { class: 'field' }, h('label', { for: 'f-side' }, 'Match school on'), sideSelect),
+      ),
+      h(
+        'fieldset',
+        {},
         h('legend', {}, 'Dates'),
         h('div', { class: 'field' }, h('label', { for: 'f-from' }, 'From'), fromInput),
-        h('div', { class: 'field' }, h('label', { for: 'f-to' }, 'To'), toInput))),
+        h('div', { class: 'field' }, h('label', { for: 'f-to' }, 'To'), toInput),
+      ),
+    ),
     chips,
     h('div', { class: 'toolbar' }, status, downloadMenu),
     errorSlot,

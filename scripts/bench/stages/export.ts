@@ -52,7 +52,12 @@ async function rawCsv(path: string, rows: Iterable<LogRecord>): Promise<number> 
       yield r
     }
   }
-  const stringifier = stringify({ header: true, bom: true, record_delimiter: 'windows', columns: LOG_EXPORT_COLUMNS.map(([key, header]) => ({ key, header })) })
+  const stringifier = stringify({
+    header: true,
+    bom: true,
+    record_delimiter: 'windows',
+    columns: LOG_EXPORT_COLUMNS.map(([key, header]) => ({ key, header })),
+  })
   await pipeline(Readable.from(counted()), stringifier, createWriteStream(path))
   return n
 }
@@ -73,9 +78,14 @@ export async function runExport(spec: ChildSpec): Promise<ChildResult> {
   const { size } = await stat(path)
   const measure = rateMeasure(written, watch.seconds, watch.cpuSeconds, { 'file MB': Number((size / 1e6).toFixed(1)) })
   return {
-    rows: [{
-      key: `export-${format}`, label: format === 'xlsx' ? 'export: Excel (writeLogXlsx)' : 'export: CSV (writeCsv)', kind: 'rate', unit: 'rows/s',
-      ...(figure ? { figure: measure } : { baseline: measure }),
-    }],
+    rows: [
+      {
+        key: `export-${format}`,
+        label: format === 'xlsx' ? 'export: Excel (writeLogXlsx)' : 'export: CSV (writeCsv)',
+        kind: 'rate',
+        unit: 'rows/s',
+        ...(figure ? { figure: measure } : { baseline: measure }),
+      },
+    ],
   }
 }

@@ -49,6 +49,8 @@ export async function runFold(spec: ChildSpec): Promise<ChildResult> {
   const extra: Record<string, number> = fold ? { 'sync-log events out': produced } : {}
   const measure = rateMeasure(events, watch.seconds, watch.cpuSeconds, extra)
   return {
-    rows: [{ key: 'fold', label: 'fold (applyEvent)', kind: 'rate', unit: 'events/s', ...(fold ? { figure: measure } : { baseline: measure }) }],
+    rows: [
+      { key: 'fold', label: 'fold (applyEvent)', kind: 'rate', unit: 'events/s', ...(fold ? { figure: measure } : { baseline: measure }) },
+    ],
   }
 }

@@ -19,7 +19,9 @@ import type { ChildResult, ChildSpec } from '../types.js'
 
 /** Records of a CSV file by csv-parse's stream API (header included). */
 async function csvParseCount(path: string): Promise<number> {
-  const parser = createReadStream(path, { highWaterMark: 64 * 1024 }).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true }))
+  const parser = createReadStream(path, { highWaterMark: 64 * 1024 }).pipe(
+    parse({ bom: true, relax_column_count: true, skip_empty_lines: true }),
+  )
   let records = 0
   parser.on('readable', () => {
     while (parser.read() !== null) records++
@@ -52,15 +54,31 @@ export async function runImport(spec: ChildSpec): Promise<ChildResult> {
         if (event.type === 'RecordChanged' || event.type === 'RecordUnreadable') rows++
         const result = applyEvent(state, event)
         produced += result.events.length
-        for (const e of result.events) if (e.kind === 'SyncStatusChanged' && e.status !== 'Running') statuses[e.status] = (statuses[e.status] ?? 0) + 1
+        for (const e of result.events)
+          if (e.kind === 'SyncStatusChanged' && e.status !== 'Running') statuses[e.status] = (statuses[e.status] ?? 0) + 1
       }
     }
   }
   watch.stop()
   if (rows !== expected) throw new Error(`import read ${rows} data rows, the dataset has ${expected}`)
-  const extra: Record<string, string | number> = figure ? { 'sync-log events out': produced, syncs: Object.entries(statuses).map(([s, n]) => `${n} ${s}`).join(', ') } : {}
+  const extra: Record<string, string | number> = figure
+    ? {
+        'sync-log events out': produced,
+        syncs: Object.entries(statuses)
+          .map(([s, n]) => `${n} ${s}`)
+          .join(', '),
+      }
+    : {}
   const measure = rateMeasure(rows, watch.seconds, watch.cpuSeconds, extra)
   return {
-    rows: [{ key: 'import', label: 'OneRoster import (read + fold)', kind: 'rate', unit: 'rows/s', ...(figure ? { figure: measure } : { baseline: measure }) }],
+    rows: [
+      {
+        key: 'import',
+        label: 'OneRoster import (read + fold)',
+        kind: 'rate',
+        unit: 'rows/s',
+        ...(figure ? { figure: measure } : { baseline: measure }),
+      },
+    ],
   }
 }

@@ -53,7 +53,14 @@ export async function runProjectionPrep(spec: ChildSpec): Promise<ChildResult> {
   }
   out.end(buffer)
   await once(out, 'finish')
-  return { rows: [], facts: { 'projection input (fold output)': Object.entries(kinds).map(([k, n]) => `${n} ${k}`).join(', ') } }
+  return {
+    rows: [],
+    facts: {
+      'projection input (fold output)': Object.entries(kinds)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', '),
+    },
+  }
 }
 
 async function* batches(path: string): AsyncGenerator<SyncLogEvent[]> {
@@ -77,15 +84,28 @@ function logLine(e: LogRow): string {
 
 function countsLine(e: SyncCounts): string {
   return JSON.stringify({
-    tenant: e.tenant, syncId: e.syncId, app: e.app, entity: e.entity, schoolId: e.schoolId, schoolName: e.schoolName,
-    startedAt: chText(e.startedAt), ...e.counts,
+    tenant: e.tenant,
+    syncId: e.syncId,
+    app: e.app,
+    entity: e.entity,
+    schoolId: e.schoolId,
+    schoolName: e.schoolName,
+    startedAt: chText(e.startedAt),
+    ...e.counts,
   })
 }
 
 function runsLine(e: SyncStatusChanged): string {
   return JSON.stringify({
-    tenant: e.tenant, syncId: e.syncId, app: e.app, status: e.status, version: e.version, startedAt: chText(e.startedAt),
-    endedAt: e.endedAt === '' ? null : chText(e.endedAt), message: e.message, modes: e.modes,
+    tenant: e.tenant,
+    syncId: e.syncId,
+    app: e.app,
+    status: e.status,
+    version: e.version,
+    startedAt: chText(e.startedAt),
+    endedAt: e.endedAt === '' ? null : chText(e.endedAt),
+    message: e.message,
+    modes: e.modes,
   })
 }
 
@@ -99,7 +119,11 @@ async function rawInsert(client: ClickHouseClient, events: readonly SyncLogEvent
     else if (e.kind === 'SyncCounts') counts.push(countsLine(e))
     else runs.push(runsLine(e))
   }
-  for (const [table, lines] of [['sync_log', log], ['sync_counts', counts], ['sync_runs', runs]] as const) {
+  for (const [table, lines] of [
+    ['sync_log', log],
+    ['sync_counts', counts],
+    ['sync_runs', runs],
+  ] as const) {
     if (lines.length > 0) await client.command({ query: `INSERT INTO ${table} FORMAT JSONEachRow\n${lines.join('\n')}` })
   }
 }
@@ -120,7 +144,15 @@ export async function runProjection(spec: ChildSpec): Promise<ChildResult> {
     if (stored !== logRows) throw new Error(`projection: ${logRows} log rows written, ${stored} in sync_log`)
     const measure = rateMeasure(events, watch.seconds, watch.cpuSeconds, { 'log rows': logRows, 'batch (events)': WRITE_BATCH })
     return {
-      rows: [{ key: 'projection', label: 'projection (SyncLogStore.write, chDB)', kind: 'rate', unit: 'events/s', ...(figure ? { figure: measure } : { baseline: measure }) }],
+      rows: [
+        {
+          key: 'projection',
+          label: 'projection (SyncLogStore.write, chDB)',
+          kind: 'rate',
+          unit: 'events/s',
+          ...(figure ? { figure: measure } : { baseline: measure }),
+        },
+      ],
       facts: await engineFacts(opened.client),
     }
   } finally {

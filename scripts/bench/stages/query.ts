@@ -106,9 +106,20 @@ export async function runQuery(spec: ChildSpec): Promise<ChildResult> {
       return { from: dayBefore(to, 6), to }
     }
     const last30: LogFilter = { from: dayBefore(last, 29), to: last }
-    const schoolScope = (run: number): Scope => ({ tenant: tenantOf(run).tenant, school: { id: tenantOf(run).schools[(run * 3) % 20]!.id, side: 'either' } })
-    const containsFilter = (run: number): LogFilter => ({ ...last30, contains: [{ column: 'studentName', text: NAME_FRAGMENTS[run % NAME_FRAGMENTS.length]! }] })
-    const cellOf = (run: number) => ({ syncId: syncOf(run).syncId, entity: 'enrollment' as const, schoolId: tenantOf(run).schools[(run * 7) % 20]!.id, outcomes: ['New'] as const })
+    const schoolScope = (run: number): Scope => ({
+      tenant: tenantOf(run).tenant,
+      school: { id: tenantOf(run).schools[(run * 3) % 20]!.id, side: 'either' },
+    })
+    const containsFilter = (run: number): LogFilter => ({
+      ...last30,
+      contains: [{ column: 'studentName', text: NAME_FRAGMENTS[run % NAME_FRAGMENTS.length]! }],
+    })
+    const cellOf = (run: number) => ({
+      syncId: syncOf(run).syncId,
+      entity: 'enrollment' as const,
+      schoolId: tenantOf(run).schools[(run * 7) % 20]!.id,
+      outcomes: ['New'] as const,
+    })
     const studentOf = (run: number): string => {
       const t = tenantOf(run)
       return t.students[(run * 7919) % t.students.length]!.number
@@ -116,50 +127,71 @@ export async function runQuery(spec: ChildSpec): Promise<ChildResult> {
 
     const cases: QueryCase[] = [
       {
-        key: 'query-window', label: 'query: tenant + 7-day window, first page',
+        key: 'query-window',
+        label: 'query: tenant + 7-day window, first page',
         figure: (r) => store.queryLog(scopeOf(r), windowFilter(r), { limit: 100 }),
         baseline: (r) => countWhere(client, scopeOf(r), windowFilter(r)),
       },
       {
-        key: 'query-school', label: 'query: school scope, last 30 days, first page',
+        key: 'query-school',
+        label: 'query: school scope, last 30 days, first page',
         figure: (r) => store.queryLog(schoolScope(r), last30, { limit: 100 }),
         baseline: (r) => countWhere(client, schoolScope(r), last30),
       },
       {
-        key: 'query-contains', label: 'query: studentName contains, last 30 days, first page',
+        key: 'query-contains',
+        label: 'query: studentName contains, last 30 days, first page',
         figure: (r) => store.queryLog(scopeOf(r), containsFilter(r), { limit: 100 }),
         baseline: (r) => countWhere(client, scopeOf(r), containsFilter(r)),
       },
       {
-        key: 'query-count', label: 'query: count of matching rows, studentName contains, last 30 days (the web page\'s total)',
+        key: 'query-count',
+        label: "query: count of matching rows, studentName contains, last 30 days (the web page's total)",
         figure: (r) => store.countLog(scopeOf(r), containsFilter(r)),
         baseline: (r) => countWhere(client, scopeOf(r), containsFilter(r)),
       },
       {
-        key: 'query-drilldown', label: 'query: drill-down (sync x entity x school x outcome)',
+        key: 'query-drilldown',
+        label: 'query: drill-down (sync x entity x school x outcome)',
         figure: (r) => store.drillDown(scopeOf(r), cellOf(r), { limit: 100 }),
         baseline: (r) => {
           const c = cellOf(r)
           return countWhere(client, scopeOf(r), {
-            tenant: tenantOf(r).tenant, syncId: c.syncId, entities: [c.entity], outcomes: [...c.outcomes], recordSchoolId: c.schoolId, includeRejected: true,
+            tenant: tenantOf(r).tenant,
+            syncId: c.syncId,
+            entities: [c.entity],
+            outcomes: [...c.outcomes],
+            recordSchoolId: c.schoolId,
+            includeRejected: true,
           })
         },
       },
       {
-        key: 'query-history', label: "query: a student's history, first page",
+        key: 'query-history',
+        label: "query: a student's history, first page",
         figure: (r) => store.recordHistory(scopeOf(r), { kind: 'student', id: studentOf(r) }, { limit: 100 }),
         baseline: (r) => countWhere(client, scopeOf(r), { studentNumber: studentOf(r) }),
       },
       {
-        key: 'query-summary', label: 'query: sync summary by school',
+        key: 'query-summary',
+        label: 'query: sync summary by school',
         figure: (r) => store.summary(scopeOf(r), syncOf(r).syncId, { bySchool: true }),
-        baseline: (r) => scalar(client, 'SELECT count() FROM sync_counts WHERE tenant = {t:String} AND syncId = {s:String}', { t: tenantOf(r).tenant, s: syncOf(r).syncId }),
+        baseline: (r) =>
+          scalar(client, 'SELECT count() FROM sync_counts WHERE tenant = {t:String} AND syncId = {s:String}', {
+            t: tenantOf(r).tenant,
+            s: syncOf(r).syncId,
+          }),
       },
       {
-        key: 'query-rollups', label: 'query: daily rollups, last 30 days',
+        key: 'query-rollups',
+        label: 'query: daily rollups, last 30 days',
         figure: (r) => store.dailyRollups(scopeOf(r), last30),
-        baseline: (r) => scalar(client, 'SELECT count() FROM sync_daily WHERE tenant = {t:String} AND day >= toDate({f:String}) AND day <= toDate({to:String})',
-          { t: tenantOf(r).tenant, f: last30.from, to: last30.to }),
+        baseline: (r) =>
+          scalar(
+            client,
+            'SELECT count() FROM sync_daily WHERE tenant = {t:String} AND day >= toDate({f:String}) AND day <= toDate({to:String})',
+            { t: tenantOf(r).tenant, f: last30.from, to: last30.to },
+          ),
       },
     ]
 
@@ -188,10 +220,13 @@ export async function runQuery(spec: ChildSpec): Promise<ChildResult> {
       facts: {
         ...(await engineFacts(client)),
         'query log': `${stored} rows (${log.tenants.length} tenants x 20 schools, ${log.syncs.length} syncs over ${log.firstDay}..${log.lastDay}), ${events} events written`,
-        'query log load': `SyncLogStore.write ${Math.round(loadRate.rate ?? 0)} events/s (${load.seconds.toFixed(1)} s in writes, ${loadWall.toFixed(1)} s wall incl. generating rows); `
-          + `merges settled after ${(settled.waitedMs / 1000).toFixed(1)} s, ${settled.parts} active parts of sync_log`,
+        'query log load':
+          `SyncLogStore.write ${Math.round(loadRate.rate ?? 0)} events/s (${load.seconds.toFixed(1)} s in writes, ${loadWall.toFixed(1)} s wall incl. generating rows); ` +
+          `merges settled after ${(settled.waitedMs / 1000).toFixed(1)} s, ${settled.parts} active parts of sync_log`,
       },
-      notes: [`query: peak RSS is the query phase only (${bs.queryRuns} runs per query after ${WARMUP_RUNS} warm-ups), sampled in-process; loading is not included.`],
+      notes: [
+        `query: peak RSS is the query phase only (${bs.queryRuns} runs per query after ${WARMUP_RUNS} warm-ups), sampled in-process; loading is not included.`,
+      ],
     }
   } finally {
     await opened.close()

@@ -29,17 +29,23 @@ const READERS = 16
 const ALONE_SECONDS = 10
 const ANALYST_SECONDS = 10
 /** An analyst's scan no machine finishes: every triple of log rows, until the time limit stops it. */
-const ANALYST_SCAN = 'SELECT count() FROM sync_log AS a CROSS JOIN sync_log AS b CROSS JOIN sync_log AS c '
-  + 'WHERE cityHash64(a.sourcedId, b.sourcedId, c.sourcedId) % 7 = 0'
+const ANALYST_SCAN =
+  'SELECT count() FROM sync_log AS a CROSS JOIN sync_log AS b CROSS JOIN sync_log AS c ' +
+  'WHERE cityHash64(a.sourcedId, b.sourcedId, c.sourcedId) % 7 = 0'
 
 type Connections = 'lanes' | 'one'
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
 
 /** The CLI from source, as a user runs it. */
 function synclog(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''
   let stderr = ''
@@ -66,7 +72,12 @@ interface Service {
 
 async function startService(data: string, connections: Connections): Promise<Service> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--port', '0', '--sql-port', '0', '--data', data], {
-    env: { ...process.env, SYNCLOG_LOG_LEVEL: 'warn', SYNCLOG_CHDB_CONNECTIONS: connections, SYNCLOG_SQL_MAX_EXECUTION_SECONDS: String(ANALYST_SECONDS) },
+    env: {
+      ...process.env,
+      SYNCLOG_LOG_LEVEL: 'warn',
+      SYNCLOG_CHDB_CONNECTIONS: connections,
+      SYNCLOG_SQL_MAX_EXECUTION_SECONDS: String(ANALYST_SECONDS),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const exited = new Promise<void>((done) => child.once('exit', () => done()))
@@ -103,7 +114,10 @@ async function startService(data: string, connections: Connections): Promise<Ser
 /** READERS clients asking for the page one request after another until `until` settles; each answer's latency in ms. */
 async function readWhile(url: string, token: string, until: Promise<unknown>): Promise<{ latencies: number[]; seconds: number }> {
   let done = false
-  void until.then(() => (done = true), () => (done = true))
+  void until.then(
+    () => (done = true),
+    () => (done = true),
+  )
   const latencies: number[] = []
   const started = performance.now()
   const reader = async (): Promise<void> => {
@@ -120,12 +134,27 @@ async function readWhile(url: string, token: string, until: Promise<unknown>): P
 }
 
 function measureOf(read: { latencies: number[]; seconds: number }, extra: Record<string, string | number>): Measure {
-  return latencyMeasure(read.latencies, { 'requests/s': Math.round(read.latencies.length / read.seconds), 'seconds': Number(read.seconds.toFixed(1)), ...extra })
+  return latencyMeasure(read.latencies, {
+    'requests/s': Math.round(read.latencies.length / read.seconds),
+    seconds: Number(read.seconds.toFixed(1)),
+    ...extra,
+  })
 }
 
-interface Phases { alone: Measure; import: Measure; analyst: Measure; peakRss: number }
+interface Phases {
+  alone: Measure
+  import: Measure
+  analyst: Measure
+  peakRss: number
+}
 
-async function measure(data: string, connections: Connections, token: string, nights: { tenant: string; dir: string }[], pageUrl: string): Promise<Phases> {
+async function measure(
+  data: string,
+  connections: Connections,
+  token: string,
+  nights: { tenant: string; dir: string }[],
+  pageUrl: string,
+): Promise<Phases> {
   const service = await startService(data, connections)
   try {
     const url = `${service.base}${pageUrl}`
@@ -143,12 +172,16 @@ async function measure(data: string, connections: Connections, token: string, ni
     const importSeconds = (performance.now() - importStarted) / 1000
 
     const analystStarted = performance.now()
-    const analyst = fetch(`${service.sqlBase}/`, { method: 'POST', body: ANALYST_SCAN, headers: { 'x-clickhouse-user': 'analyst', 'x-clickhouse-key': token } })
-      .then(async (res) => ({ status: res.status, text: await res.text() }))
+    const analyst = fetch(`${service.sqlBase}/`, {
+      method: 'POST',
+      body: ANALYST_SCAN,
+      headers: { 'x-clickhouse-user': 'analyst', 'x-clickhouse-key': token },
+    }).then(async (res) => ({ status: res.status, text: await res.text() }))
     const duringAnalyst = await readWhile(url, token, analyst)
     const answer = await analyst
     const analystSeconds = (performance.now() - analystStarted) / 1000
-    if (!/TIMEOUT_EXCEEDED/.test(answer.text)) throw new Error(`the analyst's scan ended without reaching its time limit (${answer.status}): ${answer.text.slice(0, 300)}`)
+    if (!/TIMEOUT_EXCEEDED/.test(answer.text))
+      throw new Error(`the analyst's scan ended without reaching its time limit (${answer.status}): ${answer.text.slice(0, 300)}`)
 
     return {
       alone: measureOf(alone, {}),
@@ -164,9 +197,11 @@ async function measure(data: string, connections: Connections, token: string, ni
 export async function runResponsive(spec: ChildSpec): Promise<ChildResult> {
   const dataset = await readDataset(spec.datasetDir)
   const [first, second, last] = [dataset.perNight[0], dataset.perNight[1], dataset.perNight.at(-1)]
-  if (first === undefined || second === undefined || last === undefined) throw new Error('responsive needs a dataset of at least two nights')
+  if (first === undefined || second === undefined || last === undefined)
+    throw new Error('responsive needs a dataset of at least two nights')
   const prepared = join(spec.workDir, 'prepared')
-  for (const tenant of dataset.tenants) await mustRun(['import', bundleDir(spec.datasetDir, tenant, 1), '--tenant', tenant, '--format', 'json', '--data', prepared])
+  for (const tenant of dataset.tenants)
+    await mustRun(['import', bundleDir(spec.datasetDir, tenant, 1), '--tenant', tenant, '--format', 'json', '--data', prepared])
   const token = (await mustRun(['token', 'create', '--name', 'bench', '--data', prepared])).stdout.trim()
   const rows = Number((await mustRun(['sql', 'SELECT count() FROM sync_log FINAL', '--format', 'TSV', '--data', prepared])).stdout.trim())
   const nights = dataset.tenants.map((tenant) => ({ tenant, dir: bundleDir(spec.datasetDir, tenant, 2) }))
@@ -181,8 +216,15 @@ export async function runResponsive(spec: ChildSpec): Promise<ChildResult> {
   const lanes = results.get('lanes')!
   const one = results.get('one')!
   const row = (key: keyof Omit<Phases, 'peakRss'>, label: string): RowPart => ({
-    key: `responsive-${key}`, label: `API first log page, ${READERS} readers: ${label}`, kind: 'latency', unit: 'ms', ratioOn: 'p95',
-    figure: lanes[key], baseline: one[key], figureRss: lanes.peakRss, baselineRss: one.peakRss,
+    key: `responsive-${key}`,
+    label: `API first log page, ${READERS} readers: ${label}`,
+    kind: 'latency',
+    unit: 'ms',
+    ratioOn: 'p95',
+    figure: lanes[key],
+    baseline: one[key],
+    figureRss: lanes.peakRss,
+    baselineRss: one.peakRss,
   })
   return {
     rows: [
@@ -191,11 +233,11 @@ export async function runResponsive(spec: ChildSpec): Promise<ChildResult> {
       row('analyst', `during a ${ANALYST_SECONDS}-s analyst SQL query`),
     ],
     facts: {
-      'responsive': `${rows} log rows after night 1; ${READERS} readers of GET ${pageUrl.replace(/&/g, ' & ')}; peak RSS is the service's`,
+      responsive: `${rows} log rows after night 1; ${READERS} readers of GET ${pageUrl.replace(/&/g, ' & ')}; peak RSS is the service's`,
     },
     notes: [
-      'responsive: figure = a chDB connection per lane (write, read, analyst, the analyst\'s on half the cores); baseline = one connection for everything (SYNCLOG_CHDB_CONNECTIONS=one). '
-        + 'Both services run the same commands on copies of the same data directory, one after the other.',
+      "responsive: figure = a chDB connection per lane (write, read, analyst, the analyst's on half the cores); baseline = one connection for everything (SYNCLOG_CHDB_CONNECTIONS=one). " +
+        'Both services run the same commands on copies of the same data directory, one after the other.',
     ],
   }
 }

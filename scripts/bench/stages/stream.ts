@@ -49,7 +49,10 @@ const DEFAULT_REGISTRY = 'http://127.0.0.1:18081/apis/ccompat/v7'
 const PUBLISH_BATCH = 500
 const PARTITIONS = 6
 
-interface LatencySync { readonly syncId: string; readonly frames: Frame[] }
+interface LatencySync {
+  readonly syncId: string
+  readonly frames: Frame[]
+}
 
 interface PipelineRun {
   readonly throughput: Measure
@@ -68,7 +71,10 @@ class PipelineChild {
   private wake: (() => void)[] = []
   readonly sampler: RssSampler
 
-  constructor(readonly child: ChildProcess, private readonly logPath: string) {
+  constructor(
+    readonly child: ChildProcess,
+    private readonly logPath: string,
+  ) {
     this.sampler = new RssSampler(child.pid!)
     child.on('message', (m: FromPipeline) => {
       switch (m.type) {
@@ -122,7 +128,11 @@ class PipelineChild {
 
   /** Waits until every sync is visible; returns when the last one became visible. */
   async waitVisible(ids: readonly string[], timeoutMs: number, what: string): Promise<number> {
-    await this.until(() => ids.every((id) => this.visible.has(id)), timeoutMs, `${what} (${ids.filter((id) => this.visible.has(id)).length}/${ids.length} syncs visible)`)
+    await this.until(
+      () => ids.every((id) => this.visible.has(id)),
+      timeoutMs,
+      `${what} (${ids.filter((id) => this.visible.has(id)).length}/${ids.length} syncs visible)`,
+    )
     return Math.max(...ids.map((id) => this.visible.get(id)!))
   }
 
@@ -147,7 +157,13 @@ class PipelineChild {
   }
 }
 
-function startChild(script: string, args: PipelineArgs, logPath: string, cpuProfDir: string | undefined, heapMb: number | undefined): PipelineChild {
+function startChild(
+  script: string,
+  args: PipelineArgs,
+  logPath: string,
+  cpuProfDir: string | undefined,
+  heapMb: number | undefined,
+): PipelineChild {
   const execArgv = ['--import', 'tsx']
   if (heapMb !== undefined) execArgv.push(`--max-old-space-size=${heapMb}`)
   if (cpuProfDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, `stream-${script.replace(/\.ts$/, '')}`)}`)
@@ -172,8 +188,17 @@ async function publishAll(producer: Producer, topic: string, framesPath: string)
 }
 
 async function runPipeline(
-  kafka: Kafka, script: string, args: PipelineArgs, topic: string, framesPath: string, events: number,
-  throughputSyncs: readonly string[], latencySyncs: readonly LatencySync[], intervalMs: number, logPath: string, spec: ChildSpec,
+  kafka: Kafka,
+  script: string,
+  args: PipelineArgs,
+  topic: string,
+  framesPath: string,
+  events: number,
+  throughputSyncs: readonly string[],
+  latencySyncs: readonly LatencySync[],
+  intervalMs: number,
+  logPath: string,
+  spec: ChildSpec,
 ): Promise<PipelineRun> {
   const pipeline = startChild(script, args, logPath, spec.cpuProfDir, spec.heapMb)
   const producer = idempotentProducer(kafka)
@@ -187,7 +212,10 @@ async function runPipeline(
     if (published !== events) throw new Error(`published ${published} messages, prepared ${events}`)
     const last = await pipeline.waitVisible(throughputSyncs, Math.max(180_000, events * 10), 'throughput run')
     const seconds = (last - t0) / 1000
-    const throughput = rateMeasure(events, seconds, undefined, { syncs: throughputSyncs.length, 'publish alone (s)': Number(((publishedAt - t0) / 1000).toFixed(2)) })
+    const throughput = rateMeasure(events, seconds, undefined, {
+      syncs: throughputSyncs.length,
+      'publish alone (s)': Number(((publishedAt - t0) / 1000).toFixed(2)),
+    })
 
     let latency: Measure | null = null
     pipeline.mark()
@@ -204,15 +232,23 @@ async function runPipeline(
       }
       const ids = latencySyncs.map((s) => s.syncId)
       await pipeline.waitVisible(ids, 60_000 + latencySyncs.length * intervalMs * 4, 'latency run')
-      latency = latencyMeasure(ids.map((id) => pipeline.visible.get(id)! - sentAt.get(id)!), {
-        syncs: ids.length, 'records per sync': latencySyncs[0]!.frames.length - 2, 'interval (ms)': intervalMs, 'sent late': late,
-      })
+      latency = latencyMeasure(
+        ids.map((id) => pipeline.visible.get(id)! - sentAt.get(id)!),
+        {
+          syncs: ids.length,
+          'records per sync': latencySyncs[0]!.frames.length - 2,
+          'interval (ms)': intervalMs,
+          'sent late': late,
+        },
+      )
     }
     await producer.disconnect()
     const stopped = await pipeline.stop(120_000)
     const facts: Record<string, string> = { ...stopped.facts }
     const retries = await concurrentTransactionRetries(logPath)
-    if (retries > 0) facts[`stream: ${script.replace(/-child\.ts$/, '')} log`] = `${retries} sends retried after CONCURRENT_TRANSACTIONS (the previous transaction still completing; kafkajs backs off >= 300 ms each time)`
+    if (retries > 0)
+      facts[`stream: ${script.replace(/-child\.ts$/, '')} log`] =
+        `${retries} sends retried after CONCURRENT_TRANSACTIONS (the previous transaction still completing; kafkajs backs off >= 300 ms each time)`
     return { throughput, latency, peakRss: Math.max(pipeline.sampler.peak, stopped.peakRss), facts }
   } catch (e) {
     pipeline.kill()
@@ -225,7 +261,9 @@ async function runPipeline(
 async function concurrentTransactionRetries(logPath: string): Promise<number> {
   try {
     const text = await readFile(logPath, 'utf8')
-    return text.split('\n').filter((l) => l.includes('Failed to send messages') && l.includes('concurrent operation on the same transaction')).length
+    return text
+      .split('\n')
+      .filter((l) => l.includes('Failed to send messages') && l.includes('concurrent operation on the same transaction')).length
   } catch {
     return 0
   }
@@ -246,7 +284,11 @@ async function leadersOf(admin: Admin, topics: readonly string[], timeoutMs: num
   for (;;) {
     try {
       const meta = await admin.fetchTopicMetadata({ topics: [...topics] })
-      if (meta.topics.length === topics.length && meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return
+      if (
+        meta.topics.length === topics.length &&
+        meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+      )
+        return
     } catch (e) {
       if (performance.now() > deadline) throw e
     }
@@ -256,7 +298,14 @@ async function leadersOf(admin: Admin, topics: readonly string[], timeoutMs: num
 }
 
 /** Regroups the last night's record events into small delta syncs (cycling through them when there are too few). */
-function latencyEvents(records: readonly ChangeEvent[], tenants: readonly string[], syncs: number, perSync: number, night: string, runId: string): ChangeEvent[][] {
+function latencyEvents(
+  records: readonly ChangeEvent[],
+  tenants: readonly string[],
+  syncs: number,
+  perSync: number,
+  night: string,
+  runId: string,
+): ChangeEvent[][] {
   if (records.length === 0) return []
   const byTenant = new Map<string, ChangeEvent[]>()
   for (const r of records) byTenant.set(r.tenant, [...(byTenant.get(r.tenant) ?? []), r])
@@ -299,7 +348,10 @@ async function measure(spec: ChildSpec, brokers: string, registry: string): Prom
   try {
     await step('creating the topics', async () => {
       await ensureTopics(admin, config.kafka, logger)
-      await admin.createTopics({ topics: rawTopics.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })), waitForLeaders: false })
+      await admin.createTopics({
+        topics: rawTopics.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
+        waitForLeaders: false,
+      })
       await leadersOf(admin, rawTopics, 60_000)
     })
     const serde = new AvroSerde(config.registry.url, logger)
@@ -318,7 +370,11 @@ async function measure(spec: ChildSpec, brokers: string, registry: string): Prom
         if (item.kind !== 'event') throw new Error(`night ${night} line ${line}: ${item.message}`)
         const e = item.event
         if (e.type === 'SyncEnded') throughputSyncs.push(e.syncId)
-        await writer.write({ key: Buffer.from(e.tenant), value: await serde.encodeChangeEvent(e), endOf: e.type === 'SyncEnded' ? e.syncId : '' })
+        await writer.write({
+          key: Buffer.from(e.tenant),
+          value: await serde.encodeChangeEvent(e),
+          endOf: e.type === 'SyncEnded' ? e.syncId : '',
+        })
       }
     }
     await writer.close()
@@ -329,11 +385,19 @@ async function measure(spec: ChildSpec, brokers: string, registry: string): Prom
       const item = parseNdjsonLine(text, ++line)
       if (item.kind === 'event' && (item.event.type === 'RecordChanged' || item.event.type === 'RecordUnreadable')) records.push(item.event)
     }
-    const grouped = latencyEvents(records, dataset.tenants, bs.latencySyncs, bs.latencySyncRecords, dataset.perNight[lastNight - 1]!.occurredAt, runId)
+    const grouped = latencyEvents(
+      records,
+      dataset.tenants,
+      bs.latencySyncs,
+      bs.latencySyncRecords,
+      dataset.perNight[lastNight - 1]!.occurredAt,
+      runId,
+    )
     const latencySyncs: LatencySync[] = []
     for (const events of grouped) {
       const frames: Frame[] = []
-      for (const e of events) frames.push({ key: Buffer.from(e.tenant), value: await serde.encodeChangeEvent(e), endOf: e.type === 'SyncEnded' ? e.syncId : '' })
+      for (const e of events)
+        frames.push({ key: Buffer.from(e.tenant), value: await serde.encodeChangeEvent(e), endOf: e.type === 'SyncEnded' ? e.syncId : '' })
       latencySyncs.push({ syncId: events[0]!.syncId, frames })
     }
     const recycled = records.length < bs.latencySyncs * bs.latencySyncRecords
@@ -341,23 +405,66 @@ async function measure(spec: ChildSpec, brokers: string, registry: string): Prom
     const args: PipelineArgs = { brokers, registry, prefix, group, dataDir: join(spec.workDir, 'synclog-data') }
     await mkdir(args.dataDir, { recursive: true })
     const events = writer.count
-    const base = await step('the raw kafkajs pipe', () => runPipeline(kafka, 'raw-pipe-child.ts', args, rawTopics[0]!, framesPath, events, throughputSyncs, latencySyncs, bs.latencyIntervalMs, join(spec.workDir, 'raw-pipe.log'), spec))
-    const fig = await step('the synclog services', () => runPipeline(kafka, 'services-child.ts', args, topics.changeEvents, framesPath, events, throughputSyncs, latencySyncs, bs.latencyIntervalMs, join(spec.workDir, 'services.log'), spec))
+    const base = await step('the raw kafkajs pipe', () =>
+      runPipeline(
+        kafka,
+        'raw-pipe-child.ts',
+        args,
+        rawTopics[0]!,
+        framesPath,
+        events,
+        throughputSyncs,
+        latencySyncs,
+        bs.latencyIntervalMs,
+        join(spec.workDir, 'raw-pipe.log'),
+        spec,
+      ),
+    )
+    const fig = await step('the synclog services', () =>
+      runPipeline(
+        kafka,
+        'services-child.ts',
+        args,
+        topics.changeEvents,
+        framesPath,
+        events,
+        throughputSyncs,
+        latencySyncs,
+        bs.latencyIntervalMs,
+        join(spec.workDir, 'services.log'),
+        spec,
+      ),
+    )
 
-    const rows: RowPart[] = [{
-      key: 'stream-throughput', label: 'stream: end to end (publish -> visible in ClickHouse)', kind: 'rate', unit: 'events/s',
-      figure: fig.throughput, baseline: base.throughput, figureRss: fig.peakRss, baselineRss: base.peakRss,
-    }]
+    const rows: RowPart[] = [
+      {
+        key: 'stream-throughput',
+        label: 'stream: end to end (publish -> visible in ClickHouse)',
+        kind: 'rate',
+        unit: 'events/s',
+        figure: fig.throughput,
+        baseline: base.throughput,
+        figureRss: fig.peakRss,
+        baselineRss: base.peakRss,
+      },
+    ]
     if (fig.latency && base.latency) {
       rows.push({
-        key: 'stream-latency', label: 'stream: latency of a small sync (publish -> visible)', kind: 'latency', unit: 'ms',
-        figure: fig.latency, baseline: base.latency, figureRss: fig.peakRss, baselineRss: base.peakRss,
+        key: 'stream-latency',
+        label: 'stream: latency of a small sync (publish -> visible)',
+        kind: 'latency',
+        unit: 'ms',
+        figure: fig.latency,
+        baseline: base.latency,
+        figureRss: fig.peakRss,
+        baselineRss: base.peakRss,
       })
     }
     return {
       rows,
       facts: {
-        ...fig.facts, ...base.facts,
+        ...fig.facts,
+        ...base.facts,
         'stream input': `${events} change events (nights ${throughputNights.join(', ')}) in ${throughputSyncs.length} syncs; latency: ${latencySyncs.length} syncs of ${bs.latencySyncRecords} records from night ${lastNight}${recycled ? ' (records reused: later copies are No Change)' : ''}, one every ${bs.latencyIntervalMs} ms`,
         'stream topics': `${PARTITIONS} partitions, replication 1, prefix ${prefix}`,
       },
@@ -380,7 +487,11 @@ export async function runStream(spec: ChildSpec): Promise<ChildResult> {
   if (!external) {
     const version = await javaVersion()
     if (version === null) {
-      return { rows: [], skipped: 'Java was not found: scripts/services.sh runs Kafka and the schema registry on java 17+. Install a JDK, or pass --brokers and --registry of services that are already running.' }
+      return {
+        rows: [],
+        skipped:
+          'Java was not found: scripts/services.sh runs Kafka and the schema registry on java 17+. Install a JDK, or pass --brokers and --registry of services that are already running.',
+      }
     }
     java = version
     const missing: Service[] = []
@@ -403,7 +514,9 @@ export async function runStream(spec: ChildSpec): Promise<ChildResult> {
     ...result,
     facts: {
       ...result.facts,
-      'stream services': external ? `external: ${brokers}, ${registry}` : `scripts/services.sh (${started.length === 0 ? 'already running, left running' : `started ${started.join(' and ')} for this run, stopped after`}); ${java}`,
+      'stream services': external
+        ? `external: ${brokers}, ${registry}`
+        : `scripts/services.sh (${started.length === 0 ? 'already running, left running' : `started ${started.join(' and ')} for this run, stopped after`}); ${java}`,
     },
   }
 }

@@ -10,7 +10,13 @@ import { percentile } from '../stats.js'
 
 type Role = 'processor' | 'projector'
 
-interface BatchEvent { readonly role: Role; readonly kind: 'start' | 'end'; readonly at: number; readonly duration: number; readonly size: number }
+interface BatchEvent {
+  readonly role: Role
+  readonly kind: 'start' | 'end'
+  readonly at: number
+  readonly duration: number
+  readonly size: number
+}
 
 export class BatchTrace {
   private events: BatchEvent[] = []
@@ -20,7 +26,8 @@ export class BatchTrace {
       if (e.payload.batchSize > 0) this.events.push({ role, kind: 'start', at: e.timestamp, duration: 0, size: e.payload.batchSize })
     })
     consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-      if (e.payload.batchSize > 0) this.events.push({ role, kind: 'end', at: e.timestamp, duration: e.payload.duration, size: e.payload.batchSize })
+      if (e.payload.batchSize > 0)
+        this.events.push({ role, kind: 'end', at: e.timestamp, duration: e.payload.duration, size: e.payload.batchSize })
     })
   }
 
@@ -40,10 +47,13 @@ export class BatchTrace {
       for (const t of processorEnds) if (t <= start.at) latest = t
       if (Number.isFinite(latest)) handoffs.push(start.at - latest)
     }
-    const stat = (xs: readonly number[]): string => (xs.length === 0 ? '–' : `p50 ${percentile(xs, 50).toFixed(0)} ms, p95 ${percentile(xs, 95).toFixed(0)} ms`)
-    return `processor batch (decode, fold, one transaction) ${stat(processor.map((e) => e.duration))} over ${processor.length} batches; `
-      + `processor batch end -> projector batch start ${stat(handoffs)}; `
-      + `projector batch (decode, ClickHouse write, offset commit) ${stat(projector.map((e) => e.duration))} over ${projector.length} batches`
+    const stat = (xs: readonly number[]): string =>
+      xs.length === 0 ? '–' : `p50 ${percentile(xs, 50).toFixed(0)} ms, p95 ${percentile(xs, 95).toFixed(0)} ms`
+    return (
+      `processor batch (decode, fold, one transaction) ${stat(processor.map((e) => e.duration))} over ${processor.length} batches; ` +
+      `processor batch end -> projector batch start ${stat(handoffs)}; ` +
+      `projector batch (decode, ClickHouse write, offset commit) ${stat(projector.map((e) => e.duration))} over ${projector.length} batches`
+    )
   }
 }
 

@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   await pipe.run({
     eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
       const messages: Message[] = batch.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers }))
-      for (let i = 0; i < messages.length; i += SEND_CHUNK) await producer.send({ topic: rawOut, acks: -1, messages: messages.slice(i, i + SEND_CHUNK) })
+      for (let i = 0; i < messages.length; i += SEND_CHUNK)
+        await producer.send({ topic: rawOut, acks: -1, messages: messages.slice(i, i + SEND_CHUNK) })
       piped += messages.length
       resolveOffset(batch.lastOffset())
       await heartbeat()
@@ -63,16 +64,25 @@ async function main(): Promise<void> {
   while (joined < 2) await new Promise((r) => setTimeout(r, 50))
   await send({ type: 'ready' })
 
-  await new Promise<void>((resolve) => process.on('message', (m: ToPipeline) => {
-    if (m.type === 'stop') resolve()
-  }))
+  await new Promise<void>((resolve) =>
+    process.on('message', (m: ToPipeline) => {
+      if (m.type === 'stop') resolve()
+    }),
+  )
   await pipe.disconnect()
   await sink.disconnect()
   await producer.disconnect()
-  await send({ type: 'stopped', peakRss: ownPeakRss(), facts: { 'stream: raw kafkajs pipe': `${piped} messages piped, ${seen} read back` } })
+  await send({
+    type: 'stopped',
+    peakRss: ownPeakRss(),
+    facts: { 'stream: raw kafkajs pipe': `${piped} messages piped, ${seen} read back` },
+  })
 }
 
-main().then(() => process.exit(0), async (e: unknown) => {
-  await send({ type: 'failed', message: e instanceof Error ? e.stack ?? e.message : String(e) })
-  process.exit(1)
-})
+main().then(
+  () => process.exit(0),
+  async (e: unknown) => {
+    await send({ type: 'failed', message: e instanceof Error ? (e.stack ?? e.message) : String(e) })
+    process.exit(1)
+  },
+)

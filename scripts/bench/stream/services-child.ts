@@ -38,7 +38,10 @@ class TimedStore extends SyncLogStore {
 
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '{}') as PipelineArgs
-  const config = loadConfig({ data: args.dataDir, brokers: args.brokers, registry: args.registry, logLevel: 'warn' }, { SYNCLOG_TOPIC_PREFIX: args.prefix })
+  const config = loadConfig(
+    { data: args.dataDir, brokers: args.brokers, registry: args.registry, logLevel: 'warn' },
+    { SYNCLOG_TOPIC_PREFIX: args.prefix },
+  )
   const logger = createLogger({ level: 'warn', pretty: false })
   const trace = new BatchTrace()
   const kafka = tracedKafka(createKafka(config, logger), trace)
@@ -47,19 +50,35 @@ async function main(): Promise<void> {
   await migrate(ch.client, logger)
   const store = new TimedStore(ch.client, logger)
   const metrics = new StreamMetrics()
-  const projector = new ProjectorService({ kafka, serde, topics, groupId: `${args.group}-projector`, store, logger: logger.child({ component: 'projector' }), metrics })
+  const projector = new ProjectorService({
+    kafka,
+    serde,
+    topics,
+    groupId: `${args.group}-projector`,
+    store,
+    logger: logger.child({ component: 'projector' }),
+    metrics,
+  })
   const processor = new ProcessorService({
-    kafka, serde, topics, groupId: `${args.group}-processor`, foldOptions: foldOptionsOf(config), logger: logger.child({ component: 'processor' }), metrics,
+    kafka,
+    serde,
+    topics,
+    groupId: `${args.group}-processor`,
+    foldOptions: foldOptionsOf(config),
+    logger: logger.child({ component: 'processor' }),
+    metrics,
   })
   await projector.start()
   await processor.start()
   while (!metrics.ready) await new Promise((r) => setTimeout(r, 50))
   await send({ type: 'ready' })
 
-  await new Promise<void>((resolve) => process.on('message', (m: ToPipeline) => {
-    if (m.type === 'mark') trace.reset()
-    else resolve()
-  }))
+  await new Promise<void>((resolve) =>
+    process.on('message', (m: ToPipeline) => {
+      if (m.type === 'mark') trace.reset()
+      else resolve()
+    }),
+  )
   await processor.stop()
   await projector.stop()
   const count = async (query: string): Promise<string> => {
@@ -68,15 +87,19 @@ async function main(): Promise<void> {
     return String(row?.n ?? '?')
   }
   const facts = {
-    'stream: synclog services': `${metrics.eventsProcessed} change events folded, ${metrics.rowsProjected} sync-log events projected, ${metrics.deadLetters} dead letters; `
-      + `ClickHouse holds ${await count('SELECT count() AS n FROM sync_log FINAL')} log rows of ${await count('SELECT count() AS n FROM sync_runs FINAL')} syncs`,
+    'stream: synclog services':
+      `${metrics.eventsProcessed} change events folded, ${metrics.rowsProjected} sync-log events projected, ${metrics.deadLetters} dead letters; ` +
+      `ClickHouse holds ${await count('SELECT count() AS n FROM sync_log FINAL')} log rows of ${await count('SELECT count() AS n FROM sync_runs FINAL')} syncs`,
     'stream: synclog latency breakdown (latency phase, from kafkajs batch events)': trace.summary(),
   }
   await ch.close()
   await send({ type: 'stopped', peakRss: ownPeakRss(), facts })
 }
 
-main().then(() => process.exit(0), async (e: unknown) => {
-  await send({ type: 'failed', message: e instanceof Error ? e.stack ?? e.message : String(e) })
-  process.exit(1)
-})
+main().then(
+  () => process.exit(0),
+  async (e: unknown) => {
+    await send({ type: 'failed', message: e instanceof Error ? (e.stack ?? e.message) : String(e) })
+    process.exit(1)
+  },
+)

@@ -12,7 +12,11 @@ const SCRIPT = join(REPO, 'scripts', 'services.sh')
 
 export type Service = 'kafka' | 'registry'
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
 
 function run(file: string, args: readonly string[], timeoutMs: number): Promise<Run> {
   return new Promise((resolve) => {

@@ -7,7 +7,8 @@ import { contextOf } from '../context.js'
 import { terminalText } from '../../export/terminal-text.js'
 
 function register(program: Command, verb: Decision): void {
-  program.command(verb)
+  program
+    .command(verb)
     .description(verb === 'approve' ? 'Apply a sync that is On Hold' : 'Discard a sync that is On Hold; the state stays as before it')
     .argument('<syncId>')
     .option('--by <name>', 'who decides (recorded with the sync, which API tokens read)', 'an operator')
@@ -17,7 +18,9 @@ function register(program: Command, verb: Decision): void {
       if (outcome.kind === 'not-found') throw new SynclogError('SYNC_NOT_FOUND', `no sync ${syncId}; list them with: synclog syncs`)
       if (outcome.kind === 'not-on-hold') throw new SynclogError('SYNC_NOT_ON_HOLD', `sync ${syncId} is ${outcome.status}, not On Hold`)
       if (outcome.kind === 'sent') {
-        ctx.stdout.write(`Sync ${terminalText(syncId)}: the decision is published to the stream; its status changes once the processor has folded it (synclog syncs).\n`)
+        ctx.stdout.write(
+          `Sync ${terminalText(syncId)}: the decision is published to the stream; its status changes once the processor has folded it (synclog syncs).\n`,
+        )
         return
       }
       ctx.stdout.write(`Sync ${terminalText(syncId)} is now ${outcome.status ?? 'unchanged'}.\n`)

@@ -20,8 +20,16 @@ import { makeDirectory } from '../../paths/make-directory.js'
 
 const MARKER = 'SYNCLOG-DEMO'
 const DEMO_ACTIONS = [
-  'Created Roster', 'Deleted Roster', 'Updated Roster Start Date', 'Updated Roster End Date', 'Updated Section Data',
-  'Invalidated Section', 'Skipped', 'Invalid', 'Merged', 'Excluded',
+  'Created Roster',
+  'Deleted Roster',
+  'Updated Roster Start Date',
+  'Updated Roster End Date',
+  'Updated Section Data',
+  'Invalidated Section',
+  'Skipped',
+  'Invalid',
+  'Merged',
+  'Excluded',
 ]
 const TENANT = 'emerson'
 
@@ -30,7 +38,10 @@ async function resetDemoDir(dir: string): Promise<void> {
   if (existsSync(dir)) {
     const entries = await readdir(dir)
     if (entries.length > 0 && !entries.includes(MARKER)) {
-      throw new SynclogError('USAGE', `${dir} is not empty and was not made by synclog demo; pass --data <new dir> to run the demo elsewhere`)
+      throw new SynclogError(
+        'USAGE',
+        `${dir} is not empty and was not made by synclog demo; pass --data <new dir> to run the demo elsewhere`,
+      )
     }
     await rm(dir, { recursive: true, force: true })
   }
@@ -39,7 +50,8 @@ async function resetDemoDir(dir: string): Promise<void> {
 }
 
 export function registerDemo(program: Command): void {
-  program.command('demo')
+  program
+    .command('demo')
     .description('Generate a small district with two nightly OneRoster exports, import both and show what changed')
     .option('--seed <n>', 'seed of the generated district', '7')
     .addHelpText('after', '\nThe demo works in ./synclog-demo (or --data), which it rebuilds on every run.')
@@ -57,7 +69,9 @@ export function registerDemo(program: Command): void {
       const input2 = join(dir, 'input', 'night2')
       await writeOneRosterBundle(input1, night1)
       await writeOneRosterBundle(input2, night2)
-      out.write(`Generated ${district}: ${night1.users.length} users, ${night1.classes.length} sections, ${night1.enrollments.length} enrollments.\n`)
+      out.write(
+        `Generated ${district}: ${night1.users.length} users, ${night1.classes.length} sections, ${night1.enrollments.length} enrollments.\n`,
+      )
       out.write(`Night 2 changes:\n${story.map((s) => `  - ${s}`).join('\n')}\n\n`)
 
       await ctx.withPipeline('demo', async (pipeline) => {
@@ -70,26 +84,35 @@ export function registerDemo(program: Command): void {
         if (summary) await table.summary(out, summary)
         out.write('\n== Night 2 in the sync log (a few rows of each action) ==\n')
         const sample = []
-        for (const action of DEMO_ACTIONS) sample.push(...(await pipeline.store.queryLog(UNSCOPED, { syncId: second.syncId, actions: [action] }, { limit: 3 })).rows)
+        for (const action of DEMO_ACTIONS)
+          sample.push(...(await pipeline.store.queryLog(UNSCOPED, { syncId: second.syncId, actions: [action] }, { limit: 3 })).rows)
         await table.logPage(out, sample)
         const xlsx = join(dir, 'sync-log.xlsx')
         const rows = await writeLogXlsx(xlsx, pipeline.store.streamLog(UNSCOPED, { tenant: TENANT, from: '1900-01-01' }))
-        const reports = await writeSyncReports(join(dir, 'reports'), second.syncId, await pipeline.store.reportRows(UNSCOPED, second.syncId))
+        const reports = await writeSyncReports(
+          join(dir, 'reports'),
+          second.syncId,
+          await pipeline.store.reportRows(UNSCOPED, second.syncId),
+        )
         out.write(`\nWrote ${rel(xlsx)} (${rows} rows) and ${reports.length} error report(s) in ${rel(join(dir, 'reports'))}/.\n`)
-        out.write([
-          '', 'Try next:',
-          `  npx synclog syncs --data ${rel(dir)}`,
-          `  npx synclog summary ${second.syncId} --by-school --data ${rel(dir)}`,
-          `  npx synclog log --data ${rel(dir)} --action "Deleted Roster"`,
-          `  npx synclog log --data ${rel(dir)} --contains studentName=smi --format json`,
-          `  npx synclog drilldown ${second.syncId} --entity enrollment --outcome Deleted --school ${school} --data ${rel(dir)}`,
-          `  npx synclog history --student <student number> --data ${rel(dir)}`,
-          `  npx synclog import <your OneRoster folder or zip> --tenant <district>   (uses ./synclog-data)`,
-          '', 'Review it in a browser (the web page at http://127.0.0.1:8080/ signs in with the token):',
-          `  npx synclog token create --name me --tenant ${TENANT} --data ${rel(dir)}`,
-          `  npx synclog serve --data ${rel(dir)}`,
-          '',
-        ].join('\n'))
+        out.write(
+          [
+            '',
+            'Try next:',
+            `  npx synclog syncs --data ${rel(dir)}`,
+            `  npx synclog summary ${second.syncId} --by-school --data ${rel(dir)}`,
+            `  npx synclog log --data ${rel(dir)} --action "Deleted Roster"`,
+            `  npx synclog log --data ${rel(dir)} --contains studentName=smi --format json`,
+            `  npx synclog drilldown ${second.syncId} --entity enrollment --outcome Deleted --school ${school} --data ${rel(dir)}`,
+            `  npx synclog history --student <student number> --data ${rel(dir)}`,
+            `  npx synclog import <your OneRoster folder or zip> --tenant <district>   (uses ./synclog-data)`,
+            '',
+            'Review it in a browser (the web page at http://127.0.0.1:8080/ signs in with the token):',
+            `  npx synclog token create --name me --tenant ${TENANT} --data ${rel(dir)}`,
+            `  npx synclog serve --data ${rel(dir)}`,
+            '',
+          ].join('\n'),
+        )
         ctx.setExitCode(Math.max(first.exitCode, second.exitCode))
       })
     })

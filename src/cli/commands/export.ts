@@ -66,7 +66,8 @@ function printResult(ctx: CliContext, result: ExportRunResult): void {
 }
 
 export function registerExport(program: Command): void {
-  program.command('export')
+  program
+    .command('export')
     .description(`Scheduled export: the log rows of the syncs that finished since this export last ran, as ${formatLabels()} files`)
     .requiredOption('--name <name>', "the export's name: its checkpoint and the prefix of its files (letters, digits, . _ -)")
     .requiredOption('--out <dir>', 'directory to write the files into (created if missing)')
@@ -76,7 +77,10 @@ export function registerExport(program: Command): void {
     .option('--tenant <district>', 'only syncs of this tenant')
     .option('--school <schoolId>', 'only rows of this school (on --side)')
     .option('--app <name>', 'only syncs of this source application')
-    .option('--since <date>', 'never export syncs that started before this date (YYYY-MM-DD); bounds the first run and is kept for later ones')
+    .option(
+      '--since <date>',
+      'never export syncs that started before this date (YYYY-MM-DD); bounds the first run and is kept for later ones',
+    )
     .option('--dry-run', 'list the files it would write, without writing them or advancing the checkpoint')
     .addHelpText('after', HELP_AFTER)
     .action(async (opts: ExportOptions, cmd: Command) => {
@@ -90,22 +94,42 @@ export function registerExport(program: Command): void {
       const progress = ctx.progress(ctx.logger, `export ${opts.name}`)
       let result: ExportRunResult
       try {
-        result = await ctx.withStore('export', (store) => runScheduledExport(store, {
-          name: opts.name, outDir, dataDir: ctx.config.dataDir, format, perSchool: opts.perSchool ?? false, side,
-          tenant: opts.tenant, school: opts.school, app: opts.app, since: opts.since, dryRun: opts.dryRun ?? false,
-        }, {
-          logger: ctx.logger,
-          now: Date.now,
-          onProgress: (p) => progress.update({ file: p.file, rows: p.rows, bytes: p.done, totalBytes: p.total }),
-        }), 'writes')
+        result = await ctx.withStore(
+          'export',
+          (store) =>
+            runScheduledExport(
+              store,
+              {
+                name: opts.name,
+                outDir,
+                dataDir: ctx.config.dataDir,
+                format,
+                perSchool: opts.perSchool ?? false,
+                side,
+                tenant: opts.tenant,
+                school: opts.school,
+                app: opts.app,
+                since: opts.since,
+                dryRun: opts.dryRun ?? false,
+              },
+              {
+                logger: ctx.logger,
+                now: Date.now,
+                onProgress: (p) => progress.update({ file: p.file, rows: p.rows, bytes: p.done, totalBytes: p.total }),
+              },
+            ),
+          'writes',
+        )
       } catch (e) {
         progress.stop()
         if (isSynclogError(e, 'USAGE') || isSynclogError(e, 'DATA_DIR_LOCKED')) throw e
         ctx.logger.error({ err: e, export: opts.name }, 'export failed')
         // A damaged checkpoint stops every run until it is fixed; anything else, the next run retries.
         const next = isSynclogError(e, 'STATE_CORRUPT') ? '' : ': the next run exports these rows'
-        ctx.stderr.write(`synclog: export '${opts.name}' failed: ${terminalText((e as Error).message)}\n`
-          + `No file of this run was kept and its checkpoint is unchanged${next}.\n`)
+        ctx.stderr.write(
+          `synclog: export '${opts.name}' failed: ${terminalText((e as Error).message)}\n` +
+            `No file of this run was kept and its checkpoint is unchanged${next}.\n`,
+        )
         ctx.setExitCode(EXIT.error)
         return
       }

@@ -27,7 +27,11 @@ export interface ImportResult {
 export async function importBundle(ctx: CliContext, pipeline: EmbeddedPipeline, path: string, opts: ImportOptions): Promise<ImportResult> {
   const format = parseFormat(opts.format, 'summary')
   const { syncId, summary } = await importOneBundle(pipeline, {
-    path, tenant: opts.tenant, app: opts.app, config: ctx.config, logger: ctx.logger,
+    path,
+    tenant: opts.tenant,
+    app: opts.app,
+    config: ctx.config,
+    logger: ctx.logger,
     progress: (log) => (opts.quiet ? undefined : ctx.progress(log, 'Importing')),
   })
   if (!opts.quiet) {
@@ -41,16 +45,30 @@ async function printNextSteps(ctx: CliContext, pipeline: EmbeddedPipeline, syncI
   const problems = await pipeline.store.reportRows(UNSCOPED, syncId)
   if (problems.length > 0) {
     ctx.stdout.write(`\n${problems.length} record problem(s); the first ${Math.min(10, problems.length)}:\n`)
-    ctx.stdout.write(`${formatTextTable(problems.slice(0, 10) as unknown as Record<string, string>[], [
-      ['outcome', 'Outcome'], ['entity', 'Entity'], ['sourcedId', 'Sourced ID'], ['field', 'Field'], ['message', 'Message'],
-    ], { maxWidth: 70 })}\n`)
+    ctx.stdout.write(
+      `${formatTextTable(
+        problems.slice(0, 10) as unknown as Record<string, string>[],
+        [
+          ['outcome', 'Outcome'],
+          ['entity', 'Entity'],
+          ['sourcedId', 'Sourced ID'],
+          ['field', 'Field'],
+          ['message', 'Message'],
+        ],
+        { maxWidth: 70 },
+      )}\n`,
+    )
   }
-  ctx.stdout.write(`\nNext: synclog summary ${terminalText(syncId)} --by-school · synclog log --sync ${syncId} · synclog report ${syncId} --out reports/\n`)
-  if (status === 'On Hold') ctx.stdout.write(`This sync is On Hold: review it, then run synclog approve ${syncId} or synclog reject ${syncId}.\n`)
+  ctx.stdout.write(
+    `\nNext: synclog summary ${terminalText(syncId)} --by-school · synclog log --sync ${syncId} · synclog report ${syncId} --out reports/\n`,
+  )
+  if (status === 'On Hold')
+    ctx.stdout.write(`This sync is On Hold: review it, then run synclog approve ${syncId} or synclog reject ${syncId}.\n`)
 }
 
 export function registerImport(program: Command): void {
-  program.command('import')
+  program
+    .command('import')
     .description('Import a OneRoster 1.1/1.2 CSV export (folder or .zip with manifest.csv) as one sync of a tenant')
     .argument('<path>', 'folder or .zip holding manifest.csv and the CSV files')
     .requiredOption('--tenant <district>', 'the district whose SIS produced the export')

@@ -39,13 +39,22 @@ interface EventSource {
 
 async function bundleSource(ctx: CliContext, path: string, opts: PublishCommandOptions, progress: Progress): Promise<EventSource> {
   const tenant = opts.tenant
-  if (tenant === undefined) throw new SynclogError('USAGE', `--tenant is required to publish a OneRoster bundle (${path}); an .ndjson file names its tenants itself`)
+  if (tenant === undefined)
+    throw new SynclogError(
+      'USAGE',
+      `--tenant is required to publish a OneRoster bundle (${path}); an .ndjson file names its tenants itself`,
+    )
   checkTenant(tenant, '--tenant')
   const now = new Date()
   const syncId = syncIdFor(tenant, await inputFingerprint(path, now, ctx.config.limits), now)
   const log = ctx.logger.child({ tenant, syncId })
   const events = readOneRosterBundle({
-    path, tenant, syncId, app: opts.app ?? DEFAULT_APP, occurredAt: now.toISOString(), limits: ctx.config.limits,
+    path,
+    tenant,
+    syncId,
+    app: opts.app ?? DEFAULT_APP,
+    occurredAt: now.toISOString(),
+    limits: ctx.config.limits,
     onProgress: (p) => progress.update(p),
     onIssue: (issue) => log.warn({ file: issue.file, line: issue.line, field: issue.field }, issue.message),
   })
@@ -75,7 +84,11 @@ async function prepareTopics(ctx: CliContext, kafka: Kafka): Promise<void> {
 }
 
 /** Publishes the events at `path`; returns what was sent. */
-export async function publishPath(ctx: CliContext, path: string, opts: PublishCommandOptions): Promise<PublishResult & { topic: string; skipped: number }> {
+export async function publishPath(
+  ctx: CliContext,
+  path: string,
+  opts: PublishCommandOptions,
+): Promise<PublishResult & { topic: string; skipped: number }> {
   const progress = createProgress(ctx.logger, 'Publishing')
   const source = isNdjson(path) ? ndjsonSource(ctx, path, opts) : await bundleSource(ctx, path, opts, progress)
   const kafka = createKafka(ctx.config, ctx.logger, { retry: COMMAND_RETRY })
@@ -99,19 +112,25 @@ export async function publishPath(ctx: CliContext, path: string, opts: PublishCo
 }
 
 export function registerPublish(program: Command): void {
-  program.command('publish')
-    .description('Publish change events to Kafka for the stream services: a OneRoster bundle as one sync of a tenant, or change events as JSON lines')
+  program
+    .command('publish')
+    .description(
+      'Publish change events to Kafka for the stream services: a OneRoster bundle as one sync of a tenant, or change events as JSON lines',
+    )
     .argument('<path>', 'a OneRoster folder or .zip (with --tenant), or an .ndjson file of change events')
     .option('--tenant <district>', 'the district whose SIS produced the bundle (bundles only)')
     .option('--app <name>', `source application recorded with the sync (bundles only; default ${DEFAULT_APP})`)
-    .addHelpText('after', [
-      '',
-      'Kafka and the schema registry come from the global --brokers and --registry flags',
-      '(env SYNCLOG_KAFKA_BROKERS, SYNCLOG_REGISTRY_URL). Topics are created and schemas',
-      'registered when missing. Events are keyed by tenant: one tenant stays in order.',
-      'Unreadable .ndjson lines are reported on stderr as file:line and skipped.',
-      'Exit codes: 0 published, 1 error.',
-    ].join('\n'))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Kafka and the schema registry come from the global --brokers and --registry flags',
+        '(env SYNCLOG_KAFKA_BROKERS, SYNCLOG_REGISTRY_URL). Topics are created and schemas',
+        'registered when missing. Events are keyed by tenant: one tenant stays in order.',
+        'Unreadable .ndjson lines are reported on stderr as file:line and skipped.',
+        'Exit codes: 0 published, 1 error.',
+      ].join('\n'),
+    )
     .action(async (path: string, opts: PublishCommandOptions, cmd: Command) => {
       const ctx = contextOf(cmd)
       const result = await publishPath(ctx, path, opts)

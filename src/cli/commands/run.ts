@@ -10,12 +10,21 @@ import { contextOf } from '../context.js'
 import { nextStopSignal } from '../../process/stop-signal.js'
 
 export function registerRun(program: Command): void {
-  program.command('run')
-    .description('Run the stream services: the processor (change events -> sync-log events, exactly once) and/or the projector (sync-log events -> ClickHouse)')
-    .argument('<role>', `${STREAM_ROLES.join(' | ')} (both in one process, for small installs; to read the log while they run on the embedded store, use synclog serve --stream)`)
+  program
+    .command('run')
+    .description(
+      'Run the stream services: the processor (change events -> sync-log events, exactly once) and/or the projector (sync-log events -> ClickHouse)',
+    )
+    .argument(
+      '<role>',
+      `${STREAM_ROLES.join(' | ')} (both in one process, for small installs; to read the log while they run on the embedded store, use synclog serve --stream)`,
+    )
     .option('--http-port <port>', 'port of /healthz, /readyz and /metrics (0 = none)', '9464')
     .option('--group <name>', 'consumer group prefix (one per deployment)', 'synclog')
-    .addHelpText('after', '\nStops cleanly on SIGTERM or SIGINT (also when started with npx and npm is stopped): the batch in flight is committed or aborted, offsets and connections closed.')
+    .addHelpText(
+      'after',
+      '\nStops cleanly on SIGTERM or SIGINT (also when started with npx and npm is stopped): the batch in flight is committed or aborted, offsets and connections closed.',
+    )
     .action(async (roleName: string, opts: { httpPort: string; group: string }, cmd: Command) => {
       const role = parseStreamRole(roleName)
       const metricsPort = parseMetricsPort(opts.httpPort, '--http-port')

@@ -23,7 +23,8 @@ function sqlAndParams(words: readonly string[]): { sql: string; params: Record<s
     const word = words[i]!
     const match = PARAM.exec(word)
     if (match === null) {
-      if (word.startsWith('--')) throw new SynclogError('USAGE', `unknown option '${word}'; query parameters are given as --param_<name>=<value>`)
+      if (word.startsWith('--'))
+        throw new SynclogError('USAGE', `unknown option '${word}'; query parameters are given as --param_<name>=<value>`)
       positional.push(word)
       continue
     }
@@ -40,16 +41,25 @@ function sqlAndParams(words: readonly string[]): { sql: string; params: Record<s
     }
   }
   if (positional.length !== 1) {
-    throw new SynclogError('USAGE', `give the query as one argument in quotes: synclog sql "SELECT count() FROM sync_log FINAL" (got ${positional.length} arguments)`)
+    throw new SynclogError(
+      'USAGE',
+      `give the query as one argument in quotes: synclog sql "SELECT count() FROM sync_log FINAL" (got ${positional.length} arguments)`,
+    )
   }
   return { sql: positional[0]!, params }
 }
 
 export function registerSql(program: Command): void {
-  program.command('sql')
-    .description('run a read-only SQL query (SELECT, EXPLAIN, DESCRIBE, SHOW TABLES, EXISTS) on synclog\'s tables; parameters as --param_<name>=<value> (see docs/analysts.md)')
+  program
+    .command('sql')
+    .description(
+      "run a read-only SQL query (SELECT, EXPLAIN, DESCRIBE, SHOW TABLES, EXISTS) on synclog's tables; parameters as --param_<name>=<value> (see docs/analysts.md)",
+    )
     .argument('<query>', 'the query, in quotes; a FORMAT clause chooses the output format')
-    .option('--format <format>', 'ClickHouse output format when the query has no FORMAT clause (default: PrettyCompact on a terminal, TabSeparatedWithNames otherwise)')
+    .option(
+      '--format <format>',
+      'ClickHouse output format when the query has no FORMAT clause (default: PrettyCompact on a terminal, TabSeparatedWithNames otherwise)',
+    )
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async (_query: string, opts: { format?: string }, cmd: Command) => {

@@ -9,7 +9,13 @@ import { contextOf } from '../context.js'
 import { parseFormatAmong } from '../output.js'
 import { toJson } from '../../export/formats/json.js'
 
-interface CreateOptions { name: string; tenant?: string; school?: string; side?: string; role?: string }
+interface CreateOptions {
+  name: string
+  tenant?: string
+  school?: string
+  side?: string
+  role?: string
+}
 
 /** The scope the flags ask for: none = operator; a school needs its tenant; a side needs its school. */
 export function scopeOfFlags(opts: Omit<CreateOptions, 'name' | 'role'>): Scope {
@@ -37,16 +43,23 @@ export function roleOfFlag(role: string | undefined, scope: Scope): TokenRole {
 }
 
 export function registerTokenCommands(program: Command): void {
-  const token = program.command('token')
-    .description('API tokens of `synclog serve`: each is scoped to every tenant, one tenant, or one school of a tenant, and has a role: viewer, reviewer, importer or operator')
+  const token = program
+    .command('token')
+    .description(
+      'API tokens of `synclog serve`: each is scoped to every tenant, one tenant, or one school of a tenant, and has a role: viewer, reviewer, importer or operator',
+    )
 
-  token.command('create')
+  token
+    .command('create')
     .description('Create a token and print it once (only its hash is kept, in <data>/api-tokens.json)')
     .requiredOption('--name <name>', 'a name to list and revoke it by (letters, digits, . _ -)')
     .option('--tenant <district>', 'limit the token to this tenant (without it: every tenant)')
     .option('--school <schoolId>', 'limit the token to this school of the tenant')
     .option('--side <side>', 'with --school: rows whose home, serving or either school it is (home | serving | either; default either)')
-    .option('--role <role>', 'viewer (reads) | reviewer (also approves and rejects held syncs) | importer (also imports) | operator (all, and SQL with every-tenant scope); default: operator without --tenant, viewer with it')
+    .option(
+      '--role <role>',
+      'viewer (reads) | reviewer (also approves and rejects held syncs) | importer (also imports) | operator (all, and SQL with every-tenant scope); default: operator without --tenant, viewer with it',
+    )
     .action(async (opts: CreateOptions, cmd: Command) => {
       const ctx = contextOf(cmd)
       const scope = scopeOfFlags(opts)
@@ -54,13 +67,18 @@ export function registerTokenCommands(program: Command): void {
       const created = await ApiTokens.inDataDir(ctx.config.dataDir).create(opts.name, scope, role)
       ctx.logger.info({ token: opts.name, scope: describeScope(scope), role }, 'API token created')
       if (scope.tenant === undefined) {
-        ctx.stderr.write(`warning: token '${terminalText(opts.name)}' has operator scope: it can read every tenant's sync log. Use --tenant to limit it.\n`)
+        ctx.stderr.write(
+          `warning: token '${terminalText(opts.name)}' has operator scope: it can read every tenant's sync log. Use --tenant to limit it.\n`,
+        )
       }
-      ctx.stderr.write(`Token '${terminalText(opts.name)}' (${terminalText(describeScope(scope))}, ${role}) follows; it is shown only this once. Send it as: Authorization: Bearer <token>\n`)
+      ctx.stderr.write(
+        `Token '${terminalText(opts.name)}' (${terminalText(describeScope(scope))}, ${role}) follows; it is shown only this once. Send it as: Authorization: Bearer <token>\n`,
+      )
       ctx.stdout.write(`${created.token}\n`)
     })
 
-  token.command('list')
+  token
+    .command('list')
     .description('The tokens: name, scope, role, creation time (never a secret)')
     .option('--format <format>', 'table | json', 'table')
     .action(async (opts: { format?: string }, cmd: Command) => {
@@ -76,10 +94,22 @@ export function registerTokenCommands(program: Command): void {
         return
       }
       const rows = tokens.map((t) => ({ name: t.name, scope: describeScope(t.scope), role: t.role, createdAt: t.createdAt }))
-      ctx.stdout.write(`${formatTextTable(rows, [['name', 'Name'], ['scope', 'Scope'], ['role', 'Role'], ['createdAt', 'Created']], { maxWidth: 100 })}\n`)
+      ctx.stdout.write(
+        `${formatTextTable(
+          rows,
+          [
+            ['name', 'Name'],
+            ['scope', 'Scope'],
+            ['role', 'Role'],
+            ['createdAt', 'Created'],
+          ],
+          { maxWidth: 100 },
+        )}\n`,
+      )
     })
 
-  token.command('revoke')
+  token
+    .command('revoke')
     .description('Delete a token; a running server refuses it from its next request')
     .argument('<name>')
     .action(async (name: string, _opts: unknown, cmd: Command) => {

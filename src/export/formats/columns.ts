@@ -5,15 +5,30 @@ import type { SyncSummary } from '../../clickhouse/types.js'
 export type Columns = readonly (readonly [string, string])[]
 
 export const SYNC_COLUMNS: Columns = [
-  ['startedAt', 'Started'], ['syncId', 'Sync ID'], ['tenant', 'Tenant'], ['app', 'App'], ['status', 'Status'],
-  ['total', 'Records'], ['errors', 'Errors'], ['endedAt', 'Completed'], ['message', 'Message'],
+  ['startedAt', 'Started'],
+  ['syncId', 'Sync ID'],
+  ['tenant', 'Tenant'],
+  ['app', 'App'],
+  ['status', 'Status'],
+  ['total', 'Records'],
+  ['errors', 'Errors'],
+  ['endedAt', 'Completed'],
+  ['message', 'Message'],
 ]
 
 /** The Amplify summary columns, in their order. */
 export const COUNT_COLUMNS: Columns = [
-  ['entity', 'Data type'], ['total', 'Total'], ['noChange', 'No Change'], ['new', 'New'], ['updated', 'Updated'],
-  ['deleted', 'Deleted'], ['skipped', 'Skipped'], ['duplicates', 'Duplicates'], ['merged', 'Merged'],
-  ['excluded', 'Excluded'], ['invalid', 'Invalid'],
+  ['entity', 'Data type'],
+  ['total', 'Total'],
+  ['noChange', 'No Change'],
+  ['new', 'New'],
+  ['updated', 'Updated'],
+  ['deleted', 'Deleted'],
+  ['skipped', 'Skipped'],
+  ['duplicates', 'Duplicates'],
+  ['merged', 'Merged'],
+  ['excluded', 'Excluded'],
+  ['invalid', 'Invalid'],
 ]
 
 export const DAILY_COLUMNS: Columns = [['day', 'Day'], ['tenant', 'Tenant'], ['app', 'App'], ['syncs', 'Syncs'], ...COUNT_COLUMNS.slice(1)]
@@ -23,5 +38,7 @@ const byEntityOrder = (a: string, b: string): number => ENTITY_ORDER.indexOf(a) 
 
 /** One row per entity of a summary's counts, in OneRoster's order. */
 export function countRows(counts: SyncSummary['counts']): Record<string, string | number>[] {
-  return Object.entries(counts).sort(([a], [b]) => byEntityOrder(a, b)).map(([entity, c]) => ({ entity, ...c }))
+  return Object.entries(counts)
+    .sort(([a], [b]) => byEntityOrder(a, b))
+    .map(([entity, c]) => ({ entity, ...c }))
 }

@@ -32,7 +32,11 @@ export const csv = {
   },
 
   async daily(out, days) {
-    await writeCsv(out, days.map((d) => ({ day: d.day, tenant: d.tenant, app: d.app, syncs: d.syncs, ...d.counts })), DAILY_COLUMNS)
+    await writeCsv(
+      out,
+      days.map((d) => ({ day: d.day, tenant: d.tenant, app: d.app, syncs: d.syncs, ...d.counts })),
+      DAILY_COLUMNS,
+    )
   },
 
   async logPage(out, rows) {

@@ -32,9 +32,11 @@ const NAME = /^[a-z][a-z0-9]{0,15}$/
  * outside this folder, and for tests.
  */
 export function registerFormat(format: OutputFormat): void {
-  if (!NAME.test(format.name)) throw new Error(`an output format's name is 1 to 16 lowercase letters and digits, starting with a letter (got '${format.name}')`)
+  if (!NAME.test(format.name))
+    throw new Error(`an output format's name is 1 to 16 lowercase letters and digits, starting with a letter (got '${format.name}')`)
   if (registered.some((f) => f.name === format.name)) throw new Error(`an output format named '${format.name}' is already registered`)
-  if (format.file !== undefined && !NAME.test(format.file.extension)) throw new Error(`format '${format.name}': its file extension must be lowercase letters and digits`)
+  if (format.file !== undefined && !NAME.test(format.file.extension))
+    throw new Error(`format '${format.name}': its file extension must be lowercase letters and digits`)
   registered.push(format)
 }
 
@@ -77,6 +79,7 @@ export function formatNamed(name: string, wanted: Wanted, option?: string): Outp
 export function formatNamed(name: string, wanted: Wanted, option = '--format'): OutputFormat {
   const choices = select(wanted)
   const found = choices.find((f) => f.name === name)
-  if (found === undefined) throw new SynclogError('USAGE', `${option} must be one of ${choices.map((f) => f.name).join(', ')} (got '${name}')`)
+  if (found === undefined)
+    throw new SynclogError('USAGE', `${option} must be one of ${choices.map((f) => f.name).join(', ')} (got '${name}')`)
   return found
 }

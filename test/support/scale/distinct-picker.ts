@@ -11,7 +11,11 @@ export class DistinctPicker {
   private readonly step: number
   private taken = 0
 
-  constructor(prng: Prng, private readonly lo: number, size: number) {
+  constructor(
+    prng: Prng,
+    private readonly lo: number,
+    size: number,
+  ) {
     this.span = Math.max(0, size - lo)
     this.start = this.span === 0 ? 0 : prng.below(this.span)
     let step = this.span <= 1 ? 1 : 1 + prng.below(this.span - 1)

@@ -15,7 +15,16 @@
 import type { EntityType } from '../../../src/events/change-event.js'
 import type { Outcome, OutcomeCounts, SyncCounts } from '../../../src/events/sync-log-event.js'
 import type {
-  CountCell, DailyRollup, LogFilter, LogRecord, OutcomeCountsJson, RecordKey, Scope, SyncListFilter, SyncRun, SyncSummary,
+  CountCell,
+  DailyRollup,
+  LogFilter,
+  LogRecord,
+  OutcomeCountsJson,
+  RecordKey,
+  Scope,
+  SyncListFilter,
+  SyncRun,
+  SyncSummary,
 } from '../../../src/clickhouse/types.js'
 import { ACTION_CODES, ENTITY_CODES, OUTCOME_CODES, type GeneratedLog, type GeneratedSync } from '../generated-log.js'
 
@@ -24,7 +33,14 @@ const DISTRICT = '(district)'
 const REPORT_OUTCOMES = new Set(['Skipped', 'Invalid', 'Excluded', 'Merged'])
 const COUNT_FIELDS = ['total', 'new', 'updated', 'noChange', 'deleted', 'skipped', 'invalid', 'duplicates', 'merged', 'excluded'] as const
 const OUTCOME_FIELD: Record<string, keyof OutcomeCounts> = {
-  New: 'new', Updated: 'updated', 'No Change': 'noChange', Deleted: 'deleted', Skipped: 'skipped', Invalid: 'invalid', Merged: 'merged', Excluded: 'excluded',
+  New: 'new',
+  Updated: 'updated',
+  'No Change': 'noChange',
+  Deleted: 'deleted',
+  Skipped: 'skipped',
+  Invalid: 'invalid',
+  Merged: 'merged',
+  Excluded: 'excluded',
 }
 
 /** Byte-wise (UTF-8) comparison, as ClickHouse orders String. */
@@ -74,10 +90,13 @@ export class LogOracle {
     const syncRank = this.syncRank
     const tenantRank = this.tenantRank
     const tenantOfSync = Uint8Array.from(log.syncs, (s) => s.tenant)
-    order.sort((a, b) => (date[b]! - date[a]!)
-      || (syncRank[sync[b]!]! - syncRank[sync[a]!]!)
-      || (seq[b]! - seq[a]!)
-      || (tenantRank[tenantOfSync[sync[b]!]!]! - tenantRank[tenantOfSync[sync[a]!]!]!))
+    order.sort(
+      (a, b) =>
+        date[b]! - date[a]! ||
+        syncRank[sync[b]!]! - syncRank[sync[a]!]! ||
+        seq[b]! - seq[a]! ||
+        tenantRank[tenantOfSync[sync[b]!]!]! - tenantRank[tenantOfSync[sync[a]!]!]!,
+    )
     this.order = order
   }
 
@@ -90,11 +109,13 @@ export class LogOracle {
     const syncOk = new Uint8Array(log.syncs.length)
     log.syncs.forEach((s, k) => {
       const tenant = log.tenants[s.tenant]?.name
-      syncOk[k] = Number((scope.tenant === undefined || scope.tenant === tenant)
-        && (filter.tenant === undefined || filter.tenant === tenant)
-        && (filter.syncId === undefined || filter.syncId === s.syncId)
-        && (filter.apps === undefined || filter.apps.length === 0 || filter.apps.includes(s.app))
-        && (filter.includeRejected === true || s.status !== 'Rejected'))
+      syncOk[k] = Number(
+        (scope.tenant === undefined || scope.tenant === tenant) &&
+          (filter.tenant === undefined || filter.tenant === tenant) &&
+          (filter.syncId === undefined || filter.syncId === s.syncId) &&
+          (filter.apps === undefined || filter.apps.length === 0 || filter.apps.includes(s.app)) &&
+          (filter.includeRejected === true || s.status !== 'Rejected'),
+      )
     })
     checks.push((i) => syncOk[log.sync[i]!] === 1)
 
@@ -177,7 +198,7 @@ export class LogOracle {
     const log = this.log
     // (tenant, entity, record index) identifies a sourcedId: checked by the spec over the pools.
     const keys = new Set<number>()
-    for (const i of rows) keys.add(((log.syncOf(i).tenant * 8 + log.entity[i]!) * 2 ** 24) + log.rec[i]!)
+    for (const i of rows) keys.add((log.syncOf(i).tenant * 8 + log.entity[i]!) * 2 ** 24 + log.rec[i]!)
     return keys.size
   }
 
@@ -190,7 +211,8 @@ export class LogOracle {
 
   /** Every row about one student, section or record the scope may see, in log order. */
   recordHistory(scope: Scope, key: RecordKey): number[] {
-    const filter: LogFilter = key.kind === 'student' ? { studentNumber: key.id } : key.kind === 'section' ? { sectionNumber: key.id } : { sourcedId: key.id }
+    const filter: LogFilter =
+      key.kind === 'student' ? { studentNumber: key.id } : key.kind === 'section' ? { sectionNumber: key.id } : { sourcedId: key.id }
     return this.select(scope, filter)
   }
 
@@ -213,8 +235,16 @@ export class LogOracle {
     const sum = zero()
     for (const c of this.visibleCounts(scope, s)) add(sum, c.counts)
     return {
-      syncId: s.syncId, tenant: this.tenantName(s), app: s.app, status: last.status, startedAt: last.startedAt, endedAt: last.endedAt,
-      message: last.message, modes: last.modes, total: sum.total, errors: sum.skipped + sum.invalid + sum.excluded,
+      syncId: s.syncId,
+      tenant: this.tenantName(s),
+      app: s.app,
+      status: last.status,
+      startedAt: last.startedAt,
+      endedAt: last.endedAt,
+      message: last.message,
+      modes: last.modes,
+      total: sum.total,
+      errors: sum.skipped + sum.invalid + sum.excluded,
     }
   }
 
@@ -223,11 +253,14 @@ export class LogOracle {
     const from = filter.from === undefined ? undefined : parseBound(filter.from).ms
     const to = filter.to === undefined ? undefined : ((b) => (b.bareDate ? b.ms + DAY_MS : b.ms + 1))(parseBound(filter.to))
     const runs = this.log.syncs
-      .filter((s) => (scope.tenant === undefined || scope.tenant === this.tenantName(s))
-        && (filter.tenant === undefined || filter.tenant === this.tenantName(s))
-        && (filter.app === undefined || filter.app === s.app)
-        && (from === undefined || s.startedMs >= from)
-        && (to === undefined || s.startedMs < to))
+      .filter(
+        (s) =>
+          (scope.tenant === undefined || scope.tenant === this.tenantName(s)) &&
+          (filter.tenant === undefined || filter.tenant === this.tenantName(s)) &&
+          (filter.app === undefined || filter.app === s.app) &&
+          (from === undefined || s.startedMs >= from) &&
+          (to === undefined || s.startedMs < to),
+      )
       .sort((a, b) => b.startedMs - a.startedMs || byteCompare(b.syncId, a.syncId) || byteCompare(this.tenantName(a), this.tenantName(b)))
       .map((s) => this.run(scope, s))
     return filter.limit === undefined ? runs : runs.slice(0, filter.limit)
@@ -273,7 +306,12 @@ export class LogOracle {
     // Rows never leave the scope, even where the count does (a home-side school counts the
     // enrollments at its school but sees the rows of its own students only).
     const filter: LogFilter = {
-      tenant: this.tenantName(s), syncId: s.syncId, entities: [cell.entity], outcomes: [outcome], recordSchoolId: schoolId, includeRejected: true,
+      tenant: this.tenantName(s),
+      syncId: s.syncId,
+      entities: [cell.entity],
+      outcomes: [outcome],
+      recordSchoolId: schoolId,
+      includeRejected: true,
     }
     const rows = this.select(scope, filter)
     let note = ''
@@ -283,8 +321,10 @@ export class LogOracle {
       if (missing > 0) {
         // Enrollment updates may leave no roster row; but when every counted record has a row
         // in its tenant, the missing ones are only outside the scope, and the note says that.
-        const unlogged = cell.entity === 'enrollment' && outcome === 'Updated'
-          && this.distinctRecords(this.select({ tenant: this.tenantName(s) }, filter)) < count
+        const unlogged =
+          cell.entity === 'enrollment' &&
+          outcome === 'Updated' &&
+          this.distinctRecords(this.select({ tenant: this.tenantName(s) }, filter)) < count
         note = unlogged
           ? `${missing} of ${count} records have no row: a student enrollment is logged by its roster rows, and a change that leaves section, start and end date as they were has none.`
           : `${missing} of ${count} records have no row visible in this scope.`
@@ -335,10 +375,10 @@ export class LogOracle {
     const out: CountCell[] = []
     for (const c of s.counts) {
       for (const [outcome, field] of Object.entries(OUTCOME_FIELD)) {
-        if (c.counts[field] > 0) out.push({ syncId: s.syncId, entity: c.entity as EntityType, schoolId: c.schoolId, outcomes: [outcome as Outcome] })
+        if (c.counts[field] > 0)
+          out.push({ syncId: s.syncId, entity: c.entity as EntityType, schoolId: c.schoolId, outcomes: [outcome as Outcome] })
       }
     }
     return out
   }
-
 }

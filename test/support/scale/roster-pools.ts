@@ -81,21 +81,88 @@ export const TENANT_NAMES = ['emerson-unified', 'Lincoln-County', 'lincoln-usd',
 const DISTRICTS = ['Emerson Unified', 'Lincoln County Schools', 'Lincoln USD', 'Sierra Vista ISD'] as const
 
 const SCHOOL_NAMES = [
-  'Fremont High', 'Jefferson Elementary', 'Ñandú Middle', "O'Connor Elementary", 'Müller Academy', 'São Tomé Middle',
-  'Washington High', 'Çelik STEM Academy', 'Roosevelt Elementary', 'Zoë Baird Primary', 'Lakeview Middle', 'Hillcrest High',
-  'Riverside Elementary', 'Oak Grove Middle', 'Dvořák School of Music', 'Pine Ridge High', 'Bayside Elementary',
-  'Sunset Middle', 'Grant Elementary', 'Mesa Verde High',
+  'Fremont High',
+  'Jefferson Elementary',
+  'Ñandú Middle',
+  "O'Connor Elementary",
+  'Müller Academy',
+  'São Tomé Middle',
+  'Washington High',
+  'Çelik STEM Academy',
+  'Roosevelt Elementary',
+  'Zoë Baird Primary',
+  'Lakeview Middle',
+  'Hillcrest High',
+  'Riverside Elementary',
+  'Oak Grove Middle',
+  'Dvořák School of Music',
+  'Pine Ridge High',
+  'Bayside Elementary',
+  'Sunset Middle',
+  'Grant Elementary',
+  'Mesa Verde High',
 ] as const
 
 const FAMILY_NAMES = [
-  'Smith', 'Nguyen', 'García', "O'Brien", 'Ñúñez', 'Çelik', 'Müller', 'Ünal', 'Sørensen', 'Dvořák', 'Kowalski', 'Li',
-  'Patel', 'Johnson', 'Okafor', 'Иванов', 'Brown', 'Martínez', 'Lefèvre', 'Nakamura', 'Öztürk', 'Hernández', 'Walker',
-  'Kim', 'Ramírez', "D'Arcy", 'Łukasiewicz', 'Fitzgerald', 'Rossi', 'Andersson',
+  'Smith',
+  'Nguyen',
+  'García',
+  "O'Brien",
+  'Ñúñez',
+  'Çelik',
+  'Müller',
+  'Ünal',
+  'Sørensen',
+  'Dvořák',
+  'Kowalski',
+  'Li',
+  'Patel',
+  'Johnson',
+  'Okafor',
+  'Иванов',
+  'Brown',
+  'Martínez',
+  'Lefèvre',
+  'Nakamura',
+  'Öztürk',
+  'Hernández',
+  'Walker',
+  'Kim',
+  'Ramírez',
+  "D'Arcy",
+  'Łukasiewicz',
+  'Fitzgerald',
+  'Rossi',
+  'Andersson',
 ] as const
 
 const GIVEN_NAMES = [
-  'Zoë', 'Lucía', 'Seán', 'Anna', 'Wei', 'Tam', 'José', 'Chloé', 'Björn', 'Mia', 'Noah', 'Liam', 'Emma', 'Ana',
-  'Élodie', 'Søren', 'Ümit', 'Ñico', 'Jürgen', 'Amélie', 'Olivia', 'Mateo', 'Aiyana', 'Kofi', 'Ravi', 'Ines',
+  'Zoë',
+  'Lucía',
+  'Seán',
+  'Anna',
+  'Wei',
+  'Tam',
+  'José',
+  'Chloé',
+  'Björn',
+  'Mia',
+  'Noah',
+  'Liam',
+  'Emma',
+  'Ana',
+  'Élodie',
+  'Søren',
+  'Ümit',
+  'Ñico',
+  'Jürgen',
+  'Amélie',
+  'Olivia',
+  'Mateo',
+  'Aiyana',
+  'Kofi',
+  'Ravi',
+  'Ines',
 ] as const
 
 /** Students with names that try to break out of a query, a CSV or a spreadsheet. */
@@ -111,9 +178,26 @@ export const HOSTILE_STUDENT_NAMES = [
 ] as const
 
 const COURSE_NAMES = [
-  'Algebra I', 'Biology', 'Español II', 'Français I', 'Chemistry', 'World History', 'Art & Design', 'Geometry',
-  'English 9', 'Physics', 'Music Theory', 'Physical Education', 'Computer Science', 'Latin I', 'Economics',
-  'Tab\there "quoted" {tenant:String}', '+Calculus', '-Remedial Reading', 'Deutsch für Anfänger', 'Ceramics',
+  'Algebra I',
+  'Biology',
+  'Español II',
+  'Français I',
+  'Chemistry',
+  'World History',
+  'Art & Design',
+  'Geometry',
+  'English 9',
+  'Physics',
+  'Music Theory',
+  'Physical Education',
+  'Computer Science',
+  'Latin I',
+  'Economics',
+  'Tab\there "quoted" {tenant:String}',
+  '+Calculus',
+  '-Remedial Reading',
+  'Deutsch für Anfänger',
+  'Ceramics',
 ] as const
 
 function pad(n: number, width: number): string {
@@ -123,27 +207,36 @@ function pad(n: number, width: number): string {
 function schoolId(tenant: number, k: number): string {
   switch (tenant) {
     case 0:
-    case 1: return `sch-${pad(k + 1, 2)}`
-    case 2: return String(100 + k)
-    default: return `SV-${pad(k + 1, 2)}`
+    case 1:
+      return `sch-${pad(k + 1, 2)}`
+    case 2:
+      return String(100 + k)
+    default:
+      return `SV-${pad(k + 1, 2)}`
   }
 }
 
 function studentNumber(tenant: number, s: number): string {
   switch (tenant) {
     case 0:
-    case 1: return `S${pad(s + 1, 5)}`
-    case 2: return `2024${pad(s + 1, 5)}`
-    default: return `sv-${pad(s + 1, 5)}`
+    case 1:
+      return `S${pad(s + 1, 5)}`
+    case 2:
+      return `2024${pad(s + 1, 5)}`
+    default:
+      return `sv-${pad(s + 1, 5)}`
   }
 }
 
 function sectionNumber(tenant: number, c: number): string {
   switch (tenant) {
     case 0:
-    case 1: return String(100 + c)
-    case 2: return `M-${c}`
-    default: return `${pad(c, 4)}-A`
+    case 1:
+      return String(100 + c)
+    case 2:
+      return `M-${c}`
+    default:
+      return `${pad(c, 4)}-A`
   }
 }
 
@@ -164,7 +257,12 @@ export function tenantPools(seed: string, index: number, students: number): Tena
   }
   // Partner schools: the same partner district for every tenant, so their ids collide too.
   for (let k = 0; k < PARTNER_SCHOOLS; k++) {
-    schools.push({ id: `P-${pad(k + 1, 2)}`, name: `Partner ${['Ridge', 'Valle', 'Côte', 'Hollow'][k] ?? 'X'} School`, districtId: 'D900', district: 'Partner Valley District' })
+    schools.push({
+      id: `P-${pad(k + 1, 2)}`,
+      name: `Partner ${['Ridge', 'Valle', 'Côte', 'Hollow'][k] ?? 'X'} School`,
+      districtId: 'D900',
+      district: 'Partner Valley District',
+    })
   }
 
   const studentList: Student[] = []
@@ -206,7 +304,10 @@ export function tenantPools(seed: string, index: number, students: number): Tena
     const homeSchool = student.home < SCHOOLS_PER_TENANT ? student.home : s % SCHOOLS_PER_TENANT
     for (let k = 0; k < ENROLLMENTS_PER_STUDENT; k++) {
       // Most sections are at the home school; one student in ten takes their last one elsewhere.
-      const school = k === ENROLLMENTS_PER_STUDENT - 1 && s % 10 === 3 ? (homeSchool + 1 + (s % (SCHOOLS_PER_TENANT - 1))) % SCHOOLS_PER_TENANT : homeSchool
+      const school =
+        k === ENROLLMENTS_PER_STUDENT - 1 && s % 10 === 3
+          ? (homeSchool + 1 + (s % (SCHOOLS_PER_TENANT - 1))) % SCHOOLS_PER_TENANT
+          : homeSchool
       const c = school * SECTIONS_PER_SCHOOL + ((s * 7 + k * 13) % SECTIONS_PER_SCHOOL)
       const e = s * ENROLLMENTS_PER_STUDENT + k
       enrollmentSection[e] = c
@@ -220,12 +321,26 @@ export function tenantPools(seed: string, index: number, students: number): Tena
   for (let c = 0; c < sections.length; c++) sectionStart[c + 1]! += sectionStart[c]!
   const fill = sectionStart.slice(0, sections.length)
   const sectionEnrollments = new Int32Array(enrollmentSection.length)
-  enrollmentSection.forEach((c, e) => { sectionEnrollments[fill[c]!++] = e })
+  enrollmentSection.forEach((c, e) => {
+    sectionEnrollments[fill[c]!++] = e
+  })
 
   return {
-    index, name, districtId, district, schools, ownSchools: SCHOOLS_PER_TENANT, students: studentList, teachers, courses, sections,
+    index,
+    name,
+    districtId,
+    district,
+    schools,
+    ownSchools: SCHOOLS_PER_TENANT,
+    students: studentList,
+    teachers,
+    courses,
+    sections,
     terms: ['term-2024-fall', 'term-2024-q1', 'term-2024-q2', 'term-2025-spring'],
-    enrollmentSection, enrollmentIds, sectionStart, sectionEnrollments,
+    enrollmentSection,
+    enrollmentIds,
+    sectionStart,
+    sectionEnrollments,
   }
 }
 
@@ -255,7 +370,7 @@ export const DETAIL_KINDS = {
   ],
   cascadeStudent: [blank({ message: 'student deleted by the source' })],
   cascadeSection: [
-    blank({ message: "section invalidated: course deleted by the source" }),
+    blank({ message: 'section invalidated: course deleted by the source' }),
     blank({ message: 'section invalidated: term ended' }),
   ],
   skipped: [
@@ -280,9 +395,13 @@ export const DETAIL_KINDS = {
     blank({ field: 'grades', oldValue: 'grades: 09', newValue: 'grades: 10' }),
     blank({ field: 'givenName', oldValue: 'givenName: Lucia', newValue: 'givenName: Lucía' }),
     blank({ field: 'phone', oldValue: 'phone: +1 555 0100', newValue: '-' }),
-    blank({ field: 'familyName, email', oldValue: 'familyName: Muller, email: m@x.org', newValue: 'familyName: Müller, email: MÜLLER@X.ORG' }),
+    blank({
+      field: 'familyName, email',
+      oldValue: 'familyName: Muller, email: m@x.org',
+      newValue: 'familyName: Müller, email: MÜLLER@X.ORG',
+    }),
     blank({ field: 'metadata.nickname', oldValue: '', newValue: '=HYPERLINK("http://x","y")' }),
-    blank({ field: 'username', oldValue: 'username: o\'brien', newValue: "username: O'Brien\\2" }),
+    blank({ field: 'username', oldValue: "username: o'brien", newValue: "username: O'Brien\\2" }),
   ],
   sectionUpdated: [
     blank({ field: 'Room', oldValue: 'Room: 101', newValue: 'Room: 202' }),
