@@ -772,7 +772,7 @@ describe('hostile filter input', () => {
   it('an unreadable from, to or limit is a USAGE error', async () => {
     await expect(readLog({ from: 'last tuesday' })).rejects.toMatchObject({
       code: 'USAGE',
-      message: expect.stringContaining("from 'last tuesday'"),
+      message: expect.stringMatching(/^from must be a date .*last tuesday/),
     })
     await expect(readLog({ to: '2024-02-30' })).rejects.toMatchObject({ code: 'USAGE' })
     await expect(store.queryLog(UNSCOPED, {}, { limit: -1 })).rejects.toMatchObject({ code: 'USAGE' })
