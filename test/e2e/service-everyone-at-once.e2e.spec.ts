@@ -32,8 +32,10 @@ import { TENANT_NAMES } from '../support/scale/roster-pools.js'
 const run = promisify(execFile)
 const ROOT = resolve(import.meta.dirname, '../..')
 
-/** Rows of the generated log: enough for a 100k-row Excel download of every tenant. */
-const SEEDED_ROWS = 104_000
+/** Rows asked of the generated log (it makes about that many): enough for a 100k-row Excel download of every tenant. */
+const SEEDED_ROWS = 106_000
+/** The Excel download below must carry more rows than this. */
+const EXCEL_ROWS = 100_000
 const ALL_TIME = 'from=2000-01-01'
 /** A tenant of the generated log whose rows the reader pages through. */
 const READ_TENANT = TENANT_NAMES[2]
@@ -220,7 +222,7 @@ beforeAll(async () => {
     ],
     { timeout: 300_000 },
   )
-  expect(Number(stdout.trim())).toBeGreaterThanOrEqual(SEEDED_ROWS)
+  expect(Number(stdout.trim())).toBeGreaterThan(EXCEL_ROWS)
   for (const [name, tables] of [
     ['night1', night1],
     ['held', heldNight],
@@ -341,7 +343,7 @@ describe('one service, everyone at once', () => {
   })
 
   it('streams the 100k-row Excel download whole, with the same cells', () => {
-    expect(together.xlsxRows).toBeGreaterThan(100_000)
+    expect(together.xlsxRows).toBeGreaterThan(EXCEL_ROWS)
     expect(together.xlsxRows).toBe(alone.xlsxRows)
     expect(together.xlsxDigest).toBe(alone.xlsxDigest)
   })
