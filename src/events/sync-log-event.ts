@@ -71,6 +71,31 @@ export interface LogRow {
   readonly recordSchoolId: string
 }
 
+/** The text columns of a log row that a row may leave blank, all blank: rows are built over it. */
+export const BLANK_LOG_COLUMNS = {
+  studentNumber: '',
+  studentName: '',
+  courseNumber: '',
+  courseName: '',
+  sectionNumber: '',
+  field: '',
+  oldValue: '',
+  newValue: '',
+  servingDistrictId: '',
+  servingDistrict: '',
+  servingSchoolId: '',
+  servingSchool: '',
+  homeDistrictId: '',
+  homeDistrict: '',
+  homeSchoolId: '',
+  homeSchool: '',
+  entity: '',
+  sourcedId: '',
+  outcome: '',
+  message: '',
+  recordSchoolId: '',
+} as const satisfies Partial<Record<keyof LogRow, ''>>
+
 /** A sync's status changed. `version` grows by one per change, so the latest wins. */
 export interface SyncStatusChanged {
   readonly kind: 'SyncStatusChanged'

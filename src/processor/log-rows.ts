@@ -4,7 +4,7 @@
  * section). Reasons become message text here, and every outcome is counted here.
  */
 import type { EntityType, SourcePosition } from '../events/change-event.js'
-import type { LogAction, LogRow, Outcome } from '../events/sync-log-event.js'
+import { BLANK_LOG_COLUMNS, type LogAction, type LogRow, type Outcome } from '../events/sync-log-event.js'
 import { OutcomeCounter } from './outcome-counter.js'
 import { hasOutcomeRow } from './outcome-rules.js'
 import { fieldMessage, removalMessage, where, type FieldReason, type Removal } from './reasons.js'
@@ -31,29 +31,7 @@ interface Change {
   readonly newValue: string
 }
 
-const ROW_DEFAULTS: Omit<DraftRow, 'date' | 'action'> = {
-  studentNumber: '',
-  studentName: '',
-  courseNumber: '',
-  courseName: '',
-  sectionNumber: '',
-  field: '',
-  oldValue: '',
-  newValue: '',
-  servingDistrictId: '',
-  servingDistrict: '',
-  servingSchoolId: '',
-  servingSchool: '',
-  homeDistrictId: '',
-  homeDistrict: '',
-  homeSchoolId: '',
-  homeSchool: '',
-  entity: '',
-  sourcedId: '',
-  outcome: '',
-  message: '',
-  recordSchoolId: '',
-}
+const ROW_DEFAULTS: Omit<DraftRow, 'date' | 'action'> = BLANK_LOG_COLUMNS
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '')
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])

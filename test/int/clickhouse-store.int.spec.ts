@@ -10,14 +10,15 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import type {
-  LogColumn,
-  LogRow,
-  OutcomeCounts,
-  SyncCounts,
-  SyncLogEvent,
-  SyncStatus,
-  SyncStatusChanged,
+import {
+  BLANK_LOG_COLUMNS,
+  type LogColumn,
+  type LogRow,
+  type OutcomeCounts,
+  type SyncCounts,
+  type SyncLogEvent,
+  type SyncStatus,
+  type SyncStatusChanged,
 } from '../../src/events/sync-log-event.js'
 import { isSynclogError } from '../../src/errors.js'
 import { silentLogger } from '../support/silent-logger.js'
@@ -38,27 +39,7 @@ import {
 
 const BLANK_ROW: Omit<LogRow, 'tenant' | 'syncId' | 'seq' | 'date' | 'action' | 'app'> = {
   kind: 'LogRow',
-  studentNumber: '',
-  studentName: '',
-  courseNumber: '',
-  courseName: '',
-  sectionNumber: '',
-  field: '',
-  oldValue: '',
-  newValue: '',
-  servingDistrictId: '',
-  servingDistrict: '',
-  servingSchoolId: '',
-  servingSchool: '',
-  homeDistrictId: '',
-  homeDistrict: '',
-  homeSchoolId: '',
-  homeSchool: '',
-  entity: '',
-  sourcedId: '',
-  outcome: '',
-  message: '',
-  recordSchoolId: '',
+  ...BLANK_LOG_COLUMNS,
 }
 
 interface SyncFixture {
