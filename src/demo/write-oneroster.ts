@@ -10,6 +10,7 @@
  */
 import { rm, writeFile } from 'node:fs/promises'
 import { makeDirectory } from '../paths/make-directory.js'
+import { ONEROSTER_11_FILES } from '../oneroster/manifest.js'
 import { join } from 'node:path'
 import { stringify } from 'csv-stringify/sync'
 import { ownValue } from '../dict.js'
@@ -88,23 +89,6 @@ export const ONEROSTER_11_COLUMNS: { readonly [F in RosterFile]: readonly string
     'endDate',
   ],
 }
-
-/** The 13 data files of OneRoster 1.1, as `file.<name>` manifest properties list them. */
-export const ONEROSTER_11_FILES = [
-  'academicSessions',
-  'categories',
-  'classes',
-  'classResources',
-  'courses',
-  'courseResources',
-  'demographics',
-  'enrollments',
-  'lineItems',
-  'orgs',
-  'resources',
-  'results',
-  'users',
-] as const
 
 function isRosterFile(name: string): name is RosterFile {
   return (ROSTER_FILES as readonly string[]).includes(name)

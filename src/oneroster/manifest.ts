@@ -14,8 +14,8 @@ export type FileMode = 'absent' | 'bulk' | 'delta'
 
 const FILE_MODES: readonly string[] = ['absent', 'bulk', 'delta'] satisfies readonly FileMode[]
 
-/** `file.<name>` properties each version defines (the file is `<name>.csv`). */
-const FILES_1_1 = [
+/** The 13 data files of OneRoster 1.1, as `file.<name>` manifest properties list them (the file is `<name>.csv`). */
+export const ONEROSTER_11_FILES = [
   'academicSessions',
   'categories',
   'classes',
@@ -41,8 +41,8 @@ const FILES_1_2_ADDED = [
   'resultLearningObjectiveIds',
 ] as const
 export const MANIFEST_FILES: { readonly [V in OneRosterVersion]: readonly string[] } = {
-  '1.1': FILES_1_1,
-  '1.2': [...FILES_1_1, ...FILES_1_2_ADDED],
+  '1.1': ONEROSTER_11_FILES,
+  '1.2': [...ONEROSTER_11_FILES, ...FILES_1_2_ADDED],
 }
 
 /** Files synclog reads, whose `file.*` property must therefore be in the manifest. */

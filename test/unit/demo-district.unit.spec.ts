@@ -10,14 +10,8 @@ import { parse } from 'csv-parse/sync'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LogRow, SyncLogEvent } from '../../src/events/sync-log-event.js'
 import { DEMO_DEFAULT_SEED, FORMULA_NAME, generateDemoNights, type OneRosterTables, type Row } from '../../src/demo/district.js'
-import {
-  ONEROSTER_11_COLUMNS,
-  ONEROSTER_11_FILES,
-  ROSTER_FILES,
-  oneRosterCsv,
-  writeOneRosterBundle,
-  type RosterFile,
-} from '../../src/demo/write-oneroster.js'
+import { ONEROSTER_11_FILES } from '../../src/oneroster/manifest.js'
+import { ONEROSTER_11_COLUMNS, ROSTER_FILES, oneRosterCsv, writeOneRosterBundle, type RosterFile } from '../../src/demo/write-oneroster.js'
 import { createProcessorState, DEFAULT_FOLD_OPTIONS, evolve, step } from '../../src/processor/index.js'
 import { nightEvents } from '../support/stream-events.js'
 
