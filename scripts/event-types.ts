@@ -112,10 +112,15 @@ class Writer {
     return name
   }
 
-  /** A field as an interface member (in a sparse record, a null field is absent). */
+  /**
+   * A field as an interface member (in a sparse record, a null field is absent). A scalar
+   * field with a default was added after events were first built: code written before it
+   * may leave it out, so it is optional (decoding always fills it in).
+   */
   member(f: AvroFieldJson, sparse = false): string[] {
     const inner = sparse ? optionalOf(f.type) : undefined
-    const decl = inner === undefined ? `${f.name}: ${this.typeOf(f.type)}` : `${f.name}?: ${this.typeOf(inner)}`
+    const added = f.default !== undefined && typeof f.default !== 'object'
+    const decl = inner === undefined ? `${f.name}${added ? '?' : ''}: ${this.typeOf(f.type)}` : `${f.name}?: ${this.typeOf(inner)}`
     return [...docLines(f.doc, '  '), `  readonly ${decl}`]
   }
 }

@@ -6,11 +6,13 @@
  * Builds the browser tests' data set in a temporary directory (two nights of the
  * demo district as district-a, the first night as district-b), starts the built
  * `synclog serve` (run `npm run build` first), drives Debian's Chromium (or
- * SYNCLOG_CHROMIUM) at 1400×900 and writes:
+ * SYNCLOG_CHROMIUM) at 1440×900 and writes:
  *   sync-history.png  the sync history with the newest sync's details open
  *   drill-down.png    the Deleted enrollments behind a count of a summary
  *   sync-log.png      the log narrowed by a Student Name search
  *   school-scope.png  the log as a token scoped to one school sees it
+ *   review.png        a held sync (a third district's) being approved, with the banner
+ *   proposed-rows.png the proposed rows of that held sync
  */
 import { mkdir, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -20,9 +22,10 @@ import type { LogRecord, SyncRun, SyncSummary } from '../src/clickhouse/types.js
 import { apiJson, createToken, launchBrowser, signIn, startServe, walkPages, type RunningServe } from '../test/support/browser.js'
 import { busiestCrossSchool, importDemoDataSet } from '../test/support/demo-data-set.js'
 import { tempDir } from '../test/support/cli.js'
+import { holdOne, writeHeldNights } from '../test/support/held-syncs.js'
 
 const WAIT = 30_000
-const VIEWPORT = { width: 1400, height: 900 }
+const VIEWPORT = { width: 1440, height: 900 }
 
 /** The first three letters of a surname that match a screenful of rows (10 to 40). */
 function nameSearch(rows: readonly LogRecord[]): string {
@@ -134,6 +137,23 @@ async function main(): Promise<void> {
     await waitForLog(schoolPage)
     await shoot(schoolPage, out, 'school-scope.png')
     await scoped.close()
+
+    // A third district whose second night goes On Hold, imported through the running server.
+    const held = await holdOne({ ...(await writeHeldNights(join(dir, 'held-nights'), 41)), data }, 'district-c')
+    const review = await browser.newContext({ viewport: VIEWPORT, locale: 'en-US' })
+    review.setDefaultTimeout(WAIT)
+    const reviewPage = await review.newPage()
+    await signIn(reviewPage, base, operator, 'operator')
+    await reviewPage.goto(`${base}/#/syncs?status=On%20Hold&status=Preview`)
+    await reviewPage.getByRole('button', { name: `Approve sync ${held}` }).click()
+    await reviewPage
+      .getByRole('textbox', { name: 'Reason (required)' })
+      .fill('Checked with the registrar: the spring schedule change is real.')
+    await shoot(reviewPage, out, 'review.png')
+    await reviewPage.goto(`${base}/#/log?sync=${encodeURIComponent(held)}&tenant=district-c&includeProposed=true`)
+    await waitForLog(reviewPage)
+    await shoot(reviewPage, out, 'proposed-rows.png')
+    await review.close()
   } finally {
     await browser?.close()
     await serve?.stop()

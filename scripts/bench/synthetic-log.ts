@@ -223,6 +223,9 @@ export class SyntheticLog {
         plan.app === 'oneroster-csv'
           ? 'org=full,academicSession=full,course=full,user=full,class=full,enrollment=full'
           : 'user=delta,class=delta,enrollment=delta',
+      reviewedBy: '',
+      reviewedAt: '',
+      reviewReason: '',
     })
     yield status('Running', 1, null)
     const counts = new Map<string, { entity: EntityType; school: number; counts: Record<string, number> }>()
@@ -337,6 +340,7 @@ export class SyntheticLog {
       outcome: '' as Outcome | '',
       message: '',
       recordSchoolId: '',
+      cause: '',
     }
     const studentCols = {
       studentNumber: student.number,

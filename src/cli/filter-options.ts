@@ -17,6 +17,7 @@ import {
   type LogFilter,
 } from '../clickhouse/log-filter.js'
 import { LOG_COLUMNS } from '../events/sync-log-event.js'
+import type { TimeZones } from '../export/local-time.js'
 import { SynclogError } from '../errors.js'
 import { dictOf, ownValue } from '../dict.js'
 import { quoted } from '../http/http-errors.js'
@@ -93,8 +94,8 @@ function containsParams(values: readonly string[]): [string, string][] {
   })
 }
 
-/** The store's filter from the options commander parsed; the 30-day default window applies as over HTTP. */
-export function logFilterOfOptions(opts: Readonly<Record<string, unknown>>, nowMs: number): LogFilter {
+/** The store's filter from the options commander parsed; the 30-day default window applies as over HTTP; `zones` as logFilterOf's. */
+export function logFilterOfOptions(opts: Readonly<Record<string, unknown>>, nowMs: number, zones?: TimeZones): LogFilter {
   const entries: [string, unknown][] = []
   for (const [name, f] of Object.entries(LOG_FILTERS)) {
     const value = ownValue(opts, name)
@@ -105,5 +106,5 @@ export function logFilterOfOptions(opts: Readonly<Record<string, unknown>>, nowM
   const input = dictOf(entries)
   const parsed = LogFilterQuery.safeParse(input)
   if (!parsed.success) throw new SynclogError('USAGE', parsed.error.issues.map((issue) => describeIssue(issue, input)).join('; '))
-  return logFilterOf(parsed.data, nowMs, COMMAND_LINE)
+  return logFilterOf(parsed.data, nowMs, COMMAND_LINE, zones)
 }

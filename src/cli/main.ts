@@ -14,6 +14,8 @@ import { terminalText } from '../export/terminal-text.js'
 import { registerImport } from './commands/import.js'
 import { registerIngest } from './commands/ingest.js'
 import { registerReadCommands } from './commands/read.js'
+import { registerRoster } from './commands/roster.js'
+import { registerCompare } from './commands/compare.js'
 import { registerDecisions } from './commands/decide.js'
 import { registerDemo } from './commands/demo.js'
 import { registerPublish } from './commands/publish.js'
@@ -21,6 +23,7 @@ import { registerRun } from './commands/run.js'
 import { registerServe } from './commands/serve.js'
 import { registerExport } from './commands/export.js'
 import { registerSql } from './commands/sql.js'
+import { registerAlerts } from './commands/alerts.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -45,6 +48,8 @@ export function buildProgram(): Command {
   registerImport(program)
   registerIngest(program)
   registerReadCommands(program)
+  registerRoster(program)
+  registerCompare(program)
   registerDecisions(program)
   registerDemo(program)
   registerPublish(program)
@@ -52,6 +57,7 @@ export function buildProgram(): Command {
   registerServe(program, main)
   registerExport(program)
   registerSql(program)
+  registerAlerts(program)
   return program
 }
 

@@ -225,6 +225,44 @@ SELECT tenant, app, toDate(startedAt) AS day, uniqExactState(syncId) AS syncs,
 FROM sync_counts
 GROUP BY tenant, app, day`
 
+/**
+ * alert_deliveries: one row per attempt to deliver an alert webhook (src/alerts). An
+ * attempt recorded twice collapses to one row; `body` is what the delivery sends, so a
+ * process that resumes a delivery another left unfinished sends the same bytes.
+ */
+const ALERT_DELIVERIES_V3 = `
+CREATE TABLE IF NOT EXISTS alert_deliveries
+(
+  tenant     LowCardinality(String),
+  deliveryId String,
+  syncId     String,
+  version    UInt32,
+  status     LowCardinality(String),
+  url        String,
+  attempt    UInt16,
+  at         DateTime64(3, 'UTC'),
+  outcome    LowCardinality(String),
+  httpStatus UInt16,
+  error      String,
+  durationMs UInt32,
+  body       String CODEC(ZSTD(1))
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (tenant, deliveryId, attempt)`
+
+/**
+ * Migration 3, for reviewing syncs: each log row's cause (the record whose error or absence
+ * it follows from, grouped by report --group), the reviewer's decision on a held or
+ * previewed sync (who, when, why) and the delivery log of alert webhooks.
+ */
+const REVIEW_V3: string[] = [
+  `ALTER TABLE sync_log ADD COLUMN IF NOT EXISTS cause String DEFAULT '' CODEC(ZSTD(1)) AFTER recordSchoolId`,
+  `ALTER TABLE sync_runs ADD COLUMN IF NOT EXISTS reviewedBy String DEFAULT '' AFTER modes`,
+  `ALTER TABLE sync_runs ADD COLUMN IF NOT EXISTS reviewedAt Nullable(DateTime64(3, 'UTC')) AFTER reviewedBy`,
+  `ALTER TABLE sync_runs ADD COLUMN IF NOT EXISTS reviewReason String DEFAULT '' AFTER reviewedAt`,
+  ALERT_DELIVERIES_V3,
+]
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'sync_log, sync_runs, sync_counts', statements: [SYNC_LOG_V1, SYNC_RUNS_V1, SYNC_COUNTS_V1] },
   {
@@ -241,4 +279,5 @@ export const MIGRATIONS: readonly Migration[] = [
       `INSERT INTO sync_daily ${SYNC_DAILY_SELECT}`,
     ],
   },
+  { version: 3, name: 'log causes; review decisions; alert deliveries', statements: REVIEW_V3 },
 ]

@@ -13,7 +13,15 @@
 import { z } from 'zod'
 import { ENTITY_TYPES } from '../events/change-event.js'
 import { DATE_OR_INSTANT_FORM, parseDateOrInstant } from '../events/instant.js'
-import { LOG_COLUMNS, OUTCOMES, ROSTER_ACTIONS, SECTION_ACTIONS, type LogColumn } from '../events/sync-log-event.js'
+import {
+  AWAITING_REVIEW,
+  LOG_COLUMNS,
+  OUTCOMES,
+  ROSTER_ACTIONS,
+  SECTION_ACTIONS,
+  type LogColumn,
+  type SyncStatus,
+} from '../events/sync-log-event.js'
 import { SynclogError } from '../errors.js'
 import { setOwn } from '../dict.js'
 import { NGRAM_INDEXED_COLUMNS, NGRAM_SIZE } from './ddl.js'
@@ -21,6 +29,7 @@ import { equals, inList, timeBounds } from './filter-parts.js'
 import { withDefaultWindow } from './log-window.js'
 import { parseSide, schoolCondition } from './scope.js'
 import { SCOPE_SIDES, type Scope, type ScopeSide } from './types.js'
+import type { TimeZones } from '../export/local-time.js'
 
 /** What the store's log queries filter on; every field narrows the rows, none widens the caller's scope. */
 export interface LogFilter {
@@ -41,10 +50,16 @@ export interface LogFilter {
   from?: string
   /** Rows dated at or before this instant (YYYY-MM-DD = through the end of that UTC day). */
   to?: string
+  /** Rows with this root cause exactly (`class 'CHEM-02' deleted`): the rows behind one group of a sync's causes. */
+  cause?: string
   /** Case-insensitive substring per column; all must match. */
   contains?: { column: LogColumn; text: string }[]
+  /** The zones dates are shown in, so a contains on date matches the shown text (absent: only the ISO text). */
+  timeZones?: TimeZones
   /** Also rows of syncs whose latest status is Rejected (hidden by default). */
   includeRejected?: boolean
+  /** Also rows of syncs awaiting review, On Hold or Preview: proposed, not applied (hidden by default). */
+  includeProposed?: boolean
   /** Exact-match keys of drill-down and record history (RECORD_KEYS); no user-facing name. */
   recordSchoolId?: string
   studentNumber?: string
@@ -117,10 +132,19 @@ const anyOf = <K extends ListKey>(key: K, column: string, spec: { item: z.ZodTyp
     where: (f, p) => inList(`f_${key}`, column, f[key], p),
   })
 
-/** `(tenant, syncId)` of syncs whose latest status is Rejected (within the scope's tenant). */
-function notRejected(scope: Scope): string {
+/** `(tenant, syncId) IN` the syncs whose latest status is one of `statuses` (within the scope's tenant). */
+function syncsIn(scope: Scope, statuses: readonly SyncStatus[]): string {
   const tenant = scope.tenant === undefined ? '' : 'AND tenant = {scope_tenant:String} '
-  return `(tenant, syncId) NOT IN (SELECT tenant, syncId FROM sync_runs FINAL WHERE status = 'Rejected' ${tenant})`
+  const list = statuses.map((s) => `'${s}'`).join(', ')
+  return `(tenant, syncId) IN (SELECT tenant, syncId FROM sync_runs FINAL WHERE status IN (${list}) ${tenant})`
+}
+
+/**
+ * A log row's state, from its sync's latest status (sync-semantics.md, "Reviewing a sync"):
+ * Proposed while the sync awaits review, Rejected once rejected, else Applied.
+ */
+export function rowStateSql(scope: Scope): string {
+  return `multiIf(${syncsIn(scope, AWAITING_REVIEW)}, 'Proposed', ${syncsIn(scope, ['Rejected'])}, 'Rejected', 'Applied')`
 }
 
 /**
@@ -195,12 +219,27 @@ export const LOG_FILTERS = {
     description: 'Rows dated at or before this (a date is through the end of that UTC day).',
     where: (f, p) => timeBounds('date', undefined, f.to, p),
   }),
+  cause: defineFilter({
+    key: 'cause',
+    value: nonBlank(),
+    arg: '<cause>',
+    description: "Rows with exactly this root cause, as the cause column and a sync's causes name it (`class 'CHEM-02' deleted`).",
+    where: (f, p) => equals('f_cause', 'cause', f.cause, p),
+  }),
   includeRejected: defineFilter({
     key: 'includeRejected',
     value: booleanParam(),
     arg: null,
     description: 'Also rows of syncs rejected after a hold (hidden by default).',
-    where: (f, _p, scope) => (f.includeRejected === true ? [] : [notRejected(scope)]),
+    where: (f, _p, scope) => (f.includeRejected === true ? [] : [`NOT ${syncsIn(scope, ['Rejected'])}`]),
+  }),
+  includeProposed: defineFilter({
+    key: 'includeProposed',
+    value: booleanParam(),
+    arg: null,
+    description:
+      'Also the proposed rows of syncs awaiting review (On Hold or Preview), marked Proposed in the state column; hidden by default, since they are not applied.',
+    where: (f, _p, scope) => (f.includeProposed === true ? [] : [`NOT ${syncsIn(scope, AWAITING_REVIEW)}`]),
   }),
 } as const
 
@@ -238,11 +277,27 @@ const containsShape = Object.fromEntries(
   LOG_COLUMNS.map((c) => [`${CONTAINS_PREFIX}${c}`, nonBlank(`Rows whose \`${c}\` contains this text (case-insensitive).`).optional()]),
 ) as Record<ContainsKey, z.ZodOptional<z.ZodString>>
 
-/** `date` as users see it (ISO with Z), so a contains on date matches the shown text. */
-const DATE_AS_SHOWN = `concat(replaceOne(toString(date), ' ', 'T'), 'Z')`
+/** `date` as ISO text with Z, the form JSON and CSV carry (and links made before dates were shown in local time). */
+const DATE_AS_ISO = `concat(replaceOne(toString(date), ' ', 'T'), 'Z')`
 const ASCII = /^[\x20-\x7e]*$/
 
-function containsCondition(column: string, text: string, i: number, params: Params): string[] {
+/**
+ * `date` as people see it (src/export/local-time.ts: `YYYY-MM-DD HH:mm` in the
+ * row's tenant's zone). formatDateTime takes its zone as a constant, so each
+ * configured tenant gets its own branch, and every other tenant the default zone.
+ */
+function dateAsShown(zones: TimeZones, i: number, params: Params): string {
+  const shown = (zoneParam: string): string => `formatDateTime(date, '%Y-%m-%d %H:%i', {${zoneParam}:String})`
+  setOwn<unknown>(params, `c${i}_zone`, zones.fallback)
+  const branches = zones.configured().flatMap(([tenant, zone], z) => {
+    setOwn<unknown>(params, `c${i}_t${z}`, tenant)
+    setOwn<unknown>(params, `c${i}_z${z}`, zone)
+    return [`tenant = {c${i}_t${z}:String}`, shown(`c${i}_z${z}`)]
+  })
+  return branches.length === 0 ? shown(`c${i}_zone`) : `multiIf(${[...branches, shown(`c${i}_zone`)].join(', ')})`
+}
+
+function containsCondition(column: string, text: string, i: number, params: Params, zones: TimeZones | undefined, scope: Scope): string[] {
   if (!isLogColumn(column)) {
     throw new SynclogError('USAGE', `unknown column '${column}'; columns are: ${LOG_COLUMNS.join(', ')}`)
   }
@@ -250,7 +305,13 @@ function containsCondition(column: string, text: string, i: number, params: Para
     throw new SynclogError('USAGE', `the ${column} filter is longer than ${MAX_CONTAINS_CHARS} characters`)
   }
   setOwn<unknown>(params, `c${i}_text`, text)
-  if (column === 'date') return [`positionCaseInsensitiveUTF8(${DATE_AS_SHOWN}, {c${i}_text:String}) > 0`]
+  if (column === 'date') {
+    const iso = `positionCaseInsensitiveUTF8(${DATE_AS_ISO}, {c${i}_text:String}) > 0`
+    if (zones === undefined) return [iso]
+    return [`(positionCaseInsensitiveUTF8(${dateAsShown(zones, i, params)}, {c${i}_text:String}) > 0 OR ${iso})`]
+  }
+  // The row's state is read from its sync's status, not stored.
+  if (column === 'state') return [`positionCaseInsensitiveUTF8(${rowStateSql(scope)}, {c${i}_text:String}) > 0`]
   setOwn<unknown>(params, `c${i}_col`, column)
   const conditions = [`positionCaseInsensitiveUTF8({c${i}_col:Identifier}, {c${i}_text:String}) > 0`]
   // Lets the column's ngram index skip granules. Only for ASCII text, where
@@ -293,8 +354,11 @@ interface FilterSurface {
 export const QUERY_STRING: FilterSurface = { spell: (name) => name, noun: 'query parameter ' }
 export const COMMAND_LINE: FilterSurface = { spell: (name) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, noun: '' }
 
-/** The store's filter from parsed parameters; the 30-day default window applies when no date, sync or record is named. */
-export function logFilterOf(q: LogFilterParams, nowMs: number, surface: FilterSurface): LogFilter {
+/**
+ * The store's filter from parsed parameters; the 30-day default window applies when no date, sync or record is named.
+ * `zones`: the zones dates are shown in, for a contains on date.
+ */
+export function logFilterOf(q: LogFilterParams, nowMs: number, surface: FilterSurface, zones?: TimeZones): LogFilter {
   if (q.side !== undefined && q.school === undefined) {
     throw new SynclogError(
       'USAGE',
@@ -312,6 +376,7 @@ export function logFilterOf(q: LogFilterParams, nowMs: number, surface: FilterSu
     if (text !== undefined) contains.push({ column, text })
   }
   if (contains.length > 0) filter['contains'] = contains
+  if (zones !== undefined) filter['timeZones'] = zones
   return withDefaultWindow(filter as LogFilter, nowMs)
 }
 
@@ -319,6 +384,8 @@ export function logFilterOf(q: LogFilterParams, nowMs: number, surface: FilterSu
 export function filterConditions(scope: Scope, filter: LogFilter, params: Params): string[] {
   const where = Object.values(LOG_FILTERS).flatMap((f) => f.where(filter, params, scope))
   for (const [key, param] of RECORD_KEYS) where.push(...equals(param, key, filter[key], params))
-  ;(filter.contains ?? []).forEach(({ column, text }, i) => where.push(...containsCondition(column, text, i, params)))
+  ;(filter.contains ?? []).forEach(({ column, text }, i) =>
+    where.push(...containsCondition(column, text, i, params, filter.timeZones, scope)),
+  )
   return where
 }

@@ -8,12 +8,13 @@
 import { SynclogError } from '../errors.js'
 import { equals, inList, whereClause, type BuiltQuery } from './filter-parts.js'
 import { LOG_ORDER, afterCursor } from './log-cursor.js'
-import { filterConditions } from './log-filter.js'
+import { filterConditions, rowStateSql } from './log-filter.js'
 import { SYNC_LOG_COLUMNS } from './rows.js'
 import { logScope } from './scope.js'
 import type { LogFilter, PageRequest, Scope } from './types.js'
 
-const SELECT_LIST = SYNC_LOG_COLUMNS.join(', ')
+/** The table's columns and each row's state (Applied, Proposed, Rejected). */
+const selectList = (scope: Scope): string => `${SYNC_LOG_COLUMNS.join(', ')}, ${rowStateSql(scope)} AS state`
 
 /** Outcomes a sync's error report lists (sync-semantics.md: not applied or flagged). */
 export const REPORT_OUTCOMES = ['Skipped', 'Invalid', 'Excluded', 'Merged'] as const
@@ -44,7 +45,7 @@ export function buildLogPageQuery(scope: Scope, filter: LogFilter, page: PageReq
   if (page.cursor !== undefined && page.cursor !== '') where.push(...afterCursor(page.cursor, params))
   const limit = pageLimit(page.limit)
   params['page_rows'] = limit + 1
-  const query = `SELECT ${SELECT_LIST}
+  const query = `SELECT ${selectList(scope)}
 FROM sync_log FINAL
 ${whereClause(where)}
 ORDER BY ${LOG_ORDER}
@@ -69,7 +70,7 @@ export function buildReportQuery(scope: Scope, syncId: string, tenant: string): 
   where.push(...equals('f_tenant', 'tenant', tenant, params))
   where.push(...equals('f_sync', 'syncId', syncId, params))
   where.push(...inList('f_outcomes', 'outcome', REPORT_OUTCOMES, params))
-  const query = `SELECT ${SELECT_LIST}
+  const query = `SELECT ${selectList(scope)}
 FROM sync_log FINAL
 ${whereClause(where)}
 ORDER BY entity ASC, seq ASC`

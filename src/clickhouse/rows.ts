@@ -4,7 +4,9 @@
  */
 import { ENTITY_TYPES, type EntityType } from '../events/change-event.js'
 import {
+  ROW_STATES,
   SYNC_STATUSES,
+  type RowState,
   type LogRow,
   type SyncCounts,
   type SyncLogEvent,
@@ -45,10 +47,14 @@ export const SYNC_LOG_COLUMNS = [
   'outcome',
   'message',
   'recordSchoolId',
+  'cause',
 ] as const satisfies readonly (keyof LogRecord)[]
 
 /** A sync_log row as written and read: LogRow without `kind`, `date` as ClickHouse text. */
-export type SyncLogTableRow = { [K in keyof LogRecord]: K extends 'seq' ? number : string }
+export type SyncLogTableRow = { [K in Exclude<keyof LogRecord, 'state'>]: K extends 'seq' ? number : string }
+
+/** A sync_log row as a log query selects it: the table's columns and the row's state (ROW_STATE_SQL). */
+export type SelectedLogRow = SyncLogTableRow & { state: string }
 
 export const COUNT_FIELDS = [
   'total',
@@ -83,6 +89,9 @@ export interface SyncRunsTableRow {
   endedAt: string | null
   message: string
   modes: string
+  reviewedBy: string
+  reviewedAt: string | null
+  reviewReason: string
 }
 
 export interface TableRows {
@@ -125,6 +134,9 @@ export function toRunsTableRow(e: SyncStatusChanged): SyncRunsTableRow {
     endedAt: e.endedAt.trim() === '' ? null : instant(e, 'endedAt', e.endedAt),
     message: e.message,
     modes: e.modes,
+    reviewedBy: e.reviewedBy,
+    reviewedAt: e.reviewedAt.trim() === '' ? null : instant(e, 'reviewedAt', e.reviewedAt),
+    reviewReason: e.reviewReason,
   }
 }
 
@@ -194,6 +206,7 @@ export function addCounts(a: OutcomeCountsJson, b: OutcomeCountsJson): void {
 
 const ENTITY_SET: ReadonlySet<string> = new Set<string>(ENTITY_TYPES)
 const STATUS_SET: ReadonlySet<string> = new Set<string>(SYNC_STATUSES)
+const ROW_STATE_SET: ReadonlySet<string> = new Set<string>(ROW_STATES)
 
 function corrupt(what: string): SynclogError {
   return new SynclogError('STATE_CORRUPT', `ClickHouse returned ${what}; the tables do not match synclog's schema`)
@@ -224,9 +237,15 @@ function readEntity(s: string): EntityType | '' {
   throw corrupt(`an unknown entity '${s}'`)
 }
 
-export function toLogRecord(row: SyncLogTableRow): LogRecord {
+function readState(s: string): RowState {
+  if (ROW_STATE_SET.has(s)) return s as RowState
+  throw corrupt(`an unknown row state '${s}'`)
+}
+
+export function toLogRecord(row: SelectedLogRow): LogRecord {
   return {
     ...row,
+    state: readState(row.state),
     seq: Number(row.seq),
     date: isoFromTable(row.date),
     // Actions and outcomes a newer synclog wrote are shown as they are (sync-log-event.ts, UnknownValue).

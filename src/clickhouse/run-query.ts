@@ -18,6 +18,9 @@ export interface RunQueryRow {
   endedAt: string | null
   message: string
   modes: string
+  reviewedBy: string
+  reviewedAt: string | null
+  reviewReason: string
   total: number
   errors: number
 }
@@ -50,10 +53,11 @@ export function buildRunsQuery(scope: Scope, filter: SyncListFilter & { syncId?:
   runs.push(...timeBounds('startedAt', filter.from, filter.to, params))
   const query = `SELECT r.tenant AS tenant, r.syncId AS syncId, r.app AS app, r.status AS status,
   r.startedAt AS startedAt, r.endedAt AS endedAt, r.message AS message, r.modes AS modes,
+  r.reviewedBy AS reviewedBy, r.reviewedAt AS reviewedAt, r.reviewReason AS reviewReason,
   toUInt32(ifNull(c.total, 0)) AS total, toUInt32(ifNull(c.errors, 0)) AS errors
 FROM
 (
-  SELECT tenant, syncId, app, status, startedAt, endedAt, message, modes
+  SELECT tenant, syncId, app, status, startedAt, endedAt, message, modes, reviewedBy, reviewedAt, reviewReason
   FROM sync_runs FINAL
   ${whereClause(runs)}
 ) AS r
@@ -64,6 +68,7 @@ LEFT JOIN
   ${whereClause(counts)}
   GROUP BY tenant, syncId
 ) AS c ON r.tenant = c.tenant AND r.syncId = c.syncId
+${whereClause(inList('statuses', 'r.status', filter.status, params))}
 ORDER BY r.startedAt DESC, r.syncId DESC, r.tenant ASC
 ${pagingClause(filter.limit, undefined, params)}`
   return { query, params }

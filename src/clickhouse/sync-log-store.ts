@@ -7,7 +7,8 @@
  * waits behind an import's inserts.
  */
 import type { ClickHouseClient } from '@clickhouse/client'
-import { OUTCOMES, type Outcome, type SyncLogEvent } from '../events/sync-log-event.js'
+import { OUTCOMES, type Outcome, type SyncLogEvent, type SyncStatusChanged } from '../events/sync-log-event.js'
+import { AlertDeliveryLog } from '../alerts/delivery-log.js'
 import type { Logger } from '../logging/logger.js'
 import { buildLogCountQuery, buildLogPageQuery, buildReportQuery } from './log-query.js'
 import { encodeCursor } from './log-cursor.js'
@@ -23,10 +24,22 @@ import {
 } from './run-query.js'
 import { SynclogError } from '../errors.js'
 import { dictOf } from '../dict.js'
-import { COUNT_FIELDS, addCounts, isoFromTable, toLogRecord, toSyncStatus, toTableRows, zeroCounts, type SyncLogTableRow } from './rows.js'
+import { COUNT_FIELDS, addCounts, isoFromTable, toLogRecord, toSyncStatus, toTableRows, zeroCounts, type SelectedLogRow } from './rows.js'
 import type { BuiltQuery } from './filter-parts.js'
 import { toStoreError } from './store-errors.js'
 import { lanesOf, type Lanes } from './lanes.js'
+import { buildCauseGroupsQuery, toCauseGroups, type CauseGroups, type CauseQueryRow } from './cause-groups.js'
+import { buildRosterQuery, rosterHeader, toRosterLine, type RosterAt, type RosterQuery, type RosterQueryRow } from './roster-at.js'
+import {
+  briefOf,
+  buildCompareQuery,
+  checkSameTenant,
+  compareCounts,
+  toRecordComparison,
+  type CompareOptions,
+  type CompareQueryRow,
+  type SyncComparison,
+} from './sync-compare.js'
 import {
   DISTRICT_KEY,
   type CountCell,
@@ -87,6 +100,9 @@ function toSyncRun(r: RunQueryRow): SyncRun {
     startedAt: isoFromTable(r.startedAt),
     endedAt: isoFromTable(r.endedAt),
     message: r.message,
+    reviewedBy: r.reviewedBy,
+    reviewedAt: isoFromTable(r.reviewedAt),
+    reviewReason: r.reviewReason,
     modes: r.modes,
     total: Number(r.total),
     errors: Number(r.errors),
@@ -109,11 +125,16 @@ function addInto(target: Map<string, OutcomeCountsJson>, entity: string, counts:
 export class SyncLogStore {
   private readonly log: Logger
   private readonly lanes: Lanes
+  /** Told of the status changes of every write once they are stored (the alert dispatcher, src/alerts). */
+  private readonly statusListeners = new Set<(changes: readonly SyncStatusChanged[]) => void>()
+  /** The alert delivery log, on this store's lanes. */
+  readonly alertDeliveries: AlertDeliveryLog
 
   /** A plain client serves every lane (a server, or a test). */
   constructor(clickhouse: Lanes | ClickHouseClient, logger: Logger) {
     this.lanes = lanesOf(clickhouse)
     this.log = logger.child({ component: 'sync-log-store' })
+    this.alertDeliveries = new AlertDeliveryLog(this.lanes)
   }
 
   /** The analysts' lane, for checked read-only SQL (src/sql/analyst-sql.ts) and nothing else. */
@@ -131,6 +152,14 @@ export class SyncLogStore {
       { events: events.length, log: rows.log.length, counts: rows.counts.length, runs: rows.runs.length },
       'wrote sync-log events',
     )
+    const changes = events.filter((e): e is SyncStatusChanged => e.kind === 'SyncStatusChanged')
+    if (changes.length > 0) for (const listener of this.statusListeners) listener(changes)
+  }
+
+  /** Calls `listener` with the status changes of every later write, once stored; the returned function stops it. */
+  onStatusStored(listener: (changes: readonly SyncStatusChanged[]) => void): () => void {
+    this.statusListeners.add(listener)
+    return () => this.statusListeners.delete(listener)
   }
 
   /** Runs visible in the scope at their latest status, newest start first. */
@@ -175,7 +204,7 @@ export class SyncLogStore {
   /** One page of the log rows in the scope matching the filter, newest first (date, sync, seq, tenant: all descending). */
   async queryLog(scope: Scope, filter: LogFilter, page: PageRequest = {}): Promise<LogPage> {
     const q = buildLogPageQuery(scope, filter, page)
-    const rows = (await this.select<SyncLogTableRow>(q, 'read the sync log')).map(toLogRecord)
+    const rows = (await this.select<SelectedLogRow>(q, 'read the sync log')).map(toLogRecord)
     if (rows.length <= q.limit) return { rows, nextCursor: null }
     rows.length = q.limit
     return { rows, nextCursor: encodeCursor(rows[rows.length - 1]!) }
@@ -209,7 +238,13 @@ export class SyncLogStore {
     const run = await this.getSync(scope, cell.syncId)
     if (run === null) return null
     const schoolId = cell.schoolId === DISTRICT_KEY ? '' : cell.schoolId
-    const filter: LogFilter = { tenant: run.tenant, syncId: run.syncId, entities: [cell.entity], includeRejected: true }
+    const filter: LogFilter = {
+      tenant: run.tenant,
+      syncId: run.syncId,
+      entities: [cell.entity],
+      includeRejected: true,
+      includeProposed: true,
+    }
     if (cell.outcomes !== undefined) filter.outcomes = [...cell.outcomes]
     if (schoolId !== undefined) filter.recordSchoolId = schoolId
     const exact: CountCell = { ...cell, ...(schoolId === undefined ? {} : { schoolId }) }
@@ -247,8 +282,25 @@ export class SyncLogStore {
   async reportRows(scope: Scope, syncId: string): Promise<LogRecord[]> {
     const run = await this.getSync(scope, syncId)
     if (run === null) return []
-    const rows = await this.select<SyncLogTableRow>(buildReportQuery(scope, run.syncId, run.tenant), `read the report of sync ${syncId}`)
+    const rows = await this.select<SelectedLogRow>(buildReportQuery(scope, run.syncId, run.tenant), `read the report of sync ${syncId}`)
     return rows.map(toLogRecord)
+  }
+
+  /** A sync's rows grouped by root cause, largest first (cause-groups.ts); null if the sync is unknown or outside the scope. */
+  async causeGroups(scope: Scope, syncId: string): Promise<CauseGroups | null> {
+    const run = await this.getSync(scope, syncId)
+    if (run === null) return null
+    const rows = await this.select<CauseQueryRow>(
+      buildCauseGroupsQuery(scope, run.tenant, run.syncId),
+      `group the rows of sync ${syncId} by cause`,
+    )
+    return toCauseGroups(run.tenant, run.syncId, rows)
+  }
+
+  /** Who was in a section, or which sections a student had, at an instant: rebuilt from the applied roster rows (roster-at.ts). */
+  async rosterAt(scope: Scope, query: RosterQuery): Promise<RosterAt> {
+    const rows = await this.select<RosterQueryRow>(buildRosterQuery(scope, query), 'read a roster at a date')
+    return { ...rosterHeader(query), lines: rows.map(toRosterLine) }
   }
 
   /**
@@ -279,6 +331,29 @@ export class SyncLogStore {
     }
     if (visible < logged) notes.push(`${logged - visible} of ${count} records have no row visible in this scope.`)
     return notes.join(' ')
+  }
+
+  /**
+   * Two syncs of one tenant side by side: their counts per entity, and the records whose
+   * outcome differs (src/clickhouse/sync-compare.ts); null if either sync is unknown or
+   * outside the scope. Syncs of two tenants are a USAGE error.
+   */
+  async compareSyncs(scope: Scope, syncA: string, syncB: string, opts: CompareOptions = {}): Promise<SyncComparison | null> {
+    const a = await this.summary(scope, syncA, { bySchool: false })
+    const b = a === null ? null : await this.summary(scope, syncB, { bySchool: false })
+    if (a === null || b === null) return null
+    checkSameTenant(briefOf(a), briefOf(b))
+    const rows = await this.select<CompareQueryRow>(
+      buildCompareQuery(scope, a.tenant, a.syncId, b.syncId, opts),
+      `compare syncs ${syncA} and ${syncB}`,
+    )
+    return {
+      a: briefOf(a),
+      b: briefOf(b),
+      counts: compareCounts(a, b, opts.entities),
+      differing: Number(rows[0]?.differing ?? 0),
+      records: rows.map(toRecordComparison),
+    }
   }
 
   /** The schools the scope may see, per tenant, as the sync counts name them (district level excluded). */

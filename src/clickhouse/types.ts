@@ -3,7 +3,7 @@
  * CLI and exporters. Plain JSON-able shapes (numbers, strings, ISO instants).
  */
 import type { EntityType } from '../events/change-event.js'
-import type { LogRow, Outcome, SyncStatus } from '../events/sync-log-event.js'
+import type { LogRow, Outcome, RowState, SyncStatus } from '../events/sync-log-event.js'
 
 /** The ten counters of `OutcomeCounts`, as plain numbers. */
 export interface OutcomeCountsJson {
@@ -27,9 +27,15 @@ export interface SyncHeader {
   status: SyncStatus
   /** ISO instant, `YYYY-MM-DDTHH:mm:ss.sssZ`. */
   startedAt: string
-  /** ISO instant, or blank while the sync runs. */
+  /** ISO instant, or blank while the sync runs or waits for review. */
   endedAt: string
   message: string
+  /** Who approved or rejected the sync; blank until decided. */
+  reviewedBy: string
+  /** When it was decided (ISO instant); blank until then. */
+  reviewedAt: string
+  /** The reviewer's reason; blank until decided. */
+  reviewReason: string
 }
 
 /** One sync run at its latest status; `total` and `errors` are summed over its counts. */
@@ -80,6 +86,8 @@ export interface SyncListFilter {
   from?: string
   /** Syncs started at or before this instant (YYYY-MM-DD = through the end of that UTC day). */
   to?: string
+  /** Syncs at one of these latest statuses (e.g. On Hold and Preview: the syncs waiting for review). */
+  status?: readonly SyncStatus[]
   limit?: number
 }
 
@@ -139,5 +147,9 @@ export interface DailyRollup {
   counts: OutcomeCountsJson
 }
 
-/** A sync-log row as read back: every column a string, `seq` a number, `date` an ISO instant with `Z`. */
-export type LogRecord = Omit<LogRow, 'kind'>
+/**
+ * A sync-log row as read back: every column a string, `seq` a number, `date` an ISO instant
+ * with `Z`; `state` says whether its sync's changes were applied (read from the sync's
+ * latest status; absent on rows that did not come from the store).
+ */
+export type LogRecord = Omit<LogRow, 'kind'> & { readonly state?: RowState }

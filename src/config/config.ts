@@ -10,10 +10,20 @@ import type { FoldOptions } from '../processor/index.js'
 import { LimitsSchema, rawLimits } from './limits.js'
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.js'
 import { SqlLimitsSchema, rawSqlLimits } from './sql-limits.js'
+import { AlertDeliverySchema, PublicUrlSchema, WebhooksSchema, rawAlerts } from '../alerts/alert-config.js'
+import { TimeZones, canonicalTimeZone, systemTimeZone } from '../export/local-time.js'
 
 const percent = z.coerce.number().min(0).max(100)
 /** A timeout of the HTTP server, in seconds (fractions allowed). */
 const seconds = z.coerce.number().positive().max(86_400)
+
+/** An IANA time zone name (`America/Chicago`), as Intl spells it. */
+const TimeZoneSchema = z.string().transform((name, ctx): string => {
+  const zone = canonicalTimeZone(name)
+  if (zone !== null) return zone
+  ctx.addIssue({ code: 'custom', message: `'${name}' is not an IANA time zone name such as America/Chicago or UTC` })
+  return z.NEVER
+})
 
 const TrustProxySchema = z.unknown().transform((value, ctx): TrustProxy => {
   try {
@@ -68,11 +78,21 @@ const ConfigSchema = z.object({
     .max(24 * 365),
   /** Per tenant, the onboarded school sourcedIds; a tenant not listed has every school onboarded. */
   onboardedSchools: z.record(z.string(), z.array(z.string())).optional(),
+  /** The zone times are shown in for a tenant not in timeZones: the system's unless set. */
+  timeZone: TimeZoneSchema,
+  /** Per tenant, the zone its times are shown in (tables, the web page, Excel). */
+  timeZones: z.record(z.string(), TimeZoneSchema).optional(),
   /** How much input is accepted (src/config/limits.ts: defaults, keys, environment variables). */
   limits: LimitsSchema,
   http: HttpSchema,
   /** Limits of analysts' SQL (src/sql/sql-limits.ts: defaults, keys, environment variables). */
   sql: SqlLimitsSchema,
+  /** Per tenant, the webhooks told of sync statuses (src/alerts/alert-config.ts, docs/alerts.md). */
+  alerts: WebhooksSchema,
+  /** How alert deliveries are retried and waited for. */
+  alertDelivery: AlertDeliverySchema,
+  /** The web page's base URL, for links sent out (alerts). */
+  publicUrl: PublicUrlSchema,
 })
 
 export type Config = z.infer<typeof ConfigSchema>
@@ -96,6 +116,12 @@ export interface ConfigFlags {
 }
 
 type Env = Readonly<Record<string, string | undefined>>
+
+/** The system's zone: TZ when it names one (a command forwarded to the service brings its own), else the process's. */
+function systemZone(env: Env): string {
+  const tz = env.TZ?.replace(/^:/, '')
+  return (tz === undefined ? null : canonicalTimeZone(tz)) ?? systemTimeZone()
+}
 
 function fileLayer(path: string): Record<string, unknown> {
   try {
@@ -148,6 +174,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env, cwd:
     },
     abandonAfterHours: env.SYNCLOG_ABANDON_AFTER_HOURS ?? file.abandonAfterHours ?? 6,
     onboardedSchools: file.onboardedSchools,
+    timeZone: env.SYNCLOG_TIME_ZONE ?? file.timeZone ?? systemZone(env),
+    timeZones: file.timeZones,
     limits: rawLimits(file.limits, env),
     http: {
       headersTimeoutSeconds: env.SYNCLOG_HTTP_HEADERS_TIMEOUT ?? fileHttp.headersTimeoutSeconds ?? 15,
@@ -158,6 +186,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env, cwd:
       trustProxy: flags.trustProxy ?? env.SYNCLOG_TRUST_PROXY ?? fileHttp.trustProxy ?? false,
     },
     sql: rawSqlLimits(file.sql, env),
+    alerts: rawAlerts(file.alerts, env),
+    alertDelivery: file.alertDelivery ?? {},
+    publicUrl: env.SYNCLOG_PUBLIC_URL ?? file.publicUrl,
   }
   const parsed = ConfigSchema.safeParse(raw)
   if (!parsed.success) {
@@ -170,6 +201,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env, cwd:
 /** Whether npm started this process (`npx synclog`, `npm run`): then a shell stands between npm's signals and it. */
 export function startedByNpm(env: Env = process.env): boolean {
   return env.npm_lifecycle_event !== undefined
+}
+
+/** Which zone each tenant's times are shown in. */
+export function timeZonesOf(config: Config): TimeZones {
+  return new TimeZones(config.timeZone, Object.entries(config.timeZones ?? {}))
 }
 
 export function foldOptionsOf(config: Config): FoldOptions {

@@ -183,6 +183,8 @@ class SchemaReader {
         case 'int':
         case 'long':
           return (v, p, k) => check(typeof v === 'number' && Number.isSafeInteger(v), v, p, k, 'an integer')
+        case 'boolean':
+          return (v, p, k) => check(typeof v === 'boolean', v, p, k, 'true or false')
         default: {
           const named = this.named.get(shortName(node))
           if (named === undefined) throw new Error(`schema: unknown type ${node}`)

@@ -29,8 +29,18 @@ export type LogAction = RosterAction | SectionAction | Exclude<Outcome, 'No Chan
  */
 export type UnknownValue = string & {}
 
-export const SYNC_STATUSES = ['Running', 'Completed', 'Completed with Errors', 'On Hold', 'Failed', 'Rejected'] as const
+export const SYNC_STATUSES = ['Running', 'Completed', 'Completed with Errors', 'On Hold', 'Preview', 'Failed', 'Rejected'] as const
 export type SyncStatus = (typeof SYNC_STATUSES)[number]
+
+/**
+ * Statuses whose changes wait for a reviewer: On Hold (a safety threshold was crossed) and
+ * Preview (computed on request, never applied unless approved). Their rows are proposed.
+ */
+export const AWAITING_REVIEW: readonly SyncStatus[] = ['On Hold', 'Preview']
+
+/** Whether a sync's log rows were applied, are proposed (awaiting review) or were rejected: read from its latest status. */
+export const ROW_STATES = ['Applied', 'Proposed', 'Rejected'] as const
+export type RowState = (typeof ROW_STATES)[number]
 
 /** One row of the sync log. Every column is a string; blank when it does not apply to the action. */
 export interface LogRow {
@@ -69,6 +79,12 @@ export interface LogRow {
    * level, and for cascaded rows, which are not counted): the key of drill-down.
    */
   readonly recordSchoolId: string
+  /**
+   * The record whose error or absence caused this row, as `<entity> '<sourcedId>' <what>`
+   * (`class 'CHEM-02' deleted`); blank when the row stands on its own. Rows with one cause
+   * group under it (report --group).
+   */
+  readonly cause: string
 }
 
 /** The text columns of a log row that a row may leave blank, all blank: rows are built over it. */
@@ -94,6 +110,7 @@ export const BLANK_LOG_COLUMNS = {
   outcome: '',
   message: '',
   recordSchoolId: '',
+  cause: '',
 } as const satisfies Partial<Record<keyof LogRow, ''>>
 
 /** A sync's status changed. `version` grows by one per change, so the latest wins. */
@@ -110,6 +127,12 @@ export interface SyncStatusChanged {
   /** Why: the hold thresholds crossed, the failure reason, who approved or rejected. */
   readonly message: string
   readonly modes: string
+  /** Who approved or rejected the sync (blank until a reviewer decides). */
+  readonly reviewedBy: string
+  /** When the decision was made (ISO instant; blank until then). */
+  readonly reviewedAt: string
+  /** The reviewer's reason, required with every decision. */
+  readonly reviewReason: string
 }
 
 export interface OutcomeCounts {
@@ -180,7 +203,9 @@ export const LOG_COLUMNS = [
   'sourcedId',
   'outcome',
   'message',
-] as const satisfies readonly (keyof LogRow)[]
+  'cause',
+  'state',
+] as const satisfies readonly (keyof LogRow | 'state')[]
 export type LogColumn = (typeof LOG_COLUMNS)[number]
 
 /** Human headers for the columns, as the anchor pages name them. */
@@ -209,4 +234,6 @@ export const LOG_COLUMN_HEADERS: Readonly<Record<LogColumn, string>> = {
   sourcedId: 'Sourced ID',
   outcome: 'Outcome',
   message: 'Message',
+  cause: 'Cause',
+  state: 'State',
 }

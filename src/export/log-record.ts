@@ -1,4 +1,2 @@
-import type { LogRow } from '../events/sync-log-event.js'
-
-/** One sync-log row as the exporters take it: the event minus its discriminator. */
-export type LogRecord = Omit<LogRow, 'kind'>
+/** One sync-log row as the exporters take it (the store's read model). */
+export type { LogRecord } from '../clickhouse/types.js'

@@ -38,6 +38,7 @@ import { OPERATOR, planOneFile, planPerSchool, type ExportSource, type FilePlan,
 import type { LogFileFormat } from './formats/index.js'
 import type { LogRecord } from './log-record.js'
 import { makeDirectory } from '../paths/make-directory.js'
+import type { TimeZones } from './local-time.js'
 
 export type { ExportSource } from './export-plan.js'
 
@@ -72,6 +73,8 @@ export interface ScheduledExportOptions {
    */
   readonly since?: string
   readonly dryRun: boolean
+  /** Each tenant's time zone, for formats that show local times (Excel); default: UTC. */
+  readonly timeZones?: TimeZones
 }
 
 export interface ExportProgress {
@@ -281,7 +284,7 @@ async function writeFiles(
         report()
       }
     }
-    const count = await writeFileAtomically(file.path, (out) => opts.format.log(out, rows()))
+    const count = await writeFileAtomically(file.path, (out) => opts.format.log(out, rows(), opts.timeZones))
     written.push(fileOf(file, count))
     if (file.rows !== null && count !== file.rows) {
       log.warn({ file: file.path, counted: file.rows, rows: count }, 'the file has another number of rows than the first pass counted')

@@ -32,6 +32,7 @@ export const SYNC_REPORT_COLUMNS = [
   ['field', 'field'],
   ['status', 'status'],
   ['message', 'message'],
+  ['cause', 'cause'],
 ] as const satisfies readonly (readonly [string, string])[]
 
 export type SyncReportRow = {
@@ -40,6 +41,7 @@ export type SyncReportRow = {
   readonly field: string
   readonly status: ReportStatus
   readonly message: string
+  readonly cause: string
 }
 
 export interface SyncReportFile {
@@ -50,10 +52,13 @@ export interface SyncReportFile {
 
 /**
  * Clever-style per-entity error reports for one sync into `dir` (mkdir -p): one file per entity that has rows.
- * Columns `id, sis_id, field, status, message` (id = `${syncId}/${seq}`, sis_id = sourcedId;
- * status: Skipped → 'Failure', Excluded → 'Excluded', Merged → 'Merged', Invalid → 'Warning').
- * Rows of other syncs, rows without an entity and rows with any other outcome are not reported.
- * CSV with BOM, neutralized, each file written atomically. Returns the files in entity order.
+ * One row per failed object (entity + sourcedId), its errors joined: columns `id, sis_id, field, status,
+ * message, cause` (id and sis_id = the object's sourcedId; status: Skipped → 'Failure', Excluded →
+ * 'Excluded', Invalid → 'Warning', Merged → 'Merged', the most severe of the object's, in that order; cause: the
+ * record whose error or absence caused it, blank when it is its own). Objects with no cause come first,
+ * then the caused ones grouped under their cause. Rows of other syncs, rows without an entity and rows
+ * with any other outcome are not reported. CSV with BOM, neutralized, each file written atomically.
+ * Returns the files in entity order.
  */
 export async function writeSyncReports(dir: string, syncId: string, rows: Iterable<LogRecord>): Promise<SyncReportFile[]> {
   const byEntity = groupReportRows(syncId, rows)
@@ -70,20 +75,65 @@ export async function writeSyncReports(dir: string, syncId: string, rows: Iterab
   return written
 }
 
-/** The report rows of one sync, per entity, in input order. */
+/** Statuses from the most to the least severe: an object with several shows the first. */
+const SEVERITY: readonly ReportStatus[] = ['Failure', 'Excluded', 'Warning', 'Merged']
+
+/** One failed object's errors, gathered from its rows in input order. */
+interface ObjectErrors {
+  readonly id: string
+  readonly statuses: Set<ReportStatus>
+  readonly fields: Set<string>
+  readonly messages: Set<string>
+  readonly causes: Set<string>
+}
+
+const joined = (values: Set<string>, separator: string): string => [...values].filter((v) => v !== '').join(separator)
+
+function reportRow(o: ObjectErrors): SyncReportRow {
+  return {
+    id: o.id,
+    sis_id: o.id,
+    field: joined(o.fields, ', '),
+    status: SEVERITY.find((s) => o.statuses.has(s))!,
+    message: joined(o.messages, ' | '),
+    cause: joined(o.causes, ' | '),
+  }
+}
+
+/**
+ * The report rows of one sync, per entity: one per failed object, those with no cause first (in
+ * input order), then the caused ones grouped by cause (causes in order of first appearance).
+ */
 export function groupReportRows(syncId: string, rows: Iterable<LogRecord>): Map<EntityType, SyncReportRow[]> {
-  const byEntity = new Map<EntityType, SyncReportRow[]>()
-  for (const row of rows) {
+  const objects = new Map<EntityType, Map<string, ObjectErrors>>()
+  for (const row of [...rows].sort((a, b) => a.seq - b.seq)) {
     if (row.syncId !== syncId || row.entity === '' || !isReported(row.outcome)) continue
-    const list = byEntity.get(row.entity) ?? []
-    list.push({
-      id: `${syncId}/${row.seq}`,
-      sis_id: row.sourcedId,
-      field: row.field,
-      status: REPORT_STATUS[row.outcome],
-      message: row.message,
-    })
-    byEntity.set(row.entity, list)
+    let byId = objects.get(row.entity)
+    if (!byId) objects.set(row.entity, (byId = new Map()))
+    let o = byId.get(row.sourcedId)
+    if (!o) {
+      o = { id: row.sourcedId, statuses: new Set(), fields: new Set(), messages: new Set(), causes: new Set() }
+      byId.set(row.sourcedId, o)
+    }
+    o.statuses.add(REPORT_STATUS[row.outcome])
+    o.fields.add(row.field)
+    o.messages.add(row.message)
+    o.causes.add(row.cause)
+  }
+  const byEntity = new Map<EntityType, SyncReportRow[]>()
+  for (const [entity, byId] of objects) {
+    const own: SyncReportRow[] = []
+    const caused = new Map<string, SyncReportRow[]>()
+    for (const o of byId.values()) {
+      const r = reportRow(o)
+      if (r.cause === '') own.push(r)
+      else {
+        const list = caused.get(r.cause)
+        if (list) list.push(r)
+        else caused.set(r.cause, [r])
+      }
+    }
+    byEntity.set(entity, [...own, ...[...caused.values()].flat()])
   }
   return byEntity
 }

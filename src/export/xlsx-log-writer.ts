@@ -4,6 +4,7 @@ import { SynclogError } from '../errors.js'
 import { LOG_COLUMNS, type LogColumn } from '../events/sync-log-event.js'
 import { writeFileAtomically } from './atomic-file.js'
 import { LOG_EXPORT_COLUMNS } from './log-columns.js'
+import { wallClock, type TimeZones } from './local-time.js'
 import type { LogRecord } from './log-record.js'
 import { neutralizeFormula } from './spreadsheet-safety.js'
 import { SheetPacer } from './xlsx-pacing.js'
@@ -14,6 +15,11 @@ export interface XlsxLogOptions {
   readonly maxRowsPerSheet?: number
   /** Base worksheet name; later sheets get ' (2)', ' (3)', … Default 'Sync Log'. */
   readonly sheetName?: string
+  /**
+   * Each tenant's time zone: dates show its local time, and a note on the Date header names
+   * the zone (or the tenants' zones, when they differ). Default: UTC wall time, no note.
+   */
+  readonly timeZones?: TimeZones
 }
 
 /** Excel's 1,048,576 rows per sheet, one of them the header. */
@@ -47,6 +53,8 @@ const COLUMN_WIDTHS: Readonly<Record<LogColumn, number>> = {
   sourcedId: 24,
   outcome: 12,
   message: 60,
+  cause: 30,
+  state: 10,
 }
 
 type Worksheet = ExcelJS.Worksheet
@@ -54,7 +62,8 @@ type CellValue = string | Date | null
 
 /**
  * Streams the log to an .xlsx file with exceljs' stream.xlsx.WorkbookWriter: header row bold + frozen,
- * autofilter, readable column widths, `date` as a real date cell (UTC wall time, format 'yyyy-mm-dd hh:mm'),
+ * autofilter, readable column widths, `date` as a real date cell (the tenant's local time with timeZones,
+ * named in a note on its header, else UTC wall time; format 'yyyy-mm-dd hh:mm'),
  * other cells text, neutralized; a new worksheet ('Sync Log', 'Sync Log (2)', …) every maxRowsPerSheet
  * data rows (default 1_048_575); commits every row and yields to the event loop every 1000 rows so memory
  * stays flat; writes to `${path}.tmp` then renames (atomic). Returns row count.
@@ -64,8 +73,8 @@ export async function writeLogXlsx(
   rows: AsyncIterable<LogRecord> | Iterable<LogRecord>,
   opts: XlsxLogOptions = {},
 ): Promise<number> {
-  const { maxRowsPerSheet, baseName } = checkedOptions(opts)
-  return writeFileAtomically(path, (out) => streamWorkbook(out, rows, maxRowsPerSheet, baseName))
+  const checked = checkedOptions(opts)
+  return writeFileAtomically(path, (out) => streamWorkbook(out, rows, checked))
 }
 
 /**
@@ -77,23 +86,27 @@ export async function writeLogXlsxTo(
   rows: AsyncIterable<LogRecord> | Iterable<LogRecord>,
   opts: XlsxLogOptions = {},
 ): Promise<number> {
-  const { maxRowsPerSheet, baseName } = checkedOptions(opts)
-  return streamWorkbook(out, rows, maxRowsPerSheet, baseName)
+  return streamWorkbook(out, rows, checkedOptions(opts))
 }
 
-function checkedOptions(opts: XlsxLogOptions): { maxRowsPerSheet: number; baseName: string } {
+interface CheckedOptions {
+  readonly maxRowsPerSheet: number
+  readonly baseName: string
+  readonly timeZones: TimeZones | undefined
+}
+
+function checkedOptions(opts: XlsxLogOptions): CheckedOptions {
   const maxRowsPerSheet = opts.maxRowsPerSheet ?? MAX_DATA_ROWS_PER_SHEET
   if (!Number.isInteger(maxRowsPerSheet) || maxRowsPerSheet < 1 || maxRowsPerSheet > MAX_DATA_ROWS_PER_SHEET) {
     throw new SynclogError('USAGE', `maxRowsPerSheet must be a whole number from 1 to ${MAX_DATA_ROWS_PER_SHEET}, got ${maxRowsPerSheet}`)
   }
-  return { maxRowsPerSheet, baseName: safeSheetName(opts.sheetName ?? DEFAULT_SHEET_NAME) }
+  return { maxRowsPerSheet, baseName: safeSheetName(opts.sheetName ?? DEFAULT_SHEET_NAME), timeZones: opts.timeZones }
 }
 
 async function streamWorkbook(
   out: NodeJS.WritableStream,
   rows: AsyncIterable<LogRecord> | Iterable<LogRecord>,
-  maxRowsPerSheet: number,
-  baseName: string,
+  { maxRowsPerSheet, baseName, timeZones }: CheckedOptions,
 ): Promise<number> {
   // useStyles: without it exceljs drops numFmt and dates lose their time (docs/library-notes.md#exceljs).
   // Inline strings (no shared-string table) keep memory flat (same page).
@@ -102,7 +115,8 @@ async function streamWorkbook(
   const failed = new Promise<never>((_, reject) => out.once('error', reject))
   failed.catch(() => undefined)
 
-  let sheet = openSheet(workbook, nthSheetName(baseName, 1))
+  const dateNote = dateNoteOf(timeZones)
+  let sheet = openSheet(workbook, nthSheetName(baseName, 1), dateNote)
   let pacer = new SheetPacer(sheet, failed, YIELD_EVERY_ROWS)
   let sheetCount = 1
   let inSheet = 0
@@ -111,11 +125,11 @@ async function streamWorkbook(
     if (inSheet === maxRowsPerSheet) {
       // Finish a sheet before the next starts: the next one's rows would otherwise wait in memory.
       closeSheet(sheet, inSheet)
-      sheet = openSheet(workbook, nthSheetName(baseName, ++sheetCount))
+      sheet = openSheet(workbook, nthSheetName(baseName, ++sheetCount), dateNote)
       pacer = new SheetPacer(sheet, failed, YIELD_EVERY_ROWS)
       inSheet = 0
     }
-    writeRecord(sheet, record)
+    writeRecord(sheet, record, timeZones)
     inSheet++
     total++
     await pacer.afterRow(total)
@@ -127,13 +141,23 @@ async function streamWorkbook(
   return total
 }
 
-function openSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, name: string): Worksheet {
+/** The note on the Date header: the zone the dates are in (the rows stream past, so every configured tenant is named). */
+function dateNoteOf(zones: TimeZones | undefined): string | undefined {
+  if (zones === undefined) return undefined
+  const others = zones.configured().map(([tenant, zone]) => `${tenant}: ${zone}`)
+  return others.length === 0
+    ? `Local time in ${zones.fallback}.`
+    : `Local time of each row's tenant. ${others.join('; ')}; any other tenant: ${zones.fallback}.`
+}
+
+function openSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, name: string, dateNote: string | undefined): Worksheet {
   const sheet = workbook.addWorksheet(name, {
     views: [{ state: 'frozen', xSplit: 0, ySplit: 1, topLeftCell: 'A2' }],
   })
   sheet.columns = LOG_COLUMNS.map((key) => ({ key, width: COLUMN_WIDTHS[key] }))
   const header = sheet.addRow(LOG_EXPORT_COLUMNS.map(([, title]) => title))
   header.font = { bold: true }
+  if (dateNote !== undefined) header.getCell(DATE_COLUMN).note = dateNote
   header.commit()
   return sheet
 }
@@ -151,8 +175,8 @@ function closeSheet(sheet: Worksheet, dataRows: number): void {
 const TEXT_STYLE: Partial<ExcelJS.Style> = Object.freeze({})
 const DATE_STYLE: Partial<ExcelJS.Style> = Object.freeze({ numFmt: DATE_FORMAT })
 
-function writeRecord(sheet: Worksheet, record: LogRecord): void {
-  const row = sheet.addRow(LOG_COLUMNS.map((key) => cellValue(key, record)))
+function writeRecord(sheet: Worksheet, record: LogRecord, zones: TimeZones | undefined): void {
+  const row = sheet.addRow(LOG_COLUMNS.map((key) => cellValue(key, record, zones)))
   row.eachCell({ includeEmpty: true }, (cell, column) => {
     cell.style = column === DATE_COLUMN && cell.value instanceof Date ? DATE_STYLE : TEXT_STYLE
   })
@@ -161,12 +185,12 @@ function writeRecord(sheet: Worksheet, record: LogRecord): void {
 
 const DATE_COLUMN = LOG_COLUMNS.indexOf('date') + 1
 
-/** `date` as a Date (Excel shows its UTC wall time); every other cell text, neutralized; blanks stay empty. */
-function cellValue(key: LogColumn, record: LogRecord): CellValue {
-  const value = record[key]
+/** `date` as a Date (Excel shows its UTC fields: the local time with zones); every other cell text, neutralized; blanks stay empty. */
+function cellValue(key: LogColumn, record: LogRecord, zones: TimeZones | undefined): CellValue {
+  const value = record[key] ?? ''
   if (key === 'date') {
-    const instant = new Date(value)
-    if (!Number.isNaN(instant.getTime())) return instant
+    const shown = zones === undefined ? new Date(value) : wallClock(value, zones.zoneOf(record.tenant))
+    if (shown !== null && !Number.isNaN(shown.getTime())) return shown
   }
   return value === '' ? null : neutralizeFormula(value)
 }

@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path'
 import { z } from 'zod'
 import { checkScope } from '../clickhouse/scope.js'
 import { SCOPE_SIDES, type Scope } from '../clickhouse/types.js'
+import type { TimeZones, TimeZonesJson } from '../export/local-time.js'
 import { SynclogError } from '../errors.js'
 import { makeDirectory } from '../paths/make-directory.js'
 import { replaceFile } from '../paths/replace-file.js'
@@ -113,6 +114,11 @@ export function meOf(token: ApiTokenInfo): ApiTokenInfo & { readonly permissions
     permissions: PERMISSIONS.filter((p) => allows(token, p)),
     createdAt: token.createdAt,
   }
+}
+
+/** What `GET /api/v1/me` and signing in answer: the token, and the time zones of the tenants it may see (the page shows times in them). */
+export function meIn(token: ApiTokenInfo, zones: TimeZones): ReturnType<typeof meOf> & { readonly timeZones: TimeZonesJson } {
+  return { ...meOf(token), timeZones: zones.toJson(token.scope.tenant) }
 }
 
 /** Why a token may not do this, in words for the 403 answer and the CLI. */

@@ -18,8 +18,15 @@ import type { ReadStore } from './read-store.js'
 import { defineRoute, type RouteDef } from './route-def.js'
 import { SyncIdParams, SyncRunSchema } from './schemas.js'
 
-/** Nothing to send but the decision itself, which the URL names; the body is `{}`. */
-const DecisionBody = z.strictObject({})
+/** The decision is the URL's; the body says why. */
+const DecisionBody = z.strictObject({
+  reason: z
+    .string()
+    .trim()
+    .min(1, { error: 'must say why: a reason is recorded with every decision' })
+    .max(2000, { error: 'must be at most 2000 characters' })
+    .meta({ description: 'Why the sync is approved or rejected; recorded with the sync and shown in the history.' }),
+})
 
 const JSON_TYPE = /^application\/json[ \t]*(;|$)/i
 
@@ -51,12 +58,17 @@ export function decisionRoutes(prefix: string, decisions: SyncDecisions | undefi
       summary: ACTS[decision].summary,
       description:
         'For a token whose role allows review (reviewer, operator) and whose scope is every tenant or one tenant. ' +
-        "The body is `{}`, sent as `Content-Type: application/json`. The sync's message records the decision and the token's name. " +
+        'The body is `{"reason": "…"}` (required, not blank), sent as `Content-Type: application/json`. ' +
+        "The sync records who decided (the token's name), when and why (`reviewedBy`, `reviewedAt`, `reviewReason`). " +
+        'A sync in Preview is applied only if no other sync of its tenant was applied since it was computed (409 otherwise). ' +
         'With `serve --stream`, a sync held by the stream processor is decided by publishing the decision to the stream; the answer waits up to 30 s for its new status.',
       params: SyncIdParams,
       body: DecisionBody,
       problems: [
-        [409, 'The sync is not On Hold (already decided, or it never was); the message gives its status.'],
+        [
+          409,
+          'The sync is not On Hold or in Preview (already decided, or it never was), or a preview another applied sync has overtaken; the message says which.',
+        ],
         [415, 'The body is not sent as `Content-Type: application/json`.'],
       ],
       response: { json: { schema: SyncRunSchema, description: `The sync, ${ACTS[decision].done}.` } },
@@ -64,21 +76,34 @@ export function decisionRoutes(prefix: string, decisions: SyncDecisions | undefi
       options: {
         preValidation: async (request) => {
           if (!JSON_TYPE.test(request.headers['content-type'] ?? '')) {
-            throw new HttpProblem(415, 'BAD_REQUEST', `send the body {} as Content-Type: application/json to ${decision} a sync`)
+            throw new HttpProblem(
+              415,
+              'BAD_REQUEST',
+              `send the body {"reason": "…"} as Content-Type: application/json to ${decision} a sync`,
+            )
           }
         },
       },
-      handler: async ({ params, caller, scope, request }) => {
+      handler: async ({ params, body, caller, scope, request }) => {
         const { syncId } = params
-        const outcome = await decisions.decide({ syncId, decision, by: `token ${caller!.name}`, scope, at: new Date(now()).toISOString() })
+        const outcome = await decisions.decide({
+          syncId,
+          decision,
+          by: `token ${caller!.name}`,
+          reason: body.reason,
+          scope,
+          at: new Date(now()).toISOString(),
+        })
         if (outcome.kind === 'not-found') throw syncNotFound(syncId)
         if (outcome.kind === 'not-on-hold') {
           throw new HttpProblem(
             409,
             'NOT_ON_HOLD',
-            `sync ${quoted(syncId)} is ${outcome.status}, not On Hold: only a sync On Hold can be approved or rejected`,
+            `sync ${quoted(syncId)} is ${outcome.status}, not On Hold or Preview: only a sync awaiting review can be approved or rejected`,
           )
         }
+        if (outcome.kind === 'stale-preview')
+          throw new HttpProblem(409, 'NOT_ON_HOLD', `sync ${quoted(syncId)} cannot be applied: ${outcome.why}`)
         request.log.info(
           {
             syncId,

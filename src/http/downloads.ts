@@ -9,6 +9,7 @@ import type { FastifyReply } from 'fastify'
 import { z } from 'zod'
 import { formatNames, type LogFileFormat } from '../export/formats/index.js'
 import type { LogRecord } from '../clickhouse/types.js'
+import type { TimeZones } from '../export/local-time.js'
 
 /** The path of the log's download in `format`, under the API's prefix: `/log.csv`. */
 export const logDownloadPath = (format: LogFileFormat): string => `/log.${format.file.extension}`
@@ -56,6 +57,7 @@ export async function sendDownload(
   rows: AsyncIterable<LogRecord> | Iterable<LogRecord>,
   format: LogFileFormat,
   fileName: string,
+  zones?: TimeZones,
 ): Promise<FastifyReply> {
   const source = await startedIterator(rows)
   const body = new PassThrough()
@@ -65,7 +67,7 @@ export async function sendDownload(
     if (!reply.raw.writableFinished && !body.destroyed) body.destroy(new ClientGone())
   })
   const log = reply.log
-  format.log(body, source).then(
+  format.log(body, source, zones).then(
     (rowCount) => {
       if (!body.writableEnded) body.end()
       log.debug({ rows: rowCount, format: format.name }, 'download complete')

@@ -15,6 +15,7 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { FastifyInstance, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify'
 import { z } from 'zod'
+import { booleanParam } from '../clickhouse/log-filter.js'
 import type { Scope } from '../clickhouse/types.js'
 import { formatBytes } from '../config/limits.js'
 import { isSynclogError } from '../errors.js'
@@ -54,6 +55,9 @@ const ImportQuery = z.strictObject({
     .max(100, { error: 'must be at most 100 characters' })
     .optional()
     .meta({ description: `The source application recorded with the sync (default ${DEFAULT_APP}).` }),
+  preview: booleanParam(
+    'true: compute the whole sync (counts, actions, errors) without applying it; it waits in Preview until approved (applied) or rejected (discarded).',
+  ).optional(),
 })
 
 const ImportIdParams = z.strictObject({
@@ -286,6 +290,7 @@ export function importRoutes(deps: ImportRoutesDeps | undefined, stallMs: number
             tenant,
             app: query.app ?? DEFAULT_APP,
             source: 'upload',
+            preview: query.preview === true,
             afterwards: () => rm(path, { force: true }),
           })
         } catch (e) {

@@ -6,7 +6,7 @@
  * school: it reads what happened, not the district's numbers.
  */
 import { homedir, userInfo } from 'node:os'
-import type { Scope } from '../clickhouse/types.js'
+import type { Scope, SyncHeader } from '../clickhouse/types.js'
 import type { SyncStatus } from '../events/sync-log-event.js'
 import type { ReadStore } from './read-store.js'
 
@@ -59,7 +59,7 @@ export function withoutServerPaths(text: string, identity: ServerIdentity): stri
   return withoutServerDirectories(text.replace(POSIX_PATH, cut).replace(WINDOWS_PATH, cut), identity)
 }
 
-const DECISION = /^(approved|rejected) by (.*)$/s
+const DECISION = /^(approved|rejected|preview applied|preview discarded) by (.*)$/s
 
 /** A sync's message as the API shows it to a token with this scope. */
 export function publicSyncMessage(
@@ -79,6 +79,8 @@ function schoolMessage(status: SyncStatus): string {
   switch (status) {
     case 'On Hold':
       return 'On Hold: the district-wide changes pass a hold threshold; an operator approves or rejects the sync'
+    case 'Preview':
+      return 'a preview of district-wide changes, not applied'
     case 'Failed':
       return "the sync failed; the district's operator sees why"
     case 'Rejected':
@@ -91,19 +93,32 @@ function schoolMessage(status: SyncStatus): string {
   }
 }
 
+/**
+ * A sync as the API shows it to a token with this scope: its message (publicSyncMessage) and
+ * its reviewer. A school token sees that an operator decided, not who or why (the reason
+ * speaks of the district's changes); anyone sees a decision made from the server's own
+ * account (the CLI's default `--by`) as made by "an operator".
+ */
+function publicHeader<T extends SyncHeader>(run: T, scope: Scope, identity: ServerIdentity): T {
+  const message = publicSyncMessage(run, scope, identity)
+  if (run.reviewedBy === '') return { ...run, message }
+  if (scope.school !== undefined) return { ...run, message, reviewedBy: 'an operator', reviewReason: '' }
+  const reviewedBy = run.reviewedBy === identity.userName ? 'an operator' : run.reviewedBy
+  return { ...run, message, reviewedBy, reviewReason: withoutServerPaths(run.reviewReason, identity) }
+}
+
 /** The store as the API reads it: sync messages fit for the caller's scope (see publicSyncMessage). */
 export function withPublicMessages(store: ReadStore, identity: ServerIdentity): ReadStore {
   return {
     ...bound(store),
-    listSyncs: async (scope, filter) =>
-      (await store.listSyncs(scope, filter)).map((run) => ({ ...run, message: publicSyncMessage(run, scope, identity) })),
+    listSyncs: async (scope, filter) => (await store.listSyncs(scope, filter)).map((run) => publicHeader(run, scope, identity)),
     getSync: async (scope, syncId) => {
       const run = await store.getSync(scope, syncId)
-      return run === null ? null : { ...run, message: publicSyncMessage(run, scope, identity) }
+      return run === null ? null : publicHeader(run, scope, identity)
     },
     summary: async (scope, syncId, opts) => {
       const summary = await store.summary(scope, syncId, opts)
-      return summary === null ? null : { ...summary, message: publicSyncMessage(summary, scope, identity) }
+      return summary === null ? null : publicHeader(summary, scope, identity)
     },
   }
 }
@@ -121,6 +136,9 @@ function bound(store: ReadStore): ReadStore {
     recordHistory: store.recordHistory.bind(store),
     dailyRollups: store.dailyRollups.bind(store),
     reportRows: store.reportRows.bind(store),
+    rosterAt: store.rosterAt.bind(store),
     listSchools: store.listSchools.bind(store),
+    compareSyncs: store.compareSyncs.bind(store),
+    causeGroups: store.causeGroups.bind(store),
   }
 }

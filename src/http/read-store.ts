@@ -17,6 +17,9 @@ import type {
   SyncRun,
   SyncSummary,
 } from '../clickhouse/types.js'
+import type { RosterAt, RosterQuery } from '../clickhouse/roster-at.js'
+import type { CompareOptions, SyncComparison } from '../clickhouse/sync-compare.js'
+import type { CauseGroups } from '../clickhouse/cause-groups.js'
 
 export interface ReadStore {
   listSyncs(scope: Scope, filter: SyncListFilter): Promise<SyncRun[]>
@@ -33,4 +36,10 @@ export interface ReadStore {
   recordHistory(scope: Scope, key: RecordKey, page?: PageRequest): Promise<LogPage>
   dailyRollups(scope: Scope, filter: { tenant?: string; app?: string; from?: string; to?: string }): Promise<DailyRollup[]>
   reportRows(scope: Scope, syncId: string): Promise<LogRecord[]>
+  /** A section's students or a student's sections at an instant, rebuilt from the applied roster rows. */
+  rosterAt(scope: Scope, query: RosterQuery): Promise<RosterAt>
+  /** A sync's rows grouped by root cause; null if the sync is unknown or outside the scope. */
+  causeGroups(scope: Scope, syncId: string): Promise<CauseGroups | null>
+  /** Two syncs of one tenant side by side; null if either is unknown or outside the scope. */
+  compareSyncs(scope: Scope, syncA: string, syncB: string, opts?: CompareOptions): Promise<SyncComparison | null>
 }

@@ -6,7 +6,9 @@ import { LogFilterQuery, QUERY_STRING, logFilterOf } from '../clickhouse/log-fil
 import { DISTRICT_KEY, type CountCell } from '../clickhouse/types.js'
 import { csv, logFileFormats } from '../export/formats/index.js'
 import { fileStamp, logDownloadPath, logDownloadsSchema, sendDownload } from './downloads.js'
-import { meOf } from './api-tokens.js'
+import { meIn } from './api-tokens.js'
+import type { TimeZones } from '../export/local-time.js'
+import { causeRoutes } from './cause-routes.js'
 import { syncNotFound } from './http-errors.js'
 import type { ReadStore } from './read-store.js'
 import { defineRoute, type RouteDef } from './route-def.js'
@@ -33,6 +35,8 @@ export const API_PREFIX = '/api/v1'
 
 export interface ApiDeps {
   readonly store: ReadStore
+  /** The time zone of each tenant: how people read its times, and what a date search matches. */
+  readonly zones: TimeZones
   /** The clock of the log's default 30-day window and of file names. */
   readonly now: () => number
 }
@@ -45,8 +49,9 @@ function found<T>(value: T | null, syncId: string): T {
 
 const LOG_FILTER_NOTE = "Every filter narrows the token's scope; none widens it. Without from, to or sync, rows of the last 30 days."
 
-export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
+export function apiRoutes({ store, now, zones }: ApiDeps): RouteDef[] {
   return [
+    ...causeRoutes(API_PREFIX, store),
     defineRoute({
       method: 'GET',
       url: `${API_PREFIX}/me`,
@@ -56,7 +61,7 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
       readsStore: false,
       summary: 'The token the request carries: its name, scope, role and what it may do beyond reading',
       response: { json: { schema: MeSchema, description: 'The token.' } },
-      handler: async ({ caller }) => meOf(caller!),
+      handler: async ({ caller }) => meIn(caller!, zones),
     }),
 
     defineRoute({
@@ -170,7 +175,10 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
       response: { json: { schema: LogPageSchema, description: 'A page of rows and the cursor of the next one.' } },
       handler: async ({ scope, query }) => {
         const { limit, cursor, ...filters } = query
-        return store.queryLog(scope, logFilterOf(filters, now(), QUERY_STRING), { limit, ...(cursor === undefined ? {} : { cursor }) })
+        return store.queryLog(scope, logFilterOf(filters, now(), QUERY_STRING, zones), {
+          limit,
+          ...(cursor === undefined ? {} : { cursor }),
+        })
       },
     }),
 
@@ -185,7 +193,7 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
       description: LOG_FILTER_NOTE,
       query: LogFilterQuery,
       response: { json: { schema: LogCountSchema, description: 'The counts.' } },
-      handler: async ({ scope, query }) => store.countLog(scope, logFilterOf(query, now(), QUERY_STRING)),
+      handler: async ({ scope, query }) => store.countLog(scope, logFilterOf(query, now(), QUERY_STRING, zones)),
     }),
 
     // One download of the log per log file format (src/export/formats), and their list for the page's menu.
@@ -204,9 +212,10 @@ export function apiRoutes({ store, now }: ApiDeps): RouteDef[] {
         handler: async ({ scope, query, reply }) =>
           sendDownload(
             reply,
-            store.streamLog(scope, logFilterOf(query, now(), QUERY_STRING)),
+            store.streamLog(scope, logFilterOf(query, now(), QUERY_STRING, zones)),
             format,
             `sync-log-${fileStamp(now())}.${format.file.extension}`,
+            zones,
           ),
       }),
     ),

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod'
 import { ENTITY_TYPES } from '../events/change-event.js'
-import { OUTCOMES, SYNC_STATUSES } from '../events/sync-log-event.js'
+import { OUTCOMES, ROW_STATES, SYNC_STATUSES } from '../events/sync-log-event.js'
 import { LOG_ACTION_VALUES, booleanParam, dateOrInstant, logFilterShape, nonBlank, oneOf, repeatable } from '../clickhouse/log-filter.js'
 import { PERMISSIONS, TOKEN_ROLES } from './api-tokens.js'
 import {
@@ -32,7 +32,7 @@ export const DEFAULT_PAGE_LIMIT = 100
 // The log's filters, and the kinds of values they take, are src/clickhouse/log-filter.ts.
 // ---------------------------------------------------------------------------
 
-const limitParam = (description: string) =>
+export const limitParam = (description: string) =>
   z.coerce
     .number({ error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
     .int({ error: `must be a whole number from 1 to ${MAX_PAGE_LIMIT}` })
@@ -65,6 +65,9 @@ export const SyncListQuery = z.strictObject({
   app: nonBlank('Syncs of this source application.').optional(),
   from: dateOrInstant('Syncs started at or after this.').optional(),
   to: dateOrInstant('Syncs started at or before this (a date is through the end of that UTC day).').optional(),
+  status: repeatable(oneOf(SYNC_STATUSES, 'A status.'))
+    .meta({ description: 'Syncs at this latest status; repeat it for several (`On Hold` and `Preview`: the syncs waiting for review).' })
+    .optional(),
   limit: limitParam('At most this many syncs, newest first.'),
 })
 
@@ -116,7 +119,7 @@ export const apiSchemas = z.globalRegistry
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 /** Fails to compile when a response schema and the store's type drift apart. */
-const sameShape = <A, B>(ok: Same<A, B>): Same<A, B> => ok
+export const sameShape = <A, B>(ok: Same<A, B>): Same<A, B> => ok
 
 export const ScopeSchema = z
   .object({
@@ -151,8 +154,11 @@ const headerShape = {
   app: z.string(),
   status: z.enum(SYNC_STATUSES),
   startedAt: z.string().meta({ description: 'ISO instant.' }),
-  endedAt: z.string().meta({ description: 'ISO instant, or empty while the sync runs.' }),
+  endedAt: z.string().meta({ description: 'ISO instant, or empty while the sync runs or waits for review (On Hold, Preview).' }),
   message: z.string(),
+  reviewedBy: z.string().meta({ description: 'Who approved or rejected the sync; empty until decided.' }),
+  reviewedAt: z.string().meta({ description: 'When the sync was approved or rejected (ISO instant); empty until decided.' }),
+  reviewReason: z.string().meta({ description: "The reviewer's reason; empty until decided." }),
 }
 
 export const SyncRunSchema = z
@@ -213,6 +219,13 @@ export const LogRecordSchema = z
     outcome: z.union([z.enum([...OUTCOMES, '']), z.string().meta({ description: 'An outcome of a newer synclog.' })]),
     message: z.string(),
     recordSchoolId: z.string().meta({ description: "The school the row's record is counted under ('' = district level)." }),
+    cause: z.string().meta({
+      description: "The record whose error or absence caused the row (`class 'CHEM-02' deleted`); empty when the row stands on its own.",
+    }),
+    state: z.enum(ROW_STATES).optional().meta({
+      description:
+        "Applied; Proposed while the row's sync awaits review (On Hold or Preview: not applied); Rejected once its sync was rejected.",
+    }),
   })
   .register(apiSchemas, { id: 'LogRecord', description: 'One row of the sync log; blank columns do not apply to the action.' })
 sameShape<z.infer<typeof LogRecordSchema>, LogRecord>(true)
@@ -267,6 +280,17 @@ export const MeSchema = z
       .array(z.enum(PERMISSIONS))
       .meta({ description: 'What the token may do beyond reading: review (approve and reject syncs On Hold), import, sql.' }),
     createdAt: z.string().meta({ description: 'ISO instant.' }),
+    timeZones: z
+      .object({
+        default: z.string().meta({ description: 'The IANA time zone of every tenant not listed in tenants.' }),
+        tenants: z
+          .record(z.string(), z.string())
+          .meta({ description: 'The tenants the token may see whose zone is another, with their zone.' }),
+      })
+      .meta({
+        description:
+          "The time zone each tenant's times are shown in (the page shows `YYYY-MM-DD HH:mm` in it; `contains.date` matches that text). Answers carry ISO instants in UTC.",
+      }),
   })
   .register(apiSchemas, { id: 'Me', description: 'The token the request carries.' })
 

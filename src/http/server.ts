@@ -30,6 +30,9 @@ import { defineRoute } from './route-def.js'
 import { API_PREFIX, apiRoutes } from './routes.js'
 import { SESSION_COOKIE, sessionRoutes } from './session.js'
 import { decisionRoutes } from './decision-routes.js'
+import { alertRoutes, type AlertDeliveryReader } from './alert-routes.js'
+import { rosterRoutes } from './roster-routes.js'
+import { compareRoutes } from './compare-routes.js'
 import type { SyncDecisions } from '../pipeline/sync-decisions.js'
 import { acceptUploadBodies, importRoutes, receivingUpload, type ImportRoutesDeps } from './import-routes.js'
 import { serveWebFiles, webRoutes } from './web-ui.js'
@@ -37,6 +40,7 @@ import { HealthSchema, OpenApiSchema, type HttpErrorCode } from './schemas.js'
 import { DEFAULT_BODY_LIMIT, DEFAULT_HTTP_LIMITS, checkIntervalMs, type HttpLimits } from './server-limits.js'
 import type { TrustProxy } from '../config/trust-proxy.js'
 import { serverIdentity, withPublicMessages, withoutServerDirectories } from './public-text.js'
+import { TimeZones, systemTimeZone } from '../export/local-time.js'
 
 /** Request line and headers: room for a long filter (a 100 KB `contains`), not for abuse. */
 const MAX_HEADER_BYTES = 256 * 1024
@@ -62,6 +66,10 @@ export interface ServerOptions {
   readonly decisions?: SyncDecisions
   /** Imports by upload (src/http/import-routes.ts); without it the server has no such routes. */
   readonly imports?: ImportRoutesDeps
+  /** The alert delivery log (src/http/alert-routes.ts); without it the server has no such route. */
+  readonly alertDeliveries?: AlertDeliveryReader
+  /** Each tenant's time zone (default: the system's for every tenant). */
+  readonly timeZones?: TimeZones
 }
 
 export interface RegisteredRoute {
@@ -206,6 +214,7 @@ async function authenticate(tokens: ApiTokens, request: FastifyRequest): Promise
 
 export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
   const now = opts.now ?? Date.now
+  const zones = opts.timeZones ?? new TimeZones(systemTimeZone())
   const limits = opts.limits ?? DEFAULT_HTTP_LIMITS
   const identity = serverIdentity(opts.dataDir)
   const app = Fastify({
@@ -321,10 +330,17 @@ export async function buildServer(opts: ServerOptions): Promise<SynclogServer> {
       response: { json: { schema: OpenApiSchema, description: 'The OpenAPI document.' } },
       handler: async () => app.swagger(),
     }),
-    ...apiRoutes({ store: withPublicMessages(opts.store, identity), now }),
-    ...sessionRoutes(API_PREFIX, opts.tokens),
+    ...apiRoutes({ store: withPublicMessages(opts.store, identity), now, zones }),
+    ...rosterRoutes(API_PREFIX, {
+      store: withPublicMessages(opts.store, identity),
+      now,
+      zones: opts.timeZones ?? new TimeZones(systemTimeZone()),
+    }),
+    ...compareRoutes(API_PREFIX, opts.store),
+    ...sessionRoutes(API_PREFIX, opts.tokens, zones),
     ...decisionRoutes(API_PREFIX, opts.decisions, withPublicMessages(opts.store, identity), now),
     ...importRoutes(opts.imports, limits.idleTimeoutMs),
+    ...alertRoutes(API_PREFIX, opts.alertDeliveries),
     ...webRoutes(opts.webRoot),
   ]
   for (const route of routes) app.route(route)

@@ -6,7 +6,8 @@
  * `Authorization: Bearer`. @fastify/cookie reads and writes the cookie.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { meOf, type ApiTokens } from './api-tokens.js'
+import { meIn, type ApiTokens } from './api-tokens.js'
+import type { TimeZones } from '../export/local-time.js'
 import { HttpProblem } from './http-errors.js'
 import { defineRoute, type RouteDef } from './route-def.js'
 import { MeSchema, SessionBody } from './schemas.js'
@@ -23,7 +24,7 @@ function setSessionCookie(request: FastifyRequest, reply: FastifyReply, value: s
   return reply.setCookie(SESSION_COOKIE, value, { path: '/', httpOnly: true, sameSite: 'strict', maxAge, secure })
 }
 
-export function sessionRoutes(prefix: string, tokens: ApiTokens): RouteDef[] {
+export function sessionRoutes(prefix: string, tokens: ApiTokens, zones: TimeZones): RouteDef[] {
   return [
     defineRoute({
       method: 'POST',
@@ -41,7 +42,7 @@ export function sessionRoutes(prefix: string, tokens: ApiTokens): RouteDef[] {
         if (caller === null)
           throw new HttpProblem(401, 'UNAUTHORIZED', 'the API token is unknown or revoked; ask an operator for one (synclog token create)')
         setSessionCookie(request, reply, body.token, SESSION_SECONDS)
-        return meOf(caller)
+        return meIn(caller, zones)
       },
     }),
     defineRoute({

@@ -75,6 +75,8 @@ function zodOf(node: SchemaNode): z.ZodType {
         return z.number().int()
       case 'null':
         return z.null()
+      case 'boolean':
+        return z.boolean()
       default: {
         const type = named.get(shortName(node))
         if (type === undefined) throw new Error(`change-event schema: unknown type ${node}`)

@@ -26,12 +26,19 @@ export interface BundleOptions {
   tenant: string
   syncId: string
   app?: string // default 'oneroster-csv'
-  occurredAt: string // ISO instant; used as occurredAt of every event of this sync (deterministic)
+  occurredAt: string // ISO instant; used as occurredAt of every event of this sync (deterministic) but its last
+  /**
+   * The instant of the last event (SyncEnded, or SyncFailed), asked for once the bundle has
+   * been read: when processing finished. Default: occurredAt.
+   */
+  endedAt?: () => Promise<string>
   onProgress?: (p: { file: string; rows: number; bytes: number; totalBytes: number }) => void
   /** Things worth telling the operator that do not change the events (a file marked absent but present, a version variant...). */
   onIssue?: (issue: BundleIssue) => void
   /** How much input is accepted (zip sizes, columns, line and value lengths); DEFAULT_LIMITS when absent. */
   limits?: InputLimits
+  /** Compute the sync without applying it: it ends in Preview, for a reviewer to apply or discard. */
+  preview?: boolean
 }
 
 export interface BundleIssue {
@@ -64,17 +71,24 @@ export async function* readOneRosterBundle(opts: BundleOptions): AsyncGenerator<
   const { path, tenant, syncId, occurredAt } = opts
   const app = opts.app ?? DEFAULT_APP
   const meta = (eventId: string): EventMeta => ({ eventId, tenant, syncId, app, occurredAt })
+  // Only a preview says so: the events of an ordinary import stay as they always were.
+  const previewed = opts.preview === true ? { preview: true } : {}
+  const ended = async (eventId: string): Promise<EventMeta> => {
+    const at = (await opts.endedAt?.()) ?? occurredAt
+    if (parseInstant(at) === null) throw new SynclogError('USAGE', `readOneRosterBundle: endedAt '${at}' is not ${INSTANT_FORM}`)
+    return { ...meta(eventId), occurredAt: at }
+  }
   const note = (issue: BundleIssue): void => opts.onIssue?.(issue)
 
   let source: BundleSource | null = null
   let started = false
-  let failure: string
+  let failure: string | null = null
   try {
     const limits = opts.limits ?? DEFAULT_LIMITS
     source = await openBundleSource(path, limits)
     const plan = await planBundle(source, note, limits)
     started = true
-    yield { type: 'SyncStarted', ...meta(`${syncId}:start`), modes: plan.modes }
+    yield { type: 'SyncStarted', ...meta(`${syncId}:start`), modes: plan.modes, ...previewed }
 
     const progress = new ProgressMeter(plan.totalBytes, opts.onProgress)
     const reader = new BundleFileReader(source, meta, syncId, progress, note, limits)
@@ -87,8 +101,6 @@ export async function* readOneRosterBundle(opts: BundleOptions): AsyncGenerator<
       for await (const batch of reader.records(planned, { roles })) yield* batch
       if (planned.spec.entity === 'user') roles = null
     }
-    yield { type: 'SyncEnded', ...meta(`${syncId}:end`) }
-    return
   } catch (e) {
     // The reason is kept with the sync, which API tokens read: it names the bundle, not where it lies on this machine.
     const full = e instanceof SynclogError ? e.message : `cannot read the bundle ${path}: ${messageOf(e)}`
@@ -96,7 +108,11 @@ export async function* readOneRosterBundle(opts: BundleOptions): AsyncGenerator<
   } finally {
     await source?.close()
   }
+  if (failure === null) {
+    yield { type: 'SyncEnded', ...(await ended(`${syncId}:end`)) }
+    return
+  }
   // Nothing was planned: the sync covers no entity type, and fails.
-  if (!started) yield { type: 'SyncStarted', ...meta(`${syncId}:start`), modes: {} }
-  yield { type: 'SyncFailed', ...meta(`${syncId}:failed`), reason: failure }
+  if (!started) yield { type: 'SyncStarted', ...meta(`${syncId}:start`), modes: {}, ...previewed }
+  yield { type: 'SyncFailed', ...(await ended(`${syncId}:failed`)), reason: failure }
 }

@@ -61,7 +61,7 @@ export class EmbeddedPipeline {
   /** A pipeline over a store someone else opened and closes (the service's): the state is read afresh, `close` leaves the store open. */
   static async over(opened: OpenStore, config: Config, logger: Logger): Promise<EmbeddedPipeline> {
     return EmbeddedPipeline.withState(
-      { store: opened.store, mode: opened.mode, writing: (work) => work(), close: async () => {} },
+      { store: opened.store, mode: opened.mode, alerts: opened.alerts, writing: (work) => work(), close: async () => {} },
       config,
       logger,
     )

@@ -47,6 +47,8 @@ export interface BundleImport {
    * the fingerprint read here.
    */
   readonly accepted?: AcceptedBundle
+  /** Compute the sync without applying it: it ends in Preview, for a reviewer to apply or discard. */
+  readonly preview?: boolean
 }
 
 export interface AcceptedBundle {
@@ -85,7 +87,10 @@ export async function importBundle(pipeline: EmbeddedPipeline, opts: BundleImpor
       syncId: intent.syncId,
       app: intent.app,
       occurredAt: intent.occurredAt,
+      // The sync ends when its bundle has been read, not when it was accepted; noted, so a resumed import ends the same.
+      endedAt: () => journal.end(new Date()),
       limits: config.limits,
+      preview: opts.preview,
       onProgress: (p) => progress?.update(p),
       onIssue: (issue) => log.warn({ file: issue.file, line: issue.line, field: issue.field }, issue.message),
     }),

@@ -25,8 +25,25 @@ export interface SyncInfo {
   readonly message: string
   /** What a held sync becomes when approved. */
   readonly statusOnApproval: SyncStatus
-  /** The reviewer's decision on a hold, once made. */
+  /** The reviewer's decision on a hold or a preview, once made. */
   readonly decision: '' | 'approved' | 'rejected'
+  /** Started as a preview: computed, then kept for a reviewer instead of applied. */
+  readonly preview?: boolean
+  /** Who decided, when (ISO instant) and why; blank until decided. */
+  readonly reviewedBy?: string
+  readonly reviewedAt?: string
+  readonly reviewReason?: string
+  /** The tenant's count of applied syncs once this one was applied (1 for the first); 0 or absent = not applied. */
+  readonly appliedSeq?: number
+  /** A preview: the tenant's count of applied syncs when it was computed; applying it needs the same count. */
+  readonly basedOn?: number
+}
+
+/** How many syncs of the tenant have been applied: what a preview was computed on, and what applying it checks. */
+export function appliedCount(t: TenantState): number {
+  let max = 0
+  for (const info of t.syncs.values()) max = Math.max(max, info.appliedSeq ?? 0)
+  return max
 }
 
 export interface TenantState extends RosterTables {

@@ -17,7 +17,7 @@ import type {
   SyncStarted,
 } from '../events/change-event.js'
 import type { LogRow, SyncLogEvent, SyncStatus, SyncStatusChanged } from '../events/sync-log-event.js'
-import { evolve, formatModes, type ProcessorState, type StateChange, type SyncInfo, type TenantState } from './evolve.js'
+import { appliedCount, evolve, formatModes, type ProcessorState, type StateChange, type SyncInfo, type TenantState } from './evolve.js'
 import { lastEventOf, type PendingSync } from './pending-sync.js'
 import type { HoldThresholds } from './hold-thresholds.js'
 import { resolveSync } from './resolve-sync.js'
@@ -68,8 +68,14 @@ function statusEvent(tenant: string, info: SyncInfo): SyncStatusChanged {
     endedAt: info.endedAt,
     message: info.message,
     modes: info.modes,
+    reviewedBy: info.reviewedBy ?? '',
+    reviewedAt: info.reviewedAt ?? '',
+    reviewReason: info.reviewReason ?? '',
   }
 }
+
+/** Statuses that are not an end: a sync in one has no end time (a held sync ends when decided). */
+const UNFINISHED: readonly SyncStatus[] = ['Running', 'On Hold', 'Preview']
 
 /** A sync's next status: the new info (as a change) and the event announcing it. */
 function transition(
@@ -86,15 +92,26 @@ function transition(
     status,
     version: info.version + 1,
     message,
-    endedAt: status === 'Running' ? info.endedAt : at,
+    endedAt: UNFINISHED.includes(status) ? '' : at,
   }
   return { change: { kind: 'sync', tenant, info: next }, event: statusEvent(tenant, next) }
 }
 
-/** Why a tenant cannot take new syncs right now, or ''. */
+/** Why a tenant cannot take new syncs right now, or ''. A preview blocks nothing: it is checked when applied. */
 function holdBlock(t: TenantState | undefined, except: string): string {
-  for (const id of t?.held.keys() ?? []) if (id !== except) return `sync ${id} of this tenant is On Hold: approve or reject it first`
+  for (const id of t?.held.keys() ?? [])
+    if (id !== except && t?.syncs.get(id)?.status === 'On Hold') return `sync ${id} of this tenant is On Hold: approve or reject it first`
   return ''
+}
+
+/**
+ * Why a preview can no longer be applied, or '': another sync was applied to the tenant
+ * after it was computed, so its changes were worked out against a roster that is gone.
+ */
+export function stalePreview(t: TenantState, info: SyncInfo): string {
+  const since = appliedCount(t) - (info.basedOn ?? 0)
+  if (info.status !== 'Preview' || since <= 0) return ''
+  return `the preview is out of date: ${since} sync${since === 1 ? ' was' : 's were'} applied to tenant ${t.tenant} since it was computed; import it again to preview the current changes`
 }
 
 function abandonAfter(options: FoldOptions): number {
@@ -162,8 +179,9 @@ function onSyncStarted(state: ProcessorState, e: SyncStarted, offset: string, op
     message: '',
     statusOnApproval: 'Completed',
     decision: '',
+    preview: e.preview === true,
   }
-  const blocked = holdBlock(t, e.syncId)
+  const blocked = info.preview === true ? '' : holdBlock(t, e.syncId)
   if (blocked) {
     const failed = transition(e.tenant, info, 'Failed', e.occurredAt, blocked)
     return done([...stale.events, failed.event], [...stale.changes, failed.change])
@@ -197,7 +215,7 @@ function onSyncEnded(state: ProcessorState, e: SyncEnded, options: FoldOptions):
   if ('events' in open) return open
   const { t, sync, info } = open
   const closed: StateChange = { kind: 'closed', tenant: t.tenant, syncId: e.syncId }
-  const blocked = holdBlock(t, e.syncId)
+  const blocked = info.preview === true ? '' : holdBlock(t, e.syncId)
   if (blocked) {
     const failed = transition(t.tenant, info, 'Failed', e.occurredAt, blocked)
     return done([failed.event], [closed, failed.change])
@@ -229,6 +247,18 @@ function onSyncEnded(state: ProcessorState, e: SyncEnded, options: FoldOptions):
     counts,
   }))
   const statusOnApproval: SyncStatus = resolved.counter.hasErrors() ? 'Completed with Errors' : 'Completed'
+  const applied = appliedCount(t)
+  if (info.preview === true) {
+    const would = resolved.holdReason ? `; applying it now would put it On Hold (${resolved.holdReason})` : ''
+    const previewed = transition(t.tenant, info, 'Preview', e.occurredAt, `preview, not applied: apply or discard it${would}`, {
+      statusOnApproval,
+      basedOn: applied,
+    })
+    return done(
+      [...rows, ...counts, previewed.event],
+      [closed, { kind: 'held', tenant: t.tenant, syncId: sync.syncId, overlay: resolved.overlay }, previewed.change],
+    )
+  }
   if (resolved.holdReason) {
     const held = transition(t.tenant, info, 'On Hold', e.occurredAt, resolved.holdReason, { statusOnApproval })
     return done(
@@ -236,7 +266,7 @@ function onSyncEnded(state: ProcessorState, e: SyncEnded, options: FoldOptions):
       [closed, { kind: 'held', tenant: t.tenant, syncId: sync.syncId, overlay: resolved.overlay }, held.change],
     )
   }
-  const completed = transition(t.tenant, info, statusOnApproval, e.occurredAt, '', { statusOnApproval })
+  const completed = transition(t.tenant, info, statusOnApproval, e.occurredAt, '', { statusOnApproval, appliedSeq: applied + 1 })
   return done(
     [...rows, ...counts, completed.event],
     [closed, { kind: 'committed', tenant: t.tenant, overlay: resolved.overlay }, completed.change],
@@ -257,14 +287,32 @@ function onDecision(state: ProcessorState, e: SyncApproved | SyncRejected): Deci
   const overlay = t.held.get(e.syncId)
   if (!overlay) {
     if (info.decision !== '') return ignored(`sync ${e.syncId} was already decided`)
-    return rejected(`sync ${e.syncId} is ${info.status}, not On Hold`)
+    return rejected(`sync ${e.syncId} is ${info.status}, not On Hold or Preview`)
   }
+  const review = { reviewedBy: e.by, reviewedAt: e.occurredAt, reviewReason: e.reason ?? '' }
   const released: StateChange = { kind: 'released', tenant: t.tenant, syncId: e.syncId, size: new Overlay(t, overlay).size }
+  const preview = info.status === 'Preview'
   if (e.type === 'SyncApproved') {
-    const approved = transition(t.tenant, info, info.statusOnApproval, e.occurredAt, `approved by ${e.by}`, { decision: 'approved' })
+    const stale = stalePreview(t, info)
+    if (stale) return rejected(stale)
+    const approved = transition(
+      t.tenant,
+      info,
+      info.statusOnApproval,
+      e.occurredAt,
+      `${preview ? 'preview applied' : 'approved'} by ${e.by}`,
+      {
+        decision: 'approved',
+        appliedSeq: appliedCount(t) + 1,
+        ...review,
+      },
+    )
     return done([approved.event], [released, { kind: 'committed', tenant: t.tenant, overlay }, approved.change])
   }
-  const rejectedStatus = transition(t.tenant, info, 'Rejected', e.occurredAt, `rejected by ${e.by}`, { decision: 'rejected' })
+  const rejectedStatus = transition(t.tenant, info, 'Rejected', e.occurredAt, `${preview ? 'preview discarded' : 'rejected'} by ${e.by}`, {
+    decision: 'rejected',
+    ...review,
+  })
   return done([rejectedStatus.event], [released, rejectedStatus.change])
 }
 

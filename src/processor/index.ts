@@ -1,4 +1,4 @@
-export { applyEvent, decide, decideAbandoned, findSync, DEFAULT_FOLD_OPTIONS, DEFAULT_ABANDON_AFTER_MS } from './fold.js'
+export { applyEvent, decide, decideAbandoned, findSync, stalePreview, DEFAULT_FOLD_OPTIONS, DEFAULT_ABANDON_AFTER_MS } from './fold.js'
 export type { Decision, FoldOptions, Positioned } from './fold.js'
 export { createProcessorState, createTenantState, evolve, formatModes, parseModes } from './evolve.js'
 export type { ProcessorState, TenantState, SyncInfo, StateChange } from './evolve.js'

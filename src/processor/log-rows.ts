@@ -5,6 +5,7 @@
  */
 import type { EntityType, SourcePosition } from '../events/change-event.js'
 import { BLANK_LOG_COLUMNS, type LogAction, type LogRow, type Outcome } from '../events/sync-log-event.js'
+import type { Causes } from './causes.js'
 import { OutcomeCounter } from './outcome-counter.js'
 import { hasOutcomeRow } from './outcome-rules.js'
 import { fieldMessage, removalMessage, where, type FieldReason, type Removal } from './reasons.js'
@@ -53,6 +54,8 @@ export class RowLog {
     private readonly before: RosterReader,
     /** When the sync ended: the date of rows no record of the sync caused. */
     private readonly endedAt: string,
+    /** The root cause of a row, from its reason. */
+    private readonly causes: Causes,
   ) {}
 
   /** A record not applied (Skipped, Merged, Excluded): one row with the reason. */
@@ -67,13 +70,16 @@ export class RowLog {
     source: SourcePosition | null,
   ): void {
     const base = this.count(outcome, entity, id, fields, reader, date)
-    if (base) this.rows.push({ ...base, field: reason.field, message: fieldMessage(reason, where(source)) })
+    if (base)
+      this.rows.push({ ...base, field: reason.field, message: fieldMessage(reason, where(source)), cause: this.causes.ofReason(reason) })
   }
 
   /** An Invalid record: one row per field left empty. */
   invalid(entity: EntityType, id: string, fields: Fields, reader: RosterReader, date: string, reasons: readonly FieldReason[]): void {
     const base = this.count('Invalid', entity, id, fields, reader, date)
-    if (base) for (const reason of reasons) this.rows.push({ ...base, field: reason.field, message: fieldMessage(reason, '; left empty') })
+    if (!base) return
+    for (const reason of reasons)
+      this.rows.push({ ...base, field: reason.field, message: fieldMessage(reason, '; left empty'), cause: this.causes.ofReason(reason) })
   }
 
   /** A New, Updated or No Change record, with the fields that changed. */
@@ -99,7 +105,7 @@ export class RowLog {
   /** A Deleted record (by the source, or by absence from a full file), read from the committed state. */
   deleted(entity: EntityType, id: string, fields: Fields, date: string, why: Removal, source: SourcePosition | null): void {
     const base = this.count('Deleted', entity, id, fields, this.before, date)
-    if (base) this.rows.push({ ...base, message: `${removalMessage(why)}${where(source)}` })
+    if (base) this.rows.push({ ...base, message: `${removalMessage(why)}${where(source)}`, cause: this.causes.ofRemoval(why) })
   }
 
   /** A roster or section action row about a record; it repeats the record's outcome, school and date. */
@@ -123,6 +129,7 @@ export class RowLog {
       action,
       ...extra,
       message: why ? removalMessage(why) : '',
+      cause: why ? this.causes.ofRemoval(why) : '',
     })
   }
 

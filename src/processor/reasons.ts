@@ -59,10 +59,10 @@ export type FieldReason =
 export type Removal =
   | { readonly kind: 'deletedBySource' }
   | { readonly kind: 'absentFromFull'; readonly entity: EntityType }
-  /** Removed with its parent (`parent` names it: school, term, course, or the user's role). */
-  | { readonly kind: 'parentRemoved'; readonly parent: string; readonly id: string; readonly why: Removal }
-  /** A roster line removed with its section. */
-  | { readonly kind: 'sectionRemoved'; readonly why: Removal }
+  /** Removed with its parent of type `entity` (`parent` names it: school, term, course, or the user's role). */
+  | { readonly kind: 'parentRemoved'; readonly parent: string; readonly entity: EntityType; readonly id: string; readonly why: Removal }
+  /** A roster line removed with its section (`id`: the class). */
+  | { readonly kind: 'sectionRemoved'; readonly id: string; readonly why: Removal }
   /** A section whose course, school or term is gone without being removed in this sync. */
   | { readonly kind: 'referenceGone'; readonly parent: 'course' | 'school' | 'term'; readonly id: string }
   | { readonly kind: 'sectionGone' }

@@ -19,6 +19,8 @@ const asFields = (r: AnyRecord): Fields => r as unknown as Fields
 export function logEarly(work: SyncWork, early: EarlyOutcome): void {
   // A sync an earlier version left open in a snapshot holds `{ field, message }` and no source.
   const reason = storedReason((early as Partial<EarlyOutcome>).reason ?? (early as unknown as { field: string; message: string }))
+  // A record skipped on arrival is not in the state; what refers to it names it as the cause.
+  if (early.outcome === 'Skipped') work.causes.skipped(early.entity, early.sourcedId, reason)
   work.log.notApplied(
     early.outcome,
     early.entity,
@@ -32,7 +34,7 @@ export function logEarly(work: SyncWork, early: EarlyOutcome): void {
 }
 
 function skip(work: SyncWork, c: Candidate, verdict: Verdict): void {
-  work.fates.skip(c.entity, c.sourcedId)
+  work.fates.skip(c.entity, c.sourcedId, verdict.reason)
   work.log.notApplied(verdict.outcome, c.entity, c.sourcedId, c.fields, work.overlay, c.occurredAt, verdict.reason, c.source)
 }
 

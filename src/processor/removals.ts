@@ -25,13 +25,13 @@ export function remove(work: SyncWork, entity: EntityType, id: string, why: Remo
   work.fates.remove(entity, id, why)
   const classParent = CLASS_PARENTS.get(entity)
   if (classParent) {
-    const cascade: Removal = { kind: 'parentRemoved', parent: classParent.parent, id, why }
+    const cascade: Removal = { kind: 'parentRemoved', parent: classParent.parent, entity, id, why }
     for (const c of overlay.related(classParent.index, id)) remove(work, 'class', c, cascade)
   } else if (entity === 'user') {
-    const cascade: Removal = { kind: 'parentRemoved', parent: work.before.get('user', id)?.role ?? 'user', id, why }
+    const cascade: Removal = { kind: 'parentRemoved', parent: work.before.get('user', id)?.role ?? 'user', entity, id, why }
     for (const e of overlay.related('enrollmentsByUser', id)) remove(work, 'enrollment', e, cascade)
   } else if (entity === 'class') {
-    const cascade: Removal = { kind: 'sectionRemoved', why }
+    const cascade: Removal = { kind: 'sectionRemoved', id, why }
     for (const e of overlay.related('enrollmentsByClass', id)) remove(work, 'enrollment', e, cascade)
   }
 }

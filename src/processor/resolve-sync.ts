@@ -6,6 +6,7 @@
  * the overlay the sync leaves.
  */
 import { ENTITY_TYPES, type SyncEnded } from '../events/change-event.js'
+import { causeLabel, Causes } from './causes.js'
 import { holdReason } from './hold-thresholds.js'
 import { RowLog, type DraftRow } from './log-rows.js'
 import type { OutcomeCounter } from './outcome-counter.js'
@@ -33,8 +34,13 @@ const NO_IDS: ReadonlySet<string> = new Set()
 export function resolveSync(store: RosterTables, sync: PendingSync, end: SyncEnded, options: ResolveOptions): ResolvedSync {
   const before = committedReader(store)
   const overlay = new Overlay(store, emptyOverlay())
-  const log = new RowLog(before, end.occurredAt)
-  const work: SyncWork = { store, before, overlay, sync, end, options, log, fates: new Fates() }
+  const isSchool = (orgId: string): boolean => {
+    const org = overlay.get('org', orgId) ?? before.get('org', orgId) ?? sync.candidates.org.get(orgId)?.record
+    return (org as { type?: string } | null | undefined)?.type === 'school'
+  }
+  const causes = new Causes(causeLabel(isSchool))
+  const log = new RowLog(before, end.occurredAt, causes)
+  const work: SyncWork = { store, before, overlay, sync, end, options, log, fates: new Fates(causes), causes }
   const checks = new RecordChecks(work)
 
   for (const early of sync.early) logEarly(work, early)

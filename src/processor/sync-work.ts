@@ -4,10 +4,11 @@
  * it removed or skipped. The steps of resolve-sync.ts each read and add to it.
  */
 import { ENTITY_TYPES, type EntityType, type SyncEnded } from '../events/change-event.js'
+import type { Causes } from './causes.js'
 import type { HoldThresholds } from './hold-thresholds.js'
 import type { RowLog } from './log-rows.js'
 import type { PendingSync } from './pending-sync.js'
-import type { Removal } from './reasons.js'
+import type { FieldReason, Removal } from './reasons.js'
 import type { Overlay, RosterReader, RosterTables } from './roster-store.js'
 
 export interface ResolveOptions {
@@ -17,13 +18,19 @@ export interface ResolveOptions {
   readonly onboardedSchools: ReadonlySet<string> | undefined
 }
 
-/** Records the sync skipped or removed, per type, and why a class or enrollment left the state. */
+/**
+ * Records the sync skipped or removed, per type, and why a class or enrollment
+ * left the state; each fate also tells `causes` the root of what it causes.
+ */
 export class Fates {
   private readonly skipped = new Map<EntityType, Set<string>>(ENTITY_TYPES.map((e) => [e, new Set<string>()]))
   private readonly removed = new Map<EntityType, Map<string, Removal>>(ENTITY_TYPES.map((e) => [e, new Map<string, Removal>()]))
 
-  skip(entity: EntityType, id: string): void {
+  constructor(private readonly causes: Causes) {}
+
+  skip(entity: EntityType, id: string, reason: FieldReason): void {
     this.skipped.get(entity)?.add(id)
+    this.causes.skipped(entity, id, reason)
   }
 
   wasSkipped(entity: EntityType, id: string): boolean {
@@ -32,6 +39,7 @@ export class Fates {
 
   remove(entity: EntityType, id: string, why: Removal): void {
     this.removed.get(entity)?.set(id, why)
+    this.causes.removed(entity, id, why)
   }
 
   wasRemoved(entity: EntityType, id: string): boolean {
@@ -55,4 +63,6 @@ export interface SyncWork {
   readonly options: ResolveOptions
   readonly log: RowLog
   readonly fates: Fates
+  /** The root cause of each row (causes.ts). */
+  readonly causes: Causes
 }

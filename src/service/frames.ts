@@ -31,8 +31,8 @@ export interface ForwardedRequest {
   readonly terminal: { readonly stdout: boolean; readonly stderr: boolean }
 }
 
-/** The environment variables a forwarded command may read (config reads no others). */
-export const FORWARDED_ENV = /^(SYNCLOG|CLICKHOUSE)_[A-Z0-9_]+$/
+/** The environment variables a forwarded command may read (config reads no others; TZ is the caller's system time zone). */
+export const FORWARDED_ENV = /^(?:(?:SYNCLOG|CLICKHOUSE)_[A-Z0-9_]+|TZ)$/
 
 /** The commands that work on the store, and so go to a running service. */
 const FORWARDED = new Set([
@@ -43,6 +43,8 @@ const FORWARDED = new Set([
   'log',
   'drilldown',
   'history',
+  'roster',
+  'compare',
   'daily',
   'report',
   'approve',
@@ -50,6 +52,7 @@ const FORWARDED = new Set([
   'export',
   'token',
   'sql',
+  'alerts',
 ])
 
 /** The program's options that take a value (anything before the command name). */

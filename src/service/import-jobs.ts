@@ -51,6 +51,8 @@ export interface ImportDelivery {
   readonly tenant: string
   readonly app: string
   readonly source: ImportSource
+  /** Compute the sync without applying it: it ends in Preview, to be applied or discarded. */
+  readonly preview?: boolean
   /** Runs once the import is over (done, failed, or never started because the service stopped). */
   readonly afterwards?: (record: ImportRecord, stoppedBeforeStart: boolean) => Promise<void>
 }
@@ -107,6 +109,7 @@ export class ImportJobs {
         config: this.config,
         logger: log,
         accepted,
+        preview: delivery.preview === true,
       })
     })
     const settled = work

@@ -9,10 +9,10 @@
  * the API and `synclog approve|reject` decide imported and streamed syncs alike.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { SyncRun } from '../clickhouse/types.js'
-import type { Scope } from '../clickhouse/types.js'
+import type { Scope, SyncRun } from '../clickhouse/types.js'
 import type { ChangeEvent } from '../events/change-event.js'
-import type { DecisionOutcome, DecisionRequest } from '../pipeline/sync-decisions.js'
+import { AWAITING_REVIEW } from '../events/sync-log-event.js'
+import { decisionEvent, type DecisionOutcome, type DecisionRequest } from '../pipeline/sync-decisions.js'
 
 export interface StreamDecisionDeps {
   /** The sync as the store has it, within the caller's scope; null when unknown or outside it. */
@@ -31,22 +31,12 @@ export function streamDecisions(deps: StreamDecisionDeps): (req: DecisionRequest
   return async (req) => {
     const run = await deps.getSync(req.scope, req.syncId)
     if (run === null) return { kind: 'not-found' }
-    if (run.status !== 'On Hold') return { kind: 'not-on-hold', status: run.status }
-    await deps.publish([
-      {
-        type: req.decision === 'approve' ? 'SyncApproved' : 'SyncRejected',
-        eventId: `${req.syncId}:${req.decision}`,
-        tenant: run.tenant,
-        syncId: req.syncId,
-        app: run.app,
-        occurredAt: req.at,
-        by: req.by,
-      },
-    ])
+    if (!AWAITING_REVIEW.includes(run.status)) return { kind: 'not-on-hold', status: run.status }
+    await deps.publish([decisionEvent(req, run.tenant, run.app)])
     for (const until = Date.now() + waitMs; Date.now() < until;) {
       await sleep(pollMs)
       const now = await deps.getSync(req.scope, req.syncId)
-      if (now !== null && now.status !== 'On Hold') return { kind: 'decided', tenant: run.tenant, status: now.status }
+      if (now !== null && now.status !== run.status) return { kind: 'decided', tenant: run.tenant, status: now.status }
     }
     return { kind: 'sent', tenant: run.tenant }
   }

@@ -148,7 +148,7 @@ describe('holds', () => {
     const summary = JSON.parse(held.stdout) as { syncId: string; status: string; message: string }
     expect(summary).toMatchObject({ status: 'On Hold', message: expect.stringMatching(/would delete \d+ of \d+ user records/) })
 
-    const approve = await synclog(['approve', summary.syncId, '--by', 'registrar', '--data', data])
+    const approve = await synclog(['approve', summary.syncId, '--by', 'registrar', '--reason', 'expected drop', '--data', data])
     expect(approve.code).toBe(0)
     expect(approve.stdout).toContain('Completed')
     const again = await synclog(['import', join(dir, 'n2'), '--tenant', 'd', '--format', 'json', '--data', data])

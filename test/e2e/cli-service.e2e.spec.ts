@@ -165,7 +165,7 @@ describe('the CLI with and without a running service', () => {
     { args: ['export', '--name', 'bad name!', '--out', 'exports'], code: 1 },
     { args: ['reject', '{first}'], code: 1 },
     { args: ['approve', 'no-such-sync'], code: 1 },
-    { args: ['approve', '{held}', '--by', 'registrar'], code: 0 },
+    { args: ['approve', '{held}', '--by', 'registrar', '--reason', 'checked the deletions'], code: 0 },
     { args: ['export', '--name', 'nightly', '--out', 'exports', '--format', 'csv', '--per-school'], code: 0 },
     { args: ['ingest', 'events.ndjson'], code: 0 },
     { args: ['ingest', 'no-such-file.ndjson'], code: 1 },

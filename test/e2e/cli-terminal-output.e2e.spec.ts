@@ -133,7 +133,7 @@ describe('terminal output of ingested text', () => {
       ['history', '--record', 'u3'],
       ['drilldown', 'plain-sync', '--entity', 'user', '--outcome', 'New', '--school', 'sch1', '--limit', '1000'],
       ['daily', '--from', '2000-01-01'],
-      ['approve', hostileSyncIds[5]!],
+      ['approve', hostileSyncIds[5]!, '--reason', 'checked'],
       ['log', '--format', CORPUS[40]!],
       ['log', `--unknown-${CORPUS[41]!}`],
     ])
@@ -142,7 +142,8 @@ describe('terminal output of ingested text', () => {
     expect(runs[0]!.code).toBe(0)
     expect(runs[0]!.stdout).toContain('\\u202e')
     expect(runs[1]!.stdout).toContain('a\\x07b')
-    expect(runs[1]!.stdout.trimEnd().split('\n')).toHaveLength(hostileSyncIds.length + 3) // header, rule, plain-sync, one line per hostile id
+    // header, rule, plain-sync, one line per hostile id, and the line naming the time zone
+    expect(runs[1]!.stdout.trimEnd().split('\n')).toHaveLength(hostileSyncIds.length + 4)
     for (const run of runs.slice(7)) expect(run.code).toBe(1)
   })
 

@@ -746,8 +746,11 @@ describe('downloads whose client goes away', () => {
       recordHistory: notUsed,
       dailyRollups: notUsed,
       reportRows: notUsed,
+      rosterAt: notUsed,
       countLog: notUsed,
       listSchools: notUsed,
+      compareSyncs: notUsed,
+      causeGroups: notUsed,
       async *streamLog() {
         try {
           for (let seq = 0; ; seq++) yield { ...sample, seq }

@@ -189,18 +189,18 @@ describe('synclog serve --stream', () => {
     await held('h-2')
 
     // From a shell: the CLI is sent to the service, which publishes the decision and waits for it to be projected.
-    const rejected = await synclog(['reject', 'h-2', '--by', 'the registrar', '--data', data])
+    const rejected = await synclog(['reject', 'h-2', '--by', 'the registrar', '--reason', 'wrong term', '--data', data])
     expect(rejected.code, rejected.stderr).toBe(0)
     expect(rejected.stdout).toBe('Sync h-2 is now Rejected.\n')
-    const again = await synclog(['approve', 'h-2', '--data', data])
+    const again = await synclog(['approve', 'h-2', '--reason', 'changed my mind', '--data', data])
     expect(again.code).not.toBe(0)
-    expect(again.stderr).toMatch(/h-2 is Rejected, not On Hold/)
+    expect(again.stderr).toMatch(/h-2 is Rejected, not On Hold or Preview/)
 
     // The same deletions again are held again (the rejection left the state as before), and a reviewer approves them over HTTP.
     await held('h-3')
     const res = await fetch(`${serve.base}/api/v1/syncs/h-3/approve`, {
       method: 'POST',
-      body: '{}',
+      body: JSON.stringify({ reason: 'the registrar confirmed the deletions' }),
       headers: { authorization: `Bearer ${reviewer}`, 'content-type': 'application/json' },
     })
     const body = (await res.json()) as { status: string; message: string }

@@ -255,7 +255,7 @@ async function oneAtATime(dir: string): Promise<Outcome> {
     'import',
   )
   const exported = await exportFiles(data, join(dir, 'exports'))
-  const approve = await synclog(['approve', heldSyncId, '--by', 'the reviewer', '--data', data])
+  const approve = await synclog(['approve', heldSyncId, '--by', 'the reviewer', '--reason', 'checked the deletions', '--data', data])
   await mkdir(watch, { recursive: true })
   const serve = await startServe(data, { args: ['--sql-port', '0', '--watch', watch] })
   try {
@@ -299,7 +299,7 @@ async function allAtOnce(dir: string): Promise<Outcome> {
       sqlViaClient(sqlBase),
       sqlViaJdbc(sqlBase),
       exportFiles(data, join(dir, 'exports')),
-      synclog(['approve', heldSyncId, '--by', 'the reviewer', '--data', data]),
+      synclog(['approve', heldSyncId, '--by', 'the reviewer', '--reason', 'checked the deletions', '--data', data]),
     ])
     expectOk(cli, 'import through the service')
     return {

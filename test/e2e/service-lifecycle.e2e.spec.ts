@@ -80,7 +80,7 @@ describe('one running service, everyone at once', () => {
     const steps = {
       importB: ['import', join(root, 'night2'), '--tenant', 'district-b', '--format', 'json'],
       exportA: ['export', '--name', 'nightly', '--tenant', 'district-a', '--out', 'exports', '--format', 'csv'],
-      approveC: ['approve', heldId, '--by', 'registrar'],
+      approveC: ['approve', heldId, '--by', 'registrar', '--reason', 'checked'],
     }
     const service = await startServe(join(live, 'data'))
     let together: [CliRun, CliRun, CliRun, Record<string, unknown>[]]

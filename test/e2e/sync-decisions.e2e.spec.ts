@@ -5,18 +5,13 @@
  * night that goes On Hold (the second night without a third of its student enrollments,
  * imported over the first).
  */
-import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SyncRun } from '../../src/clickhouse/types.js'
-import { generateDemoNights, type OneRosterTables } from '../../src/demo/district.js'
-import { currentSchoolYear } from '../../src/demo/school-year.js'
-import { writeOneRosterBundle } from '../../src/demo/write-oneroster.js'
 import {
   CHROMIUM_MISSING,
-  CHROMIUM_PATH,
+  SKIP_NO_BROWSER,
   apiJson,
   axeViolations,
   createToken,
@@ -27,42 +22,26 @@ import {
   type RunningServe,
 } from '../support/browser.js'
 import { synclog, tempDir } from '../support/cli.js'
-
-const { night1, night2 } = generateDemoNights({ seed: 41, schoolYear: currentSchoolYear(new Date()) })
-/** Night 2 without a third of its student enrollments: over night 1, a full sync deleting that many goes On Hold. */
-const heldNight: OneRosterTables = { ...night2, enrollments: night2.enrollments.filter((e, i) => e.role !== 'student' || i % 3 !== 0) }
+import { holdOne, importNight, writeHeldNights, type HeldNights } from '../support/held-syncs.js'
 
 const WAIT = 30_000
-const SKIP_NO_BROWSER = !existsSync(CHROMIUM_PATH) && process.env['CI'] !== 'true'
 if (SKIP_NO_BROWSER) console.warn(`the browser test of sync decisions is skipped: ${CHROMIUM_MISSING}`)
 
 let dir = ''
 let data = ''
+let nights: HeldNights
 let serve: RunningServe | undefined
 let base = ''
 /** The held sync of each district. */
 const held: Record<'a' | 'b' | 'c', string> = { a: '', b: '', c: '' }
 const token: Record<string, string> = {}
 
-async function importNight(bundle: string, tenant: string): Promise<{ code: number | null; run: Record<string, unknown> }> {
-  const run = await synclog(['import', join(dir, bundle), '--tenant', tenant, '--format', 'json', '--data', data], { timeoutMs: 120_000 })
-  if (run.code !== 0 && run.code !== 3) throw new Error(`import ${bundle} --tenant ${tenant} exited with ${run.code}: ${run.stderr}`)
-  return { code: run.code, run: JSON.parse(run.stdout) as Record<string, unknown> }
-}
-
-async function holdOne(tenant: string): Promise<string> {
-  await importNight('night1', tenant)
-  const second = await importNight('held', tenant)
-  expect(second.code, `${tenant}'s second night goes On Hold`).toBe(3)
-  return String(second.run['syncId'])
-}
-
 interface Answer {
   readonly status: number
   readonly body: { error?: { code: string; message: string } } & Partial<SyncRun>
 }
 
-/** POSTs a decision; by default as a script does it: a bearer token and the JSON body {}. */
+/** POSTs a decision; by default as a script does it: a bearer token and a JSON body with a reason. */
 async function decide(
   syncId: string,
   decision: 'approve' | 'reject',
@@ -72,7 +51,7 @@ async function decide(
   const headers: Record<string, string> = { ...auth }
   if (body.type !== '') headers['content-type'] = body.type ?? 'application/json'
   const init: RequestInit = { method: 'POST', headers }
-  if (body.type !== '') init.body = body.text ?? '{}'
+  if (body.type !== '') init.body = body.text ?? JSON.stringify({ reason: 'checked with the registrar' })
   const res = await fetch(`${base}/api/v1/syncs/${encodeURIComponent(syncId)}/${decision}`, init)
   return { status: res.status, body: (await res.json()) as Answer['body'] }
 }
@@ -83,12 +62,11 @@ const syncOf = async (syncId: string): Promise<SyncRun> =>
 
 beforeAll(async () => {
   dir = await tempDir('decisions')
-  data = join(dir, 'data')
-  await writeOneRosterBundle(join(dir, 'night1'), night1)
-  await writeOneRosterBundle(join(dir, 'held'), heldNight)
-  held.a = await holdOne('district-a')
-  held.b = await holdOne('district-b')
-  held.c = await holdOne('district-c')
+  nights = await writeHeldNights(dir, 41)
+  data = nights.data
+  held.a = await holdOne(nights, 'district-a')
+  held.b = await holdOne(nights, 'district-b')
+  held.c = await holdOne(nights, 'district-c')
   token['operator'] = await createToken(data, 'operator')
   token['viewer-a'] = await createToken(data, 'viewer-a', '--tenant', 'district-a')
   token['reviewer-a'] = await createToken(data, 'reviewer-a', '--tenant', 'district-a', '--role', 'reviewer')
@@ -99,7 +77,7 @@ beforeAll(async () => {
     '--tenant',
     'district-a',
     '--school',
-    night1.orgs.find((o) => o.type === 'school')!.sourcedId!,
+    nights.night1.orgs.find((o) => o.type === 'school')!.sourcedId!,
     '--role',
     'reviewer',
   )
@@ -247,7 +225,7 @@ describe('deciding a held sync over HTTP', () => {
       expect(answer.status).toBe(409)
       expect(answer.body.error).toEqual({
         code: 'NOT_ON_HOLD',
-        message: `sync "${held.a}" is ${status}, not On Hold: only a sync On Hold can be approved or rejected`,
+        message: `sync "${held.a}" is ${status}, not On Hold or Preview: only a sync awaiting review can be approved or rejected`,
       })
     }
     expect((await syncOf(held.a)).message).toBe('approved by token reviewer-a')
@@ -260,7 +238,7 @@ describe('deciding a held sync over HTTP', () => {
     expect(answer.body).toMatchObject({ syncId: held.b, tenant: 'district-b', status: 'Rejected' })
     expect(['rejected by token reviewer-all', 'rejected by token operator']).toContain(answer.body.message)
     // The first night again, through the running service: nothing to add back, nothing deleted.
-    const next = await importNight('night1', 'district-b')
+    const next = await importNight(nights, 'night1', 'district-b')
     expect(next.code).toBe(0)
     const counts = next.run['counts'] as Record<string, Record<string, number>>
     expect(counts['enrollment']).toMatchObject({ new: 0, updated: 0, deleted: 0 })
@@ -328,7 +306,8 @@ describe('deciding a held sync on the page', () => {
     const confirm = row.getByRole('group', { name: `Confirm: approve sync ${held.c}` })
     await confirm.waitFor()
     expect(await confirm.textContent()).toContain(`Approve sync ${held.c}? Its changes are applied to district-c's roster.`)
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Yes, approve')
+    const reason = confirm.getByRole('textbox', { name: 'Reason (required)' })
+    expect(await reason.evaluate((el) => el === document.activeElement), 'focus on the required reason').toBe(true)
     const violations = await axeViolations(page)
     expect(violations, describeViolations(violations)).toEqual([])
     await confirm.getByRole('button', { name: 'Cancel' }).click()
@@ -336,6 +315,7 @@ describe('deciding a held sync on the page', () => {
     expect((await syncOf(held.c)).status).toBe('On Hold')
 
     await row.getByRole('button', { name: `Approve sync ${held.c}` }).click()
+    await reason.fill('The enrollments moved to the new schedule.')
     await confirm.getByRole('button', { name: 'Yes, approve' }).click()
     const announced = page.locator('#decision-status')
     expect(await announced.getAttribute('role')).toBe('status')

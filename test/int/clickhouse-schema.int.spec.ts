@@ -69,6 +69,9 @@ function completed(syncId: string, startedAt: string): SyncStatusChanged {
     endedAt: startedAt,
     message: '',
     modes: '',
+    reviewedBy: '',
+    reviewedAt: '',
+    reviewReason: '',
   }
 }
 

@@ -233,6 +233,9 @@ function status(s: SyncFixture, version: number, st: SyncStatus, endedAt = '', m
     endedAt,
     message,
     modes: 'user:full,enrollment:delta',
+    reviewedBy: '',
+    reviewedAt: '',
+    reviewReason: '',
   }
 }
 
@@ -288,11 +291,13 @@ const SYNCS = [A1, A2, B1, A3]
 
 // ---- independent expectations ---------------------------------------------------------
 
-const record = ({ kind: _kind, ...rest }: LogRow): LogRecord => rest
 const newestFirst = (a: LogRow, b: LogRow) =>
   b.date.localeCompare(a.date) || b.syncId.localeCompare(a.syncId) || b.seq - a.seq || b.tenant.localeCompare(a.tenant)
 const latestStatus = (s: SyncFixture) => STATUSES.filter((e) => e.syncId === s.syncId).reduce((a, b) => (b.version > a.version ? b : a))
 const rejectedSyncs = new Set(SYNCS.filter((s) => latestStatus(s).status === 'Rejected').map((s) => s.syncId))
+const proposedSyncs = new Set(SYNCS.filter((s) => ['On Hold', 'Preview'].includes(latestStatus(s).status)).map((s) => s.syncId))
+const stateOf = (syncId: string) => (proposedSyncs.has(syncId) ? 'Proposed' : rejectedSyncs.has(syncId) ? 'Rejected' : 'Applied')
+const record = ({ kind: _kind, ...rest }: LogRow): LogRecord => ({ ...rest, state: stateOf(rest.syncId) })
 const icontains = (value: string, text: string) => value.toLowerCase().includes(text.toLowerCase())
 
 /** The log as a reader expects it: rejected syncs hidden unless asked for, newest first. */
@@ -304,7 +309,7 @@ async function readLog(filter: LogFilter): Promise<LogRecord[]> {
 }
 
 function expectedLog(keep: (r: LogRow) => boolean, includeRejected = false): LogRecord[] {
-  return LOG_ROWS.filter((r) => (includeRejected || !rejectedSyncs.has(r.syncId)) && keep(r))
+  return LOG_ROWS.filter((r) => !proposedSyncs.has(r.syncId) && (includeRejected || !rejectedSyncs.has(r.syncId)) && keep(r))
     .sort(newestFirst)
     .map(record)
 }
@@ -338,6 +343,9 @@ function expectedRun(s: SyncFixture) {
     startedAt: st.startedAt,
     endedAt: st.endedAt,
     message: st.message,
+    reviewedBy: st.reviewedBy,
+    reviewedAt: st.reviewedAt,
+    reviewReason: st.reviewReason,
     modes: st.modes,
     total: sum.total,
     errors: sum.skipped + sum.invalid + sum.excluded,
@@ -391,6 +399,7 @@ describe('opening and migrating', () => {
     await migrate(ch.client, logger)
     expect(await showTables()).toEqual(tablesBefore)
     expect(tablesBefore).toEqual([
+      'alert_deliveries',
       'schema_migrations',
       'sync_counts',
       'sync_daily',
@@ -524,6 +533,9 @@ describe('syncs and summaries', () => {
       byStart([A1]),
     )
     expect(await store.listSyncs(UNSCOPED, { tenant: 'district-a', limit: 1 })).toEqual(byStart([A3]))
+    // By latest status: A2 was On Hold before it was rejected.
+    expect(await store.listSyncs(UNSCOPED, { tenant: 'district-a', status: ['On Hold', 'Running'] })).toEqual(byStart([A3]))
+    expect(await store.listSyncs(UNSCOPED, { status: ['Rejected', 'Completed with Errors'] })).toEqual(byStart([A1, A2]))
   })
 
   it('a running sync has a blank end and zero totals', async () => {
@@ -559,6 +571,9 @@ describe('syncs and summaries', () => {
       startedAt: st.startedAt,
       endedAt: st.endedAt,
       message: st.message,
+      reviewedBy: '',
+      reviewedAt: '',
+      reviewReason: '',
     }
 
     const summary = await store.summary(UNSCOPED, A1.syncId, { bySchool: true })
@@ -704,7 +719,7 @@ describe('hostile filter input', () => {
     "'".repeat(100 * 1024),
     'ü'.repeat(50 * 1024),
   ]
-  const columns: LogColumn[] = ['studentName', 'courseName', 'message']
+  const columns = ['studentName', 'courseName', 'message'] as const satisfies readonly LogColumn[]
 
   it('returns exactly the rows containing the text, and never errors', async () => {
     for (const text of HOSTILE) {
@@ -745,7 +760,7 @@ describe('hostile filter input', () => {
     )
     expect(isSynclogError(error, 'USAGE')).toBe(true)
     expect((error as Error).message).toBe(
-      `unknown column 'studentName) OR (1'; columns are: date, action, studentNumber, studentName, courseNumber, courseName, sectionNumber, field, oldValue, newValue, servingDistrictId, servingDistrict, servingSchoolId, servingSchool, homeDistrictId, homeDistrict, homeSchoolId, homeSchool, syncId, app, entity, sourcedId, outcome, message`,
+      `unknown column 'studentName) OR (1'; columns are: date, action, studentNumber, studentName, courseNumber, courseName, sectionNumber, field, oldValue, newValue, servingDistrictId, servingDistrict, servingSchoolId, servingSchool, homeDistrictId, homeDistrict, homeSchoolId, homeSchool, syncId, app, entity, sourcedId, outcome, message, cause, state`,
     )
     await expect(readLog({ contains: [{ column: 'tenant' as LogColumn, text: 'x' }] })).rejects.toMatchObject({ code: 'USAGE' })
   })
@@ -782,7 +797,18 @@ describe('events of the real fold', () => {
     await store.write(events)
     await store.write(events)
 
-    expect(await readLog({ tenant: 'district-fold' })).toEqual([...rows].sort(newestFirst).map(record))
+    // fold-2 deletes a third of the users: it is held, so its rows are proposed, shown only when asked for.
+    const statusOf = (syncId: string) =>
+      events.filter((e): e is SyncStatusChanged => e.kind === 'SyncStatusChanged' && e.syncId === syncId).at(-1)?.status
+    expect(statusOf('fold-2')).toBe('On Hold')
+    const asRead = (r: LogRow) => ({ ...record(r), state: statusOf(r.syncId) === 'On Hold' ? 'Proposed' : 'Applied' })
+    expect(await readLog({ tenant: 'district-fold', includeProposed: true })).toEqual([...rows].sort(newestFirst).map(asRead))
+    expect(await readLog({ tenant: 'district-fold' })).toEqual(
+      rows
+        .filter((r) => r.syncId === 'fold-1')
+        .sort(newestFirst)
+        .map(asRead),
+    )
     for (const syncId of ['fold-1', 'fold-2']) {
       const mine = events.filter((e): e is SyncCounts => e.kind === 'SyncCounts' && e.syncId === syncId)
       const summary = await store.summary(UNSCOPED, syncId, { bySchool: false })

@@ -266,6 +266,9 @@ describe('records a consumer cannot use', () => {
       endedAt: '',
       message: '',
       modes: '',
+      reviewedBy: '',
+      reviewedAt: '',
+      reviewReason: '',
     })
     expect((await decodeFailure(serde.decodeChangeEvent(row))).reason).toBe('schema-unusable')
     expect((await serde.decode(row)).kind).toBe('syncLog')

@@ -468,10 +468,10 @@ describe('filters', () => {
       expect(withRejected - without).toBe(REJECTED.rowCount)
     })
 
-    it('shows the rows of syncs on hold, approved after a hold, and with errors', async () => {
-      for (const s of [ON_HOLD, APPROVED]) {
-        expect(await expectFirstPageAndCount(UNSCOPED, { syncId: s.syncId }, 200)).toBe(s.rowCount)
-      }
+    it('shows the rows of a sync approved after a hold, and those of a sync on hold only when proposed rows are asked for', async () => {
+      expect(await expectFirstPageAndCount(UNSCOPED, { syncId: APPROVED.syncId }, 200)).toBe(APPROVED.rowCount)
+      expect(await expectFirstPageAndCount(UNSCOPED, { syncId: ON_HOLD.syncId }, 200)).toBe(0)
+      expect(await expectFirstPageAndCount(UNSCOPED, { syncId: ON_HOLD.syncId, includeProposed: true }, 200)).toBe(ON_HOLD.rowCount)
     })
   })
 })

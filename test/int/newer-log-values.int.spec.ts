@@ -65,6 +65,7 @@ function newerRow(
     outcome,
     message: 'from a newer synclog',
     recordSchoolId: 'sch-1',
+    cause: '',
   }
 }
 

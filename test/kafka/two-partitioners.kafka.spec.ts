@@ -18,10 +18,9 @@ import { tenantPartition } from '../../src/kafka/tenant-partition.js'
 import { topicNames } from '../../src/kafka/topics.js'
 import { silentLogger } from '../support/silent-logger.js'
 import { jsonLines, synclog, tempDir } from '../support/cli.js'
-import { startServe, type RunningServe } from '../support/browser.js'
 import { CONFLUENT_KAFKA_MISSING, HAS_CONFLUENT_KAFKA, publishWithLibrdkafka } from '../support/librdkafka-producer.js'
 import { serviceEndpoints } from '../support/services.js'
-import { freePort, ndjson, nightEvents, waitFor } from '../support/stream-events.js'
+import { ndjson, nightEvents, startStreamServe, waitFor } from '../support/stream-events.js'
 
 const { brokers, registryUrl } = serviceEndpoints()
 const PARTITIONS = 4
@@ -80,18 +79,8 @@ describe.skipIf(!HAS_CONFLUENT_KAFKA)(
       const expected = await logOf(reference)
 
       const data = join(dir, 'streamed')
-      const metricsPort = await freePort()
-      const serve: RunningServe = await startServe(data, {
-        env,
-        args: ['--stream', '--group', `two-partitioners-${process.pid}`, '--metrics-port', String(metricsPort)],
-        timeoutMs: 120_000,
-      })
+      const { serve, metricsPort } = await startStreamServe(data, env, `two-partitioners-${process.pid}`)
       cleanup.push(() => serve.stop(60_000))
-      await waitFor(
-        async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status === 200,
-        90_000,
-        () => `the stream services never became ready:\n${serve.stderr()}`,
-      )
 
       // Night 1: synclog publish (kafkajs), into the tenant's own partition.
       const published = await synclog(['publish', await ndjson(join(dir, 'night1.ndjson'), first)], { env })

@@ -15,6 +15,7 @@
  */
 import { ENTITY_TYPES, type EntityType } from '../../src/events/change-event.js'
 import {
+  AWAITING_REVIEW,
   OUTCOMES,
   ROSTER_ACTIONS,
   SECTION_ACTIONS,
@@ -23,6 +24,7 @@ import {
   type LogRow,
   type Outcome,
   type OutcomeCounts,
+  type RowState,
   type SyncCounts,
   type SyncStatus,
   type SyncStatusChanged,
@@ -235,6 +237,12 @@ class CellCounts {
     for (const c of this.cells.values()) n += c.skipped + c.invalid + c.excluded
     return n
   }
+}
+
+/** A row's state as the store reads it from its sync's latest status. */
+export function rowState(status: SyncStatus): RowState {
+  if (AWAITING_REVIEW.includes(status)) return 'Proposed'
+  return status === 'Rejected' ? 'Rejected' : 'Applied'
 }
 
 /** The generated log: typed-array columns, one entry per row, and the syncs' counts and statuses. */
@@ -566,6 +574,9 @@ export class GeneratedLog {
         plan.kind === 'initial'
           ? 'org:full,academicSession:full,course:full,user:full,class:full,enrollment:full'
           : 'user:delta,class:delta,enrollment:full',
+      reviewedBy: '',
+      reviewedAt: '',
+      reviewReason: '',
     } as const
     const done: SyncStatus = errors ? 'Completed with Errors' : 'Completed'
     const ended = iso(endedMs)
@@ -696,6 +707,10 @@ export class GeneratedLog {
         return OUTCOME_CODES[this.outcome[i] ?? 0] ?? ''
       case 'recordSchoolId':
         return schoolAt(p, this.recSchool[i])?.id ?? ''
+      case 'cause':
+        return ''
+      case 'state':
+        return rowState(s.status)
     }
   }
 
@@ -741,6 +756,7 @@ export class GeneratedLog {
       outcome: OUTCOME_CODES[this.outcome[i] ?? 0] ?? '',
       message: detail?.message ?? '',
       recordSchoolId: schoolAt(p, this.recSchool[i])?.id ?? '',
+      cause: '',
     }
   }
 

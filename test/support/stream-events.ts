@@ -8,6 +8,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { ChangeEvent } from '../../src/events/change-event.js'
 import { readOneRosterBundle } from '../../src/oneroster/read-bundle.js'
+import { startServe, type RunningServe } from './browser.js'
 
 /** The change events of `<dir>/night<n>` (written with writeOneRosterBundle) as one sync of `tenant`. */
 export async function nightEvents(dir: string, night: number, syncId: string, tenant = 'district-a'): Promise<ChangeEvent[]> {
@@ -45,4 +46,29 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number }
   await new Promise((resolve) => server.close(resolve))
   return port
+}
+
+/** `synclog serve --stream` on `data` in consumer group `group`, once its /readyz answers 200; its metrics are on `metricsPort`. */
+export async function startStreamServe(
+  data: string,
+  env: Record<string, string>,
+  group: string,
+): Promise<{ serve: RunningServe; metricsPort: number }> {
+  const metricsPort = await freePort()
+  const serve = await startServe(data, {
+    env,
+    args: ['--stream', '--group', group, '--metrics-port', String(metricsPort)],
+    timeoutMs: 120_000,
+  })
+  try {
+    await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status === 200,
+      90_000,
+      () => `the stream services never became ready:\n${serve.stderr()}`,
+    )
+  } catch (e) {
+    await serve.stop(60_000)
+    throw e
+  }
+  return { serve, metricsPort }
 }

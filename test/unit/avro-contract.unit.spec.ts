@@ -142,14 +142,15 @@ const changeEvents: readonly (readonly [string, ChangeEvent])[] = [
         class: 'full',
         enrollment: 'delta',
       },
+      preview: false,
     },
   ],
-  ['SyncStarted, some modes', { type: 'SyncStarted', ...meta(), modes: { user: 'delta', enrollment: 'full' } }],
-  ['SyncStarted, no modes', { type: 'SyncStarted', ...meta(), modes: {} }],
+  ['SyncStarted, some modes', { type: 'SyncStarted', ...meta(), modes: { user: 'delta', enrollment: 'full' }, preview: false }],
+  ['SyncStarted, a preview', { type: 'SyncStarted', ...meta(), modes: {}, preview: true }],
   ['SyncEnded', { type: 'SyncEnded', ...meta() }],
   ['SyncFailed', { type: 'SyncFailed', ...meta(), reason: 'manifest.csv: file.users is bulk but users.csv is missing' }],
-  ['SyncApproved', { type: 'SyncApproved', ...meta(), by: 'data.manager@emersonusd.org' }],
-  ['SyncRejected', { type: 'SyncRejected', ...meta(), by: 'data.manager@emersonusd.org' }],
+  ['SyncApproved', { type: 'SyncApproved', ...meta(), by: 'data.manager@emersonusd.org', reason: 'spring schedule change' }],
+  ['SyncRejected', { type: 'SyncRejected', ...meta(), by: 'data.manager@emersonusd.org', reason: 'wrong term exported' }],
   [
     'RecordUnreadable, all fields',
     {
@@ -216,6 +217,7 @@ const logRow: LogRow = {
   outcome: 'Updated',
   message: '',
   recordSchoolId: 'sch-emerson-hs',
+  cause: '',
 }
 
 const syncLogEvents: readonly (readonly [string, SyncLogEvent])[] = [
@@ -252,6 +254,9 @@ const syncLogEvents: readonly (readonly [string, SyncLogEvent])[] = [
           endedAt: status === 'Running' ? '' : '2025-10-06T02:03:10.000Z',
           message: status === 'On Hold' ? 'would delete 12.5% of enrollment records (threshold 10%)' : '',
           modes: 'user=full,enrollment=full',
+          reviewedBy: '',
+          reviewedAt: '',
+          reviewReason: '',
         },
       ] as const,
   ),

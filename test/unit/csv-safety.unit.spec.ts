@@ -145,5 +145,6 @@ function logRecord(seq: number, value: string, other: string): LogRecord {
     outcome: 'New',
     message: other,
     recordSchoolId: 'sch1',
+    cause: '',
   }
 }

@@ -53,6 +53,7 @@ function logRecord(overrides: Partial<LogRecord> = {}): LogRecord {
     outcome: 'New',
     message: '',
     recordSchoolId: 'sch1',
+    cause: '',
     ...overrides,
   }
 }
@@ -205,7 +206,8 @@ describe('writeLogXlsx', () => {
       expect(header.values).toEqual([undefined, ...LOG_EXPORT_COLUMNS.map(([, title]) => title)])
       expect(header.getCell(1).font?.bold).toBe(true)
       expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 })
-      expect(sheet.autoFilter).toBe(`A1:X${sheet.rowCount}`)
+      // One column per log column: A to Z.
+      expect(sheet.autoFilter).toBe(`A1:${String.fromCharCode(64 + LOG_EXPORT_COLUMNS.length)}${sheet.rowCount}`)
     }
     expect(await readdir(dir)).toEqual(['sync-log.xlsx'])
   })
@@ -322,10 +324,10 @@ describe('writeSyncReports', () => {
     await writeSyncReports(dir, 'sync-1', rows)
 
     const users = await readFile(join(dir, 'users_sync_report.csv'), 'utf8')
-    expect(users.startsWith('\uFEFFid,sis_id,field,status,message\r\n')).toBe(true)
+    expect(users.startsWith('\uFEFFid,sis_id,field,status,message,cause\r\n')).toBe(true)
     expect(parse(users, { bom: true, columns: true })).toEqual([
-      { id: 'sync-1/1', sis_id: 'tch1', field: 'email', status: 'Failure', message: 'Email is required for teachers' },
-      { id: 'sync-1/2', sis_id: 'stu9', field: 'grades', status: 'Warning', message: "'=unknown grade" },
+      { id: 'tch1', sis_id: 'tch1', field: 'email', status: 'Failure', message: 'Email is required for teachers', cause: '' },
+      { id: 'stu9', sis_id: 'stu9', field: 'grades', status: 'Warning', message: "'=unknown grade", cause: '' },
     ])
     const schools: Record<string, string>[] = parse(await readFile(join(dir, 'schools_sync_report.csv')), { bom: true, columns: true })
     expect(schools.map((r) => r.status)).toEqual(['Excluded'])
@@ -340,6 +342,53 @@ describe('writeSyncReports', () => {
     expect(names).not.toContain('courses_sync_report.csv')
     expect(names).not.toContain('academicSessions_sync_report.csv')
     expect(names.some((n) => n.endsWith('.tmp'))).toBe(false)
+  })
+
+  it('gives one row per failed object under its own id, its errors joined, the caused ones grouped after their cause', async () => {
+    const cause = "class 'k9' deleted"
+    await writeSyncReports(dir, 'sync-1', [
+      logRecord({ seq: 1, entity: 'user', sourcedId: 'stu9', outcome: 'Invalid', field: 'grades', message: 'grade 13' }),
+      logRecord({ seq: 2, entity: 'user', sourcedId: 'stu9', outcome: 'Invalid', field: 'email', message: 'not an email' }),
+      logRecord({
+        seq: 3,
+        entity: 'user',
+        sourcedId: 'stu8',
+        outcome: 'Skipped',
+        field: 'orgSourcedIds',
+        message: "unknown org 'o1'",
+        cause: "org 'o1' unknown",
+      }),
+      logRecord({ seq: 4, entity: 'user', sourcedId: 'tch1', outcome: 'Skipped', field: 'email', message: 'Email is required' }),
+      logRecord({
+        seq: 5,
+        entity: 'user',
+        sourcedId: 'tch1',
+        outcome: 'Excluded',
+        field: 'sourcedId',
+        message: "duplicate of sourcedId 'tch1'",
+      }),
+      logRecord({ seq: 6, entity: 'enrollment', sourcedId: 'e1', outcome: 'Skipped', field: 'classSourcedId', message: 'deleted', cause }),
+      logRecord({ seq: 7, entity: 'enrollment', sourcedId: 'e2', outcome: 'Skipped', field: 'userSourcedId', message: 'unknown' }),
+      logRecord({ seq: 8, entity: 'enrollment', sourcedId: 'e3', outcome: 'Skipped', field: 'classSourcedId', message: 'deleted', cause }),
+    ])
+    const users: Record<string, string>[] = parse(await readFile(join(dir, 'users_sync_report.csv')), { bom: true, columns: true })
+    expect(users).toEqual([
+      { id: 'stu9', sis_id: 'stu9', field: 'grades, email', status: 'Warning', message: 'grade 13 | not an email', cause: '' },
+      {
+        id: 'tch1',
+        sis_id: 'tch1',
+        field: 'email, sourcedId',
+        status: 'Failure',
+        message: "Email is required | duplicate of sourcedId 'tch1'",
+        cause: '',
+      },
+      { id: 'stu8', sis_id: 'stu8', field: 'orgSourcedIds', status: 'Failure', message: "unknown org 'o1'", cause: "org 'o1' unknown" },
+    ])
+    const enrollments: Record<string, string>[] = parse(await readFile(join(dir, 'enrollments_sync_report.csv')), {
+      bom: true,
+      columns: true,
+    })
+    expect(enrollments.map((r) => `${r.id} ${r.cause}`)).toEqual(['e2 ', `e1 ${cause}`, `e3 ${cause}`])
   })
 
   it('writes nothing at all for a clean sync', async () => {

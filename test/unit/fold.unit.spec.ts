@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DELTA, FULL, Given, section, smallDistrict, student, sync, teacher } from '../support/sis.js'
+import type { ChangeEvent } from '../../src/events/change-event.js'
 
 describe('a first full sync', () => {
   it('counts every record as New and creates a roster for every student enrollment', () => {
@@ -608,7 +609,7 @@ describe('safety thresholds', () => {
     expect(again.events).toEqual([])
     expect(again.rejections).toEqual([])
     const first = given.state.tenants.get('district-a')!.syncs.keys().next().value!
-    expect(decide('SyncApproved', first, 'a3').rejections).toEqual([`sync ${first} is Completed, not On Hold`])
+    expect(decide('SyncApproved', first, 'a3').rejections).toEqual([`sync ${first} is Completed, not On Hold or Preview`])
   })
 
   it('fails a new sync of the tenant while another is On Hold', () => {
@@ -622,5 +623,79 @@ describe('safety thresholds', () => {
     const given = new Given()
     given.when(smallDistrict(sync(), { students: 20 }).end())
     expect(given.when(smallDistrict(sync(), { students: 19 }).end()).status?.status).toBe('Completed')
+  })
+})
+
+describe('reviewing a sync', () => {
+  const previewOf = (events: readonly ChangeEvent[]): ChangeEvent[] =>
+    events.map((e) => (e.type === 'SyncStarted' ? { ...e, preview: true } : e))
+  const decision = (type: 'SyncApproved' | 'SyncRejected', syncId: string, eventId: string, at: string): ChangeEvent => ({
+    type,
+    eventId,
+    tenant: 'district-a',
+    syncId,
+    app: 'cli',
+    occurredAt: at,
+    by: 'registrar',
+    reason: 'checked with the front office',
+  })
+  const users = (given: Given) => [...given.state.tenants.get('district-a')!.tables.user.keys()].sort()
+
+  it('gives a held sync no end time until it is decided, then records who decided, when and why', () => {
+    const given = new Given()
+    given.when(smallDistrict(sync(), { students: 10 }).end())
+    const held = given.when(smallDistrict(sync(FULL, 'big-drop'), { students: 8 }).end())
+    expect(held.status).toMatchObject({ status: 'On Hold', endedAt: '', reviewedBy: '', reviewedAt: '', reviewReason: '' })
+    const at = '2024-11-02T15:30:00.000Z'
+    const approved = given.when([decision('SyncApproved', 'big-drop', 'a1', at)])
+    expect(approved.status).toMatchObject({
+      status: 'Completed',
+      endedAt: at,
+      reviewedBy: 'registrar',
+      reviewedAt: at,
+      reviewReason: 'checked with the front office',
+    })
+  })
+
+  it('computes a preview without applying it: counts and rows as the sync would give, the roster unchanged', () => {
+    const applied = new Given()
+    applied.when(smallDistrict(sync(), { students: 10 }).end())
+    const given = new Given()
+    given.when(smallDistrict(sync(), { students: 10 }).end())
+    const before = users(given)
+    const night = smallDistrict(sync(DELTA, 'pv'), { students: 12 }).end()
+    const preview = given.when(previewOf(night))
+    expect(preview.status).toMatchObject({ status: 'Preview', endedAt: '' })
+    expect(users(given)).toEqual(before)
+    // The same night applied for real gives the same rows and counts.
+    const real = applied.when(night)
+    const strip = (o: typeof real) => o.events.filter((e) => e.kind !== 'SyncStatusChanged')
+    expect(strip(preview)).toEqual(strip(real))
+  })
+
+  it('applies a preview when approved, and discards one when rejected', () => {
+    const given = new Given()
+    given.when(smallDistrict(sync(), { students: 10 }).end())
+    const before = users(given)
+    given.when(previewOf(smallDistrict(sync(DELTA, 'pv-1'), { students: 12 }).end()))
+    const discarded = given.when([decision('SyncRejected', 'pv-1', 'r1', '2024-11-03T09:00:00.000Z')])
+    expect(discarded.status).toMatchObject({ status: 'Rejected', message: 'preview discarded by registrar' })
+    expect(users(given)).toEqual(before)
+    given.when(previewOf(smallDistrict(sync(DELTA, 'pv-2'), { students: 12 }).end()))
+    const kept = given.when([decision('SyncApproved', 'pv-2', 'a2', '2024-11-03T09:05:00.000Z')])
+    expect(kept.status).toMatchObject({ status: 'Completed', message: 'preview applied by registrar' })
+    expect(users(given).length).toBe(before.length + 2)
+  })
+
+  it('does not let a preview block the next sync, and refuses to apply a preview another sync has overtaken', () => {
+    const given = new Given()
+    given.when(smallDistrict(sync(), { students: 10 }).end())
+    given.when(previewOf(smallDistrict(sync(DELTA, 'pv-old'), { students: 12 }).end()))
+    expect(given.when(smallDistrict(sync(), { students: 11 }).end()).status?.status).toBe('Completed')
+    const late = given.when([decision('SyncApproved', 'pv-old', 'a1', '2024-11-04T09:00:00.000Z')])
+    expect(late.events).toEqual([])
+    expect(late.rejections).toEqual([expect.stringMatching(/the preview is out of date: 1 sync was applied to tenant district-a since/)])
+    expect(given.state.tenants.get('district-a')!.syncs.get('pv-old')?.status).toBe('Preview')
+    expect(given.when([decision('SyncRejected', 'pv-old', 'r1', '2024-11-04T09:01:00.000Z')]).status?.status).toBe('Rejected')
   })
 })

@@ -166,25 +166,25 @@ const TIGHT: FoldOptions = { ...DEFAULT_FOLD_OPTIONS, holdThresholds: { deletePe
 
 describe('the fold gives the same output as before on the generated nights', () => {
   it('folds the NDJSON nights to the pinned log and state', async () => {
-    expect(await foldNdjson(DEFAULT_FOLD_OPTIONS)).toEqual({ events: 3749, log: 'fae9250200c365d8', state: 'aeee190a01e334f3' })
+    expect(await foldNdjson(DEFAULT_FOLD_OPTIONS)).toEqual({ events: 3749, log: 'd778ce9f2c43852a', state: '6fee45e74ee74bfc' })
   })
 
   it('folds the OneRoster bundles of the same nights to the pinned log and state', async () => {
-    expect(await foldBundles(DEFAULT_FOLD_OPTIONS)).toEqual({ events: 3785, log: '32a88e41df80822e', state: 'f60ea4b82f3d75d5' })
+    expect(await foldBundles(DEFAULT_FOLD_OPTIONS)).toEqual({ events: 3785, log: '2b5069af266d093c', state: 'b3215c082cd7ebef' })
   })
 
   it('holds nights under tight thresholds, and approving them gives the pinned log and state', async () => {
     let n = 0
     const result = await foldBundles(TIGHT, (state) => heldSyncs(state).map((h) => syncEnd('SyncApproved', h, n++)))
     expect(n).toBeGreaterThan(0)
-    expect(result).toEqual({ events: 3787, log: 'eec7ed2b0c905574', state: 'bb1756200f08c270' })
+    expect(result).toEqual({ events: 3787, log: '2715aea99b7d2926', state: 'be398fe8081896b9' })
   })
 
   it('holds nights under tight thresholds, and rejecting them gives the pinned log and state', async () => {
     let n = 0
     const result = await foldBundles(TIGHT, (state) => heldSyncs(state).map((h) => syncEnd('SyncRejected', h, n++)))
     expect(n).toBeGreaterThan(0)
-    expect(result).toEqual({ events: 3820, log: 'd9bf4acd3b27e760', state: '8344e24cb25885a6' })
+    expect(result).toEqual({ events: 3820, log: 'd909c826f908df0f', state: 'bdad5f85f7b007da' })
   })
 
   it('folds the nights with one school not onboarded to the pinned log and state', async () => {
@@ -200,8 +200,8 @@ describe('the fold gives the same output as before on the generated nights', () 
     const onboarded = new Map([[first, orgs.slice(1)]])
     expect(await foldNdjson({ ...DEFAULT_FOLD_OPTIONS, onboardedSchools: onboarded })).toEqual({
       events: 3749,
-      log: '92f5487e084d325f',
-      state: '438c06e863ccdbcb',
+      log: '20474d4c1ab9b7fd',
+      state: '999ed20a050b7a71',
     })
   })
 
@@ -215,6 +215,6 @@ describe('the fold gives the same output as before on the generated nights', () 
     fold(state, await bundleNight(join(dir, 'night1'), 'district-a', 'demo-n1', '2026-09-01T02:00:00Z'), digest, DEFAULT_FOLD_OPTIONS)
     fold(state, await bundleNight(join(dir, 'night2'), 'district-a', 'demo-n2', '2026-09-02T02:00:00Z'), digest, DEFAULT_FOLD_OPTIONS)
     fold(state, await bundleNight(join(dir, 'night1'), 'district-b', 'demo-b1', '2026-09-01T03:00:00Z'), digest, DEFAULT_FOLD_OPTIONS)
-    expect(digest.finish(state)).toEqual({ events: 4123, log: '85225bc5772f46f9', state: 'd73e2aded69d59c3' })
+    expect(digest.finish(state)).toEqual({ events: 4123, log: 'ebaa9daf58e2349f', state: '48042926caa5d151' })
   })
 })

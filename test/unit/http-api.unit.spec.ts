@@ -131,8 +131,11 @@ describe('errors as HTTP answers', () => {
       recordHistory: down,
       dailyRollups: down,
       reportRows: down,
+      rosterAt: down,
       countLog: down,
       listSchools: down,
+      compareSyncs: down,
+      causeGroups: down,
       // eslint-disable-next-line require-yield
       async *streamLog() {
         down()
@@ -151,6 +154,8 @@ describe('errors as HTTP answers', () => {
         '/api/v1/log.csv',
         '/api/v1/log.xlsx',
         '/api/v1/syncs/x/report.csv',
+        '/api/v1/syncs/x/causes',
+        '/api/v1/syncs/x/compare/y',
       ]) {
         const answer = await server.app.inject({ method: 'GET', url, headers })
         expect(answer.statusCode, url).toBe(503)

@@ -62,6 +62,7 @@ const logRow: LogRow = {
   outcome: 'New',
   message: '',
   recordSchoolId: 'sch1',
+  cause: '',
 }
 
 describe('Confluent framing errors are clear SynclogErrors, without asking the registry', () => {
@@ -112,7 +113,8 @@ describe('decoding through a registry (in memory)', () => {
     const original = events()
     const decoded: ChangeEvent[] = []
     for (const e of original) decoded.push(await serde.decodeChangeEvent(await serde.encodeChangeEvent(e)))
-    expect(decoded).toEqual(original)
+    // Decoding fills in the fields the schema gives a default (a SyncStarted is not a preview unless it says so).
+    expect(decoded).toEqual(original.map((e) => (e.type === 'SyncStarted' ? { preview: false, ...e } : e)))
     expect(await serde.decodeSyncLogEvent(await serde.encodeSyncLogEvent(logRow))).toEqual(logRow)
     expect(client.lookups).toBe(2)
     const anyKind = await serde.decode(await serde.encodeSyncLogEvent(logRow))

@@ -33,7 +33,9 @@ const SAMPLES: { readonly [N in LogFilterName]: string | readonly string[] } = {
   entity: ['user', 'class'],
   from: '2024-09-01T08:00:00+02:00',
   to: '2024-09-30',
+  cause: "class 'CHEM-02' deleted",
   includeRejected: 'true',
+  includeProposed: 'true',
 }
 
 /** The same values as command-line arguments. */

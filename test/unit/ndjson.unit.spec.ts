@@ -28,7 +28,7 @@ const line = (o: unknown): string => JSON.stringify(o)
 describe('readChangeEventsNdjson', () => {
   it('reads one event per line, each with its line number', async () => {
     const events: ChangeEvent[] = [
-      { type: 'SyncStarted', eventId: 's1:start', ...meta, modes: { user: 'full', enrollment: 'delta' } },
+      { type: 'SyncStarted', eventId: 's1:start', ...meta, modes: { user: 'full', enrollment: 'delta' }, preview: false },
       {
         type: 'RecordChanged',
         eventId: 's1:1',
@@ -44,8 +44,8 @@ describe('readChangeEventsNdjson', () => {
       { type: 'RecordUnreadable', eventId: 's1:2', ...meta, entity: 'class', sourcedId: null, field: '', message: 'broken', source: null },
       { type: 'SyncFailed', eventId: 's1:failed', ...meta, reason: 'export aborted' },
       { type: 'SyncEnded', eventId: 's1:end', ...meta },
-      { type: 'SyncApproved', eventId: 's1:ok', ...meta, by: 'dm@emerson' },
-      { type: 'SyncRejected', eventId: 's1:no', ...meta, by: 'dm@emerson' },
+      { type: 'SyncApproved', eventId: 's1:ok', ...meta, by: 'dm@emerson', reason: 'checked the deletions' },
+      { type: 'SyncRejected', eventId: 's1:no', ...meta, by: 'dm@emerson', reason: '' },
     ]
     const items = await readLines(events.map(line))
     expect(items).toEqual(events.map((event, i) => ({ kind: 'event', event, line: i + 1 })))

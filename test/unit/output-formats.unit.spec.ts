@@ -66,6 +66,7 @@ function logRecord(seq: number): LogRecord {
     outcome: 'New',
     message: '',
     recordSchoolId: 'sch1',
+    cause: '',
   }
 }
 
@@ -81,6 +82,9 @@ const RUN: SyncRun = {
   modes: '',
   total: 2,
   errors: 0,
+  reviewedBy: '',
+  reviewedAt: '',
+  reviewReason: '',
 }
 
 /** A store of one finished sync and its two rows, enough for an export run and a download. */
@@ -99,8 +103,11 @@ const store: ReadStore & ExportSource = {
   recordHistory: notUsed,
   dailyRollups: notUsed,
   reportRows: notUsed,
+  rosterAt: notUsed,
   countLog: notUsed,
   listSchools: notUsed,
+  compareSyncs: notUsed,
+  causeGroups: notUsed,
 }
 
 let dir: string

@@ -46,6 +46,7 @@ describe('which commands run in the service', () => {
       ['history'],
       ['daily'],
       ['report', 's'],
+      ['compare', 'a', 'b'],
     ]) {
       expect(forwardedCommand(argv(...args)), args.join(' ')).toBe(true)
     }

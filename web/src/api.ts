@@ -4,6 +4,10 @@
  * the reader back to the sign-in form.
  */
 import type { DrillDown, LogPage, SchoolEntry, Scope, SyncRun, SyncSummary } from '../../src/clickhouse/types.js'
+import type { TimeZonesJson } from '../../src/export/local-time.js'
+import type { RosterAt } from '../../src/clickhouse/roster-at.js'
+import type { SyncComparison } from '../../src/clickhouse/sync-compare.js'
+import type { CauseGroups } from '../../src/clickhouse/cause-groups.js'
 
 export type {
   DrillDown,
@@ -29,6 +33,8 @@ export interface Me {
   /** What the role and scope allow: `review` shows the Approve and Reject buttons of a sync On Hold. */
   permissions: Permission[]
   createdAt: string
+  /** The time zone of each tenant the token may see: the page shows their times in it. */
+  timeZones: TimeZonesJson
 }
 
 /** One download of the log, as the server lists them: one per format it writes log files in. */
@@ -105,9 +111,15 @@ export const api = {
   log: (q: string, signal?: AbortSignal) => request<LogPage>('GET', `/log${q}`, signal ? { signal } : {}),
   count: (q: string, signal?: AbortSignal) => request<{ rows: number; records: number }>('GET', `/log/count${q}`, signal ? { signal } : {}),
   logDownloads: () => request<{ downloads: LogDownload[] }>('GET', '/log/downloads'),
-  /** Approves or rejects a sync On Hold; the answer is the sync at its new status. */
-  decide: (syncId: string, decision: 'approve' | 'reject') =>
-    request<SyncRun>('POST', `/syncs/${encodeURIComponent(syncId)}/${decision}`, { body: {} }),
+  roster: (q: string, signal?: AbortSignal) => request<RosterAt>('GET', `/roster${q}`, signal ? { signal } : {}),
+  /** Two syncs side by side: counts and the records whose outcome differs. */
+  compare: (a: string, b: string, q: string, signal?: AbortSignal) =>
+    request<SyncComparison>('GET', `/syncs/${encodeURIComponent(a)}/compare/${encodeURIComponent(b)}${q}`, signal ? { signal } : {}),
+  /** A sync's rows grouped by root cause, largest group first. */
+  causes: (syncId: string) => request<CauseGroups>('GET', `/syncs/${encodeURIComponent(syncId)}/causes`),
+  /** Approves or rejects a sync waiting for review, with the reviewer's reason; the answer is the sync at its new status. */
+  decide: (syncId: string, decision: 'approve' | 'reject', reason: string) =>
+    request<SyncRun>('POST', `/syncs/${encodeURIComponent(syncId)}/${decision}`, { body: { reason } }),
 }
 
 /** The URL of a sync's error report (a CSV download the session cookie authorizes). */

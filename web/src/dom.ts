@@ -1,5 +1,7 @@
 /** A few DOM helpers: elements from data, numbers and instants as the page shows them. */
 
+import { shownTime, zoneOf } from './local-times.js'
+
 type Child = Node | string | number | null | undefined | false
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>
 
@@ -40,15 +42,9 @@ export function count(n: number): string {
   return numberFormat.format(n)
 }
 
-/** An ISO instant as a reader wants it: "2024-09-01 06:00:12 UTC" ('' stays ''). */
-export function instant(iso: string): string {
-  if (iso === '') return ''
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`
-}
-
-/** A `<time>` element for an instant. */
-export function timeEl(iso: string, empty = ''): HTMLElement {
-  return iso === '' ? h('span', {}, empty) : h('time', { datetime: iso }, instant(iso))
+/** A `<time>` element for an instant of `tenant`: its local time (local-times.ts), the zone and the instant in the tooltip. */
+export function timeEl(iso: string, tenant: string, empty = ''): HTMLElement {
+  return iso === '' ? h('span', {}, empty) : h('time', { datetime: iso, title: `${zoneOf(tenant)} · ${iso}` }, shownTime(iso, tenant))
 }
 
 /** Runs `fn` once the calls stop for `ms`. */

@@ -31,6 +31,11 @@ export function renderDrillDown(main: HTMLElement, params: URLSearchParams, _ses
       errorSlot.replaceChildren(alertBox(pager.error))
       return
     }
+    // Nothing is "0 shown" before the first page has answered.
+    if (pager.loading && pager.shown === 0) {
+      status.textContent = 'Loading…'
+      return
+    }
     const total = counted === null ? '' : `${count(counted)} counted · `
     status.textContent = `${total}${count(pager.shown)} shown${pager.more ? ' (scroll for more)' : ''}`
   }

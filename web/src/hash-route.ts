@@ -1,7 +1,7 @@
 /** The page's state lives in the URL's hash: `#/log?contains.studentName=smi&school=107`, so a view can be bookmarked and shared. */
 import { queryString } from './api.js'
 
-export type View = 'syncs' | 'log' | 'drill'
+export type View = 'syncs' | 'log' | 'drill' | 'roster' | 'compare'
 
 export interface Route {
   view: View
@@ -13,7 +13,7 @@ export function currentRoute(): Route {
   const q = hash.indexOf('?')
   const path = q === -1 ? hash : hash.slice(0, q)
   const params = new URLSearchParams(q === -1 ? '' : hash.slice(q + 1))
-  const view: View = path === 'log' ? 'log' : path === 'drill' ? 'drill' : 'syncs'
+  const view: View = (['log', 'drill', 'roster', 'compare'] as const).find((v) => v === path) ?? 'syncs'
   return { view, params }
 }
 

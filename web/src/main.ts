@@ -3,8 +3,12 @@ import { api, whenSignedOut, type Me } from './api.js'
 import { alertBox, h } from './dom.js'
 import { currentRoute, type View } from './hash-route.js'
 import { renderDrillDown } from './drill-down-view.js'
+import { renderRoster } from './roster-view.js'
+import { renderCompare } from './compare-view.js'
+import { REVIEWS_CHANGED, ReviewBanner } from './review-banner.js'
 import type { Session } from './session.js'
 import { renderSignIn } from './sign-in-view.js'
+import { useTimeZones } from './local-times.js'
 import { renderSyncHistory } from './sync-history-view.js'
 import { renderSyncLog } from './sync-log-view.js'
 
@@ -12,15 +16,24 @@ const VIEWS: Readonly<Record<View, (main: HTMLElement, params: URLSearchParams, 
   syncs: renderSyncHistory,
   log: renderSyncLog,
   drill: renderDrillDown,
+  roster: renderRoster,
+  compare: renderCompare,
 }
 
-const TITLES: Readonly<Record<View, string>> = { syncs: 'Sync history', log: 'Sync log', drill: 'Records behind a count' }
+const TITLES: Readonly<Record<View, string>> = {
+  syncs: 'Sync history',
+  log: 'Sync log',
+  drill: 'Records behind a count',
+  roster: 'Rosters in time',
+  compare: 'Compare two syncs',
+}
 
 const main = document.getElementById('main')!
 const nav = document.getElementById('nav')!
 const account = document.getElementById('account')!
 const accountName = document.getElementById('account-name')!
 const signOutButton = document.getElementById('sign-out')!
+const reviews = new ReviewBanner(document.getElementById('reviews')!)
 
 let session: Session | null = null
 let cleanup: (() => void) | undefined
@@ -43,12 +56,14 @@ function show(moveFocus: boolean): void {
     else link.removeAttribute('aria-current')
   }
   document.title = `${TITLES[route.view]} · synclog`
+  reviews.refresh(session)
   cleanup = VIEWS[route.view](main, route.params, session)
   if (moveFocus) main.querySelector<HTMLElement>('h1')?.focus()
 }
 
 function signedIn(me: Me, moveFocus: boolean): void {
   session = { me }
+  useTimeZones(me.timeZones)
   accountName.replaceChildren('Signed in as ', h('strong', {}, me.name), ` · ${describeScope(me)}`)
   account.hidden = false
   nav.hidden = false
@@ -59,6 +74,7 @@ function signedOut(reason?: string): void {
   cleanup?.()
   cleanup = undefined
   session = null
+  reviews.clear()
   account.hidden = true
   nav.hidden = true
   document.title = 'Sign in · synclog'
@@ -77,6 +93,9 @@ signOutButton.addEventListener('click', () => {
 })
 
 window.addEventListener('hashchange', () => show(true))
+window.addEventListener(REVIEWS_CHANGED, () => {
+  if (session !== null) reviews.refresh(session)
+})
 
 api.me().then(
   (me) => signedIn(me, false),

@@ -4,18 +4,36 @@
  * opens the summary by record type and the statistics by school, whose numbers
  * open the records behind them; each sync's error report downloads as CSV.
  */
+import { AWAITING_REVIEW, SYNC_STATUSES, type SyncStatus } from '../../src/events/sync-log-event.js'
 import { api, isAbort, queryString, reportUrl, type SyncRun } from './api.js'
+import { compareHref } from './compare-view.js'
 import { alertBox, count, fill, h, timeEl } from './dom.js'
 import { hrefOf, replaceHash } from './hash-route.js'
 import { schoolsTable, summaryTable } from './counts-table.js'
+import { REVIEWS_CHANGED, isAwaitingReview } from './review-banner.js'
 import type { Session } from './session.js'
+import { causeGroupsSection } from './cause-groups-view.js'
 
-const STATUS_CLASS: Readonly<Record<string, string>> = {
+/** The badge of each status: waiting for review (a warning), failed or rejected (an error), or done. */
+const STATUS_CLASS: Readonly<Record<SyncStatus, string>> = {
+  Running: 'running',
   Completed: 'ok',
   'Completed with Errors': 'warn',
+  'On Hold': 'review',
+  Preview: 'review',
   Failed: 'bad',
   Rejected: 'bad',
 }
+
+/** The status filter's choices: every status, or the syncs waiting for review (the banner's link). */
+const STATUS_CHOICES: readonly (readonly [label: string, statuses: readonly SyncStatus[]])[] = [
+  ['All statuses', []],
+  ['Waiting for review (On Hold, Preview)', AWAITING_REVIEW],
+  ...SYNC_STATUSES.map((s) => [s, [s]] as const),
+]
+
+/** The message a decision leaves on a sync ("approved by token registrar"), which the decision line replaces. */
+const DECIDED_MESSAGE = /^(approved|rejected) by /i
 
 /** The outcomes a sync's Errors count sums (sync-semantics: skipped + invalid + excluded). */
 const ERROR_OUTCOMES = ['Skipped', 'Invalid', 'Excluded']
@@ -27,6 +45,14 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, se
   const appSelect = h('select', { id: 'h-app' }, h('option', { value: '' }, 'All apps'))
   const fromInput = h('input', { id: 'h-from', type: 'date', value: params.get('from') ?? '' })
   const toInput = h('input', { id: 'h-to', type: 'date', value: params.get('to') ?? '' })
+  const statusSelect = h(
+    'select',
+    { id: 'h-status' },
+    STATUS_CHOICES.map(([label, statuses]) => h('option', { value: statuses.join(',') }, label)),
+  )
+  statusSelect.value = params.getAll('status').join(',')
+  if (statusSelect.selectedIndex === -1) statusSelect.value = ''
+  const statuses = (): string[] => (statusSelect.value === '' ? [] : statusSelect.value.split(','))
   const status = h('p', { role: 'status', id: 'history-status' }, 'Loading…')
   const errorSlot = h('div')
   // Decisions are announced here, apart from the list's own status, which the reload after a decision rewrites.
@@ -42,7 +68,7 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, se
     controller?.abort()
     const mine = new AbortController()
     controller = mine
-    const filters = { app: appSelect.value || wanted, from: fromInput.value, to: toInput.value }
+    const filters = { app: appSelect.value || wanted, from: fromInput.value, to: toInput.value, status: statuses() }
     replaceHash(hrefOf('syncs', { ...filters, open }))
     status.textContent = 'Loading…'
     try {
@@ -77,24 +103,35 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, se
       toggle.setAttribute('aria-expanded', String(expand))
       details.hidden = !expand
       open = expand ? s.syncId : open === s.syncId ? '' : open
-      replaceHash(hrefOf('syncs', { app: appSelect.value, from: fromInput.value, to: toInput.value, open }))
+      replaceHash(hrefOf('syncs', { app: appSelect.value, from: fromInput.value, to: toInput.value, status: statuses(), open }))
       if (expand && details.firstElementChild!.childElementCount === 0)
         void fillDetails(details.firstElementChild as HTMLElement, s, detailsId)
     }
     toggle.addEventListener('click', () => show(toggle.getAttribute('aria-expanded') !== 'true'))
+    const waiting = isAwaitingReview(s)
+    // A sync's rows whatever became of it: rejected ones, and the proposal of one waiting for review.
     const syncLog = (extra: Record<string, string | string[]>): string =>
-      hrefOf('log', { sync: s.syncId, tenant: s.tenant, includeRejected: 'true', ...extra })
+      hrefOf('log', {
+        sync: s.syncId,
+        tenant: s.tenant,
+        ...(waiting ? { includeProposed: 'true' } : { includeRejected: 'true' }),
+        ...extra,
+      })
     const row = h(
       'tr',
-      { 'data-sync-id': s.syncId },
-      h('td', {}, timeEl(s.startedAt)),
-      h('td', {}, timeEl(s.endedAt, 'running')),
+      { 'data-sync-id': s.syncId, class: waiting ? 'awaiting-review' : null },
+      h('td', {}, timeEl(s.startedAt, s.tenant)),
+      h('td', {}, waiting ? h('span', { class: 'pending' }, 'not until decided') : timeEl(s.endedAt, s.tenant, 'running')),
       h(
         'td',
         {},
-        h('span', { class: `status ${STATUS_CLASS[s.status] ?? ''}` }, s.status),
-        s.message === '' ? null : h('span', { class: 'status-message' }, s.message),
-        canReview && s.status === 'On Hold' ? decisionControls(s) : null,
+        h('span', { class: `status badge ${STATUS_CLASS[s.status]}` }, s.status),
+        // Once decided, the decision line says who did it (and when and why) in place of the message's "approved by …".
+        s.message === '' || (s.reviewedBy !== '' && DECIDED_MESSAGE.test(s.message))
+          ? null
+          : h('span', { class: 'status-message' }, s.message),
+        decisionNote(s),
+        canReview && waiting ? decisionControls(s) : null,
       ),
       h('td', {}, s.tenant),
       h('td', {}, s.app),
@@ -103,7 +140,11 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, se
         { class: 'num' },
         s.total === 0
           ? '0'
-          : h('a', { href: syncLog({}), 'aria-label': `${count(s.total)} records: the log rows of this sync` }, count(s.total)),
+          : h(
+              'a',
+              { href: syncLog({}), 'aria-label': `${count(s.total)} records: the ${waiting ? 'proposed ' : ''}log rows of this sync` },
+              count(s.total),
+            ),
       ),
       h(
         'td',
@@ -112,17 +153,42 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, se
           ? '0'
           : h(
               'a',
-              { href: syncLog({ outcome: ERROR_OUTCOMES }), 'aria-label': `${count(s.errors)} errors: the error rows of this sync` },
+              { href: syncLog({ outcome: ERROR_OUTCOMES }), 'aria-label': `${count(s.errors)} records with errors: their rows in the log` },
               count(s.errors),
             ),
       ),
-      h('td', { class: 'actions' }, toggle, ' ', h('a', { href: reportUrl(s.syncId), download: '' }, 'Error report (CSV)')),
+      h(
+        'td',
+        { class: 'actions' },
+        toggle,
+        ' ',
+        h('a', { href: reportUrl(s.syncId), download: '' }, 'Error report (CSV)'),
+        ' ',
+        h(
+          'a',
+          { href: compareHref(s.syncId), 'aria-label': `Compare with previous: sync ${s.syncId} and the one before it` },
+          'Compare with previous',
+        ),
+      ),
     )
     if (open === s.syncId) queueMicrotask(() => show(true))
     return [row, details]
   }
 
-  /** Approve and Reject, each asking to confirm first; the sync's new status is announced, then the list reloads. */
+  /** Who decided a reviewed sync, when and why (nothing before a decision). */
+  const decisionNote = (s: SyncRun): HTMLElement | null => {
+    if (s.reviewedBy === '') return null
+    return h(
+      'p',
+      { class: 'decision' },
+      `${s.status === 'Rejected' ? 'Rejected' : 'Approved'} by `,
+      h('strong', {}, s.reviewedBy),
+      s.reviewedAt === '' ? null : [' on ', timeEl(s.reviewedAt, s.tenant)],
+      s.reviewReason === '' ? null : [': ', h('q', { class: 'reason' }, s.reviewReason)],
+    )
+  }
+
+  /** Approve and Reject, each asking to confirm with a reason first; the sync's new status is announced, then the list and the banner reload. */
   const decisionControls = (s: SyncRun): HTMLElement => {
     const box = h('div', { class: 'decide' })
     const choices = (focus?: 'approve' | 'reject'): void => {
@@ -139,34 +205,64 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, se
           ? `Approve sync ${s.syncId}? Its changes are applied to ${s.tenant}'s roster.`
           : `Reject sync ${s.syncId}? Its changes are discarded; ${s.tenant}'s roster stays as before it.`
       const questionId = `${box.id}-question`
+      const reasonId = `${box.id}-reason`
+      const problemId = `${box.id}-problem`
+      const reason = h('textarea', { id: reasonId, rows: 2, required: true, 'aria-describedby': `${questionId} ${reasonId}-hint` })
+      const problem = h('p', { id: problemId, class: 'field-error', hidden: true }, 'Give a reason: it is recorded with the decision.')
       const yes = h('button', { type: 'button', 'aria-describedby': questionId }, decision === 'approve' ? 'Yes, approve' : 'Yes, reject')
       const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel')
       cancel.addEventListener('click', () => choices(decision))
-      yes.addEventListener('click', () => void decide(decision, yes, cancel))
+      reason.addEventListener('input', () => {
+        if (reason.value.trim() === '') return
+        problem.hidden = true
+        reason.removeAttribute('aria-invalid')
+        reason.removeAttribute('aria-errormessage')
+      })
+      yes.addEventListener('click', () => {
+        const text = reason.value.trim()
+        if (text === '') {
+          problem.hidden = false
+          reason.setAttribute('aria-invalid', 'true')
+          reason.setAttribute('aria-errormessage', problemId)
+          reason.focus()
+          return
+        }
+        void decide(decision, text, yes, cancel, reason)
+      })
       box.replaceChildren(
         h(
           'div',
           { role: 'group', 'aria-label': `Confirm: ${decision} sync ${s.syncId}`, class: 'confirm' },
-          h('span', { id: questionId }, question),
-          ' ',
-          yes,
-          ' ',
-          cancel,
+          h('p', { id: questionId }, question),
+          h(
+            'div',
+            { class: 'field' },
+            h('label', { for: reasonId }, 'Reason (required)'),
+            reason,
+            h('span', { id: `${reasonId}-hint`, class: 'hint' }, 'Recorded with the decision: who decided, when and why.'),
+            problem,
+          ),
+          h('div', { class: 'confirm-buttons' }, yes, ' ', cancel),
         ),
       )
-      yes.focus()
+      reason.focus()
     }
-    const decide = async (decision: 'approve' | 'reject', ...buttons: HTMLButtonElement[]): Promise<void> => {
-      for (const b of buttons) b.disabled = true
+    const decide = async (
+      decision: 'approve' | 'reject',
+      reason: string,
+      ...controls: (HTMLButtonElement | HTMLTextAreaElement)[]
+    ): Promise<void> => {
+      for (const c of controls) c.disabled = true
       decisionStatus.textContent = `${decision === 'approve' ? 'Approving' : 'Rejecting'} sync ${s.syncId}…`
       try {
-        const run = await api.decide(s.syncId, decision)
+        const run = await api.decide(s.syncId, decision, reason)
         errorSlot.replaceChildren()
         decisionStatus.textContent = `Sync ${s.syncId} ${decision === 'approve' ? 'approved' : 'rejected'}: it is now ${run.status}.`
       } catch (e) {
         decisionStatus.textContent = `Sync ${s.syncId} was not ${decision === 'approve' ? 'approved' : 'rejected'}.`
         errorSlot.replaceChildren(alertBox((e as Error).message))
       }
+      window.dispatchEvent(new Event(REVIEWS_CHANGED))
       // The row is redrawn with the new status (or whatever another reviewer made it); focus stays on the page, at the announcement.
       decisionStatus.focus()
       await load()
@@ -188,6 +284,7 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, se
           h('p', { class: 'hint' }, 'Every number opens the records behind it.', s.modes === '' ? '' : ` Modes: ${s.modes}.`),
           summaryTable('Summary by record type', s.syncId, summary.counts),
           schoolsTable(s.syncId, summary),
+          causeGroupsSection(s),
         ),
       )
     } catch (e) {
@@ -195,7 +292,7 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, se
     }
   }
 
-  for (const el of [appSelect, fromInput, toInput]) el.addEventListener('change', () => void load())
+  for (const el of [appSelect, fromInput, toInput, statusSelect]) el.addEventListener('change', () => void load())
 
   fill(
     main,
@@ -210,6 +307,7 @@ export function renderSyncHistory(main: HTMLElement, params: URLSearchParams, se
         h('div', { class: 'field' }, h('label', { for: 'h-app' }, 'App'), appSelect),
         h('div', { class: 'field' }, h('label', { for: 'h-from' }, 'From'), fromInput),
         h('div', { class: 'field' }, h('label', { for: 'h-to' }, 'To'), toInput),
+        h('div', { class: 'field' }, h('label', { for: 'h-status' }, 'Status'), statusSelect),
       ),
     ),
     status,

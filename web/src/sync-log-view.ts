@@ -9,6 +9,7 @@ import { api, isAbort, queryString, type LogDownload, type SchoolEntry } from '.
 import type { Session } from './session.js'
 import { alertBox, count, debounce, fill, h } from './dom.js'
 import { hrefOf, replaceHash } from './hash-route.js'
+import { chosenColumns, columnChooser } from './column-chooser.js'
 import { LogTable, SHOWN_COLUMNS, columnLabel, type PagerState } from './log-table.js'
 
 /** Filters a link may set that have no field of their own (from the sync history's numbers); shown as removable chips. */
@@ -18,8 +19,14 @@ const FIXED_FILTERS: ReadonlyMap<string, string> = new Map([
   ['outcome', 'Outcome'],
   ['entity', 'Record type'],
   ['app', 'App'],
-  ['includeRejected', 'Include rejected syncs'],
+  ['cause', 'Cause'],
 ])
+
+/** Rows the log leaves out unless asked: each a checkbox, and a query parameter of the same name. */
+const INCLUDE_ROWS = [
+  ['includeRejected', 'Include rejected syncs'],
+  ['includeProposed', 'Include proposed rows (syncs On Hold or in preview)'],
+] as const
 
 const SIDES = [
   ['either', 'Home or serving school'],
@@ -66,13 +73,19 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
     schoolInput.value = params.get('school') ?? ''
     sideSelect.value = params.get('side') ?? 'either'
   }
-  if (scope.tenant === undefined) tenantSelect.value = params.get('tenant') ?? ''
+  if (scope.tenant === undefined) {
+    // A district the URL names is picked at once, before the list of districts arrives.
+    const wanted = params.get('tenant') ?? ''
+    if (wanted !== '') tenantSelect.appendChild(h('option', { value: wanted }, wanted))
+    tenantSelect.value = wanted
+  }
   fromInput.value = params.get('from') ?? ''
   toInput.value = params.get('to') ?? ''
   if (!SIDES.some(([v]) => v === sideSelect.value)) sideSelect.value = 'either'
 
-  // One search field per column, each with its clear button.
+  // One search field per column the reader may show, each with its clear button; the row holds those of the columns shown.
   const searches = new Map<LogColumn, HTMLInputElement>()
+  const searchCells = new Map<LogColumn, HTMLElement>()
   const searchRow = h('tr', { class: 'search-row' })
   for (const column of SHOWN_COLUMNS) {
     const label = columnLabel(column)
@@ -101,9 +114,17 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
       }
     })
     searches.set(column, input)
-    searchRow.appendChild(h('td', {}, h('div', { class: 'search-cell' }, input, clear)))
+    searchCells.set(column, h('td', { class: `col-${column}` }, h('div', { class: 'search-cell' }, input, clear)))
   }
-  searchRow.appendChild(h('td'))
+  // A search in the URL shows its column, whatever the reader chose before.
+  let columns = chosenColumns([...searches].filter(([, input]) => input.value !== '').map(([c]) => c))
+  const drawSearchRow = (): void => searchRow.replaceChildren(...columns.map((c) => searchCells.get(c)!), h('td'))
+  drawSearchRow()
+
+  // Rejected and proposed rows: left out unless their box is ticked.
+  const includes = new Map(
+    INCLUDE_ROWS.map(([key]) => [key, h('input', { type: 'checkbox', id: `f-${key}`, checked: params.get(key) === 'true' })] as const),
+  )
 
   const status = h('p', { id: 'log-status', role: 'status', 'aria-live': 'polite' }, 'Loading…')
   const errorSlot = h('div')
@@ -127,6 +148,10 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
   )
 
   let counted: number | null = null
+  // Records behind the matching rows: a record with several bad fields has a row per field, so the
+  // history's error count (records) and these rows agree only when both are shown.
+  let countedRecords = 0
+  const recordsNote = (): string => (counted !== null && countedRecords !== counted ? ` (${count(countedRecords)} records)` : '')
   let pager: PagerState = { shown: 0, more: false, loading: true }
   const showStatus = (): void => {
     if (pager.error !== undefined) {
@@ -137,10 +162,10 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
     errorSlot.replaceChildren()
     const windowNote = fromInput.value === '' && toInput.value === '' && !fixed.has('sync') ? ' in the last 30 days' : ''
     if (pager.loading && pager.shown === 0)
-      status.textContent = counted === null ? 'Loading rows…' : `${count(counted)} matching rows${windowNote}; loading…`
+      status.textContent = counted === null ? 'Loading rows…' : `${count(counted)} matching rows${recordsNote()}${windowNote}; loading…`
     else if (pager.shown === 0) status.textContent = `No rows match${windowNote}.`
     else if (counted === null) status.textContent = `Showing ${count(pager.shown)} rows${pager.more || pager.loading ? '…' : ''}`
-    else status.textContent = `Showing ${count(pager.shown)} of ${count(counted)} matching rows${windowNote}`
+    else status.textContent = `Showing ${count(pager.shown)} of ${count(counted)} matching rows${recordsNote()}${windowNote}`
   }
   const table = new LogTable(
     'Sync log rows',
@@ -148,8 +173,22 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
       pager = state
       showStatus()
     },
-    { searchRow },
+    { columns, searchRow },
   )
+  const chooser = columnChooser(columns, (next) => {
+    // A search on a column that goes away would narrow the rows unseen: it goes too.
+    let searchDropped = false
+    for (const [column, input] of searches)
+      if (!next.includes(column) && input.value !== '') {
+        input.value = ''
+        input.nextElementSibling?.setAttribute('hidden', '')
+        searchDropped = true
+      }
+    columns = next
+    drawSearchRow()
+    table.setColumns(columns)
+    if (searchDropped) refresh()
+  })
 
   const chips = h('ul', { class: 'chips', 'aria-label': 'Other filters' })
   const drawChips = (): void => {
@@ -198,11 +237,18 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
     if (fromInput.value !== '') q['from'] = fromInput.value
     if (toInput.value !== '') q['to'] = toInput.value
     for (const [column, input] of searches) if (input.value !== '') q[`contains.${column}`] = input.value
+    for (const [key, box] of includes) if (box.checked) q[key] = 'true'
     return q
   }
 
+  const proposedNote = h(
+    'p',
+    { class: 'hint' },
+    'Rows tagged Proposed are not applied: their sync waits for review (On Hold or a preview) and changes nothing until approved.',
+  )
   let countController: AbortController | undefined
   const refresh = (): void => {
+    proposedNote.hidden = !includes.get('includeProposed')!.checked
     const q = filters()
     const hashParams = { ...q }
     if (scope.school !== undefined) delete hashParams['school']
@@ -218,6 +264,7 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
       (c) => {
         if (controller.signal.aborted) return
         counted = c.rows
+        countedRecords = c.records
         showStatus()
       },
       (e: unknown) => {
@@ -228,7 +275,7 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
   }
   const refreshSoon = debounce(refresh, TYPING_DELAY_MS)
 
-  for (const el of [tenantSelect, sideSelect, fromInput, toInput]) el.addEventListener('change', refresh)
+  for (const el of [tenantSelect, sideSelect, fromInput, toInput, ...includes.values()]) el.addEventListener('change', refresh)
   schoolInput.addEventListener('input', refreshSoon)
   tenantSelect.addEventListener('change', () => fillSchools())
 
@@ -245,7 +292,8 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
       (list) => {
         schools = list.schools
         if (scope.tenant === undefined) {
-          for (const tenant of [...new Set(schools.map((s) => s.tenant))]) tenantSelect.appendChild(h('option', { value: tenant }, tenant))
+          for (const tenant of [...new Set(schools.map((s) => s.tenant))])
+            if (![...tenantSelect.options].some((o) => o.value === tenant)) tenantSelect.appendChild(h('option', { value: tenant }, tenant))
           tenantSelect.value = params.get('tenant') ?? ''
         }
         fillSchools()
@@ -260,7 +308,7 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
     h(
       'p',
       { class: 'intro' },
-      "Newest first. Type in any column's search field to narrow the rows: every field must match, ignoring case. Without dates, the last 30 days.",
+      "Newest first. Type in any column's search field to narrow the rows: every field must match, ignoring case. Without dates, the last 30 days. Only applied rows unless you include others under Rows.",
     ),
     notice === undefined ? null : h('p', { class: 'notice' }, notice),
     fixed.has('sync')
@@ -295,9 +343,16 @@ export function renderSyncLog(main: HTMLElement, params: URLSearchParams, sessio
         h('div', { class: 'field' }, h('label', { for: 'f-from' }, 'From'), fromInput),
         h('div', { class: 'field' }, h('label', { for: 'f-to' }, 'To'), toInput),
       ),
+      h(
+        'fieldset',
+        {},
+        h('legend', {}, 'Rows'),
+        INCLUDE_ROWS.map(([key, label]) => h('div', { class: 'check' }, includes.get(key)!, h('label', { for: `f-${key}` }, label))),
+      ),
     ),
     chips,
-    h('div', { class: 'toolbar' }, status, downloadMenu),
+    proposedNote,
+    h('div', { class: 'toolbar' }, status, h('div', { class: 'actions' }, chooser, downloadMenu)),
     errorSlot,
     table.element,
   )

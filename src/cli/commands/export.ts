@@ -9,6 +9,7 @@ import { terminalText } from '../../export/terminal-text.js'
 import { checkOutputDir } from '../../paths/check-path.js'
 import { contextOf, type CliContext } from '../context.js'
 import { EXIT } from '../exit-codes.js'
+import { timeZonesOf } from '../../config/config.js'
 
 interface ExportOptions {
   name: string
@@ -111,6 +112,7 @@ export function registerExport(program: Command): void {
                 app: opts.app,
                 since: opts.since,
                 dryRun: opts.dryRun ?? false,
+                timeZones: timeZonesOf(ctx.config),
               },
               {
                 logger: ctx.logger,

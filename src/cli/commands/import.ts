@@ -9,6 +9,7 @@ import { formatTextTable } from '../../export/text-table.js'
 import { terminalText } from '../../export/terminal-text.js'
 import type { EmbeddedPipeline } from '../../pipeline/embedded-pipeline.js'
 import { importBundle as importOneBundle } from '../../pipeline/import-bundle.js'
+import { timeZonesOf } from '../../config/config.js'
 
 export interface ImportOptions {
   readonly tenant: string
@@ -16,6 +17,8 @@ export interface ImportOptions {
   readonly format?: string
   /** Print the summary and hints (false when another command, e.g. demo, prints its own). */
   readonly quiet?: boolean
+  /** Compute the sync without applying it (status Preview). */
+  readonly preview?: boolean
 }
 
 export interface ImportResult {
@@ -32,10 +35,11 @@ export async function importBundle(ctx: CliContext, pipeline: EmbeddedPipeline, 
     app: opts.app,
     config: ctx.config,
     logger: ctx.logger,
-    progress: (log) => (opts.quiet ? undefined : ctx.progress(log, 'Importing')),
+    progress: (log) => (opts.quiet ? undefined : ctx.progress(log, opts.preview === true ? 'Previewing' : 'Importing')),
+    preview: opts.preview === true,
   })
   if (!opts.quiet) {
-    await format.summary(ctx.stdout, summary)
+    await format.summary(ctx.stdout, summary, timeZonesOf(ctx.config))
     if (format.forPeople) await printNextSteps(ctx, pipeline, syncId, summary.status)
   }
   return { syncId, exitCode: exitCodeFor([summary.status]) }
@@ -59,11 +63,19 @@ async function printNextSteps(ctx: CliContext, pipeline: EmbeddedPipeline, syncI
       )}\n`,
     )
   }
+  const id = terminalText(syncId)
+  const awaiting = status === 'On Hold' || status === 'Preview'
   ctx.stdout.write(
-    `\nNext: synclog summary ${terminalText(syncId)} --by-school · synclog log --sync ${syncId} · synclog report ${syncId} --out reports/\n`,
+    `\nNext: synclog summary ${id} --by-school · synclog log --sync ${id}${awaiting ? ' --include-proposed' : ''} · synclog report ${id} --out reports/\n`,
   )
   if (status === 'On Hold')
-    ctx.stdout.write(`This sync is On Hold: review it, then run synclog approve ${syncId} or synclog reject ${syncId}.\n`)
+    ctx.stdout.write(
+      `This sync is On Hold: nothing was applied. Review its proposed rows, then run synclog approve ${id} --reason "…" or synclog reject ${id} --reason "…".\n`,
+    )
+  if (status === 'Preview')
+    ctx.stdout.write(
+      `This is a preview: nothing was applied. Apply it with synclog approve ${id} --reason "…" (while no other sync of the tenant is applied), or discard it with synclog reject ${id} --reason "…".\n`,
+    )
 }
 
 export function registerImport(program: Command): void {
@@ -74,7 +86,11 @@ export function registerImport(program: Command): void {
     .requiredOption('--tenant <district>', 'the district whose SIS produced the export')
     .option('--app <name>', 'source application recorded with the sync', 'oneroster-csv')
     .option('--format <format>', formatChoices('summary'), 'table')
-    .addHelpText('after', '\nExit codes: 0 Completed or Completed with Errors, 2 Failed, 3 On Hold, 1 usage error.')
+    .option(
+      '--preview',
+      'compute the whole sync (counts, actions, errors) without applying it: it waits in Preview to be applied or discarded',
+    )
+    .addHelpText('after', '\nExit codes: 0 Completed, Completed with Errors or Preview, 2 Failed, 3 On Hold, 1 usage error.')
     .action(async (path: string, opts: ImportOptions, cmd: Command) => {
       const ctx = contextOf(cmd)
       const result = await ctx.withPipeline('import', (pipeline) => importBundle(ctx, pipeline, resolve(ctx.cwd, path), opts))

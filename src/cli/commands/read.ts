@@ -18,11 +18,13 @@ import { DEFAULT_WINDOW_DAYS } from '../../clickhouse/log-window.js'
 import { dateOrInstant } from '../../clickhouse/log-filter.js'
 import { DAY_MS } from '../../events/instant.js'
 import { DISTRICT_KEY, type LogRecord } from '../../clickhouse/types.js'
+import { isUncausedError } from '../../clickhouse/cause-groups.js'
+import { timeZonesOf } from '../../config/config.js'
 
 /** The error reports' format when `report` is given none. */
 const DEFAULT_REPORT_FORMAT: FormatName = 'clever'
 
-function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {
+export function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(value)) return value as T
   throw new SynclogError('USAGE', `${option} must be one of ${allowed.join(', ')} (got '${value}')`)
 }
@@ -36,7 +38,7 @@ async function* limited(rows: AsyncIterable<LogRecord>, limit: number | undefine
   }
 }
 
-function positiveInt(name: string, value: string | undefined): number | undefined {
+export function positiveInt(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
   if (!Number.isInteger(n) || n < 1) throw new SynclogError('USAGE', `${name} must be a positive whole number (got '${value}')`)
@@ -86,7 +88,7 @@ export function registerReadCommands(program: Command): void {
           limit: positiveInt('--limit', opts.limit),
         }),
       )
-      await format.syncs(ctx.stdout, runs)
+      await format.syncs(ctx.stdout, runs, timeZonesOf(ctx.config))
     })
 
   program
@@ -100,7 +102,7 @@ export function registerReadCommands(program: Command): void {
       const format = parseFormat(opts.format, 'summary')
       const summary = await ctx.withStore('summary', (store) => store.summary(UNSCOPED, syncId, { bySchool: opts.bySchool ?? false }))
       if (!summary) throw new SynclogError('SYNC_NOT_FOUND', `no sync ${syncId}; list them with: synclog syncs`)
-      await format.summary(ctx.stdout, summary)
+      await format.summary(ctx.stdout, summary, timeZonesOf(ctx.config))
     })
 
   addLogFilterOptions(
@@ -126,7 +128,8 @@ export function registerReadCommands(program: Command): void {
       if (format.binary && opts.out === undefined)
         throw new SynclogError('USAGE', `--format ${format.name} needs --out <file.${format.file?.extension ?? format.name}>`)
       const outFile = opts.out === undefined ? undefined : checkOutputFile(opts.out, '--out', ctx.cwd)
-      const filter = logFilterOfOptions(opts as Record<string, unknown>, Date.now())
+      const zones = timeZonesOf(ctx.config)
+      const filter = logFilterOfOptions(opts as Record<string, unknown>, Date.now(), zones)
       const limit = positiveInt('--limit', opts.limit) ?? (format.forPeople ? 100 : undefined)
       await ctx.withStore('log', async (store) => {
         // Every row as it comes, unless the format only shows pages or a page was asked for.
@@ -134,7 +137,7 @@ export function registerReadCommands(program: Command): void {
           const rows = limited(store.streamLog(UNSCOPED, filter), limit)
           let n = 0
           await toFileOrStdout(outFile, ctx.stdout, async (out) => {
-            n = await format.log!(out, whileReaderThere(rows, out))
+            n = await format.log!(out, whileReaderThere(rows, out), zones)
           })
           if (format.binary) {
             ctx.logger.info({ rows: n, file: outFile, format: format.name }, 'log file written')
@@ -150,7 +153,7 @@ export function registerReadCommands(program: Command): void {
             : page.rows.length === 0 && filter.from !== undefined && opts.from === undefined
               ? '(no rows in the last 30 days; use --from to look further back)'
               : undefined
-        await toFileOrStdout(outFile, ctx.stdout, (out) => format.logPage!(out, page.rows, note))
+        await toFileOrStdout(outFile, ctx.stdout, (out) => format.logPage!(out, page.rows, note, zones))
         if (!format.forPeople && page.nextCursor !== null) ctx.stderr.write(`next page: --cursor ${page.nextCursor}\n`)
       })
     })
@@ -180,7 +183,7 @@ export function registerReadCommands(program: Command): void {
         )
         if (!drill) throw new SynclogError('SYNC_NOT_FOUND', `no sync ${syncId}; list them with: synclog syncs`)
         const note = drill.nextCursor !== null ? `(more with --cursor ${drill.nextCursor})` : undefined
-        await format.drillDown(ctx.stdout, drill, note)
+        await format.drillDown(ctx.stdout, drill, note, timeZonesOf(ctx.config))
       },
     )
 
@@ -213,7 +216,7 @@ export function registerReadCommands(program: Command): void {
           store.recordHistory(UNSCOPED, { kind, id: id! }, { limit: positiveInt('--limit', opts.limit), cursor: opts.cursor }),
         )
         const note = page.nextCursor !== null ? `(more with --cursor ${page.nextCursor})` : undefined
-        await format.logPage(ctx.stdout, page.rows, note)
+        await format.logPage(ctx.stdout, page.rows, note, timeZonesOf(ctx.config))
         if (!format.forPeople && page.nextCursor !== null) ctx.stderr.write(`next page: --cursor ${page.nextCursor}\n`)
       },
     )
@@ -240,12 +243,33 @@ export function registerReadCommands(program: Command): void {
 
   program
     .command('report')
-    .description('Clever-style error reports of a sync: users_sync_report.csv, classes_sync_report.csv, schools_sync_report.csv, ...')
+    .description(
+      'Clever-style error reports of a sync: users_sync_report.csv, classes_sync_report.csv, schools_sync_report.csv, ...; ' +
+        'with --group, its rows grouped by root cause ("class \'CHEM-02\' deleted: 35 enrollments") and the errors that have none',
+    )
     .argument('<syncId>')
-    .requiredOption('--out <dir>', 'directory to write the reports into')
-    .option('--format <format>', formatChoices('report'), DEFAULT_REPORT_FORMAT)
-    .action(async (syncId: string, opts: { out: string; format?: string }, cmd: Command) => {
+    .option('--out <dir>', 'directory to write the reports into (required without --group)')
+    .option('--group', 'print the rows grouped by root cause instead of writing report files')
+    .option(
+      '--format <format>',
+      `${formatChoices('report')} (default ${DEFAULT_REPORT_FORMAT}); with --group: ${formatChoices('causes')} (default table)`,
+    )
+    .action(async (syncId: string, opts: { out?: string; group?: boolean; format?: string }, cmd: Command) => {
       const ctx = contextOf(cmd)
+      if (opts.group === true) {
+        if (opts.out !== undefined)
+          throw new SynclogError('USAGE', '--group prints to the terminal; drop --out, or drop --group to write report files')
+        const format = parseFormat(opts.format, 'causes')
+        const { groups, uncaused } = await ctx.withStore('report', async (store) => {
+          const found = await store.causeGroups(UNSCOPED, syncId)
+          if (found === null) throw new SynclogError('SYNC_NOT_FOUND', `no sync ${syncId}; list them with: synclog syncs`)
+          return { groups: found, uncaused: (await store.reportRows(UNSCOPED, syncId)).filter(isUncausedError) }
+        })
+        await format.causes(ctx.stdout, groups, uncaused, timeZonesOf(ctx.config))
+        return
+      }
+      if (opts.out === undefined)
+        throw new SynclogError('USAGE', 'report needs --out <dir> for its files, or --group to print the rows grouped by cause')
       const format = parseFormat(opts.format, 'report', DEFAULT_REPORT_FORMAT)
       const outDir = checkOutputDir(opts.out, '--out', ctx.cwd)
       const rows = await ctx.withStore('report', async (store) => {

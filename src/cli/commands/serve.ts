@@ -12,6 +12,7 @@ import { ApiTokens } from '../../http/api-tokens.js'
 import { buildServer } from '../../http/server.js'
 import { httpSettingsOf, maxConnectionsAllowed, openFileLimit, type HttpSettings } from '../../http/server-limits.js'
 import { describeTrustProxy } from '../../config/trust-proxy.js'
+import { timeZonesOf } from '../../config/config.js'
 import { openStore } from '../../pipeline/open-store.js'
 import { CommandService, type RunCommand } from '../../service/command-service.js'
 import { SharedStore } from '../../service/shared-store.js'
@@ -160,6 +161,8 @@ export function registerServe(program: Command, run: RunCommand): void {
             dataDir: ctx.config.dataDir,
             decisions: syncDecisions((work) => shared.withPipeline(ctx.config, ctx.logger, work), elsewhere),
             imports,
+            timeZones: timeZonesOf(ctx.config),
+            alertDeliveries: opened.store.alertDeliveries,
           })
           ctx.logger.debug({ ...http.limits, trustProxy: describeTrustProxy(http.trustProxy) }, 'HTTP limits')
           const stopped = nextStopSignal()
@@ -169,6 +172,7 @@ export function registerServe(program: Command, run: RunCommand): void {
             const listenTextResolver = (address: string): string =>
               `synclog API listening on ${address} (${opened.mode} store, data ${ctx.config.dataDir})`
             url = await server.app.listen({ host: opts.host, port, listenTextResolver })
+            opened.alerts.linkTo(url)
           } catch (e) {
             await server.app.close()
             const reason = (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use' : (e as Error).message

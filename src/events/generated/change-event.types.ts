@@ -32,6 +32,8 @@ export interface SyncStarted extends EventMeta {
   readonly type: 'SyncStarted'
   /** Per entity type: full or delta; null = not part of the sync. */
   readonly modes: SyncModes
+  /** Compute the sync without applying it: it ends in Preview, for a reviewer to apply or discard. */
+  readonly preview?: boolean
 }
 
 export interface SyncEnded extends EventMeta {
@@ -43,14 +45,20 @@ export interface SyncFailed extends EventMeta {
   readonly reason: string
 }
 
+/** A reviewer applies a sync On Hold or in Preview. */
 export interface SyncApproved extends EventMeta {
   readonly type: 'SyncApproved'
   readonly by: string
+  /** Why; required by synclog's API and CLI. */
+  readonly reason?: string
 }
 
+/** A reviewer discards a sync On Hold or in Preview. */
 export interface SyncRejected extends EventMeta {
   readonly type: 'SyncRejected'
   readonly by: string
+  /** Why; required by synclog's API and CLI. */
+  readonly reason?: string
 }
 
 /** Where a record came from (file and line). */

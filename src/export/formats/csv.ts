@@ -2,7 +2,8 @@
 import { writeCsv, type CsvRow } from '../csv-writer.js'
 import { LOG_EXPORT_COLUMNS } from '../log-columns.js'
 import type { LogRecord } from '../log-record.js'
-import { COUNT_COLUMNS, DAILY_COLUMNS, SYNC_COLUMNS, countRows } from './columns.js'
+import { COUNT_COLUMNS, DAILY_COLUMNS, ROSTER_EXPORT_COLUMNS, SYNC_COLUMNS, countRows } from './columns.js'
+import { COMPARE_RECORD_COLUMNS, compareRecordRow } from './compare-columns.js'
 import type { OutputFormat } from './format.js'
 
 export const CSV_TYPE = 'text/csv; charset=utf-8'
@@ -45,6 +46,15 @@ export const csv = {
 
   async drillDown(out, drill) {
     await writeCsv(out, logRows(drill.rows), LOG_EXPORT_COLUMNS)
+  },
+
+  async roster(out, roster) {
+    await writeCsv(out, roster.lines as unknown as readonly CsvRow[], ROSTER_EXPORT_COLUMNS)
+  },
+
+  /** The differing records, one per line (the counts are in the table and JSON forms). */
+  async compare(out, comparison) {
+    await writeCsv(out, comparison.records.map(compareRecordRow), COMPARE_RECORD_COLUMNS)
   },
 
   log: (out, rows) => writeCsv(out, streamedLogRows(rows), LOG_EXPORT_COLUMNS),

@@ -5,7 +5,11 @@
  * scheduled export's formats are all read from that list.
  */
 import type { DailyRollup, DrillDown, SyncRun, SyncSummary } from '../../clickhouse/types.js'
+import type { RosterAt } from '../../clickhouse/roster-at.js'
+import type { TimeZones } from '../local-time.js'
 import type { LogRecord } from '../log-record.js'
+import type { SyncComparison } from '../../clickhouse/sync-compare.js'
+import type { CauseGroups } from '../../clickhouse/cause-groups.js'
 
 type Out = NodeJS.WritableStream
 
@@ -15,23 +19,33 @@ interface ReportFile {
   readonly rows: number
 }
 
-/** Everything a format can render; a format implements the ones it supports. */
+/**
+ * Everything a format can render; a format implements the ones it supports. `zones`: the
+ * time zone of each tenant, for formats that show times to people (src/export/local-time.ts;
+ * default: the system's zone for every tenant); formats for scripts keep ISO instants.
+ */
 interface Renderers {
   /** The sync history. */
-  syncs(out: Out, runs: readonly SyncRun[]): Promise<void>
+  syncs(out: Out, runs: readonly SyncRun[], zones?: TimeZones): Promise<void>
   /** One sync's counts, and per school when the summary has them. */
-  summary(out: Out, summary: SyncSummary): Promise<void>
+  summary(out: Out, summary: SyncSummary, zones?: TimeZones): Promise<void>
   /** Daily rollups. */
   daily(out: Out, days: readonly DailyRollup[]): Promise<void>
   /** A page of log rows; `note` is for people (another page exists, the window was empty). */
-  logPage(out: Out, rows: readonly LogRecord[], note?: string): Promise<void>
+  logPage(out: Out, rows: readonly LogRecord[], note?: string, zones?: TimeZones): Promise<void>
   /** The rows behind one count of a summary; `note` as for logPage. */
-  drillDown(out: Out, drill: DrillDown, note?: string): Promise<void>
+  drillDown(out: Out, drill: DrillDown, note?: string, zones?: TimeZones): Promise<void>
   /**
    * Every log row as it comes, in memory bounded by a batch: to stdout, a file or an HTTP response.
    * Resolves to the number of rows once they are written; `out` may be left open or ended.
    */
-  log(out: Out, rows: AsyncIterable<LogRecord>): Promise<number>
+  log(out: Out, rows: AsyncIterable<LogRecord>, zones?: TimeZones): Promise<number>
+  /** A section's students or a student's sections at an instant, rebuilt from the log. */
+  roster(out: Out, roster: RosterAt, zones?: TimeZones): Promise<void>
+  /** Two syncs side by side: counts per entity, and the records whose outcome differs; `note` as for logPage. */
+  compare(out: Out, comparison: SyncComparison, note?: string, zones?: TimeZones): Promise<void>
+  /** A sync's rows grouped by root cause, then its error rows that have no cause. */
+  causes(out: Out, groups: CauseGroups, uncaused: readonly LogRecord[], zones?: TimeZones): Promise<void>
   /** A sync's error reports, as files in `dir` (created when there is anything to write). */
   report(dir: string, syncId: string, rows: Iterable<LogRecord>): Promise<ReportFile[]>
 }

@@ -13,8 +13,11 @@ export function toJson(value: unknown, indent?: number): string {
   return terminalJson(JSON.stringify(value, null, indent))
 }
 
-/** One log row as a line of NDJSON, its keys in the log's column order. */
-const logLine = (row: LogRecord): string => `${toJson(Object.fromEntries(LOG_COLUMNS.map((c) => [c, row[c]])))}\n`
+/** One log row as JSON takes it: its keys in the log's column order. */
+const logObject = (row: LogRecord): Record<string, unknown> => Object.fromEntries(LOG_COLUMNS.map((c) => [c, row[c]]))
+
+/** One log row as a line of NDJSON. */
+const logLine = (row: LogRecord): string => `${toJson(logObject(row))}\n`
 
 function writeJson(out: NodeJS.WritableStream, value: unknown): void {
   out.write(`${toJson(value, 2)}\n`)
@@ -42,6 +45,18 @@ export const json = {
 
   async drillDown(out, drill) {
     writeJson(out, drill)
+  },
+
+  async compare(out, comparison) {
+    writeJson(out, comparison)
+  },
+
+  async roster(out, roster) {
+    writeJson(out, roster)
+  },
+
+  async causes(out, groups, uncaused) {
+    writeJson(out, { ...groups, uncausedRows: uncaused.map(logObject) })
   },
 
   async log(out, rows) {

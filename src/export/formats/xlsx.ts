@@ -7,7 +7,8 @@ export const xlsx = {
   label: 'Excel',
   file: { extension: 'xlsx', contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
   binary: true,
-  fileNote: "An .xlsx workbook: frozen header row, autofilter, dates as date cells, a new sheet past Excel's row limit.",
+  fileNote:
+    "An .xlsx workbook: frozen header row, autofilter, dates as date cells in each tenant's local time (named in a note on the Date header), a new sheet past Excel's row limit.",
 
-  log: (out, rows) => writeLogXlsxTo(out, rows),
+  log: (out, rows, zones) => writeLogXlsxTo(out, rows, { timeZones: zones }),
 } as const satisfies OutputFormat

@@ -6,8 +6,9 @@
  * - scope `{}` sees everything; `{ tenant }` that tenant; `{ tenant, school }`
  *   log rows whose home / serving / either school is the school, and counts
  *   whose schoolId is the school (syncs: the whole tenant's history);
- * - filters only narrow; rows of syncs whose latest status is Rejected are
- *   hidden unless includeRejected; contains is a case-insensitive substring;
+ * - filters only narrow; rows of syncs whose latest status is Rejected are hidden
+ *   unless includeRejected, and of syncs On Hold or in Preview (proposed) unless
+ *   includeProposed; contains is a case-insensitive substring;
  *   from/to are inclusive and a bare date covers its whole UTC day;
  * - log order: date DESC, syncId DESC, seq DESC, tenant DESC, strings compared
  *   byte-wise (ClickHouse compares bytes: 'Z' < 'a').
@@ -26,7 +27,7 @@ import type {
   SyncRun,
   SyncSummary,
 } from '../../../src/clickhouse/types.js'
-import { ACTION_CODES, ENTITY_CODES, OUTCOME_CODES, type GeneratedLog, type GeneratedSync } from '../generated-log.js'
+import { ACTION_CODES, ENTITY_CODES, OUTCOME_CODES, rowState, type GeneratedLog, type GeneratedSync } from '../generated-log.js'
 
 const DAY_MS = 86_400_000
 const DISTRICT = '(district)'
@@ -114,7 +115,8 @@ export class LogOracle {
           (filter.tenant === undefined || filter.tenant === tenant) &&
           (filter.syncId === undefined || filter.syncId === s.syncId) &&
           (filter.apps === undefined || filter.apps.length === 0 || filter.apps.includes(s.app)) &&
-          (filter.includeRejected === true || s.status !== 'Rejected'),
+          (filter.includeRejected === true || s.status !== 'Rejected') &&
+          (filter.includeProposed === true || rowState(s.status) !== 'Proposed'),
       )
     })
     checks.push((i) => syncOk[log.sync[i]!] === 1)
@@ -205,7 +207,7 @@ export class LogOracle {
   records(rows: readonly number[]): LogRecord[] {
     return rows.map((i) => {
       const { kind: _kind, ...record } = this.log.logRow(i)
-      return record
+      return { ...record, state: rowState(this.log.syncOf(i).status) }
     })
   }
 
@@ -242,6 +244,9 @@ export class LogOracle {
       startedAt: last.startedAt,
       endedAt: last.endedAt,
       message: last.message,
+      reviewedBy: last.reviewedBy,
+      reviewedAt: last.reviewedAt,
+      reviewReason: last.reviewReason,
       modes: last.modes,
       total: sum.total,
       errors: sum.skipped + sum.invalid + sum.excluded,
@@ -312,6 +317,7 @@ export class LogOracle {
       outcomes: [outcome],
       recordSchoolId: schoolId,
       includeRejected: true,
+      includeProposed: true,
     }
     const rows = this.select(scope, filter)
     let note = ''
@@ -337,7 +343,7 @@ export class LogOracle {
   reportRows(scope: Scope, syncId: string): number[] {
     const s = this.findSync(scope, syncId)
     if (s === undefined) return []
-    const keep = this.predicate(scope, { includeRejected: true })
+    const keep = this.predicate(scope, { includeRejected: true, includeProposed: true })
     const rows: number[] = []
     for (let i = s.firstRow; i < s.firstRow + s.rowCount; i++) {
       if (REPORT_OUTCOMES.has(OUTCOME_CODES[this.log.outcome[i]!] ?? '') && keep(i)) rows.push(i)
