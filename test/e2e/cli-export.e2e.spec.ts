@@ -198,7 +198,7 @@ describe('a nightly export', () => {
     expect(whileHeld.stdout).toMatch(/^nothing new since /)
     expect(whileHeld.stdout).toContain('1 sync still running or On Hold, left for a later run')
 
-    expect((await cli(['reject', held.syncId])).code).toBe(0)
+    expect((await cli(['reject', held.syncId, '--reason', 'night 3 lost its enrollments'])).code).toBe(0)
     const afterReject = await exportRun('nightly', out(), '--format', 'csv')
     expect(afterReject.code, afterReject.stderr).toBe(0)
     expect(afterReject.stdout).toContain('1 rejected sync skipped')
@@ -218,7 +218,7 @@ describe('a nightly export', () => {
     expect(whileHeld.stdout).toMatch(/^nothing new since /)
     expect(await files(out())).toEqual(before)
 
-    expect((await cli(['approve', held.syncId])).code).toBe(0)
+    expect((await cli(['approve', held.syncId, '--reason', 'the deletions are real'])).code).toBe(0)
     const approved = await exportRun('nightly', out(), '--format', 'csv')
 
     expect(approved.code, approved.stderr).toBe(0)

@@ -95,7 +95,7 @@ describe('with a ClickHouse server', () => {
     )
     const waiting = [
       ['ingest', events],
-      ['approve', 'night-1'],
+      ['approve', 'night-1', '--reason', 'checked'],
       ['export', '--name', 'nightly', '--out', join(data, 'out')],
     ].map((args) => ({ args, cli: startCli([...args, '--clickhouse-url', url, '--data', data]) }))
     for (const { cli } of waiting) await cli.said(`in use by another synclog process (pid ${holder.pid}, 'import'`, 30_000)
