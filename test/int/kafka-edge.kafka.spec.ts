@@ -23,6 +23,7 @@ import { frame, unframe } from '../../src/kafka/wire-format.js'
 import { silentLogger } from '../support/silent-logger.js'
 import { FULL, smallDistrict, SyncScript } from '../support/sis.js'
 import { newerChangeEventSchema, withUserField } from '../support/evolved-schema.js'
+import { asDecoded } from '../support/stream-events.js'
 
 const { ConfigResourceTypes } = kafkajs
 const logger = silentLogger()
@@ -156,7 +157,7 @@ describe('publish and read back', () => {
     }
     expect(received).toHaveLength(events.length)
     const byId = new Map(received.map((r) => [r.event.eventId, r.event]))
-    expect(events.map((e) => byId.get(e.eventId))).toEqual(events)
+    expect(events.map((e) => byId.get(e.eventId))).toEqual(events.map(asDecoded))
     for (const tenant of result.tenants) {
       const mine = received.filter((r) => r.key === tenant)
       expect(new Set(mine.map((r) => r.partition)).size).toBe(1)

@@ -17,7 +17,7 @@ import { tempDir } from '../support/cli.js'
 import { readTopic } from '../support/read-topic.js'
 import { serviceEndpoints } from '../support/services.js'
 import { FULL, Given, smallDistrict, SyncScript } from '../support/sis.js'
-import { ndjson } from '../support/stream-events.js'
+import { asDecoded, ndjson } from '../support/stream-events.js'
 
 const EXAMPLE = resolve(import.meta.dirname, '../../examples/node-producer.ts')
 const STREAM_DOC = resolve(import.meta.dirname, '../../docs/stream-mode.md')
@@ -84,7 +84,7 @@ describe('the Node producer example', () => {
     const read = []
     for (const r of await readTopic(kafka, topics.changeEvents, events.length, `${PREFIX}reader`))
       read.push({ partition: r.partition, event: await serde.decodeChangeEvent(r.value) })
-    expect(read.map((r) => r.event)).toEqual(events)
+    expect(read.map((r) => r.event)).toEqual(events.map(asDecoded))
     expect(new Set(read.map((r) => r.partition))).toEqual(new Set([tenantPartition(tenant, PARTITIONS)]))
     const folded = new Given().when(read.map((r) => r.event))
     expect(folded.rejections).toEqual([])

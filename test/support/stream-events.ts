@@ -72,3 +72,13 @@ export async function startStreamServe(
   }
   return { serve, metricsPort }
 }
+
+/**
+ * An event as it reads back from Avro: decoding fills in the fields the schema added with a
+ * default (a SyncStarted is not a preview, a decision without a reason has '').
+ */
+export function asDecoded(e: ChangeEvent): ChangeEvent {
+  if (e.type === 'SyncStarted') return { preview: false, ...e }
+  if (e.type === 'SyncApproved' || e.type === 'SyncRejected') return { reason: '', ...e }
+  return e
+}
