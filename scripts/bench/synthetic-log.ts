@@ -11,14 +11,15 @@
  * a seed; row formats follow what the fold writes (see src/processor).
  */
 import type { EntityType } from '../../src/events/change-event.js'
-import type {
-  LogAction,
-  LogRow,
-  Outcome,
-  SyncCounts,
-  SyncLogEvent,
-  SyncStatus,
-  SyncStatusChanged,
+import {
+  BLANK_LOG_COLUMNS,
+  type LogAction,
+  type LogRow,
+  type Outcome,
+  type SyncCounts,
+  type SyncLogEvent,
+  type SyncStatus,
+  type SyncStatusChanged,
 } from '../../src/events/sync-log-event.js'
 import type { LogRecord } from '../../src/export/log-record.js'
 import { FAMILY_NAMES, GIVEN_NAMES, LEVELS, PLACE_NAMES, SCHOOL_NAME_STEMS, levelOf } from '../../src/generate/catalog.js'
@@ -319,28 +320,9 @@ export class SyntheticLog {
       date: new Date(plan.startedMs + seq * 20).toISOString(),
       app: plan.app,
       action,
-      studentNumber: '',
-      studentName: '',
-      courseNumber: '',
-      courseName: '',
-      sectionNumber: '',
-      field: '',
-      oldValue: '',
-      newValue: '',
-      servingDistrictId: '',
-      servingDistrict: '',
-      servingSchoolId: '',
-      servingSchool: '',
-      homeDistrictId: '',
-      homeDistrict: '',
-      homeSchoolId: '',
-      homeSchool: '',
+      ...BLANK_LOG_COLUMNS,
       entity: '' as EntityType | '',
-      sourcedId: '',
       outcome: '' as Outcome | '',
-      message: '',
-      recordSchoolId: '',
-      cause: '',
     }
     const studentCols = {
       studentNumber: student.number,
