@@ -446,11 +446,12 @@ describe('loading', () => {
       await route.continue()
     })
 
-    await page.goto(`${base}/#/syncs`)
-    await expect.poll(() => page.locator('#history-status').textContent(), { timeout: WAIT }).toBe('Loading…')
+    // The page opened on the history and may already show it: the log comes first, so that each step changes the view.
     await page.goto(`${base}/#/log`)
     await expect.poll(() => page.locator('#log-status').textContent(), { timeout: WAIT }).toMatch(/loading/i)
     expect(await logTable(page).getAttribute('aria-busy')).toBe('true')
+    await page.goto(`${base}/#/syncs`)
+    await expect.poll(() => page.locator('#history-status').textContent(), { timeout: WAIT }).toBe('Loading…')
     await page.goto(`${base}/#/drill?sync=${enc(held.a)}&entity=enrollment`)
     const drill = page.locator('#drill-status')
     await expect.poll(() => drill.textContent(), { timeout: WAIT }).toBe('Loading…')
