@@ -34,6 +34,8 @@ async function run(spec: ChildSpec): Promise<ChildResult> {
       return (await import('./stages/query.js')).runQuery(spec)
     case 'export':
       return (await import('./stages/export.js')).runExport(spec)
+    case 'processor':
+      return (await import('./stages/processor.js')).runProcessor(spec)
     case 'stream':
       return (await import('./stages/stream.js')).runStream(spec)
     case 'responsive':

@@ -1,11 +1,12 @@
 /**
- * npm run bench -- --scale small [--stage fold,import,projection,stream,query,export] [--out BENCHMARKS.md]
+ * npm run bench -- --scale small [--stage fold,import,projection,processor,stream,query,export] [--out BENCHMARKS.md] [--instructions]
  *
  * Measures every stage of synclog next to its baseline, on the same generated
  * data, in the same run, each measurement in a fresh process; prints the table
  * and, with --out, writes it with the machine, the command and the scale.
  * What is measured and why: docs/benchmarks.md.
  */
+import { execFileSync } from 'node:child_process'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -13,7 +14,7 @@ import { SCALES, SCALE_NAMES, isScaleName, type ScaleName } from '../../src/gene
 import { BENCH_SCALES } from './bench-scales.js'
 import { csvDataRows, ensureDataset, ndjsonEvents } from './dataset.js'
 import { loadAverage, loadPerCore, machineFacts } from './machine.js'
-import { renderMarkdown, resultTable, type RunReport } from './report.js'
+import { renderMarkdown, resultTable, targetsTable, type RunReport } from './report.js'
 import { runChild } from './run-child.js'
 import { runStage } from './stages.js'
 import { fmtBytes, fmtSeconds } from './stats.js'
@@ -21,7 +22,7 @@ import { STAGES, type StageName, type StageOutcome } from './types.js'
 
 const USAGE = `usage: npm run bench -- [--scale ${SCALE_NAMES.join('|')}] [--stage ${STAGES.join(',')}] [--out BENCHMARKS.md]
                         [--seed N] [--repeat N] [--provisional [REASON]] [--brokers HOST:PORT --registry URL]
-                        [--heap MB] [--cpu-prof] [--keep] [--verbose]
+                        [--heap MB] [--instructions] [--cpu-prof] [--keep] [--verbose]
 
   --scale        data size (default small); see docs/benchmarks.md
   --stage        stages to run, comma-separated, in this order (default all)
@@ -31,6 +32,8 @@ const USAGE = `usage: npm run bench -- [--scale ${SCALE_NAMES.join('|')}] [--sta
   --provisional  head the report as provisional (with REASON if given)
   --brokers, --registry   use these Kafka/registry endpoints instead of scripts/services.sh
   --heap MB      V8 heap limit of every measuring process (--max-old-space-size); large needs ~16384
+  --instructions also count the fold's instructions per event under valgrind's callgrind (tiny scale's
+                 events, whatever --scale; adds a few minutes)
   --cpu-prof     write a V8 CPU profile of every measurement into .cache/bench/runs/<run>/profiles
   --keep         keep the run's scratch directory (.cache/bench/runs/<run>)
   --verbose      copy the children's stderr to ours`
@@ -51,6 +54,7 @@ interface Options {
   registry?: string
   cpuProf: boolean
   heapMb?: number
+  instructions: boolean
   keep: boolean
   verbose: boolean
 }
@@ -74,6 +78,7 @@ function parseOptions(argv: readonly string[]): Options {
         registry: { type: 'string' },
         'cpu-prof': { type: 'boolean' },
         heap: { type: 'string' },
+        instructions: { type: 'boolean' },
         keep: { type: 'boolean' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -120,8 +125,18 @@ function parseOptions(argv: readonly string[]): Options {
     registry: v.registry,
     cpuProf: v['cpu-prof'] === true,
     heapMb,
+    instructions: v.instructions === true,
     keep: v.keep === true,
     verbose: v.verbose === true,
+  }
+}
+
+function hasValgrind(): boolean {
+  try {
+    execFileSync('valgrind', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
   }
 }
 
@@ -167,6 +182,9 @@ async function main(): Promise<void> {
   const { dir: datasetDir, dataset, generated } = await ensureDataset(join(root, 'data'), opts.scale, opts.seed, log)
   const genSeconds = (performance.now() - genStarted) / 1000
   const t = dataset.totals
+  if (opts.instructions && !hasValgrind()) fail('--instructions needs valgrind (its callgrind tool) on the PATH')
+  const instructionsDatasetDir =
+    opts.instructions && opts.stages.includes('fold') ? (await ensureDataset(join(root, 'data'), 'tiny', opts.seed, log)).dir : undefined
   const idle = await runChild(
     { stage: 'fold', variant: 'prep', scale: opts.scale, datasetDir, workDir: runDir, stageDir: runDir, idle: true },
     { logPath: join(runDir, 'idle.log') },
@@ -184,6 +202,7 @@ async function main(): Promise<void> {
       registry: opts.registry,
       cpuProfDir,
       heapMb: opts.heapMb,
+      instructionsDatasetDir,
       echo: opts.verbose,
       log,
     })
@@ -235,7 +254,9 @@ async function main(): Promise<void> {
     stages: outcomes,
   }
 
-  process.stdout.write(`\n${resultTable(outcomes)}\n\nscale ${opts.scale}, ${fmtSeconds(wallSeconds)} wall; ${warnings.join(' ')}\n`)
+  process.stdout.write(
+    `\n${resultTable(outcomes)}\n\n${targetsTable(outcomes, opts.scale)}\n\nscale ${opts.scale}, ${fmtSeconds(wallSeconds)} wall; ${warnings.join(' ')}\n`,
+  )
   if (opts.out !== undefined) {
     await writeFile(opts.out, renderMarkdown(report), 'utf8')
     log(`wrote ${resolve(opts.out)}`)

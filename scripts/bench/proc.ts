@@ -54,6 +54,21 @@ export class RssSampler {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; null once it is gone. */
+export function cpuSecondsOf(pid: number): number | null {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+  } catch {
+    return null
+  }
+}
+
+/** Linux's USER_HZ: the unit of the CPU times in /proc (100 on every common build). */
+const CLOCK_TICKS = 100
+
 /** This process's peak RSS (ru_maxrss) in bytes. */
 export function ownPeakRss(): number {
   return process.resourceUsage().maxRSS * 1024

@@ -23,14 +23,22 @@ export interface ChildRunOptions {
   readonly cpuProfDir?: string
   /** Also copy the child's stderr to ours. */
   readonly echo?: boolean
+  /** Run the child under valgrind's callgrind, writing its counts to this file. */
+  readonly callgrindOut?: string
 }
 
 export function runChild(spec: ChildSpec | (ChildSpec & { idle: true }), opts: ChildRunOptions): Promise<ChildRun> {
-  const execArgv = ['--import', 'tsx']
+  // --expose-gc: stages that measure the heap collect before reading it.
+  const execArgv = ['--import', 'tsx', '--expose-gc']
   if (spec.heapMb !== undefined) execArgv.push(`--max-old-space-size=${spec.heapMb}`)
   if (opts.cpuProfDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`)
+  // Under callgrind, valgrind runs node in its own process (same pid, same IPC channel).
+  const under =
+    opts.callgrindOut === undefined
+      ? { execArgv }
+      : { execPath: 'valgrind', execArgv: ['--tool=callgrind', `--callgrind-out-file=${opts.callgrindOut}`, process.execPath, ...execArgv] }
   const started = performance.now()
-  const child = fork(CHILD, [JSON.stringify(spec)], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+  const child = fork(CHILD, [JSON.stringify(spec)], { ...under, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
   const sampler = new RssSampler(child.pid!)
   const log = createWriteStream(opts.logPath, { flags: 'a' })
   const lastLines: string[] = []

@@ -3,10 +3,11 @@
  * figure and baseline may come from two children (each with its own RSS), or
  * from one child that measured both.
  */
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ScaleName } from '../../src/generate/scales.js'
 import { runChild, type ChildRun } from './run-child.js'
+import { costMeasure } from './stats.js'
 import type { ChildSpec, Measure, ResultRow, RowPart, StageName, StageOutcome, Variant } from './types.js'
 
 interface Step {
@@ -21,7 +22,8 @@ const PLAN: Readonly<Record<StageName, readonly Step[]>> = {
     { variant: 'figure', repeatable: true },
   ],
   import: [
-    { variant: 'baseline', repeatable: true },
+    { variant: 'baseline', part: 'reader', repeatable: true },
+    { variant: 'baseline', part: 'csv-parse', repeatable: true },
     { variant: 'figure', repeatable: true },
   ],
   projection: [
@@ -29,6 +31,7 @@ const PLAN: Readonly<Record<StageName, readonly Step[]>> = {
     { variant: 'baseline', repeatable: true },
     { variant: 'figure', repeatable: true },
   ],
+  processor: [{ variant: 'both', repeatable: false }],
   stream: [{ variant: 'both', repeatable: false }],
   query: [{ variant: 'both', repeatable: false }],
   export: [
@@ -50,6 +53,8 @@ export interface StageContext {
   readonly registry?: string
   readonly cpuProfDir?: string
   readonly heapMb?: number
+  /** The tiny scale's dataset, when the fold's instructions per event are to be counted under callgrind. */
+  readonly instructionsDatasetDir?: string
   readonly echo: boolean
   readonly log: (line: string) => void
 }
@@ -59,9 +64,10 @@ interface Sided {
   rss: number
 }
 
-/** The middle run by speed (rate, or p50 latency); of an even number, the faster of the two middle ones. */
+/** The middle run by speed (rate, p50 latency, or cost); of an even number, the faster of the two middle ones. */
 function median(runs: readonly Sided[], kind: RowPart['kind']): Sided {
-  const speed = (s: Sided): number => (kind === 'rate' ? (s.measure.rate ?? 0) : -(s.measure.p50 ?? 0))
+  const speed = (s: Sided): number =>
+    kind === 'rate' ? (s.measure.rate ?? 0) : kind === 'cost' ? -(s.measure.value ?? 0) : -(s.measure.p50 ?? 0)
   const sorted = [...runs].sort((a, b) => speed(a) - speed(b))
   return sorted[Math.floor(sorted.length / 2)]!
 }
@@ -74,6 +80,7 @@ function ratioOf(
 ): number | null {
   if (figure === null || baseline === null) return null
   if (kind === 'rate') return baseline.rate ? (figure.rate ?? 0) / baseline.rate : null
+  if (kind === 'cost') return figure.value ? (baseline.value ?? 0) / figure.value : null
   return figure[on] ? (baseline[on] ?? 0) / figure[on] : null
 }
 
@@ -125,6 +132,14 @@ export async function runStage(stage: StageName, ctx: StageContext): Promise<Sta
         }
       }
     }
+    if (stage === 'fold' && ctx.instructionsDatasetDir !== undefined) {
+      const part = await foldInstructions(ctx, ctx.instructionsDatasetDir, stageDir)
+      rows.set(part.key, {
+        part,
+        figure: [{ measure: part.figure!, rss: 0 }],
+        baseline: [{ measure: part.baseline!, rss: 0 }],
+      })
+    }
   } catch (e) {
     return {
       stage,
@@ -138,6 +153,51 @@ export async function runStage(stage: StageName, ctx: StageContext): Promise<Sta
   if (ctx.repeat > 1)
     notes.push(`${stage}: each repeatable measurement ran ${ctx.repeat} times; the table shows the median run, peak RSS the highest.`)
   return { stage, rows: finish(stage, rows), facts, notes, wallSeconds: (performance.now() - started) / 1000 }
+}
+
+/** Instructions counted by callgrind: the `summary:` line of its output file. */
+async function callgrindInstructions(path: string): Promise<number> {
+  const m = /^summary:\s+(\d+)/m.exec(await readFile(path, 'utf8'))
+  if (m === null) throw new Error(`no instruction count in ${path}`)
+  return Number(m[1])
+}
+
+/**
+ * Instructions per event of synclog's fold and of the minimal fold, on the tiny scale's
+ * events: each fold under callgrind, less a child that decodes the same events and folds
+ * none (node, tsx, reading and decoding; the fold stage loads both folds either way),
+ * divided by the events folded.
+ */
+async function foldInstructions(ctx: StageContext, datasetDir: string, stageDir: string): Promise<RowPart> {
+  const counted = async (variant: 'figure' | 'baseline', foldNothing: boolean): Promise<{ instructions: number; events: number }> => {
+    const name = foldNothing ? 'fold-instructions-nothing' : `fold-instructions-${variant}`
+    const workDir = join(stageDir, name)
+    await mkdir(workDir, { recursive: true })
+    const out = join(stageDir, `${name}.callgrind`)
+    ctx.log(`  ${name} (callgrind) ...`)
+    const run = await runChild(
+      { stage: 'fold', variant, scale: 'tiny', datasetDir, workDir, stageDir, ...(foldNothing ? { foldNothing } : {}) },
+      { logPath: join(stageDir, `${name}.log`), callgrindOut: out, echo: ctx.echo },
+    )
+    ctx.log(`  ${name}: ${run.wallSeconds.toFixed(1)} s`)
+    const events = run.result.rows.find((r) => r.key === 'fold')?.[variant]?.count ?? 0
+    return { instructions: await callgrindInstructions(out), events }
+  }
+  const nothing = await counted('figure', true)
+  const [figure, baseline] = [await counted('figure', false), await counted('baseline', false)].map((c) =>
+    costMeasure(c.instructions - nothing.instructions, c.events, {
+      'instructions with the fold': c.instructions,
+      'instructions without': nothing.instructions,
+    }),
+  )
+  return {
+    key: 'fold-instructions',
+    label: 'fold: instructions per event, callgrind, tiny scale (synclog / minimal fold)',
+    kind: 'cost',
+    unit: 'instructions/event',
+    figure: figure!,
+    baseline: baseline!,
+  }
 }
 
 function finish(stage: StageName, rows: Map<string, { part: RowPart; figure: Sided[]; baseline: Sided[] }>): ResultRow[] {

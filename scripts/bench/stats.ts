@@ -13,6 +13,11 @@ export function rateMeasure(count: number, seconds: number, cpuSeconds?: number,
   return { count, seconds, cpuSeconds, rate: seconds > 0 ? count / seconds : 0, ...(extra ? { extra } : {}) }
 }
 
+/** A cost of `count` units in all, as a cost per unit (`value`). */
+export function costMeasure(total: number, count: number, extra?: Measure['extra']): Measure {
+  return { count, seconds: 0, value: count > 0 ? total / count : Number.NaN, ...(extra ? { extra } : {}) }
+}
+
 export function latencyMeasure(samplesMs: readonly number[], extra?: Measure['extra']): Measure {
   return {
     count: samplesMs.length,

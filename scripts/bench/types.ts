@@ -1,13 +1,13 @@
 /** What stage runs hand back to the harness. Plain JSON: it crosses the child-process boundary. */
 import type { ScaleName } from '../../src/generate/scales.js'
 
-export const STAGES = ['fold', 'import', 'projection', 'stream', 'query', 'export', 'responsive'] as const
+export const STAGES = ['fold', 'import', 'projection', 'processor', 'stream', 'query', 'export', 'responsive'] as const
 export type StageName = (typeof STAGES)[number]
 
 /** A child runs the measured code (`figure`), its limit (`baseline`), both (stages that share costly setup), or a preparation. */
 export type Variant = 'figure' | 'baseline' | 'both' | 'prep'
 
-/** One measurement: a rate, or a latency distribution. */
+/** One measurement: a rate, a latency distribution, or a cost per unit. */
 export interface Measure {
   /** Units processed (rows, events) or samples taken (latencies). */
   readonly count: number
@@ -21,11 +21,13 @@ export interface Measure {
   readonly p50?: number
   readonly p95?: number
   readonly p99?: number
+  /** A cost per unit (instructions per event, bytes per record, messages per event): lower is better. */
+  readonly value?: number
   /** Anything else worth printing in the details (bytes written, rows read, ...). */
   readonly extra?: Readonly<Record<string, string | number>>
 }
 
-export type MeasureKind = 'rate' | 'latency'
+export type MeasureKind = 'rate' | 'latency' | 'cost'
 
 /** One row of a stage's table, from one or two children. */
 export interface RowPart {
@@ -33,7 +35,7 @@ export interface RowPart {
   readonly key: string
   readonly label: string
   readonly kind: MeasureKind
-  /** e.g. 'events/s', 'rows/s'. */
+  /** e.g. 'events/s', 'rows/s', 'B/record'. */
   readonly unit: string
   readonly figure?: Measure
   readonly baseline?: Measure
@@ -69,6 +71,8 @@ export interface ChildSpec {
   readonly cpuProfDir?: string
   /** V8 heap limit (--max-old-space-size, MB) of this child and the processes it starts; default Node's. */
   readonly heapMb?: number
+  /** fold under callgrind: parse the events but fold none (the run whose instructions are subtracted). */
+  readonly foldNothing?: boolean
 }
 
 /** A finished row of the report. */
@@ -80,7 +84,7 @@ export interface ResultRow {
   readonly unit: string
   readonly figure: Measure | null
   readonly baseline: Measure | null
-  /** Speed relative to the baseline: figure rate / baseline rate, or baseline latency / figure latency. */
+  /** Speed relative to the baseline: figure rate / baseline rate, or baseline latency (cost) / figure latency (cost). */
   readonly ratio: number | null
   readonly ratioOn?: 'p50' | 'p95' | 'p99'
   readonly figureRss: number | null

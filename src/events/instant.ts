@@ -58,12 +58,30 @@ export function parseDateOnly(text: string): number | null {
 }
 
 /**
+ * The instants read last, with what they read as. The same few come again and again
+ * (every event of a sync has its occurredAt, the records of an export share a few
+ * dateLastModified values), and a lookup costs a fraction of the parse. Bounded:
+ * emptied when full.
+ */
+const recentInstants = new Map<string, number | null>()
+const RECENT_INSTANTS = 1_000
+
+/**
  * An ISO-8601 instant (`2024-09-01T10:00:00Z`, `...+02:00`, `+0200` or `+02`,
  * fractions after `.` or `,`, a space instead of `T`, any case) as epoch
  * milliseconds; no zone means UTC. Null if it is not one, or falls outside
  * MIN_YEAR–MAX_YEAR in UTC.
  */
 export function parseInstant(text: string): number | null {
+  const known = recentInstants.get(text)
+  if (known !== undefined) return known
+  const millis = readInstant(text)
+  if (recentInstants.size >= RECENT_INSTANTS) recentInstants.clear()
+  recentInstants.set(text, millis)
+  return millis
+}
+
+function readInstant(text: string): number | null {
   const m = DATE_TIME.exec(text.trim())
   if (m === null) return null
   const [y, mo, d, h, mi] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])]

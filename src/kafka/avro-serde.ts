@@ -10,20 +10,25 @@
  *
  * A record that can never be read throws a DecodeError (its `reason` is meant for the
  * dead-letter headers); a registry that cannot be reached throws a retriable
- * SynclogError: retry, do not dead-letter.
+ * SynclogError: retry, do not dead-letter. `decodeChangeEvents` and
+ * `decodeProcessorStates` read a whole batch, asking the registry only for writer
+ * schemas not seen yet, then decoding every value without awaiting.
+ *
+ * Writing encodes here, with the schemas `register` registered (the ids come from the
+ * registry, the bytes from the same schema text): no registry call and no await per record.
  */
 import type { Type as AvroType } from 'avsc'
 import {
   avroTypeFor,
   changeEventFromAvro,
   changeEventSchema,
-  changeEventToAvro,
   changeEventType,
+  encodeChangeEvent,
+  encodeSyncLogEvent,
   processorStateSchema,
   processorStateType,
   syncLogEventFromAvro,
   syncLogEventSchema,
-  syncLogEventToAvro,
   syncLogEventType,
   AVRO_NAMESPACE,
   type AvroResolver,
@@ -34,7 +39,7 @@ import { SynclogError } from '../errors.js'
 import type { Logger } from '../logging/logger.js'
 import { ConfluentRegistryClient, type RegistryClient } from './registry-client.js'
 import type { TopicNames } from './topics.js'
-import { DecodeError, isDecodeError, unframe } from './wire-format.js'
+import { DecodeError, frame, isDecodeError, unframe } from './wire-format.js'
 
 export { DecodeError, isDecodeError, type DecodeFailure } from './wire-format.js'
 
@@ -140,23 +145,29 @@ export class AvroSerde {
   }
 
   /** A change event in the Confluent wire format (magic byte, schema id, Avro body). */
-  async encodeChangeEvent(e: ChangeEvent): Promise<Buffer> {
-    return this.client.encode(this.registered().changeEvent, changeEventToAvro(e))
+  encodeChangeEvent(e: ChangeEvent): Buffer {
+    return frame(this.registered().changeEvent, encodeChangeEvent(e))
   }
 
-  async encodeSyncLogEvent(e: SyncLogEvent): Promise<Buffer> {
-    return this.client.encode(this.registered().syncLogEvent, syncLogEventToAvro(e))
+  encodeSyncLogEvent(e: SyncLogEvent): Buffer {
+    return frame(this.registered().syncLogEvent, encodeSyncLogEvent(e))
   }
 
   /**
    * A processor-state changelog value (the plain Avro value of `schemas/processor-state.avsc`,
    * as src/stream/changelog-avro.ts builds it) in the Confluent wire format.
    */
-  async encodeProcessorState(value: unknown): Promise<Buffer> {
+  encodeProcessorState(value: unknown): Buffer {
     const id = this.registered().processorState
     if (id === undefined)
       throw new SynclogError('USAGE', 'AvroSerde: call register(topics) with the processor-state topic before encoding its entries')
-    return this.client.encode(id, value)
+    let body: Buffer
+    try {
+      body = processorStateType.toBuffer(value)
+    } catch (cause) {
+      throw new SynclogError('EVENT_REJECTED', `processor-state entry does not fit its Avro schema: ${messageOf(cause)}`, { cause })
+    }
+    return frame(id, body)
   }
 
   /** Reads a processor-state changelog value back to its plain Avro value (a tombstone is refused with reason `empty`). */
@@ -164,13 +175,32 @@ export class AvroSerde {
     return this.decodeAs(PROCESSOR_STATE, value)
   }
 
+  /** Reads processor-state changelog values to their plain Avro values; a value that cannot be read comes back as its DecodeError. */
+  decodeProcessorStates(values: readonly (Buffer | null | undefined)[]): Promise<(unknown | DecodeError)[]> {
+    return this.decodeAllAs(PROCESSOR_STATE, values)
+  }
+
   /** Reads a change-events record value (`null` for a tombstone is refused with reason `empty`). */
   decodeChangeEvent(value: Buffer | null | undefined): Promise<ChangeEvent> {
     return this.decodeAs(CHANGE, value)
   }
 
+  /**
+   * Reads change-events record values, in order: each comes back as its event or, when it
+   * can never be read, as its DecodeError. Throws (retriable) when the registry does not
+   * answer for a writer schema not seen yet.
+   */
+  decodeChangeEvents(values: readonly (Buffer | null | undefined)[]): Promise<(ChangeEvent | DecodeError)[]> {
+    return this.decodeAllAs(CHANGE, values)
+  }
+
   decodeSyncLogEvent(value: Buffer | null | undefined): Promise<SyncLogEvent> {
     return this.decodeAs(SYNC_LOG, value)
+  }
+
+  /** Reads sync-log record values, in order, as `decodeChangeEvents` reads change events. */
+  decodeSyncLogEvents(values: readonly (Buffer | null | undefined)[]): Promise<(SyncLogEvent | DecodeError)[]> {
+    return this.decodeAllAs(SYNC_LOG, values)
   }
 
   /** Reads a record of either contract, told apart by the writer schema's full name. */
@@ -188,7 +218,35 @@ export class AvroSerde {
 
   private async decodeAs<T>(reader: Reader<T>, value: Buffer | null | undefined): Promise<T> {
     const { schemaId, body } = unframe(value)
-    const resolver = await this.resolverFor(reader, schemaId)
+    return this.decodeBody(reader, schemaId, body, await this.resolverFor(reader, schemaId))
+  }
+
+  private async decodeAllAs<T>(reader: Reader<T>, values: readonly (Buffer | null | undefined)[]): Promise<(T | DecodeError)[]> {
+    // The resolver of each writer schema of the batch, or why there is none; awaited once per schema.
+    const resolvers = new Map<number, AvroResolver | DecodeError>()
+    const out: (T | DecodeError)[] = []
+    for (const value of values) {
+      try {
+        const { schemaId, body } = unframe(value)
+        let resolver = resolvers.get(schemaId)
+        if (resolver === undefined) {
+          resolver = await this.resolverFor(reader, schemaId).catch((e: unknown) => {
+            if (isDecodeError(e)) return e
+            throw e
+          })
+          resolvers.set(schemaId, resolver)
+        }
+        if (resolver instanceof DecodeError) throw resolver
+        out.push(this.decodeBody(reader, schemaId, body, resolver))
+      } catch (e) {
+        if (!isDecodeError(e)) throw e
+        out.push(e)
+      }
+    }
+    return out
+  }
+
+  private decodeBody<T>(reader: Reader<T>, schemaId: number, body: Buffer, resolver: AvroResolver): T {
     let raw: unknown
     try {
       raw = reader.type.fromBuffer(body, resolver)

@@ -70,7 +70,7 @@ export async function publishChangeEvents(
   }
 
   for await (const event of events) {
-    batch.push({ key: event.tenant, value: await serde.encodeChangeEvent(event) })
+    batch.push({ key: event.tenant, value: serde.encodeChangeEvent(event) })
     syncs.set(event.syncId, (syncs.get(event.syncId) ?? 0) + 1)
     tenants.add(event.tenant)
     if (batch.length >= batchSize) await flush()

@@ -21,6 +21,11 @@ const METADATA_PREFIX = 'metadata.'
 
 export function splitList(value: string | null): readonly string[] {
   if (value === null) return []
+  // Most lists hold one item (a school, a grade, a term): no split needed.
+  if (!value.includes(',')) {
+    const item = value.trim()
+    return item === '' ? [] : [item]
+  }
   const items: string[] = []
   for (const item of value.split(',')) {
     const trimmed = item.trim()
@@ -57,10 +62,21 @@ export class Columns {
     }
   }
 
+  /**
+   * Positions by the names the code asks for, filled on first use. Those names are
+   * literals, which V8 compares by identity; the header's own strings would be
+   * compared character by character on every lookup of every row.
+   */
+  private readonly asked = new Map<string, number>()
+
   /** The value in `column` of `values` (a whole row, or the part of a row read before a problem); null when blank or absent. */
   value(values: readonly string[], column: string): string | null {
-    const at = this.index.get(column)
-    const value = at === undefined ? undefined : values[at]
+    let at = this.asked.get(column)
+    if (at === undefined) {
+      at = this.index.get(column) ?? -1
+      this.asked.set(column, at)
+    }
+    const value = at < 0 ? undefined : values[at]
     return value === undefined || value === '' ? null : value
   }
 

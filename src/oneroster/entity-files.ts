@@ -75,13 +75,15 @@ const courses: EntityFile<'course'> = {
   }),
 }
 
-function userRoleAndOrgs(r: RowValues, ctx: FieldContext): { role: string | null; orgSourcedIds: readonly string[] } {
-  const primaryOrg = r.text('primaryOrgSourcedId')
-  const fromRoles = ctx.roles?.resolve(r.text('sourcedId') ?? '', primaryOrg) ?? null
+/** The user's orgs: `primaryOrgSourcedId`, then those of roles.csv, then `orgSourcedIds`, without repeats. */
+function userOrgs(primaryOrg: string | null, fromRoles: readonly string[], listed: readonly string[]): readonly string[] {
+  // A 1.1 user (the common case) has only its listed orgs, most often one: no set needed.
+  if (primaryOrg === null && fromRoles.length === 0 && listed.length < 2) return listed
   const orgs = new Set<string>()
-  for (const org of [...(primaryOrg === null ? [] : [primaryOrg]), ...(fromRoles?.orgSourcedIds ?? []), ...r.list('orgSourcedIds')])
-    orgs.add(org)
-  return { role: fromRoles?.role ?? r.text('role'), orgSourcedIds: [...orgs] }
+  if (primaryOrg !== null) orgs.add(primaryOrg)
+  for (const org of fromRoles) orgs.add(org)
+  for (const org of listed) orgs.add(org)
+  return [...orgs]
 }
 
 const users: EntityFile<'user'> = {
@@ -91,17 +93,22 @@ const users: EntityFile<'user'> = {
     version === '1.1'
       ? ['sourcedId', 'enabledUser', 'orgSourcedIds', 'role', 'username', 'givenName', 'familyName']
       : ['sourcedId', 'enabledUser', 'username', 'givenName', 'familyName'],
-  fields: (r, ctx): UserFields => ({
-    enabledUser: r.text('enabledUser'),
-    ...userRoleAndOrgs(r, ctx),
-    username: r.text('username'),
-    givenName: r.text('givenName'),
-    familyName: r.text('familyName'),
-    middleName: r.text('middleName'),
-    identifier: r.text('identifier'),
-    email: r.text('email'),
-    grades: r.list('grades'),
-  }),
+  fields: (r, ctx): UserFields => {
+    const primaryOrg = r.text('primaryOrgSourcedId')
+    const fromRoles = ctx.roles?.resolve(r.text('sourcedId') ?? '', primaryOrg) ?? null
+    return {
+      enabledUser: r.text('enabledUser'),
+      role: fromRoles?.role ?? r.text('role'),
+      orgSourcedIds: userOrgs(primaryOrg, fromRoles?.orgSourcedIds ?? [], r.list('orgSourcedIds')),
+      username: r.text('username'),
+      givenName: r.text('givenName'),
+      familyName: r.text('familyName'),
+      middleName: r.text('middleName'),
+      identifier: r.text('identifier'),
+      email: r.text('email'),
+      grades: r.list('grades'),
+    }
+  },
 }
 
 const classes: EntityFile<'class'> = {

@@ -21,7 +21,10 @@ export interface PhysicalLine {
 
 const LF = 0x0a
 const CR = 0x0d
-const BOM = Buffer.from([0xef, 0xbb, 0xbf])
+
+function startsWithBom(bytes: Buffer, start: number, end: number): boolean {
+  return end - start >= 3 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf
+}
 
 /**
  * Splits `chunks` into physical lines, in batches (the lines completed by one
@@ -29,6 +32,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf])
  * lines are included (callers skip them); no batch is empty.
  */
 export async function* physicalLineBatches(chunks: AsyncIterable<Buffer>, maxLineBytes: number): AsyncGenerator<readonly PhysicalLine[]> {
+  // The beginning of a line that runs on into the next chunk.
   let parts: Buffer[] = []
   let size = 0
   let overLong = false
@@ -44,33 +48,48 @@ export async function* physicalLineBatches(chunks: AsyncIterable<Buffer>, maxLin
     parts.push(piece)
     size += piece.length
   }
-  const finish = (): PhysicalLine => {
-    let bytes = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size)
+  /** The line held in `bytes` from `start` to `end`; `valid` when those bytes are known to be UTF-8. */
+  const lineOf = (bytes: Buffer, start: number, end: number, valid: boolean): PhysicalLine => {
     line++
-    if (line === 1 && bytes.subarray(0, 3).equals(BOM)) bytes = bytes.subarray(3)
-    if (!overLong && bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1)
+    if (line === 1 && startsWithBom(bytes, start, end)) start += 3
+    if (!overLong && end > start && bytes[end - 1] === CR) end--
     // A prefix may end inside a multi-byte character: only whole lines are checked.
-    const result = { line, text: bytes.toString('utf8'), overLong, invalidUtf8: !overLong && !isUtf8(bytes) }
-    parts = []
-    size = 0
+    const invalidUtf8 = !overLong && !valid && !isUtf8(bytes.subarray(start, end))
+    const result: PhysicalLine = { line, text: bytes.toString('utf8', start, end), overLong, invalidUtf8 }
     overLong = false
     return result
+  }
+  const finish = (): PhysicalLine => {
+    const bytes = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size)
+    parts = []
+    size = 0
+    return lineOf(bytes, 0, bytes.length, false)
   }
 
   for await (const chunk of chunks) {
     const batch: PhysicalLine[] = []
     let pos = 0
-    for (;;) {
-      const lf = chunk.indexOf(LF, pos)
-      if (lf < 0) {
-        // Copy: the rest of this chunk must not pin the chunk while the line grows.
-        take(Buffer.from(chunk.subarray(pos)))
-        break
-      }
-      take(chunk.subarray(pos, lf))
+    let lf = chunk.indexOf(LF)
+    if (lf >= 0 && (size > 0 || overLong)) {
+      take(chunk.subarray(0, lf))
       batch.push(finish())
       pos = lf + 1
+      lf = chunk.indexOf(LF, pos)
     }
+    // The lines wholly inside this chunk are decoded from it in place, checked as UTF-8 in one go when they all are.
+    const whole = lf >= 0 && isUtf8(chunk.subarray(pos, chunk.lastIndexOf(LF)))
+    while (lf >= 0) {
+      if (lf - pos > maxLineBytes) {
+        take(chunk.subarray(pos, lf))
+        batch.push(finish())
+      } else {
+        batch.push(lineOf(chunk, pos, lf, whole))
+      }
+      pos = lf + 1
+      lf = chunk.indexOf(LF, pos)
+    }
+    // Copy: the rest of this chunk must not pin the chunk while the line grows.
+    if (pos < chunk.length) take(Buffer.from(chunk.subarray(pos)))
     if (batch.length > 0) yield batch
   }
   if (size > 0 || overLong) yield [finish()]

@@ -13,7 +13,7 @@ import type { ChangeEvent } from '../events/change-event.js'
 import { INSTANT_FORM, parseInstant } from '../events/instant.js'
 import { SynclogError } from '../errors.js'
 import { DEFAULT_LIMITS, type InputLimits } from '../config/limits.js'
-import { BundleFileReader, type EventMeta } from './bundle-file-reader.js'
+import { BundleFileReader, type SyncMeta } from './bundle-file-reader.js'
 import { openBundleSource, type BundleSource } from './bundle-source.js'
 import { planBundle } from './bundle-plan.js'
 import { ProgressMeter } from './progress-meter.js'
@@ -50,6 +50,8 @@ export interface BundleIssue {
 
 export const DEFAULT_APP = 'oneroster-csv'
 
+type EventMeta = Pick<ChangeEvent, 'eventId'> & SyncMeta
+
 function checkOptions(opts: BundleOptions): void {
   const usage = (message: string): SynclogError => new SynclogError('USAGE', `readOneRosterBundle: ${message}`)
   if (opts.path === '') throw usage('path is empty')
@@ -70,6 +72,7 @@ export async function* readOneRosterBundle(opts: BundleOptions): AsyncGenerator<
   checkOptions(opts)
   const { path, tenant, syncId, occurredAt } = opts
   const app = opts.app ?? DEFAULT_APP
+  const sync: SyncMeta = { tenant, syncId, app, occurredAt }
   const meta = (eventId: string): EventMeta => ({ eventId, tenant, syncId, app, occurredAt })
   // Only a preview says so: the events of an ordinary import stay as they always were.
   const previewed = opts.preview === true ? { preview: true } : {}
@@ -91,14 +94,15 @@ export async function* readOneRosterBundle(opts: BundleOptions): AsyncGenerator<
     yield { type: 'SyncStarted', ...meta(`${syncId}:start`), modes: plan.modes, ...previewed }
 
     const progress = new ProgressMeter(plan.totalBytes, opts.onProgress)
-    const reader = new BundleFileReader(source, meta, syncId, progress, note, limits)
+    const reader = new BundleFileReader(source, sync, progress, note, limits)
     let roles: UserRoles | null = null
     for (const planned of plan.files) {
       if (planned.spec.entity === 'user' && plan.rolesFile !== null) {
         roles = new UserRoles()
-        for await (const batch of reader.roles(plan.rolesFile, roles)) yield* batch
+        for await (const batch of reader.roles(plan.rolesFile, roles)) for (const event of batch) yield event
       }
-      for await (const batch of reader.records(planned, { roles })) yield* batch
+      // A plain loop rather than `yield*`, which would also wrap the batch in an async iterator of its own.
+      for await (const batch of reader.records(planned, { roles })) for (const event of batch) yield event
       if (planned.spec.entity === 'user') roles = null
     }
   } catch (e) {

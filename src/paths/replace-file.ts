@@ -1,9 +1,10 @@
 /**
  * Files written whole or not at all. `replaceFile` writes a file's content in one go
- * (write-file-atomic); src/export/atomic-file.ts streams one (exports of any size). Both
+ * (write-file-atomic), `replaceFileWithChunks` one piece at a time (the state snapshots, too
+ * large for one buffer); src/export/atomic-file.ts streams one (exports of any size). All
  * replace only a regular file, or nothing.
  */
-import { lstat, open } from 'node:fs/promises'
+import { lstat, open, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import writeFileAtomic from 'write-file-atomic'
 import { SynclogError } from '../errors.js'
@@ -36,6 +37,30 @@ export async function assertReplaceable(path: string): Promise<void> {
 export async function replaceFile(path: string, data: string | Buffer, options: { readonly mode?: number } = {}): Promise<void> {
   await assertReplaceable(path)
   await writeFileAtomic(path, data, options.mode === undefined ? {} : { mode: options.mode })
+  await syncDirectory(dirname(path))
+}
+
+/**
+ * Replaces `path` with the chunks, written one at a time into a temp file next to it, which is
+ * flushed to disk and renamed over `path` once complete (as `replaceFile`): only one chunk is
+ * in memory at a time. On failure the temp file is removed.
+ */
+export async function replaceFileWithChunks(path: string, chunks: Iterable<Uint8Array>): Promise<void> {
+  await assertReplaceable(path)
+  const tmp = `${path}.tmp`
+  await rm(tmp, { force: true })
+  const file = await open(tmp, 'wx')
+  try {
+    await writeFile(file, chunks)
+    await file.sync()
+  } catch (e) {
+    await file.close().catch(() => undefined)
+    await rm(tmp, { force: true })
+    throw e
+  }
+  await file.close()
+  await assertReplaceable(path)
+  await rename(tmp, path)
   await syncDirectory(dirname(path))
 }
 

@@ -123,7 +123,7 @@ export function evolve(state: ProcessorState, changes: Iterable<StateChange>): v
         const sync = t.pending.get(c.syncId)
         // An event already taken in (a redelivery, or twice in one batch) changes nothing.
         if (!sync || sync.eventIds.has(c.event.eventId)) break
-        if (c.event.type === 'RecordChanged') intakeRecord(sync, c.event)
+        if (c.event.type === 'RecordChanged') intakeRecord(sync, c.event, t)
         else intakeUnreadable(sync, c.event)
         break
       }

@@ -16,7 +16,7 @@ import type {
   SyncRejected,
   SyncStarted,
 } from '../events/change-event.js'
-import type { LogRow, SyncLogEvent, SyncStatus, SyncStatusChanged } from '../events/sync-log-event.js'
+import type { SyncLogEvent, SyncStatus, SyncStatusChanged } from '../events/sync-log-event.js'
 import { appliedCount, evolve, formatModes, type ProcessorState, type StateChange, type SyncInfo, type TenantState } from './evolve.js'
 import { lastEventOf, type PendingSync } from './pending-sync.js'
 import type { HoldThresholds } from './hold-thresholds.js'
@@ -227,14 +227,7 @@ function onSyncEnded(state: ProcessorState, e: SyncEnded, options: FoldOptions):
     holdThresholds: options.holdThresholds,
     onboardedSchools: onboarded ? new Set(onboarded) : undefined,
   })
-  const rows: LogRow[] = resolved.rows.map((row, i) => ({
-    kind: 'LogRow',
-    tenant: t.tenant,
-    syncId: sync.syncId,
-    seq: i + 1,
-    app: sync.app,
-    ...row,
-  }))
+  const rows = resolved.rows
   const counts: SyncLogEvent[] = resolved.counter.entries().map(({ entity, schoolId, counts }) => ({
     kind: 'SyncCounts',
     tenant: t.tenant,

@@ -16,14 +16,27 @@ const FIELD: Record<Outcome, keyof OutcomeCounts> = {
 type MutableCounts = { -readonly [K in keyof OutcomeCounts]: number }
 
 /** Summary counts per entity type and school; Total and Duplicates follow from the outcomes. */
+interface Cell {
+  readonly entity: EntityType
+  readonly schoolId: string
+  readonly counts: MutableCounts
+}
+
 export class OutcomeCounter {
-  private readonly cells = new Map<string, { entity: EntityType; schoolId: string; counts: MutableCounts }>()
+  /** In the order first counted: the order of the sync's count events. */
+  private readonly cells: Cell[] = []
+  private readonly bySchool = new Map<EntityType, Map<string, Cell>>()
   private errors = 0
 
   add(entity: EntityType, schoolId: string, outcome: Outcome): void {
-    const key = `${entity}\u0000${schoolId}`
-    let cell = this.cells.get(key)
-    if (!cell) this.cells.set(key, (cell = { entity, schoolId, counts: { ...ZERO_COUNTS } }))
+    let schools = this.bySchool.get(entity)
+    if (!schools) this.bySchool.set(entity, (schools = new Map()))
+    let cell = schools.get(schoolId)
+    if (!cell) {
+      cell = { entity, schoolId, counts: { ...ZERO_COUNTS } }
+      schools.set(schoolId, cell)
+      this.cells.push(cell)
+    }
     cell.counts[FIELD[outcome]] += 1
     cell.counts.total += 1
     if (outcome === 'Merged' || outcome === 'Excluded') cell.counts.duplicates += 1
@@ -33,7 +46,7 @@ export class OutcomeCounter {
   /** Sum over schools of one counter for one entity type. */
   total(entity: EntityType, field: keyof OutcomeCounts): number {
     let n = 0
-    for (const cell of this.cells.values()) if (cell.entity === entity) n += cell.counts[field]
+    for (const cell of this.cells) if (cell.entity === entity) n += cell.counts[field]
     return n
   }
 
@@ -43,6 +56,6 @@ export class OutcomeCounter {
   }
 
   entries(): { entity: EntityType; schoolId: string; counts: OutcomeCounts }[] {
-    return [...this.cells.values()]
+    return [...this.cells]
   }
 }

@@ -7,7 +7,9 @@
 import type { EntityType, RecordChanged, RecordUnreadable, SourcePosition, SyncMode } from '../events/change-event.js'
 import { ARRIVAL_RULES, duplicate, firstVerdict, type ArrivalChecks, type Verdict } from './outcome-rules.js'
 import type { FieldReason } from './reasons.js'
-import { trackedFields, type AnyRecord, type EnrollmentRecord } from './records.js'
+import { rowsReadAlike, type Fields } from './log-rows.js'
+import type { RosterTables } from './roster-store.js'
+import { sameRecord, trackedFields, type AnyRecord, type EnrollmentRecord } from './records.js'
 import { validateRecord } from './validate-record.js'
 import { instantMillis } from './time.js'
 
@@ -47,10 +49,15 @@ export interface PendingSync {
   /** class|user|role of each enrollment candidate → its sourcedId. */
   readonly enrollmentKeys: Map<string, string>
   readonly early: EarlyOutcome[]
-  /** Every sourcedId the sync carried, whatever its outcome: a full sync deletes only what it did not carry. */
+  /**
+   * The sourcedIds the sync carried that are not candidates (decided on arrival):
+   * with the candidates, every id it carried, whatever its outcome (see `carried`).
+   */
   readonly seen: PerEntity<Set<string>>
   /** `occurredAt` of the latest event taken in: a sync silent for too long is abandoned. */
   lastEventAt: string
+  /** `lastEventAt` in milliseconds, so each event's instant is parsed once (absent in a snapshot written before it was kept). */
+  lastEventMillis?: number
 }
 
 function perEntity<T>(make: () => T): PerEntity<T> {
@@ -69,6 +76,7 @@ export function openPendingSync(syncId: string, app: string, startedAt: string, 
     early: [],
     seen: perEntity(() => new Set()),
     lastEventAt: startedAt,
+    lastEventMillis: instantMillis(startedAt) ?? -Infinity,
   }
 }
 
@@ -77,13 +85,23 @@ function enrollmentKey(e: EnrollmentRecord): string {
   return JSON.stringify([e.classSourcedId, e.userSourcedId, e.role])
 }
 
+/** Whether the sync carried the record, whatever its outcome: a full sync deletes only what it did not carry. */
+export function carried(sync: PendingSync, entity: EntityType, id: string): boolean {
+  return sync.candidates[entity].has(id) || sync.seen[entity].has(id)
+}
+
 /** When the sync last heard from its publisher (a snapshot written before this was kept has only its start). */
 export function lastEventOf(sync: PendingSync): string {
   return (sync.lastEventAt as string | undefined) ?? sync.startedAt
 }
 
 function noteTime(sync: PendingSync, occurredAt: string): void {
-  if ((instantMillis(occurredAt) ?? -Infinity) > (instantMillis(lastEventOf(sync)) ?? -Infinity)) sync.lastEventAt = occurredAt
+  if (occurredAt === sync.lastEventAt) return
+  const at = instantMillis(occurredAt) ?? -Infinity
+  if (at > (sync.lastEventMillis ?? instantMillis(lastEventOf(sync)) ?? -Infinity)) {
+    sync.lastEventAt = occurredAt
+    sync.lastEventMillis = at
+  }
 }
 
 export function intakeUnreadable(sync: PendingSync, event: RecordUnreadable): void {
@@ -152,14 +170,29 @@ const ARRIVAL_CHECKS: ArrivalChecks = {
   },
 }
 
-export function intakeRecord(sync: PendingSync, event: RecordChanged): void {
+/**
+ * A record the committed state already holds with exactly the same values, and
+ * whose rows would read the same from the committed record as from its raw
+ * fields: the committed record, else null. Its candidate keeps the committed
+ * record in place of its own copy and its raw fields, so an unchanged record
+ * costs an open sync next to nothing, and it resolves as any other.
+ */
+function committedTwin(committed: RosterTables, event: RecordChanged, arrival: Arrival): AnyRecord | null {
+  if (arrival.record === null || arrival.invalid.length > 0) return null
+  const stored = committed.tables[event.entity].get(event.sourcedId)
+  if (!stored || !sameRecord(stored, arrival.record)) return null
+  const fields = event.fields as unknown as Fields
+  return rowsReadAlike(event.entity, fields, stored as unknown as Fields) ? stored : null
+}
+
+/** Takes a record event into its open sync; `committed`: the tenant's committed tables. */
+export function intakeRecord(sync: PendingSync, event: RecordChanged, committed: RosterTables): void {
   sync.eventIds.add(event.eventId)
   noteTime(sync, event.occurredAt)
-  sync.seen[event.entity].add(event.sourcedId)
-  const fields = event.fields as unknown as Readonly<Record<string, unknown>>
   const arrival = arrivalOf(sync, event)
   const verdict = firstVerdict(ARRIVAL_RULES, ARRIVAL_CHECKS, arrival)
   if (verdict) {
+    sync.seen[event.entity].add(event.sourcedId)
     sync.early.push({
       outcome: verdict.outcome,
       reason: verdict.reason,
@@ -167,21 +200,23 @@ export function intakeRecord(sync: PendingSync, event: RecordChanged): void {
       sourcedId: event.sourcedId,
       source: event.source,
       occurredAt: event.occurredAt,
-      fields,
+      fields: event.fields as unknown as Fields,
     })
     return
   }
   if (arrival.enrollmentKey !== null) sync.enrollmentKeys.set(arrival.enrollmentKey, event.sourcedId)
-  const record = arrival.record
-  sync.candidates[event.entity].set(event.sourcedId, {
+  const twin = committedTwin(committed, event, arrival)
+  const record = twin ?? arrival.record
+  const sourcedId = twin?.sourcedId ?? event.sourcedId
+  sync.candidates[event.entity].set(sourcedId, {
     entity: event.entity,
-    sourcedId: event.sourcedId,
+    sourcedId,
     op: event.op,
     record,
     invalid: arrival.invalid,
     dateLastModified: record ? record.dateLastModified : event.dateLastModified,
     occurredAt: event.occurredAt,
     source: event.source,
-    fields,
+    fields: twin ? (twin as unknown as Fields) : (event.fields as unknown as Fields),
   })
 }

@@ -6,43 +6,11 @@
  */
 import type { EntityType } from '../events/change-event.js'
 import type { StateChecks } from './outcome-rules.js'
-import type { Candidate } from './pending-sync.js'
+import { carried, type Candidate } from './pending-sync.js'
 import type { FieldReason } from './reasons.js'
-import type { AcademicSessionRecord, AnyRecord, ClassRecord, CourseRecord, EnrollmentRecord, OrgRecord } from './records.js'
+import type { AcademicSessionRecord, AnyRecord, ClassRecord, CourseRecord, EnrollmentRecord, OrgRecord, UserRecord } from './records.js'
 import type { SyncWork } from './sync-work.js'
 import { instantMillis } from './time.js'
-
-/** A required reference of a record: the field that holds it, the type it points to, the id. */
-type Reference = readonly [field: string, target: EntityType, id: string]
-
-/** Required references of a record. */
-function references(entity: EntityType, r: AnyRecord): Reference[] {
-  switch (entity) {
-    case 'org':
-    case 'academicSession':
-      return []
-    case 'course':
-      return [['orgSourcedId', 'org', (r as { orgSourcedId: string }).orgSourcedId]]
-    case 'user':
-      return (r as { orgSourcedIds: readonly string[] }).orgSourcedIds.map((id) => ['orgSourcedIds', 'org', id])
-    case 'class': {
-      const c = r as ClassRecord
-      return [
-        ['schoolSourcedId', 'org', c.schoolSourcedId],
-        ['courseSourcedId', 'course', c.courseSourcedId],
-        ...c.termSourcedIds.map((t): Reference => ['termSourcedIds', 'academicSession', t]),
-      ]
-    }
-    case 'enrollment': {
-      const e = r as EnrollmentRecord
-      return [
-        ['schoolSourcedId', 'org', e.schoolSourcedId],
-        ['classSourcedId', 'class', e.classSourcedId],
-        ['userSourcedId', 'user', e.userSourcedId],
-      ]
-    }
-  }
-}
 
 /** An optional reference: the field, the type it points to (its own type, for parents), how to read and empty it. */
 interface OptionalReference {
@@ -97,12 +65,33 @@ export class RecordChecks implements StateChecks {
     return isSchool && this.notOnboarded(c.sourcedId) ? { kind: 'schoolNotOnboarded', field: 'sourcedId' } : null
   }
 
+  /** The first required reference of the record that does not resolve, in field order. */
   unresolvedReference(c: Candidate): FieldReason | null {
-    for (const [field, target, id] of references(c.entity, c.record as AnyRecord)) {
-      const why = this.missing(field, target, id)
-      if (why) return why
+    switch (c.entity) {
+      case 'org':
+      case 'academicSession':
+        return null
+      case 'course':
+        return this.missing('orgSourcedId', 'org', (c.record as CourseRecord).orgSourcedId)
+      case 'user':
+        return this.firstMissing('orgSourcedIds', 'org', (c.record as UserRecord).orgSourcedIds)
+      case 'class': {
+        const r = c.record as ClassRecord
+        return (
+          this.missing('schoolSourcedId', 'org', r.schoolSourcedId) ??
+          this.missing('courseSourcedId', 'course', r.courseSourcedId) ??
+          this.firstMissing('termSourcedIds', 'academicSession', r.termSourcedIds)
+        )
+      }
+      case 'enrollment': {
+        const r = c.record as EnrollmentRecord
+        return (
+          this.missing('schoolSourcedId', 'org', r.schoolSourcedId) ??
+          this.missing('classSourcedId', 'class', r.classSourcedId) ??
+          this.missing('userSourcedId', 'user', r.userSourcedId)
+        )
+      }
     }
-    return null
   }
 
   /** A class needs a teacher at the end of the sync: one already enrolled and kept, or one enrolled by this sync. */
@@ -118,7 +107,8 @@ export class RecordChecks implements StateChecks {
 
   staleUpdate(c: Candidate): FieldReason | null {
     const current = this.work.overlay.get(c.entity, c.sourcedId)
-    if (!current || !c.dateLastModified || !current.dateLastModified) return null
+    // The same instant as stored is not older (most records of a night keep theirs).
+    if (!current || !c.dateLastModified || !current.dateLastModified || c.dateLastModified === current.dateLastModified) return null
     const incoming = instantMillis(c.dateLastModified)
     const stored = instantMillis(current.dateLastModified)
     if (incoming === null || stored === null || incoming >= stored) return null
@@ -149,6 +139,15 @@ export class RecordChecks implements StateChecks {
     if (!onboarded || onboarded.has(schoolId)) return false
     const org = this.work.overlay.get('org', schoolId) ?? this.work.sync.candidates.org.get(schoolId)?.record
     return !org || (org as { type?: string }).type === 'school'
+  }
+
+  /** Why the first of a list of required references that does not resolve does not, or null. */
+  private firstMissing(field: string, entity: EntityType, ids: readonly string[]): FieldReason | null {
+    for (const id of ids) {
+      const why = this.missing(field, entity, id)
+      if (why) return why
+    }
+    return null
   }
 
   /** Why a required reference does not resolve, or null. */
@@ -183,7 +182,7 @@ export class RecordChecks implements StateChecks {
       const e = overlay.get('enrollment', id)
       if (!e || e.role !== 'teacher' || !overlay.get('user', e.userSourcedId)) continue
       if (sync.candidates.enrollment.get(id)?.op === 'delete') continue
-      if (fullEnrollments && !sync.seen.enrollment.has(id)) continue
+      if (fullEnrollments && !carried(sync, 'enrollment', id)) continue
       return true
     }
     return false

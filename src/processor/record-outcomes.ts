@@ -15,6 +15,8 @@ import type { SyncWork } from './sync-work.js'
 
 const asFields = (r: AnyRecord): Fields => r as unknown as Fields
 
+const NO_CHANGES: readonly { field: string; oldValue: string; newValue: string }[] = []
+
 /** An outcome decided on arrival (a field problem, a duplicate). */
 export function logEarly(work: SyncWork, early: EarlyOutcome): void {
   // A sync an earlier version left open in a snapshot holds `{ field, message }` and no source.
@@ -59,7 +61,8 @@ export function resolveUpsert(work: SyncWork, checks: RecordChecks, c: Candidate
     leftEmpty = [...leftEmpty, optional.reason]
   }
   const current = work.overlay.get(c.entity, c.sourcedId)
-  const changes = current ? changedFields(current, record) : []
+  // An unchanged record taken in as its committed twin is the current record itself.
+  const changes = current === undefined || current === record ? NO_CHANGES : changedFields(current, record)
   const changed = !current || changes.length > 0
   if (changed) work.overlay.set(c.entity, record as never)
   const outcome = appliedOutcome(leftEmpty.length, current !== undefined, changed)

@@ -94,6 +94,42 @@ export function trackedFields(record: AnyRecord): Map<string, unknown> {
   return out
 }
 
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => x === b[i])
+  return false
+}
+
+/** Whether two records hold exactly the same values (id, dateLastModified, metadata and every field). */
+export function sameRecord(a: AnyRecord, b: AnyRecord): boolean {
+  const x = a as unknown as Readonly<Record<string, unknown>>
+  const y = b as unknown as Readonly<Record<string, unknown>>
+  let keys = 0
+  for (const key in x) {
+    keys++
+    if (key === 'metadata') {
+      if (!sameMetadata(a.metadata, b.metadata)) return false
+      continue
+    }
+    const same = Object.hasOwn(y, key) ? Object.hasOwn(x, key) && sameValue(x[key], y[key]) : false
+    if (!same) return false
+  }
+  for (const _key in y) keys--
+  return keys === 0
+}
+
+function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  if (a === b) return true
+  let keys = 0
+  for (const name in a) {
+    keys++
+    const same = Object.hasOwn(b, name) ? Object.hasOwn(a, name) && a[name] === b[name] : false
+    if (!same) return false
+  }
+  for (const _name in b) keys--
+  return keys === 0
+}
+
 function show(value: unknown): string {
   if (value === null || value === undefined) return ''
   if (Array.isArray(value)) return value.join(', ')

@@ -5,6 +5,7 @@
  */
 import type { EntityType } from '../events/change-event.js'
 import type { Fields } from './log-rows.js'
+import { carried } from './pending-sync.js'
 import type { Removal } from './reasons.js'
 import type { AnyRecord } from './records.js'
 import type { IndexName } from './roster-store.js'
@@ -38,12 +39,13 @@ export function remove(work: SyncWork, entity: EntityType, id: string, why: Remo
 
 /** A full sync deletes the records of the type it did not carry (docs/sync-semantics.md, A sync is resolved at its end). */
 export function deleteAbsent(work: SyncWork, entity: EntityType): void {
-  const seen = work.sync.seen[entity]
   const table = work.store.tables[entity] as Map<string, AnyRecord>
   const why: Removal = { kind: 'absentFromFull', entity }
+  const absent: string[] = []
+  for (const id of table.keys()) if (!carried(work.sync, entity, id)) absent.push(id)
   // In id order, not the table's: a state restored from a compacted changelog holds the same
   // records in another order, and must give the same rows.
-  for (const id of [...table.keys()].filter((k) => !seen.has(k)).sort()) {
+  for (const id of absent.sort()) {
     const previous = table.get(id)!
     work.log.deleted(entity, id, previous as unknown as Fields, work.end.occurredAt, why, null)
     remove(work, entity, id, why)

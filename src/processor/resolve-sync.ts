@@ -6,9 +6,10 @@
  * the overlay the sync leaves.
  */
 import { ENTITY_TYPES, type SyncEnded } from '../events/change-event.js'
+import type { LogRow } from '../events/sync-log-event.js'
 import { causeLabel, Causes } from './causes.js'
 import { holdReason } from './hold-thresholds.js'
-import { RowLog, type DraftRow } from './log-rows.js'
+import { RowLog } from './log-rows.js'
 import type { OutcomeCounter } from './outcome-counter.js'
 import type { PendingSync } from './pending-sync.js'
 import { RecordChecks } from './record-checks.js'
@@ -22,7 +23,8 @@ import { calendarDateOf } from './time.js'
 
 export interface ResolvedSync {
   readonly overlay: OverlayData
-  readonly rows: DraftRow[]
+  /** The sync's rows, numbered (seq) in order. */
+  readonly rows: LogRow[]
   readonly counter: OutcomeCounter
   /** Why the sync must be held for review; blank when it may be applied. */
   readonly holdReason: string
@@ -39,7 +41,7 @@ export function resolveSync(store: RosterTables, sync: PendingSync, end: SyncEnd
     return (org as { type?: string } | null | undefined)?.type === 'school'
   }
   const causes = new Causes(causeLabel(isSchool))
-  const log = new RowLog(before, end.occurredAt, causes)
+  const log = new RowLog({ tenant: options.tenant, syncId: sync.syncId, app: sync.app }, before, end.occurredAt, causes)
   const work: SyncWork = { store, before, overlay, sync, end, options, log, fates: new Fates(causes), causes }
   const checks = new RecordChecks(work)
 

@@ -4,32 +4,53 @@
  * A sync resolves into an overlay; the committed tables stay untouched until the
  * sync completes (or is approved after a hold), so "before" and "after" views of
  * any section or roster line can both be read, and a rejected sync leaves the
- * state exactly as it was. Everything here is plain data (Maps, Sets, objects).
+ * state exactly as it was. Everything here is plain data (Maps, Sets, arrays, objects).
  */
 import { ENTITY_TYPES, type EntityType } from '../events/change-event.js'
+import { compactRecord } from './compact-records.js'
 import type { AnyRecord, ClassRecord, EnrollmentRecord, RecordMap } from './records.js'
 
 export type Tables = { [E in EntityType]: Map<string, RecordMap[E]> }
 
+/** Each index: the entity it lists and the key (or keys) a record is listed under. */
 const INDEX_SPECS = {
-  classesByCourse: { entity: 'class', keys: (r: ClassRecord) => [r.courseSourcedId] },
-  classesBySchool: { entity: 'class', keys: (r: ClassRecord) => [r.schoolSourcedId] },
+  classesByCourse: { entity: 'class', keys: (r: ClassRecord) => r.courseSourcedId },
+  classesBySchool: { entity: 'class', keys: (r: ClassRecord) => r.schoolSourcedId },
   classesByTerm: { entity: 'class', keys: (r: ClassRecord) => r.termSourcedIds },
-  enrollmentsByClass: { entity: 'enrollment', keys: (r: EnrollmentRecord) => [r.classSourcedId] },
-  enrollmentsByUser: { entity: 'enrollment', keys: (r: EnrollmentRecord) => [r.userSourcedId] },
+  enrollmentsByClass: { entity: 'enrollment', keys: (r: EnrollmentRecord) => r.classSourcedId },
+  enrollmentsByUser: { entity: 'enrollment', keys: (r: EnrollmentRecord) => r.userSourcedId },
 } as const
 
 export type IndexName = keyof typeof INDEX_SPECS
-export type Indexes = Record<IndexName, Map<string, Set<string>>>
+/**
+ * The ids listed under one key: an array of exactly its ids while the group is
+ * small (an id costs 8 bytes there, about twice that in a Set; most classes have a
+ * few dozen enrollments, most users a few), a Set once it grows, so adding to and
+ * removing from a term with thousands of classes stays cheap.
+ */
+export type IdGroup = string[] | Set<string>
+export type Indexes = Record<IndexName, Map<string, IdGroup>>
 const INDEX_NAMES = Object.keys(INDEX_SPECS) as IndexName[]
+/** Ids an array group holds before it becomes a Set. */
+const SMALL_GROUP = 32
 
-function indexKeys(name: IndexName, record: AnyRecord): readonly string[] {
-  const spec = INDEX_SPECS[name]
-  return (spec.keys as (r: AnyRecord) => readonly string[])(record)
+const INDEXES_OF: { readonly [E in EntityType]: readonly IndexName[] } = {
+  org: [],
+  academicSession: [],
+  course: [],
+  user: [],
+  class: INDEX_NAMES.filter((n) => INDEX_SPECS[n].entity === 'class'),
+  enrollment: INDEX_NAMES.filter((n) => INDEX_SPECS[n].entity === 'enrollment'),
 }
 
-function indexesOf(entity: EntityType): IndexName[] {
-  return INDEX_NAMES.filter((n) => INDEX_SPECS[n].entity === entity)
+function indexKeys(name: IndexName, record: AnyRecord): string | readonly string[] {
+  const spec = INDEX_SPECS[name]
+  return (spec.keys as (r: AnyRecord) => string | readonly string[])(record)
+}
+
+function listedUnder(name: IndexName, record: AnyRecord, key: string): boolean {
+  const keys = indexKeys(name, record)
+  return typeof keys === 'string' ? keys === key : keys.includes(key)
 }
 
 export function emptyTables(): Tables {
@@ -46,23 +67,43 @@ export function emptyIndexes(): Indexes {
   }
 }
 
+function addId(index: Map<string, IdGroup>, key: string, id: string): void {
+  const group = index.get(key)
+  if (group === undefined) {
+    index.set(key, [id])
+  } else if (!Array.isArray(group)) {
+    group.add(id)
+  } else if (!group.includes(id)) {
+    index.set(key, group.length < SMALL_GROUP ? group.concat(id) : new Set(group).add(id))
+  }
+}
+
+function removeId(index: Map<string, IdGroup>, key: string, id: string): void {
+  const group = index.get(key)
+  if (group === undefined) return
+  if (Array.isArray(group)) {
+    const at = group.indexOf(id)
+    if (at >= 0) group.splice(at, 1)
+    if (group.length === 0) index.delete(key)
+  } else {
+    group.delete(id)
+    if (group.size === 0) index.delete(key)
+  }
+}
+
 function addToIndexes(indexes: Indexes, entity: EntityType, record: AnyRecord): void {
-  for (const name of indexesOf(entity)) {
-    for (const key of indexKeys(name, record)) {
-      let set = indexes[name].get(key)
-      if (!set) indexes[name].set(key, (set = new Set()))
-      set.add(record.sourcedId)
-    }
+  for (const name of INDEXES_OF[entity]) {
+    const keys = indexKeys(name, record)
+    if (typeof keys === 'string') addId(indexes[name], keys, record.sourcedId)
+    else for (const key of keys) addId(indexes[name], key, record.sourcedId)
   }
 }
 
 function removeFromIndexes(indexes: Indexes, entity: EntityType, record: AnyRecord): void {
-  for (const name of indexesOf(entity)) {
-    for (const key of indexKeys(name, record)) {
-      const set = indexes[name].get(key)
-      set?.delete(record.sourcedId)
-      if (set?.size === 0) indexes[name].delete(key)
-    }
+  for (const name of INDEXES_OF[entity]) {
+    const keys = indexKeys(name, record)
+    if (typeof keys === 'string') removeId(indexes[name], keys, record.sourcedId)
+    else for (const key of keys) removeId(indexes[name], key, record.sourcedId)
   }
 }
 
@@ -109,8 +150,9 @@ export class Overlay implements RosterReader {
   ) {}
 
   get<E extends EntityType>(entity: E, id: string): RecordMap[E] | undefined {
-    const changes = this.data.changes[entity] as Map<string, RecordMap[E] | null>
-    if (changes.has(id)) return changes.get(id) ?? undefined
+    // One lookup in the changes: a changed id maps to its record, or to null once deleted.
+    const changed = (this.data.changes[entity] as Map<string, RecordMap[E] | null>).get(id)
+    if (changed !== undefined) return changed ?? undefined
     return this.base.tables[entity].get(id) as RecordMap[E] | undefined
   }
 
@@ -124,7 +166,7 @@ export class Overlay implements RosterReader {
     const out: string[] = []
     for (const id of ids) {
       const record = this.get(entity, id)
-      if (record && indexKeys(index, record).includes(key)) out.push(id)
+      if (record && listedUnder(index, record, key)) out.push(id)
     }
     return out.sort()
   }
@@ -141,7 +183,7 @@ export class Overlay implements RosterReader {
   /** Ids of every record of the type as the sync leaves it. */
   *ids(entity: EntityType): Iterable<string> {
     const changes = this.data.changes[entity]
-    for (const id of this.base.tables[entity].keys()) if (!changes.has(id) || changes.get(id)) yield id
+    for (const id of this.base.tables[entity].keys()) if (changes.get(id) !== null) yield id
     for (const [id, record] of changes) if (record && !this.base.tables[entity].has(id)) yield id
   }
 
@@ -155,17 +197,29 @@ export class Overlay implements RosterReader {
   }
 }
 
+/**
+ * Puts a record into the committed tables in its committed form (compact-records.ts),
+ * replacing the version it had: a sync's commit, or a state being restored.
+ */
+export function putCommitted<E extends EntityType>(store: RosterTables, entity: E, record: RecordMap[E]): void {
+  const table = store.tables[entity] as Map<string, AnyRecord>
+  const previous = table.get(record.sourcedId)
+  if (previous) removeFromIndexes(store.indexes, entity, previous)
+  const committed = compactRecord(store.tables, entity, record, previous)
+  table.set(committed.sourcedId, committed)
+  addToIndexes(store.indexes, entity, committed)
+}
+
 /** Applies an overlay to the committed tables (the sync completes). */
 export function commitOverlay(store: RosterTables, overlay: OverlayData): void {
   for (const entity of ENTITY_TYPES) {
     const table = store.tables[entity] as Map<string, AnyRecord>
     for (const [id, record] of overlay.changes[entity] as Map<string, AnyRecord | null>) {
-      const previous = table.get(id)
-      if (previous) removeFromIndexes(store.indexes, entity, previous)
       if (record) {
-        table.set(id, record)
-        addToIndexes(store.indexes, entity, record)
+        putCommitted(store, entity, record)
       } else {
+        const previous = table.get(id)
+        if (previous) removeFromIndexes(store.indexes, entity, previous)
         table.delete(id)
       }
     }

@@ -7,7 +7,7 @@
  */
 import type { RosterReader } from './roster-store.js'
 import type { SyncWork } from './sync-work.js'
-import { SECTION_FIELDS, sectionColumns, sectionView } from './views.js'
+import { SECTION_FIELDS, sectionContext, sectionView } from './views.js'
 
 /** Classes whose section view may differ: changed classes, and the classes of changed courses, terms, teachers. */
 function affectedClasses(work: SyncWork): string[] {
@@ -54,7 +54,7 @@ export function writeSectionRows(work: SyncWork, asOf: string): void {
     const is = sectionView(overlay, classId)
     if (!was || was.brokenReference) continue
     if (is && !is.brokenReference) {
-      const context = sectionColumns(overlay, overlay.get('class', classId))
+      const context = sectionContext(overlay, overlay.get('class', classId))
       for (const field of SECTION_FIELDS) {
         const oldValue = was.fields[field]
         const newValue = is.fields[field]
@@ -67,7 +67,7 @@ export function writeSectionRows(work: SyncWork, asOf: string): void {
       }
     } else if (activeRosters(before, classId, asOf) > 0) {
       const why = work.fates.removalOf('class', classId) ?? is?.brokenReference ?? { kind: 'sectionGone' }
-      log.action('Invalidated Section', sectionColumns(before, before.get('class', classId)), 'class', classId, {}, why)
+      log.action('Invalidated Section', sectionContext(before, before.get('class', classId)), 'class', classId, undefined, why)
     }
   }
 }

@@ -102,22 +102,37 @@ class FieldReader<F> {
   }
 }
 
-function base(
-  event: RecordChanged,
-  invalid: FieldReason[],
-): { sourcedId: string; dateLastModified: string | null; metadata: Record<string, string> } {
-  let dateLastModified = event.dateLastModified
-  if (dateLastModified !== null && dateLastModified.trim() !== '' && instantMillis(dateLastModified) === null) {
-    invalid.push({ kind: 'notInstant', field: 'dateLastModified', value: dateLastModified })
-    dateLastModified = null
-  }
-  if (dateLastModified !== null && dateLastModified.trim() === '') dateLastModified = null
-  return { sourcedId: event.sourcedId, dateLastModified, metadata: { ...event.metadata } }
+/** The record's dateLastModified: null when blank, or when malformed (then Invalid, left empty). */
+function dateLastModifiedOf(event: RecordChanged, invalid: FieldReason[]): string | null {
+  const value = event.dateLastModified
+  if (value === null || value.trim() === '') return null
+  if (instantMillis(value) !== null) return value
+  invalid.push({ kind: 'notInstant', field: 'dateLastModified', value })
+  return null
 }
 
+/** Shared by the records with no Invalid problem (most), which keep it until their sync ends. */
+const NO_PROBLEMS: readonly FieldReason[] = []
+
+/** One shared object for the records without metadata (most): records are plain data, never changed in place. */
+const NO_METADATA: Readonly<Record<string, string>> = {}
+
+/** The record's own copy of the event's metadata. */
+function metadataOf(event: RecordChanged): Readonly<Record<string, string>> {
+  for (const _name in event.metadata) return { ...event.metadata }
+  return NO_METADATA
+}
+
+/*
+ * Each record is built as one literal, so records of a type share one shape. The
+ * order of the reads is the order problems are found in: the first skip wins, and
+ * Invalid problems are listed in that order.
+ */
 const readers: { [E in EntityType]: (r: FieldReader<EntityFieldsMap[E]>, event: RecordChanged) => AnyRecord } = {
   org: (r, e) => ({
-    ...base(e, r.invalid),
+    sourcedId: e.sourcedId,
+    dateLastModified: dateLastModifiedOf(e, r.invalid),
+    metadata: metadataOf(e),
     name: r.required('name'),
     type: r.requiredEnum('type', ORG_TYPES),
     identifier: r.optional('identifier'),
@@ -130,10 +145,22 @@ const readers: { [E in EntityType]: (r: FieldReader<EntityFieldsMap[E]>, event: 
     const endDate = r.requiredDate('endDate')
     const schoolYear = r.required('schoolYear')
     if (schoolYear !== '' && !/^\d{4}$/.test(schoolYear)) r.skipWith({ kind: 'notYear', field: 'schoolYear', value: schoolYear })
-    return { ...base(e, r.invalid), title, type, startDate, endDate, parentSourcedId: r.optional('parentSourcedId'), schoolYear }
+    return {
+      sourcedId: e.sourcedId,
+      dateLastModified: dateLastModifiedOf(e, r.invalid),
+      metadata: metadataOf(e),
+      title,
+      type,
+      startDate,
+      endDate,
+      parentSourcedId: r.optional('parentSourcedId'),
+      schoolYear,
+    }
   },
   course: (r, e) => ({
-    ...base(e, r.invalid),
+    sourcedId: e.sourcedId,
+    dateLastModified: dateLastModifiedOf(e, r.invalid),
+    metadata: metadataOf(e),
     title: r.required('title'),
     schoolYearSourcedId: r.optional('schoolYearSourcedId'),
     courseCode: r.optional('courseCode'),
@@ -158,7 +185,9 @@ const readers: { [E in EntityType]: (r: FieldReader<EntityFieldsMap[E]>, event: 
       r.skipWith({ kind: 'staffEmail', field: 'email', value: null })
     }
     return {
-      ...base(e, r.invalid),
+      sourcedId: e.sourcedId,
+      dateLastModified: dateLastModifiedOf(e, r.invalid),
+      metadata: metadataOf(e),
       enabledUser,
       orgSourcedIds,
       role,
@@ -172,7 +201,9 @@ const readers: { [E in EntityType]: (r: FieldReader<EntityFieldsMap[E]>, event: 
     }
   },
   class: (r, e) => ({
-    ...base(e, r.invalid),
+    sourcedId: e.sourcedId,
+    dateLastModified: dateLastModifiedOf(e, r.invalid),
+    metadata: metadataOf(e),
     title: r.required('title'),
     courseSourcedId: r.required('courseSourcedId'),
     classCode: r.optional('classCode'),
@@ -196,7 +227,18 @@ const readers: { [E in EntityType]: (r: FieldReader<EntityFieldsMap[E]>, event: 
       r.invalid.push({ kind: 'endBeforeBegin', field: 'endDate', beginDate, endDate })
       endDate = null
     }
-    return { ...base(e, r.invalid), classSourcedId, schoolSourcedId, userSourcedId, role, primary, beginDate, endDate }
+    return {
+      sourcedId: e.sourcedId,
+      dateLastModified: dateLastModifiedOf(e, r.invalid),
+      metadata: metadataOf(e),
+      classSourcedId,
+      schoolSourcedId,
+      userSourcedId,
+      role,
+      primary,
+      beginDate,
+      endDate,
+    }
   },
 }
 
@@ -206,5 +248,6 @@ export function validateRecord(event: RecordChanged): Validation {
   const reader = new FieldReader(event.fields)
   const build = readers[event.entity] as (r: FieldReader<unknown>, e: RecordChanged) => AnyRecord
   const record = build(reader as FieldReader<unknown>, event)
-  return reader.skip ? { ok: false, skip: reader.skip } : { ok: true, record, invalid: reader.invalid }
+  if (reader.skip) return { ok: false, skip: reader.skip }
+  return { ok: true, record, invalid: reader.invalid.length === 0 ? NO_PROBLEMS : reader.invalid }
 }

@@ -3,9 +3,8 @@
  * primary teacher) and a student's roster line. Actions are found by comparing
  * a view before and after a sync, so they appear whatever caused the change.
  */
-import type { LogRow } from '../events/sync-log-event.js'
 import type { Removal } from './reasons.js'
-import { displayName, type ClassRecord, type EnrollmentRecord, type UserRecord } from './records.js'
+import { displayName, type ClassRecord, type CourseRecord, type EnrollmentRecord, type UserRecord } from './records.js'
 import type { RosterReader } from './roster-store.js'
 
 export interface Place {
@@ -21,7 +20,7 @@ const NOWHERE: Place = { schoolId: '', school: '', districtId: '', district: '' 
 export function placeOf(reader: RosterReader, schoolId: string): Place {
   if (schoolId === '') return NOWHERE
   const school = reader.get('org', schoolId)
-  if (!school) return { ...NOWHERE, schoolId }
+  if (!school) return { schoolId, school: '', districtId: '', district: '' }
   if (school.type === 'district') return { schoolId: '', school: '', districtId: school.sourcedId, district: school.name }
   const district = school.parentSourcedId ? reader.get('org', school.parentSourcedId) : undefined
   return { schoolId, school: school.name, districtId: school.parentSourcedId ?? '', district: district?.name ?? '' }
@@ -107,48 +106,75 @@ export function rosterView(reader: RosterReader, enrollmentId: string): RosterVi
   return { enrollmentId, classId: e.classSourcedId, beginDate: e.beginDate ?? '', endDate: e.endDate ?? '' }
 }
 
-type Columns = Partial<Omit<LogRow, 'kind' | 'tenant' | 'syncId' | 'seq' | 'date' | 'action' | 'outcome' | 'app'>>
-
-export function servingColumns(place: Place): Columns {
-  return {
-    servingSchoolId: place.schoolId,
-    servingSchool: place.school,
-    servingDistrictId: place.districtId,
-    servingDistrict: place.district,
-  }
+/** The columns of a log row that place its record: the student, the section, the serving and home schools. */
+export interface RowContext {
+  readonly studentNumber: string
+  readonly studentName: string
+  readonly courseNumber: string
+  readonly courseName: string
+  readonly sectionNumber: string
+  readonly serving: Place
+  readonly home: Place
 }
 
-export function homeColumns(place: Place): Columns {
-  return { homeSchoolId: place.schoolId, homeSchool: place.school, homeDistrictId: place.districtId, homeDistrict: place.district }
+/** A row that places nothing (a term, a district). */
+export const NO_CONTEXT: RowContext = {
+  studentNumber: '',
+  studentName: '',
+  courseNumber: '',
+  courseName: '',
+  sectionNumber: '',
+  serving: NOWHERE,
+  home: NOWHERE,
 }
 
-/** Course and section numbers plus the serving side of a class. */
-export function sectionColumns(reader: RosterReader, cls: ClassRecord | undefined): Columns {
-  if (!cls) return {}
-  const course = reader.get('course', cls.courseSourcedId)
-  return {
-    courseNumber: course?.courseCode ?? '',
-    courseName: course?.title ?? '',
-    sectionNumber: cls.classCode ?? '',
-    ...servingColumns(placeOf(reader, cls.schoolSourcedId)),
-  }
+/** A school's row: the serving side only. */
+export function servingContext(place: Place): RowContext {
+  return { studentNumber: '', studentName: '', courseNumber: '', courseName: '', sectionNumber: '', serving: place, home: NOWHERE }
+}
+
+/** Course number and title plus the serving side of a course. */
+export function courseContext(courseNumber: string, courseName: string, serving: Place): RowContext {
+  return { studentNumber: '', studentName: '', courseNumber, courseName, sectionNumber: '', serving, home: NOWHERE }
 }
 
 /** Student number and name (students only) plus the home side of a user. */
-export function userColumns(reader: RosterReader, user: UserRecord | undefined): Columns {
-  if (!user) return {}
-  const home = homeColumns(placeOf(reader, homeSchoolId(reader, user.orgSourcedIds)))
-  if (user.role !== 'student') return home
-  return { studentNumber: user.identifier ?? '', studentName: displayName(user), ...home }
+export function userContext(studentNumber: string, studentName: string, home: Place): RowContext {
+  return { studentNumber, studentName, courseNumber: '', courseName: '', sectionNumber: '', serving: NOWHERE, home }
 }
 
-/** Every column an enrollment can fill: its student, its section, both sides. */
-export function enrollmentColumns(
-  reader: RosterReader,
-  e: Pick<EnrollmentRecord, 'classSourcedId' | 'userSourcedId' | 'schoolSourcedId'>,
-): Columns {
-  const cls = reader.get('class', e.classSourcedId)
-  const columns = { ...userColumns(reader, reader.get('user', e.userSourcedId)), ...sectionColumns(reader, cls) }
-  if (!cls && e.schoolSourcedId) Object.assign(columns, servingColumns(placeOf(reader, e.schoolSourcedId)))
-  return columns
+/** A class's row: its course's number and title, its section number and serving side. */
+export function classContext(course: CourseRecord | undefined, sectionNumber: string, serving: Place): RowContext {
+  return {
+    studentNumber: '',
+    studentName: '',
+    courseNumber: course?.courseCode ?? '',
+    courseName: course?.title ?? '',
+    sectionNumber,
+    serving,
+    home: NOWHERE,
+  }
+}
+
+/** Course and section numbers plus the serving side of a class. */
+export function sectionContext(reader: RosterReader, cls: ClassRecord | undefined): RowContext {
+  if (!cls) return NO_CONTEXT
+  return classContext(reader.get('course', cls.courseSourcedId), cls.classCode ?? '', placeOf(reader, cls.schoolSourcedId))
+}
+
+/** Every column an enrollment can fill: its student (number and name for a student) and home side, its section and serving side. */
+export function enrollmentContext(reader: RosterReader, classId: string, userId: string, schoolId: string): RowContext {
+  const user = reader.get('user', userId)
+  const cls = reader.get('class', classId)
+  const student = user?.role === 'student'
+  const course = cls ? reader.get('course', cls.courseSourcedId) : undefined
+  return {
+    studentNumber: student ? (user.identifier ?? '') : '',
+    studentName: student ? displayName(user) : '',
+    courseNumber: course?.courseCode ?? '',
+    courseName: course?.title ?? '',
+    sectionNumber: cls?.classCode ?? '',
+    serving: cls ? placeOf(reader, cls.schoolSourcedId) : schoolId ? placeOf(reader, schoolId) : NOWHERE,
+    home: user ? placeOf(reader, homeSchoolId(reader, user.orgSourcedIds)) : NOWHERE,
+  }
 }

@@ -2,9 +2,9 @@
  * The values of the processor-state changelog and their Avro form
  * (`schemas/processor-state.avsc`, registered under `<processor-state topic>-value`).
  *
- * A value is one state entry: a committed roster record, a sync's bookkeeping, the
- * marker of a sync still open, the header of a sync On Hold or one chunk of its
- * changes. Metadata travels as a list of name/value pairs, not an Avro map: avsc reads
+ * A value is one state entry: a chunk of a tenant's committed roster changes, a
+ * sync's bookkeeping, the marker of a sync still open, the header of a sync On Hold or
+ * one chunk of its changes. Metadata travels as a list of name/value pairs, not an Avro map: avsc reads
  * a map into a plain object, where a name such as `__proto__` would vanish.
  */
 import { ENTITY_TYPES, type EntityType } from '../events/change-event.js'
@@ -14,21 +14,22 @@ import type { AnyRecord } from '../processor/records.js'
 import { ownValue } from '../dict.js'
 import { SynclogError } from '../errors.js'
 
-/** One change of a sync On Hold: the record as the sync leaves it, null when it deletes it. */
-export interface HeldChange {
+/** One change of a roster (Avro `HeldChange`): the record as a sync leaves it, null when it deletes it. */
+export interface RosterChange {
   readonly entity: EntityType
   readonly sourcedId: string
   readonly record: AnyRecord | null
 }
 
 export type ChangelogValue =
-  | { readonly kind: 'record'; readonly entity: EntityType; readonly record: AnyRecord }
+  /** Committed roster changes, applied in the order of their chunk index. */
+  | { readonly kind: 'rosterChunk'; readonly changes: readonly RosterChange[] }
   | { readonly kind: 'sync'; readonly info: SyncInfo }
   /** A sync still open; on restore its records are read again from the input after `inputOffset`. */
   | { readonly kind: 'open'; readonly inputOffset: string }
   /** A sync On Hold: `changes` changes in `chunks` chunk entries. */
   | { readonly kind: 'held'; readonly changes: number; readonly chunks: number }
-  | { readonly kind: 'heldChunk'; readonly index: number; readonly changes: readonly HeldChange[] }
+  | { readonly kind: 'heldChunk'; readonly index: number; readonly changes: readonly RosterChange[] }
 
 const RECORD_NAMES: { readonly [E in EntityType]: string } = {
   org: 'OrgRecord',
@@ -49,8 +50,8 @@ const wrap = (name: string, body: object): Record<string, object> => ({ [`${AVRO
 
 /**
  * The body of a RosterRecord: the one union of the six record types (avsc caches a failed
- * resolution between two records, so no record type may sit in two such unions). Wrapped
- * as an `entry`; plain in a HeldChange, whose `["null", RosterRecord]` avsc does not wrap.
+ * resolution between two records, so no record type may sit in two such unions). Plain in
+ * a HeldChange, whose `["null", RosterRecord]` avsc does not wrap.
  */
 function rosterRecordToAvro(entity: EntityType, record: AnyRecord): { record: Record<string, object> } {
   const metadata: MetadataEntry[] = Object.entries(record.metadata).map(([name, value]) => ({ name, value }))
@@ -60,8 +61,8 @@ function rosterRecordToAvro(entity: EntityType, record: AnyRecord): { record: Re
 /** The plain value avsc encodes with the processor-state schema. */
 export function changelogValueToAvro(v: ChangelogValue): unknown {
   switch (v.kind) {
-    case 'record':
-      return { entry: wrap('RosterRecord', rosterRecordToAvro(v.entity, v.record)) }
+    case 'rosterChunk':
+      return { entry: wrap('RosterChunk', { changes: changesToAvro(v.changes) }) }
     case 'sync':
       return { entry: wrap('SyncInfo', { ...v.info }) }
     case 'open':
@@ -70,14 +71,7 @@ export function changelogValueToAvro(v: ChangelogValue): unknown {
       return { entry: wrap('HeldSync', { changes: v.changes, chunks: v.chunks }) }
     case 'heldChunk':
       return {
-        entry: wrap('HeldChunk', {
-          index: v.index,
-          changes: v.changes.map((c) => ({
-            entity: c.entity,
-            sourcedId: c.sourcedId,
-            record: c.record === null ? null : rosterRecordToAvro(c.entity, c.record),
-          })),
-        }),
+        entry: wrap('HeldChunk', { index: v.index, changes: changesToAvro(v.changes) }),
       }
     default: {
       const unknown: never = v
@@ -100,6 +94,14 @@ function branch(v: unknown, path: string): readonly [string, Obj] {
   return [name, ownValue(v as Obj, name) as Obj]
 }
 
+function changesToAvro(changes: readonly RosterChange[]): object[] {
+  return changes.map((c) => ({
+    entity: c.entity,
+    sourcedId: c.sourcedId,
+    record: c.record === null ? null : rosterRecordToAvro(c.entity, c.record),
+  }))
+}
+
 function recordFromAvro(roster: Obj, path: string): { entity: EntityType; record: AnyRecord } {
   const [name, body] = branch(roster.record, `${path}.record`)
   const entity = ENTITY_BY_NAME.get(name)
@@ -108,6 +110,14 @@ function recordFromAvro(roster: Obj, path: string): { entity: EntityType; record
   const metadata = Object.fromEntries((body.metadata as readonly MetadataEntry[]).map((m) => [m.name, m.value]))
   // avsc has checked every field against the reader schema; the spread makes plain data of its record.
   return { entity, record: { ...body, metadata } as unknown as AnyRecord }
+}
+
+function changesFromAvro(changes: readonly Obj[]): RosterChange[] {
+  return changes.map((c, i): RosterChange => ({
+    entity: c.entity as EntityType,
+    sourcedId: c.sourcedId as string,
+    record: c.record === null ? null : recordFromAvro(c.record as Obj, `entry.changes[${i}].record`).record,
+  }))
 }
 
 /** A value decoded with the processor-state schema (avsc has checked its shape) → ChangelogValue. */
@@ -121,18 +131,11 @@ export function changelogValueFromAvro(v: unknown): ChangelogValue {
       return { kind: 'open', inputOffset: body.inputOffset as string }
     case `${AVRO_NAMESPACE}.HeldSync`:
       return { kind: 'held', changes: body.changes as number, chunks: body.chunks as number }
-    case `${AVRO_NAMESPACE}.HeldChunk`: {
-      const changes = (body.changes as readonly Obj[]).map((c, i): HeldChange => ({
-        entity: c.entity as EntityType,
-        sourcedId: c.sourcedId as string,
-        record: c.record === null ? null : recordFromAvro(c.record as Obj, `entry.changes[${i}].record`).record,
-      }))
-      return { kind: 'heldChunk', index: body.index as number, changes }
-    }
-    case `${AVRO_NAMESPACE}.RosterRecord`: {
-      const { entity, record } = recordFromAvro(body, 'entry')
-      return { kind: 'record', entity, record }
-    }
+    case `${AVRO_NAMESPACE}.HeldChunk`:
+      return { kind: 'heldChunk', index: body.index as number, changes: changesFromAvro(body.changes as readonly Obj[]) }
+    case `${AVRO_NAMESPACE}.RosterChunk`:
+      return { kind: 'rosterChunk', changes: changesFromAvro(body.changes as readonly Obj[]) }
+    // A single RosterRecord entry was written by an older synclog (one entry per record): unknown here.
     default:
       throw unreadable(`entry is ${name}, not a known state entry`)
   }

@@ -16,11 +16,11 @@ import type { AvroSerde } from '../kafka/avro-serde.js'
 import { kafkaCall } from '../kafka/errors.js'
 import type { TopicNames } from '../kafka/topics.js'
 import { changelogValueFromAvro } from './changelog-avro.js'
-import { firstInputOffset, restoreFromRecords, takeInAgain, type ChangelogRecord } from './state-changelog.js'
+import { firstInputOffset, restoreFromRecords, takeInAgain, type ChangelogRecord, type CommittedChunks } from './state-changelog.js'
 
 export interface RestoreDeps {
   readonly kafka: Kafka
-  readonly serde: Pick<AvroSerde, 'decodeProcessorState' | 'decodeChangeEvent'>
+  readonly serde: Pick<AvroSerde, 'decodeProcessorStates' | 'decodeChangeEvents'>
   readonly topics: TopicNames
   /** The processor's consumer group: its committed input offsets bound the input read again. */
   readonly groupId: string
@@ -136,7 +136,13 @@ async function readRanges(
   }
 }
 
-export async function restorePartitions(deps: RestoreDeps, partitions: readonly number[]): Promise<Map<number, ProcessorState>> {
+/** A partition's state as restored, and where its committed chunks stand. */
+export interface RestoredPartition {
+  readonly state: ProcessorState
+  readonly chunks: CommittedChunks
+}
+
+export async function restorePartitions(deps: RestoreDeps, partitions: readonly number[]): Promise<Map<number, RestoredPartition>> {
   const { kafka, serde, topics, logger } = deps
   const admin = kafka.admin()
   await kafkaCall('connecting to Kafka to restore the processor state', () => admin.connect())
@@ -161,12 +167,16 @@ export async function restorePartitions(deps: RestoreDeps, partitions: readonly 
   )
   await readRanges(deps, topics.processorState, changelogRanges, async (partition, messages) => {
     const list = records.get(partition)
-    for (const m of messages) {
+    // Tombstones come back as errors too: they are not read.
+    const decoded = await serde.decodeProcessorStates(messages.map((m) => m.value))
+    for (const [i, m] of messages.entries()) {
       const key = m.key?.toString('utf8') ?? ''
       let value = null
       if (m.value !== null) {
         try {
-          value = changelogValueFromAvro(await serde.decodeProcessorState(m.value))
+          const raw = decoded[i]
+          if (raw instanceof Error) throw raw
+          value = changelogValueFromAvro(raw)
         } catch (e) {
           if (e instanceof SynclogError && e.retriable) throw e
           throw new SynclogError(
@@ -197,20 +207,18 @@ export async function restorePartitions(deps: RestoreDeps, partitions: readonly 
     const r = restored.get(partition)
     if (!r) return
     const inputs: StepInput[] = []
-    for (const m of messages) {
-      try {
-        inputs.push({ offset: m.offset, event: await serde.decodeChangeEvent(m.value) })
-      } catch (e) {
-        // Undecodable input went to the dead letters the first time: nothing was taken in from it.
-        if (e instanceof SynclogError && e.retriable) throw e
-      }
+    const decoded = await serde.decodeChangeEvents(messages.map((m) => m.value))
+    for (const [i, m] of messages.entries()) {
+      const event = decoded[i]!
+      // Undecodable input went to the dead letters the first time: nothing was taken in from it.
+      if (!(event instanceof Error)) inputs.push({ offset: m.offset, event })
     }
     taken.set(partition, (taken.get(partition) ?? 0) + takeInAgain(r, inputs, deps.foldOptions))
   })
 
-  const states = new Map<number, ProcessorState>()
+  const states = new Map<number, RestoredPartition>()
   for (const [p, r] of restored) {
-    states.set(p, r.state)
+    states.set(p, { state: r.state, chunks: r.chunks })
     logger.info(
       { partition: p, entries: r.entries, openSyncs: r.open.length, recordsTakenInAgain: taken.get(p) ?? 0 },
       'state restored from changelog and input',

@@ -41,11 +41,15 @@ export interface TransactionPort {
 }
 
 export interface FoldBatchPorts {
-  /** Decodes a change event; throws a decode error (see `isUnreadable`) for bad bytes, anything else when it cannot tell (registry down). */
-  decode(value: Buffer | null): Promise<ChangeEvent>
+  /**
+   * Decodes the messages' change events, in order: a message whose bytes can never be read
+   * comes back as its error (see `isUnreadable`); throws when it cannot tell (registry down).
+   */
+  decode(values: readonly (Buffer | null)[]): Promise<(ChangeEvent | Error)[]>
+  /** Why an error `decode` returned makes its message unreadable; null when it is not the message's fault. */
   isUnreadable(error: unknown): string | null
-  encodeOutputs(events: readonly SyncLogEvent[]): Promise<OutputMessage[]>
-  encodeChangelog(changes: readonly StateChange[]): Promise<OutputMessage[]>
+  encodeOutputs(events: readonly SyncLogEvent[]): OutputMessage[]
+  encodeChangelog(changes: readonly StateChange[]): OutputMessage[]
   deadLetter(message: InputMessage, reason: string): OutputMessage
   /** The partition that folds the tenant's events. */
   ownerOf(tenant: string): number
@@ -70,13 +74,12 @@ async function readInputs(
 ): Promise<{ inputs: StepInput[]; forwardTo: (number | undefined)[] }> {
   const inputs: StepInput[] = []
   const forwardTo: (number | undefined)[] = []
-  for (const m of messages) {
-    let event: ChangeEvent
-    try {
-      event = await ports.decode(m.value)
-    } catch (e) {
-      const reason = ports.isUnreadable(e)
-      if (reason === null) throw e // not the message's fault: the batch is retried
+  const decoded = await ports.decode(messages.map((m) => m.value))
+  for (const [i, m] of messages.entries()) {
+    const event = decoded[i]!
+    if (event instanceof Error) {
+      const reason = ports.isUnreadable(event)
+      if (reason === null) throw event // not the message's fault: the batch is retried
       inputs.push({ offset: m.offset, unreadable: reason })
       forwardTo.push(undefined)
       continue
@@ -159,8 +162,8 @@ async function commitTransaction(
   forwards: readonly OutputMessage[],
   nextOffset: string | null,
 ): Promise<number> {
-  const out = await ports.encodeOutputs(events)
-  const changelog = await ports.encodeChangelog(changes)
+  const out = ports.encodeOutputs(events)
+  const changelog = ports.encodeChangelog(changes)
   const tx = await ports.begin()
   try {
     if (out.length > 0) await tx.send('syncLog', out)

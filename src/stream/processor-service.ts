@@ -24,7 +24,7 @@ import { TransactionalProducers, isFenced } from '../kafka/kafka-client.js'
 import { kafkaErrorType } from '../kafka/errors.js'
 import { isDecodeError } from '../kafka/wire-format.js'
 import { tenantPartition } from '../kafka/tenant-partition.js'
-import { changelogMessages } from './state-changelog.js'
+import { changelogMessages, type CommittedChunks } from './state-changelog.js'
 import { restorePartitions } from './changelog-restore.js'
 import { deadLetter } from './dead-letter.js'
 import {
@@ -90,6 +90,8 @@ class PartitionQueue {
 export class ProcessorService {
   private supervisor: ConsumerSupervisor | undefined
   private readonly states = new Map<number, ProcessorState>()
+  /** Per partition, where its changelog's committed chunks stand (kept and forgotten with the state). */
+  private readonly chunks = new Map<number, CommittedChunks>()
   /** Per partition, the input offset our last transaction committed (the next to read). */
   private readonly committedByUs = new Map<number, string>()
   /** Partitions restored up to the group's committed offset and not consumed since: current whatever their next offset. */
@@ -157,6 +159,7 @@ export class ProcessorService {
 
   private forget(partition: number): void {
     this.states.delete(partition)
+    this.chunks.delete(partition)
     this.committedByUs.delete(partition)
     this.restoredFresh.delete(partition)
   }
@@ -181,12 +184,13 @@ export class ProcessorService {
       },
       missing,
     )
-    for (const [p, state] of restored) {
+    for (const [p, { state, chunks }] of restored) {
       // Restored to the group's committed offset, where the partition's next batch starts.
       this.states.set(p, state)
+      this.chunks.set(p, chunks)
       if (p !== partition) this.restoredFresh.add(p)
     }
-    return restored.get(partition)!
+    return restored.get(partition)!.state
   }
 
   private transactionalId(partition: number): string {
@@ -215,14 +219,16 @@ export class ProcessorService {
   private portsFor(partition: number, topic: string): FoldBatchPorts {
     const { serde } = this.deps
     return {
-      decode: (value) => serde.decodeChangeEvent(value),
+      decode: (values) => serde.decodeChangeEvents(values),
       isUnreadable: (e) => (isDecodeError(e) ? `${e.reason}: ${e.message}` : null),
-      encodeOutputs: async (events) => {
+      encodeOutputs: (events) => {
         const out: OutputMessage[] = []
-        for (const ev of events) out.push({ key: ev.tenant, value: await serde.encodeSyncLogEvent(ev) })
+        for (const ev of events) out.push({ key: ev.tenant, value: serde.encodeSyncLogEvent(ev) })
         return out
       },
-      encodeChangelog: (changes) => changelogMessages(serde, changes, partition),
+      // The state and chunks are the partition's as committed: the changes apply to them.
+      encodeChangelog: (changes) =>
+        changelogMessages(serde, this.chunks.get(partition)!.records(this.states.get(partition)!, changes), partition),
       deadLetter: (m, reason) => deadLetter(m, { topic, partition, offset: m.offset }, reason),
       ownerOf: (tenant) => tenantPartition(tenant, this.partitionCount),
       begin: async () => this.transaction(partition, topic),

@@ -70,14 +70,13 @@ export class ProjectorService {
     if (batch.messages.length === 0) return
     const { serde, store, logger, metrics } = this.deps
     const events: SyncLogEvent[] = []
-    for (const m of batch.messages) {
-      try {
-        events.push(await serde.decodeSyncLogEvent(m.value))
-      } catch (e) {
-        if (!isDecodeError(e)) throw e // registry down: retry the batch later
-        // Only the processor writes this topic; an undecodable record is a bug or a foreign writer: log it loudly, skip it.
-        logger.error({ err: e, partition: batch.partition, offset: m.offset }, 'undecodable sync-log record skipped')
-      }
+    // A registry that does not answer throws: the batch is retried later.
+    const decoded = await serde.decodeSyncLogEvents(batch.messages.map((m) => m.value))
+    for (const [i, m] of batch.messages.entries()) {
+      const event = decoded[i]!
+      if (!isDecodeError(event)) events.push(event)
+      // Only the processor writes this topic; an undecodable record is a bug or a foreign writer: log it loudly, skip it.
+      else logger.error({ err: event, partition: batch.partition, offset: m.offset }, 'undecodable sync-log record skipped')
     }
     for (let attempt = 0; ; attempt++) {
       if (!isRunning() || isStale()) return // not committed: the next owner writes the batch again

@@ -3,16 +3,23 @@
  * each state change becomes keyed entries; the latest entry per key, read in offset
  * order, rebuilds the state. Keys are UTF-8 JSON arrays, so a tenant, sync id or
  * sourcedId with any character (colons, slashes, spaces, NUL, non-ASCII) stays whole:
- *   ["r", tenant, entity, sourcedId]  a committed roster record (tombstone: deleted)
+ *   ["c", tenant, n]                  chunk n of the tenant's committed roster changes (tombstone: superseded by a snapshot)
  *   ["s", tenant, syncId]             a sync's status and bookkeeping
  *   ["o", tenant, syncId]             a sync still open, with the input offset of its SyncStarted (tombstone: closed)
  *   ["h", tenant, syncId]             a sync On Hold: how many changes in how many chunks (tombstone: decided)
- *   ["hc", tenant, syncId, n]         chunk n of its changes, at most HELD_CHUNK_CHANGES each (tombstone: decided)
+ *   ["hc", tenant, syncId, n]         chunk n of its changes, at most CHUNK_CHANGES each (tombstone: decided)
  * Values are Avro (`schemas/processor-state.avsc`, see changelog-avro.ts). The records an
  * open sync takes in are not logged: a restore reads them again from the input
  * (`takeInAgain`), from the sync's SyncStarted up to the committed input offset.
+ *
+ * A committed sync is logged as chunks of its changes, numbered on per tenant, so a
+ * night of 60,000 records is 60 messages, not 60,000. The live chunks of a tenant,
+ * applied in index order, are its roster. They are kept bounded: when they hold more
+ * than SNAPSHOT_FACTOR times the tenant's records (plus one chunk), the next commit
+ * first writes the roster as it stands as new chunks and tombstones the older ones,
+ * in the same transaction.
  */
-import { ENTITY_TYPES, type EntityType } from '../events/change-event.js'
+import { ENTITY_TYPES } from '../events/change-event.js'
 import { SynclogError } from '../errors.js'
 import {
   createProcessorState,
@@ -28,12 +35,15 @@ import {
 } from '../processor/index.js'
 import type { AnyRecord } from '../processor/records.js'
 import { emptyOverlay, Overlay } from '../processor/roster-store.js'
-import { changelogValueToAvro, type ChangelogValue, type HeldChange } from './changelog-avro.js'
+import { changelogValueToAvro, type ChangelogValue, type RosterChange } from './changelog-avro.js'
 
-export type { ChangelogValue, HeldChange } from './changelog-avro.js'
+export type { ChangelogValue, RosterChange } from './changelog-avro.js'
 
-/** Changes per chunk of a sync On Hold: a chunk of enrollments is about 150 KiB, far below the 1 MiB of a default topic. */
-export const HELD_CHUNK_CHANGES = 1000
+/** Changes per chunk (held or committed): a chunk of enrollments is about 150 KiB, far below the 1 MiB of a default topic. */
+export const CHUNK_CHANGES = 1000
+
+/** A tenant's live committed chunks may hold this many changes per roster record (plus one chunk) before a snapshot replaces them. */
+export const SNAPSHOT_FACTOR = 2
 
 export interface ChangelogRecord {
   readonly key: string
@@ -47,69 +57,151 @@ export function changelogKey(...parts: readonly (string | number)[]): string {
 }
 
 function chunkCount(changes: number): number {
-  return Math.ceil(changes / HELD_CHUNK_CHANGES)
+  return Math.ceil(changes / CHUNK_CHANGES)
+}
+
+/** Consecutive runs of at most CHUNK_CHANGES changes. */
+function* chunked(changes: Iterable<RosterChange>): Iterable<RosterChange[]> {
+  let chunk: RosterChange[] = []
+  for (const change of changes) {
+    chunk.push(change)
+    if (chunk.length === CHUNK_CHANGES) {
+      yield chunk
+      chunk = []
+    }
+  }
+  if (chunk.length > 0) yield chunk
 }
 
 /** The changes of an overlay in a fixed order: entity type, then the order the sync made them. */
-function* overlayChanges(overlay: OverlayData): Iterable<HeldChange> {
+function* overlayChanges(overlay: OverlayData): Iterable<RosterChange> {
   for (const entity of ENTITY_TYPES) {
     for (const [sourcedId, record] of overlay.changes[entity] as Map<string, AnyRecord | null>) yield { entity, sourcedId, record }
   }
 }
 
-function heldRecords(tenant: string, syncId: string, overlay: OverlayData): ChangelogRecord[] {
-  const all = [...overlayChanges(overlay)]
-  const chunks = chunkCount(all.length)
-  const out: ChangelogRecord[] = [{ key: changelogKey('h', tenant, syncId), value: { kind: 'held', changes: all.length, chunks } }]
-  for (let index = 0; index < chunks; index++) {
-    const changes = all.slice(index * HELD_CHUNK_CHANGES, (index + 1) * HELD_CHUNK_CHANGES)
-    out.push({ key: changelogKey('hc', tenant, syncId, index), value: { kind: 'heldChunk', index, changes } })
+/** A tenant's committed roster as changes that build it, in the order of its tables. */
+function* rosterRecords(t: TenantState): Iterable<RosterChange> {
+  for (const entity of ENTITY_TYPES) {
+    for (const [sourcedId, record] of t.tables[entity] as Map<string, AnyRecord>) yield { entity, sourcedId, record }
   }
-  return out
 }
 
-/** The changelog entries that record the given state changes, in order. */
-export function changelogRecords(changes: readonly StateChange[]): ChangelogRecord[] {
-  const out: ChangelogRecord[] = []
-  for (const c of changes) {
-    switch (c.kind) {
-      case 'sync':
-        out.push({ key: changelogKey('s', c.tenant, c.info.syncId), value: { kind: 'sync', info: c.info } })
-        break
-      case 'opened':
-        out.push({ key: changelogKey('o', c.tenant, c.syncId), value: { kind: 'open', inputOffset: c.inputOffset } })
-        break
-      case 'intake':
-        // Restored by reading the input again.
-        break
-      case 'closed':
-        out.push({ key: changelogKey('o', c.tenant, c.syncId), value: null })
-        break
-      case 'committed':
-        for (const { entity, sourcedId, record } of overlayChanges(c.overlay)) {
-          out.push({ key: changelogKey('r', c.tenant, entity, sourcedId), value: record ? { kind: 'record', entity, record } : null })
+function rosterSize(t: TenantState | undefined): number {
+  let n = 0
+  if (t) for (const entity of ENTITY_TYPES) n += t.tables[entity].size
+  return n
+}
+
+function heldRecords(tenant: string, syncId: string, overlay: OverlayData, out: ChangelogRecord[]): void {
+  const chunks = [...chunked(overlayChanges(overlay))]
+  const changes = chunks.reduce((n, chunk) => n + chunk.length, 0)
+  out.push({ key: changelogKey('h', tenant, syncId), value: { kind: 'held', changes, chunks: chunks.length } })
+  chunks.forEach((chunk, index) =>
+    out.push({ key: changelogKey('hc', tenant, syncId, index), value: { kind: 'heldChunk', index, changes: chunk } }),
+  )
+}
+
+/** A tenant's live committed chunks: indexes `first` to `next - 1`, holding `changes` changes in all. */
+interface TenantChunks {
+  first: number
+  next: number
+  changes: number
+}
+
+/**
+ * Where the committed chunks of one changelog partition stand, per tenant: what numbers
+ * the next chunk, which chunks a snapshot tombstones. Its counts move as records are
+ * made, before their transaction commits: a failed transaction discards it with the
+ * state (the processor restores both from the changelog).
+ */
+export class CommittedChunks {
+  private readonly tenants = new Map<string, TenantChunks>()
+
+  private of(tenant: string): TenantChunks {
+    let t = this.tenants.get(tenant)
+    if (!t) this.tenants.set(tenant, (t = { first: 0, next: 0, changes: 0 }))
+    return t
+  }
+
+  /** The tenant's live chunks as a restore found them. */
+  restored(tenant: string, chunks: TenantChunks): void {
+    this.tenants.set(tenant, chunks)
+  }
+
+  /**
+   * The changelog entries that record `changes`, in order, made against `state` as it is
+   * before them (a snapshot writes the roster the changes apply to). Call once per
+   * transaction, with every change it commits.
+   */
+  records(state: ProcessorState, changes: readonly StateChange[]): ChangelogRecord[] {
+    const out: ChangelogRecord[] = []
+    // A snapshot must come before the transaction's first chunk of the tenant, whose roster it writes.
+    const chunkedNow = new Set<string>()
+    for (const c of changes) {
+      switch (c.kind) {
+        case 'sync':
+          out.push({ key: changelogKey('s', c.tenant, c.info.syncId), value: { kind: 'sync', info: c.info } })
+          break
+        case 'opened':
+          out.push({ key: changelogKey('o', c.tenant, c.syncId), value: { kind: 'open', inputOffset: c.inputOffset } })
+          break
+        case 'intake':
+          // Restored by reading the input again.
+          break
+        case 'closed':
+          out.push({ key: changelogKey('o', c.tenant, c.syncId), value: null })
+          break
+        case 'committed': {
+          if (!chunkedNow.has(c.tenant)) {
+            chunkedNow.add(c.tenant)
+            const live = this.of(c.tenant)
+            const roster = state.tenants.get(c.tenant)
+            if (live.changes > SNAPSHOT_FACTOR * rosterSize(roster) + CHUNK_CHANGES) this.snapshot(c.tenant, roster, out)
+          }
+          this.append(c.tenant, overlayChanges(c.overlay), out)
+          break
         }
-        break
-      case 'held':
-        for (const r of heldRecords(c.tenant, c.syncId, c.overlay)) out.push(r)
-        break
-      case 'released':
-        out.push({ key: changelogKey('h', c.tenant, c.syncId), value: null })
-        for (let index = 0; index < chunkCount(c.size); index++)
-          out.push({ key: changelogKey('hc', c.tenant, c.syncId, index), value: null })
-        break
-      default: {
-        const unknown: never = c
-        throw new Error(`unknown state change ${(unknown as { kind?: string }).kind ?? '?'}`)
+        case 'held':
+          heldRecords(c.tenant, c.syncId, c.overlay, out)
+          break
+        case 'released':
+          out.push({ key: changelogKey('h', c.tenant, c.syncId), value: null })
+          for (let index = 0; index < chunkCount(c.size); index++)
+            out.push({ key: changelogKey('hc', c.tenant, c.syncId, index), value: null })
+          break
+        default: {
+          const unknown: never = c
+          throw new Error(`unknown state change ${(unknown as { kind?: string }).kind ?? '?'}`)
+        }
       }
     }
+    return out
   }
-  return out
+
+  private append(tenant: string, changes: Iterable<RosterChange>, out: ChangelogRecord[]): void {
+    const live = this.of(tenant)
+    for (const chunk of chunked(changes)) {
+      out.push({ key: changelogKey('c', tenant, live.next), value: { kind: 'rosterChunk', changes: chunk } })
+      live.next++
+      live.changes += chunk.length
+    }
+  }
+
+  /** The tenant's roster written as new chunks; the chunks before them tombstoned. */
+  private snapshot(tenant: string, roster: TenantState | undefined, out: ChangelogRecord[]): void {
+    const live = this.of(tenant)
+    const [first, next] = [live.first, live.next]
+    live.first = next
+    live.changes = 0
+    if (roster) this.append(tenant, rosterRecords(roster), out)
+    for (let index = first; index < next; index++) out.push({ key: changelogKey('c', tenant, index), value: null })
+  }
 }
 
 /** What encodes a changelog value (an AvroSerde after `register` with the processor-state topic). */
 export interface ChangelogEncoder {
-  encodeProcessorState(value: unknown): Promise<Buffer>
+  encodeProcessorState(value: unknown): Buffer
 }
 
 /** A changelog record as a Kafka message (a kafkajs Message). */
@@ -120,17 +212,13 @@ export interface ChangelogMessage {
   readonly partition: number
 }
 
-/** The Kafka messages that record `changes` in the changelog partition `partition`. */
-export async function changelogMessages(
-  serde: ChangelogEncoder,
-  changes: readonly StateChange[],
-  partition: number,
-): Promise<ChangelogMessage[]> {
+/** The Kafka messages of changelog `records` in the changelog partition `partition`. */
+export function changelogMessages(serde: ChangelogEncoder, records: readonly ChangelogRecord[], partition: number): ChangelogMessage[] {
   const out: ChangelogMessage[] = []
-  for (const { key, value } of changelogRecords(changes)) {
+  for (const { key, value } of records) {
     out.push({
       key: Buffer.from(key, 'utf8'),
-      value: value === null ? null : await serde.encodeProcessorState(changelogValueToAvro(value)),
+      value: value === null ? null : serde.encodeProcessorState(changelogValueToAvro(value)),
       partition,
     })
   }
@@ -150,6 +238,8 @@ export interface RestoredState {
   readonly state: ProcessorState
   /** The syncs still open, to complete with `takeInAgain`. */
   readonly open: readonly OpenSync[]
+  /** Where the committed chunks stand: the processor goes on numbering from there. */
+  readonly chunks: CommittedChunks
 }
 
 function corrupt(key: string, detail: string): SynclogError {
@@ -161,7 +251,7 @@ function corrupt(key: string, detail: string): SynclogError {
 }
 
 type Parsed =
-  | { readonly kind: 'r'; readonly tenant: string; readonly entity: EntityType; readonly id: string }
+  | { readonly kind: 'c'; readonly tenant: string; readonly index: number }
   | { readonly kind: 's' | 'o' | 'h'; readonly tenant: string; readonly syncId: string }
   | { readonly kind: 'hc'; readonly tenant: string; readonly syncId: string; readonly index: number }
 
@@ -175,8 +265,7 @@ function parseKey(key: string): Parsed {
   if (!Array.isArray(parts)) throw corrupt(key, 'the key is not a JSON array')
   const [kind, tenant, a, b] = parts as unknown[]
   const text = (v: unknown): v is string => typeof v === 'string'
-  if (kind === 'r' && text(tenant) && ENTITY_TYPES.includes(a as EntityType) && text(b) && parts.length === 4)
-    return { kind, tenant, entity: a as EntityType, id: b }
+  if (kind === 'c' && text(tenant) && Number.isSafeInteger(a) && parts.length === 3) return { kind, tenant, index: a as number }
   if ((kind === 's' || kind === 'o' || kind === 'h') && text(tenant) && text(a) && parts.length === 3) return { kind, tenant, syncId: a }
   if (kind === 'hc' && text(tenant) && text(a) && Number.isSafeInteger(b) && parts.length === 4)
     return { kind, tenant, syncId: a, index: b as number }
@@ -193,7 +282,7 @@ function heldOverlay(
   t: TenantState,
   key: string,
   header: { changes: number; chunks: number },
-  chunks: ReadonlyMap<number, readonly HeldChange[]>,
+  chunks: ReadonlyMap<number, readonly RosterChange[]>,
 ): OverlayData {
   const overlay = new Overlay(t, emptyOverlay())
   for (let index = 0; index < header.chunks; index++) {
@@ -206,6 +295,29 @@ function heldOverlay(
   }
   if (overlay.size !== header.changes) throw corrupt(key, `its chunks hold ${overlay.size} changes, the header says ${header.changes}`)
   return overlay.data
+}
+
+/**
+ * A tenant's live committed chunks as the changes that rebuild its roster, one per chunk
+ * in index order (applied one after another, the tables keep the order the processor's
+ * had); the indexes must run without a gap.
+ */
+function committedChanges(tenant: string, byIndex: ReadonlyMap<number, readonly RosterChange[]>, out: StateChange[]): TenantChunks {
+  const indexes = [...byIndex.keys()].sort((a, b) => a - b)
+  const first = indexes[0] ?? 0
+  let changes = 0
+  for (const [i, index] of indexes.entries()) {
+    if (index !== first + i)
+      throw corrupt(
+        changelogKey('c', tenant, first + i),
+        `chunk ${first + i} is missing (the tenant's chunks run from ${first} to ${indexes.at(-1)})`,
+      )
+    const overlay = emptyOverlay()
+    for (const c of byIndex.get(index)!) (overlay.changes[c.entity] as Map<string, AnyRecord | null>).set(c.sourcedId, c.record)
+    out.push({ kind: 'committed', tenant, overlay })
+    changes += byIndex.get(index)!.length
+  }
+  return { first, next: first + indexes.length, changes }
 }
 
 /**
@@ -226,19 +338,18 @@ export function restoreFromRecords(records: Iterable<ChangelogRecord>): Restored
     if (!t) state.tenants.set(id, (t = createTenantState(id)))
     return t
   }
-  const committed = new Map<string, OverlayData>()
+  const committed = new Map<string, Map<number, readonly RosterChange[]>>()
   const held: { tenant: string; syncId: string; key: string; header: { changes: number; chunks: number } }[] = []
-  const chunks = new Map<string, Map<number, readonly HeldChange[]>>()
+  const chunks = new Map<string, Map<number, readonly RosterChange[]>>()
   const open: OpenSync[] = []
   const changes: StateChange[] = []
   for (const [key, value] of latest) {
     const k = parseKey(key)
     switch (k.kind) {
-      case 'r': {
-        const record = asKind(key, value, 'record').record
-        let overlay = committed.get(k.tenant)
-        if (!overlay) committed.set(k.tenant, (overlay = emptyOverlay()))
-        ;(overlay.changes[k.entity] as Map<string, AnyRecord | null>).set(k.id, record)
+      case 'c': {
+        let byIndex = committed.get(k.tenant)
+        if (!byIndex) committed.set(k.tenant, (byIndex = new Map()))
+        byIndex.set(k.index, asKind(key, value, 'rosterChunk').changes)
         break
       }
       case 's':
@@ -263,7 +374,11 @@ export function restoreFromRecords(records: Iterable<ChangelogRecord>): Restored
       }
     }
   }
-  for (const [id, overlay] of committed) changes.push({ kind: 'committed', tenant: id, overlay })
+  const committedChunks = new CommittedChunks()
+  for (const [id, byIndex] of committed) {
+    const live = committedChanges(id, byIndex, changes)
+    committedChunks.restored(id, live)
+  }
   evolve(state, changes)
   const reopened: StateChange[] = []
   for (const h of held) {
@@ -272,7 +387,7 @@ export function restoreFromRecords(records: Iterable<ChangelogRecord>): Restored
   }
   for (const o of open) reopened.push({ kind: 'opened', tenant: o.tenant, syncId: o.syncId, inputOffset: o.inputOffset })
   evolve(state, reopened)
-  return { state, open }
+  return { state, open, chunks: committedChunks }
 }
 
 const afterOffset = (offset: string, from: string): boolean => from !== '' && offset !== '' && BigInt(offset) > BigInt(from)

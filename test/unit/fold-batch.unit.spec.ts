@@ -47,20 +47,22 @@ class MemoryLog {
 
   ports(): FoldBatchPorts {
     return {
-      decode: async (value) => {
+      decode: async (values) => {
         this.reach('decode')
-        try {
-          return JSON.parse(value!.toString('utf8')) as ChangeEvent
-        } catch (e) {
-          throw new Unreadable(`not JSON: ${(e as Error).message}`)
-        }
+        return values.map((value) => {
+          try {
+            return JSON.parse(value!.toString('utf8')) as ChangeEvent
+          } catch (e) {
+            return new Unreadable(`not JSON: ${(e as Error).message}`)
+          }
+        })
       },
       isUnreadable: (e) => (e instanceof Unreadable ? e.message : null),
-      encodeOutputs: async (events) => {
+      encodeOutputs: (events) => {
         this.reach('encode')
         return events.map((e) => ({ key: e.tenant, value: Buffer.from(JSON.stringify(e)) }))
       },
-      encodeChangelog: async (changes) => changes.filter((c) => c.kind !== 'intake').map((c) => ({ key: c.kind, value: null })),
+      encodeChangelog: (changes) => changes.filter((c) => c.kind !== 'intake').map((c) => ({ key: c.kind, value: null })),
       deadLetter: (m, reason) => ({ key: m.key, value: m.value, headers: { reason } }),
       ownerOf: (tenant) => this.owners.get(tenant) ?? this.partition,
       begin: async (): Promise<TransactionPort> => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DELTA, FULL, Given, section, smallDistrict, student, sync, teacher } from '../support/sis.js'
+import { DELTA, FULL, Given, section, smallDistrict, student, sync, SyncScript, teacher } from '../support/sis.js'
 import type { ChangeEvent } from '../../src/events/change-event.js'
 
 describe('a first full sync', () => {
@@ -42,6 +42,20 @@ describe('guarantees', () => {
     expect(out.rows).toEqual([])
     expect(out.counts('enrollment')).toMatchObject({ total: 3, noChange: 3 })
     expect(out.status?.status).toBe('Completed')
+  })
+
+  it('resolves a record sent unchanged against the roster at the end of its sync, after another sync changed it', () => {
+    const given = new Given()
+    given.when(smallDistrict(sync()).end())
+    const unchanged = sync(DELTA).upsert('user', 'stu1', student('Student1', 'Smith', 'sch1', 'S001'))
+    given.when(unchanged.events)
+    // Another sync of the tenant, in the same hour, changes the record and completes first.
+    const other = new SyncScript(unchanged.tenant, `${unchanged.syncId}-other`, unchanged.app, unchanged.at, DELTA)
+    given.when(other.upsert('user', 'stu1', student('Ana', 'Smith', 'sch1', 'S001')).end())
+    const out = given.when(unchanged.end().slice(-1))
+    expect(out.counts('user')).toMatchObject({ total: 1, updated: 1 })
+    expect(out.rowsWith('Updated')[0]).toMatchObject({ sourcedId: 'stu1', studentName: 'Smith, Student1' })
+    expect(out.rowsWith('Updated')[0]!.newValue).toContain('givenName: Student1')
   })
 
   it('ignores a redelivered event', () => {

@@ -211,7 +211,7 @@ describe('topics', () => {
 })
 
 describe('publishChangeEvents', () => {
-  const encoder = { encodeChangeEvent: async (e: ChangeEvent) => Buffer.from(e.eventId) }
+  const encoder = { encodeChangeEvent: (e: ChangeEvent) => Buffer.from(e.eventId) }
 
   function fakeProducer(failOnCall?: number) {
     const sends: ProducerRecord[] = []

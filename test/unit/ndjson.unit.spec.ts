@@ -73,6 +73,29 @@ describe('readChangeEventsNdjson', () => {
     })
   })
 
+  it('reads an event written in full with its keys in any order as the contract orders them, odd metadata names kept', async () => {
+    const fields = { ...EMPTY_FIELDS.enrollment, classSourcedId: 'k1', userSourcedId: 'u1', role: 'student' }
+    const written = `{"source":{"line":7,"file":"enrollments.csv"},"metadata":{"__proto__":"a","constructor":"b"},"fields":${JSON.stringify(
+      Object.fromEntries(Object.entries(fields).reverse()),
+    )},"dateLastModified":null,"op":"upsert","sourcedId":"e1","entity":"enrollment","occurredAt":"${meta.occurredAt}","app":"${
+      meta.app
+    }","syncId":"${meta.syncId}","tenant":"${meta.tenant}","eventId":"s1:7","type":"RecordChanged"}`
+    const [item] = await readLines([written])
+    if (item?.kind !== 'event' || item.event.type !== 'RecordChanged') throw new Error(`not read: ${JSON.stringify(item)}`)
+    const { event } = item
+    expect(Object.keys(event)).toEqual(
+      Object.keys({ type: 0, eventId: 0, ...meta, entity: 0, sourcedId: 0, op: 0, dateLastModified: 0, fields: 0, metadata: 0, source: 0 }),
+    )
+    expect(Object.keys(event.fields)).toEqual(Object.keys(EMPTY_FIELDS.enrollment))
+    expect(event.fields).toEqual(fields)
+    expect(Object.entries(event.metadata)).toEqual([
+      ['__proto__', 'a'],
+      ['constructor', 'b'],
+    ])
+    expect(Object.getPrototypeOf(event.metadata)).toBeNull()
+    expect(event.source).toEqual({ file: 'enrollments.csv', line: 7 })
+  })
+
   it('reports a line that is not JSON and reads the lines after it', async () => {
     const items = await readLines(['{"type":', line({ type: 'SyncEnded', eventId: 'e', ...meta })])
     expect(items[0]).toMatchObject({ kind: 'issue', line: 1, field: '', message: expect.stringMatching(/^not valid JSON/) })

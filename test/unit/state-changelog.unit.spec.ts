@@ -26,10 +26,11 @@ import { emptyOverlay, Overlay } from '../../src/processor/roster-store.js'
 import { changelogValueFromAvro } from '../../src/stream/changelog-avro.js'
 import {
   changelogMessages,
-  changelogRecords,
+  CHUNK_CHANGES,
+  CommittedChunks,
   firstInputOffset,
-  HELD_CHUNK_CHANGES,
   restoreFromRecords,
+  SNAPSHOT_FACTOR,
   takeInAgain,
   type ChangelogRecord,
 } from '../../src/stream/state-changelog.js'
@@ -40,12 +41,14 @@ import { DELTA, FULL, SyncScript, section, smallDistrict, student, sync, teacher
 const OPTIONS = DEFAULT_FOLD_OPTIONS
 const TOPICS = { changeEvents: 't.change-events', syncLog: 't.sync-log', processorState: 't.processor-state' }
 
-/** A stream processor without Kafka: every event at the next input offset, decided then evolved. */
+/** A stream processor without Kafka: every event at the next input offset, decided, logged, then evolved. */
 class Processor {
-  readonly changes: StateChange[] = []
+  /** Its changelog, as it would write it. */
+  readonly records: ChangelogRecord[] = []
   constructor(
     readonly state: ProcessorState = createProcessorState(),
     readonly input: StepInput[] = [],
+    readonly chunks = new CommittedChunks(),
   ) {}
 
   when(events: readonly ChangeEvent[]): SyncLogEvent[] {
@@ -54,13 +57,21 @@ class Processor {
       const input = { offset: String(this.input.length), event }
       this.input.push(input)
       const decision = decide(this.state, input, OPTIONS)
-      evolve(this.state, decision.changes)
-      for (const c of decision.changes) this.changes.push(c)
+      this.given(decision.changes)
       for (const e of decision.events) out.push(e)
     }
     return out
   }
+
+  /** Logs and applies state changes. */
+  given(changes: readonly StateChange[]): void {
+    for (const r of this.chunks.records(this.state, changes)) this.records.push(r)
+    evolve(this.state, changes)
+  }
 }
+
+/** The changelog entries of changes made on an empty state. */
+const recordsOf = (changes: readonly StateChange[]): ChangelogRecord[] => new CommittedChunks().records(createProcessorState(), changes)
 
 async function serde(): Promise<AvroSerde> {
   const s = new AvroSerde('http://unused', silentLogger(), { client: new MemoryRegistry() })
@@ -69,9 +80,9 @@ async function serde(): Promise<AvroSerde> {
 }
 
 /** The changelog as the broker would hold it: Kafka messages, read back through Avro. */
-async function changelog(changes: readonly StateChange[]): Promise<{ records: ChangelogRecord[]; sizes: number[] }> {
+async function changelog(written: readonly ChangelogRecord[]): Promise<{ records: ChangelogRecord[]; sizes: number[] }> {
   const s = await serde()
-  const messages = await changelogMessages(s, changes, 3)
+  const messages = await changelogMessages(s, written, 3)
   const records: ChangelogRecord[] = []
   for (const m of messages) {
     expect(m.partition).toBe(3)
@@ -85,7 +96,7 @@ async function changelog(changes: readonly StateChange[]): Promise<{ records: Ch
 
 /** A processor restored from the changelog of `original` and completed from its input. */
 async function restored(original: Processor, compact = (r: ChangelogRecord[]) => r): Promise<Processor> {
-  const { records } = await changelog(original.changes)
+  const { records } = await changelog(original.records)
   const r = restoreFromRecords(compact(records))
   const from = firstInputOffset(r.open)
   if (from !== null)
@@ -94,7 +105,7 @@ async function restored(original: Processor, compact = (r: ChangelogRecord[]) =>
       original.input.filter((i) => BigInt(i.offset) >= BigInt(from)),
       OPTIONS,
     )
-  return new Processor(r.state, [...original.input])
+  return new Processor(r.state, [...original.input], r.chunks)
 }
 
 const json = (events: readonly SyncLogEvent[]): string => JSON.stringify(events)
@@ -131,9 +142,9 @@ describe('the changelog of deltas', () => {
     original.when(smallDistrict(sync(), { students: 4 }).end())
     const open = smallDistrict(sync(FULL, 'open-sync'), { students: 3 }).end()
     const ending = open.pop()!
+    const before = original.records.length
     original.when(open)
-    const records = changelogRecords(original.changes.slice(-(open.length + 1)))
-    expect(records.map((r) => JSON.parse(r.key)[0])).toEqual(['s', 'o'])
+    expect(original.records.slice(before).map((r) => JSON.parse(r.key)[0])).toEqual(['s', 'o'])
 
     const copy = await restored(original)
     expect(json(copy.when([ending]))).toBe(json(original.when([ending])))
@@ -187,7 +198,7 @@ describe('the changelog of deltas', () => {
     const ids = await s.register(TOPICS)
     const original = new Processor()
     original.when(smallDistrict(sync(), { students: 1 }).end())
-    const values = (await changelogMessages(s, original.changes, 0)).flatMap((m) => (m.value ? [m.value] : []))
+    const values = (await changelogMessages(s, original.records, 0)).flatMap((m) => (m.value ? [m.value] : []))
     expect(registry.subjects.get('t.processor-state-value')).toEqual([ids.processorState])
     for (const v of values) expect([v[0], v.readInt32BE(1)]).toEqual([0, ids.processorState])
   })
@@ -205,7 +216,7 @@ describe('the changelog of deltas', () => {
     original.when(smallDistrict(sync(), { students: 10 }).end())
     original.when(smallDistrict(sync(FULL, 'held-then-rejected'), { students: 2 }).end())
     original.when([{ ...approve('held-then-rejected'), type: 'SyncRejected' } as ChangeEvent])
-    const latest = new Map(changelogRecords(original.changes).map((r) => [r.key, r.value]))
+    const latest = new Map(original.records.map((r) => [r.key, r.value]))
     const live = [...latest].filter(([key, value]) => value !== null && ['h', 'hc'].includes(JSON.parse(key)[0]))
     expect(live).toEqual([])
   })
@@ -251,9 +262,11 @@ describe('identifiers are opaque in the changelog', () => {
   it('a tenant, a sync id and sourcedIds with colons, slashes, spaces, NUL and non-ASCII come back whole', async () => {
     const original = new Processor()
     original.when(oddDistrict(new SyncScript(tenant, 'sync:1/ä b\u0000', 'sis', '2024-10-01T02:00:00.000Z', FULL)).end())
-    const { records } = await changelog(original.changes)
+    const { records } = await changelog(original.records)
     const keys = records.map((r) => JSON.parse(r.key) as unknown[])
-    for (const id of ODD) expect(keys).toContainEqual(['r', tenant, 'user', id])
+    const changed = records.flatMap((r) => (r.value?.kind === 'rosterChunk' ? r.value.changes.map((c) => [c.entity, c.sourcedId]) : []))
+    expect(keys).toContainEqual(['c', tenant, 0])
+    for (const id of ODD) expect(changed).toContainEqual(['user', id])
     expect(keys).toContainEqual(['s', tenant, 'sync:1/ä b\u0000'])
 
     const copy = await restored(original)
@@ -294,7 +307,7 @@ describe('a held full sync is stored in chunks', () => {
     original.when(roster('night-1', '2024-10-01T02:00:00.000Z', '2025-01-15', 2, 1200))
     original.when(roster('night-2', '2024-10-02T02:00:00.000Z', '2025-01-31', 2, 1200))
     expect(original.state.tenants.get('district-a')?.held.get('night-2')?.changes.enrollment.size).toBe(2400)
-    const { sizes } = await changelog(original.changes.filter((c) => c.kind === 'held'))
+    const { sizes } = await changelog(original.records.filter((r) => ['h', 'hc'].includes(JSON.parse(r.key)[0])))
     expect(sizes.length).toBe(1 + 3)
 
     const copy = await restored(original)
@@ -341,11 +354,10 @@ describe('a held full sync is stored in chunks', () => {
       { kind: 'sync', tenant: 'district-a', info: info('night-2', 'On Hold') },
       { kind: 'held', tenant: 'district-a', syncId: 'night-2', overlay: held.data },
     ]
-    evolve(original.state, given)
-    original.changes.push(...given)
+    original.given(given)
 
-    const { sizes } = await changelog(given)
-    expect(sizes.length).toBe(1 + 1 + ENROLLMENTS / HELD_CHUNK_CHANGES)
+    const { sizes } = await changelog(recordsOf(given))
+    expect(sizes.length).toBe(1 + 1 + ENROLLMENTS / CHUNK_CHANGES)
     expect(Math.max(...sizes)).toBeLessThan(256 * 1024)
 
     const copy = await restored(original)
@@ -356,4 +368,64 @@ describe('a held full sync is stored in chunks', () => {
     expect(enrollments.size).toBe(ENROLLMENTS)
     expect(enrollments.get('e-77777')).toEqual(enrollment(77777, '2025-01-31'))
   }, 120_000)
+})
+
+describe('committed syncs are logged in chunks of changes', () => {
+  const chunkKeys = (records: readonly ChangelogRecord[]): ChangelogRecord[] => records.filter((r) => JSON.parse(r.key)[0] === 'c')
+  /** A delta sync moving the end date of `count` student enrollments of the classroom roster. */
+  const endDates = (night: number, count: number): ChangeEvent[] => {
+    const s = sync(DELTA, `delta-${night}`)
+    for (let u = 0; u < count; u++)
+      s.upsert('enrollment', `e-${u % 2}-${Math.floor(u / 2)}`, {
+        classSourcedId: `k${u % 2}`,
+        schoolSourcedId: 'sch1',
+        userSourcedId: `stu${Math.floor(u / 2)}`,
+        role: 'student',
+        beginDate: '2024-08-15',
+        endDate: `2025-02-${String((night % 28) + 1).padStart(2, '0')}`,
+      })
+    return s.end()
+  }
+  const liveChanges = (records: readonly ChangelogRecord[]): number => {
+    const latest = new Map(chunkKeys(records).map((r) => [r.key, r.value]))
+    return [...latest.values()].reduce((n, v) => n + (v?.kind === 'rosterChunk' ? v.changes.length : 0), 0)
+  }
+
+  it('a full sync of 2,400 enrollments and their roster is logged as a handful of messages, not one per record', () => {
+    const original = new Processor()
+    original.when(classroomRoster({ syncId: 'night-1', at: '2024-10-01T02:00:00.000Z', classes: 2, students: 1200 }))
+    const records = original.state.tenants.get('district-a')!
+    const size = Object.values(records.tables).reduce((n, table) => n + table.size, 0)
+    expect(size).toBeGreaterThan(3600)
+    expect(chunkKeys(original.records).length).toBe(Math.ceil(size / CHUNK_CHANGES))
+    expect(original.records.length).toBeLessThan(10)
+  })
+
+  it('stays bounded: once its chunks hold far more changes than the roster has records, a snapshot replaces them', async () => {
+    const original = new Processor()
+    original.when(classroomRoster({ syncId: 'night-1', at: '2024-10-01T02:00:00.000Z', classes: 2, students: 1200 }))
+    const size = Object.values(original.state.tenants.get('district-a')!.tables).reduce((n, table) => n + table.size, 0)
+    for (let night = 2; night < 14; night++) {
+      original.when(endDates(night, 900))
+      expect(liveChanges(original.records)).toBeLessThanOrEqual(SNAPSHOT_FACTOR * size + CHUNK_CHANGES + 900)
+    }
+    expect(original.records.some((r) => JSON.parse(r.key)[0] === 'c' && r.value === null)).toBe(true)
+
+    // Restored from the compacted topic, it folds and logs the next syncs as the original does.
+    const latestOnly = (records: ChangelogRecord[]): ChangelogRecord[] =>
+      [...new Map(records.map((r) => [r.key, r])).values()].filter((r) => r.value !== null)
+    const copy = await restored(original, latestOnly)
+    for (let night = 14; night < 24; night++) {
+      const next = endDates(night, 900)
+      expect(json(copy.when(next))).toBe(json(original.when(next)))
+    }
+    expect(copy.records).toEqual(original.records.slice(-copy.records.length))
+    const [ours, theirs] = [original.state.tenants.get('district-a')!, copy.state.tenants.get('district-a')!]
+    expect([...theirs.tables.enrollment]).toEqual([...ours.tables.enrollment])
+  })
+
+  it('refuses an entry of the older format, one per record, with a message that says how to rebuild the state', () => {
+    const old = { key: JSON.stringify(['r', 'district-a', 'user', 'stu1']), value: { kind: 'open', inputOffset: '0' } } as const
+    expect(() => restoreFromRecords([old])).toThrow(/not a key of the processor state.*delete it and reset the processor's consumer group/)
+  })
 })

@@ -29,7 +29,7 @@ import { loadConfig } from '../../../src/config/config.js'
 import { ENTITY_TYPES, type ChangeEvent, type EntityType, type SyncMode } from '../../../src/events/change-event.js'
 import { AvroSerde } from '../../../src/kafka/avro-serde.js'
 import { COMMAND_RETRY, createKafka, idempotentProducer } from '../../../src/kafka/kafka-client.js'
-import { ensureTopics, topicNames } from '../../../src/kafka/topics.js'
+import { ensureTopics, topicNames, type TopicNames } from '../../../src/kafka/topics.js'
 import { parseNdjsonLine } from '../../../src/ndjson/read-ndjson.js'
 import { createLogger } from '../../../src/logging/logger.js'
 import { ndjsonFile } from '../../../src/generate/generate.js'
@@ -47,7 +47,7 @@ const HERE = dirname(fileURLToPath(import.meta.url))
 const DEFAULT_BROKERS = '127.0.0.1:19092'
 const DEFAULT_REGISTRY = 'http://127.0.0.1:18081/apis/ccompat/v7'
 const PUBLISH_BATCH = 500
-const PARTITIONS = 6
+export const PARTITIONS = 6
 
 interface LatencySync {
   readonly syncId: string
@@ -122,6 +122,11 @@ class PipelineChild {
     }
   }
 
+  /** Throws if the process has failed or exited early. */
+  check(): void {
+    if (this.failure !== null) throw new Error(`the pipeline process failed: ${this.failure}`)
+  }
+
   waitReady(timeoutMs: number): Promise<void> {
     return this.until(() => this.ready, timeoutMs, 'waiting for the pipeline to join its consumer groups')
   }
@@ -157,7 +162,7 @@ class PipelineChild {
   }
 }
 
-function startChild(
+export function startChild(
   script: string,
   args: PipelineArgs,
   logPath: string,
@@ -178,7 +183,7 @@ function toMessage(f: Frame) {
   return { key: f.key, value: f.value, headers: f.endOf === '' ? undefined : { [END_HEADER]: f.endOf } }
 }
 
-async function publishAll(producer: Producer, topic: string, framesPath: string): Promise<number> {
+export async function publishAll(producer: Producer, topic: string, framesPath: string): Promise<number> {
   let n = 0
   for await (const batch of frameBatches(framesPath, PUBLISH_BATCH)) {
     await producer.send({ topic, acks: -1, messages: batch.map(toMessage) })
@@ -270,7 +275,7 @@ async function concurrentTransactionRetries(logPath: string): Promise<number> {
 }
 
 /** Runs one step; a failure says which. */
-async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
+export async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (e) {
@@ -332,9 +337,29 @@ function latencyEvents(
   return out
 }
 
-async function measure(spec: ChildSpec, brokers: string, registry: string): Promise<ChildResult> {
-  const bs = BENCH_SCALES[spec.scale]
-  const dataset = await readDataset(spec.datasetDir)
+/** A run's own topics on the broker: synclog's under the prefix `bench-<id>.`, and raw-in and raw-out; schemas registered. */
+export interface StreamRun {
+  /** The run's id: names of its topics, groups and syncs contain it. */
+  readonly runId: string
+  readonly prefix: string
+  /** Prefix of the run's consumer groups. */
+  readonly group: string
+  readonly kafka: Kafka
+  readonly admin: Admin
+  readonly topics: TopicNames
+  readonly rawIn: string
+  readonly rawOut: string
+  readonly serde: AvroSerde
+}
+
+/** Runs `fn` with topics of its own, and deletes them and the consumer groups `<group>-<suffix>` after. */
+export async function withStreamRun<T>(
+  spec: ChildSpec,
+  brokers: string,
+  registry: string,
+  groupSuffixes: readonly string[],
+  fn: (run: StreamRun) => Promise<T>,
+): Promise<T> {
   const runId = `${process.pid.toString(36)}${Math.floor(performance.timeOrigin).toString(36)}`
   const prefix = `bench-${runId}.`
   const group = `bench-${runId}`
@@ -342,143 +367,171 @@ async function measure(spec: ChildSpec, brokers: string, registry: string): Prom
   const config = loadConfig({ data: spec.workDir, brokers, registry, logLevel: 'warn' }, { SYNCLOG_TOPIC_PREFIX: prefix })
   const kafka = createKafka(config, logger, { retry: COMMAND_RETRY })
   const topics = topicNames(config.kafka)
-  const rawTopics = [`${prefix}raw-in`, `${prefix}raw-out`]
+  const rawIn = `${prefix}raw-in`
+  const rawOut = `${prefix}raw-out`
   const admin = kafka.admin()
   await admin.connect()
   try {
     await step('creating the topics', async () => {
       await ensureTopics(admin, config.kafka, logger)
       await admin.createTopics({
-        topics: rawTopics.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
+        topics: [rawIn, rawOut].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
         waitForLeaders: false,
       })
-      await leadersOf(admin, rawTopics, 60_000)
+      await leadersOf(admin, [rawIn, rawOut], 60_000)
     })
     const serde = new AvroSerde(config.registry.url, logger)
     await step('registering the schemas', () => serde.register(topics))
-
-    // Encode once, before anything is timed.
-    const nights = dataset.perNight.map((n) => n.night)
-    const throughputNights = nights.length > 1 ? nights.slice(0, -1) : nights
-    const framesPath = join(spec.workDir, 'throughput.frames')
-    const writer = new FrameWriter(framesPath)
-    const throughputSyncs: string[] = []
-    for (const night of throughputNights) {
-      let line = 0
-      for await (const text of ndjsonLines(ndjsonFile(spec.datasetDir, night))) {
-        const item = parseNdjsonLine(text, ++line)
-        if (item.kind !== 'event') throw new Error(`night ${night} line ${line}: ${item.message}`)
-        const e = item.event
-        if (e.type === 'SyncEnded') throughputSyncs.push(e.syncId)
-        await writer.write({
-          key: Buffer.from(e.tenant),
-          value: await serde.encodeChangeEvent(e),
-          endOf: e.type === 'SyncEnded' ? e.syncId : '',
-        })
-      }
-    }
-    await writer.close()
-    const lastNight = nights[nights.length - 1]!
-    const records: ChangeEvent[] = []
-    let line = 0
-    for await (const text of ndjsonLines(ndjsonFile(spec.datasetDir, lastNight))) {
-      const item = parseNdjsonLine(text, ++line)
-      if (item.kind === 'event' && (item.event.type === 'RecordChanged' || item.event.type === 'RecordUnreadable')) records.push(item.event)
-    }
-    const grouped = latencyEvents(
-      records,
-      dataset.tenants,
-      bs.latencySyncs,
-      bs.latencySyncRecords,
-      dataset.perNight[lastNight - 1]!.occurredAt,
-      runId,
-    )
-    const latencySyncs: LatencySync[] = []
-    for (const events of grouped) {
-      const frames: Frame[] = []
-      for (const e of events)
-        frames.push({ key: Buffer.from(e.tenant), value: await serde.encodeChangeEvent(e), endOf: e.type === 'SyncEnded' ? e.syncId : '' })
-      latencySyncs.push({ syncId: events[0]!.syncId, frames })
-    }
-    const recycled = records.length < bs.latencySyncs * bs.latencySyncRecords
-
-    const args: PipelineArgs = { brokers, registry, prefix, group, dataDir: join(spec.workDir, 'synclog-data') }
-    await mkdir(args.dataDir, { recursive: true })
-    const events = writer.count
-    const base = await step('the raw kafkajs pipe', () =>
-      runPipeline(
-        kafka,
-        'raw-pipe-child.ts',
-        args,
-        rawTopics[0]!,
-        framesPath,
-        events,
-        throughputSyncs,
-        latencySyncs,
-        bs.latencyIntervalMs,
-        join(spec.workDir, 'raw-pipe.log'),
-        spec,
-      ),
-    )
-    const fig = await step('the synclog services', () =>
-      runPipeline(
-        kafka,
-        'services-child.ts',
-        args,
-        topics.changeEvents,
-        framesPath,
-        events,
-        throughputSyncs,
-        latencySyncs,
-        bs.latencyIntervalMs,
-        join(spec.workDir, 'services.log'),
-        spec,
-      ),
-    )
-
-    const rows: RowPart[] = [
-      {
-        key: 'stream-throughput',
-        label: 'stream: end to end (publish -> visible in ClickHouse)',
-        kind: 'rate',
-        unit: 'events/s',
-        figure: fig.throughput,
-        baseline: base.throughput,
-        figureRss: fig.peakRss,
-        baselineRss: base.peakRss,
-      },
-    ]
-    if (fig.latency && base.latency) {
-      rows.push({
-        key: 'stream-latency',
-        label: 'stream: latency of a small sync (publish -> visible)',
-        kind: 'latency',
-        unit: 'ms',
-        figure: fig.latency,
-        baseline: base.latency,
-        figureRss: fig.peakRss,
-        baselineRss: base.peakRss,
-      })
-    }
-    return {
-      rows,
-      facts: {
-        ...fig.facts,
-        ...base.facts,
-        'stream input': `${events} change events (nights ${throughputNights.join(', ')}) in ${throughputSyncs.length} syncs; latency: ${latencySyncs.length} syncs of ${bs.latencySyncRecords} records from night ${lastNight}${recycled ? ' (records reused: later copies are No Change)' : ''}, one every ${bs.latencyIntervalMs} ms`,
-        'stream topics': `${PARTITIONS} partitions, replication 1, prefix ${prefix}`,
-      },
-      notes: ['stream: peak RSS is the pipeline process alone (synclog services, or the raw pipe), not the publisher or the broker.'],
-    }
+    return await fn({ runId, prefix, group, kafka, admin, topics, rawIn, rawOut, serde })
   } finally {
-    const ours = [...Object.values(topics), ...rawTopics]
+    const ours = (await admin.listTopics().catch(() => [] as string[])).filter((t) => t.startsWith(prefix))
     await admin.deleteTopics({ topics: ours, timeout: 30_000 }).catch(() => undefined)
-    await admin.deleteGroups([`${group}-processor`, `${group}-projector`, `${group}-pipe`, `${group}-sink`]).catch(() => undefined)
+    await admin.deleteGroups(groupSuffixes.map((suffix) => `${group}-${suffix}`)).catch(() => undefined)
     await admin.disconnect()
   }
 }
 
-export async function runStream(spec: ChildSpec): Promise<ChildResult> {
+function measure(spec: ChildSpec, brokers: string, registry: string): Promise<ChildResult> {
+  return withStreamRun(spec, brokers, registry, ['processor', 'projector', 'pipe', 'sink'], (run) =>
+    measureRun(spec, brokers, registry, run),
+  )
+}
+
+async function measureRun(
+  spec: ChildSpec,
+  brokers: string,
+  registry: string,
+  { runId, prefix, group, kafka, topics, rawIn, serde }: StreamRun,
+): Promise<ChildResult> {
+  const bs = BENCH_SCALES[spec.scale]
+  const dataset = await readDataset(spec.datasetDir)
+  // Encode once, before anything is timed.
+  const nights = dataset.perNight.map((n) => n.night)
+  const throughputNights = nights.length > 1 ? nights.slice(0, -1) : nights
+  const framesPath = join(spec.workDir, 'throughput.frames')
+  const writer = new FrameWriter(framesPath)
+  const throughputSyncs: string[] = []
+  for (const night of throughputNights) {
+    let line = 0
+    for await (const text of ndjsonLines(ndjsonFile(spec.datasetDir, night))) {
+      const item = parseNdjsonLine(text, ++line)
+      if (item.kind !== 'event') throw new Error(`night ${night} line ${line}: ${item.message}`)
+      const e = item.event
+      if (e.type === 'SyncEnded') throughputSyncs.push(e.syncId)
+      await writer.write({
+        key: Buffer.from(e.tenant),
+        value: await serde.encodeChangeEvent(e),
+        endOf: e.type === 'SyncEnded' ? e.syncId : '',
+      })
+    }
+  }
+  await writer.close()
+  const lastNight = nights[nights.length - 1]!
+  const records: ChangeEvent[] = []
+  let line = 0
+  for await (const text of ndjsonLines(ndjsonFile(spec.datasetDir, lastNight))) {
+    const item = parseNdjsonLine(text, ++line)
+    if (item.kind === 'event' && (item.event.type === 'RecordChanged' || item.event.type === 'RecordUnreadable')) records.push(item.event)
+  }
+  const grouped = latencyEvents(
+    records,
+    dataset.tenants,
+    bs.latencySyncs,
+    bs.latencySyncRecords,
+    dataset.perNight[lastNight - 1]!.occurredAt,
+    runId,
+  )
+  const latencySyncs: LatencySync[] = []
+  for (const events of grouped) {
+    const frames: Frame[] = []
+    for (const e of events)
+      frames.push({ key: Buffer.from(e.tenant), value: await serde.encodeChangeEvent(e), endOf: e.type === 'SyncEnded' ? e.syncId : '' })
+    latencySyncs.push({ syncId: events[0]!.syncId, frames })
+  }
+  const recycled = records.length < bs.latencySyncs * bs.latencySyncRecords
+
+  const args: PipelineArgs = { brokers, registry, prefix, group, dataDir: join(spec.workDir, 'synclog-data') }
+  await mkdir(args.dataDir, { recursive: true })
+  const events = writer.count
+  const base = await step('the raw kafkajs pipe', () =>
+    runPipeline(
+      kafka,
+      'raw-pipe-child.ts',
+      args,
+      rawIn,
+      framesPath,
+      events,
+      throughputSyncs,
+      latencySyncs,
+      bs.latencyIntervalMs,
+      join(spec.workDir, 'raw-pipe.log'),
+      spec,
+    ),
+  )
+  const fig = await step('the synclog services', () =>
+    runPipeline(
+      kafka,
+      'services-child.ts',
+      args,
+      topics.changeEvents,
+      framesPath,
+      events,
+      throughputSyncs,
+      latencySyncs,
+      bs.latencyIntervalMs,
+      join(spec.workDir, 'services.log'),
+      spec,
+    ),
+  )
+
+  const rows: RowPart[] = [
+    {
+      key: 'stream-throughput',
+      label: 'stream: end to end (publish -> visible in ClickHouse)',
+      kind: 'rate',
+      unit: 'events/s',
+      figure: fig.throughput,
+      baseline: base.throughput,
+      figureRss: fig.peakRss,
+      baselineRss: base.peakRss,
+    },
+  ]
+  if (fig.latency && base.latency) {
+    rows.push({
+      key: 'stream-latency',
+      label: 'stream: latency of a small sync (publish -> visible)',
+      kind: 'latency',
+      unit: 'ms',
+      figure: fig.latency,
+      baseline: base.latency,
+      figureRss: fig.peakRss,
+      baselineRss: base.peakRss,
+    })
+  }
+  return {
+    rows,
+    facts: {
+      ...fig.facts,
+      ...base.facts,
+      'stream input': `${events} change events (nights ${throughputNights.join(', ')}) in ${throughputSyncs.length} syncs; latency: ${latencySyncs.length} syncs of ${bs.latencySyncRecords} records from night ${lastNight}${recycled ? ' (records reused: later copies are No Change)' : ''}, one every ${bs.latencyIntervalMs} ms`,
+      'stream topics': `${PARTITIONS} partitions, replication 1, prefix ${prefix}`,
+    },
+    notes: ['stream: peak RSS is the pipeline process alone (synclog services, or the raw pipe), not the publisher or the broker.'],
+  }
+}
+
+export function runStream(spec: ChildSpec): Promise<ChildResult> {
+  return withStreamServices(spec, measure)
+}
+
+/**
+ * Runs `measure` against Kafka and the registry: those of --brokers/--registry, or those of
+ * scripts/services.sh (what is not running is started, and stopped again after).
+ */
+export async function withStreamServices(
+  spec: ChildSpec,
+  measure: (spec: ChildSpec, brokers: string, registry: string) => Promise<ChildResult>,
+): Promise<ChildResult> {
   const external = spec.brokers !== undefined || spec.registry !== undefined
   const brokers = spec.brokers ?? DEFAULT_BROKERS
   const registry = spec.registry ?? DEFAULT_REGISTRY

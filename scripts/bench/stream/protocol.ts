@@ -1,4 +1,5 @@
 /** Messages between the stream stage and the pipeline process it runs (synclog's services, or the raw kafkajs pipe). */
+import type { Counter } from 'prom-client'
 
 export interface PipelineArgs {
   readonly brokers: string
@@ -34,4 +35,29 @@ export function send(message: FromPipeline): Promise<void> {
     if (!process.send) return resolve()
     process.send(message, undefined, undefined, () => resolve())
   })
+}
+
+/** A prom-client counter's value (the counter itself prints as an object). */
+export async function counted(counter: Counter): Promise<number> {
+  return (await counter.get()).values[0]?.value ?? 0
+}
+
+/** Resolves when the parent says `stop`. */
+export function untilStopped(): Promise<void> {
+  return new Promise((resolve) =>
+    process.on('message', (m: ToPipeline) => {
+      if (m.type === 'stop') resolve()
+    }),
+  )
+}
+
+/** Runs a pipeline process's main, then exits; on an error, tells the parent why first. */
+export function runPipelineProcess(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    async (e: unknown) => {
+      await send({ type: 'failed', message: e instanceof Error ? (e.stack ?? e.message) : String(e) })
+      process.exit(1)
+    },
+  )
 }

@@ -8,20 +8,15 @@
  */
 import kafkajs from 'kafkajs'
 import type { Message } from 'kafkajs'
-import { loadConfig } from '../../../src/config/config.js'
-import { createKafka } from '../../../src/kafka/kafka-client.js'
-import { createLogger } from '../../../src/logging/logger.js'
 import { ownPeakRss } from '../proc.js'
-import { END_HEADER, send, wallNow, type PipelineArgs, type ToPipeline } from './protocol.js'
+import { pipelineClient } from './pipeline-client.js'
+import { END_HEADER, runPipelineProcess, send, untilStopped, wallNow } from './protocol.js'
 
 const { Partitioners } = kafkajs
 const SEND_CHUNK = 1000
 
 async function main(): Promise<void> {
-  const args = JSON.parse(process.argv[2] ?? '{}') as PipelineArgs
-  const config = loadConfig({ data: args.dataDir, brokers: args.brokers, registry: args.registry, logLevel: 'warn' }, {})
-  const logger = createLogger({ level: 'warn', pretty: false })
-  const kafka = createKafka(config, logger)
+  const { args, kafka } = pipelineClient(false)
   const rawIn = `${args.prefix}raw-in`
   const rawOut = `${args.prefix}raw-out`
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner })
@@ -64,11 +59,7 @@ async function main(): Promise<void> {
   while (joined < 2) await new Promise((r) => setTimeout(r, 50))
   await send({ type: 'ready' })
 
-  await new Promise<void>((resolve) =>
-    process.on('message', (m: ToPipeline) => {
-      if (m.type === 'stop') resolve()
-    }),
-  )
+  await untilStopped()
   await pipe.disconnect()
   await sink.disconnect()
   await producer.disconnect()
@@ -79,10 +70,4 @@ async function main(): Promise<void> {
   })
 }
 
-main().then(
-  () => process.exit(0),
-  async (e: unknown) => {
-    await send({ type: 'failed', message: e instanceof Error ? (e.stack ?? e.message) : String(e) })
-    process.exit(1)
-  },
-)
+runPipelineProcess(main)

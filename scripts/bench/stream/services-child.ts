@@ -7,20 +7,18 @@
  * counts are written before its status, that is the moment its rows can be read.
  */
 import type { ClickHouseClient } from '@clickhouse/client'
-import { loadConfig, foldOptionsOf } from '../../../src/config/config.js'
 import { migrate } from '../../../src/clickhouse/migrations.js'
 import { openClickHouse } from '../../../src/clickhouse/open.js'
 import { SyncLogStore } from '../../../src/clickhouse/sync-log-store.js'
 import type { SyncLogEvent } from '../../../src/events/sync-log-event.js'
-import { createKafka } from '../../../src/kafka/kafka-client.js'
 import { prepareStream } from '../../../src/stream/prepare-stream.js'
-import { createLogger, type Logger } from '../../../src/logging/logger.js'
-import { ProcessorService } from '../../../src/stream/processor-service.js'
+import type { Logger } from '../../../src/logging/logger.js'
 import { ProjectorService } from '../../../src/stream/projector-service.js'
 import { StreamMetrics } from '../../../src/stream/metrics.js'
 import { ownPeakRss } from '../proc.js'
 import { BatchTrace, tracedKafka } from './batch-trace.js'
-import { send, wallNow, type PipelineArgs, type ToPipeline } from './protocol.js'
+import { pipelineClient, synclogProcessor } from './pipeline-client.js'
+import { counted, runPipelineProcess, send, wallNow, type ToPipeline } from './protocol.js'
 
 class TimedStore extends SyncLogStore {
   constructor(client: ClickHouseClient, logger: Logger) {
@@ -37,14 +35,10 @@ class TimedStore extends SyncLogStore {
 }
 
 async function main(): Promise<void> {
-  const args = JSON.parse(process.argv[2] ?? '{}') as PipelineArgs
-  const config = loadConfig(
-    { data: args.dataDir, brokers: args.brokers, registry: args.registry, logLevel: 'warn' },
-    { SYNCLOG_TOPIC_PREFIX: args.prefix },
-  )
-  const logger = createLogger({ level: 'warn', pretty: false })
+  const client = pipelineClient(true)
+  const { args, config, logger } = client
   const trace = new BatchTrace()
-  const kafka = tracedKafka(createKafka(config, logger), trace)
+  const kafka = tracedKafka(client.kafka, trace)
   const { topics, serde } = await prepareStream(kafka, config, logger)
   const ch = await openClickHouse({ dataDir: config.dataDir, logger })
   await migrate(ch.client, logger)
@@ -59,15 +53,7 @@ async function main(): Promise<void> {
     logger: logger.child({ component: 'projector' }),
     metrics,
   })
-  const processor = new ProcessorService({
-    kafka,
-    serde,
-    topics,
-    groupId: `${args.group}-processor`,
-    foldOptions: foldOptionsOf(config),
-    logger: logger.child({ component: 'processor' }),
-    metrics,
-  })
+  const processor = synclogProcessor(client, kafka, serde, topics, metrics)
   await projector.start()
   await processor.start()
   while (!metrics.ready) await new Promise((r) => setTimeout(r, 50))
@@ -88,7 +74,8 @@ async function main(): Promise<void> {
   }
   const facts = {
     'stream: synclog services':
-      `${metrics.eventsProcessed} change events folded, ${metrics.rowsProjected} sync-log events projected, ${metrics.deadLetters} dead letters; ` +
+      `${await counted(metrics.eventsProcessed)} change events folded, ${await counted(metrics.rowsProjected)} sync-log events projected, ` +
+      `${await counted(metrics.deadLetters)} dead letters; ` +
       `ClickHouse holds ${await count('SELECT count() AS n FROM sync_log FINAL')} log rows of ${await count('SELECT count() AS n FROM sync_runs FINAL')} syncs`,
     'stream: synclog latency breakdown (latency phase, from kafkajs batch events)': trace.summary(),
   }
@@ -96,10 +83,4 @@ async function main(): Promise<void> {
   await send({ type: 'stopped', peakRss: ownPeakRss(), facts })
 }
 
-main().then(
-  () => process.exit(0),
-  async (e: unknown) => {
-    await send({ type: 'failed', message: e instanceof Error ? (e.stack ?? e.message) : String(e) })
-    process.exit(1)
-  },
-)
+runPipelineProcess(main)
