@@ -81,6 +81,16 @@ function describeOutcomes(outcomes: readonly Outcome[] | undefined): string {
   return outcomes === undefined ? 'all' : outcomes.join(' or ')
 }
 
+/** A drill-down into No Change alone: counted, never logged. */
+function onlyNoChange(cell: CountCell): boolean {
+  return cell.outcomes !== undefined && cell.outcomes.length === 1 && cell.outcomes[0] === 'No Change'
+}
+
+/** A drill-down's rows of the records counted in the cell: for a school scope, those counted under its school. */
+function countedRows(scope: Scope, filter: LogFilter): LogFilter {
+  return scope.school === undefined || filter.recordSchoolId !== undefined ? filter : { ...filter, recordSchoolId: scope.school.id }
+}
+
 /** Rows per page when streaming the whole result. */
 const STREAM_PAGE_ROWS = 5_000
 
@@ -250,13 +260,17 @@ export class SyncLogStore {
     const exact: CountCell = { ...cell, ...(schoolId === undefined ? {} : { schoolId }) }
     // Rows stay within the scope even when the count does not (a home-side school sees the
     // count of enrollments at its school, but only the rows of its own students); the note says so.
-    const [counted] = await this.select<{ records: number | string }>(
-      buildCellCountQuery(scope, run.tenant, exact),
-      `read the count of ${describeOutcomes(cell.outcomes)} ${cell.entity} records`,
-    )
+    // The count, the page and the records the page's rows cover do not depend on each other: read side by side.
+    const [[counted], rows, visible] = await Promise.all([
+      this.select<{ records: number | string }>(
+        buildCellCountQuery(scope, run.tenant, exact),
+        `read the count of ${describeOutcomes(cell.outcomes)} ${cell.entity} records`,
+      ),
+      this.queryLog(scope, filter, page),
+      onlyNoChange(cell) ? 0 : this.countLog(scope, countedRows(scope, filter)).then((c) => c.records),
+    ])
     const count = Number(counted?.records ?? 0)
-    const rows = await this.queryLog(scope, filter, page)
-    const note = await this.drillDownNote(scope, filter, cell, count)
+    const note = await this.drillDownNote(scope, filter, cell, count, visible)
     return { ...rows, cell: exact, count, note }
   }
 
@@ -307,17 +321,18 @@ export class SyncLogStore {
    * Why the rows cover fewer records than the count: not logged at all, or logged
    * outside the caller's scope. Every number is about the counted records only (for
    * a school scope: those counted under its school), so none reaches past the count.
+   * `recordsVisible`: the distinct records of those rows the scope sees.
    */
-  private async drillDownNote(scope: Scope, filter: LogFilter, cell: CountCell, count: number): Promise<string> {
+  private async drillDownNote(scope: Scope, filter: LogFilter, cell: CountCell, count: number, recordsVisible: number): Promise<string> {
     const outcomes = cell.outcomes ?? OUTCOMES
-    if (outcomes.length === 1 && outcomes[0] === 'No Change')
-      return 'No Change records are counted but not logged, so this count has no rows.'
+    if (onlyNoChange(cell)) return 'No Change records are counted but not logged, so this count has no rows.'
     if (count === 0) return ''
-    const counted: LogFilter =
-      scope.school === undefined || filter.recordSchoolId !== undefined ? filter : { ...filter, recordSchoolId: scope.school.id }
-    const visible = Math.min(count, (await this.countLog(scope, counted)).records)
+    const visible = Math.min(count, recordsVisible)
     if (visible >= count) return ''
-    const logged = scope.school === undefined ? visible : Math.min(count, (await this.countLog({ tenant: scope.tenant }, counted)).records)
+    const logged =
+      scope.school === undefined
+        ? visible
+        : Math.min(count, (await this.countLog({ tenant: scope.tenant }, countedRows(scope, filter))).records)
     const notes: string[] = []
     if (logged < count) {
       const why: string[] = []
