@@ -44,8 +44,15 @@ const singletons = new Map<string, readonly string[]>()
 const NO_METADATA: Readonly<Record<string, string>> = Object.freeze({})
 const NO_ITEMS: readonly string[] = Object.freeze([])
 
+/**
+ * V8 makes a string a slice of another, or a concatenation, only from this
+ * length on; a shorter string always holds its own characters.
+ */
+const SHORTEST_SLICE = 13
+
 /** A copy that owns its characters (not a slice, nor a concatenation, of a longer string). */
 function ownCopy(value: string): string {
+  if (value.length < SHORTEST_SLICE) return value
   return JSON.parse(JSON.stringify(value)) as string
 }
 

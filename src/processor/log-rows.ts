@@ -62,7 +62,8 @@ export interface RowSync {
 export class RowLog {
   readonly rows: LogRow[] = []
   readonly counter = new OutcomeCounter()
-  private readonly facts = new Map<EntityType, Map<string, RecordFact>>()
+  /** Per type that action rows are about, what each record's outcome row said. */
+  private readonly facts: { readonly [E in 'class' | 'enrollment']: Map<string, RecordFact> } = { class: new Map(), enrollment: new Map() }
 
   constructor(
     private readonly sync: RowSync,
@@ -153,7 +154,7 @@ export class RowLog {
     change: ActionChange = NO_ACTION_CHANGE,
     why?: Removal,
   ): void {
-    const fact = this.facts.get(entity)?.get(id)
+    const fact = this.facts[entity].get(id)
     this.push(
       context,
       entity,
@@ -226,11 +227,7 @@ export class RowLog {
   private count(outcome: Outcome, entity: EntityType, id: string, fields: Fields, reader: RosterReader, date: string): string | null {
     const recordSchoolId = this.schoolOf(entity, id, fields, reader)
     this.counter.add(entity, recordSchoolId, outcome)
-    if (entity === 'enrollment' || entity === 'class') {
-      let facts = this.facts.get(entity)
-      if (!facts) this.facts.set(entity, (facts = new Map()))
-      facts.set(id, { outcome, schoolId: recordSchoolId, date })
-    }
+    if (entity === 'enrollment' || entity === 'class') this.facts[entity].set(id, { outcome, schoolId: recordSchoolId, date })
     return hasOutcomeRow(outcome, entity === 'enrollment' && str(fields.role) === 'student') ? recordSchoolId : null
   }
 

@@ -1,6 +1,7 @@
 import type { EntityType } from '../events/change-event.js'
 import { ZERO_COUNTS, type Outcome, type OutcomeCounts } from '../events/sync-log-event.js'
 import { isError } from './outcome-rules.js'
+import { perEntity } from './per-entity.js'
 
 const FIELD: Record<Outcome, keyof OutcomeCounts> = {
   New: 'new',
@@ -25,12 +26,12 @@ interface Cell {
 export class OutcomeCounter {
   /** In the order first counted: the order of the sync's count events. */
   private readonly cells: Cell[] = []
-  private readonly bySchool = new Map<EntityType, Map<string, Cell>>()
+  /** Per type, each school's cell. */
+  private readonly bySchool = perEntity(() => new Map<string, Cell>())
   private errors = 0
 
   add(entity: EntityType, schoolId: string, outcome: Outcome): void {
-    let schools = this.bySchool.get(entity)
-    if (!schools) this.bySchool.set(entity, (schools = new Map()))
+    const schools = this.bySchool[entity]
     let cell = schools.get(schoolId)
     if (!cell) {
       cell = { entity, schoolId, counts: { ...ZERO_COUNTS } }

@@ -11,6 +11,7 @@ import { rowsReadAlike, type Fields } from './log-rows.js'
 import type { RosterTables } from './roster-store.js'
 import { sameRecord, trackedFields, type AnyRecord, type EnrollmentRecord } from './records.js'
 import { validateRecord } from './validate-record.js'
+import { perEntity, type PerEntity } from './per-entity.js'
 import { instantMillis } from './time.js'
 
 export interface Candidate {
@@ -37,8 +38,6 @@ export interface EarlyOutcome extends Verdict {
   readonly fields: Readonly<Record<string, unknown>>
 }
 
-type PerEntity<T> = { [E in EntityType]: T }
-
 export interface PendingSync {
   readonly syncId: string
   readonly app: string
@@ -58,10 +57,6 @@ export interface PendingSync {
   lastEventAt: string
   /** `lastEventAt` in milliseconds, so each event's instant is parsed once (absent in a snapshot written before it was kept). */
   lastEventMillis?: number
-}
-
-function perEntity<T>(make: () => T): PerEntity<T> {
-  return { org: make(), academicSession: make(), course: make(), user: make(), class: make(), enrollment: make() }
 }
 
 export function openPendingSync(syncId: string, app: string, startedAt: string, modes: PendingSync['modes']): PendingSync {

@@ -6,12 +6,11 @@
  */
 import type { RosterReader } from './roster-store.js'
 import type { SyncWork } from './sync-work.js'
-import { enrollmentContext, NO_CONTEXT, rosterView, type RowContext } from './views.js'
+import { enrollmentContext, rosterView, type RosterView, type RowContext } from './views.js'
 
-/** The columns of a roster row about the enrollment, as `reader` has it. */
-function rosterContext(reader: RosterReader, id: string): RowContext {
-  const e = reader.get('enrollment', id)
-  return e ? enrollmentContext(reader, e.classSourcedId, e.userSourcedId, e.schoolSourcedId) : NO_CONTEXT
+/** The columns of a roster row about the roster line, as `reader` (the one the line was read from) has it. */
+function rosterContext(reader: RosterReader, line: RosterView): RowContext {
+  return enrollmentContext(reader, line.classId, line.userId, line.schoolId)
 }
 
 export function writeRosterRows(work: SyncWork): void {
@@ -22,22 +21,22 @@ export function writeRosterRows(work: SyncWork): void {
     const moved = was !== undefined && is !== undefined && is.classId !== was.classId
     if (was && (!is || moved)) {
       const why = work.fates.removalOf('enrollment', id) ?? { kind: 'movedSection' }
-      log.action('Deleted Roster', rosterContext(before, id), 'enrollment', id, undefined, why)
+      log.action('Deleted Roster', rosterContext(before, was), 'enrollment', id, undefined, why)
     }
     if (is && (!was || moved)) {
-      log.action('Created Roster', rosterContext(overlay, id), 'enrollment', id)
+      log.action('Created Roster', rosterContext(overlay, is), 'enrollment', id)
       continue
     }
     if (!was || !is) continue
     if (was.beginDate !== is.beginDate) {
-      log.action('Updated Roster Start Date', rosterContext(overlay, id), 'enrollment', id, {
+      log.action('Updated Roster Start Date', rosterContext(overlay, is), 'enrollment', id, {
         field: 'beginDate',
         oldValue: was.beginDate,
         newValue: is.beginDate,
       })
     }
     if (was.endDate !== is.endDate) {
-      log.action('Updated Roster End Date', rosterContext(overlay, id), 'enrollment', id, {
+      log.action('Updated Roster End Date', rosterContext(overlay, is), 'enrollment', id, {
         field: 'endDate',
         oldValue: was.endDate,
         newValue: is.endDate,

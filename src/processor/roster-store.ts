@@ -67,14 +67,27 @@ export function emptyIndexes(): Indexes {
   }
 }
 
-function addId(index: Map<string, IdGroup>, key: string, id: string): void {
+/**
+ * How an array group takes one more id: `exact`, a new array of exactly its ids
+ * (the committed tables, kept for long); `inPlace`, pushed, spare room and all
+ * (an overlay, which lives for one sync).
+ */
+type Growth = 'exact' | 'inPlace'
+
+function addId(index: Map<string, IdGroup>, key: string, id: string, growth: Growth): void {
   const group = index.get(key)
   if (group === undefined) {
     index.set(key, [id])
   } else if (!Array.isArray(group)) {
     group.add(id)
-  } else if (!group.includes(id)) {
-    index.set(key, group.length < SMALL_GROUP ? group.concat(id) : new Set(group).add(id))
+  } else if (group.includes(id)) {
+    return
+  } else if (group.length >= SMALL_GROUP) {
+    index.set(key, new Set(group).add(id))
+  } else if (growth === 'inPlace') {
+    group.push(id)
+  } else {
+    index.set(key, group.concat(id))
   }
 }
 
@@ -91,11 +104,11 @@ function removeId(index: Map<string, IdGroup>, key: string, id: string): void {
   }
 }
 
-function addToIndexes(indexes: Indexes, entity: EntityType, record: AnyRecord): void {
+function addToIndexes(indexes: Indexes, entity: EntityType, record: AnyRecord, growth: Growth): void {
   for (const name of INDEXES_OF[entity]) {
     const keys = indexKeys(name, record)
-    if (typeof keys === 'string') addId(indexes[name], keys, record.sourcedId)
-    else for (const key of keys) addId(indexes[name], key, record.sourcedId)
+    if (typeof keys === 'string') addId(indexes[name], keys, record.sourcedId, growth)
+    else for (const key of keys) addId(indexes[name], key, record.sourcedId, growth)
   }
 }
 
@@ -144,16 +157,23 @@ export function emptyOverlay(): OverlayData {
 
 /** Reads and writes an overlay on top of committed tables. */
 export class Overlay implements RosterReader {
+  /** `data.changes` and `base.tables`, held directly: every read goes through both. */
+  private readonly changes: OverlayData['changes']
+  private readonly tables: Tables
+
   constructor(
     readonly base: RosterTables,
     readonly data: OverlayData,
-  ) {}
+  ) {
+    this.changes = data.changes
+    this.tables = base.tables
+  }
 
   get<E extends EntityType>(entity: E, id: string): RecordMap[E] | undefined {
     // One lookup in the changes: a changed id maps to its record, or to null once deleted.
-    const changed = (this.data.changes[entity] as Map<string, RecordMap[E] | null>).get(id)
+    const changed = (this.changes[entity] as Map<string, RecordMap[E] | null>).get(id)
     if (changed !== undefined) return changed ?? undefined
-    return this.base.tables[entity].get(id) as RecordMap[E] | undefined
+    return this.tables[entity].get(id) as RecordMap[E] | undefined
   }
 
   existedBefore(entity: EntityType, id: string): boolean {
@@ -173,7 +193,7 @@ export class Overlay implements RosterReader {
 
   set<E extends EntityType>(entity: E, record: RecordMap[E]): void {
     ;(this.data.changes[entity] as Map<string, RecordMap[E] | null>).set(record.sourcedId, record)
-    addToIndexes(this.data.indexes, entity, record)
+    addToIndexes(this.data.indexes, entity, record, 'inPlace')
   }
 
   delete(entity: EntityType, id: string): void {
@@ -207,7 +227,7 @@ export function putCommitted<E extends EntityType>(store: RosterTables, entity: 
   if (previous) removeFromIndexes(store.indexes, entity, previous)
   const committed = compactRecord(store.tables, entity, record, previous)
   table.set(committed.sourcedId, committed)
-  addToIndexes(store.indexes, entity, committed)
+  addToIndexes(store.indexes, entity, committed, 'exact')
 }
 
 /** Applies an overlay to the committed tables (the sync completes). */

@@ -3,8 +3,9 @@
  * the sync leaves (after), the rows it writes, and what became of the records
  * it removed or skipped. The steps of resolve-sync.ts each read and add to it.
  */
-import { ENTITY_TYPES, type EntityType, type SyncEnded } from '../events/change-event.js'
+import type { EntityType, SyncEnded } from '../events/change-event.js'
 import type { Causes } from './causes.js'
+import { perEntity } from './per-entity.js'
 import type { HoldThresholds } from './hold-thresholds.js'
 import type { RowLog } from './log-rows.js'
 import type { PendingSync } from './pending-sync.js'
@@ -23,32 +24,32 @@ export interface ResolveOptions {
  * left the state; each fate also tells `causes` the root of what it causes.
  */
 export class Fates {
-  private readonly skipped = new Map<EntityType, Set<string>>(ENTITY_TYPES.map((e) => [e, new Set<string>()]))
-  private readonly removed = new Map<EntityType, Map<string, Removal>>(ENTITY_TYPES.map((e) => [e, new Map<string, Removal>()]))
+  private readonly skipped = perEntity(() => new Set<string>())
+  private readonly removed = perEntity(() => new Map<string, Removal>())
 
   constructor(private readonly causes: Causes) {}
 
   skip(entity: EntityType, id: string, reason: FieldReason): void {
-    this.skipped.get(entity)?.add(id)
+    this.skipped[entity].add(id)
     this.causes.skipped(entity, id, reason)
   }
 
   wasSkipped(entity: EntityType, id: string): boolean {
-    return this.skipped.get(entity)?.has(id) ?? false
+    return this.skipped[entity].has(id)
   }
 
   remove(entity: EntityType, id: string, why: Removal): void {
-    this.removed.get(entity)?.set(id, why)
+    this.removed[entity].set(id, why)
     this.causes.removed(entity, id, why)
   }
 
   wasRemoved(entity: EntityType, id: string): boolean {
-    return this.removed.get(entity)?.has(id) ?? false
+    return this.removed[entity].has(id)
   }
 
   /** Why the record left the state in this sync, if it did. */
   removalOf(entity: EntityType, id: string): Removal | undefined {
-    return this.removed.get(entity)?.get(id)
+    return this.removed[entity].get(id)
   }
 }
 

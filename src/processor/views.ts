@@ -93,6 +93,8 @@ export function sectionView(reader: RosterReader, classId: string): SectionView 
 export interface RosterView {
   readonly enrollmentId: string
   readonly classId: string
+  readonly userId: string
+  readonly schoolId: string
   readonly beginDate: string
   readonly endDate: string
 }
@@ -103,7 +105,14 @@ export function rosterView(reader: RosterReader, enrollmentId: string): RosterVi
   if (!e || e.role !== 'student') return undefined
   const cls = reader.get('class', e.classSourcedId)
   if (!cls || brokenReference(reader, cls) !== null || !reader.get('user', e.userSourcedId)) return undefined
-  return { enrollmentId, classId: e.classSourcedId, beginDate: e.beginDate ?? '', endDate: e.endDate ?? '' }
+  return {
+    enrollmentId,
+    classId: e.classSourcedId,
+    userId: e.userSourcedId,
+    schoolId: e.schoolSourcedId,
+    beginDate: e.beginDate ?? '',
+    endDate: e.endDate ?? '',
+  }
 }
 
 /** The columns of a log row that place its record: the student, the section, the serving and home schools. */
