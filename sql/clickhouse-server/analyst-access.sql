@@ -2,10 +2,10 @@
 -- server directly (docs/analysts.md, "Direct access on a ClickHouse server").
 --
 -- What it sets up, all idempotent (run it again after an upgrade of this file):
---   * role synclog_analyst: SELECT on synclog's six tables and nothing else,
+--   * role synclog_analyst: SELECT on synclog's seven tables and nothing else,
 --     with the settings profile synclog_analyst_profile (readonly = 1);
---   * one row policy per scoped table (sync_log, sync_runs, sync_counts,
---     sync_outcomes, sync_daily) for that role. The policies are the SQL form of
+--   * one row policy per scoped table (sync_log, sync_log_by_student, sync_runs,
+--     sync_counts, sync_outcomes, sync_daily) for that role. The policies are the SQL form of
 --     src/clickhouse/scope.ts; each analyst's scope comes from three custom
 --     settings that the analyst's own settings profile sets CONST:
 --       SQL_synclog_tenant  the tenant (a district's SIS feed); '' sees nothing
@@ -41,6 +41,7 @@ ALTER ROLE synclog_analyst SETTINGS PROFILE 'synclog_analyst_profile';
 
 REVOKE ALL ON *.* FROM synclog_analyst;
 GRANT SELECT ON synclog.sync_log TO synclog_analyst;
+GRANT SELECT ON synclog.sync_log_by_student TO synclog_analyst;
 GRANT SELECT ON synclog.sync_runs TO synclog_analyst;
 GRANT SELECT ON synclog.sync_counts TO synclog_analyst;
 GRANT SELECT ON synclog.sync_outcomes TO synclog_analyst;
@@ -52,6 +53,15 @@ GRANT SELECT ON synclog.schema_migrations TO synclog_analyst;
 -- Log rows of the tenant; with a school, rows whose home school (home), serving
 -- school (serving) or either (either) is that school. (scope.ts: logScope)
 CREATE ROW POLICY OR REPLACE synclog_analyst_scope ON synclog.sync_log FOR SELECT
+  USING tenant = getSettingOrDefault('SQL_synclog_tenant', '')
+    AND getSettingOrDefault('SQL_synclog_tenant', '') != ''
+    AND (getSettingOrDefault('SQL_synclog_school', '') = ''
+      OR (getSettingOrDefault('SQL_synclog_side', '') IN ('home', 'either') AND homeSchoolId = getSettingOrDefault('SQL_synclog_school', ''))
+      OR (getSettingOrDefault('SQL_synclog_side', '') IN ('serving', 'either') AND servingSchoolId = getSettingOrDefault('SQL_synclog_school', '')))
+  TO synclog_analyst;
+
+-- The log rows that name a student, sorted by student: the same rows, the same scope.
+CREATE ROW POLICY OR REPLACE synclog_analyst_scope ON synclog.sync_log_by_student FOR SELECT
   USING tenant = getSettingOrDefault('SQL_synclog_tenant', '')
     AND getSettingOrDefault('SQL_synclog_tenant', '') != ''
     AND (getSettingOrDefault('SQL_synclog_school', '') = ''
@@ -95,6 +105,7 @@ CREATE ROW POLICY OR REPLACE synclog_analyst_scope ON synclog.sync_daily FOR SEL
 -- ---- row policies: everyone else reads every row ------------------------------------------
 
 CREATE ROW POLICY OR REPLACE synclog_unrestricted ON synclog.sync_log FOR SELECT USING 1 TO ALL EXCEPT synclog_analyst;
+CREATE ROW POLICY OR REPLACE synclog_unrestricted ON synclog.sync_log_by_student FOR SELECT USING 1 TO ALL EXCEPT synclog_analyst;
 CREATE ROW POLICY OR REPLACE synclog_unrestricted ON synclog.sync_runs FOR SELECT USING 1 TO ALL EXCEPT synclog_analyst;
 CREATE ROW POLICY OR REPLACE synclog_unrestricted ON synclog.sync_counts FOR SELECT USING 1 TO ALL EXCEPT synclog_analyst;
 CREATE ROW POLICY OR REPLACE synclog_unrestricted ON synclog.sync_outcomes FOR SELECT USING 1 TO ALL EXCEPT synclog_analyst;

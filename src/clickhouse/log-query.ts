@@ -6,6 +6,7 @@
  * scope's conditions are ANDed to the filter's.
  */
 import { SynclogError } from '../errors.js'
+import { STUDENT_LOG_TABLE } from './ddl.js'
 import { equals, inList, whereClause, type BuiltQuery } from './filter-parts.js'
 import { LOG_ORDER, afterCursor } from './log-cursor.js'
 import { filterConditions, rowStateSql } from './log-filter.js'
@@ -27,6 +28,15 @@ export function logConditions(scope: Scope, filter: LogFilter, params: Record<st
   return [...logScope(scope, params), ...filterConditions(scope, filter, params)]
 }
 
+/**
+ * The table a log read goes to: a student's rows from the copy sorted by student
+ * (sync_log_by_student, which holds every row that names a student: ddl.ts, migration 4),
+ * anything else from sync_log.
+ */
+function logTable(filter: LogFilter): string {
+  return filter.studentNumber !== undefined && filter.studentNumber !== '' ? STUDENT_LOG_TABLE : 'sync_log'
+}
+
 export function pageLimit(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_PAGE_ROWS
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_ROWS) {
@@ -46,7 +56,7 @@ export function buildLogPageQuery(scope: Scope, filter: LogFilter, page: PageReq
   const limit = pageLimit(page.limit)
   params['page_rows'] = limit + 1
   const query = `SELECT ${selectList(scope)}
-FROM sync_log FINAL
+FROM ${logTable(filter)} FINAL
 ${whereClause(where)}
 ORDER BY ${LOG_ORDER}
 LIMIT {page_rows:UInt32}`
@@ -58,7 +68,7 @@ export function buildLogCountQuery(scope: Scope, filter: LogFilter): BuiltQuery 
   const params: Record<string, unknown> = {}
   const where = logConditions(scope, filter, params)
   const query = `SELECT count() AS rows, uniqExact(tenant, entity, sourcedId) AS records
-FROM sync_log FINAL
+FROM ${logTable(filter)} FINAL
 ${whereClause(where)}`
   return { query, params }
 }

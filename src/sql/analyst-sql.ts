@@ -192,7 +192,7 @@ export class AnalystSql {
         case 'TableExpression':
           for (const child of node.children) {
             if (child.kind === 'Function') {
-              throw refused('ACCESS_DENIED', `table functions are not allowed (${child.text}()): query synclog's tables (sync_log, sync_runs, sync_counts, sync_outcomes, sync_daily)`)
+              throw refused('ACCESS_DENIED', `table functions are not allowed (${child.text}()): query synclog's tables (sync_log, sync_log_by_student, sync_runs, sync_counts, sync_outcomes, sync_daily)`)
             }
           }
           break
@@ -202,7 +202,7 @@ export class AnalystSql {
             throw refused('UNKNOWN_DATABASE', `write ${parts.slice(1).join('.')} without a database name: the store's tables are the only ones there are`)
           }
           if (parts.length > 1 && parts[0] !== home) {
-            throw refused('ACCESS_DENIED', `table ${node.text} is not synclog's: only the tables of the synclog database can be queried (sync_log, sync_runs, sync_counts, sync_outcomes, sync_daily)`)
+            throw refused('ACCESS_DENIED', `table ${node.text} is not synclog's: only the tables of the synclog database can be queried (sync_log, sync_log_by_student, sync_runs, sync_counts, sync_outcomes, sync_daily)`)
           }
           break
         }

@@ -95,7 +95,7 @@ const SERVER_ONLY = BLOCKS.filter((b) => b.expect?.kind === 'server-only')
 
 // ---- the row policies of analyst-access.sql ------------------------------------------------
 
-const SCOPED_TABLES = ['sync_log', 'sync_runs', 'sync_counts', 'sync_outcomes', 'sync_daily'] as const
+const SCOPED_TABLES = ['sync_log', 'sync_log_by_student', 'sync_runs', 'sync_counts', 'sync_outcomes', 'sync_daily'] as const
 type ScopedTable = (typeof SCOPED_TABLES)[number]
 
 interface Policy {
@@ -258,7 +258,7 @@ describe('sql/clickhouse-server/analyst-access.sql', () => {
     for (const s of all) await expect(parses(s), s).resolves.toBe(true)
   })
 
-  it('grants SELECT on the six synclog tables and nothing else', () => {
+  it('grants SELECT on the seven synclog tables and nothing else', () => {
     const grants = statements(ACCESS_SQL).filter((s) => /^(GRANT|REVOKE)\b/.test(s))
     expect(grants).toEqual([
       'REVOKE ALL ON *.* FROM synclog_analyst',
@@ -377,6 +377,21 @@ describe.each(SCOPES)('the row policies for $name', ({ scope, nonEmptyLog }) => 
     ).map((row) => toLogRecord({ ...row, state: 'Applied' }))
     expect(got.sort(byLogKey)).toEqual(expected.sort(byLogKey))
     expect(got.length > 0).toBe(nonEmptyLog)
+  })
+
+  it('sync_log_by_student: the rows of store.streamLog that name a student', async () => {
+    const expected: LogRecord[] = []
+    for await (const r of store.streamLog(scope, { includeRejected: true, includeProposed: true }))
+      if (r.studentNumber !== '') expected.push({ ...r, state: 'Applied' })
+    const got = (
+      await select<SyncLogTableRow>(
+        `SELECT ${SYNC_LOG_COLUMNS.join(', ')} FROM sync_log_by_student FINAL WHERE ${where('sync_log_by_student')}`,
+        params(),
+      )
+    ).map((row) => toLogRecord({ ...row, state: 'Applied' }))
+    expect(got.sort(byLogKey)).toEqual(expected.sort(byLogKey))
+    // A district's log names students; a school's serving side may hold only its sections' rows.
+    if (scope.school === undefined) expect(got.length > 0).toBe(nonEmptyLog)
   })
 
   it('sync_runs: the syncs of store.listSyncs, at their current status', async () => {

@@ -112,6 +112,40 @@ describe('upgrading a version-1 store', () => {
     ])
   })
 
+  it("finds a student's rows written before the upgrade, and those written after it, in the student's history", async () => {
+    const ch = await freshClickHouse()
+    await ch.client.command({
+      query:
+        'CREATE TABLE schema_migrations (version UInt32, name String, appliedAt DateTime) ENGINE = ReplacingMergeTree ORDER BY version',
+    })
+    for (const m of MIGRATIONS.filter((m) => m.version <= 3)) {
+      for (const statement of m.statements) await ch.client.command({ query: statement })
+      await ch.client.command({ query: `INSERT INTO schema_migrations VALUES (${m.version}, '${m.name}', now())` })
+    }
+    const insertRow = (syncId: string, date: string, student: string, sourcedId: string): Promise<unknown> =>
+      ch.client.command({
+        query: `INSERT INTO sync_log (tenant, syncId, seq, date, action, studentNumber, entity, sourcedId, outcome)
+                VALUES ('d1', '${syncId}', 1, '${date}', 'New', '${student}', 'enrollment', '${sourcedId}', 'New')`,
+      })
+    await insertRow('s1', '2024-09-01 06:00:00.000', '1001', 'e1')
+    await insertRow('s1b', '2024-09-01 06:00:00.000', '1002', 'e2')
+    await insertRow('s1c', '2024-09-01 06:00:00.000', '', 'c1')
+
+    await migrate(ch.client, logger)
+    await insertRow('s2', '2024-09-02 06:00:00.000', '1001', 'e3')
+    await insertRow('s2', '2024-09-02 06:00:00.000', '1001', 'e3') // written twice: one row
+
+    const store = new SyncLogStore(ch.client, logger)
+    const history = await store.recordHistory(UNSCOPED, { kind: 'student', id: '1001' })
+    expect(history.rows.map((r) => [r.syncId, r.sourcedId])).toEqual([
+      ['s2', 'e3'],
+      ['s1', 'e1'],
+    ])
+    // Rows that name no student are not copied.
+    const [copied] = await rows<{ n: number | string }>(ch, "SELECT count() AS n FROM sync_log_by_student WHERE studentNumber = ''")
+    expect(Number(copied?.n)).toBe(0)
+  })
+
   it('a contains filter for a rare name reads only the granules its ngram index keeps', async () => {
     const ch = await freshClickHouse()
     await migrate(ch.client, logger)
@@ -207,6 +241,26 @@ describe('retention', () => {
     expect(await currentRetentionDays(ch.client)).toBe(90)
     await applyRetention(ch.client, undefined, logger)
     expect(await currentRetentionDays(ch.client)).toBeNull()
+  })
+
+  it("keeps a student's rows as long as the log keeps them", async () => {
+    const ch = await freshClickHouse()
+    await migrate(ch.client, logger)
+    const ttls = (): Promise<{ name: string; ttl: number }[]> =>
+      rows(
+        ch,
+        "SELECT name, engine_full LIKE '%TTL toDateTime(date) + toIntervalDay(45)%' AS ttl FROM system.tables WHERE database = currentDatabase() AND name IN ('sync_log', 'sync_log_by_student') ORDER BY name",
+      )
+    await applyRetention(ch.client, 45, logger)
+    expect(await ttls()).toEqual([
+      { name: 'sync_log', ttl: 1 },
+      { name: 'sync_log_by_student', ttl: 1 },
+    ])
+    await applyRetention(ch.client, undefined, logger)
+    expect(await ttls()).toEqual([
+      { name: 'sync_log', ttl: 0 },
+      { name: 'sync_log_by_student', ttl: 0 },
+    ])
   })
 
   it('drops rows older than the retention and keeps the rest', async () => {

@@ -405,6 +405,8 @@ describe('opening and migrating', () => {
       'sync_daily',
       'sync_daily_mv',
       'sync_log',
+      'sync_log_by_student',
+      'sync_log_by_student_mv',
       'sync_outcomes',
       'sync_outcomes_mv',
       'sync_runs',
