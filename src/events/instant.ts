@@ -73,12 +73,59 @@ const RECENT_INSTANTS = 1_000
  * MIN_YEAR–MAX_YEAR in UTC.
  */
 export function parseInstant(text: string): number | null {
+  const canonical = canonicalInstant(text)
+  if (canonical !== undefined) return canonical
   const known = recentInstants.get(text)
   if (known !== undefined) return known
   const millis = readInstant(text)
   if (recentInstants.size >= RECENT_INSTANTS) recentInstants.clear()
   recentInstants.set(text, millis)
   return millis
+}
+
+/** The digit at `at` (0-9), or -1. */
+function digit(text: string, at: number): number {
+  const c = text.charCodeAt(at) - 48
+  return c >= 0 && c <= 9 ? c : -1
+}
+
+/** Two digits from `at` as a number, or -1. */
+function twoDigits(text: string, at: number): number {
+  const a = digit(text, at)
+  const b = digit(text, at + 1)
+  return a < 0 || b < 0 ? -1 : a * 10 + b
+}
+
+/**
+ * The form every producer writes and the fold reads most, `YYYY-MM-DDTHH:MM:SSZ` or
+ * `YYYY-MM-DDTHH:MM:SS.sssZ`, read without the regex: epoch milliseconds, null when it
+ * is that form but not a valid instant, undefined when it is another form (readInstant
+ * decides). Reads exactly as readInstant would.
+ */
+function canonicalInstant(text: string): number | null | undefined {
+  const n = text.length
+  if ((n !== 20 && n !== 24) || text.charCodeAt(n - 1) !== 90 /* Z */) return undefined
+  if (text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':') return undefined
+  const hi = twoDigits(text, 0)
+  const lo = twoDigits(text, 2)
+  const mo = twoDigits(text, 5)
+  const d = twoDigits(text, 8)
+  const h = twoDigits(text, 11)
+  const mi = twoDigits(text, 14)
+  const s = twoDigits(text, 17)
+  let ms = 0
+  if (n === 24) {
+    const a = digit(text, 20)
+    const b = digit(text, 21)
+    const c = digit(text, 22)
+    if (text[19] !== '.' || a < 0 || b < 0 || c < 0) return undefined
+    ms = a * 100 + b * 10 + c
+  }
+  if (hi < 0 || lo < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0) return undefined
+  const y = hi * 100 + lo
+  if (!validDay(y, mo, d) || h > 23 || mi > 59 || s > 59) return null
+  const epoch = daysFromCivil(y, mo, d) * DAY_MS + ((h * 60 + mi) * 60 + s) * 1000 + ms
+  return epoch < MIN_MS || epoch >= END_MS ? null : epoch
 }
 
 function readInstant(text: string): number | null {
@@ -103,5 +150,7 @@ function readInstant(text: string): number | null {
 
 /** A date (its UTC midnight) or an instant, as epoch milliseconds; null if it is neither. */
 export function parseDateOrInstant(text: string): number | null {
+  const canonical = canonicalInstant(text)
+  if (canonical !== undefined) return canonical
   return parseDateOnly(text.trim()) ?? parseInstant(text)
 }
