@@ -14,7 +14,8 @@ import { SCALES, SCALE_NAMES, isScaleName, type ScaleName } from '../../src/gene
 import { BENCH_SCALES } from './bench-scales.js'
 import { csvDataRows, ensureDataset, ndjsonEvents } from './dataset.js'
 import { loadAverage, loadPerCore, machineFacts } from './machine.js'
-import { renderMarkdown, resultTable, targetsTable, type RunReport } from './report.js'
+import { profileGaps } from './gap-profiles.js'
+import { missedSpeedTargets, renderMarkdown, resultTable, targetsTable, type RunReport } from './report.js'
 import { runChild } from './run-child.js'
 import { runStage } from './stages.js'
 import { fmtBytes, fmtSeconds } from './stats.js'
@@ -22,7 +23,7 @@ import { STAGES, type StageName, type StageOutcome } from './types.js'
 
 const USAGE = `usage: npm run bench -- [--scale ${SCALE_NAMES.join('|')}] [--stage ${STAGES.join(',')}] [--out BENCHMARKS.md]
                         [--seed N] [--repeat N] [--provisional [REASON]] [--brokers HOST:PORT --registry URL]
-                        [--heap MB] [--instructions] [--cpu-prof] [--keep] [--verbose]
+                        [--heap MB] [--instructions] [--cpu-prof] [--no-gap-profiles] [--keep] [--verbose]
 
   --scale        data size (default small); see docs/benchmarks.md
   --stage        stages to run, comma-separated, in this order (default all)
@@ -35,6 +36,8 @@ const USAGE = `usage: npm run bench -- [--scale ${SCALE_NAMES.join('|')}] [--sta
   --instructions also count the fold's instructions per event under valgrind's callgrind (tiny scale's
                  events, whatever --scale; adds a few minutes)
   --cpu-prof     write a V8 CPU profile of every measurement into .cache/bench/runs/<run>/profiles
+  --no-gap-profiles  do not re-run the figure of a missed speed target under the CPU profiler to say
+                 where its time goes (done by default, after every measurement)
   --keep         keep the run's scratch directory (.cache/bench/runs/<run>)
   --verbose      copy the children's stderr to ours`
 
@@ -53,6 +56,7 @@ interface Options {
   brokers?: string
   registry?: string
   cpuProf: boolean
+  gapProfiles: boolean
   heapMb?: number
   instructions: boolean
   keep: boolean
@@ -77,6 +81,7 @@ function parseOptions(argv: readonly string[]): Options {
         brokers: { type: 'string' },
         registry: { type: 'string' },
         'cpu-prof': { type: 'boolean' },
+        'no-gap-profiles': { type: 'boolean' },
         heap: { type: 'string' },
         instructions: { type: 'boolean' },
         keep: { type: 'boolean' },
@@ -124,6 +129,7 @@ function parseOptions(argv: readonly string[]): Options {
     brokers: v.brokers,
     registry: v.registry,
     cpuProf: v['cpu-prof'] === true,
+    gapProfiles: v['no-gap-profiles'] !== true,
     heapMb,
     instructions: v.instructions === true,
     keep: v.keep === true,
@@ -212,6 +218,20 @@ async function main(): Promise<void> {
     log(`stage ${stage} done in ${fmtSeconds(outcome.wallSeconds)}`)
   }
 
+  const gaps = opts.gapProfiles
+    ? await profileGaps(missedSpeedTargets(outcomes), {
+        runDir,
+        baseSpec: {
+          scale: opts.scale,
+          datasetDir,
+          ...(opts.brokers ? { brokers: opts.brokers } : {}),
+          ...(opts.registry ? { registry: opts.registry } : {}),
+          ...(opts.heapMb ? { heapMb: opts.heapMb } : {}),
+        },
+        log,
+      })
+    : []
+
   const wallSeconds = (performance.now() - started) / 1000
   const busyAtEnd = loadPerCore()
   const warnings: string[] = []
@@ -252,6 +272,7 @@ async function main(): Promise<void> {
         : `reused from ${relative(resolve(import.meta.dirname, '../..'), datasetDir)}`,
     },
     stages: outcomes,
+    gaps,
   }
 
   process.stdout.write(

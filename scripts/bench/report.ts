@@ -1,5 +1,6 @@
 /** The results as a table (console and BENCHMARKS.md). */
 import { fmtBytes, fmtCount, fmtMs, fmtSeconds } from './stats.js'
+import { gapSection, type GapProfile } from './gap-profiles.js'
 import type { Measure, ResultRow, StageName, StageOutcome } from './types.js'
 
 /** What each stage's figure and baseline are, in one line each (docs/benchmarks.md says why). */
@@ -56,6 +57,8 @@ export interface RunReport {
   readonly machine: Readonly<Record<string, string>>
   readonly dataset: Readonly<Record<string, string>>
   readonly stages: readonly StageOutcome[]
+  /** Where the time of each missed speed target goes (gap-profiles.ts). */
+  readonly gaps: readonly GapProfile[]
 }
 
 function tailOf(row: ResultRow): 'p95' | 'p99' {
@@ -105,6 +108,8 @@ export function resultTable(stages: readonly StageOutcome[]): string {
 interface Target {
   readonly what: string
   readonly target: string
+  /** The row a speed target is judged on (its stage is profiled when the target is missed). */
+  readonly speedRow?: string
   /** The figure the target is about, as text, and whether it meets the target; null when the run has no such figure. */
   readonly judge: (rows: ReadonlyMap<string, ResultRow>, stages: readonly StageOutcome[]) => { text: string; met: boolean } | null
 }
@@ -113,6 +118,7 @@ function ratioTarget(what: string, key: string, atLeast: number): Target {
   return {
     what,
     target: `≥ ${atLeast}×`,
+    speedRow: key,
     judge: (rows) => {
       const row = rows.get(key)
       const r = row?.ratio
@@ -162,6 +168,18 @@ const TARGETS: readonly Target[] = [
     },
   },
 ]
+
+/** The speed targets this run measured and missed: what each is, and the row it is judged on. */
+export function missedSpeedTargets(stages: readonly StageOutcome[]): { what: string; row: ResultRow }[] {
+  const rows = new Map<string, ResultRow>()
+  for (const s of stages) for (const r of s.rows) rows.set(r.key, r)
+  const missed: { what: string; row: ResultRow }[] = []
+  for (const t of TARGETS) {
+    const row = t.speedRow === undefined ? undefined : rows.get(t.speedRow)
+    if (row !== undefined && t.judge(rows, stages)?.met === false) missed.push({ what: t.what, row })
+  }
+  return missed
+}
 
 /** Each target, the run's figure for it, and whether it is met; "not measured" when the run skipped its stage. */
 export function targetsTable(stages: readonly StageOutcome[], scale: string): string {
@@ -253,6 +271,15 @@ export function renderMarkdown(r: RunReport): string {
     '',
     targetsTable(r.stages, r.scale),
     '',
+    ...(r.gaps.length === 0
+      ? []
+      : [
+          '## Where the remaining time goes',
+          '',
+          'For each speed target missed above, its figure ran once more after every measurement, under the V8 CPU profiler (so these runs give shares of time, not figures).',
+          '',
+          gapSection(r.gaps),
+        ]),
     '## Machine',
     '',
     factsList(r.machine),

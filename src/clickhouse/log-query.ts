@@ -33,7 +33,7 @@ export function logConditions(scope: Scope, filter: LogFilter, params: Record<st
  * (sync_log_by_student, which holds every row that names a student: ddl.ts, migration 4),
  * anything else from sync_log.
  */
-function logTable(filter: LogFilter): string {
+export function logTable(filter: LogFilter): string {
   return filter.studentNumber !== undefined && filter.studentNumber !== '' ? STUDENT_LOG_TABLE : 'sync_log'
 }
 

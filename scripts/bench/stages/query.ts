@@ -13,7 +13,7 @@
  *            column and turning rows into records add on top.
  */
 import type { ClickHouseClient } from '@clickhouse/client'
-import { logConditions } from '../../../src/clickhouse/log-query.js'
+import { logConditions, logTable } from '../../../src/clickhouse/log-query.js'
 import { whereClause } from '../../../src/clickhouse/filter-parts.js'
 import type { LogFilter, Scope } from '../../../src/clickhouse/types.js'
 import type { SyncLogEvent } from '../../../src/events/sync-log-event.js'
@@ -44,7 +44,8 @@ function dayBefore(day: string, days: number): string {
 async function countWhere(client: ClickHouseClient, scope: Scope, filter: LogFilter): Promise<number> {
   const params: Record<string, unknown> = {}
   const where = logConditions(scope, filter, params)
-  return scalar(client, `SELECT count() FROM sync_log ${whereClause(where)}`, params)
+  // The table the figure reads (a student's rows have a copy sorted by student).
+  return scalar(client, `SELECT count() FROM ${logTable(filter)} ${whereClause(where)}`, params)
 }
 
 /** In this process: the highest RSS seen while the queries ran (chDB runs them off the event loop, so timers fire). */

@@ -1,0 +1,172 @@
+/**
+ * Where the remaining time goes, for each speed target a run misses: after every
+ * measurement, the stage's figure runs once more under V8's CPU profiler (which slows
+ * JavaScript, so these runs give shares of time, never figures); the busy samples of the
+ * measured process's main thread are summed by module and by function and printed next
+ * to what would close the gap.
+ */
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { mainThreadProfile, summarize, type Profile } from './cpu-profile.js'
+import { runChild } from './run-child.js'
+import type { ChildSpec, ResultRow, StageName } from './types.js'
+
+/** How a stage's figure is profiled, and what the profile says would close its gap. */
+interface Profiled {
+  /** The child that runs the figure ('both' when one child measures figure and baseline). */
+  readonly variant: 'figure' | 'both'
+  /** Where the measured process writes its profile, under the run's profile directory. */
+  readonly profileDir: string
+  /** Count only the window this function ran in (the timed part of a child that also reads its input). */
+  readonly during?: string
+  /** What closing the gap takes, read from the profile and the code (kept in step with docs/benchmarks.md). */
+  readonly closing: string
+}
+
+const PROFILED: Partial<Record<StageName, Profiled>> = {
+  fold: {
+    variant: 'figure',
+    profileDir: '.',
+    during: 'synclogFold',
+    closing:
+      'The minimal fold keeps each record as it arrived and writes one small action per change. synclog also validates every ' +
+      'field, resolves references at the end of the sync, counts each record under its school, writes a 29-column row naming ' +
+      'the student, section and schools, and copies what it commits into compact records and their indexes (enrollments by ' +
+      'class and by user; classes by course, school and term). The profile is flat: garbage collection, overlay lookups (about ' +
+      'twenty per enrollment, as each rule and each column reads again), index upkeep at commit and the compact copy lead, none ' +
+      'by much. What would close it: resolving a record in one pass, its class, user and schools looked up once and shared by ' +
+      'its checks and its row; building each index group once per commit rather than once per id; committing the record the ' +
+      'sync built instead of copying it; fewer objects per record (candidate, row context, place).',
+  },
+  import: {
+    variant: 'figure',
+    profileDir: '.',
+    during: 'runImport',
+    closing:
+      "The import is synclog's reader plus the fold over every row of every night; nights 2 and 3 are full exports, mostly " +
+      "unchanged. Beyond the reader, the time is the fold's: each row validated into a record, checked for duplicates and " +
+      'compared with the committed record, then the end of the sync. What would close it: comparing a raw row with the ' +
+      'committed record before validating it, so an unchanged row costs one lookup and one comparison, and the fold gap above.',
+  },
+  processor: {
+    variant: 'both',
+    profileDir: 'stream-processor-child',
+    closing:
+      'Beyond the fold (src/processor: the fold gap above), the busy time is kafkajs building record batches and copying ' +
+      'buffers (node:internal and kafkajs: a message is copied into its batch, the batch into the request, the request into ' +
+      'the socket) and Avro encoding. The processor produces 724 bytes per input event where the raw loop forwards 326, so ' +
+      'it pays that copying on 2.2 times the bytes. What would close it: smaller sync-log events (every message repeats its ' +
+      "row's tenant, sync, app, district and school names: ids in their place, or compressed batches), encoding rows straight " +
+      'from the fold without an intermediate Avro object, and the fold gap above.',
+  },
+  stream: {
+    variant: 'both',
+    profileDir: 'stream-services-child',
+    closing:
+      'End to end is the processor above plus the projector, which decodes every sync-log event and inserts it into ' +
+      'ClickHouse (sync_log with its skip indexes, and the copy sorted by student), in one process on the two cores the ' +
+      'broker also uses. What would close it: the processor gap above, and the projector in a process of its own (the ' +
+      'partitions spread it), so that both cores work while the processor waits on its transactions.',
+  },
+}
+
+export interface GapProfile {
+  readonly what: string
+  readonly stage: StageName
+  /** Busy seconds of the profiled main thread (idle samples left out). */
+  readonly busySeconds: number
+  readonly byModule: readonly [string, number][]
+  readonly byFunction: readonly [string, number][]
+  readonly during?: string
+  readonly closing: string
+}
+
+export interface GapContext {
+  readonly runDir: string
+  readonly baseSpec: Omit<ChildSpec, 'stage' | 'variant' | 'workDir' | 'stageDir'>
+  readonly log: (line: string) => void
+}
+
+/** Busy samples only: a stream process waiting on the broker is idle, not slow. */
+function busyShares(
+  profile: Profile,
+  during: string | undefined,
+): { busy: number; byModule: [string, number][]; byFunction: [string, number][] } {
+  const { byModule, byFunction } = summarize(profile, during)
+  const busyModules = byModule.filter(([m]) => m !== '(idle)')
+  const busy = busyModules.reduce((n, [, us]) => n + us, 0)
+  return { busy, byModule: busyModules, byFunction: byFunction.filter(([f]) => !f.startsWith('(idle)')) }
+}
+
+/** Profiles the figure of each missed target's stage (once per stage) and reads where its time went. */
+export async function profileGaps(missed: readonly { what: string; row: ResultRow }[], ctx: GapContext): Promise<GapProfile[]> {
+  const out: GapProfile[] = []
+  const done = new Set<StageName>()
+  for (const { what, row } of missed) {
+    const how = PROFILED[row.stage]
+    if (how === undefined || done.has(row.stage)) continue
+    done.add(row.stage)
+    const stageDir = join(ctx.runDir, 'gap-profiles', row.stage)
+    const workDir = join(stageDir, 'work')
+    const profiles = join(stageDir, 'profiles')
+    await mkdir(workDir, { recursive: true })
+    ctx.log(`  ${row.stage} figure under the CPU profiler (where the remaining time goes) ...`)
+    try {
+      await runChild(
+        { ...ctx.baseSpec, stage: row.stage, variant: how.variant, workDir, stageDir, cpuProfDir: profiles },
+        { logPath: join(stageDir, 'child.log'), cpuProfDir: profiles },
+      )
+      const dir = join(profiles, how.profileDir)
+      const profile = JSON.parse(await readFile(join(dir, mainThreadProfile(dir)), 'utf8')) as Profile
+      const { busy, byModule, byFunction } = busyShares(profile, how.during)
+      out.push({
+        what,
+        stage: row.stage,
+        busySeconds: busy / 1e6,
+        byModule,
+        byFunction,
+        ...(how.during ? { during: how.during } : {}),
+        closing: how.closing,
+      })
+    } catch (e) {
+      ctx.log(`  profiling ${row.stage} failed: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+  return out
+}
+
+/** A function as the table shows it: its name and file (tsx runs synclog's code transpiled, so its line numbers say nothing). */
+function functionLabel(f: string): string {
+  return f
+    .replace(/\s+/g, ' ')
+    .replace(/^(.*(?:src|scripts)\/\S+\.ts):\d+$/, '$1')
+    .trim()
+    .replace(/\|/g, '\\|')
+}
+
+const pct = (us: number, total: number): string => `${((100 * us) / total).toFixed(1)} %`
+
+/** The report's section: per missed target, the top modules and functions by busy time, then what would close it. */
+export function gapSection(gaps: readonly GapProfile[]): string {
+  const out: string[] = []
+  for (const g of gaps) {
+    const total = g.busySeconds * 1e6
+    out.push(
+      `### ${g.what}`,
+      '',
+      `Profiled: the ${g.stage} figure once more under \`--cpu-prof\`, ${g.busySeconds.toFixed(2)} s busy on its main thread (idle time left out${g.during === undefined ? '' : `; only while \`${g.during}\` ran`}).`,
+      '',
+      '| share | module |',
+      '|---|---|',
+      ...g.byModule.slice(0, 8).map(([m, us]) => `| ${pct(us, total)} | \`${m}\` |`),
+      '',
+      '| share | function (self time) |',
+      '|---|---|',
+      ...g.byFunction.slice(0, 12).map(([f, us]) => `| ${pct(us, total)} | \`${functionLabel(f)}\` |`),
+      '',
+      `**What would close it.** ${g.closing}`,
+      '',
+    )
+  }
+  return out.join('\n')
+}
