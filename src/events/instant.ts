@@ -44,8 +44,13 @@ const END_MS = daysFromCivil(MAX_YEAR + 1, 1, 1) * DAY_MS
 
 /** True for a real calendar date written `YYYY-MM-DD`, of any year (birth and session dates are kept as text, not as instants). */
 export function isCalendarDate(text: string): boolean {
-  const m = DATE_ONLY.exec(text)
-  return m !== null && validDay(Number(m[1]), Number(m[2]), Number(m[3]))
+  if (text.length !== 10 || text[4] !== '-' || text[7] !== '-') return false
+  // Read without the regex: YYYY-MM-DD is the only form it takes.
+  const century = twoDigits(text, 0)
+  const year = twoDigits(text, 2)
+  const month = twoDigits(text, 5)
+  const day = twoDigits(text, 8)
+  return century >= 0 && year >= 0 && month >= 0 && day >= 0 && validDay(century * 100 + year, month, day)
 }
 
 /** `YYYY-MM-DD` as the epoch millisecond of that UTC midnight; null if it is not a calendar date between MIN_YEAR and MAX_YEAR. */

@@ -70,6 +70,33 @@ describe('an instant', () => {
     }
   })
 
+  it('tells a real calendar date from text that only looks like one, as the calendar does', () => {
+    let seed = 11
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed % n
+    }
+    const pad = (v: number, width: number): string => String(v).padStart(width, '0')
+    const texts = [
+      '2024-02-29',
+      '2023-02-29',
+      '1900-02-29',
+      '2000-02-29',
+      '0000-01-01',
+      '2024-1-01',
+      '2024-01-1x',
+      '2024/01/01',
+      ' 2024-01-01',
+    ]
+    for (let i = 0; i < 3000; i++) texts.push(`${pad(next(10_000), 4)}-${pad(next(14), 2)}-${pad(next(33), 2)}`)
+    // The calendar: a date is real when it reads back as itself.
+    const real = (text: string): boolean => {
+      const at = new Date(`${text}T00:00:00Z`)
+      return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(at.getTime()) && at.toISOString().slice(0, 10) === text
+    }
+    for (const text of texts) expect(isCalendarDate(text), text).toBe(real(text))
+  })
+
   it('or a date: the date is its UTC midnight, in the same range', () => {
     expect(iso(parseDateOrInstant('2024-09-01'))).toBe('2024-09-01T00:00:00.000Z')
     expect(iso(parseDateOrInstant('2024-09-01T08:00:00+02:00'))).toBe('2024-09-01T06:00:00.000Z')
