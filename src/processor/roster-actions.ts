@@ -6,7 +6,7 @@
  */
 import type { RosterReader } from './roster-store.js'
 import type { SyncWork } from './sync-work.js'
-import { enrollmentContext, rosterView, type RosterView, type RowContext } from './views.js'
+import { enrollmentContext, RosterLines, type RosterView, type RowContext } from './views.js'
 
 /** The columns of a roster row about the roster line, as `reader` (the one the line was read from) has it. */
 function rosterContext(reader: RosterReader, line: RosterView): RowContext {
@@ -15,9 +15,11 @@ function rosterContext(reader: RosterReader, line: RosterView): RowContext {
 
 export function writeRosterRows(work: SyncWork): void {
   const { before, overlay, log } = work
+  const linesBefore = new RosterLines(before)
+  const linesAfter = new RosterLines(overlay)
   for (const id of overlay.changedIds('enrollment')) {
-    const was = rosterView(before, id)
-    const is = rosterView(overlay, id)
+    const was = linesBefore.of(id)
+    const is = linesAfter.of(id)
     const moved = was !== undefined && is !== undefined && is.classId !== was.classId
     if (was && (!is || moved)) {
       const why = work.fates.removalOf('enrollment', id) ?? { kind: 'movedSection' }

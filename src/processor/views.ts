@@ -99,19 +99,40 @@ export interface RosterView {
   readonly endDate: string
 }
 
-/** A student's roster line as the log shows it; undefined when there is none (not a student, or the section is not valid). */
-export function rosterView(reader: RosterReader, enrollmentId: string): RosterView | undefined {
-  const e = reader.get('enrollment', enrollmentId)
-  if (!e || e.role !== 'student') return undefined
-  const cls = reader.get('class', e.classSourcedId)
-  if (!cls || brokenReference(reader, cls) !== null || !reader.get('user', e.userSourcedId)) return undefined
-  return {
-    enrollmentId,
-    classId: e.classSourcedId,
-    userId: e.userSourcedId,
-    schoolId: e.schoolSourcedId,
-    beginDate: e.beginDate ?? '',
-    endDate: e.endDate ?? '',
+/**
+ * The roster lines of one reader, which does not change while they are read (a sync's
+ * roster rows are written once its overlay is complete): whether each class is whole (its
+ * course, school and terms exist) is looked up once per class, not once per enrollment.
+ */
+export class RosterLines {
+  private readonly wholeClasses = new Map<string, boolean>()
+
+  constructor(private readonly reader: RosterReader) {}
+
+  /** A student's roster line as the log shows it; undefined when there is none (not a student, or the section is not valid). */
+  of(enrollmentId: string): RosterView | undefined {
+    const reader = this.reader
+    const e = reader.get('enrollment', enrollmentId)
+    if (!e || e.role !== 'student') return undefined
+    if (!this.isWholeClass(e.classSourcedId) || !reader.get('user', e.userSourcedId)) return undefined
+    return {
+      enrollmentId,
+      classId: e.classSourcedId,
+      userId: e.userSourcedId,
+      schoolId: e.schoolSourcedId,
+      beginDate: e.beginDate ?? '',
+      endDate: e.endDate ?? '',
+    }
+  }
+
+  private isWholeClass(classId: string): boolean {
+    let whole = this.wholeClasses.get(classId)
+    if (whole === undefined) {
+      const cls = this.reader.get('class', classId)
+      whole = cls !== undefined && brokenReference(this.reader, cls) === null
+      this.wholeClasses.set(classId, whole)
+    }
+    return whole
   }
 }
 

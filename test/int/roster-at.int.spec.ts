@@ -24,7 +24,7 @@ import {
   type ProcessorState,
 } from '../../src/processor/index.js'
 import { committedReader } from '../../src/processor/roster-store.js'
-import { rosterView } from '../../src/processor/views.js'
+import { RosterLines } from '../../src/processor/views.js'
 import { bundleDir, generateDataset } from '../../src/generate/generate.js'
 import { SCALES } from '../../src/generate/scales.js'
 import { Prng } from '../../src/generate/prng.js'
@@ -82,8 +82,9 @@ function committedLines(state: ProcessorState): Line[] {
   const lines: Line[] = []
   for (const t of state.tenants.values()) {
     const reader = committedReader(t)
+    const roster = new RosterLines(reader)
     for (const id of t.tables.enrollment.keys()) {
-      const view = rosterView(reader, id)
+      const view = roster.of(id)
       if (view === undefined) continue
       const e = reader.get('enrollment', id)!
       lines.push({
