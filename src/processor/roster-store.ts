@@ -9,6 +9,7 @@
 import { ENTITY_TYPES, type EntityType } from '../events/change-event.js'
 import { compactRecord } from './compact-records.js'
 import type { AnyRecord, ClassRecord, EnrollmentRecord, RecordMap } from './records.js'
+import type { Place } from './views.js'
 
 export type Tables = { [E in EntityType]: Map<string, RecordMap[E]> }
 
@@ -125,6 +126,8 @@ export interface RosterReader {
   get<E extends EntityType>(entity: E, id: string): RecordMap[E] | undefined
   /** Ids of the records related to `key` by the index (e.g. the enrollments of a class). */
   related(index: IndexName, key: string): string[]
+  /** Schools and their districts as already read from this reader (views.ts: placeOf), while its orgs stay as they are. */
+  readonly places: Map<string, Place>
 }
 
 /** The committed tables of one tenant. */
@@ -138,6 +141,7 @@ export function committedReader(store: RosterTables): RosterReader {
     get: (entity, id) => store.tables[entity].get(id),
     // Sorted: a state restored from a compacted changelog has its sets in another order.
     related: (index, key) => [...(store.indexes[index].get(key) ?? [])].sort(),
+    places: new Map(),
   }
 }
 
@@ -160,6 +164,8 @@ export class Overlay implements RosterReader {
   /** `data.changes` and `base.tables`, held directly: every read goes through both. */
   private readonly changes: OverlayData['changes']
   private readonly tables: Tables
+  /** Emptied whenever an org changes. */
+  readonly places = new Map<string, Place>()
 
   constructor(
     readonly base: RosterTables,
@@ -194,10 +200,12 @@ export class Overlay implements RosterReader {
   set<E extends EntityType>(entity: E, record: RecordMap[E]): void {
     ;(this.data.changes[entity] as Map<string, RecordMap[E] | null>).set(record.sourcedId, record)
     addToIndexes(this.data.indexes, entity, record, 'inPlace')
+    if (entity === 'org') this.places.clear()
   }
 
   delete(entity: EntityType, id: string): void {
     this.data.changes[entity].set(id, null)
+    if (entity === 'org') this.places.clear()
   }
 
   /** Ids of every record of the type as the sync leaves it. */

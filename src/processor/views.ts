@@ -16,9 +16,18 @@ export interface Place {
 
 const NOWHERE: Place = { schoolId: '', school: '', districtId: '', district: '' }
 
-/** A school org and its district (the school's parent org). */
+/** A school org and its district (the school's parent org); read once per reader while its orgs are unchanged. */
 export function placeOf(reader: RosterReader, schoolId: string): Place {
   if (schoolId === '') return NOWHERE
+  let place = reader.places.get(schoolId)
+  if (place === undefined) {
+    place = readPlace(reader, schoolId)
+    reader.places.set(schoolId, place)
+  }
+  return place
+}
+
+function readPlace(reader: RosterReader, schoolId: string): Place {
   const school = reader.get('org', schoolId)
   if (!school) return { schoolId, school: '', districtId: '', district: '' }
   if (school.type === 'district') return { schoolId: '', school: '', districtId: school.sourcedId, district: school.name }
