@@ -69,11 +69,18 @@ export function emptyIndexes(): Indexes {
 }
 
 /**
- * How an array group takes one more id: `exact`, a new array of exactly its ids
- * (the committed tables, kept for long); `inPlace`, pushed, spare room and all
- * (an overlay, which lives for one sync).
+ * The array groups a run of puts into the committed tables (a commit, a restore) grew in
+ * place, per index: `trimGroups` copies each to exactly its ids once the run is done,
+ * one copy per group instead of one per id added.
  */
-type Growth = 'exact' | 'inPlace'
+export type GrownGroups = Map<Map<string, IdGroup>, Set<string>>
+
+/**
+ * How an array group takes one more id: `inPlace`, pushed, spare room and all (an
+ * overlay, which lives for one sync); into committed tables, kept for long, pushed and
+ * noted in `GrownGroups`, to be trimmed to exactly its ids.
+ */
+type Growth = 'inPlace' | GrownGroups
 
 function addId(index: Map<string, IdGroup>, key: string, id: string, growth: Growth): void {
   const group = index.get(key)
@@ -85,11 +92,25 @@ function addId(index: Map<string, IdGroup>, key: string, id: string, growth: Gro
     return
   } else if (group.length >= SMALL_GROUP) {
     index.set(key, new Set(group).add(id))
-  } else if (growth === 'inPlace') {
-    group.push(id)
   } else {
-    index.set(key, group.concat(id))
+    group.push(id)
+    if (growth !== 'inPlace') {
+      const keys = growth.get(index)
+      if (keys === undefined) growth.set(index, new Set([key]))
+      else keys.add(key)
+    }
   }
+}
+
+/** Copies each group a run of puts grew to exactly its ids (no spare room in what is kept for long). */
+export function trimGroups(grown: GrownGroups): void {
+  for (const [index, keys] of grown) {
+    for (const key of keys) {
+      const group = index.get(key)
+      if (Array.isArray(group)) index.set(key, group.slice())
+    }
+  }
+  grown.clear()
 }
 
 function removeId(index: Map<string, IdGroup>, key: string, id: string): void {
@@ -227,24 +248,26 @@ export class Overlay implements RosterReader {
 
 /**
  * Puts a record into the committed tables in its committed form (compact-records.ts),
- * replacing the version it had: a sync's commit, or a state being restored.
+ * replacing the version it had: a sync's commit, or a state being restored. The index
+ * groups it grows are noted in `grown`: call `trimGroups` once the run of puts is done.
  */
-export function putCommitted<E extends EntityType>(store: RosterTables, entity: E, record: RecordMap[E]): void {
+export function putCommitted<E extends EntityType>(store: RosterTables, entity: E, record: RecordMap[E], grown: GrownGroups): void {
   const table = store.tables[entity] as Map<string, AnyRecord>
   const previous = table.get(record.sourcedId)
   if (previous) removeFromIndexes(store.indexes, entity, previous)
   const committed = compactRecord(store.tables, entity, record, previous)
   table.set(committed.sourcedId, committed)
-  addToIndexes(store.indexes, entity, committed, 'exact')
+  addToIndexes(store.indexes, entity, committed, grown)
 }
 
 /** Applies an overlay to the committed tables (the sync completes). */
 export function commitOverlay(store: RosterTables, overlay: OverlayData): void {
+  const grown: GrownGroups = new Map()
   for (const entity of ENTITY_TYPES) {
     const table = store.tables[entity] as Map<string, AnyRecord>
     for (const [id, record] of overlay.changes[entity] as Map<string, AnyRecord | null>) {
       if (record) {
-        putCommitted(store, entity, record)
+        putCommitted(store, entity, record, grown)
       } else {
         const previous = table.get(id)
         if (previous) removeFromIndexes(store.indexes, entity, previous)
@@ -252,4 +275,5 @@ export function commitOverlay(store: RosterTables, overlay: OverlayData): void {
       }
     }
   }
+  trimGroups(grown)
 }

@@ -23,7 +23,7 @@ import { ENTITY_TYPES, type EntityType } from '../events/change-event.js'
 import { SynclogError } from '../errors.js'
 import { createProcessorState, createTenantState, type ProcessorState, type TenantState } from '../processor/index.js'
 import type { AnyRecord } from '../processor/records.js'
-import { putCommitted } from '../processor/roster-store.js'
+import { putCommitted, trimGroups, type GrownGroups } from '../processor/roster-store.js'
 import { makeDirectory } from '../paths/make-directory.js'
 import { replaceFileWithChunks } from '../paths/replace-file.js'
 
@@ -115,14 +115,16 @@ async function readSnapshot2(path: string): Promise<TenantState> {
       return deserialize((await read(length.readUInt32BE(0))) ?? Buffer.alloc(0))
     }
     const t = tenantWithoutRoster((await next()) as SnapshotHead)
+    const grown: GrownGroups = new Map()
     let count = 0
     for (;;) {
       const value = (await next()) as RecordFrame | SnapshotEnd
       if (!('entity' in value)) {
         if (value.records !== count) throw new Error(`it holds ${count} records, its last frame says ${value.records}`)
+        trimGroups(grown)
         return t
       }
-      for (const record of value.records) putCommitted(t, value.entity, record)
+      for (const record of value.records) putCommitted(t, value.entity, record, grown)
       count += value.records.length
     }
   } finally {
@@ -136,7 +138,9 @@ async function readSnapshot1(path: string): Promise<TenantState> {
   if (snapshot.format !== FORMAT_1) throw new Error(`it has format ${String(snapshot.format)}, expected ${FORMAT} or ${FORMAT_1}`)
   const old = snapshot.tenant
   const t = tenantWithoutRoster(old)
-  for (const entity of ENTITY_TYPES) for (const record of old.tables[entity].values()) putCommitted(t, entity, record)
+  const grown: GrownGroups = new Map()
+  for (const entity of ENTITY_TYPES) for (const record of old.tables[entity].values()) putCommitted(t, entity, record, grown)
+  trimGroups(grown)
   return t
 }
 
