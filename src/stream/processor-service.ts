@@ -23,6 +23,7 @@ import type { TopicNames } from '../kafka/topics.js'
 import { TransactionalProducers, isFenced } from '../kafka/kafka-client.js'
 import { kafkaErrorType } from '../kafka/errors.js'
 import { isDecodeError } from '../kafka/wire-format.js'
+import { sendSlices } from '../kafka/send-slices.js'
 import { tenantPartition } from '../kafka/tenant-partition.js'
 import { changelogMessages, type CommittedChunks } from './state-changelog.js'
 import { restorePartitions } from './changelog-restore.js'
@@ -38,9 +39,6 @@ import {
 import type { StreamMetrics } from './metrics.js'
 import { ConsumerSupervisor } from './consumer-supervision.js'
 import { backoffMs, sleep } from './backoff.js'
-
-/** Messages per `send` inside a transaction: keeps each record batch far below the broker's size limit. */
-const SEND_CHUNK = 1000
 
 /** How often Running syncs are checked for abandonment. */
 const ABANDON_CHECK_MS = 60_000
@@ -238,11 +236,10 @@ export class ProcessorService {
   private async transaction(partition: number, inputTopic: string): Promise<TransactionPort> {
     const tx = await (await this.producers.get(this.transactionalId(partition))).transaction()
     return {
+      // Each send's batch stays within the broker's size limit (send-slices.ts).
       send: async (topic, messages) => {
-        for (let i = 0; i < messages.length; i += SEND_CHUNK) {
-          const chunk = messages.slice(i, i + SEND_CHUNK)
-          await whileConcurrent(() => tx.send({ topic: this.topicName(topic), messages: chunk.map((m) => ({ ...m })), acks: -1 }))
-        }
+        for (const slice of sendSlices(messages))
+          await whileConcurrent(() => tx.send({ topic: this.topicName(topic), messages: slice.map((m) => ({ ...m })), acks: -1 }))
       },
       sendOffset: (nextOffset) =>
         whileConcurrent(() =>
