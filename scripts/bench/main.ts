@@ -32,7 +32,7 @@ const USAGE = `usage: npm run bench -- [--scale ${SCALE_NAMES.join('|')}] [--sta
   --repeat N     run each figure and baseline N times and keep the median (default 1)
   --provisional  head the report as provisional (with REASON if given)
   --brokers, --registry   use these Kafka/registry endpoints instead of scripts/services.sh
-  --heap MB      V8 heap limit of every measuring process (--max-old-space-size); large needs ~16384
+  --heap MB      V8 heap limit of every measuring process (--max-old-space-size); the large import runs within 4096
   --instructions also count the fold's instructions per event under valgrind's callgrind (tiny scale's
                  events, whatever --scale; adds a few minutes)
   --cpu-prof     write a V8 CPU profile of every measurement into .cache/bench/runs/<run>/profiles
