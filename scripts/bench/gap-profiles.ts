@@ -54,8 +54,8 @@ const PROFILED: Partial<Record<StageName, Profiled>> = {
     closing:
       'Beyond the fold (src/processor: the fold gap above), the busy time is kafkajs building record batches and copying ' +
       'buffers (node:internal and kafkajs: a message is copied into its batch, the batch into the request, the request into ' +
-      'the socket) and Avro encoding. The processor produces 724 bytes per input event where the raw loop forwards 326, so ' +
-      'it pays that copying on 2.2 times the bytes. What would close it: smaller sync-log events (every message repeats its ' +
+      "the socket) and Avro encoding. The processor produces about twice the raw loop's bytes per input event (the bytes row " +
+      'above), so it pays that copying on twice the bytes. What would close it: smaller sync-log events (every message repeats its ' +
       "row's tenant, sync, app, district and school names: ids in their place, or compressed batches), encoding rows straight " +
       'from the fold without an intermediate Avro object, and the fold gap above.',
   },
