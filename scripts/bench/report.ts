@@ -169,10 +169,16 @@ const TARGETS: readonly Target[] = [
   },
 ]
 
-/** The speed targets this run measured and missed: what each is, and the row it is judged on. */
-export function missedSpeedTargets(stages: readonly StageOutcome[]): { what: string; row: ResultRow }[] {
+/** Every row of the run, by its key. */
+function rowsByKey(stages: readonly StageOutcome[]): Map<string, ResultRow> {
   const rows = new Map<string, ResultRow>()
   for (const s of stages) for (const r of s.rows) rows.set(r.key, r)
+  return rows
+}
+
+/** The speed targets this run measured and missed: what each is, and the row it is judged on. */
+export function missedSpeedTargets(stages: readonly StageOutcome[]): { what: string; row: ResultRow }[] {
+  const rows = rowsByKey(stages)
   const missed: { what: string; row: ResultRow }[] = []
   for (const t of TARGETS) {
     const row = t.speedRow === undefined ? undefined : rows.get(t.speedRow)
@@ -183,8 +189,7 @@ export function missedSpeedTargets(stages: readonly StageOutcome[]): { what: str
 
 /** Each target, the run's figure for it, and whether it is met; "not measured" when the run skipped its stage. */
 export function targetsTable(stages: readonly StageOutcome[], scale: string): string {
-  const rows = new Map<string, ResultRow>()
-  for (const s of stages) for (const r of s.rows) rows.set(r.key, r)
+  const rows = rowsByKey(stages)
   const lines = ['| target | goal | this run | met? |', '|---|---|---|---|']
   for (const t of TARGETS) {
     const judged = t.judge(rows, stages)

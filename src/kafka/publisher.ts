@@ -13,7 +13,7 @@ import type { ChangeEvent } from '../events/change-event.js'
 import { SynclogError } from '../errors.js'
 import type { AvroSerde } from './avro-serde.js'
 import { kafkaError } from './errors.js'
-import { messageBytes, SEND_BYTES } from './send-slices.js'
+import { sendSlices } from './send-slices.js'
 
 export interface PublishProgress {
   /** Events acknowledged by the broker so far. */
@@ -54,31 +54,26 @@ export async function publishChangeEvents(
   let sent = 0
   let batches = 0
   let batch: { key: string; value: Buffer }[] = []
-  let batchBytes = 0
 
+  // Each send stays within the broker's batch limit however large the records (send-slices.ts).
   const flush = async (): Promise<void> => {
-    if (batch.length === 0) return
-    const messages = batch
+    const pending = batch
     batch = []
-    batchBytes = 0
-    try {
-      await producer.send({ topic, acks: -1, messages })
-    } catch (e) {
-      const mapped = kafkaError(e, `sending ${messages.length} events to ${topic} (${sent} acknowledged before)`)
-      throw mapped
+    for (const messages of sendSlices(pending, batchSize)) {
+      try {
+        await producer.send({ topic, acks: -1, messages })
+      } catch (e) {
+        const mapped = kafkaError(e, `sending ${messages.length} events to ${topic} (${sent} acknowledged before)`)
+        throw mapped
+      }
+      sent += messages.length
+      batches++
+      opts.onProgress?.({ events: sent, batches })
     }
-    sent += messages.length
-    batches++
-    opts.onProgress?.({ events: sent, batches })
   }
 
   for await (const event of events) {
-    const message = { key: event.tenant, value: serde.encodeChangeEvent(event) }
-    const bytes = messageBytes(message)
-    // A send stays within the broker's batch limit however large the records (send-slices.ts).
-    if (batch.length > 0 && batchBytes + bytes > SEND_BYTES) await flush()
-    batch.push(message)
-    batchBytes += bytes
+    batch.push({ key: event.tenant, value: serde.encodeChangeEvent(event) })
     syncs.set(event.syncId, (syncs.get(event.syncId) ?? 0) + 1)
     tenants.add(event.tenant)
     if (batch.length >= batchSize) await flush()
