@@ -10,7 +10,7 @@ import type { FieldReason } from './reasons.js'
 import { rowsReadAlike, type Fields } from './log-rows.js'
 import type { RosterTables } from './roster-store.js'
 import { sameRecord, trackedFields, type AnyRecord, type EnrollmentRecord } from './records.js'
-import { validateRecord } from './validate-record.js'
+import { readsAsStored, validateRecord } from './validate-record.js'
 import { perEntity, type PerEntity } from './per-entity.js'
 import { instantMillis } from './time.js'
 
@@ -128,7 +128,12 @@ export interface Arrival {
 
 const NO_REASONS: readonly FieldReason[] = []
 
-function arrivalOf(sync: PendingSync, event: RecordChanged): Arrival {
+function arrivalOf(sync: PendingSync, event: RecordChanged, stored: AnyRecord | undefined): Arrival {
+  if (stored !== undefined && readsAsStored(event, stored)) {
+    // Exactly what validation would build: the committed record itself, with no problem.
+    const key = event.entity === 'enrollment' ? enrollmentKey(stored as EnrollmentRecord) : null
+    return { sync, event, record: stored, invalid: NO_REASONS, problem: null, enrollmentKey: key }
+  }
   if (event.op === 'delete') {
     const problem: FieldReason | null = event.sourcedId.trim() === '' ? { kind: 'required', field: 'sourcedId' } : null
     return { sync, event, record: null, invalid: NO_REASONS, problem, enrollmentKey: null }
@@ -172,10 +177,11 @@ const ARRIVAL_CHECKS: ArrivalChecks = {
  * record in place of its own copy and its raw fields, so an unchanged record
  * costs an open sync next to nothing, and it resolves as any other.
  */
-function committedTwin(committed: RosterTables, event: RecordChanged, arrival: Arrival): AnyRecord | null {
-  if (arrival.record === null || arrival.invalid.length > 0) return null
-  const stored = committed.tables[event.entity].get(event.sourcedId)
-  if (!stored || !sameRecord(stored, arrival.record)) return null
+function committedTwin(stored: AnyRecord | undefined, event: RecordChanged, arrival: Arrival): AnyRecord | null {
+  if (arrival.record === null || arrival.invalid.length > 0 || !stored) return null
+  // Recognised on arrival (readsAsStored): every raw field is the stored value, so its rows read alike too.
+  if (arrival.record === stored) return stored
+  if (!sameRecord(stored, arrival.record)) return null
   const fields = event.fields as unknown as Fields
   return rowsReadAlike(event.entity, fields, stored as unknown as Fields) ? stored : null
 }
@@ -184,7 +190,8 @@ function committedTwin(committed: RosterTables, event: RecordChanged, arrival: A
 export function intakeRecord(sync: PendingSync, event: RecordChanged, committed: RosterTables): void {
   sync.eventIds.add(event.eventId)
   noteTime(sync, event.occurredAt)
-  const arrival = arrivalOf(sync, event)
+  const stored = committed.tables[event.entity].get(event.sourcedId)
+  const arrival = arrivalOf(sync, event, stored)
   const verdict = firstVerdict(ARRIVAL_RULES, ARRIVAL_CHECKS, arrival)
   if (verdict) {
     sync.seen[event.entity].add(event.sourcedId)
@@ -200,7 +207,7 @@ export function intakeRecord(sync: PendingSync, event: RecordChanged, committed:
     return
   }
   if (arrival.enrollmentKey !== null) sync.enrollmentKeys.set(arrival.enrollmentKey, event.sourcedId)
-  const twin = committedTwin(committed, event, arrival)
+  const twin = committedTwin(stored, event, arrival)
   const record = twin ?? arrival.record
   const sourcedId = twin?.sourcedId ?? event.sourcedId
   sync.candidates[event.entity].set(sourcedId, {

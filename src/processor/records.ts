@@ -118,7 +118,8 @@ export function sameRecord(a: AnyRecord, b: AnyRecord): boolean {
   return keys === 0
 }
 
-function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+/** Whether two metadata objects hold the same names and values. */
+export function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
   if (a === b) return true
   let keys = 0
   for (const name in a) {

@@ -6,7 +6,7 @@
  * typed reasons; outcome-rules.ts says in which order they count.
  */
 import type { EntityFieldsMap, EntityType, RecordChanged } from '../events/change-event.js'
-import type { AnyRecord } from './records.js'
+import { sameMetadata, type AnyRecord } from './records.js'
 import type { FieldReason } from './reasons.js'
 import { instantMillis, isCalendarDate } from './time.js'
 import { CLASS_TYPES, EMAIL_RE, ENROLLMENT_ROLES, GRADES, ORG_TYPES, SESSION_TYPES, USER_ROLES, inVocabulary } from './vocabulary.js'
@@ -250,4 +250,43 @@ export function validateRecord(event: RecordChanged): Validation {
   const record = build(reader as FieldReader<unknown>, event)
   if (reader.skip) return { ok: false, skip: reader.skip }
   return { ok: true, record, invalid: reader.invalid.length === 0 ? NO_PROBLEMS : reader.invalid }
+}
+
+/**
+ * One raw field against the value a valid record holds for it: whether reading the raw
+ * value gives exactly that value, with no problem. Only the exact spellings count (a
+ * string that is the value itself, a list of the same items, `true`/`false` for a
+ * boolean, null for null); any other spelling may read the same, but is left to
+ * `validateRecord` to say so.
+ */
+function readsAs(raw: unknown, value: unknown): boolean {
+  if (raw === value) return true
+  if (value === null) return raw === undefined
+  if (typeof value === 'boolean') return raw === (value ? 'true' : 'false')
+  if (!Array.isArray(value) || !Array.isArray(raw) || raw.length !== value.length) return false
+  for (let i = 0; i < value.length; i++) if (raw[i] !== value[i]) return false
+  return true
+}
+
+/**
+ * Whether `validateRecord(event)` would give exactly `stored` (a record that passed it
+ * before, committed) with no problem, without building a record: every field, the id,
+ * dateLastModified and metadata read as the stored values (see `readsAs`). Each value a
+ * valid record holds reads back as itself (a list keeps only non-blank items, an email
+ * is kept trimmed, a date or vocabulary value as sent), so an unchanged row, the bulk of
+ * every full export, is recognised by comparison alone.
+ */
+export function readsAsStored(event: RecordChanged, stored: AnyRecord): boolean {
+  if (event.op !== 'upsert' || event.sourcedId !== stored.sourcedId || event.dateLastModified !== stored.dateLastModified) return false
+  const fields = event.fields as unknown as Readonly<Record<string, unknown>>
+  const record = stored as unknown as Readonly<Record<string, unknown>>
+  for (const name in record) {
+    if (name === 'sourcedId' || name === 'dateLastModified') continue
+    if (name === 'metadata') {
+      if (!sameMetadata(event.metadata, stored.metadata)) return false
+    } else if (!readsAs(Object.hasOwn(fields, name) ? fields[name] : undefined, Object.hasOwn(record, name) ? record[name] : undefined)) {
+      return false
+    }
+  }
+  return true
 }
