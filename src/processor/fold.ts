@@ -146,11 +146,21 @@ function abandon(t: TenantState | undefined, now: string, options: FoldOptions, 
   return done(events, changes)
 }
 
-/** Abandons every tenant's syncs silent for too long at `now` (the adapter's clock, as an ISO instant). */
-export function decideAbandoned(state: ProcessorState, now: string, options: FoldOptions = DEFAULT_FOLD_OPTIONS): Decision {
+/**
+ * Abandons every tenant's syncs silent for too long: `nowOf(tenant)` is the tenant's clock
+ * now, as an ISO instant on the scale of its own events' times (the adapter keeps it:
+ * src/stream/tenant-clocks.ts), or null to leave the tenant alone.
+ */
+export function decideAbandoned(
+  state: ProcessorState,
+  nowOf: (tenant: string) => string | null,
+  options: FoldOptions = DEFAULT_FOLD_OPTIONS,
+): Decision {
   const events: SyncLogEvent[] = []
   const changes: StateChange[] = []
   for (const t of state.tenants.values()) {
+    const now = nowOf(t.tenant)
+    if (now === null) continue
     const d = abandon(t, now, options)
     for (const e of d.events) events.push(e)
     for (const c of d.changes) changes.push(c)

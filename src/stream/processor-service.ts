@@ -39,6 +39,7 @@ import {
 import type { StreamMetrics } from './metrics.js'
 import { ConsumerSupervisor } from './consumer-supervision.js'
 import { backoffMs, sleep } from './backoff.js'
+import { TenantClocks } from './tenant-clocks.js'
 
 /** How often Running syncs are checked for abandonment. */
 const ABANDON_CHECK_MS = 60_000
@@ -99,6 +100,8 @@ export class ProcessorService {
   private assigned: number[] = []
   private partitionCount = 0
   private abandonTimer: NodeJS.Timeout | undefined
+  /** Each tenant's clock for the abandonment check. */
+  private readonly clocks = new TenantClocks()
 
   constructor(private readonly deps: ProcessorDeps) {
     this.producers = new TransactionalProducers(deps.kafka, { transactionTimeout: 300_000 })
@@ -281,6 +284,7 @@ export class ProcessorService {
             await heartbeat()
           },
         )
+        this.clocks.observe(state, Date.now())
         metrics.eventsProcessed.inc(report.events)
         metrics.deadLetters.inc(report.deadLetters)
         metrics.forwarded.inc(report.forwarded)
@@ -302,15 +306,20 @@ export class ProcessorService {
     })
   }
 
-  /** Fails the Running syncs no event has reached for too long (the clock is the adapter's, not the fold's). */
+  /**
+   * Fails the Running syncs no event has reached for too long: silence is measured on the
+   * processor's clock, from when it saw each tenant's events last move (tenant-clocks.ts).
+   */
   private async abandonSilentSyncs(): Promise<void> {
-    const now = new Date().toISOString()
     for (const partition of [...this.states.keys()]) {
       await this.queue
         .run(partition, async () => {
           const state = this.states.get(partition)
           if (!state) return
-          const decision = decideAbandoned(state, now, this.deps.foldOptions)
+          const wallMs = Date.now()
+          // A state restored since the last check starts its tenants' clocks now.
+          this.clocks.observe(state, wallMs)
+          const decision = decideAbandoned(state, (tenant) => this.clocks.nowOf(tenant, wallMs), this.deps.foldOptions)
           if (decision.changes.length === 0) return
           try {
             await commitWithoutInput(state, decision.events, decision.changes, this.portsFor(partition, this.deps.topics.changeEvents))

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { SyncStatusChanged } from '../../src/events/sync-log-event.js'
 import { applyEvent, createProcessorState, decideAbandoned, evolve, DEFAULT_FOLD_OPTIONS } from '../../src/processor/index.js'
+import { TenantClocks } from '../../src/stream/tenant-clocks.js'
 import { DELTA, smallDistrict, student, sync } from '../support/sis.js'
 
 const statuses = (events: readonly { kind: string }[]): string[] =>
@@ -31,11 +32,45 @@ describe('a sync whose publisher died half-way', () => {
   it("is Failed by the processor's clock once silent longer than the configured time, and not before", () => {
     const { state, startedAt } = halfPublished()
     const at = (hours: number): string => new Date(Date.parse(startedAt) + hours * 3600_000).toISOString()
-    expect(decideAbandoned(state, at(5.9), DEFAULT_FOLD_OPTIONS).events).toEqual([])
-    const late = decideAbandoned(state, at(2.5), { ...DEFAULT_FOLD_OPTIONS, abandonAfterMs: 2 * 3600_000 })
+    expect(decideAbandoned(state, () => at(5.9), DEFAULT_FOLD_OPTIONS).events).toEqual([])
+    const late = decideAbandoned(state, () => at(2.5), { ...DEFAULT_FOLD_OPTIONS, abandonAfterMs: 2 * 3600_000 })
     expect(statuses(late.events)).toEqual([expect.stringMatching(/^night-2 Failed: abandoned: no event for 2 h/)])
     evolve(state, late.changes)
     expect(state.tenants.get('district-a')!.pending.size).toBe(0)
-    expect(decideAbandoned(state, at(30), DEFAULT_FOLD_OPTIONS).events).toEqual([])
+    expect(decideAbandoned(state, () => at(30), DEFAULT_FOLD_OPTIONS).events).toEqual([])
+  })
+
+  it("is measured on the processor's clock from when its events stopped arriving, whatever times the events carry", () => {
+    // The events of night 2 carry their publisher's times (a backfill, or a clock hours off): far from the wall clock.
+    const { state } = halfPublished()
+    const clocks = new TenantClocks()
+    const hour = 3600_000
+    const wall = Date.parse('2031-06-01T00:00:00Z')
+    clocks.observe(state, wall)
+    const check = (wallMs: number) => decideAbandoned(state, (tenant) => clocks.nowOf(tenant, wallMs), DEFAULT_FOLD_OPTIONS)
+    // Minutes or hours of real time later, with nothing new, it is still Running.
+    expect(check(wall + 60_000).events).toEqual([])
+    expect(check(wall + 5.9 * hour).events).toEqual([])
+    // An event of it arrives after 5 h: its silence starts again from then.
+    const more = sync(DELTA, 'night-2')
+      .upsert('user', 'stu8', student('Late', 'Comer', 'sch1', 'S8'))
+      .end()
+    applyEvent(state, {
+      ...more[1]!,
+      eventId: 'night-2-late',
+      occurredAt: new Date(Date.parse(more[1]!.occurredAt) + 60_000).toISOString(),
+    })
+    clocks.observe(state, wall + 5 * hour)
+    expect(check(wall + 10.9 * hour).events).toEqual([])
+    const late = check(wall + 11.1 * hour)
+    expect(statuses(late.events)).toEqual([expect.stringMatching(/^night-2 Failed: abandoned: no event for 6 h since /)])
+  })
+
+  it('leaves a tenant with no open sync alone', () => {
+    const state = createProcessorState()
+    for (const e of smallDistrict(sync(undefined, 'night-1'), { students: 3 }).end()) applyEvent(state, e)
+    const clocks = new TenantClocks()
+    clocks.observe(state, 0)
+    expect(clocks.nowOf('district-a', 10 * 24 * 3600_000)).toBeNull()
   })
 })
