@@ -56,7 +56,8 @@ const PROFILED: Partial<Record<StageName, Profiled>> = {
       'buffers (node:internal and kafkajs: a message is copied into its batch, the batch into the request, the request into ' +
       "the socket) and Avro encoding. The processor produces about twice the raw loop's bytes per input event (the bytes row " +
       'above), so it pays that copying on twice the bytes. What would close it: smaller sync-log events (every message repeats its ' +
-      "row's tenant, sync, app, district and school names: ids in their place, or compressed batches), encoding rows straight " +
+      "row's tenant, sync, app, district and school names: ids in their place; gzip-compressed batches were tried and left " +
+      'the rate as it was), encoding rows straight ' +
       'from the fold without an intermediate Avro object, and the fold gap above.',
   },
   stream: {
@@ -65,8 +66,10 @@ const PROFILED: Partial<Record<StageName, Profiled>> = {
     closing:
       'End to end is the processor above plus the projector, which decodes every sync-log event and inserts it into ' +
       'ClickHouse (sync_log with its skip indexes, and the copy sorted by student), in one process on the two cores the ' +
-      'broker also uses. What would close it: the processor gap above, and the projector in a process of its own (the ' +
-      'partitions spread it), so that both cores work while the processor waits on its transactions.',
+      'broker also uses. Splitting them into two processes (the two-process row, `run processor` + `run projector`) ' +
+      "gains little: a sync's rows reach the projector only once its SyncEnded is folded, so over the few large syncs of " +
+      'a night the two mostly take turns. What would close it: the processor gap above; the split pays only with many ' +
+      'syncs in flight at once.',
   },
 }
 

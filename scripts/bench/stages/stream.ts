@@ -69,6 +69,8 @@ class PipelineChild {
   private failure: string | null = null
   private exited = false
   private wake: (() => void)[] = []
+  /** The other processes of the same pipeline: a failure of one of them ends this one's waits too. */
+  private peers: readonly PipelineChild[] = []
   readonly sampler: RssSampler
 
   constructor(
@@ -100,6 +102,16 @@ class PipelineChild {
     })
   }
 
+  /** Makes the failure of any of `peers` end this process's waits (its pipeline cannot finish without them). */
+  watch(peers: readonly PipelineChild[]): void {
+    this.peers = peers
+    // Registered after each peer's own listeners, which have set its failure by the time these run.
+    for (const p of peers) {
+      p.child.on('message', () => this.notify())
+      p.child.on('exit', () => this.notify())
+    }
+  }
+
   private notify(): void {
     const w = this.wake
     this.wake = []
@@ -110,6 +122,7 @@ class PipelineChild {
     const deadline = performance.now() + timeoutMs
     while (!done()) {
       if (this.failure !== null) throw new Error(`${what}: the pipeline process failed: ${this.failure}`)
+      for (const p of this.peers) if (p.failure !== null) throw new Error(`${what}: a pipeline process failed: ${p.failure}`)
       const left = deadline - performance.now()
       if (left <= 0) throw new Error(`${what}: no answer within ${Math.round(timeoutMs / 1000)} s (log: ${this.logPath})`)
       await new Promise<void>((resolve) => {
@@ -168,10 +181,13 @@ export function startChild(
   logPath: string,
   cpuProfDir: string | undefined,
   heapMb: number | undefined,
+  /** The folder of its CPU profiles under `cpuProfDir` (default `stream-<script>`). */
+  profileName?: string,
 ): PipelineChild {
   const execArgv = ['--import', 'tsx']
   if (heapMb !== undefined) execArgv.push(`--max-old-space-size=${heapMb}`)
-  if (cpuProfDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, `stream-${script.replace(/\.ts$/, '')}`)}`)
+  const name = profileName ?? `stream-${script.replace(/\.ts$/, '')}`
+  if (cpuProfDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, name)}`)
   const child = fork(join(HERE, '..', 'stream', script), [JSON.stringify(args)], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
   const log = createWriteStream(logPath)
   child.stdout?.pipe(log)
@@ -192,23 +208,35 @@ export async function publishAll(producer: Producer, topic: string, framesPath: 
   return n
 }
 
+/** One process of a pipeline: its script, arguments and log, and where it profiles. */
+interface PipelineProcess {
+  readonly script: string
+  readonly args: PipelineArgs
+  readonly logPath: string
+  readonly profileName?: string
+}
+
+/**
+ * Publishes the throughput nights, then the latency syncs, into `topic` and times them
+ * through the pipeline: its processes start together; the last one reports what is visible.
+ */
 async function runPipeline(
   kafka: Kafka,
-  script: string,
-  args: PipelineArgs,
+  processes: readonly PipelineProcess[],
   topic: string,
   framesPath: string,
   events: number,
   throughputSyncs: readonly string[],
   latencySyncs: readonly LatencySync[],
   intervalMs: number,
-  logPath: string,
   spec: ChildSpec,
 ): Promise<PipelineRun> {
-  const pipeline = startChild(script, args, logPath, spec.cpuProfDir, spec.heapMb)
+  const children = processes.map((p) => startChild(p.script, p.args, p.logPath, spec.cpuProfDir, spec.heapMb, p.profileName))
+  const pipeline = children[children.length - 1]!
+  pipeline.watch(children.slice(0, -1))
   const producer = idempotentProducer(kafka)
   try {
-    await pipeline.waitReady(180_000)
+    for (const child of children) await child.waitReady(180_000)
     await producer.connect()
 
     const t0 = wallNow()
@@ -223,7 +251,7 @@ async function runPipeline(
     })
 
     let latency: Measure | null = null
-    pipeline.mark()
+    for (const child of children) child.mark()
     if (latencySyncs.length > 0) {
       const sentAt = new Map<string, number>()
       const start = wallNow()
@@ -248,15 +276,23 @@ async function runPipeline(
       )
     }
     await producer.disconnect()
-    const stopped = await pipeline.stop(120_000)
-    const facts: Record<string, string> = { ...stopped.facts }
-    const retries = await concurrentTransactionRetries(logPath)
-    if (retries > 0)
-      facts[`stream: ${script.replace(/-child\.ts$/, '')} log`] =
-        `${retries} sends retried after CONCURRENT_TRANSACTIONS (the previous transaction still completing; kafkajs backs off >= 300 ms each time)`
-    return { throughput, latency, peakRss: Math.max(pipeline.sampler.peak, stopped.peakRss), facts }
+    const facts: Record<string, string> = {}
+    let peakRss = 0
+    // In the order they were started: a processor stops before the projector it feeds.
+    for (const [i, child] of children.entries()) {
+      const stopped = await child.stop(120_000)
+      Object.assign(facts, stopped.facts)
+      // The processes of one pipeline run side by side: their peaks add up.
+      peakRss += Math.max(child.sampler.peak, stopped.peakRss)
+      const { script, logPath } = processes[i]!
+      const retries = await concurrentTransactionRetries(logPath)
+      if (retries > 0)
+        facts[`stream: ${script.replace(/-child\.ts$/, '')} log`] =
+          `${retries} sends retried after CONCURRENT_TRANSACTIONS (the previous transaction still completing; kafkajs backs off >= 300 ms each time)`
+    }
+    return { throughput, latency, peakRss, facts }
   } catch (e) {
-    pipeline.kill()
+    for (const child of children) child.kill()
     await producer.disconnect().catch(() => undefined)
     throw e
   }
@@ -391,24 +427,22 @@ export async function withStreamRun<T>(
   }
 }
 
-function measure(spec: ChildSpec, brokers: string, registry: string): Promise<ChildResult> {
-  return withStreamRun(spec, brokers, registry, ['processor', 'projector', 'pipe', 'sink'], (run) =>
-    measureRun(spec, brokers, registry, run),
-  )
+/** A run's input, Avro-encoded with the run's serde before anything is timed. */
+interface StreamInput {
+  readonly framesPath: string
+  readonly events: number
+  readonly throughputSyncs: readonly string[]
+  readonly latencySyncs: readonly LatencySync[]
+  /** What the input is, for the report. */
+  readonly description: string
 }
 
-async function measureRun(
-  spec: ChildSpec,
-  brokers: string,
-  registry: string,
-  { runId, prefix, group, kafka, topics, rawIn, serde }: StreamRun,
-): Promise<ChildResult> {
+async function encodeInput(spec: ChildSpec, { runId, serde }: StreamRun): Promise<StreamInput> {
   const bs = BENCH_SCALES[spec.scale]
   const dataset = await readDataset(spec.datasetDir)
-  // Encode once, before anything is timed.
   const nights = dataset.perNight.map((n) => n.night)
   const throughputNights = nights.length > 1 ? nights.slice(0, -1) : nights
-  const framesPath = join(spec.workDir, 'throughput.frames')
+  const framesPath = join(spec.workDir, `throughput-${runId}.frames`)
   const writer = new FrameWriter(framesPath)
   const throughputSyncs: string[] = []
   for (const night of throughputNights) {
@@ -449,74 +483,127 @@ async function measureRun(
     latencySyncs.push({ syncId: events[0]!.syncId, frames })
   }
   const recycled = records.length < bs.latencySyncs * bs.latencySyncRecords
-
-  const args: PipelineArgs = { brokers, registry, prefix, group, dataDir: join(spec.workDir, 'synclog-data') }
-  await mkdir(args.dataDir, { recursive: true })
-  const events = writer.count
-  const base = await step('the raw kafkajs pipe', () =>
-    runPipeline(
-      kafka,
-      'raw-pipe-child.ts',
-      args,
-      rawIn,
-      framesPath,
-      events,
-      throughputSyncs,
-      latencySyncs,
-      bs.latencyIntervalMs,
-      join(spec.workDir, 'raw-pipe.log'),
-      spec,
-    ),
-  )
-  const fig = await step('the synclog services', () =>
-    runPipeline(
-      kafka,
-      'services-child.ts',
-      args,
-      topics.changeEvents,
-      framesPath,
-      events,
-      throughputSyncs,
-      latencySyncs,
-      bs.latencyIntervalMs,
-      join(spec.workDir, 'services.log'),
-      spec,
-    ),
-  )
-
-  const rows: RowPart[] = [
-    {
-      key: 'stream-throughput',
-      label: 'stream: end to end (publish -> visible in ClickHouse)',
-      kind: 'rate',
-      unit: 'events/s',
-      figure: fig.throughput,
-      baseline: base.throughput,
-      figureRss: fig.peakRss,
-      baselineRss: base.peakRss,
-    },
-  ]
-  if (fig.latency && base.latency) {
-    rows.push({
-      key: 'stream-latency',
-      label: 'stream: latency of a small sync (publish -> visible)',
-      kind: 'latency',
-      unit: 'ms',
-      figure: fig.latency,
-      baseline: base.latency,
-      figureRss: fig.peakRss,
-      baselineRss: base.peakRss,
-    })
+  return {
+    framesPath,
+    events: writer.count,
+    throughputSyncs,
+    latencySyncs,
+    description:
+      `${writer.count} change events (nights ${throughputNights.join(', ')}) in ${throughputSyncs.length} syncs; ` +
+      `latency: ${latencySyncs.length} syncs of ${bs.latencySyncRecords} records from night ${lastNight}` +
+      `${recycled ? ' (records reused: later copies are No Change)' : ''}, one every ${bs.latencyIntervalMs} ms`,
   }
+}
+
+/** Runs the pipeline of `processes` over the run's input, published into `topic`. */
+async function timeInput(
+  spec: ChildSpec,
+  run: StreamRun,
+  input: StreamInput,
+  topic: string,
+  processes: readonly PipelineProcess[],
+): Promise<PipelineRun> {
+  const { events, framesPath, throughputSyncs, latencySyncs } = input
+  return runPipeline(
+    run.kafka,
+    processes,
+    topic,
+    framesPath,
+    events,
+    throughputSyncs,
+    latencySyncs,
+    BENCH_SCALES[spec.scale].latencyIntervalMs,
+    spec,
+  )
+}
+
+function pipelineArgs(spec: ChildSpec, brokers: string, registry: string, run: StreamRun, dataDir: string): PipelineArgs {
+  return { brokers, registry, prefix: run.prefix, group: run.group, dataDir: join(spec.workDir, dataDir) }
+}
+
+/**
+ * Three pipelines over the same input: the raw kafkajs pipe (the baseline), synclog's services
+ * in one process as `synclog run all`, and in two as `synclog run processor` + `synclog run
+ * projector`. The last runs on topics of its own (a processor keeps its state in its topics).
+ */
+async function measure(spec: ChildSpec, brokers: string, registry: string): Promise<ChildResult> {
+  const first = await withStreamRun(spec, brokers, registry, ['processor', 'projector', 'pipe', 'sink'], async (run) => {
+    const input = await encodeInput(spec, run)
+    const args = pipelineArgs(spec, brokers, registry, run, 'synclog-data')
+    await mkdir(args.dataDir, { recursive: true })
+    const base = await step('the raw kafkajs pipe', () =>
+      timeInput(spec, run, input, run.rawIn, [{ script: 'raw-pipe-child.ts', args, logPath: join(spec.workDir, 'raw-pipe.log') }]),
+    )
+    const fig = await step('the synclog services', () =>
+      timeInput(spec, run, input, run.topics.changeEvents, [
+        { script: 'services-child.ts', args, logPath: join(spec.workDir, 'services.log') },
+      ]),
+    )
+    return { input, base, fig, prefix: run.prefix }
+  })
+  const split = await withStreamRun(spec, brokers, registry, ['processor', 'projector'], async (run) => {
+    const input = await encodeInput(spec, run)
+    const args = pipelineArgs(spec, brokers, registry, run, 'synclog-data-split')
+    await mkdir(args.dataDir, { recursive: true })
+    return step('the synclog services in two processes', () =>
+      timeInput(spec, run, input, run.topics.changeEvents, [
+        { script: 'processor-child.ts', args, logPath: join(spec.workDir, 'split-processor.log'), profileName: 'stream-split-processor' },
+        {
+          script: 'services-child.ts',
+          args: { ...args, services: 'projector' },
+          logPath: join(spec.workDir, 'split-projector.log'),
+          profileName: 'stream-split-projector',
+        },
+      ]),
+    )
+  })
+  const { input, base, fig } = first
+  const against = (
+    key: string,
+    label: string,
+    kind: 'rate' | 'latency',
+    unit: string,
+    run: PipelineRun,
+    pick: (r: PipelineRun) => Measure | null,
+  ): RowPart[] => {
+    const figure = pick(run)
+    const baseline = pick(base)
+    if (!figure || !baseline) return []
+    return [{ key, label, kind, unit, figure, baseline, figureRss: run.peakRss, baselineRss: base.peakRss }]
+  }
+  const rows: RowPart[] = [
+    ...against('stream-throughput', 'stream: end to end (publish -> visible in ClickHouse)', 'rate', 'events/s', fig, (r) => r.throughput),
+    ...against(
+      'stream-throughput-split',
+      'stream: end to end, processor and projector in two processes (`run processor` + `run projector`)',
+      'rate',
+      'events/s',
+      split,
+      (r) => r.throughput,
+    ),
+    ...against('stream-latency', 'stream: latency of a small sync (publish -> visible)', 'latency', 'ms', fig, (r) => r.latency),
+    ...against(
+      'stream-latency-split',
+      'stream: latency of a small sync, processor and projector in two processes',
+      'latency',
+      'ms',
+      split,
+      (r) => r.latency,
+    ),
+  ]
+  const splitFacts = Object.fromEntries(Object.entries(split.facts).map(([k, v]) => [`${k} (two processes)`, v]))
   return {
     rows,
     facts: {
       ...fig.facts,
+      ...splitFacts,
       ...base.facts,
-      'stream input': `${events} change events (nights ${throughputNights.join(', ')}) in ${throughputSyncs.length} syncs; latency: ${latencySyncs.length} syncs of ${bs.latencySyncRecords} records from night ${lastNight}${recycled ? ' (records reused: later copies are No Change)' : ''}, one every ${bs.latencyIntervalMs} ms`,
-      'stream topics': `${PARTITIONS} partitions, replication 1, prefix ${prefix}`,
+      'stream input': input.description,
+      'stream topics': `${PARTITIONS} partitions, replication 1, prefix ${first.prefix} (the two-process run: topics of its own)`,
     },
-    notes: ['stream: peak RSS is the pipeline process alone (synclog services, or the raw pipe), not the publisher or the broker.'],
+    notes: [
+      'stream: peak RSS is the pipeline alone (synclog services, or the raw pipe), not the publisher or the broker; for two processes, the sum of their peaks.',
+    ],
   }
 }
 

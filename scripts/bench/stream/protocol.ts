@@ -10,6 +10,11 @@ export interface PipelineArgs {
   readonly group: string
   /** synclog's data directory (chDB), for the services. */
   readonly dataDir: string
+  /**
+   * Which of synclog's services the process runs: both, as `synclog run all` (the default), or
+   * the projector alone, as `synclog run projector` beside a `run processor` process.
+   */
+  readonly services?: 'all' | 'projector'
 }
 
 export type FromPipeline =

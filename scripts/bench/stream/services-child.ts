@@ -2,9 +2,11 @@
  * The measured pipeline of the stream stage: synclog's processor and projector
  * in one process, wired as `synclog run all` wires them (same Kafka client,
  * serde, topics, fold options and store), with embedded ClickHouse in its own
- * directory. The one addition is a store that reports, after each write, the
- * syncs whose final status it has just made visible; since a sync's rows and
- * counts are written before its status, that is the moment its rows can be read.
+ * directory; or, with `services: 'projector'`, the projector alone, as
+ * `synclog run projector` runs it beside a processor process (processor-child.ts).
+ * The one addition is a store that reports, after each write, the syncs whose
+ * final status it has just made visible; since a sync's rows and counts are
+ * written before its status, that is the moment its rows can be read.
  */
 import type { ClickHouseClient } from '@clickhouse/client'
 import { migrate } from '../../../src/clickhouse/migrations.js'
@@ -53,9 +55,9 @@ async function main(): Promise<void> {
     logger: logger.child({ component: 'projector' }),
     metrics,
   })
-  const processor = synclogProcessor(client, kafka, serde, topics, metrics)
+  const processor = args.services === 'projector' ? null : synclogProcessor(client, kafka, serde, topics, metrics)
   await projector.start()
-  await processor.start()
+  await processor?.start()
   while (!metrics.ready) await new Promise((r) => setTimeout(r, 50))
   await send({ type: 'ready' })
 
@@ -65,20 +67,22 @@ async function main(): Promise<void> {
       else resolve()
     }),
   )
-  await processor.stop()
+  await processor?.stop()
   await projector.stop()
   const count = async (query: string): Promise<string> => {
     const rs = await ch.client.query({ query, format: 'JSONEachRow' })
     const [row] = await rs.json<{ n: number | string }>()
     return String(row?.n ?? '?')
   }
-  const facts = {
-    'stream: synclog services':
-      `${await counted(metrics.eventsProcessed)} change events folded, ${await counted(metrics.rowsProjected)} sync-log events projected, ` +
-      `${await counted(metrics.deadLetters)} dead letters; ` +
+  const facts: Record<string, string> = {
+    [`stream: synclog services${processor ? '' : ', projector process'}`]:
+      (processor ? `${await counted(metrics.eventsProcessed)} change events folded, ` : '') +
+      `${await counted(metrics.rowsProjected)} sync-log events projected` +
+      (processor ? `, ${await counted(metrics.deadLetters)} dead letters; ` : '; ') +
       `ClickHouse holds ${await count('SELECT count() AS n FROM sync_log FINAL')} log rows of ${await count('SELECT count() AS n FROM sync_runs FINAL')} syncs`,
-    'stream: synclog latency breakdown (latency phase, from kafkajs batch events)': trace.summary(),
   }
+  // The breakdown times processor batches against projector batches: both must be in this process.
+  if (processor) facts['stream: synclog latency breakdown (latency phase, from kafkajs batch events)'] = trace.summary()
   await ch.close()
   await send({ type: 'stopped', peakRss: ownPeakRss(), facts })
 }
