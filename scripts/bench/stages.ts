@@ -163,10 +163,17 @@ async function callgrindInstructions(path: string): Promise<number> {
 }
 
 /**
+ * Times each fold folds the tiny nights under callgrind, each from an empty state: the
+ * minimal fold's work on them once is a few percent of the child's fixed instructions
+ * (node, tsx, decoding), about as much as those vary from one child to the next.
+ */
+const FOLD_ROUNDS = 5
+
+/**
  * Instructions per event of synclog's fold and of the minimal fold, on the tiny scale's
- * events: each fold under callgrind, less a child that decodes the same events and folds
- * none (node, tsx, reading and decoding; the fold stage loads both folds either way),
- * divided by the events folded.
+ * events: each fold under callgrind (FOLD_ROUNDS times), less a child that decodes the same
+ * events and folds none (node, tsx, reading and decoding; the fold stage loads both folds
+ * either way), divided by the events folded.
  */
 async function foldInstructions(ctx: StageContext, datasetDir: string, stageDir: string): Promise<RowPart> {
   const counted = async (variant: 'figure' | 'baseline', foldNothing: boolean): Promise<{ instructions: number; events: number }> => {
@@ -176,15 +183,44 @@ async function foldInstructions(ctx: StageContext, datasetDir: string, stageDir:
     const out = join(stageDir, `${name}.callgrind`)
     ctx.log(`  ${name} (callgrind) ...`)
     const run = await runChild(
-      { stage: 'fold', variant, scale: 'tiny', datasetDir, workDir, stageDir, ...(foldNothing ? { foldNothing } : {}) },
+      {
+        stage: 'fold',
+        variant,
+        scale: 'tiny',
+        datasetDir,
+        workDir,
+        stageDir,
+        foldRounds: FOLD_ROUNDS,
+        ...(foldNothing ? { foldNothing } : {}),
+      },
       { logPath: join(stageDir, `${name}.log`), callgrindOut: out, echo: ctx.echo },
     )
     ctx.log(`  ${name}: ${run.wallSeconds.toFixed(1)} s`)
     const events = run.result.rows.find((r) => r.key === 'fold')?.[variant]?.count ?? 0
     return { instructions: await callgrindInstructions(out), events }
   }
+  // One run outside callgrind first: tsx compiles what changed into its cache then, not inside the first
+  // counted run (whose count the compile would swell by more than the minimal fold's whole work).
+  ctx.log('  fold-instructions-warmup ...')
+  await mkdir(join(stageDir, 'fold-instructions-warmup'), { recursive: true })
+  await runChild(
+    {
+      stage: 'fold',
+      variant: 'figure',
+      scale: 'tiny',
+      datasetDir,
+      workDir: join(stageDir, 'fold-instructions-warmup'),
+      stageDir,
+      foldNothing: true,
+    },
+    { logPath: join(stageDir, 'fold-instructions-warmup.log'), echo: ctx.echo },
+  )
   const nothing = await counted('figure', true)
-  const [figure, baseline] = [await counted('figure', false), await counted('baseline', false)].map((c) =>
+  const folds = [await counted('figure', false), await counted('baseline', false)]
+  for (const c of folds)
+    if (c.instructions <= nothing.instructions)
+      throw new Error(`callgrind counted fewer instructions with a fold (${c.instructions}) than without (${nothing.instructions})`)
+  const [figure, baseline] = folds.map((c) =>
     costMeasure(c.instructions - nothing.instructions, c.events, {
       'instructions with the fold': c.instructions,
       'instructions without': nothing.instructions,

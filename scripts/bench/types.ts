@@ -73,6 +73,8 @@ export interface ChildSpec {
   readonly heapMb?: number
   /** fold under callgrind: parse the events but fold none (the run whose instructions are subtracted). */
   readonly foldNothing?: boolean
+  /** fold under callgrind: fold the nights this many times, each from an empty state (default 1). */
+  readonly foldRounds?: number
 }
 
 /** A finished row of the report. */

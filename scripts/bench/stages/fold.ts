@@ -101,9 +101,11 @@ export async function runFold(spec: ChildSpec): Promise<ChildResult> {
     dataset.perNight.map((n) => n.night),
   )
   decode.stop()
-  const events = nights.reduce((n, inputs) => n + inputs.length, 0)
+  const rounds = spec.foldRounds ?? 1
+  const events = rounds * nights.reduce((n, inputs) => n + inputs.length, 0)
   const foldWatch = new Stopwatch().start()
-  const folded = spec.foldNothing ? { produced: 0, committedRecords: 0, state: null } : synclog ? synclogFold(nights) : minimalFold(nights)
+  let folded: Folded = { produced: 0, committedRecords: 0, state: null }
+  if (!spec.foldNothing) for (let r = 0; r < rounds; r++) folded = synclog ? synclogFold(nights) : minimalFold(nights)
   foldWatch.stop()
   // The decoded events go; what the fold kept of them stays in its state.
   nights.length = 0
