@@ -1,7 +1,8 @@
 /**
  * Each tenant's clock for the processor's abandonment check, on the scale of the tenant's
  * own event times: the latest `occurredAt` of its open syncs, moved on by the wall time
- * since the processor saw that latest time change. The wall clock alone cannot be compared
+ * since the processor last saw them take in an event (a later time, or one more event:
+ * a bundle stamps all its rows with one time). The wall clock alone cannot be compared
  * with event times: a publisher whose clock is hours off, or a backfill of last month's
  * exports, would see its sync Failed as abandoned while its events are still arriving.
  * By this clock a sync is abandoned after `abandonAfterHours` of real silence, and a sync
@@ -12,35 +13,43 @@ import type { ProcessorState, TenantState } from '../processor/index.js'
 import { lastEventOf } from '../processor/pending-sync.js'
 import { instantMillis } from '../processor/time.js'
 
-interface Clock {
+interface Progress {
   /** The latest event time of the tenant's open syncs, in ms. */
   readonly eventMs: number
-  /** Wall time (ms) at which the processor saw `eventMs` become the latest. */
+  /** Events the tenant's open syncs have taken in. */
+  readonly taken: number
+}
+
+interface Clock extends Progress {
+  /** Wall time (ms) at which the processor saw this progress first. */
   readonly wallMs: number
 }
 
-/** The latest event time of a tenant's open syncs, or null when it has none. */
-function latestEventMs(t: TenantState): number | null {
-  let latest: number | null = null
+/** How far a tenant's open syncs have got, or null when it has none. */
+function progressOf(t: TenantState): Progress | null {
+  let eventMs: number | null = null
+  let taken = 0
   for (const sync of t.pending.values()) {
+    taken += sync.eventIds.size
     const at = sync.lastEventMillis ?? instantMillis(lastEventOf(sync))
-    if (at !== null && Number.isFinite(at) && (latest === null || at > latest)) latest = at
+    if (at !== null && Number.isFinite(at) && (eventMs === null || at > eventMs)) eventMs = at
   }
-  return latest
+  return eventMs === null ? null : { eventMs, taken }
 }
 
 export class TenantClocks {
   private readonly clocks = new Map<string, Clock>()
 
-  /** Notes the event times the state's open syncs have reached, at wall time `wallMs` (after each batch, and before a check). */
+  /** Notes how far the state's open syncs have got, at wall time `wallMs` (after each batch, and before a check). */
   observe(state: ProcessorState, wallMs: number): void {
     for (const t of state.tenants.values()) {
-      const latest = latestEventMs(t)
-      if (latest === null) {
+      const progress = progressOf(t)
+      if (progress === null) {
         this.clocks.delete(t.tenant)
         continue
       }
-      if (this.clocks.get(t.tenant)?.eventMs !== latest) this.clocks.set(t.tenant, { eventMs: latest, wallMs })
+      const known = this.clocks.get(t.tenant)
+      if (known?.eventMs !== progress.eventMs || known.taken !== progress.taken) this.clocks.set(t.tenant, { ...progress, wallMs })
     }
   }
 

@@ -66,6 +66,25 @@ describe('a sync whose publisher died half-way', () => {
     expect(statuses(late.events)).toEqual([expect.stringMatching(/^night-2 Failed: abandoned: no event for 6 h since /)])
   })
 
+  it('is not Failed while its events keep arriving, even when they all carry the same time', () => {
+    const { state } = halfPublished()
+    const clocks = new TenantClocks()
+    const hour = 3600_000
+    clocks.observe(state, 0)
+    const check = (wallMs: number) => decideAbandoned(state, (tenant) => clocks.nowOf(tenant, wallMs), DEFAULT_FOLD_OPTIONS)
+    const [, first] = sync(DELTA, 'night-2')
+      .upsert('user', 'stu7', student('Same', 'Time', 'sch1', 'S7'))
+      .end()
+    // One more event of the sync every 4 hours of real time, each stamped as the last one was.
+    const pending = state.tenants.get('district-a')!.pending.get('night-2')!
+    for (let k = 1; k <= 3; k++) {
+      applyEvent(state, { ...first!, eventId: `night-2-same-${k}`, occurredAt: pending.lastEventAt })
+      clocks.observe(state, k * 4 * hour)
+      expect(check(k * 4 * hour + 5 * hour).events).toEqual([])
+    }
+    expect(statuses(check(12 * hour + 6.1 * hour).events)).toEqual([expect.stringMatching(/^night-2 Failed: abandoned/)])
+  })
+
   it('leaves a tenant with no open sync alone', () => {
     const state = createProcessorState()
     for (const e of smallDistrict(sync(undefined, 'night-1'), { students: 3 }).end()) applyEvent(state, e)
