@@ -288,7 +288,7 @@ async function runPipeline(
       const retries = await concurrentTransactionRetries(logPath)
       if (retries > 0)
         facts[`stream: ${script.replace(/-child\.ts$/, '')} log`] =
-          `${retries} sends retried after CONCURRENT_TRANSACTIONS (the previous transaction still completing; kafkajs backs off >= 300 ms each time)`
+          `${retries} sends retried after CONCURRENT_TRANSACTIONS (the previous transaction still completing; each retry waits the producer back-off, 50 ms at first, doubling)`
     }
     return { throughput, latency, peakRss, facts }
   } catch (e) {
