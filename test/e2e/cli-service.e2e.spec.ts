@@ -84,7 +84,7 @@ function runUntilFirstLine(side: Side, args: readonly string[]): Promise<{ code:
         child.stdout.destroy()
       }
     })
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(timer)

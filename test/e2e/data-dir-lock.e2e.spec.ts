@@ -59,7 +59,7 @@ function startCli(args: readonly string[]): {
     child.kill('SIGKILL')
   })
   let err = ''
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d))
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const said = async (text: string, timeoutMs: number): Promise<void> => {
     const until = Date.now() + timeoutMs

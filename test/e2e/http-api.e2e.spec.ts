@@ -1053,7 +1053,7 @@ function printedUrl(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = ''
     let err = ''
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d))
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString()
       const match = /listening on (http:\/\/\S+)/.exec(out)

@@ -190,7 +190,7 @@ describe('POST /api/v1/imports?preview=true', () => {
         },
         (res) => {
           let text = ''
-          res.on('data', (d: Buffer) => (text += d.toString()))
+          res.setEncoding('utf8').on('data', (d: string) => (text += d))
           res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }))
         },
       )

@@ -42,7 +42,7 @@ async function startRole(
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   let log = ''
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()))
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d))
   children.push(child)
   await waitFor(
     async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,

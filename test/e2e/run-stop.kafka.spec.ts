@@ -42,7 +42,7 @@ describe('synclog run all under npx', () => {
       { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] },
     )
     let err = ''
-    npx.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    npx.stderr.setEncoding('utf8').on('data', (d: string) => (err += d))
     let pid: number | undefined
     try {
       await waitFor(

@@ -73,7 +73,7 @@ async function startService(): Promise<ChildProcess> {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   serviceLog = ''
-  started.stderr!.on('data', (d: Buffer) => (serviceLog += d.toString()))
+  started.stderr!.setEncoding('utf8').on('data', (d: string) => (serviceLog += d))
   await new Promise<void>((ready, fail) => {
     const timer = setTimeout(() => fail(new Error(`the service did not start: ${serviceLog}`)), 30_000)
     started.stdout!.on('data', (d: Buffer) => {

@@ -79,7 +79,7 @@ function post(
       },
       (res) => {
         let text = ''
-        res.on('data', (d: Buffer) => (text += d.toString()))
+        res.setEncoding('utf8').on('data', (d: string) => (text += d))
         res.on('end', () =>
           resolve({
             status: res.statusCode ?? 0,

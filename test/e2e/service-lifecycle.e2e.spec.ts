@@ -186,8 +186,8 @@ describe('stopping the service', () => {
     try {
       let out = ''
       let err = ''
-      npx.stdout.on('data', (d: Buffer) => (out += d.toString()))
-      npx.stderr.on('data', (d: Buffer) => (err += d.toString()))
+      npx.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
+      npx.stderr.setEncoding('utf8').on('data', (d: string) => (err += d))
       await waitFor(`synclog serve under npx to listen (${err})`, () => /listening on (http:\/\/\S+)/.test(out), 60_000)
       const base = /listening on (http:\/\/\S+)/.exec(out)![1]!
       servicePid = (JSON.parse(readFileSync(join(data, 'synclog.lock'), 'utf8')) as { pid: number }).pid

@@ -41,7 +41,7 @@ async function startService(role: string, env: Record<string, string>, args: str
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   let log = ''
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()))
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d))
   child.on('exit', () => void writeFile(`/tmp/synclog-${role}-${port}.log`, log).catch(() => undefined))
   children.push(child)
   await waitFor(

@@ -107,7 +107,7 @@ describe('stream processes starting at once', () => {
     })
     children.push(processor)
     let processorLog = ''
-    processor.stderr!.on('data', (d: Buffer) => (processorLog += d.toString()))
+    processor.stderr!.setEncoding('utf8').on('data', (d: string) => (processorLog += d))
     const publishes = await Promise.all([
       synclog(['publish', file], { env, timeoutMs: 90_000 }),
       synclog(['publish', file], { env, timeoutMs: 90_000 }),

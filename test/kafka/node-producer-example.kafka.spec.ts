@@ -49,8 +49,8 @@ function runExample(file: string, env: Record<string, string>): Promise<{ code: 
     })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
     child.on('error', fail)
     child.on('close', (code) => done({ code, stdout, stderr }))
   })

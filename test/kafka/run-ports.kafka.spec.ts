@@ -42,7 +42,7 @@ describe('two stream roles on one metrics port', () => {
     )
     children.push(processor)
     let processorLog = ''
-    processor.stderr!.on('data', (d: Buffer) => (processorLog += d.toString()))
+    processor.stderr!.setEncoding('utf8').on('data', (d: string) => (processorLog += d))
     await waitFor(
       async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
       90_000,

@@ -85,7 +85,7 @@ describe('a ClickHouse server that hangs or refuses', () => {
       },
     )
     let log = ''
-    service.stderr!.on('data', (d: Buffer) => (log += d.toString()))
+    service.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d))
     cleanups.push(async () => {
       if (service.exitCode === null && service.signalCode === null) service.kill('SIGKILL')
     })

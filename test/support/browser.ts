@@ -94,7 +94,7 @@ export async function startServe(
   process.once('exit', killOnExit)
   let out = ''
   let err = ''
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d))
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
   const timeoutMs = opts.timeoutMs ?? 60_000
   try {

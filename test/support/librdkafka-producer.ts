@@ -51,8 +51,8 @@ export function produceWithLibrdkafka(
     })
     let out = ''
     let err = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d))
     child.on('error', fail)
     child.on('close', (code, signal) => {
       if (code !== 0) return fail(new Error(`librdkafka_produce.py to ${topic} failed (${signal ?? `exit ${code}`}): ${err}`))

@@ -84,7 +84,7 @@ const COMPARISON: SyncComparison = {
 async function render(format: string, cmp: SyncComparison, note?: string): Promise<string> {
   const out = new PassThrough()
   let text = ''
-  out.on('data', (d: Buffer) => (text += d.toString()))
+  out.setEncoding('utf8').on('data', (d: string) => (text += d))
   await formatNamed(format, 'compare').compare(out, cmp, note, new TimeZones('UTC'))
   out.end()
   return text
