@@ -63,8 +63,7 @@ export async function publishChangeEvents(
       try {
         await producer.send({ topic, acks: -1, messages })
       } catch (e) {
-        const mapped = kafkaError(e, `sending ${messages.length} events to ${topic} (${sent} acknowledged before)`)
-        throw mapped
+        throw kafkaError(e, `sending ${messages.length} events to ${topic} (${sent} acknowledged before)`)
       }
       sent += messages.length
       batches++

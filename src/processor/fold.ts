@@ -18,7 +18,7 @@ import type {
 } from '../events/change-event.js'
 import type { SyncLogEvent, SyncStatus, SyncStatusChanged } from '../events/sync-log-event.js'
 import { appliedCount, evolve, formatModes, type ProcessorState, type StateChange, type SyncInfo, type TenantState } from './evolve.js'
-import { lastEventOf, type PendingSync } from './pending-sync.js'
+import { lastEventMillisOf, lastEventOf, type PendingSync } from './pending-sync.js'
 import type { HoldThresholds } from './hold-thresholds.js'
 import { resolveSync } from './resolve-sync.js'
 import { Overlay } from './roster-store.js'
@@ -136,7 +136,7 @@ function abandon(t: TenantState | undefined, now: string, options: FoldOptions, 
   const limit = abandonAfter(options)
   for (const sync of t.pending.values()) {
     const info = t.syncs.get(sync.syncId)
-    const last = instantMillis(lastEventOf(sync))
+    const last = lastEventMillisOf(sync)
     if (!info || sync.syncId === except || last === null || at - last <= limit) continue
     const message = `abandoned: no event for ${hours(limit)} since ${lastEventOf(sync)}; its publisher never ended it, so its records were discarded`
     const failed = transition(t.tenant, info, 'Failed', now, message)

@@ -10,7 +10,7 @@ import type { FieldReason } from './reasons.js'
 import { rowsReadAlike, type Fields } from './log-rows.js'
 import type { RosterTables } from './roster-store.js'
 import { sameRecord, trackedFields, type AnyRecord, type EnrollmentRecord } from './records.js'
-import { readsAsStored, validateRecord } from './validate-record.js'
+import { readsAsStored, validateRecord, type Validation } from './validate-record.js'
 import { perEntity, type PerEntity } from './per-entity.js'
 import { instantMillis } from './time.js'
 
@@ -90,10 +90,16 @@ export function lastEventOf(sync: PendingSync): string {
   return (sync.lastEventAt as string | undefined) ?? sync.startedAt
 }
 
+/** `lastEventOf` in milliseconds, or null when it is not an instant. */
+export function lastEventMillisOf(sync: PendingSync): number | null {
+  const at = sync.lastEventMillis ?? instantMillis(lastEventOf(sync))
+  return at !== null && Number.isFinite(at) ? at : null
+}
+
 function noteTime(sync: PendingSync, occurredAt: string): void {
   if (occurredAt === sync.lastEventAt) return
   const at = instantMillis(occurredAt) ?? -Infinity
-  if (at > (sync.lastEventMillis ?? instantMillis(lastEventOf(sync)) ?? -Infinity)) {
+  if (at > (lastEventMillisOf(sync) ?? -Infinity)) {
     sync.lastEventAt = occurredAt
     sync.lastEventMillis = at
   }
@@ -129,16 +135,13 @@ export interface Arrival {
 const NO_REASONS: readonly FieldReason[] = []
 
 function arrivalOf(sync: PendingSync, event: RecordChanged, stored: AnyRecord | undefined): Arrival {
-  if (stored !== undefined && readsAsStored(event, stored)) {
-    // Exactly what validation would build: the committed record itself, with no problem.
-    const key = event.entity === 'enrollment' ? enrollmentKey(stored as EnrollmentRecord) : null
-    return { sync, event, record: stored, invalid: NO_REASONS, problem: null, enrollmentKey: key }
-  }
   if (event.op === 'delete') {
     const problem: FieldReason | null = event.sourcedId.trim() === '' ? { kind: 'required', field: 'sourcedId' } : null
     return { sync, event, record: null, invalid: NO_REASONS, problem, enrollmentKey: null }
   }
-  const checked = validateRecord(event)
+  // A row that reads exactly as its committed record is that record, with no problem: what validation would build.
+  const checked: Validation =
+    stored !== undefined && readsAsStored(event, stored) ? { ok: true, record: stored, invalid: NO_REASONS } : validateRecord(event)
   if (!checked.ok) return { sync, event, record: null, invalid: NO_REASONS, problem: checked.skip, enrollmentKey: null }
   const key = event.entity === 'enrollment' ? enrollmentKey(checked.record as EnrollmentRecord) : null
   return { sync, event, record: checked.record, invalid: checked.invalid, problem: null, enrollmentKey: key }

@@ -10,8 +10,7 @@
  * abandon it when that newer sync started.
  */
 import type { ProcessorState, TenantState } from '../processor/index.js'
-import { lastEventOf } from '../processor/pending-sync.js'
-import { instantMillis } from '../processor/time.js'
+import { lastEventMillisOf } from '../processor/pending-sync.js'
 
 interface Progress {
   /** The latest event time of the tenant's open syncs, in ms. */
@@ -31,8 +30,8 @@ function progressOf(t: TenantState): Progress | null {
   let taken = 0
   for (const sync of t.pending.values()) {
     taken += sync.eventIds.size
-    const at = sync.lastEventMillis ?? instantMillis(lastEventOf(sync))
-    if (at !== null && Number.isFinite(at) && (eventMs === null || at > eventMs)) eventMs = at
+    const at = lastEventMillisOf(sync)
+    if (at !== null && (eventMs === null || at > eventMs)) eventMs = at
   }
   return eventMs === null ? null : { eventMs, taken }
 }
