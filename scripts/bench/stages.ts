@@ -176,12 +176,11 @@ const FOLD_ROUNDS = 5
  * either way), divided by the events folded.
  */
 async function foldInstructions(ctx: StageContext, datasetDir: string, stageDir: string): Promise<RowPart> {
-  const counted = async (variant: 'figure' | 'baseline', foldNothing: boolean): Promise<{ instructions: number; events: number }> => {
-    const name = foldNothing ? 'fold-instructions-nothing' : `fold-instructions-${variant}`
+  /** One fold child on the tiny nights, named `name`; under callgrind when `callgrindOut` is given. */
+  const foldChild = async (name: string, variant: 'figure' | 'baseline', foldNothing: boolean, callgrindOut?: string) => {
     const workDir = join(stageDir, name)
     await mkdir(workDir, { recursive: true })
-    const out = join(stageDir, `${name}.callgrind`)
-    ctx.log(`  ${name} (callgrind) ...`)
+    ctx.log(`  ${name}${callgrindOut ? ' (callgrind)' : ''} ...`)
     const run = await runChild(
       {
         stage: 'fold',
@@ -193,28 +192,21 @@ async function foldInstructions(ctx: StageContext, datasetDir: string, stageDir:
         foldRounds: FOLD_ROUNDS,
         ...(foldNothing ? { foldNothing } : {}),
       },
-      { logPath: join(stageDir, `${name}.log`), callgrindOut: out, echo: ctx.echo },
+      { logPath: join(stageDir, `${name}.log`), echo: ctx.echo, ...(callgrindOut ? { callgrindOut } : {}) },
     )
     ctx.log(`  ${name}: ${run.wallSeconds.toFixed(1)} s`)
+    return run
+  }
+  const counted = async (variant: 'figure' | 'baseline', foldNothing: boolean): Promise<{ instructions: number; events: number }> => {
+    const name = foldNothing ? 'fold-instructions-nothing' : `fold-instructions-${variant}`
+    const out = join(stageDir, `${name}.callgrind`)
+    const run = await foldChild(name, variant, foldNothing, out)
     const events = run.result.rows.find((r) => r.key === 'fold')?.[variant]?.count ?? 0
     return { instructions: await callgrindInstructions(out), events }
   }
   // One run outside callgrind first: tsx compiles what changed into its cache then, not inside the first
   // counted run (whose count the compile would swell by more than the minimal fold's whole work).
-  ctx.log('  fold-instructions-warmup ...')
-  await mkdir(join(stageDir, 'fold-instructions-warmup'), { recursive: true })
-  await runChild(
-    {
-      stage: 'fold',
-      variant: 'figure',
-      scale: 'tiny',
-      datasetDir,
-      workDir: join(stageDir, 'fold-instructions-warmup'),
-      stageDir,
-      foldNothing: true,
-    },
-    { logPath: join(stageDir, 'fold-instructions-warmup.log'), echo: ctx.echo },
-  )
+  await foldChild('fold-instructions-warmup', 'figure', true)
   const nothing = await counted('figure', true)
   const folds = [await counted('figure', false), await counted('baseline', false)]
   for (const c of folds)

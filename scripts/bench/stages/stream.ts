@@ -495,58 +495,47 @@ async function encodeInput(spec: ChildSpec, { runId, serde }: StreamRun): Promis
   }
 }
 
-/** Runs the pipeline of `processes` over the run's input, published into `topic`. */
-async function timeInput(
-  spec: ChildSpec,
-  run: StreamRun,
-  input: StreamInput,
-  topic: string,
-  processes: readonly PipelineProcess[],
-): Promise<PipelineRun> {
-  const { events, framesPath, throughputSyncs, latencySyncs } = input
-  return runPipeline(
-    run.kafka,
-    processes,
-    topic,
-    framesPath,
-    events,
-    throughputSyncs,
-    latencySyncs,
-    BENCH_SCALES[spec.scale].latencyIntervalMs,
-    spec,
-  )
+/** A run's input, encoded for it, and a data directory of its own: `time` runs one pipeline over them. */
+interface PreparedRun {
+  readonly input: StreamInput
+  readonly args: PipelineArgs
+  time(topic: string, processes: readonly PipelineProcess[]): Promise<PipelineRun>
 }
 
-function pipelineArgs(spec: ChildSpec, brokers: string, registry: string, run: StreamRun, dataDir: string): PipelineArgs {
-  return { brokers, registry, prefix: run.prefix, group: run.group, dataDir: join(spec.workDir, dataDir) }
+async function prepareRun(spec: ChildSpec, brokers: string, registry: string, run: StreamRun, dataDir: string): Promise<PreparedRun> {
+  const input = await encodeInput(spec, run)
+  const args: PipelineArgs = { brokers, registry, prefix: run.prefix, group: run.group, dataDir: join(spec.workDir, dataDir) }
+  await mkdir(args.dataDir, { recursive: true })
+  const { framesPath, events, throughputSyncs, latencySyncs } = input
+  const interval = BENCH_SCALES[spec.scale].latencyIntervalMs
+  return {
+    input,
+    args,
+    time: (topic, processes) => runPipeline(run.kafka, processes, topic, framesPath, events, throughputSyncs, latencySyncs, interval, spec),
+  }
 }
 
 /**
  * Three pipelines over the same input: the raw kafkajs pipe (the baseline), synclog's services
  * in one process as `synclog run all`, and in two as `synclog run processor` + `synclog run
- * projector`. The last runs on topics of its own (a processor keeps its state in its topics).
+ * projector`. The last runs on topics of its own (a processor keeps its state in its topics),
+ * so the input is encoded again for them (their schema subjects are their own too).
  */
 async function measure(spec: ChildSpec, brokers: string, registry: string): Promise<ChildResult> {
   const first = await withStreamRun(spec, brokers, registry, ['processor', 'projector', 'pipe', 'sink'], async (run) => {
-    const input = await encodeInput(spec, run)
-    const args = pipelineArgs(spec, brokers, registry, run, 'synclog-data')
-    await mkdir(args.dataDir, { recursive: true })
+    const { input, args, time } = await prepareRun(spec, brokers, registry, run, 'synclog-data')
     const base = await step('the raw kafkajs pipe', () =>
-      timeInput(spec, run, input, run.rawIn, [{ script: 'raw-pipe-child.ts', args, logPath: join(spec.workDir, 'raw-pipe.log') }]),
+      time(run.rawIn, [{ script: 'raw-pipe-child.ts', args, logPath: join(spec.workDir, 'raw-pipe.log') }]),
     )
     const fig = await step('the synclog services', () =>
-      timeInput(spec, run, input, run.topics.changeEvents, [
-        { script: 'services-child.ts', args, logPath: join(spec.workDir, 'services.log') },
-      ]),
+      time(run.topics.changeEvents, [{ script: 'services-child.ts', args, logPath: join(spec.workDir, 'services.log') }]),
     )
     return { input, base, fig, prefix: run.prefix }
   })
   const split = await withStreamRun(spec, brokers, registry, ['processor', 'projector'], async (run) => {
-    const input = await encodeInput(spec, run)
-    const args = pipelineArgs(spec, brokers, registry, run, 'synclog-data-split')
-    await mkdir(args.dataDir, { recursive: true })
+    const { args, time } = await prepareRun(spec, brokers, registry, run, 'synclog-data-split')
     return step('the synclog services in two processes', () =>
-      timeInput(spec, run, input, run.topics.changeEvents, [
+      time(run.topics.changeEvents, [
         { script: 'processor-child.ts', args, logPath: join(spec.workDir, 'split-processor.log'), profileName: 'stream-split-processor' },
         {
           script: 'services-child.ts',
@@ -558,38 +547,25 @@ async function measure(spec: ChildSpec, brokers: string, registry: string): Prom
     )
   })
   const { input, base, fig } = first
-  const against = (
-    key: string,
-    label: string,
-    kind: 'rate' | 'latency',
-    unit: string,
-    run: PipelineRun,
-    pick: (r: PipelineRun) => Measure | null,
-  ): RowPart[] => {
+  /** A row of `run` against the raw pipe: its throughput (a rate) or its latency. */
+  const against = (key: string, label: string, kind: 'rate' | 'latency', run: PipelineRun): RowPart[] => {
+    const pick = (r: PipelineRun): Measure | null => (kind === 'rate' ? r.throughput : r.latency)
     const figure = pick(run)
     const baseline = pick(base)
     if (!figure || !baseline) return []
+    const unit = kind === 'rate' ? 'events/s' : 'ms'
     return [{ key, label, kind, unit, figure, baseline, figureRss: run.peakRss, baselineRss: base.peakRss }]
   }
   const rows: RowPart[] = [
-    ...against('stream-throughput', 'stream: end to end (publish -> visible in ClickHouse)', 'rate', 'events/s', fig, (r) => r.throughput),
+    ...against('stream-throughput', 'stream: end to end (publish -> visible in ClickHouse)', 'rate', fig),
     ...against(
       'stream-throughput-split',
       'stream: end to end, processor and projector in two processes (`run processor` + `run projector`)',
       'rate',
-      'events/s',
       split,
-      (r) => r.throughput,
     ),
-    ...against('stream-latency', 'stream: latency of a small sync (publish -> visible)', 'latency', 'ms', fig, (r) => r.latency),
-    ...against(
-      'stream-latency-split',
-      'stream: latency of a small sync, processor and projector in two processes',
-      'latency',
-      'ms',
-      split,
-      (r) => r.latency,
-    ),
+    ...against('stream-latency', 'stream: latency of a small sync (publish -> visible)', 'latency', fig),
+    ...against('stream-latency-split', 'stream: latency of a small sync, processor and projector in two processes', 'latency', split),
   ]
   const splitFacts = Object.fromEntries(Object.entries(split.facts).map(([k, v]) => [`${k} (two processes)`, v]))
   return {

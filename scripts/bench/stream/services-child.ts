@@ -74,12 +74,12 @@ async function main(): Promise<void> {
     const [row] = await rs.json<{ n: number | string }>()
     return String(row?.n ?? '?')
   }
+  const projected = `${await counted(metrics.rowsProjected)} sync-log events projected`
+  const work = processor
+    ? `${await counted(metrics.eventsProcessed)} change events folded, ${projected}, ${await counted(metrics.deadLetters)} dead letters`
+    : projected
   const facts: Record<string, string> = {
-    [`stream: synclog services${processor ? '' : ', projector process'}`]:
-      (processor ? `${await counted(metrics.eventsProcessed)} change events folded, ` : '') +
-      `${await counted(metrics.rowsProjected)} sync-log events projected` +
-      (processor ? `, ${await counted(metrics.deadLetters)} dead letters; ` : '; ') +
-      `ClickHouse holds ${await count('SELECT count() AS n FROM sync_log FINAL')} log rows of ${await count('SELECT count() AS n FROM sync_runs FINAL')} syncs`,
+    [`stream: synclog services${processor ? '' : ', projector process'}`]: `${work}; ClickHouse holds ${await count('SELECT count() AS n FROM sync_log FINAL')} log rows of ${await count('SELECT count() AS n FROM sync_runs FINAL')} syncs`,
   }
   // The breakdown times processor batches against projector batches: both must be in this process.
   if (processor) facts['stream: synclog latency breakdown (latency phase, from kafkajs batch events)'] = trace.summary()
