@@ -62,7 +62,12 @@ export interface RowSync {
 export class RowLog {
   readonly rows: LogRow[] = []
   readonly counter = new OutcomeCounter()
-  /** Per type that action rows are about, what each record's outcome row said. */
+  /**
+   * Per type that action rows are about, what each record's outcome row said. An enrollment
+   * that is No Change is left out: roster rows are written only for the enrollments the sync
+   * changes, and nothing changes one after its own outcome (enrollments resolve last; a
+   * cascade from a parent removes them before they resolve, and is then their outcome).
+   */
   private readonly facts: { readonly [E in 'class' | 'enrollment']: Map<string, RecordFact> } = { class: new Map(), enrollment: new Map() }
 
   constructor(
@@ -227,7 +232,8 @@ export class RowLog {
   private count(outcome: Outcome, entity: EntityType, id: string, fields: Fields, reader: RosterReader, date: string): string | null {
     const recordSchoolId = this.schoolOf(entity, id, fields, reader)
     this.counter.add(entity, recordSchoolId, outcome)
-    if (entity === 'enrollment' || entity === 'class') this.facts[entity].set(id, { outcome, schoolId: recordSchoolId, date })
+    if (entity === 'class' || (entity === 'enrollment' && outcome !== 'No Change'))
+      this.facts[entity].set(id, { outcome, schoolId: recordSchoolId, date })
     return hasOutcomeRow(outcome, entity === 'enrollment' && str(fields.role) === 'student') ? recordSchoolId : null
   }
 

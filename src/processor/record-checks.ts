@@ -57,6 +57,8 @@ const OPTIONAL_REFERENCES: ReadonlyMap<EntityType, OptionalReference> = new Map<
 export class RecordChecks implements StateChecks {
   /** Teacher users of the enrollments this sync upserts, per class; built on the first class checked. */
   private teachersByClass: Map<string, string[]> | undefined
+  private lastCandidate: Candidate | undefined
+  private lastCurrent: AnyRecord | undefined
 
   constructor(private readonly work: SyncWork) {}
 
@@ -105,8 +107,20 @@ export class RecordChecks implements StateChecks {
     return { kind: 'noSuchRecord', field: 'sourcedId', entity: c.entity, id: c.sourcedId }
   }
 
+  /**
+   * The record the overlay holds under the candidate's id. The rules do not change the
+   * overlay, so the last candidate's is kept: its outcome reads it again once the rules pass.
+   */
+  currentOf(c: Candidate): AnyRecord | undefined {
+    if (this.lastCandidate !== c) {
+      this.lastCurrent = this.work.overlay.get(c.entity, c.sourcedId)
+      this.lastCandidate = c
+    }
+    return this.lastCurrent
+  }
+
   staleUpdate(c: Candidate): FieldReason | null {
-    const current = this.work.overlay.get(c.entity, c.sourcedId)
+    const current = this.currentOf(c)
     // The same instant as stored is not older (most records of a night keep theirs).
     if (!current || !c.dateLastModified || !current.dateLastModified || c.dateLastModified === current.dateLastModified) return null
     const incoming = instantMillis(c.dateLastModified)

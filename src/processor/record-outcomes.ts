@@ -60,7 +60,7 @@ export function resolveUpsert(work: SyncWork, checks: RecordChecks, c: Candidate
     record = optional.record
     leftEmpty = [...leftEmpty, optional.reason]
   }
-  const current = work.overlay.get(c.entity, c.sourcedId)
+  const current = checks.currentOf(c)
   // An unchanged record taken in as its committed twin is the current record itself.
   const changes = current === undefined || current === record ? NO_CHANGES : changedFields(current, record)
   const changed = !current || changes.length > 0

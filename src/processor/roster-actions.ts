@@ -4,14 +4,8 @@
  * Roster (with why it went), or Updated Roster Start / End Date. A line that
  * moves to another class is deleted from the old section and created in the new.
  */
-import type { RosterReader } from './roster-store.js'
 import type { SyncWork } from './sync-work.js'
-import { enrollmentContext, RosterLines, type RosterView, type RowContext } from './views.js'
-
-/** The columns of a roster row about the roster line, as `reader` (the one the line was read from) has it. */
-function rosterContext(reader: RosterReader, line: RosterView): RowContext {
-  return enrollmentContext(reader, line.classId, line.userId, line.schoolId)
-}
+import { RosterLines } from './views.js'
 
 export function writeRosterRows(work: SyncWork): void {
   const { before, overlay, log } = work
@@ -23,22 +17,22 @@ export function writeRosterRows(work: SyncWork): void {
     const moved = was !== undefined && is !== undefined && is.classId !== was.classId
     if (was && (!is || moved)) {
       const why = work.fates.removalOf('enrollment', id) ?? { kind: 'movedSection' }
-      log.action('Deleted Roster', rosterContext(before, was), 'enrollment', id, undefined, why)
+      log.action('Deleted Roster', linesBefore.context(was), 'enrollment', id, undefined, why)
     }
     if (is && (!was || moved)) {
-      log.action('Created Roster', rosterContext(overlay, is), 'enrollment', id)
+      log.action('Created Roster', linesAfter.context(is), 'enrollment', id)
       continue
     }
     if (!was || !is) continue
     if (was.beginDate !== is.beginDate) {
-      log.action('Updated Roster Start Date', rosterContext(overlay, is), 'enrollment', id, {
+      log.action('Updated Roster Start Date', linesAfter.context(is), 'enrollment', id, {
         field: 'beginDate',
         oldValue: was.beginDate,
         newValue: is.beginDate,
       })
     }
     if (was.endDate !== is.endDate) {
-      log.action('Updated Roster End Date', rosterContext(overlay, is), 'enrollment', id, {
+      log.action('Updated Roster End Date', linesAfter.context(is), 'enrollment', id, {
         field: 'endDate',
         oldValue: was.endDate,
         newValue: is.endDate,

@@ -51,8 +51,9 @@ export function writeSectionRows(work: SyncWork, asOf: string): void {
   const { before, overlay, log } = work
   for (const classId of affectedClasses(work)) {
     const was = sectionView(before, classId)
-    const is = sectionView(overlay, classId)
+    // A section that was not whole before the sync has no rows: its view after is not read.
     if (!was || was.brokenReference) continue
+    const is = sectionView(overlay, classId)
     if (is && !is.brokenReference) {
       const context = sectionContext(overlay, overlay.get('class', classId))
       for (const field of SECTION_FIELDS) {

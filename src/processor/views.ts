@@ -115,6 +115,9 @@ export interface RosterView {
  */
 export class RosterLines {
   private readonly wholeClasses = new Map<string, boolean>()
+  /** Per class of a line (which exists: its line would not be read otherwise), its section side. */
+  private readonly sections = new Map<string, SectionSide>()
+  private readonly students = new Map<string, StudentSide>()
 
   constructor(private readonly reader: RosterReader) {}
 
@@ -132,6 +135,24 @@ export class RosterLines {
       beginDate: e.beginDate ?? '',
       endDate: e.endDate ?? '',
     }
+  }
+
+  /**
+   * The columns of a row about the roster line (enrollmentContext's): a class's side and a
+   * student's side are read once each, and shared by the rows of its roster lines.
+   */
+  context(line: RosterView): RowContext {
+    let section = this.sections.get(line.classId)
+    if (section === undefined) {
+      section = sectionSide(this.reader, this.reader.get('class', line.classId), line.schoolId)
+      this.sections.set(line.classId, section)
+    }
+    let student = this.students.get(line.userId)
+    if (student === undefined) {
+      student = studentSide(this.reader, this.reader.get('user', line.userId))
+      this.students.set(line.userId, student)
+    }
+    return enrollmentRow(section, student)
   }
 
   private isWholeClass(classId: string): boolean {
@@ -201,19 +222,53 @@ export function sectionContext(reader: RosterReader, cls: ClassRecord | undefine
   return classContext(reader.get('course', cls.courseSourcedId), cls.classCode ?? '', placeOf(reader, cls.schoolSourcedId))
 }
 
-/** Every column an enrollment can fill: its student (number and name for a student) and home side, its section and serving side. */
-export function enrollmentContext(reader: RosterReader, classId: string, userId: string, schoolId: string): RowContext {
-  const user = reader.get('user', userId)
-  const cls = reader.get('class', classId)
-  const student = user?.role === 'student'
+/** The section side of an enrollment's row: its class's course and section number, and the serving school. */
+interface SectionSide {
+  readonly courseNumber: string
+  readonly courseName: string
+  readonly sectionNumber: string
+  readonly serving: Place
+}
+
+/** The student side of an enrollment's row: number and name (students only), and the home school. */
+interface StudentSide {
+  readonly studentNumber: string
+  readonly studentName: string
+  readonly home: Place
+}
+
+function sectionSide(reader: RosterReader, cls: ClassRecord | undefined, schoolId: string): SectionSide {
   const course = cls ? reader.get('course', cls.courseSourcedId) : undefined
   return {
-    studentNumber: student ? (user.identifier ?? '') : '',
-    studentName: student ? displayName(user) : '',
     courseNumber: course?.courseCode ?? '',
     courseName: course?.title ?? '',
     sectionNumber: cls?.classCode ?? '',
     serving: cls ? placeOf(reader, cls.schoolSourcedId) : schoolId ? placeOf(reader, schoolId) : NOWHERE,
+  }
+}
+
+function studentSide(reader: RosterReader, user: UserRecord | undefined): StudentSide {
+  const student = user?.role === 'student'
+  return {
+    studentNumber: student ? (user.identifier ?? '') : '',
+    studentName: student ? displayName(user) : '',
     home: user ? placeOf(reader, homeSchoolId(reader, user.orgSourcedIds)) : NOWHERE,
   }
+}
+
+function enrollmentRow(section: SectionSide, student: StudentSide): RowContext {
+  return {
+    studentNumber: student.studentNumber,
+    studentName: student.studentName,
+    courseNumber: section.courseNumber,
+    courseName: section.courseName,
+    sectionNumber: section.sectionNumber,
+    serving: section.serving,
+    home: student.home,
+  }
+}
+
+/** Every column an enrollment can fill: its student (number and name for a student) and home side, its section and serving side. */
+export function enrollmentContext(reader: RosterReader, classId: string, userId: string, schoolId: string): RowContext {
+  return enrollmentRow(sectionSide(reader, reader.get('class', classId), schoolId), studentSide(reader, reader.get('user', userId)))
 }
