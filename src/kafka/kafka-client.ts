@@ -15,8 +15,9 @@ import type { Config } from '../config/config.js'
 import type { Logger } from '../logging/logger.js'
 import { kafkaErrorType } from './errors.js'
 import { kafkaLogLevelFor, pinoLogCreator } from './kafka-log.js'
+import { keyedPartitioner } from './tenant-partition.js'
 
-const { Kafka, Partitioners } = kafkajs
+const { Kafka } = kafkajs
 
 /** Client-wide retry: about 1 minute of attempts (300 ms doubling to 30 s, ±20 % jitter). */
 export const CLIENT_RETRY: Readonly<RetryOptions> = {
@@ -75,7 +76,7 @@ export function idempotentProducer(kafka: KafkaClient): Producer {
     maxInFlightRequests: 1,
     retry: { ...PRODUCER_RETRY },
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: keyedPartitioner,
   })
 }
 
@@ -99,7 +100,7 @@ export function transactionalProducer(kafka: KafkaClient, transactionalId: strin
     transactionTimeout: options.transactionTimeout ?? 60_000,
     retry: { ...PRODUCER_RETRY },
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: keyedPartitioner,
   })
 }
 
