@@ -29,14 +29,16 @@ const PROFILED: Partial<Record<StageName, Profiled>> = {
     profileDir: '.',
     during: 'synclogFold',
     closing:
-      'The minimal fold keeps each record as it arrived and writes one small action per change. synclog also validates every ' +
-      'field, resolves references at the end of the sync, counts each record under its school, writes a 29-column row naming ' +
-      'the student, section and schools, and copies what it commits into compact records and their indexes (enrollments by ' +
-      'class and by user; classes by course, school and term). The profile is flat: garbage collection, overlay lookups (about ' +
-      'twenty per enrollment, as each rule and each column reads again), index upkeep at commit and the compact copy lead, none ' +
-      'by much. What would close it: resolving a record in one pass, its class, user and schools looked up once and shared by ' +
-      'its checks and its row; building each index group once per commit rather than once per id; committing the record the ' +
-      'sync built instead of copying it; fewer objects per record (candidate, row context, place).',
+      'The minimal fold keeps each record as it arrived and writes one small action per change: one map write per event. ' +
+      'synclog also validates every field, checks duplicates, resolves references at the end of the sync, counts each record ' +
+      'under its school, writes a 29-column row naming the student, section and schools, and copies what it commits into ' +
+      'compact records and their indexes. A line-level profile of the compiled fold puts its time in hash-map work (about a ' +
+      "dozen map writes and eight overlay reads per record: the sync's event ids, candidates and enrollment keys, the " +
+      'overlay and its indexes, the row facts, the committed tables and their indexes), most of it cache misses in maps of ' +
+      'tens of thousands of entries, and in the objects a record needs on its way (validated record, candidate, row, ' +
+      'committed copy), which survive until the sync ends and are copied by the young-generation collector. What would ' +
+      "close it: fewer maps per record (one per-sync table holding a record's candidate, outcome and row facts together); " +
+      'ids interned on arrival, so later lookups compare pointers; committing the record the sync built instead of copying it.',
   },
   import: {
     variant: 'figure',
@@ -44,9 +46,11 @@ const PROFILED: Partial<Record<StageName, Profiled>> = {
     during: 'runImport',
     closing:
       "The import is synclog's reader plus the fold over every row of every night; nights 2 and 3 are full exports, mostly " +
-      "unchanged. Beyond the reader, the time is the fold's: each row validated into a record, checked for duplicates and " +
-      'compared with the committed record, then the end of the sync. What would close it: comparing a raw row with the ' +
-      'committed record before validating it, so an unchanged row costs one lookup and one comparison, and the fold gap above.',
+      'unchanged. An unchanged row is recognised before validation (one lookup, one comparison), yet in the fold it still ' +
+      'costs more than half of what a new row does: its event id, a candidate and an enrollment key are kept until the end ' +
+      'of the sync, where its references are checked and it is counted. What would close it: an unchanged row kept as its id ' +
+      'alone (its record is the committed one), its references checked once per parent rather than once per row, and the ' +
+      'fold gap above.',
   },
   processor: {
     variant: 'both',
