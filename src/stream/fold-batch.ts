@@ -16,6 +16,7 @@
 import type { Message } from 'kafkajs'
 import type { ChangeEvent } from '../events/change-event.js'
 import type { SyncLogEvent } from '../events/sync-log-event.js'
+import { sendSlices } from '../kafka/send-slices.js'
 import { evolve, step, type FoldOptions, type ProcessorState, type StateChange, type StepInput } from '../processor/index.js'
 
 /** An input message as the consumer hands it over. */
@@ -54,6 +55,12 @@ export interface FoldBatchPorts {
   /** The partition that folds the tenant's events. */
   ownerOf(tenant: string): number
   begin(): Promise<TransactionPort>
+  /**
+   * Tells the consumer group the member is alive (the client sends one at most every
+   * heartbeat interval): called between the parts of a transaction, so a large sync's
+   * commit, which can take longer than the session, does not lose the partition.
+   */
+  heartbeat(): Promise<void>
 }
 
 export interface FoldBatchReport {
@@ -164,12 +171,23 @@ async function commitTransaction(
 ): Promise<number> {
   const out = ports.encodeOutputs(events)
   const changelog = ports.encodeChangelog(changes)
+  // Folding and encoding a large sync's end can take seconds: tell the group before sending.
+  await ports.heartbeat()
   const tx = await ports.begin()
   try {
-    if (out.length > 0) await tx.send('syncLog', out)
-    if (changelog.length > 0) await tx.send('changelog', changelog)
-    if (dead.length > 0) await tx.send('deadLetter', dead)
-    if (forwards.length > 0) await tx.send('changeEvents', forwards)
+    const sends: readonly (readonly [OutputTopic, readonly OutputMessage[]])[] = [
+      ['syncLog', out],
+      ['changelog', changelog],
+      ['deadLetter', dead],
+      ['changeEvents', forwards],
+    ]
+    for (const [topic, messages] of sends) {
+      // Each send within the broker's batch limit (send-slices.ts), a heartbeat after each.
+      for (const slice of sendSlices(messages)) {
+        await tx.send(topic, slice)
+        await ports.heartbeat()
+      }
+    }
     if (nextOffset !== null) await tx.sendOffset(nextOffset)
     await tx.commit()
   } catch (e) {

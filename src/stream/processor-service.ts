@@ -23,7 +23,6 @@ import type { TopicNames } from '../kafka/topics.js'
 import { TransactionalProducers, isFenced } from '../kafka/kafka-client.js'
 import { kafkaErrorType } from '../kafka/errors.js'
 import { isDecodeError } from '../kafka/wire-format.js'
-import { sendSlices } from '../kafka/send-slices.js'
 import { tenantPartition } from '../kafka/tenant-partition.js'
 import { changelogMessages, type CommittedChunks } from './state-changelog.js'
 import { restorePartitions } from './changelog-restore.js'
@@ -43,6 +42,9 @@ import { TenantClocks } from './tenant-clocks.js'
 
 /** How often Running syncs are checked for abandonment. */
 const ABANDON_CHECK_MS = 60_000
+
+/** The heartbeat of work done between batches (an abandonment check): the consumer sends its own there, and the commit is small. */
+const BETWEEN_BATCHES = async (): Promise<void> => undefined
 
 export interface ProcessorDeps {
   readonly kafka: Kafka
@@ -217,7 +219,7 @@ export class ProcessorService {
     }
   }
 
-  private portsFor(partition: number, topic: string): FoldBatchPorts {
+  private portsFor(partition: number, topic: string, heartbeat: () => Promise<void>): FoldBatchPorts {
     const { serde } = this.deps
     return {
       decode: (values) => serde.decodeChangeEvents(values),
@@ -233,16 +235,16 @@ export class ProcessorService {
       deadLetter: (m, reason) => deadLetter(m, { topic, partition, offset: m.offset }, reason),
       ownerOf: (tenant) => tenantPartition(tenant, this.partitionCount),
       begin: async () => this.transaction(partition, topic),
+      heartbeat,
     }
   }
 
   private async transaction(partition: number, inputTopic: string): Promise<TransactionPort> {
     const tx = await (await this.producers.get(this.transactionalId(partition))).transaction()
     return {
-      // Each send's batch stays within the broker's size limit (send-slices.ts).
+      // foldBatch sends within the broker's batch limit (send-slices.ts).
       send: async (topic, messages) => {
-        for (const slice of sendSlices(messages))
-          await whileConcurrent(() => tx.send({ topic: this.topicName(topic), messages: slice.map((m) => ({ ...m })), acks: -1 }))
+        await whileConcurrent(() => tx.send({ topic: this.topicName(topic), messages: messages.map((m) => ({ ...m })), acks: -1 }))
       },
       sendOffset: (nextOffset) =>
         whileConcurrent(() =>
@@ -276,7 +278,7 @@ export class ProcessorService {
           state,
           partition,
           batch.messages,
-          this.portsFor(partition, batch.topic),
+          this.portsFor(partition, batch.topic, heartbeat),
           foldOptions,
           async (last) => {
             this.committedByUs.set(partition, (BigInt(last) + 1n).toString())
@@ -322,7 +324,12 @@ export class ProcessorService {
           const decision = decideAbandoned(state, (tenant) => this.clocks.nowOf(tenant, wallMs), this.deps.foldOptions)
           if (decision.changes.length === 0) return
           try {
-            await commitWithoutInput(state, decision.events, decision.changes, this.portsFor(partition, this.deps.topics.changeEvents))
+            await commitWithoutInput(
+              state,
+              decision.events,
+              decision.changes,
+              this.portsFor(partition, this.deps.topics.changeEvents, BETWEEN_BATCHES),
+            )
             this.deps.logger.warn({ partition, syncs: decision.events.map((e) => e.syncId) }, 'abandoned syncs failed')
           } catch (e) {
             this.forget(partition)

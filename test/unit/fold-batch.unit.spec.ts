@@ -17,7 +17,8 @@ import {
 } from '../../src/stream/fold-batch.js'
 import { DELTA, smallDistrict, student, sync } from '../support/sis.js'
 
-type FailurePoint = 'decode' | 'encode' | 'send:syncLog' | 'send:changelog' | 'send:deadLetter' | 'send:changeEvents' | 'offsets' | 'commit'
+type FailurePoint =
+  'decode' | 'encode' | 'heartbeat' | 'send:syncLog' | 'send:changelog' | 'send:deadLetter' | 'send:changeEvents' | 'offsets' | 'commit'
 
 class Unavailable extends Error {}
 class Unreadable extends Error {}
@@ -26,6 +27,8 @@ class Unreadable extends Error {}
 class MemoryLog {
   readonly topics = new Map<OutputTopic, OutputMessage[]>()
   committed = 0n
+  /** What the batch asked of Kafka, in order: 'begin', 'send:<topic>', 'heartbeat', 'commit'. */
+  readonly calls: string[] = []
   /** Fails the first time the point is reached, after `skip` earlier passes. */
   failure: { point: FailurePoint; skip: number } | undefined
 
@@ -65,12 +68,18 @@ class MemoryLog {
       encodeChangelog: (changes) => changes.filter((c) => c.kind !== 'intake').map((c) => ({ key: c.kind, value: null })),
       deadLetter: (m, reason) => ({ key: m.key, value: m.value, headers: { reason } }),
       ownerOf: (tenant) => this.owners.get(tenant) ?? this.partition,
+      heartbeat: async () => {
+        this.reach('heartbeat')
+        this.calls.push('heartbeat')
+      },
       begin: async (): Promise<TransactionPort> => {
+        this.calls.push('begin')
         const staged = new Map<OutputTopic, OutputMessage[]>()
         let offset: bigint | undefined
         return {
           send: async (topic, messages) => {
             this.reach(`send:${topic}`)
+            this.calls.push(`send:${topic}`)
             staged.set(topic, [...(staged.get(topic) ?? []), ...messages])
           },
           sendOffset: async (next) => {
@@ -79,6 +88,7 @@ class MemoryLog {
           },
           commit: async () => {
             this.reach('commit')
+            this.calls.push('commit')
             for (const [topic, messages] of staged) this.topics.set(topic, [...this.read(topic), ...messages])
             if (offset !== undefined) this.committed = offset
           },
@@ -138,7 +148,7 @@ async function cleanRun(events: ChangeEvent[]): Promise<string[]> {
 }
 
 describe('a batch that fails at any point, redelivered', () => {
-  const points: FailurePoint[] = ['decode', 'encode', 'send:syncLog', 'send:changelog', 'offsets', 'commit']
+  const points: FailurePoint[] = ['decode', 'encode', 'heartbeat', 'send:syncLog', 'send:changelog', 'offsets', 'commit']
   for (const point of points) {
     for (const skip of [0, 2]) {
       it(`gives the same sync log once when ${point} fails (after ${skip} successful passes)`, async () => {
@@ -218,6 +228,22 @@ describe('a batch of events whose tenant belongs to another partition', () => {
     const input = asInput(history())
     expect(await consume(log, createProcessorState(), input)).toBe(1)
     expect(log.read('changeEvents').map((m) => m.value)).toEqual(input.map((m) => m.value))
+  })
+})
+
+describe("a large sync's commit", () => {
+  it('heartbeats before its transaction and after every send, so the group keeps a member busy with it', async () => {
+    const log = new MemoryLog()
+    const events = smallDistrict(sync(undefined, 'big'), { students: 1200 }).end()
+    await foldBatch(createProcessorState(), 0, asInput(events), log.ports(), DEFAULT_FOLD_OPTIONS)
+    // The last transaction is the sync's end: its rows go out in slices of at most SEND_MESSAGES.
+    const end = log.calls.slice(log.calls.lastIndexOf('begin') - 1)
+    expect(end[0]).toBe('heartbeat')
+    expect(end.filter((c) => c === 'send:syncLog').length).toBeGreaterThanOrEqual(3)
+    end.forEach((call, i) => {
+      if (call.startsWith('send:')) expect(end[i + 1]).toBe('heartbeat')
+    })
+    expect(end.at(-1)).toBe('commit')
   })
 })
 
