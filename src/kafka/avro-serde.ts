@@ -24,7 +24,7 @@ import {
   changeEventSchema,
   changeEventType,
   encodeChangeEvent,
-  encodeSyncLogEvent,
+  encodeSyncLogEventInto,
   processorStateSchema,
   processorStateType,
   syncLogEventFromAvro,
@@ -39,7 +39,7 @@ import { SynclogError } from '../errors.js'
 import type { Logger } from '../logging/logger.js'
 import { ConfluentRegistryClient, type RegistryClient } from './registry-client.js'
 import type { TopicNames } from './topics.js'
-import { DecodeError, frame, isDecodeError, unframe } from './wire-format.js'
+import { DecodeError, FrameScratch, FrameSlab, frame, isDecodeError, unframe } from './wire-format.js'
 
 export { DecodeError, isDecodeError, type DecodeFailure } from './wire-format.js'
 
@@ -101,6 +101,10 @@ export class AvroSerde {
   private readonly resolvers = new Map<string, AvroResolver | DecodeError>()
   /** Ids the registry does not know, until when to believe it. */
   private readonly unknownUntil = new Map<number, number>()
+  /** Where sync-log events are framed. */
+  private readonly slab = new FrameSlab()
+  /** Where changelog entries (up to hundreds of KiB) are encoded. */
+  private readonly scratch = new FrameScratch()
 
   constructor(registryUrl: string, logger: Logger, options: AvroSerdeOptions = {}) {
     this.client = options.client ?? new ConfluentRegistryClient(registryUrl)
@@ -149,8 +153,9 @@ export class AvroSerde {
     return frame(this.registered().changeEvent, encodeChangeEvent(e))
   }
 
+  /** A sync-log event in the Confluent wire format: a view of a shared slab (see FrameSlab). */
   encodeSyncLogEvent(e: SyncLogEvent): Buffer {
-    return frame(this.registered().syncLogEvent, encodeSyncLogEvent(e))
+    return this.slab.frame(this.registered().syncLogEvent, (buf, pos) => encodeSyncLogEventInto(e, buf, pos))
   }
 
   /**
@@ -161,13 +166,11 @@ export class AvroSerde {
     const id = this.registered().processorState
     if (id === undefined)
       throw new SynclogError('USAGE', 'AvroSerde: call register(topics) with the processor-state topic before encoding its entries')
-    let body: Buffer
     try {
-      body = processorStateType.toBuffer(value)
+      return this.scratch.frame(id, (buf, pos) => processorStateType.encode(value, buf, pos))
     } catch (cause) {
       throw new SynclogError('EVENT_REJECTED', `processor-state entry does not fit its Avro schema: ${messageOf(cause)}`, { cause })
     }
-    return frame(id, body)
   }
 
   /** Reads a processor-state changelog value back to its plain Avro value (a tombstone is refused with reason `empty`). */

@@ -3,9 +3,9 @@
  * registry id (4 bytes, big-endian), then the Avro binary body. Reading it never
  * touches the network, so framing problems are told apart from registry problems.
  *
- * Encoding goes through the registry library, which frames for us. Reading is ours: the
- * library's decode() builds a new reader type and resolver for every record and does not
- * export its frame reader, while AvroSerde keeps one resolver per writer id.
+ * Both directions are ours: the registry library's decode() builds a new reader type and
+ * resolver for every record and does not export its frame reader, while AvroSerde keeps
+ * one resolver per writer id and frames the values it encodes itself.
  */
 import { SynclogError } from '../errors.js'
 
@@ -75,11 +75,79 @@ export function unframe(value: Buffer | null | undefined): Frame {
   return { schemaId: value.readInt32BE(1), body: value.subarray(HEADER_BYTES) }
 }
 
-/** Prepends the Confluent header to an Avro body. */
-export function frame(schemaId: number, body: Buffer): Buffer {
+function checkSchemaId(schemaId: number): void {
   if (!Number.isInteger(schemaId) || schemaId < 0 || schemaId > 0x7fffffff) {
     throw new SynclogError('USAGE', `schema id ${schemaId} is not a 31-bit registry id`)
   }
+}
+
+/**
+ * Writes an Avro body at `pos` of `buf` and returns where it ends; when it does not fit,
+ * returns minus the number of bytes missing (avsc's `Type#encode`).
+ */
+export type EncodeInto = (buf: Buffer, pos: number) => number
+
+/**
+ * Frames values one after another in shared slabs and hands each out as a view of its
+ * slab: one allocation per slab, where `frame` costs two buffers and a copy per value.
+ * Meant for the many small values of a batch (sync-log events); a view keeps its slab
+ * alive, so a large value (a changelog entry) is better framed on its own.
+ */
+export class FrameSlab {
+  private slab = Buffer.alloc(0)
+  private pos = 0
+
+  constructor(private readonly slabBytes = 64 * 1024) {}
+
+  frame(schemaId: number, encode: EncodeInto): Buffer {
+    checkSchemaId(schemaId)
+    let need = HEADER_BYTES
+    for (;;) {
+      const start = this.pos
+      if (this.slab.length - start >= need) {
+        this.slab[start] = MAGIC_BYTE
+        this.slab.writeInt32BE(schemaId, start + 1)
+        const end = encode(this.slab, start + HEADER_BYTES)
+        if (end >= 0) {
+          this.pos = end
+          return this.slab.subarray(start, end)
+        }
+        need = this.slab.length - start - end
+      }
+      // A fresh slab (never zero-filled: every byte handed out is written first).
+      this.slab = Buffer.allocUnsafeSlow(Math.max(this.slabBytes, need))
+      this.pos = 0
+    }
+  }
+}
+
+/**
+ * Frames values of any size, each encoded once into a scratch buffer that grows to the
+ * largest value seen, then copied out to a buffer of its own. (avsc's `toBuffer` encodes a
+ * value of more than 1 KiB twice: once to learn its size, once into a buffer that size.)
+ */
+export class FrameScratch {
+  private scratch = Buffer.alloc(64 * 1024)
+
+  frame(schemaId: number, encode: EncodeInto): Buffer {
+    checkSchemaId(schemaId)
+    for (;;) {
+      const end = encode(this.scratch, HEADER_BYTES)
+      if (end >= 0) {
+        const out = Buffer.allocUnsafe(end)
+        this.scratch.copy(out, HEADER_BYTES, HEADER_BYTES, end)
+        out[0] = MAGIC_BYTE
+        out.writeInt32BE(schemaId, 1)
+        return out
+      }
+      this.scratch = Buffer.allocUnsafeSlow(2 * (this.scratch.length - end))
+    }
+  }
+}
+
+/** Prepends the Confluent header to an Avro body. */
+export function frame(schemaId: number, body: Buffer): Buffer {
+  checkSchemaId(schemaId)
   const header = Buffer.alloc(HEADER_BYTES)
   header.writeUInt8(MAGIC_BYTE, 0)
   header.writeInt32BE(schemaId, 1)
