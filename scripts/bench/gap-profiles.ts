@@ -57,12 +57,14 @@ const PROFILED: Partial<Record<StageName, Profiled>> = {
     profileDir: 'stream-processor-child',
     closing:
       'Beyond the fold (src/processor: the fold gap above), the busy time is kafkajs building record batches and copying ' +
-      'buffers (node:internal and kafkajs: a message is copied into its batch, the batch into the request, the request into ' +
-      "the socket) and Avro encoding. The processor produces about twice the raw loop's bytes per input event (the bytes row " +
-      'above), so it pays that copying on twice the bytes. What would close it: smaller sync-log events (every message repeats its ' +
-      "row's tenant, sync, app, district and school names: ids in their place; gzip-compressed batches were tried and left " +
-      'the rate as it was), encoding rows straight ' +
-      'from the fold without an intermediate Avro object, and the fold gap above.',
+      'buffers (node:internal and kafkajs: each message gets a zero-filled 512-byte buffer of its own, grown and copied when ' +
+      'the message is larger, then copied into its batch, the batch into the request, the request into the socket) and Avro ' +
+      "encoding and decoding. synclog's own part of the Avro work is small: events are read by a reader generated per record " +
+      'from the schema, and sync-log events are framed as views of shared slabs, without copying the event. The processor ' +
+      "produces about twice the raw loop's bytes per input event (the bytes row above), and kafkajs's per-message cost " +
+      'grows past 512 bytes. What would close it: smaller sync-log events (every message repeats its ' +
+      "row's tenant, sync, app, district and school names: ids in their place, a change of the sync-log contract; " +
+      'gzip-compressed batches were tried and left the rate as it was), and the fold gap above.',
   },
   stream: {
     variant: 'both',
@@ -70,10 +72,12 @@ const PROFILED: Partial<Record<StageName, Profiled>> = {
     closing:
       'End to end is the processor above plus the projector, which decodes every sync-log event and inserts it into ' +
       'ClickHouse (sync_log with its skip indexes, and the copy sorted by student), in one process on the two cores the ' +
-      'broker also uses. Splitting them into two processes (the two-process row, `run processor` + `run projector`) ' +
+      'broker and chDB also use. Its socket writes (`writeBuffer`) took about 13 % of the busy time in one profiled run, the ' +
+      'processor alone 1 % for the same bytes: mostly the main thread waiting for a core while in the write. ' +
+      'Splitting them into two processes (the two-process row, `run processor` + `run projector`) ' +
       "gains little: a sync's rows reach the projector only once its SyncEnded is folded, so over the few large syncs of " +
-      'a night the two mostly take turns. What would close it: the processor gap above; the split pays only with many ' +
-      'syncs in flight at once.',
+      'a night the two mostly take turns. What would close it: the processor gap above, fewer bytes through the broker ' +
+      '(the same smaller sync-log events); the split pays only with many syncs in flight at once.',
   },
 }
 
