@@ -28,7 +28,7 @@ import type { Admin, Kafka, Producer } from 'kafkajs'
 import { loadConfig } from '../../../src/config/config.js'
 import { ENTITY_TYPES, type ChangeEvent, type EntityType, type SyncMode } from '../../../src/events/change-event.js'
 import { AvroSerde } from '../../../src/kafka/avro-serde.js'
-import { COMMAND_RETRY, createKafka, idempotentProducer } from '../../../src/kafka/kafka-client.js'
+import { COMMAND_RETRY, PRODUCER_RETRY, createKafka, idempotentProducer } from '../../../src/kafka/kafka-client.js'
 import { ensureTopics, topicNames, type TopicNames } from '../../../src/kafka/topics.js'
 import { parseNdjsonLine } from '../../../src/ndjson/read-ndjson.js'
 import { createLogger } from '../../../src/logging/logger.js'
@@ -288,7 +288,7 @@ async function runPipeline(
       const retries = await concurrentTransactionRetries(logPath)
       if (retries > 0)
         facts[`stream: ${script.replace(/-child\.ts$/, '')} log`] =
-          `${retries} sends retried after CONCURRENT_TRANSACTIONS (the previous transaction still completing; each retry waits the producer back-off, 50 ms at first, doubling)`
+          `${retries} sends retried after CONCURRENT_TRANSACTIONS (the previous transaction still completing; each retry waits the producer back-off, ${PRODUCER_RETRY.initialRetryTime} ms at first, doubling)`
     }
     return { throughput, latency, peakRss, facts }
   } catch (e) {
