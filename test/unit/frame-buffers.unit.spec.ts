@@ -12,39 +12,11 @@ import { FrameScratch, FrameSlab, frame, unframe } from '../../src/kafka/wire-fo
 import { MemoryRegistry } from '../support/memory-registry.js'
 import { silentLogger } from '../support/silent-logger.js'
 import { smallDistrict, sync } from '../support/sis.js'
+import { logRow } from '../support/log-row.js'
 
+/** The row with its own sequence, ids and a student name `nameLength` characters long. */
 function row(i: number, nameLength: number): LogRow {
-  return {
-    kind: 'LogRow',
-    tenant: 'district-a',
-    syncId: `s${i % 7}`,
-    seq: i,
-    date: '2024-10-01T02:00:00.000Z',
-    action: i % 3 === 0 ? 'Created Roster' : 'Updated Section Data',
-    studentNumber: `S${i}`,
-    studentName: 'Ä'.repeat(nameLength),
-    courseNumber: '0001',
-    courseName: 'English',
-    sectionNumber: String(i),
-    field: '',
-    oldValue: '',
-    newValue: '',
-    servingDistrictId: 'd1',
-    servingDistrict: 'Emerson',
-    servingSchoolId: 'sch1',
-    servingSchool: 'Fremont',
-    homeDistrictId: 'd1',
-    homeDistrict: 'Emerson',
-    homeSchoolId: 'sch1',
-    homeSchool: 'Fremont',
-    app: 'sis',
-    entity: 'enrollment',
-    sourcedId: `e${i}`,
-    outcome: 'New',
-    message: '',
-    recordSchoolId: 'sch1',
-    cause: '',
-  }
+  return { ...logRow, syncId: `s${i % 7}`, seq: i, studentNumber: `S${i}`, studentName: 'Ä'.repeat(nameLength), sourcedId: `e${i}` }
 }
 
 describe('sync-log events framed in shared slabs', () => {

@@ -7,11 +7,11 @@ import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import type { ChangeEvent } from '../../src/events/change-event.js'
 import { avroTypeFor, changeEventToAvro, changeEventType, syncLogEventType } from '../../src/events/avro.js'
-import type { LogRow } from '../../src/events/sync-log-event.js'
 import { isSynclogError } from '../../src/errors.js'
 import { AvroSerde, DecodeError, type DecodeFailure } from '../../src/kafka/avro-serde.js'
 import { frame, unframe } from '../../src/kafka/wire-format.js'
 import { silentLogger } from '../support/silent-logger.js'
+import { logRow } from '../support/log-row.js'
 import { smallDistrict, sync } from '../support/sis.js'
 import { MemoryRegistry, NO_REGISTRY } from '../support/memory-registry.js'
 import { newerChangeEventSchema, withUserField } from '../support/evolved-schema.js'
@@ -33,38 +33,6 @@ function serdeWith(client = new MemoryRegistry(), now?: () => number): { serde: 
 }
 
 const events = (): ChangeEvent[] => smallDistrict(sync()).end()
-
-const logRow: LogRow = {
-  kind: 'LogRow',
-  tenant: 'district-a',
-  syncId: 's1',
-  seq: 1,
-  date: '2024-10-01T02:00:00.000Z',
-  action: 'Created Roster',
-  studentNumber: 'S001',
-  studentName: 'Smith, Ann',
-  courseNumber: '0001',
-  courseName: 'English',
-  sectionNumber: '101',
-  field: '',
-  oldValue: '',
-  newValue: '',
-  servingDistrictId: 'd1',
-  servingDistrict: 'Emerson',
-  servingSchoolId: 'sch1',
-  servingSchool: 'Fremont',
-  homeDistrictId: 'd1',
-  homeDistrict: 'Emerson',
-  homeSchoolId: 'sch1',
-  homeSchool: 'Fremont',
-  app: 'sis',
-  entity: 'enrollment',
-  sourcedId: 'e1',
-  outcome: 'New',
-  message: '',
-  recordSchoolId: 'sch1',
-  cause: '',
-}
 
 describe('Confluent framing errors are clear SynclogErrors, without asking the registry', () => {
   const serde = new AvroSerde('http://127.0.0.1:9', silentLogger(), { client: NO_REGISTRY })
