@@ -140,6 +140,13 @@ function check(ok: boolean, v: unknown, parent: string, key: string, expected: s
   return v
 }
 
+/** A payload union's value: which record it is, and the record's value. */
+interface Payload {
+  readonly name: string
+  readonly body: unknown
+  readonly record: SchemaObject
+}
+
 /** Names a generated field access would read from Object.prototype (`__proto__` among them). */
 const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype))
 
@@ -157,31 +164,26 @@ class SchemaReader {
     this.named = namedTypes(schema)
   }
 
-  /** A payload value (a wrapped union of event records): the record's name and its value. */
-  payload(v: unknown, path: string): readonly [string, unknown] {
-    const branch = branchOf(v, path)
-    const record = this.named.get(branch[0])
-    if (record === undefined || record.type !== 'record') throw reject(path, 'a known event record', branch[0])
-    return branch
+  /** A payload value (a wrapped union of event records): the record's name, its value and its schema. */
+  payload(v: unknown, path: string): Payload {
+    const [name, body] = branchOf(v, path)
+    const record = this.named.get(name)
+    if (record === undefined || record.type !== 'record') throw reject(path, 'a known event record', name)
+    return { name, body, record }
   }
 
   /**
-   * Reads the fields of the payload record `name` into `target` (the event being built,
-   * which already holds its tags and metadata): straight into the event, with no record
-   * read first and spread into it.
+   * Reads the fields of a payload record into `target` (the event being built, which
+   * already holds its tags and metadata): straight into the event, with no record read
+   * first and spread into it.
    */
-  fillPayload(target: Record<string, unknown>, name: string, body: unknown, path: string): void {
-    this.filler(this.named.get(name)!)(target, body, `${path}<${name}>`, '')
+  fillPayload(target: Record<string, unknown>, payload: Payload, path: string): void {
+    this.filler(payload.record)(target, payload.body, `${path}<${payload.name}>`, '')
   }
 
   /** Reads the named fields of a top-level record into `target`. */
   fields(fields: readonly AvroFieldJson[]): Fill {
     return this.compileRecord({ type: 'record', name: '', fields: [...fields] })
-  }
-
-  /** The reader of a top-level field of the schema. */
-  field(node: SchemaNode): Read {
-    return this.compile(node)
   }
 
   private filler(record: SchemaObject): Fill {
@@ -358,11 +360,11 @@ export function changeEventFromAvro(v: unknown): ChangeEvent {
   // One object, in the order type, metadata, entity, payload fields; the type is set once the payload is known.
   const event: Record<string, unknown> = { type: RECORD_CHANGED }
   fillMeta(event, v, path, '')
-  const [name, body] = changeReader.payload(obj(v, path).payload, `${path}.payload`)
-  const entity = ENTITY_BY_RECORD.get(name)
-  if (entity === undefined) event.type = name
+  const payload = changeReader.payload(obj(v, path).payload, `${path}.payload`)
+  const entity = ENTITY_BY_RECORD.get(payload.name)
+  if (entity === undefined) event.type = payload.name
   else event.entity = entity
-  changeReader.fillPayload(event, name, body, `${path}.payload`)
+  changeReader.fillPayload(event, payload, `${path}.payload`)
   // The reader checked every value against the schema the ChangeEvent types are generated from.
   return event as unknown as ChangeEvent
 }
@@ -381,18 +383,19 @@ export function syncLogEventToAvro(e: SyncLogEvent): unknown {
 /** A value decoded with `syncLogEventType` → SyncLogEvent. */
 export function syncLogEventFromAvro(v: unknown): SyncLogEvent {
   const path = 'SyncLogEvent'
-  const [kind, body] = syncLogReader.payload(obj(v, path).payload, `${path}.payload`)
-  const event: Record<string, unknown> = { kind }
-  syncLogReader.fillPayload(event, kind, body, `${path}.payload`)
+  const payload = syncLogReader.payload(obj(v, path).payload, `${path}.payload`)
+  const event: Record<string, unknown> = { kind: payload.name }
+  syncLogReader.fillPayload(event, payload, `${path}.payload`)
   // The reader checked every value against the schema (and the narrowed strings above).
   return event as unknown as SyncLogEvent
 }
 
 // ---------------------------------------------------------------- binary encoding
 
-function encodeWith(type: AvroType, value: unknown, what: string): Buffer {
+/** Runs an encoding; a value that does not fit its schema is refused as EVENT_REJECTED naming `what`. */
+function encodeWith<T>(what: string, encode: () => T): T {
   try {
-    return type.toBuffer(value)
+    return encode()
   } catch (cause) {
     throw new SynclogError('EVENT_REJECTED', `${what} does not fit its Avro schema: ${String(cause)}`, { cause })
   }
@@ -409,7 +412,7 @@ function decodeWith(type: AvroType, buf: Buffer, resolver: AvroResolver | undefi
 
 /** Avro binary (no registry framing) of a change event. */
 export function encodeChangeEvent(e: ChangeEvent): Buffer {
-  return encodeWith(changeEventType, changeEventToAvro(e), `change event ${e.eventId}`)
+  return encodeWith(`change event ${e.eventId}`, () => changeEventType.toBuffer(changeEventToAvro(e)))
 }
 
 /** Read a change event; pass `changeEventType.createResolver(writerType)` for bytes written with another schema version. */
@@ -418,16 +421,12 @@ export function decodeChangeEvent(buf: Buffer, resolver?: AvroResolver): ChangeE
 }
 
 export function encodeSyncLogEvent(e: SyncLogEvent): Buffer {
-  return encodeWith(syncLogEventType, syncLogEventToAvro(e), `sync-log event (${e.kind})`)
+  return encodeWith(`sync-log event (${e.kind})`, () => syncLogEventType.toBuffer(syncLogEventToAvro(e)))
 }
 
 /** Writes a sync-log event's Avro binary into `buf` at `pos` (see `EncodeInto` in src/kafka/wire-format.ts). */
 export function encodeSyncLogEventInto(e: SyncLogEvent, buf: Buffer, pos: number): number {
-  try {
-    return syncLogEventType.encode(syncLogEventToAvro(e), buf, pos)
-  } catch (cause) {
-    throw new SynclogError('EVENT_REJECTED', `sync-log event (${e.kind}) does not fit its Avro schema: ${String(cause)}`, { cause })
-  }
+  return encodeWith(`sync-log event (${e.kind})`, () => syncLogEventType.encode(syncLogEventToAvro(e), buf, pos))
 }
 
 export function decodeSyncLogEvent(buf: Buffer, resolver?: AvroResolver): SyncLogEvent {

@@ -81,6 +81,12 @@ function checkSchemaId(schemaId: number): void {
   }
 }
 
+/** Writes the Confluent header (magic byte, schema id) at `pos` of `buf`. */
+function writeHeader(buf: Buffer, pos: number, schemaId: number): void {
+  buf[pos] = MAGIC_BYTE
+  buf.writeInt32BE(schemaId, pos + 1)
+}
+
 /**
  * Writes an Avro body at `pos` of `buf` and returns where it ends; when it does not fit,
  * returns minus the number of bytes missing (avsc's `Type#encode`).
@@ -105,8 +111,7 @@ export class FrameSlab {
     for (;;) {
       const start = this.pos
       if (this.slab.length - start >= need) {
-        this.slab[start] = MAGIC_BYTE
-        this.slab.writeInt32BE(schemaId, start + 1)
+        writeHeader(this.slab, start, schemaId)
         const end = encode(this.slab, start + HEADER_BYTES)
         if (end >= 0) {
           this.pos = end
@@ -136,8 +141,7 @@ export class FrameScratch {
       if (end >= 0) {
         const out = Buffer.allocUnsafe(end)
         this.scratch.copy(out, HEADER_BYTES, HEADER_BYTES, end)
-        out[0] = MAGIC_BYTE
-        out.writeInt32BE(schemaId, 1)
+        writeHeader(out, 0, schemaId)
         return out
       }
       this.scratch = Buffer.allocUnsafeSlow(2 * (this.scratch.length - end))
@@ -148,8 +152,8 @@ export class FrameScratch {
 /** Prepends the Confluent header to an Avro body. */
 export function frame(schemaId: number, body: Buffer): Buffer {
   checkSchemaId(schemaId)
-  const header = Buffer.alloc(HEADER_BYTES)
-  header.writeUInt8(MAGIC_BYTE, 0)
-  header.writeInt32BE(schemaId, 1)
-  return Buffer.concat([header, body])
+  const out = Buffer.allocUnsafe(HEADER_BYTES + body.length)
+  writeHeader(out, 0, schemaId)
+  body.copy(out, HEADER_BYTES)
+  return out
 }
