@@ -56,6 +56,9 @@ const PROFILED: Partial<Record<StageName, Profiled>> = {
     variant: 'both',
     profileDir: 'stream-processor-child',
     closing:
+      'The processor no longer waits on the broker with nothing to do: the input position goes out first, each run of ' +
+      'sync-log events is encoded while the send before it is at the broker, and up to four partitions are folded at once, ' +
+      "so one tenant's fold runs during another's transaction. " +
       'Beyond the fold (src/processor: the fold gap above), the busy time is kafkajs building record batches and copying ' +
       'buffers (node:internal and kafkajs: each message gets a zero-filled 512-byte buffer of its own, grown and copied when ' +
       'the message is larger, then copied into its batch, the batch into the request, the request into the socket) and Avro ' +

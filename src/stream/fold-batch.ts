@@ -16,7 +16,8 @@
 import type { Message } from 'kafkajs'
 import type { ChangeEvent } from '../events/change-event.js'
 import type { SyncLogEvent } from '../events/sync-log-event.js'
-import { sendSlices } from '../kafka/send-slices.js'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { SEND_MESSAGES, sendSlices } from '../kafka/send-slices.js'
 import { evolve, step, type FoldOptions, type ProcessorState, type StateChange, type StepInput } from '../processor/index.js'
 
 /** An input message as the consumer hands it over. */
@@ -160,6 +161,11 @@ export async function foldBatch(
 /**
  * One transaction: the encoded outputs and changelog, the dead letters, the forwarded
  * events and (with input) the next offset; aborted on any failure. Returns the outputs sent.
+ *
+ * The client's requests and this process's encoding overlap: the input position goes out
+ * first, and each run of sync-log events is encoded while the send before it is at the
+ * broker (`nextTurn` lets the client write a request before the CPU work goes on). The
+ * sends themselves stay one at a time, in order.
  */
 async function commitTransaction(
   ports: FoldBatchPorts,
@@ -169,32 +175,61 @@ async function commitTransaction(
   forwards: readonly OutputMessage[],
   nextOffset: string | null,
 ): Promise<number> {
-  const out = ports.encodeOutputs(events)
-  const changelog = ports.encodeChangelog(changes)
-  // Folding and encoding a large sync's end can take seconds: tell the group before sending.
+  // Folding a large sync's end can take seconds: tell the group before the transaction.
   await ports.heartbeat()
   const tx = await ports.begin()
+  const inFlight = new InFlight()
   try {
-    const sends: readonly (readonly [OutputTopic, readonly OutputMessage[]])[] = [
-      ['syncLog', out],
-      ['changelog', changelog],
-      ['deadLetter', dead],
-      ['changeEvents', forwards],
-    ]
-    for (const [topic, messages] of sends) {
-      // Each send within the broker's batch limit (send-slices.ts), a heartbeat after each.
+    if (nextOffset !== null) await inFlight.start(() => tx.sendOffset(nextOffset))
+    const changelog = ports.encodeChangelog(changes)
+    // Each send within the broker's batch limit (send-slices.ts), a heartbeat after each.
+    const sendAll = async (topic: OutputTopic, messages: readonly OutputMessage[]): Promise<void> => {
       for (const slice of sendSlices(messages)) {
-        await tx.send(topic, slice)
+        await inFlight.settle()
         await ports.heartbeat()
+        await inFlight.start(() => tx.send(topic, slice))
       }
     }
-    if (nextOffset !== null) await tx.sendOffset(nextOffset)
+    let sent = 0
+    for (let from = 0; from < events.length; from += SEND_MESSAGES) {
+      const out = ports.encodeOutputs(events.slice(from, from + SEND_MESSAGES))
+      sent += out.length
+      await sendAll('syncLog', out)
+    }
+    await sendAll('changelog', changelog)
+    await sendAll('deadLetter', dead)
+    await sendAll('changeEvents', forwards)
+    await inFlight.settle()
+    await ports.heartbeat()
     await tx.commit()
+    return sent
   } catch (e) {
+    // A request still at the broker is answered before the abort goes out.
+    await inFlight.settle().catch(() => undefined)
     await tx.abort().catch(() => undefined)
     throw e
   }
-  return out.length
+}
+
+/** The one request of a transaction the batch has not yet waited for. */
+class InFlight {
+  private pending: Promise<void> = Promise.resolve()
+
+  /** Starts `call`, and returns once the client has written its request (it answers later). */
+  async start(call: () => Promise<void>): Promise<void> {
+    const pending = call()
+    // Its failure is thrown by `settle`, not reported as unhandled meanwhile.
+    pending.catch(() => undefined)
+    this.pending = pending
+    await nextTurn()
+  }
+
+  /** Waits for the answer to the request in flight; throws its failure. */
+  async settle(): Promise<void> {
+    const pending = this.pending
+    this.pending = Promise.resolve()
+    await pending
+  }
 }
 
 /**

@@ -9,6 +9,7 @@
  * KIP-447 fencing, so the transactional id names the partition); a fenced
  * producer, or one that cannot abort, is discarded and a new one takes its id over.
  *
+ * Up to PARTITIONS_IN_FLIGHT partitions are folded at once, each by its own producer.
  * State lives per partition. It is kept across a rebalance when this member
  * keeps the partition and nobody moved its offset meanwhile (the batch starts
  * where our last commit ended); otherwise, and after any failure, it is restored
@@ -42,6 +43,12 @@ import { TenantClocks } from './tenant-clocks.js'
 
 /** How often Running syncs are checked for abandonment. */
 const ABANDON_CHECK_MS = 60_000
+
+/**
+ * Partitions whose batches are folded at once: while one partition's transaction is at the
+ * broker, another's is folded and encoded. Each partition keeps one batch at a time, in order.
+ */
+const PARTITIONS_IN_FLIGHT = 4
 
 /** The heartbeat of work done between batches (an abandonment check): the consumer sends its own there, and the commit is small. */
 const BETWEEN_BATCHES = async (): Promise<void> => undefined
@@ -97,6 +104,8 @@ export class ProcessorService {
   private readonly committedByUs = new Map<number, string>()
   /** Partitions restored up to the group's committed offset and not consumed since: current whatever their next offset. */
   private readonly restoredFresh = new Set<number>()
+  /** The restore under way, if any (see `stateFor`). */
+  private restores: Promise<void> = Promise.resolve()
   private readonly producers: TransactionalProducers
   private readonly queue = new PartitionQueue()
   private assigned: number[] = []
@@ -144,7 +153,13 @@ export class ProcessorService {
     })
     await consumer.connect()
     await consumer.subscribe({ topic: topics.changeEvents, fromBeginning: true })
-    await this.supervisor.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.processBatch(payload) })
+    await this.supervisor.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      // While one partition's transaction is at the broker, another's batch is folded.
+      partitionsConsumedConcurrently: PARTITIONS_IN_FLIGHT,
+      eachBatch: (payload) => this.processBatch(payload),
+    })
     this.abandonTimer = setInterval(() => void this.abandonSilentSyncs(), ABANDON_CHECK_MS)
     this.abandonTimer.unref()
   }
@@ -167,8 +182,21 @@ export class ProcessorService {
     this.restoredFresh.delete(partition)
   }
 
-  /** The partition's state, restored unless the one we hold is known current at `firstOffset`. */
-  private async stateFor(partition: number, firstOffset: string, heartbeat: () => Promise<void>): Promise<ProcessorState> {
+  /**
+   * The partition's state, restored unless the one we hold is known current at `firstOffset`.
+   * Partitions are folded concurrently, so restores take turns: one restore also restores the
+   * other owned partitions it finds missing, and must not replace a state another batch folds.
+   */
+  private stateFor(partition: number, firstOffset: string, heartbeat: () => Promise<void>): Promise<ProcessorState> {
+    const turn = this.restores.then(() => this.restoredStateFor(partition, firstOffset, heartbeat))
+    this.restores = turn.then(
+      () => undefined,
+      () => undefined,
+    )
+    return turn
+  }
+
+  private async restoredStateFor(partition: number, firstOffset: string, heartbeat: () => Promise<void>): Promise<ProcessorState> {
     const known = this.states.get(partition)
     const fresh = this.restoredFresh.delete(partition)
     if (known && (fresh || this.committedByUs.get(partition) === firstOffset)) return known
@@ -244,7 +272,7 @@ export class ProcessorService {
     return {
       // foldBatch sends within the broker's batch limit (send-slices.ts).
       send: async (topic, messages) => {
-        await whileConcurrent(() => tx.send({ topic: this.topicName(topic), messages: messages.map((m) => ({ ...m })), acks: -1 }))
+        await whileConcurrent(() => tx.send({ topic: this.topicName(topic), messages: messages as OutputMessage[], acks: -1 }))
       },
       sendOffset: (nextOffset) =>
         whileConcurrent(() =>

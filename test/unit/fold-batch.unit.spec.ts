@@ -247,6 +247,75 @@ describe("a large sync's commit", () => {
   })
 })
 
+/**
+ * The log's ports with a broker that answers each send a few milliseconds later, as a real one
+ * does; `trace` gets 'encode', 'send <topic>' and 'answered <topic>' in the order they happen.
+ */
+function slowBroker(log: MemoryLog, trace: string[], failEncodeAt = -1): FoldBatchPorts {
+  const ports = log.ports()
+  let encodes = 0
+  return {
+    ...ports,
+    encodeOutputs: (events) => {
+      if (encodes++ === failEncodeAt) throw new Unavailable('encode failed')
+      trace.push('encode')
+      return ports.encodeOutputs(events)
+    },
+    begin: async () => {
+      const tx = await ports.begin()
+      return {
+        ...tx,
+        send: async (topic, messages) => {
+          trace.push(`send ${topic}`)
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          await tx.send(topic, messages)
+          trace.push(`answered ${topic}`)
+        },
+        abort: async () => {
+          trace.push('abort')
+          await tx.abort()
+        },
+      }
+    },
+  }
+}
+
+describe("a large sync's sends", () => {
+  const bigSync = (): InputMessage[] => asInput(smallDistrict(sync(undefined, 'big'), { students: 1200 }).end())
+
+  it('encode the next rows while the send before them is at the broker, one send at a time and in order', async () => {
+    const log = new MemoryLog()
+    const trace: string[] = []
+    const input = bigSync()
+    await foldBatch(createProcessorState(), 0, input, slowBroker(log, trace), DEFAULT_FOLD_OPTIONS)
+    // The sync's end sends its rows in at least three runs: each run after the first is encoded during the send before it.
+    const overlapped = trace.filter((t, i) => t === 'send syncLog' && trace[i + 1] === 'encode' && trace[i + 2] === 'answered syncLog')
+    expect(overlapped.length).toBeGreaterThanOrEqual(2)
+    const sends = trace.filter((t) => !t.startsWith('encode'))
+    sends.forEach((t, i) => {
+      if (t.startsWith('send ')) expect(sends[i + 1]).toBe(t.replace('send', 'answered'))
+    })
+    const direct = new MemoryLog()
+    await foldBatch(createProcessorState(), 0, input, direct.ports(), DEFAULT_FOLD_OPTIONS)
+    expect(syncLog(log)).toEqual(syncLog(direct))
+  })
+
+  it('abort only once the send in flight is answered when encoding the rows after it fails, and commit nothing', async () => {
+    const log = new MemoryLog()
+    const trace: string[] = []
+    const input = bigSync()
+    const state = createProcessorState()
+    // The first transactions (the sync's start, its records) encode once each; the end's second run fails.
+    const ends = await foldBatch(state, 0, input.slice(0, -1), log.ports(), DEFAULT_FOLD_OPTIONS)
+    const before = syncLog(log)
+    await expect(foldBatch(state, 0, input.slice(-1), slowBroker(log, trace, 1), DEFAULT_FOLD_OPTIONS)).rejects.toThrow('encode failed')
+    expect(ends.transactions).toBeGreaterThan(0)
+    expect(trace.slice(-2)).toEqual(['answered syncLog', 'abort'])
+    expect(syncLog(log)).toEqual(before)
+    expect(log.committed).toBe(BigInt(input.length - 1))
+  })
+})
+
 describe('the step a batch is cut into', () => {
   it('commits a sync start, its records and its end in separate transactions, so no event is decided against changes not yet committed', async () => {
     const log = new MemoryLog()
