@@ -18,7 +18,8 @@ export const STAGE_DEFINITIONS: Readonly<Record<StageName, { figure: string; bas
   },
   projection: {
     figure: "SyncLogStore.write of the fold's output in batches of 20,000 events into chDB",
-    baseline: 'the same rows mapped by hand and sent as one INSERT ... FORMAT JSONEachRow per table through the same client',
+    baseline:
+      'the same rows mapped by hand to arrays and sent as one INSERT ... FORMAT JSONCompactEachRow per table through the same client',
   },
   processor: {
     figure:

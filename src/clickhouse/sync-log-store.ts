@@ -24,7 +24,17 @@ import {
 } from './run-query.js'
 import { SynclogError } from '../errors.js'
 import { dictOf } from '../dict.js'
-import { COUNT_FIELDS, addCounts, isoFromTable, toLogRecord, toSyncStatus, toTableRows, zeroCounts, type SelectedLogRow } from './rows.js'
+import {
+  COUNT_FIELDS,
+  TABLE_COLUMNS,
+  addCounts,
+  isoFromTable,
+  toLogRecord,
+  toSyncStatus,
+  toTableRows,
+  zeroCounts,
+  type SelectedLogRow,
+} from './rows.js'
 import type { BuiltQuery } from './filter-parts.js'
 import { toStoreError } from './store-errors.js'
 import { lanesOf, type Lanes } from './lanes.js'
@@ -155,9 +165,9 @@ export class SyncLogStore {
   /** Idempotent: writing the same events twice leaves one copy of each. Log and counts land before the status. */
   async write(events: readonly SyncLogEvent[]): Promise<void> {
     const rows = toTableRows(events)
-    await this.insert('sync_log', rows.log)
-    await this.insert('sync_counts', rows.counts)
-    await this.insert('sync_runs', rows.runs)
+    await this.insert('sync_log', rows.log, TABLE_COLUMNS.sync_log)
+    await this.insert('sync_counts', rows.counts, TABLE_COLUMNS.sync_counts)
+    await this.insert('sync_runs', rows.runs, TABLE_COLUMNS.sync_runs)
     this.log.debug(
       { events: events.length, log: rows.log.length, counts: rows.counts.length, runs: rows.runs.length },
       'wrote sync-log events',
@@ -376,10 +386,13 @@ export class SyncLogStore {
     return this.select<SchoolEntry>(buildSchoolsQuery(scope), 'list schools')
   }
 
-  private async insert(table: string, rows: readonly object[]): Promise<void> {
+  /** Writes the rows as JSON arrays in `columns`' order (TABLE_COLUMNS), in inserts of at most MAX_INSERT_ROWS. */
+  private async insert<T extends object>(table: string, rows: readonly T[], columns: readonly (keyof T & string)[]): Promise<void> {
+    const names: string[] = [...columns]
     for (const batch of chunks(rows, MAX_INSERT_ROWS)) {
+      const values = batch.map((row) => columns.map((c) => row[c]))
       try {
-        await this.lanes.lane('write').insert({ table, values: batch, format: 'JSONEachRow' })
+        await this.lanes.lane('write').insert({ table, values, columns: names as [string, ...string[]], format: 'JSONCompactEachRow' })
       } catch (e) {
         throw toStoreError(e, `write ${batch.length} rows to ${table}`)
       }

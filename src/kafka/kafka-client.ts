@@ -34,18 +34,19 @@ export const CLIENT_RETRY: Readonly<RetryOptions> = {
  * (publisher) or aborts the transaction (processor); the sequence numbers of an
  * idempotent producer are only at risk if the *same* producer sends again after a
  * failed send, which neither does. A bounded budget keeps a dead cluster visible.
- * It starts at 20 ms, as the Java producer retries this error: the commonest retry is
- * CONCURRENT_TRANSACTIONS (the broker still writing the previous transaction's markers, a
- * few ms). A 300 ms first wait made each one the p99 of a small sync's latency, and 50 ms
- * still let a tenant's small syncs, three transactions each, queue behind one another
- * (bench, stream stage: one sync every 200 ms per tenant). About 2 minutes in all.
+ * It starts at 5 ms: the commonest retry is CONCURRENT_TRANSACTIONS (the broker still
+ * writing the previous transaction's markers, a few ms on one broker). A 300 ms first wait
+ * made each one the p99 of a small sync's latency, 50 ms let a tenant's small syncs, three
+ * transactions each, queue behind one another (bench, stream stage: one sync every 200 ms
+ * per tenant), and 20 ms (the Java producer's wait for this error) still kept a small
+ * sync's p50 near 300 ms; at 5 ms it is about 100 ms. About 2 minutes in all.
  */
 export const PRODUCER_RETRY: Readonly<RetryOptions> = {
-  initialRetryTime: 20,
+  initialRetryTime: 5,
   maxRetryTime: 30_000,
   factor: 0.2,
   multiplier: 2,
-  retries: 14,
+  retries: 16,
 }
 
 /** A short budget for one-shot commands (about 10 s), so an unreachable cluster is reported soon. */

@@ -67,15 +67,16 @@ export interface ProcessorDeps {
  * Runs a transaction call again while the coordinator is still finishing the previous
  * transaction (CONCURRENT_TRANSACTIONS, common right after a commit), as the Java producer
  * does; kafkajs retries it for InitProducerId only. Nothing is lost by waiting: the call
- * failed before changing anything.
+ * failed before changing anything. The first wait is 5 to 10 ms (the markers take a few ms
+ * on one broker), doubling to at most a second; about 7 s in all before it gives up.
  */
 async function whileConcurrent<T>(call: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await call()
     } catch (e) {
-      if (kafkaErrorType(e) !== 'CONCURRENT_TRANSACTIONS' || attempt >= 12) throw e
-      await sleep(20 + backoffMs(attempt, 20, 1000))
+      if (kafkaErrorType(e) !== 'CONCURRENT_TRANSACTIONS' || attempt >= 14) throw e
+      await sleep(5 + backoffMs(attempt, 5, 1000))
     }
   }
 }

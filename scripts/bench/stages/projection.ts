@@ -4,9 +4,10 @@
  * prep     = fold every night's NDJSON once and keep what the fold wrote (sync-log
  *            events: log rows, counts, statuses) as JSON lines, shared by both children;
  * figure   = SyncLogStore.write per batch of 20,000 events (what the embedded pipeline
- *            does): toTableRows, then one JSONEachRow insert per table through the client;
+ *            does): toTableRows, then one JSONCompactEachRow insert per table through the client;
  * baseline = the same batches, each row mapped to its columns by hand and sent as one
- *            `INSERT INTO <table> FORMAT JSONEachRow` text per table through the same client.
+ *            `INSERT INTO <table> (<columns>) FORMAT JSONCompactEachRow` text per table through
+ *            the same client.
  * Only the writes are timed (reading the prepared file is not); both start from fresh tables
  * with the same migrations, so the same materialized views run on both.
  */
@@ -18,6 +19,7 @@ import type { LogRow, SyncCounts, SyncLogEvent, SyncStatusChanged } from '../../
 import { parseNdjsonLine } from '../../../src/ndjson/read-ndjson.js'
 import { applyEvent, createProcessorState } from '../../../src/processor/index.js'
 import { toClickHouseText } from '../../../src/clickhouse/time.js'
+import { COUNT_FIELDS, SYNC_LOG_COLUMNS } from '../../../src/clickhouse/rows.js'
 import { ndjsonFile } from '../../../src/generate/generate.js'
 import { readDataset } from '../dataset.js'
 import { Stopwatch } from '../proc.js'
@@ -77,39 +79,43 @@ async function* batches(path: string): AsyncGenerator<SyncLogEvent[]> {
 
 const chText = (iso: string): string => toClickHouseText(Date.parse(iso))
 
+const LOG_COLUMNS = SYNC_LOG_COLUMNS.join(', ')
+const COUNTS_COLUMNS = ['tenant', 'syncId', 'app', 'entity', 'schoolId', 'schoolName', 'startedAt', ...COUNT_FIELDS].join(', ')
+const RUNS_COLUMNS = 'tenant, syncId, app, status, version, startedAt, endedAt, message, modes'
+
 function logLine(e: LogRow): string {
-  const { kind: _kind, ...row } = e
-  return JSON.stringify({ ...row, date: chText(e.date) })
+  return JSON.stringify(SYNC_LOG_COLUMNS.map((c) => (c === 'date' ? chText(e.date) : e[c])))
 }
 
 function countsLine(e: SyncCounts): string {
-  return JSON.stringify({
-    tenant: e.tenant,
-    syncId: e.syncId,
-    app: e.app,
-    entity: e.entity,
-    schoolId: e.schoolId,
-    schoolName: e.schoolName,
-    startedAt: chText(e.startedAt),
-    ...e.counts,
-  })
+  const c = e.counts
+  return JSON.stringify([
+    e.tenant,
+    e.syncId,
+    e.app,
+    e.entity,
+    e.schoolId,
+    e.schoolName,
+    chText(e.startedAt),
+    ...COUNT_FIELDS.map((f) => c[f]),
+  ])
 }
 
 function runsLine(e: SyncStatusChanged): string {
-  return JSON.stringify({
-    tenant: e.tenant,
-    syncId: e.syncId,
-    app: e.app,
-    status: e.status,
-    version: e.version,
-    startedAt: chText(e.startedAt),
-    endedAt: e.endedAt === '' ? null : chText(e.endedAt),
-    message: e.message,
-    modes: e.modes,
-  })
+  return JSON.stringify([
+    e.tenant,
+    e.syncId,
+    e.app,
+    e.status,
+    e.version,
+    chText(e.startedAt),
+    e.endedAt === '' ? null : chText(e.endedAt),
+    e.message,
+    e.modes,
+  ])
 }
 
-/** The baseline's write: one JSONEachRow text per table, sent as a plain INSERT through the client. */
+/** The baseline's write: one JSONCompactEachRow text per table, sent as a plain INSERT through the client. */
 async function rawInsert(client: ClickHouseClient, events: readonly SyncLogEvent[]): Promise<void> {
   const log: string[] = []
   const counts: string[] = []
@@ -119,12 +125,13 @@ async function rawInsert(client: ClickHouseClient, events: readonly SyncLogEvent
     else if (e.kind === 'SyncCounts') counts.push(countsLine(e))
     else runs.push(runsLine(e))
   }
-  for (const [table, lines] of [
-    ['sync_log', log],
-    ['sync_counts', counts],
-    ['sync_runs', runs],
+  for (const [table, columns, lines] of [
+    ['sync_log', LOG_COLUMNS, log],
+    ['sync_counts', COUNTS_COLUMNS, counts],
+    ['sync_runs', RUNS_COLUMNS, runs],
   ] as const) {
-    if (lines.length > 0) await client.command({ query: `INSERT INTO ${table} FORMAT JSONEachRow\n${lines.join('\n')}` })
+    if (lines.length > 0)
+      await client.command({ query: `INSERT INTO ${table} (${columns}) FORMAT JSONCompactEachRow\n${lines.join('\n')}` })
   }
 }
 
