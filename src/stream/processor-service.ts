@@ -50,6 +50,9 @@ const ABANDON_CHECK_MS = 60_000
  */
 const PARTITIONS_IN_FLIGHT = 4
 
+/** The key under which restores take turns: they are one queue whatever the partition. */
+const ALL_PARTITIONS = -1
+
 /** The heartbeat of work done between batches (an abandonment check): the consumer sends its own there, and the commit is small. */
 const BETWEEN_BATCHES = async (): Promise<void> => undefined
 
@@ -81,7 +84,7 @@ async function whileConcurrent<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs one task at a time per partition (a batch, an abandonment check). */
+/** Runs one task at a time per key: a partition (its batches, its abandonment checks), or ALL_PARTITIONS (restores). */
 class PartitionQueue {
   private readonly tails = new Map<number, Promise<unknown>>()
 
@@ -105,8 +108,8 @@ export class ProcessorService {
   private readonly committedByUs = new Map<number, string>()
   /** Partitions restored up to the group's committed offset and not consumed since: current whatever their next offset. */
   private readonly restoredFresh = new Set<number>()
-  /** The restore under way, if any (see `stateFor`). */
-  private restores: Promise<void> = Promise.resolve()
+  /** Restores, one at a time (see `stateFor`). */
+  private readonly restoreTurns = new PartitionQueue()
   private readonly producers: TransactionalProducers
   private readonly queue = new PartitionQueue()
   private assigned: number[] = []
@@ -185,23 +188,29 @@ export class ProcessorService {
 
   /**
    * The partition's state, restored unless the one we hold is known current at `firstOffset`.
-   * Partitions are folded concurrently, so restores take turns: one restore also restores the
-   * other owned partitions it finds missing, and must not replace a state another batch folds.
+   * Partitions are folded concurrently, so restores take turns (one queue for them all): a
+   * restore also restores the other owned partitions it finds missing, and must not replace
+   * a state another batch folds. A state known current needs no turn: no restore replaces it.
    */
   private stateFor(partition: number, firstOffset: string, heartbeat: () => Promise<void>): Promise<ProcessorState> {
-    const turn = this.restores.then(() => this.restoredStateFor(partition, firstOffset, heartbeat))
-    this.restores = turn.then(
-      () => undefined,
-      () => undefined,
-    )
-    return turn
+    const current = this.currentState(partition, firstOffset)
+    if (current) return Promise.resolve(current)
+    return this.restoreTurns.run(ALL_PARTITIONS, () => this.restoredStateFor(partition, firstOffset, heartbeat))
+  }
+
+  /** The state we hold for the partition, if it is current at `firstOffset`. */
+  private currentState(partition: number, firstOffset: string): ProcessorState | undefined {
+    const known = this.states.get(partition)
+    if (!known) return undefined
+    if (this.restoredFresh.delete(partition) || this.committedByUs.get(partition) === firstOffset) return known
+    return undefined
   }
 
   private async restoredStateFor(partition: number, firstOffset: string, heartbeat: () => Promise<void>): Promise<ProcessorState> {
-    const known = this.states.get(partition)
-    const fresh = this.restoredFresh.delete(partition)
-    if (known && (fresh || this.committedByUs.get(partition) === firstOffset)) return known
-    if (known) this.forget(partition)
+    // Another partition's restore may have restored this one while it waited its turn.
+    const current = this.currentState(partition, firstOffset)
+    if (current) return current
+    if (this.states.has(partition)) this.forget(partition)
     // One read of the changelog restores every owned partition that needs it, not one read each.
     const missing = [...new Set([partition, ...this.assigned])].filter((p) => !this.states.has(p))
     const restored = await restorePartitions(

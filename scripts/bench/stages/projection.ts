@@ -19,7 +19,7 @@ import type { LogRow, SyncCounts, SyncLogEvent, SyncStatusChanged } from '../../
 import { parseNdjsonLine } from '../../../src/ndjson/read-ndjson.js'
 import { applyEvent, createProcessorState } from '../../../src/processor/index.js'
 import { toClickHouseText } from '../../../src/clickhouse/time.js'
-import { COUNT_FIELDS, SYNC_LOG_COLUMNS } from '../../../src/clickhouse/rows.js'
+import { COUNT_FIELDS, SYNC_LOG_COLUMNS, TABLE_COLUMNS } from '../../../src/clickhouse/rows.js'
 import { ndjsonFile } from '../../../src/generate/generate.js'
 import { readDataset } from '../dataset.js'
 import { Stopwatch } from '../proc.js'
@@ -80,7 +80,7 @@ async function* batches(path: string): AsyncGenerator<SyncLogEvent[]> {
 const chText = (iso: string): string => toClickHouseText(Date.parse(iso))
 
 const LOG_COLUMNS = SYNC_LOG_COLUMNS.join(', ')
-const COUNTS_COLUMNS = ['tenant', 'syncId', 'app', 'entity', 'schoolId', 'schoolName', 'startedAt', ...COUNT_FIELDS].join(', ')
+const COUNTS_COLUMNS = TABLE_COLUMNS.sync_counts.join(', ')
 const RUNS_COLUMNS = 'tenant, syncId, app, status, version, startedAt, endedAt, message, modes'
 
 function logLine(e: LogRow): string {
