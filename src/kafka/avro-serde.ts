@@ -27,6 +27,7 @@ import {
   encodeSyncLogEventInto,
   processorStateSchema,
   processorStateType,
+  writeProcessorState,
   syncLogEventFromAvro,
   syncLogEventSchema,
   syncLogEventType,
@@ -167,7 +168,7 @@ export class AvroSerde {
     if (id === undefined)
       throw new SynclogError('USAGE', 'AvroSerde: call register(topics) with the processor-state topic before encoding its entries')
     try {
-      return this.scratch.frame(id, (buf, pos) => processorStateType.encode(value, buf, pos))
+      return this.scratch.frame(id, (buf, pos) => writeProcessorState(value, buf, pos))
     } catch (cause) {
       throw new SynclogError('EVENT_REJECTED', `processor-state entry does not fit its Avro schema: ${messageOf(cause)}`, { cause })
     }
