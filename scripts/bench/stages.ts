@@ -31,8 +31,9 @@ const PLAN: Readonly<Record<StageName, readonly Step[]>> = {
     { variant: 'baseline', repeatable: true },
     { variant: 'figure', repeatable: true },
   ],
-  processor: [{ variant: 'both', repeatable: false }],
-  stream: [{ variant: 'both', repeatable: false }],
+  // One child measures both sides here; repeated, each row keeps the median of each side (the broker makes them the noisiest).
+  processor: [{ variant: 'both', repeatable: true }],
+  stream: [{ variant: 'both', repeatable: true }],
   query: [{ variant: 'both', repeatable: false }],
   export: [
     { variant: 'baseline', part: 'xlsx', repeatable: true },
