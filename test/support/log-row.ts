@@ -1,5 +1,5 @@
-/** One sync-log row with every column filled, for tests of its encodings. */
-import type { LogRow } from '../../src/events/sync-log-event.js'
+/** One sync-log event of each kind with every column filled, for tests of its encodings. */
+import type { LogRow, SyncCounts, SyncStatusChanged } from '../../src/events/sync-log-event.js'
 
 export const logRow: LogRow = {
   kind: 'LogRow',
@@ -31,4 +31,32 @@ export const logRow: LogRow = {
   message: '',
   recordSchoolId: 'sch1',
   cause: '',
+}
+
+export const statusChange: SyncStatusChanged = {
+  kind: 'SyncStatusChanged',
+  tenant: 'district-a',
+  syncId: 's1',
+  app: 'sis',
+  status: 'Completed',
+  version: 2,
+  startedAt: '2024-10-01T02:00:00.000Z',
+  endedAt: '2024-10-01T02:05:00.000Z',
+  message: '',
+  modes: 'full',
+  reviewedBy: '',
+  reviewedAt: '',
+  reviewReason: '',
+}
+
+export const syncCounts: SyncCounts = {
+  kind: 'SyncCounts',
+  tenant: 'district-a',
+  syncId: 's1',
+  app: 'sis',
+  entity: 'user',
+  schoolId: 'sch1',
+  schoolName: 'Fremont',
+  startedAt: '2024-10-01T02:00:00.000Z',
+  counts: { total: 3, new: 1, updated: 1, noChange: 1, deleted: 0, skipped: 0, invalid: 0, duplicates: 0, merged: 0, excluded: 0 },
 }

@@ -17,36 +17,16 @@ import { ENTITY_TYPES } from '../../src/events/change-event.js'
 import { changelogValueToAvro, type ChangelogValue, type RosterChange } from '../../src/stream/changelog-avro.js'
 import type { LogRow, SyncCounts, SyncLogEvent, SyncStatusChanged } from '../../src/events/sync-log-event.js'
 import { applyEvent, createProcessorState } from '../../src/processor/index.js'
-import { logRow } from '../support/log-row.js'
+import { logRow, statusChange, syncCounts } from '../support/log-row.js'
 import { smallDistrict, sync } from '../support/sis.js'
 
 const avscBytes = (e: SyncLogEvent): Buffer => syncLogEventType.toBuffer(syncLogEventToAvro(e))
 
-const status: SyncStatusChanged = {
-  kind: 'SyncStatusChanged',
-  tenant: 'district-a',
-  syncId: 's1',
-  app: 'sis',
-  status: 'Completed with Errors',
-  version: 3,
-  startedAt: '2024-10-01T02:00:00.000Z',
-  endedAt: '2024-10-01T02:05:00.000Z',
-  message: 'done',
-  modes: 'user=full,enrollment=delta',
-  reviewedBy: '',
-  reviewedAt: '',
-  reviewReason: '',
-}
+const status: SyncStatusChanged = { ...statusChange, status: 'Completed with Errors', version: 3, modes: 'user=full,enrollment=delta' }
 
 const counts: SyncCounts = {
-  kind: 'SyncCounts',
-  tenant: 'district-a',
-  syncId: 's1',
-  app: 'sis',
+  ...syncCounts,
   entity: 'enrollment',
-  schoolId: 'sch1',
-  schoolName: 'Fremont',
-  startedAt: '2024-10-01T02:00:00.000Z',
   counts: {
     total: 70_000,
     new: 69_000,

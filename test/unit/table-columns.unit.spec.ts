@@ -4,36 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { TABLE_COLUMNS, toCountsTableRow, toLogTableRow, toRunsTableRow } from '../../src/clickhouse/rows.js'
-import type { SyncCounts, SyncStatusChanged } from '../../src/events/sync-log-event.js'
-import { logRow } from '../support/log-row.js'
-
-const status: SyncStatusChanged = {
-  kind: 'SyncStatusChanged',
-  tenant: 'district-a',
-  syncId: 's1',
-  app: 'sis',
-  status: 'Completed',
-  version: 2,
-  startedAt: '2024-10-01T02:00:00.000Z',
-  endedAt: '2024-10-01T02:05:00.000Z',
-  message: '',
-  modes: 'full',
-  reviewedBy: '',
-  reviewedAt: '',
-  reviewReason: '',
-}
-
-const counts: SyncCounts = {
-  kind: 'SyncCounts',
-  tenant: 'district-a',
-  syncId: 's1',
-  app: 'sis',
-  entity: 'user',
-  schoolId: 'sch1',
-  schoolName: 'Fremont',
-  startedAt: '2024-10-01T02:00:00.000Z',
-  counts: { total: 3, new: 1, updated: 1, noChange: 1, deleted: 0, skipped: 0, invalid: 0, duplicates: 0, merged: 0, excluded: 0 },
-}
+import { logRow, statusChange as status, syncCounts as counts } from '../support/log-row.js'
 
 describe('the columns the store writes', () => {
   const tables = [
