@@ -63,11 +63,13 @@ const PROFILED: Partial<Record<StageName, Profiled>> = {
       'buffers (node:internal and kafkajs: each message gets a zero-filled 512-byte buffer of its own, grown and copied when ' +
       'the message is larger, then copied into its batch, the batch into the request, the request into the socket) and Avro ' +
       "encoding and decoding. synclog's own part of the Avro work is small: events are read by a reader generated per record " +
-      'from the schema, and sync-log events are framed as views of shared slabs, without copying the event. The processor ' +
+      'from the schema, and sync-log events and changelog entries are written by a writer compiled from the schema, ' +
+      'straight into shared slabs that frame them, without copying the event. The processor ' +
       "produces about twice the raw loop's bytes per input event (the bytes row above), and kafkajs's per-message cost " +
       'grows past 512 bytes. What would close it: smaller sync-log events (every message repeats its ' +
       "row's tenant, sync, app, district and school names: ids in their place, a change of the sync-log contract; " +
-      'gzip-compressed batches were tried and left the rate as it was), and the fold gap above.',
+      'gzip-compressed batches, of every topic or of the changelog alone, were tried and left the rate as it was), and ' +
+      'the fold gap above.',
   },
   stream: {
     variant: 'both',

@@ -121,8 +121,8 @@ export function evolve(state: ProcessorState, changes: Iterable<StateChange>): v
       }
       case 'intake': {
         const sync = t.pending.get(c.syncId)
-        // An event already taken in (a redelivery, or twice in one batch) changes nothing.
-        if (!sync || sync.eventIds.has(c.event.eventId)) break
+        // An event already taken in (a redelivery, or twice in one batch) changes nothing; the intake tells.
+        if (!sync) break
         if (c.event.type === 'RecordChanged') intakeRecord(sync, c.event, t)
         else intakeUnreadable(sync, c.event)
         break

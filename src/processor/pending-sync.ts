@@ -105,8 +105,19 @@ function noteTime(sync: PendingSync, occurredAt: string): void {
   }
 }
 
+/**
+ * Notes an event as taken in: false when it already was (a redelivery, or the same event
+ * twice in one batch), which then changes nothing. One set operation, not a lookup and an add.
+ */
+function takenIn(sync: PendingSync, eventId: string): boolean {
+  const before = sync.eventIds.size
+  sync.eventIds.add(eventId)
+  return sync.eventIds.size !== before
+}
+
+/** Takes an unreadable record into its open sync (nothing, if the event was taken in before). */
 export function intakeUnreadable(sync: PendingSync, event: RecordUnreadable): void {
-  sync.eventIds.add(event.eventId)
+  if (!takenIn(sync, event.eventId)) return
   noteTime(sync, event.occurredAt)
   if (event.sourcedId) sync.seen[event.entity].add(event.sourcedId)
   sync.early.push({
@@ -189,9 +200,9 @@ function committedTwin(stored: AnyRecord | undefined, event: RecordChanged, arri
   return rowsReadAlike(event.entity, fields, stored as unknown as Fields) ? stored : null
 }
 
-/** Takes a record event into its open sync; `committed`: the tenant's committed tables. */
+/** Takes a record event into its open sync (nothing, if the event was taken in before); `committed`: the tenant's committed tables. */
 export function intakeRecord(sync: PendingSync, event: RecordChanged, committed: RosterTables): void {
-  sync.eventIds.add(event.eventId)
+  if (!takenIn(sync, event.eventId)) return
   noteTime(sync, event.occurredAt)
   const stored = committed.tables[event.entity].get(event.sourcedId)
   const arrival = arrivalOf(sync, event, stored)

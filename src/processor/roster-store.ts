@@ -77,8 +77,9 @@ export type GrownGroups = Map<Map<string, IdGroup>, Set<string>>
 
 /**
  * How an array group takes one more id: `inPlace`, pushed, spare room and all (an
- * overlay, which lives for one sync); into committed tables, kept for long, pushed and
- * noted in `GrownGroups`, to be trimmed to exactly its ids.
+ * overlay, which lives for one sync; or a commit, which trims what it grew by the
+ * overlay's own listings: `commitOverlay`); into committed tables otherwise, kept for
+ * long, pushed and noted in `GrownGroups`, to be trimmed to exactly its ids.
  */
 type Growth = 'inPlace' | GrownGroups
 
@@ -251,7 +252,7 @@ export class Overlay implements RosterReader {
  * replacing the version it had: a sync's commit, or a state being restored. The index
  * groups it grows are noted in `grown`: call `trimGroups` once the run of puts is done.
  */
-export function putCommitted<E extends EntityType>(store: RosterTables, entity: E, record: RecordMap[E], grown: GrownGroups): void {
+export function putCommitted<E extends EntityType>(store: RosterTables, entity: E, record: RecordMap[E], grown: Growth): void {
   const table = store.tables[entity] as Map<string, AnyRecord>
   const previous = table.get(record.sourcedId)
   if (previous) removeFromIndexes(store.indexes, entity, previous)
@@ -260,14 +261,18 @@ export function putCommitted<E extends EntityType>(store: RosterTables, entity: 
   addToIndexes(store.indexes, entity, committed, grown)
 }
 
-/** Applies an overlay to the committed tables (the sync completes). */
+/**
+ * Applies an overlay to the committed tables (the sync completes). Every id the commit
+ * adds to an index group belongs to a record the overlay holds, and the overlay's own
+ * indexes list it under the same keys, so the groups to trim are found there, not noted
+ * at each put.
+ */
 export function commitOverlay(store: RosterTables, overlay: OverlayData): void {
-  const grown: GrownGroups = new Map()
   for (const entity of ENTITY_TYPES) {
     const table = store.tables[entity] as Map<string, AnyRecord>
     for (const [id, record] of overlay.changes[entity] as Map<string, AnyRecord | null>) {
       if (record) {
-        putCommitted(store, entity, record, grown)
+        putCommitted(store, entity, record, 'inPlace')
       } else {
         const previous = table.get(id)
         if (previous) removeFromIndexes(store.indexes, entity, previous)
@@ -275,5 +280,11 @@ export function commitOverlay(store: RosterTables, overlay: OverlayData): void {
       }
     }
   }
-  trimGroups(grown)
+  for (const name of INDEX_NAMES) {
+    const index = store.indexes[name]
+    for (const key of overlay.indexes[name].keys()) {
+      const group = index.get(key)
+      if (Array.isArray(group)) index.set(key, group.slice())
+    }
+  }
 }

@@ -226,6 +226,38 @@ describe('Skipped records', () => {
     expect(skipped.find((r) => r.sourcedId === 'e-k2')?.message).toBe("class 'k2' was skipped in this sync")
   })
 
+  it('skips every enrollment of a skipped class and of a deleted student, each naming why, and keeps the others', () => {
+    const given = new Given()
+    given.when(smallDistrict(sync(), { students: 3 }).end())
+    const out = given.when(
+      sync(DELTA)
+        .delete('user', 'stu3')
+        .upsert('class', 'k2', section('c1', 'sch1', '102'))
+        .upsert('enrollment', 'e-k2-1', { classSourcedId: 'k2', schoolSourcedId: 'sch1', userSourcedId: 'stu1', role: 'student' })
+        .upsert('enrollment', 'e-k1-3', {
+          classSourcedId: 'k1',
+          schoolSourcedId: 'sch1',
+          userSourcedId: 'stu3',
+          role: 'student',
+          primary: 'false',
+        })
+        .upsert('enrollment', 'e-k2-2', { classSourcedId: 'k2', schoolSourcedId: 'sch1', userSourcedId: 'stu2', role: 'student' })
+        .upsert('enrollment', 'e-k2-3', { classSourcedId: 'k2', schoolSourcedId: 'sch1', userSourcedId: 'stu3', role: 'student' })
+        .upsert('enrollment', 'e-k1-3b', { classSourcedId: 'k1', schoolSourcedId: 'sch1', userSourcedId: 'stu3', role: 'aide' })
+        .end(),
+    )
+    const why = Object.fromEntries(out.rowsWith('Skipped').map((r) => [r.sourcedId, r.message]))
+    expect(why).toEqual({
+      k2: 'primary teacher is required',
+      'e-k2-1': "class 'k2' was skipped in this sync",
+      'e-k2-2': "class 'k2' was skipped in this sync",
+      // The class is checked before the user: its skip is the reason given.
+      'e-k2-3': "class 'k2' was skipped in this sync",
+      'e-k1-3': "user 'stu3' was deleted in this sync",
+      'e-k1-3b': "user 'stu3' was deleted in this sync",
+    })
+  })
+
   it('skips a delete of a record that does not exist', () => {
     const given = new Given()
     given.when(smallDistrict(sync()).end())
