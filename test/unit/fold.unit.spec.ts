@@ -318,6 +318,21 @@ describe('duplicates within a sync', () => {
       expect.objectContaining({ sourcedId: 'e-copy', message: expect.stringMatching(/same class, user and role/) }),
     ])
   })
+
+  it('tells a user enrolled twice in one role from the same user in another role of the class', () => {
+    const enrol = (role: string) => ({ classSourcedId: 'k1', schoolSourcedId: 'sch1', userSourcedId: 'tch1', role })
+    const out = new Given().when(
+      smallDistrict(sync())
+        .upsert('enrollment', 'e-aide', enrol('aide'))
+        .upsert('enrollment', 'e-aide-again', { ...enrol('aide'), primary: 'true' })
+        .upsert('enrollment', 'e-admin', enrol('administrator'))
+        .end(),
+    )
+    expect(out.rowsWith('Excluded')).toEqual([
+      expect.objectContaining({ sourcedId: 'e-aide-again', message: expect.stringMatching(/'e-aide'/) }),
+    ])
+    expect(out.rowsWith('New').filter((r) => r.entity === 'enrollment' && r.sourcedId.startsWith('e-a'))).toHaveLength(2)
+  })
 })
 
 describe('Invalid records', () => {
