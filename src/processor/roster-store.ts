@@ -69,17 +69,16 @@ export function emptyIndexes(): Indexes {
 }
 
 /**
- * The array groups a run of puts into the committed tables (a commit, a restore) grew in
- * place, per index: `trimGroups` copies each to exactly its ids once the run is done,
- * one copy per group instead of one per id added.
+ * The array groups a run of puts into the committed tables (a restore) grew in place, per
+ * index: `trimGroups` copies each to exactly its ids once the run is done, one copy per
+ * group instead of one per id added. A commit needs no such note (`commitOverlay`).
  */
 export type GrownGroups = Map<Map<string, IdGroup>, Set<string>>
 
 /**
  * How an array group takes one more id: `inPlace`, pushed, spare room and all (an
- * overlay, which lives for one sync; or a commit, which trims what it grew by the
- * overlay's own listings: `commitOverlay`); into committed tables otherwise, kept for
- * long, pushed and noted in `GrownGroups`, to be trimmed to exactly its ids.
+ * overlay, which lives for one sync; a commit, which trims afterwards what it grew); or
+ * pushed and noted in `GrownGroups`, to be trimmed to exactly its ids.
  */
 type Growth = 'inPlace' | GrownGroups
 
@@ -103,14 +102,17 @@ function addId(index: Map<string, IdGroup>, key: string, id: string, growth: Gro
   }
 }
 
-/** Copies each group a run of puts grew to exactly its ids (no spare room in what is kept for long). */
-export function trimGroups(grown: GrownGroups): void {
-  for (const [index, keys] of grown) {
-    for (const key of keys) {
-      const group = index.get(key)
-      if (Array.isArray(group)) index.set(key, group.slice())
-    }
+/** Copies the array groups of `index` under `keys` to exactly their ids (no spare room in what is kept for long). */
+function trimUnder(index: Map<string, IdGroup>, keys: Iterable<string>): void {
+  for (const key of keys) {
+    const group = index.get(key)
+    if (Array.isArray(group)) index.set(key, group.slice())
   }
+}
+
+/** Trims each group a run of puts grew. */
+export function trimGroups(grown: GrownGroups): void {
+  for (const [index, keys] of grown) trimUnder(index, keys)
   grown.clear()
 }
 
@@ -249,8 +251,9 @@ export class Overlay implements RosterReader {
 
 /**
  * Puts a record into the committed tables in its committed form (compact-records.ts),
- * replacing the version it had: a sync's commit, or a state being restored. The index
- * groups it grows are noted in `grown`: call `trimGroups` once the run of puts is done.
+ * replacing the version it had: a sync's commit, or a state being restored. A restore
+ * notes the index groups it grows in `grown` and calls `trimGroups` once the run of puts
+ * is done; a commit grows them `inPlace` and trims them itself.
  */
 export function putCommitted<E extends EntityType>(store: RosterTables, entity: E, record: RecordMap[E], grown: Growth): void {
   const table = store.tables[entity] as Map<string, AnyRecord>
@@ -280,11 +283,5 @@ export function commitOverlay(store: RosterTables, overlay: OverlayData): void {
       }
     }
   }
-  for (const name of INDEX_NAMES) {
-    const index = store.indexes[name]
-    for (const key of overlay.indexes[name].keys()) {
-      const group = index.get(key)
-      if (Array.isArray(group)) index.set(key, group.slice())
-    }
-  }
+  for (const name of INDEX_NAMES) trimUnder(store.indexes[name], overlay.indexes[name].keys())
 }
