@@ -45,8 +45,12 @@ export interface PendingSync {
   readonly modes: Readonly<Partial<Record<EntityType, SyncMode>>>
   readonly eventIds: Set<string>
   readonly candidates: PerEntity<Map<string, Candidate>>
-  /** class|user|role of each enrollment candidate → its sourcedId. */
-  readonly enrollmentKeys: Map<string, string>
+  /**
+   * The enrollment upserts among the candidates, per user they enroll: what tells an
+   * enrollment with the class, user and role of an earlier one (a duplicate). Derived from
+   * the candidates, and rebuilt from them when a snapshot is restored (`restoredPendingSync`).
+   */
+  readonly enrollmentsByUser: Map<string, Candidate[]>
   readonly early: EarlyOutcome[]
   /**
    * The sourcedIds the sync carried that are not candidates (decided on arrival):
@@ -67,7 +71,7 @@ export function openPendingSync(syncId: string, app: string, startedAt: string, 
     modes,
     eventIds: new Set(),
     candidates: perEntity(() => new Map()),
-    enrollmentKeys: new Map(),
+    enrollmentsByUser: new Map(),
     early: [],
     seen: perEntity(() => new Set()),
     lastEventAt: startedAt,
@@ -75,9 +79,39 @@ export function openPendingSync(syncId: string, app: string, startedAt: string, 
   }
 }
 
-/** Class + user + role; JSON keeps the parts apart whatever characters the ids hold. */
-function enrollmentKey(e: EnrollmentRecord): string {
-  return JSON.stringify([e.classSourcedId, e.userSourcedId, e.role])
+/**
+ * The enrollment candidate with the class, user and role of `e`, if any. Looked up by
+ * user, who has a handful of enrollments, then compared field by field: cheaper than a
+ * key string of all three built, hashed and kept for every enrollment of the sync.
+ */
+function sameEnrollment(sync: PendingSync, e: EnrollmentRecord): Candidate | undefined {
+  const ofUser = sync.enrollmentsByUser.get(e.userSourcedId)
+  if (ofUser === undefined) return undefined
+  for (const c of ofUser) {
+    const other = c.record as EnrollmentRecord
+    if (other.classSourcedId === e.classSourcedId && other.role === e.role) return c
+  }
+  return undefined
+}
+
+/** Lists an enrollment upsert candidate under its user. */
+function indexEnrollment(sync: PendingSync, c: Candidate): void {
+  const userId = (c.record as EnrollmentRecord).userSourcedId
+  const ofUser = sync.enrollmentsByUser.get(userId)
+  if (ofUser === undefined) sync.enrollmentsByUser.set(userId, [c])
+  else ofUser.push(c)
+}
+
+/**
+ * An open sync as a snapshot gave it back, with its enrollments listed by user again from
+ * its candidates (in the order they were taken in). A snapshot written before that list was
+ * kept holds a map of class + user + role keys instead, which is dropped.
+ */
+export function restoredPendingSync(sync: PendingSync): PendingSync {
+  const { enrollmentKeys: _keys, ...kept } = sync as PendingSync & { enrollmentKeys?: unknown }
+  const restored: PendingSync = { ...kept, enrollmentsByUser: new Map() }
+  for (const c of restored.candidates.enrollment.values()) if (c.op === 'upsert' && c.record !== null) indexEnrollment(restored, c)
+  return restored
 }
 
 /** Whether the sync carried the record, whatever its outcome: a full sync deletes only what it did not carry. */
@@ -139,8 +173,6 @@ export interface Arrival {
   readonly record: AnyRecord | null
   readonly invalid: readonly FieldReason[]
   readonly problem: FieldReason | null
-  /** Class + user + role of an enrollment upsert, else null. */
-  readonly enrollmentKey: string | null
 }
 
 const NO_REASONS: readonly FieldReason[] = []
@@ -148,14 +180,13 @@ const NO_REASONS: readonly FieldReason[] = []
 function arrivalOf(sync: PendingSync, event: RecordChanged, stored: AnyRecord | undefined): Arrival {
   if (event.op === 'delete') {
     const problem: FieldReason | null = event.sourcedId.trim() === '' ? { kind: 'required', field: 'sourcedId' } : null
-    return { sync, event, record: null, invalid: NO_REASONS, problem, enrollmentKey: null }
+    return { sync, event, record: null, invalid: NO_REASONS, problem }
   }
   // A row that reads exactly as its committed record is that record, with no problem: what validation would build.
   const checked: Validation =
     stored !== undefined && readsAsStored(event, stored) ? { ok: true, record: stored, invalid: NO_REASONS } : validateRecord(event)
-  if (!checked.ok) return { sync, event, record: null, invalid: NO_REASONS, problem: checked.skip, enrollmentKey: null }
-  const key = event.entity === 'enrollment' ? enrollmentKey(checked.record as EnrollmentRecord) : null
-  return { sync, event, record: checked.record, invalid: checked.invalid, problem: null, enrollmentKey: key }
+  if (!checked.ok) return { sync, event, record: null, invalid: NO_REASONS, problem: checked.skip }
+  return { sync, event, record: checked.record, invalid: checked.invalid, problem: null }
 }
 
 /** Canonical content tells Merged from Excluded duplicates; computed only when two records collide. */
@@ -173,8 +204,8 @@ const ARRIVAL_CHECKS: ArrivalChecks = {
     return duplicate({ kind: 'duplicateId', field: 'sourcedId', id: a.event.sourcedId, first: first.source, identical }, identical)
   },
   duplicateEnrollment: (a) => {
-    const otherId = a.enrollmentKey === null ? undefined : a.sync.enrollmentKeys.get(a.enrollmentKey)
-    const other = otherId === undefined ? undefined : a.sync.candidates.enrollment.get(otherId)
+    if (a.event.entity !== 'enrollment' || a.record === null) return null
+    const other = sameEnrollment(a.sync, a.record as EnrollmentRecord)
     if (!other) return null
     const identical = sameContent(other.record, a.record)
     return duplicate(
@@ -220,11 +251,10 @@ export function intakeRecord(sync: PendingSync, event: RecordChanged, committed:
     })
     return
   }
-  if (arrival.enrollmentKey !== null) sync.enrollmentKeys.set(arrival.enrollmentKey, event.sourcedId)
   const twin = committedTwin(stored, event, arrival)
   const record = twin ?? arrival.record
   const sourcedId = twin?.sourcedId ?? event.sourcedId
-  sync.candidates[event.entity].set(sourcedId, {
+  const candidate: Candidate = {
     entity: event.entity,
     sourcedId,
     op: event.op,
@@ -234,5 +264,7 @@ export function intakeRecord(sync: PendingSync, event: RecordChanged, committed:
     occurredAt: event.occurredAt,
     source: event.source,
     fields: twin ? (twin as unknown as Fields) : (event.fields as unknown as Fields),
-  })
+  }
+  sync.candidates[event.entity].set(sourcedId, candidate)
+  if (event.entity === 'enrollment' && record !== null) indexEnrollment(sync, candidate)
 }

@@ -11,9 +11,9 @@ export function writeRosterRows(work: SyncWork): void {
   const { before, overlay, log } = work
   const linesBefore = new RosterLines(before)
   const linesAfter = new RosterLines(overlay)
-  for (const id of overlay.changedIds('enrollment')) {
+  for (const [id, after] of overlay.changed('enrollment')) {
     const was = linesBefore.of(id)
-    const is = linesAfter.of(id)
+    const is = linesAfter.lineOf(id, after ?? undefined)
     const moved = was !== undefined && is !== undefined && is.classId !== was.classId
     if (was && (!is || moved)) {
       const why = work.fates.removalOf('enrollment', id) ?? { kind: 'movedSection' }

@@ -82,13 +82,14 @@ export type GrownGroups = Map<Map<string, IdGroup>, Set<string>>
  */
 type Growth = 'inPlace' | GrownGroups
 
-function addId(index: Map<string, IdGroup>, key: string, id: string, growth: Growth): void {
+/** `maybeListed`: false when the id is known not to be listed under `key` yet (no scan of its group then). */
+function addId(index: Map<string, IdGroup>, key: string, id: string, growth: Growth, maybeListed: boolean): void {
   const group = index.get(key)
   if (group === undefined) {
     index.set(key, [id])
   } else if (!Array.isArray(group)) {
     group.add(id)
-  } else if (group.includes(id)) {
+  } else if (maybeListed && group.includes(id)) {
     return
   } else if (group.length >= SMALL_GROUP) {
     index.set(key, new Set(group).add(id))
@@ -129,11 +130,16 @@ function removeId(index: Map<string, IdGroup>, key: string, id: string): void {
   }
 }
 
-function addToIndexes(indexes: Indexes, entity: EntityType, record: AnyRecord, growth: Growth): void {
+/**
+ * Lists a record under each of its keys. `unlisted`: its id is listed under none of them
+ * (committed tables, once the version it replaces is unlisted), so a single key needs no
+ * check; a list of keys may name one key twice, and is checked either way.
+ */
+function addToIndexes(indexes: Indexes, entity: EntityType, record: AnyRecord, growth: Growth, unlisted: boolean): void {
   for (const name of INDEXES_OF[entity]) {
     const keys = indexKeys(name, record)
-    if (typeof keys === 'string') addId(indexes[name], keys, record.sourcedId, growth)
-    else for (const key of keys) addId(indexes[name], key, record.sourcedId, growth)
+    if (typeof keys === 'string') addId(indexes[name], keys, record.sourcedId, growth, !unlisted)
+    else for (const key of keys) addId(indexes[name], key, record.sourcedId, growth, true)
   }
 }
 
@@ -223,7 +229,7 @@ export class Overlay implements RosterReader {
 
   set<E extends EntityType>(entity: E, record: RecordMap[E]): void {
     ;(this.data.changes[entity] as Map<string, RecordMap[E] | null>).set(record.sourcedId, record)
-    addToIndexes(this.data.indexes, entity, record, 'inPlace')
+    addToIndexes(this.data.indexes, entity, record, 'inPlace', false)
     if (entity === 'org') this.places.clear()
   }
 
@@ -241,6 +247,11 @@ export class Overlay implements RosterReader {
 
   changedIds(entity: EntityType): Iterable<string> {
     return this.data.changes[entity].keys()
+  }
+
+  /** The records the sync changed, with what `get` reads for each: the record, or null once deleted. */
+  changed<E extends EntityType>(entity: E): Iterable<[string, RecordMap[E] | null]> {
+    return (this.data.changes[entity] as Map<string, RecordMap[E] | null>).entries()
   }
 
   /** Number of changed records, all types. */
@@ -261,7 +272,8 @@ export function putCommitted<E extends EntityType>(store: RosterTables, entity: 
   if (previous) removeFromIndexes(store.indexes, entity, previous)
   const committed = compactRecord(store.tables, entity, record, previous)
   table.set(committed.sourcedId, committed)
-  addToIndexes(store.indexes, entity, committed, grown)
+  // The committed indexes list exactly the committed records: `previous` was just unlisted.
+  addToIndexes(store.indexes, entity, committed, grown, true)
 }
 
 /**

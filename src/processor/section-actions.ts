@@ -19,11 +19,11 @@ function affectedClasses(work: SyncWork): string[] {
   }
   for (const id of overlay.changedIds('course')) addRelated('classesByCourse', id)
   for (const id of overlay.changedIds('academicSession')) addRelated('classesByTerm', id)
-  for (const id of overlay.changedIds('enrollment')) {
-    for (const r of readers) {
-      const e = r.get('enrollment', id)
-      if (e?.role === 'teacher') ids.add(e.classSourcedId)
-    }
+  // The overlay's side of a changed enrollment is its change itself (null once deleted): no lookup.
+  for (const [id, after] of overlay.changed('enrollment')) {
+    const was = before.get('enrollment', id)
+    if (was?.role === 'teacher') ids.add(was.classSourcedId)
+    if (after?.role === 'teacher') ids.add(after.classSourcedId)
   }
   for (const id of overlay.changedIds('user')) {
     if (before.get('user', id)?.role !== 'teacher' && overlay.get('user', id)?.role !== 'teacher') continue

@@ -35,7 +35,9 @@ export class Fates {
   }
 
   wasSkipped(entity: EntityType, id: string): boolean {
-    return this.skipped[entity].has(id)
+    const ids = this.skipped[entity]
+    // Most syncs skip nothing of most types: no hashing of the id then.
+    return ids.size > 0 && ids.has(id)
   }
 
   remove(entity: EntityType, id: string, why: Removal): void {
@@ -44,7 +46,8 @@ export class Fates {
   }
 
   wasRemoved(entity: EntityType, id: string): boolean {
-    return this.removed[entity].has(id)
+    const ids = this.removed[entity]
+    return ids.size > 0 && ids.has(id)
   }
 
   /** Why the record left the state in this sync, if it did. */

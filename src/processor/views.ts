@@ -123,8 +123,12 @@ export class RosterLines {
 
   /** A student's roster line as the log shows it; undefined when there is none (not a student, or the section is not valid). */
   of(enrollmentId: string): RosterView | undefined {
+    return this.lineOf(enrollmentId, this.reader.get('enrollment', enrollmentId))
+  }
+
+  /** `of`, given the enrollment as this reader holds it (undefined when it holds none). */
+  lineOf(enrollmentId: string, e: EnrollmentRecord | undefined): RosterView | undefined {
     const reader = this.reader
-    const e = reader.get('enrollment', enrollmentId)
     if (!e || e.role !== 'student') return undefined
     if (!this.isWholeClass(e.classSourcedId) || !reader.get('user', e.userSourcedId)) return undefined
     return {

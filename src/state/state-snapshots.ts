@@ -22,6 +22,7 @@ import { deserialize, serialize } from 'node:v8'
 import { ENTITY_TYPES, type EntityType } from '../events/change-event.js'
 import { SynclogError } from '../errors.js'
 import { createProcessorState, createTenantState, type ProcessorState, type TenantState } from '../processor/index.js'
+import { restoredPendingSync } from '../processor/pending-sync.js'
 import type { AnyRecord } from '../processor/records.js'
 import { putCommitted, trimGroups, type GrownGroups } from '../processor/roster-store.js'
 import { makeDirectory } from '../paths/make-directory.js'
@@ -86,7 +87,7 @@ function* snapshotFrames(t: TenantState): Iterable<Buffer> {
 function tenantWithoutRoster(head: SnapshotHead): TenantState {
   const t = createTenantState(head.tenant)
   for (const [id, info] of head.syncs) t.syncs.set(id, info)
-  for (const [id, sync] of head.pending) t.pending.set(id, sync)
+  for (const [id, sync] of head.pending) t.pending.set(id, restoredPendingSync(sync))
   for (const [id, overlay] of head.held) t.held.set(id, overlay)
   return t
 }

@@ -7,7 +7,7 @@ import { ENTITY_TYPES } from '../../src/events/change-event.js'
 import { DEFAULT_FOLD_OPTIONS, type ProcessorState, type TenantState } from '../../src/processor/index.js'
 import type { Indexes } from '../../src/processor/roster-store.js'
 import { StateSnapshots } from '../../src/state/state-snapshots.js'
-import { FULL, Given, smallDistrict, sync } from '../support/sis.js'
+import { FULL, Given, SyncScript, smallDistrict, sync } from '../support/sis.js'
 
 const THRESHOLDS = { ...DEFAULT_FOLD_OPTIONS, holdThresholds: { deletePercent: 10, updatePercent: 75 } }
 
@@ -94,6 +94,45 @@ describe('state snapshots', () => {
     await snapshots.save(tenantOf(loaded))
     expect((await readFile(join(dir, 'state', 'district-a.v8'))).subarray(0, 16).toString()).toBe('synclog-state/2\n')
     expect(await readdir(join(dir, 'state'))).toEqual(['district-a.v8'])
+  })
+
+  it('finds a duplicate enrollment in a sync left open by an older version, which kept its enrollments by class, user and role', async () => {
+    const given = new Given(THRESHOLDS)
+    given.when(smallDistrict(sync(), { students: 3 }).end())
+    // A night taken in up to its last enrollment when the older version saved its state.
+    const night = smallDistrict(sync(FULL, 'open-night'), { students: 3 })
+    given.when(night.events)
+    const open = tenantOf(given.state).pending.get('open-night')!
+    const older = { ...open, enrollmentKeys: new Map<string, string>() } as Record<string, unknown>
+    for (const c of open.candidates.enrollment.values()) {
+      const e = c.record as { classSourcedId: string; userSourcedId: string; role: string }
+      ;(older.enrollmentKeys as Map<string, string>).set(JSON.stringify([e.classSourcedId, e.userSourcedId, e.role]), c.sourcedId)
+    }
+    delete older.enrollmentsByUser
+    const saved: TenantState = { ...tenantOf(given.state), pending: new Map([['open-night', older as never]]) }
+    const snapshots = new StateSnapshots(await dataDir())
+    await snapshots.save(saved)
+
+    const restored = new Given(THRESHOLDS)
+    for (const [tenant, t] of await snapshots.loadAll().then((s) => s.tenants)) restored.state.tenants.set(tenant, t)
+    // The rest of the night: the same student enrolled again under another id, then its end.
+    const again = new SyncScript('district-a', 'open-night', night.app, night.at, FULL).upsert('enrollment', 'e-stu2-again', {
+      classSourcedId: 'k1',
+      schoolSourcedId: 'sch1',
+      userSourcedId: 'stu2',
+      role: 'student',
+      beginDate: '2024-09-01',
+      endDate: '2025-01-15',
+    })
+    const rest = [...again.events.slice(1).map((e) => ({ ...e, eventId: `late-${e.eventId}` })), ...night.end().slice(-1)]
+    const out = restored.when(rest)
+    expect(out.rowsWith('Excluded')).toEqual([
+      expect.objectContaining({
+        sourcedId: 'e-stu2-again',
+        message: expect.stringMatching(/same class, user and role as enrollment 'e-stu2'/),
+      }),
+    ])
+    expect(out.events).toEqual(given.when(rest).events)
   })
 
   it('refuses a snapshot cut short rather than loading part of a roster', async () => {
