@@ -32,13 +32,16 @@ const PROFILED: Partial<Record<StageName, Profiled>> = {
       'The minimal fold keeps each record as it arrived and writes one small action per change: one map write per event. ' +
       'synclog also validates every field, checks duplicates, resolves references at the end of the sync, counts each record ' +
       'under its school, writes a 29-column row naming the student, section and schools, and copies what it commits into ' +
-      'compact records and their indexes. A line-level profile of the compiled fold puts its time in hash-map work (about a ' +
-      "dozen map writes and eight overlay reads per record: the sync's event ids, candidates and enrollment keys, the " +
-      'overlay and its indexes, the row facts, the committed tables and their indexes), most of it cache misses in maps of ' +
-      'tens of thousands of entries, and in the objects a record needs on its way (validated record, candidate, row, ' +
-      'committed copy), which survive until the sync ends and are copied by the young-generation collector. What would ' +
-      "close it: fewer maps per record (one per-sync table holding a record's candidate, outcome and row facts together); " +
-      'ids interned on arrival, so later lookups compare pointers; committing the record the sync built instead of copying it.',
+      "compact records and their indexes. Sampled by thread with perf (the small nights, once), a third of the main thread's " +
+      "time is hash-map work (about forty map operations per record: the sync's event ids and candidates, the overlay and its " +
+      'indexes, the row facts, the committed tables and their indexes), most of it cache misses in maps of tens of thousands ' +
+      'of entries; much of the rest is the objects a record needs on its way (validated record, candidate, row, committed ' +
+      'copy), which survive until the sync ends and are copied by the young-generation collector. As much CPU again goes to ' +
+      "V8's optimizing compiler on its helper threads (about 250 compilations, 1.7 s, while the fold runs once, as its " +
+      'functions meet new object shapes and are compiled again), which on two cores competes with the collector for the ' +
+      "second core. What would close it: fewer maps per record (one per-sync table holding a record's candidate, outcome and " +
+      'row facts together, its references resolved to their entries once); committing the record the sync built instead of ' +
+      'copying it (the copy is about 14% of the fold, measured by leaving it out).',
   },
   import: {
     variant: 'figure',
@@ -47,10 +50,11 @@ const PROFILED: Partial<Record<StageName, Profiled>> = {
     closing:
       "The import is synclog's reader plus the fold over every row of every night; nights 2 and 3 are full exports, mostly " +
       'unchanged. An unchanged row is recognised before validation (one lookup, one comparison), yet in the fold it still ' +
-      'costs more than half of what a new row does: its event id, a candidate and an enrollment key are kept until the end ' +
-      'of the sync, where its references are checked and it is counted. What would close it: an unchanged row kept as its id ' +
-      'alone (its record is the committed one), its references checked once per parent rather than once per row, and the ' +
-      'fold gap above.',
+      'costs more than half of what a new row does: its event id and a candidate are kept until the end of the sync (the ' +
+      "event id alone is looked up and added in a set of the whole night's ids, the lookup a cache miss), where its " +
+      "references are checked against the state (a committed record's parent may be gone: a user's org deleted by an " +
+      'earlier sync) and it is counted under its school. What would close it: an unchanged row kept as its id alone (its ' +
+      'record is the committed one), and the fold gap above.',
   },
   processor: {
     variant: 'both',
