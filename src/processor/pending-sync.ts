@@ -50,7 +50,7 @@ export interface PendingSync {
    * enrollment with the class, user and role of an earlier one (a duplicate). Derived from
    * the candidates, and rebuilt from them when a snapshot is restored (`restoredPendingSync`).
    */
-  readonly enrollmentsByUser: Map<string, Candidate[]>
+  readonly enrollmentsByUser: Map<string, UserEnrollments>
   readonly early: EarlyOutcome[]
   /**
    * The sourcedIds the sync carried that are not candidates (decided on arrival):
@@ -80,15 +80,35 @@ export function openPendingSync(syncId: string, app: string, startedAt: string, 
 }
 
 /**
- * The enrollment candidate with the class, user and role of `e`, if any. Looked up by
- * user, who has a handful of enrollments, then compared field by field: cheaper than a
- * key string of all three built, hashed and kept for every enrollment of the sync.
+ * One user's enrollment candidates: a list while it is short (most users have a handful),
+ * by class once it is long, so a user enrolled in every class of a district costs one
+ * lookup per enrollment, not a scan of all the others.
+ */
+export type UserEnrollments = Candidate[] | Map<string, Candidate[]>
+
+/** Enrollments a user's list holds before it is kept by class. */
+const SHORT_LIST = 32
+
+const enrollmentOf = (c: Candidate): EnrollmentRecord => c.record as EnrollmentRecord
+
+function addByClass(byClass: Map<string, Candidate[]>, c: Candidate): void {
+  const classId = enrollmentOf(c).classSourcedId
+  const ofClass = byClass.get(classId)
+  if (ofClass === undefined) byClass.set(classId, [c])
+  else ofClass.push(c)
+}
+
+/**
+ * The enrollment candidate with the class, user and role of `e`, if any: found among the
+ * user's own enrollments, compared field by field. Cheaper than a key string of all three
+ * built, hashed and kept for every enrollment of the sync.
  */
 function sameEnrollment(sync: PendingSync, e: EnrollmentRecord): Candidate | undefined {
   const ofUser = sync.enrollmentsByUser.get(e.userSourcedId)
-  if (ofUser === undefined) return undefined
-  for (const c of ofUser) {
-    const other = c.record as EnrollmentRecord
+  const candidates = ofUser === undefined || Array.isArray(ofUser) ? ofUser : ofUser.get(e.classSourcedId)
+  if (candidates === undefined) return undefined
+  for (const c of candidates) {
+    const other = enrollmentOf(c)
     if (other.classSourcedId === e.classSourcedId && other.role === e.role) return c
   }
   return undefined
@@ -96,10 +116,20 @@ function sameEnrollment(sync: PendingSync, e: EnrollmentRecord): Candidate | und
 
 /** Lists an enrollment upsert candidate under its user. */
 function indexEnrollment(sync: PendingSync, c: Candidate): void {
-  const userId = (c.record as EnrollmentRecord).userSourcedId
+  const userId = enrollmentOf(c).userSourcedId
   const ofUser = sync.enrollmentsByUser.get(userId)
-  if (ofUser === undefined) sync.enrollmentsByUser.set(userId, [c])
-  else ofUser.push(c)
+  if (ofUser === undefined) {
+    sync.enrollmentsByUser.set(userId, [c])
+  } else if (!Array.isArray(ofUser)) {
+    addByClass(ofUser, c)
+  } else if (ofUser.length < SHORT_LIST) {
+    ofUser.push(c)
+  } else {
+    const byClass = new Map<string, Candidate[]>()
+    for (const listed of ofUser) addByClass(byClass, listed)
+    addByClass(byClass, c)
+    sync.enrollmentsByUser.set(userId, byClass)
+  }
 }
 
 /**

@@ -333,6 +333,27 @@ describe('duplicates within a sync', () => {
     ])
     expect(out.rowsWith('New').filter((r) => r.entity === 'enrollment' && r.sourcedId.startsWith('e-a'))).toHaveLength(2)
   })
+
+  it('finds the duplicate among the enrollments of a teacher of forty classes, and not in another role or class', () => {
+    const teach = (k: number, role = 'teacher') => ({ classSourcedId: `k${k}`, schoolSourcedId: 'sch1', userSourcedId: 'tch1', role })
+    const night = smallDistrict(sync())
+    for (let k = 2; k <= 40; k++)
+      night.upsert('class', `k${k}`, section('c1', 'sch1', String(100 + k))).upsert('enrollment', `e-k${k}`, teach(k))
+    const out = new Given().when(
+      night
+        .upsert('enrollment', 'e-k35-again', teach(35))
+        .upsert('enrollment', 'e-k35-aide', teach(35, 'aide'))
+        .upsert('enrollment', 'e-k2-again', { ...teach(2), primary: 'true' })
+        .end(),
+    )
+    expect(out.rowsWith('Merged')).toEqual([
+      expect.objectContaining({ sourcedId: 'e-k35-again', message: expect.stringMatching(/'e-k35'/) }),
+    ])
+    expect(out.rowsWith('Excluded')).toEqual([
+      expect.objectContaining({ sourcedId: 'e-k2-again', message: expect.stringMatching(/'e-k2'/) }),
+    ])
+    expect(out.counts('enrollment')).toMatchObject({ new: 1 + 39 + 1 + 2, merged: 1, excluded: 1 })
+  })
 })
 
 describe('Invalid records', () => {
