@@ -5,8 +5,9 @@
  * REST calls of our own (registry-http.ts says why); tests can pass an in-memory one.
  */
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
+import { TimeoutMiddleware } from 'mappersmith/middleware/timeout'
 import { SynclogError } from '../errors.js'
-import { RegistryHttp, registryFailed, registryUnavailable } from './registry-http.js'
+import { REGISTRY_TIMEOUT_MS, RegistryHttp, registryFailed, registryUnavailable } from './registry-http.js'
 
 export interface RegistryClient {
   /** Where the registry is (for messages). */
@@ -27,6 +28,12 @@ export interface RegistryClient {
  * retry setting into a module-level default (docs/library-notes.md#schema-registry-client), so all instances must agree.
  */
 const REGISTRY_RETRY = { retries: 3, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 5, factor: 0.2, multiplier: 2 }
+
+/**
+ * A middleware as the library's (CommonJS) typings of mappersmith declare it; the timeout
+ * middleware imported here is typed from mappersmith's ESM build, the same function.
+ */
+type LibraryMiddleware = NonNullable<ConstructorParameters<typeof SchemaRegistry>[0]['middlewares']>[number]
 
 /**
  * The library's error classes are not exported from its public entry; each sets `name` to
@@ -58,11 +65,19 @@ export class ConfluentRegistryClient implements RegistryClient {
   private readonly registry: SchemaRegistry
   private readonly http: RegistryHttp
 
-  constructor(url: string) {
-    this.http = new RegistryHttp(url)
+  /** `timeoutMs`: how long one call may go unanswered (a registry that took it and hangs) before it fails, retriable. */
+  constructor(url: string, timeoutMs = REGISTRY_TIMEOUT_MS) {
+    this.http = new RegistryHttp(url, timeoutMs)
     // wrapUnions 'auto' is what src/events/avro.ts builds its types with (and avsc's default).
+    // The library sets no timeout of its own: without one, a request the registry accepted and
+    // never answered would hold a starting processor forever.
     this.registry = new SchemaRegistry(
-      { host: this.http.url, clientId: 'synclog', retry: { ...REGISTRY_RETRY } },
+      {
+        host: this.http.url,
+        clientId: 'synclog',
+        retry: { ...REGISTRY_RETRY },
+        middlewares: [TimeoutMiddleware(timeoutMs) as unknown as LibraryMiddleware],
+      },
       { [SchemaType.AVRO]: { wrapUnions: 'auto' } },
     )
   }

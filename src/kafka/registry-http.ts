@@ -12,7 +12,8 @@ import { SynclogError } from '../errors.js'
 import { DecodeError } from './wire-format.js'
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'
-const TIMEOUT_MS = 10_000
+/** How long any one call to the registry may take before it is given up on (retriable). */
+export const REGISTRY_TIMEOUT_MS = 10_000
 
 export const COMPATIBILITY_LEVELS = [
   'NONE',
@@ -64,7 +65,10 @@ function errorDetail(r: HttpResult): string {
 export class RegistryHttp {
   private readonly base: string
 
-  constructor(url: string) {
+  constructor(
+    url: string,
+    private readonly timeoutMs = REGISTRY_TIMEOUT_MS,
+  ) {
     this.base = url.replace(/\/+$/, '')
   }
 
@@ -86,7 +90,7 @@ export class RegistryHttp {
         method,
         headers: { Accept: CONTENT_TYPE, ...(body === undefined ? {} : { 'Content-Type': CONTENT_TYPE }) },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+        signal: AbortSignal.timeout(this.timeoutMs),
       })
     } catch (e) {
       throw registryUnavailable(this.base, doing, messageOf(e), e)

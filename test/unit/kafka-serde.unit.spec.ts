@@ -3,12 +3,14 @@
  * in-memory registry covers lookups, caches and evolution, and a refused connection is
  * a retriable error (never a dead letter).
  */
-import { createServer } from 'node:net'
+import { createServer as createHttpServer, type ServerResponse } from 'node:http'
+import { createServer, type AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import type { ChangeEvent } from '../../src/events/change-event.js'
 import { avroTypeFor, changeEventToAvro, changeEventType, syncLogEventType } from '../../src/events/avro.js'
 import { isSynclogError } from '../../src/errors.js'
 import { AvroSerde, DecodeError, type DecodeFailure } from '../../src/kafka/avro-serde.js'
+import { ConfluentRegistryClient } from '../../src/kafka/registry-client.js'
 import { frame, unframe } from '../../src/kafka/wire-format.js'
 import { silentLogger } from '../support/silent-logger.js'
 import { logRow } from '../support/log-row.js'
@@ -181,5 +183,31 @@ describe('a registry that cannot be reached', () => {
       )
     }
     await expect(serde.register(TOPICS)).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE', retriable: true })
+  })
+
+  it('that takes a registration and never answers it is given up on after the timeout, as retriable', async () => {
+    // Answers the compatibility calls as a registry does; takes every other request and says nothing.
+    const hung: ServerResponse[] = []
+    const server = createHttpServer((req, res) => {
+      if (req.url?.includes('/config/')) {
+        res.writeHead(200, { 'Content-Type': 'application/vnd.schemaregistry.v1+json' })
+        res.end(JSON.stringify({ compatibility: 'BACKWARD', compatibilityLevel: 'BACKWARD' }))
+      } else hung.push(res)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = server.address() as AddressInfo
+      const registry = new ConfluentRegistryClient(`http://127.0.0.1:${port}/apis/ccompat/v7`, 300)
+      const e = await registry.register('district-events-value', { type: 'record', name: 'E', fields: [] }).then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+      expect(hung.length).toBeGreaterThan(0)
+      expect(e).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', retriable: true })
+      expect((e as Error).message).toMatch(/registering a schema under subject district-events-value failed: .*Timeout \(300ms\)/)
+    } finally {
+      for (const res of hung) res.destroy()
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 })
