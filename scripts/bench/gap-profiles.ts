@@ -37,9 +37,9 @@ const PROFILED: Partial<Record<StageName, Profiled>> = {
       'indexes, the row facts, the committed tables and their indexes), most of it cache misses in maps of tens of thousands ' +
       'of entries; much of the rest is the objects a record needs on its way (validated record, candidate, row, committed ' +
       'copy), which survive until the sync ends and are copied by the young-generation collector. As much CPU again goes to ' +
-      "V8's optimizing compiler on its helper threads (about 250 compilations, 1.7 s, while the fold runs once, as its " +
-      'functions meet new object shapes and are compiled again), which on two cores competes with the collector for the ' +
-      "second core. What would close it: fewer maps per record (one per-sync table holding a record's candidate, outcome and " +
+      "V8's optimizing compiler on its helper threads (about 200 compilations, 1.3 s of compile time, during a fold of " +
+      'about a second, as its functions meet new object shapes and are compiled again), which on two cores competes with ' +
+      "the collector for the second core. What would close it: fewer maps per record (one per-sync table holding a record's candidate, outcome and " +
       'row facts together, its references resolved to their entries once); committing the record the sync built instead of ' +
       'copying it (the copy is about 14% of the fold, measured by leaving it out).',
   },
